@@ -1,0 +1,94 @@
+# chorusd — build, test, install.
+#
+#   make              build chorusd and chorusctl (build/)
+#   make check        install missing dependencies, build with ASan+UBSan, run every test
+#   make demo         the main job: the daemon against the local emulator, a bilan in, an invoice out
+#   make install      DESTDIR=… PREFIX=… (default /usr/local)
+#   make CC=clang     any C11 compiler; warnings are errors
+#
+# BUILD=dir puts objects elsewhere (several builds side by side); SAN=1 adds
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+
+CC ?= cc
+BUILD ?= build
+SAN ?= 0
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih
+TEST_PKGS := criterion
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wvla -Wundef -Wpointer-arith -Wcast-qual
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(PKG_CFLAGS) \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) -Wl,-z,relro,-z,now
+ifeq ($(SAN),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+  ALL_LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS := daemon/chorusd.c daemon/chorusctl.c
+LIB_SRCS := $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c)))
+LIB_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libchorus.a
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%.o)
+TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+BINS := $(BUILD)/chorusd $(BUILD)/chorusctl
+
+.PHONY: all tests check deps demo install clean
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/helpers/%.o: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/helpers -c $< -o $@
+
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/helpers $(ALL_LDFLAGS) -o $@ $< \
+		$(TEST_HELPER_OBJS) $(LIB) $(PKG_LIBS) $(TEST_LIBS)
+
+tests: $(BINS) $(TESTS)
+
+deps:
+	scripts/install-deps
+
+# The README's test command. Installs what is missing, then builds with the
+# sanitizers in build/check and runs every suite (tests/run-all).
+check: deps
+	$(MAKE) BUILD=build/check SAN=1 tests
+	BUILD=build/check tests/run-all
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+install: all
+	scripts/install "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BINS:$(BUILD)/%=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d)

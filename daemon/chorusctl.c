@@ -1,0 +1,57 @@
+/* chorusctl — the administrator's tool: check the configuration, preview
+ * and validate bilans, talk to Chorus Pro, inspect and requeue jobs, verify
+ * the audit log. Exit status: 0 ok, 1 invalid input, 2 usage or environment
+ * error (domain.md §8). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+typedef struct CtlCommand {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char *argv[]);
+} CtlCommand;
+
+static const CtlCommand commands[] = {
+        { "check-config", "parse and check the configuration, conventions and credentials", ctl_check_config },
+        { "validate", "validate bilans and print the computed lines and total", ctl_validate },
+        { "render", "preview a bilan's invoice as UBL, CII or Factur-X (allocates no number)", ctl_render },
+        { "ping", "check the PISTE token, Chorus Pro health and the technical account", ctl_ping },
+        { "structure", "look a buyer up on Chorus Pro by SIRET", ctl_structure },
+        { "status", "list jobs, or show one job's history", ctl_status },
+        { "requeue", "send a job from failed/ through the pipeline again", ctl_requeue },
+        { "audit", "audit log tools: 'audit verify' checks the hash chain", ctl_audit },
+};
+
+static void usage(FILE *f) {
+        fprintf(f, "usage: chorusctl COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nEvery command takes -c FILE (default %s) and --help.\n"
+                   "Exit status: 0 ok, 1 invalid input, 2 usage or environment error.\n",
+                CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char *argv[]) {
+        log_set_identifier("chorusctl");
+        log_set_target(LOG_TARGET_STDERR);
+        (void) log_parse_environment();
+
+        if (argc < 2) {
+                usage(stderr);
+                return CTL_EXIT_USAGE;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                usage(stdout);
+                return CTL_EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(argv[1], commands[i].name))
+                        return commands[i].run(argc - 1, argv + 1);
+
+        fprintf(stderr, "chorusctl: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return CTL_EXIT_USAGE;
+}

@@ -1,0 +1,16 @@
+/* ctl_chorus.c — placeholder until the command is implemented. */
+#include <stdio.h>
+
+#include "ctl.h"
+
+int ctl_ping(int argc, char *argv[]) {
+        (void) argc;
+        fprintf(stderr, "chorusctl %s: not implemented yet\n", argv[0]);
+        return CTL_EXIT_USAGE;
+}
+
+int ctl_structure(int argc, char *argv[]) {
+        (void) argc;
+        fprintf(stderr, "chorusctl %s: not implemented yet\n", argv[0]);
+        return CTL_EXIT_USAGE;
+}

@@ -1,0 +1,51 @@
+/* ctl_common.c — what chorusctl's commands share: loading the configuration
+ * and the conventions with their diagnostics printed, usage errors. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ctl.h"
+
+int ctl_load_config(const char *path, Config **ret) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        const char *p = path ? path : CONFIG_DEFAULT_PATH;
+        int r;
+
+        r = config_load(p, ret, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r == -EINVAL)
+                return CTL_EXIT_INVALID;
+        if (r < 0) {
+                fprintf(stderr, "chorusctl: cannot read configuration '%s': %s\n", p, strerror(-r));
+                return CTL_EXIT_USAGE;
+        }
+        return CTL_EXIT_OK;
+}
+
+int ctl_load_conventions(const Config *config, ConventionSet **ret) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        int r;
+
+        r = convention_set_load_dir(config->conventions.dir, ret, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r == -EINVAL)
+                return CTL_EXIT_INVALID;
+        if (r < 0) {
+                fprintf(stderr, "chorusctl: cannot read conventions in '%s': %s\n",
+                        config->conventions.dir, strerror(-r));
+                return CTL_EXIT_USAGE;
+        }
+        return CTL_EXIT_OK;
+}
+
+int ctl_usage_error(const char *command, const char *format, ...) {
+        va_list ap;
+
+        fprintf(stderr, "chorusctl %s: ", command);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'chorusctl %s --help'.\n", command);
+        return CTL_EXIT_USAGE;
+}

@@ -1,0 +1,34 @@
+/* invoice_format.c — string tables for InvoiceFormat (see invoice_format.h). */
+#include "invoice_format.h"
+#include "macro.h"
+
+static const char *const format_names[_INVOICE_FORMAT_MAX] = {
+        [INVOICE_FORMAT_UBL] = "ubl",
+        [INVOICE_FORMAT_CII] = "cii",
+        [INVOICE_FORMAT_FACTURX] = "facturx",
+};
+
+static const char *const syntaxe_flux[_INVOICE_FORMAT_MAX] = {
+        [INVOICE_FORMAT_UBL] = "IN_DP_E1_UBL_INVOICE",
+        [INVOICE_FORMAT_CII] = "IN_DP_E1_CII_16B",
+        [INVOICE_FORMAT_FACTURX] = "IN_DP_E2_CII_FACTURX",
+};
+
+const char *invoice_format_to_string(InvoiceFormat f) {
+        return f >= 0 && f < _INVOICE_FORMAT_MAX ? format_names[f] : NULL;
+}
+
+InvoiceFormat invoice_format_from_string(const char *s) {
+        for (int i = 0; s && i < _INVOICE_FORMAT_MAX; i++)
+                if (streq(s, format_names[i]))
+                        return (InvoiceFormat) i;
+        return _INVOICE_FORMAT_INVALID;
+}
+
+const char *invoice_format_to_syntaxe_flux(InvoiceFormat f) {
+        return f >= 0 && f < _INVOICE_FORMAT_MAX ? syntaxe_flux[f] : NULL;
+}
+
+const char *invoice_format_extension(InvoiceFormat f) {
+        return f == INVOICE_FORMAT_FACTURX ? "pdf" : "xml";
+}

@@ -1,0 +1,196 @@
+/* log.c — journal and stderr output (see log.h).
+ *
+ * SD_JOURNAL_SUPPRESS_LOCATION keeps sd-journal from stamping every entry
+ * with log.c's own location: we pass the caller's through
+ * sd_journal_sendv_with_location(). If the journal refuses a message, the
+ * message goes to stderr instead: a log line is never silently dropped. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static LogTarget log_target = LOG_TARGET_AUTO;
+static int log_max_level = LOG_INFO;
+static const char *log_identifier = "chorusd";
+
+static const char *const log_target_table[_LOG_TARGET_MAX] = {
+        [LOG_TARGET_AUTO] = "auto",
+        [LOG_TARGET_JOURNAL] = "journal",
+        [LOG_TARGET_STDERR] = "stderr",
+        [LOG_TARGET_NULL] = "null",
+};
+
+static const char *const level_table[] = {
+        [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+        [LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+void log_set_target(LogTarget target) {
+        log_target = target;
+}
+
+LogTarget log_target_from_string(const char *s) {
+        for (size_t i = 0; s && i < ELEMENTSOF(log_target_table); i++)
+                if (streq(s, log_target_table[i]))
+                        return (LogTarget) i;
+        return _LOG_TARGET_INVALID;
+}
+
+void log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+int log_get_max_level(void) {
+        return log_max_level;
+}
+
+void log_set_identifier(const char *identifier) {
+        log_identifier = identifier;
+}
+
+static int log_level_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(level_table); i++)
+                if (streq(s, level_table[i]))
+                        return (int) i;
+        if (streq(s, "err"))
+                return LOG_ERR;
+        return -EINVAL;
+}
+
+int log_parse_environment(void) {
+        const char *e;
+        int r = 0;
+
+        e = getenv("CHORUSD_LOG_LEVEL");
+        if (e) {
+                int level = log_level_from_string(e);
+                if (level < 0)
+                        r = -EINVAL;
+                else
+                        log_set_max_level(level);
+        }
+        e = getenv("CHORUSD_LOG_TARGET");
+        if (e) {
+                LogTarget t = log_target_from_string(e);
+                if (t < 0)
+                        r = -EINVAL;
+                else
+                        log_set_target(t);
+        }
+        return r;
+}
+
+static LogTarget log_effective_target(void) {
+        if (log_target != LOG_TARGET_AUTO)
+                return log_target;
+        return isatty(STDERR_FILENO) ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL;
+}
+
+typedef struct FieldName {
+        const char *journal;
+        const char *short_name;
+} FieldName;
+
+static const FieldName context_names[] = {
+        { "CHORUSD_JOB", "job" },         { "CHORUSD_CONVENTION", "convention" },
+        { "CHORUSD_INVOICE", "invoice" }, { "CHORUSD_FLUX", "flux" },
+        { "CHORUSD_CPP_ID", "cpp_id" },
+};
+
+static void context_values(const LogFields *f, const char *values[static 5]) {
+        values[0] = f ? f->job : NULL;
+        values[1] = f ? f->convention : NULL;
+        values[2] = f ? f->invoice : NULL;
+        values[3] = f ? f->flux : NULL;
+        values[4] = f ? f->cpp_id : NULL;
+}
+
+static void log_to_stderr(int level, const char *message, const LogFields *fields) {
+        const char *values[5];
+
+        context_values(fields, values);
+        /* One fprintf per piece is fine: stderr is unbuffered and we are
+         * single-threaded; the whole line is assembled first to keep it
+         * atomic for readers of a shared pipe. */
+        char line[4096];
+        size_t n = 0;
+        int k = snprintf(line, sizeof line, "%s: %s", level_table[level & LOG_PRIMASK], message);
+        n = k < 0 ? 0 : ((size_t) k < sizeof line ? (size_t) k : sizeof line - 1);
+        for (size_t i = 0; i < ELEMENTSOF(context_names); i++) {
+                if (!values[i] || n >= sizeof line - 1)
+                        continue;
+                k = snprintf(line + n, sizeof line - n, " %s=%s", context_names[i].short_name, values[i]);
+                n = k < 0 ? n : (n + (size_t) k < sizeof line ? n + (size_t) k : sizeof line - 1);
+        }
+        fprintf(stderr, "%s\n", line);
+}
+
+static int log_to_journal(int level, int error, const char *message, const LogFields *fields,
+                          const char *message_id, const char *file, int line, const char *func) {
+        char *strings[12] = {};
+        struct iovec iov[12];
+        const char *values[5];
+        char code_file[512], code_line[32];
+        int n = 0, r = -ENOMEM;
+
+        context_values(fields, values);
+        if (asprintf(&strings[n++], "MESSAGE=%s", message) < 0)
+                goto done;
+        if (asprintf(&strings[n++], "PRIORITY=%i", level & LOG_PRIMASK) < 0)
+                goto done;
+        if (asprintf(&strings[n++], "SYSLOG_IDENTIFIER=%s", log_identifier) < 0)
+                goto done;
+        if (error != 0 && asprintf(&strings[n++], "ERRNO=%i", error < 0 ? -error : error) < 0)
+                goto done;
+        if (message_id && asprintf(&strings[n++], "MESSAGE_ID=%s", message_id) < 0)
+                goto done;
+        for (size_t i = 0; i < ELEMENTSOF(context_names); i++)
+                if (values[i] && asprintf(&strings[n++], "%s=%s", context_names[i].journal, values[i]) < 0)
+                        goto done;
+        for (int i = 0; i < n; i++)
+                iov[i] = (struct iovec){ .iov_base = strings[i], .iov_len = strlen(strings[i]) };
+        snprintf(code_file, sizeof code_file, "CODE_FILE=%s", file);
+        snprintf(code_line, sizeof code_line, "CODE_LINE=%i", line);
+        r = sd_journal_sendv_with_location(code_file, code_line, func, iov, n);
+done:
+        for (int i = 0; i < n; i++)
+                free(strings[i]);
+        return r;
+}
+
+int log_internal(int level, int error, const LogFields *fields, const char *message_id,
+                 const char *file, int line, const char *func, const char *format, ...) {
+        int saved_errno = errno;
+        char message[2048];
+        LogTarget target;
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        if ((level & LOG_PRIMASK) > log_max_level)
+                return -error;
+        target = log_effective_target();
+        if (target == LOG_TARGET_NULL)
+                goto out;
+
+        errno = error; /* for %m */
+        va_start(ap, format);
+        vsnprintf(message, sizeof message, format, ap);
+        va_end(ap);
+
+        if (target == LOG_TARGET_JOURNAL &&
+            log_to_journal(level, error, message, fields, message_id, file, line, func) >= 0)
+                goto out;
+        log_to_stderr(level, message, fields);
+out:
+        errno = saved_errno;
+        return -error;
+}

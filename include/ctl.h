@@ -1,0 +1,33 @@
+/* ctl.h — chorusctl's commands. chorusctl.c dispatches; each command lives
+ * in a ctl_*.c file of its own and returns the process exit status. */
+#pragma once
+
+#include "config.h"
+#include "convention.h"
+
+/* Exit statuses (domain.md §8). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_INVALID 1 /* the input is invalid */
+#define CTL_EXIT_USAGE 2   /* usage or environment error */
+
+int ctl_check_config(int argc, char *argv[]); /* ctl_config.c */
+int ctl_validate(int argc, char *argv[]);     /* ctl_validate.c */
+int ctl_render(int argc, char *argv[]);       /* ctl_render.c */
+int ctl_ping(int argc, char *argv[]);         /* ctl_chorus.c */
+int ctl_structure(int argc, char *argv[]);    /* ctl_chorus.c */
+int ctl_status(int argc, char *argv[]);       /* ctl_jobs.c */
+int ctl_requeue(int argc, char *argv[]);      /* ctl_jobs.c */
+int ctl_audit(int argc, char *argv[]);        /* ctl_audit.c */
+
+/* Shared by the commands (ctl_common.c). */
+
+/* Loads the configuration (default CONFIG_DEFAULT_PATH when path is NULL),
+ * printing every diagnostic to stderr. Returns CTL_EXIT_OK,
+ * CTL_EXIT_INVALID (the file is invalid) or CTL_EXIT_USAGE (unreadable). */
+int ctl_load_config(const char *path, Config **ret);
+/* Loads the configuration's conventions.d/, printing diagnostics. Same
+ * return values. */
+int ctl_load_conventions(const Config *config, ConventionSet **ret);
+/* Prints "chorusctl COMMAND: MESSAGE" and a pointer to --help on stderr;
+ * returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *command, const char *format, ...) _printf_(2, 3);

@@ -1,0 +1,11 @@
+/* invoice_ubl.h — the invoice model as a UBL 2.1 Invoice document, written
+ * with libxml2's xmlTextWriter (never by string concatenation). Pure. */
+#pragma once
+
+#include <stddef.h>
+
+#include "invoice.h"
+
+/* Returns 0 and a NUL-terminated UTF-8 document in *ret (free()), or
+ * -ENOMEM / -EIO (libxml2 failure). */
+int invoice_ubl_render(const Invoice *inv, char **ret, size_t *ret_size);
