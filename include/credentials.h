@@ -1,0 +1,35 @@
+/* credentials.h — the two Chorus Pro secrets: the PISTE client secret and the
+ * technical account password.
+ *
+ * They come from systemd credentials ($CREDENTIALS_DIRECTORY/piste-client-secret
+ * and $CREDENTIALS_DIRECTORY/cpro-password, see LoadCredential= in
+ * chorusd.service) or from the files named by client_secret_file and
+ * cpro_password_file in [chorus]. Never from the command line or the
+ * environment, never in a log or an error message. A file must be a regular
+ * file (symlinks refused), owned by the running user, and not readable or
+ * writable by group or others; anything else is refused with a message that
+ * says how to fix it. At most CREDENTIAL_SIZE_MAX bytes; one trailing newline
+ * is removed. */
+#pragma once
+
+#include "config.h"
+
+#define CREDENTIAL_SIZE_MAX 4096
+#define CREDENTIAL_CLIENT_SECRET "piste-client-secret"
+#define CREDENTIAL_CPRO_PASSWORD "cpro-password"
+
+typedef struct ChorusSecrets {
+        char *client_secret;
+        char *cpro_password;
+} ChorusSecrets;
+
+/* Loads both secrets. Returns 0, or a negative errno with, in *reterr_message
+ * (free()), a sentence for the operator naming the file and the fix — never
+ * the secret. */
+int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_message);
+
+/* Reads one secret file with the checks above. */
+int credentials_read_file(const char *path, char **ret, char **reterr_message);
+
+/* Wipes (explicit_bzero) and frees both secrets. */
+void chorus_secrets_done(ChorusSecrets *s);
