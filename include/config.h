@@ -92,5 +92,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  * four digits. Returns 0, or -ERANGE if it would exceed INVOICE_NUMBER_MAX. */
 int config_format_invoice_number(const Config *c, int year, uint64_t sequence,
                                  char buf[static INVOICE_NUMBER_MAX + 1]);
-
-bool iban_is_valid(const char *s);

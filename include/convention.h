@@ -46,6 +46,14 @@ typedef struct ConventionAction {
         int64_t target;  /* > 0 */
         char **kinds;    /* NULL-terminated; NULL = any kind (or none) accepted */
         size_t n_kinds;
+        /* How one realisation is named on the invoice line description
+         * ("Article 2 — 4 entreprises accompagnées sur 5 prévues"): optional
+         * "unit": {"one": "entreprise accompagnée", "other": "entreprises
+         * accompagnées", "feminine": true}; default réalisation/réalisations,
+         * feminine. French: 0 and 1 take "one". */
+        char *unit_one;
+        char *unit_other;
+        bool unit_feminine;
 } ConventionAction;
 
 typedef struct ConventionBuyer {
@@ -99,7 +107,3 @@ int convention_set_load_dir(const char *dir, ConventionSet **ret, Diagnostics *d
 ConventionSet *convention_set_free(ConventionSet *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ConventionSet *, convention_set_free);
 const Convention *convention_set_find(const ConventionSet *s, const char *id);
-
-/* Shared validators, also used by config.c and bilan.c. */
-bool identifier_is_valid(const char *s); /* [A-Za-z0-9._-]{1,64} */
-bool siret_is_valid(const char *s);      /* 14 digits + Luhn */

@@ -1,0 +1,27 @@
+/* identifiers.h — syntax and check-digit validation of the identifiers that
+ * reach an invoice or a file name. Pure. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* [A-Za-z0-9._-]{1,64}: convention, action and kind ids. */
+bool identifier_is_valid(const char *s);
+/* 14 ASCII digits passing the Luhn check (INSEE SIRET). */
+bool siret_is_valid(const char *s);
+/* ISO 13616 IBAN, spaces allowed between groups, mod-97 check. */
+bool iban_is_valid(const char *s);
+/* The IBAN without spaces, upper case, into buf (at least 35 bytes).
+ * Returns 0 or -EINVAL. */
+int iban_normalize(const char *s, char *buf, size_t size);
+/* ISO 9362 BIC: 8 or 11 characters, [A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?. */
+bool bic_is_valid(const char *s);
+/* ISO 3166-1 alpha-2 syntax: two upper-case ASCII letters. */
+bool country_code_is_valid(const char *s);
+/* Chorus Pro service code (BT-10): 1..100 characters, letters (accented
+ * ones too), digits, '_', '-', space. */
+bool service_code_is_valid(const char *s);
+/* Engagement juridique (BT-13): 1..50 printable characters, no control. */
+bool engagement_is_valid(const char *s);
+/* Well-formed UTF-8 without NUL or C0 controls other than \t \n \r. */
+bool utf8_text_is_valid(const char *s, size_t size);
