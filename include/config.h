@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -88,7 +89,14 @@ int config_load(const char *path, Config **ret, Diagnostics *diags);
 Config *config_free(Config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
 
+/* The keys config_load() knows, in the order of its table (for tests and
+ * documentation): the name of key `i`, its section, its default as written
+ * in the file (NULL: none) and whether it is required; NULL past the last. */
+const char *config_key_at(size_t i, const char **ret_section, const char **ret_default,
+                          bool *ret_required);
+
 /* The invoice number for a year and sequence: prefix + YYYY + "-" + at least
- * four digits. Returns 0, or -ERANGE if it would exceed INVOICE_NUMBER_MAX. */
+ * four digits. Returns 0, -ERANGE if it would exceed INVOICE_NUMBER_MAX, or
+ * -EINVAL if the year does not have four digits. */
 int config_format_invoice_number(const Config *c, int year, uint64_t sequence,
                                  char buf[static INVOICE_NUMBER_MAX + 1]);
