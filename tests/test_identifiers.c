@@ -1,0 +1,215 @@
+/* test_identifiers.c — known-good and known-bad values for every validator
+ * of identifiers.h. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "identifiers.h"
+#include "macro.h"
+
+typedef struct Case {
+        const char *label;
+        const char *input;
+        bool valid;
+} Case;
+
+static void check_all(const char *what, bool (*f)(const char *), const Case *cases, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                cr_expect_eq(f(cases[i].input), cases[i].valid, "%s %s (%s): expected %s", what,
+                             cases[i].label, strempty(cases[i].input),
+                             cases[i].valid ? "valid" : "invalid");
+}
+
+#define CHECK_ALL(f, cases) check_all(#f, f, cases, ELEMENTSOF(cases))
+
+Test(identifiers, identifier) {
+        static const Case cases[] = {
+                { "convention id", "CDCMC-2026", true },
+                { "all allowed characters", "a.b_c-D9", true },
+                { "one character", "x", true },
+                { "64 characters",
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true },
+                { "65 characters",
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+                { "space", "a b", false },
+                { "slash", "a/b", false },
+                { "accent", "café", false },
+                { "colon", "a:b", false },
+        };
+        CHECK_ALL(identifier_is_valid, cases);
+}
+
+Test(identifiers, siret) {
+        static const Case cases[] = {
+                { "CMA Hérault", "13002602400013", true },
+                { "CC Minervois", "20003478300015", true },
+                { "bilan ref", "41234567000019", true },
+                { "La Poste head office", "35600000000048", true },
+                { "La Poste establishment (digit sum multiple of 5)", "35600000049837", true },
+                { "La Poste, bad digit sum", "35600000049838", false },
+                { "last digit changed", "13002602400014", false },
+                { "two digits swapped", "13002602400031", false },
+                { "13 digits", "1300260240001", false },
+                { "15 digits", "130026024000130", false },
+                { "spaces", "130 026 024 00013", false },
+                { "letter", "1300260240001A", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+        };
+        CHECK_ALL(siret_is_valid, cases);
+}
+
+Test(identifiers, iban) {
+        static const Case cases[] = {
+                { "seed FR", "FR7630001007941234567890185", true },
+                { "grouped by four", "FR76 3000 1007 9412 3456 7890 185", true },
+                { "lower case", "fr7630001007941234567890185", true },
+                { "German", "DE89370400440532013000", true },
+                { "Belgian (16)", "BE68539007547034", true },
+                { "Norwegian (15)", "NO9386011117947", true },
+                { "unlisted country (BR)", "BR1800360305000010009795493C1", true },
+                { "wrong check digits", "FR7630001007941234567890186", false },
+                { "check digits 00", "FR0030001007941234567890185", false },
+                { "FR too short", "FR763000100794123456789018", false },
+                { "FR too long", "FR76300010079412345678901850", false },
+                { "leading space", " FR7630001007941234567890185", false },
+                { "trailing space", "FR7630001007941234567890185 ", false },
+                { "double space", "FR76  3000 1007 9412 3456 7890 185", false },
+                { "hyphens", "FR76-3000-1007-9412-3456-7890-185", false },
+                { "digits in country", "F27630001007941234567890185", false },
+                { "too long overall", "FR76300010079412345678901851234567890", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+        };
+        CHECK_ALL(iban_is_valid, cases);
+}
+
+Test(identifiers, iban_normalize) {
+        char buf[35];
+
+        cr_assert_eq(iban_normalize("fr76 3000 1007 9412 3456 7890 185", buf, sizeof buf), 0);
+        cr_expect_str_eq(buf, "FR7630001007941234567890185");
+        cr_expect_eq(iban_normalize("FR76  3000", buf, sizeof buf), -EINVAL);
+        cr_expect_eq(iban_normalize("FR76.3000", buf, sizeof buf), -EINVAL);
+        /* Too small a buffer is refused, not truncated. */
+        cr_expect_eq(iban_normalize("FR7630001007941234567890185", buf, 27), -EINVAL);
+        cr_expect_eq(iban_normalize("FR7630001007941234567890185", buf, 28), 0);
+}
+
+Test(identifiers, bic) {
+        static const Case cases[] = {
+                { "11 characters", "BDFEFRPPXXX", true },
+                { "8 characters", "BDFEFRPP", true },
+                { "digits in location", "DEUTDEFF500", true },
+                { "9 characters", "BDFEFRPPX", false },
+                { "lower case", "bdfefrppxxx", false },
+                { "digit in bank code", "BDF1FRPPXXX", false },
+                { "digit in country", "BDFEF1PPXXX", false },
+                { "12 characters", "BDFEFRPPXXXX", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+        };
+        CHECK_ALL(bic_is_valid, cases);
+}
+
+Test(identifiers, country_code) {
+        static const Case cases[] = {
+                { "FR", "FR", true },     { "BE", "BE", true },  { "lower", "fr", false },
+                { "three", "FRA", false }, { "one", "F", false }, { "digit", "F1", false },
+                { "empty", "", false },   { "NULL", NULL, false },
+        };
+        CHECK_ALL(country_code_is_valid, cases);
+}
+
+Test(identifiers, service_code) {
+        static const Case cases[] = {
+                { "seed", "ECO", true },
+                { "accents and space", "Service Économie — no", false }, /* em dash */
+                { "accented letters", "Développement économique", true },
+                { "œ and ç", "Cœur de ville Français", true },
+                { "digits, _ and -", "SRV_01-a", true },
+                { "100 characters", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true },
+                { "100 accented characters (200 bytes)", "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé", true },
+                { "101 characters", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+                { "slash", "ECO/2026", false },
+                { "dot", "E.C.O", false },
+                { "multiplication sign", "A×B", false },
+                { "tab", "A\tB", false },
+                { "invalid UTF-8", "\xC3", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+        };
+        CHECK_ALL(service_code_is_valid, cases);
+}
+
+Test(identifiers, engagement) {
+        static const Case cases[] = {
+                { "seed", "EJ-2026-0042", true },
+                { "spaces and punctuation", "EJ 2026/42 (marché n°7)", true },
+                { "50 characters", "12345678901234567890123456789012345678901234567890", true },
+                { "51 characters", "123456789012345678901234567890123456789012345678901", false },
+                { "newline", "EJ\n42", false },
+                { "tab", "EJ\t42", false },
+                { "DEL", "EJ\x7F", false },
+                { "C1 control (U+0085)", "EJ\xC2\x85", false },
+                { "overlong", "EJ\xC0\xAF", false },
+                { "empty", "", false },
+                { "NULL", NULL, false },
+        };
+        CHECK_ALL(engagement_is_valid, cases);
+}
+
+typedef struct Utf8Case {
+        const char *label;
+        const char *bytes;
+        size_t size;
+        bool valid;
+} Utf8Case;
+
+#define U(label, s, valid) { label, s, sizeof(s) - 1, valid }
+
+Test(identifiers, utf8_text) {
+        static const Utf8Case cases[] = {
+                U("ASCII", "Hello", true),
+                U("empty", "", true),
+                U("tab LF CR", "a\tb\nc\r\n", true),
+                U("2-byte é", "caf\xC3\xA9", true),
+                U("3-byte €", "\xE2\x82\xAC", true),
+                U("4-byte emoji", "\xF0\x9F\x98\x80", true),
+                U("U+10FFFF", "\xF4\x8F\xBF\xBF", true),
+                U("U+FFFD", "\xEF\xBF\xBD", true),
+                U("BOM", "\xEF\xBB\xBF" "a", true),
+                U("NUL", "a\0b", false),
+                U("ESC", "a\x1B", false),
+                U("BEL", "\x07", false),
+                U("overlong /", "\xC0\xAF", false),
+                U("overlong NUL", "\xC0\x80", false),
+                U("overlong 3-byte", "\xE0\x80\xAF", false),
+                U("overlong 4-byte", "\xF0\x80\x80\xAF", false),
+                U("surrogate D800", "\xED\xA0\x80", false),
+                U("surrogate DFFF", "\xED\xBF\xBF", false),
+                U("above U+10FFFF", "\xF4\x90\x80\x80", false),
+                U("F5 lead byte", "\xF5\x80\x80\x80", false),
+                U("FF byte", "\xFF", false),
+                U("lone continuation", "\x80", false),
+                U("truncated 2-byte", "caf\xC3", false),
+                U("truncated 3-byte", "\xE2\x82", false),
+                U("truncated 4-byte", "\xF0\x9F\x98", false),
+                U("bad continuation", "\xC3\x28", false),
+                U("5-byte form", "\xF8\x88\x80\x80\x80", false),
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                cr_expect_eq(utf8_text_is_valid(cases[i].bytes, cases[i].size), cases[i].valid,
+                             "utf8_text_is_valid %s: expected %s", cases[i].label,
+                             cases[i].valid ? "valid" : "invalid");
+}
+
+Test(identifiers, utf8_size_is_respected) {
+        /* Only `size` bytes count: a bad byte after them does not matter, and
+         * a sequence cut by `size` is truncated. */
+        cr_expect(utf8_text_is_valid("ab\xFF", 2));
+        cr_expect_not(utf8_text_is_valid("caf\xC3\xA9", 4));
+        cr_expect(utf8_text_is_valid(NULL, 0));
+}
