@@ -7,6 +7,7 @@
  * numbers are those of EN 16931-1. Amounts are int64 cents. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +120,28 @@ int invoice_build(const InvoiceInput *in, Invoice **ret);
 Invoice *invoice_free(Invoice *inv);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Invoice *, invoice_free);
 
-/* Adds a BG-24 supporting document (the data is copied). */
+/* Adds a BG-24 supporting document (the data is copied). Returns 0,
+ * -EINVAL (id, filename or mime missing) or -ENOMEM (the invoice is then
+ * left as it was). */
 int invoice_add_attachment(Invoice *inv, const char *id, const char *description,
                            const char *filename, const char *mime, const void *data, size_t size);
+
+/* EN 16931 wants the seller's VAT id (BT-31) with S, Z and E (BR-S-02,
+ * BR-Z-02, BR-E-02) and forbids it with O (BR-O-02). invoice_build()
+ * returns -EINVAL when it is needed and not configured: check first. */
+bool invoice_vat_category_needs_seller_vat_id(VatCategory c);
+/* Whether the VAT rate (BT-96, BT-119, BT-152) is written: not with O
+ * (BR-O-05, BR-O-06); writers leave the element out. */
+bool invoice_vat_category_has_rate(VatCategory c);
+
+/* The French line description (BT-154): "Article 2 — 4 entreprises
+ * accompagnées sur 5 prévues", with "(5 retenues)" when more was realised
+ * than counted. Uses the action's unit (default réalisation/réalisations,
+ * feminine); "prévu" agrees in gender and number. Returns a new string or
+ * NULL (out of memory). */
+char *invoice_line_description(const ConventionAction *a, int64_t realised, int64_t counted);
+
+/* Replaces, in place, every character outside [A-Za-z0-9._-] by '_': file
+ * names derived from the invoice number (the prefix is the administrator's
+ * choice) stay portable and within Chorus Pro's attachment rules. */
+void invoice_sanitize_file_name(char *s);
