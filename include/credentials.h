@@ -12,6 +12,8 @@
  * is removed. */
 #pragma once
 
+#include <sys/types.h>
+
 #include "config.h"
 
 #define CREDENTIAL_SIZE_MAX 4096
@@ -30,6 +32,17 @@ int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_me
 
 /* Reads one secret file with the checks above. */
 int credentials_read_file(const char *path, char **ret, char **reterr_message);
+
+/* The file a secret is read from: `configured` (client_secret_file or
+ * cpro_password_file) if set, else $CREDENTIALS_DIRECTORY/`name`. Returns 0,
+ * -ENOENT when there is neither, or -ENOMEM. */
+int credentials_path(const char *configured, const char *name, char **ret);
+
+/* The checks of credentials_read_file() for a file that must belong to
+ * `owner` (chorusctl check-config, run as root, checks for the service's
+ * user), reading the content only to see that it is not empty and wiping it.
+ * Returns 0, or a negative errno with a message as above. */
+int credentials_check_file(const char *path, uid_t owner, char **reterr_message);
 
 /* Wipes (explicit_bzero) and frees both secrets. */
 void chorus_secrets_done(ChorusSecrets *s);

@@ -1,0 +1,258 @@
+/* credentials.c — the two Chorus Pro secrets (see credentials.h), read
+ * from systemd credentials or from 0600 files owned by our user.
+ *
+ * The checks follow OpenSMTPD's check_file_secrecy: a regular file (opened
+ * with O_NOFOLLOW, so a symlink is refused), owned by the user we check for,
+ * no permission bits for group or others, at most CREDENTIAL_SIZE_MAX bytes,
+ * not empty once one trailing newline is removed. Each refusal comes with a
+ * sentence naming the file and the command that fixes it.
+ *
+ * Secrets never leave this file except through the ChorusSecrets they are
+ * loaded into: not in a message, not in a log. Every buffer that held one is
+ * wiped with explicit_bzero before it is freed, on every path. */
+#include <assert.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "credentials.h"
+
+/* One byte more than allowed tells "too big" from "exactly the maximum";
+ * one more keeps the buffer NUL-terminated. */
+#define SECRET_BUFFER_SIZE (CREDENTIAL_SIZE_MAX + 2)
+
+static void secret_buffer_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, SECRET_BUFFER_SIZE);
+                free(*p);
+        }
+}
+
+static int fail(char **reterr_message, int error, const char *format, ...) _printf_(3, 4);
+static int fail(char **reterr_message, int error, const char *format, ...) {
+        va_list ap;
+
+        if (reterr_message) {
+                va_start(ap, format);
+                if (vasprintf(reterr_message, format, ap) < 0)
+                        *reterr_message = NULL;
+                va_end(ap);
+        }
+        return error;
+}
+
+static const char *user_name(uid_t uid, char buf[static 32]) {
+        struct passwd *pw = getpwuid(uid);
+
+        if (pw && pw->pw_name && strlen(pw->pw_name) < 32)
+                return strcpy(buf, pw->pw_name);
+        snprintf(buf, 32, "%" PRIuMAX, (uintmax_t) uid);
+        return buf;
+}
+
+static int secret_open_failed(const char *path, uid_t owner, char **reterr_message) {
+        int r = negative_errno();
+        char user[32];
+
+        switch (r) {
+        case -ELOOP:
+                return fail(reterr_message, r,
+                            "%s is a symbolic link, which is refused for secrets: name the "
+                            "real file in chorusd.conf, or use LoadCredential= in chorusd.service",
+                            path);
+        case -ENOENT:
+                return fail(reterr_message, r,
+                            "%s does not exist: create it with 'install -m 600 -o %s /dev/null "
+                            "%s' and write the secret into it",
+                            path, user_name(owner, user), path);
+        case -EACCES:
+                return fail(reterr_message, r,
+                            "%s cannot be read by this user: 'chown %s %s && chmod 600 %s'",
+                            path, user_name(owner, user), path, path);
+        default:
+                return fail(reterr_message, r, "cannot open %s: %s", path, strerror(-r));
+        }
+}
+
+/* Refuses anything but a small regular file that belongs to `owner` alone. */
+static int secret_check_stat(const char *path, const struct stat *st, uid_t owner,
+                             char **reterr_message) {
+        char user[32], found[32];
+
+        if (S_ISDIR(st->st_mode))
+                return fail(reterr_message, -EISDIR,
+                            "%s is a directory: expected the file that holds the secret", path);
+        if (!S_ISREG(st->st_mode))
+                return fail(reterr_message, -EBADFD,
+                            "%s is not a regular file: expected the file that holds the secret",
+                            path);
+        if (st->st_uid != owner)
+                return fail(reterr_message, -EPERM,
+                            "%s belongs to %s, not to %s (the user chorusd runs as): "
+                            "'chown %s %s', or use LoadCredential= in chorusd.service",
+                            path, user_name(st->st_uid, found), user_name(owner, user),
+                            user_name(owner, user), path);
+        if (st->st_mode & 077)
+                return fail(reterr_message, -EPERM,
+                            "%s has mode %04o: group or others may read or change it; "
+                            "'chmod 600 %s'",
+                            path, (unsigned) (st->st_mode & 07777), path);
+        if (st->st_size > CREDENTIAL_SIZE_MAX)
+                return fail(reterr_message, -EFBIG,
+                            "%s is %" PRIdMAX " bytes, more than the %d a secret may have: "
+                            "is it the right file?",
+                            path, (intmax_t) st->st_size, CREDENTIAL_SIZE_MAX);
+        return 0;
+}
+
+/* Reads at most SECRET_BUFFER_SIZE - 1 bytes into buf. Returns the count. */
+static ssize_t read_all(int fd, char *buf, size_t max) {
+        size_t n = 0;
+
+        while (n < max) {
+                ssize_t k = read(fd, buf + n, max - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        return (ssize_t) n;
+}
+
+/* The content: one trailing newline removed, nothing else changed, and
+ * nothing that cannot be a password (a NUL, a line break, a control). */
+static int secret_check_content(const char *path, char *buf, size_t n, char **reterr_message) {
+        if (n > CREDENTIAL_SIZE_MAX)
+                return fail(reterr_message, -EFBIG,
+                            "%s has more than %d bytes: is it the right file?", path,
+                            CREDENTIAL_SIZE_MAX);
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = '\0';
+        if (n == 0)
+                return fail(reterr_message, -ENODATA, "%s is empty: write the secret into it",
+                            path);
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) buf[i] < 0x20 || buf[i] == 0x7F)
+                        return fail(reterr_message, -EBADMSG,
+                                    "%s contains a line break or a control character "
+                                    "(byte %zu): a secret is a single line with at most one "
+                                    "final newline (a Windows CR counts too); rewrite the file",
+                                    path, i + 1);
+        return 0;
+}
+
+static int secret_read(const char *path, uid_t owner, char **ret, char **reterr_message) {
+        _cleanup_(secret_buffer_freep) char *buf = NULL;
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        assert(path);
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return secret_open_failed(path, owner, reterr_message);
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                return fail(reterr_message, r, "cannot stat %s: %s", path, strerror(-r));
+        }
+        r = secret_check_stat(path, &st, owner, reterr_message);
+        if (r < 0)
+                return r;
+
+        buf = calloc(1, SECRET_BUFFER_SIZE);
+        if (!buf)
+                return -ENOMEM;
+        /* st_size was a hint: read one byte more than allowed to be sure. */
+        n = read_all(fd, buf, SECRET_BUFFER_SIZE - 1);
+        if (n < 0)
+                return fail(reterr_message, (int) n, "cannot read %s: %s", path,
+                            strerror((int) -n));
+        r = secret_check_content(path, buf, (size_t) n, reterr_message);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int credentials_read_file(const char *path, char **ret, char **reterr_message) {
+        return secret_read(path, geteuid(), ret, reterr_message);
+}
+
+int credentials_check_file(const char *path, uid_t owner, char **reterr_message) {
+        return secret_read(path, owner, /* ret= */ NULL, reterr_message);
+}
+
+int credentials_path(const char *configured, const char *name, char **ret) {
+        const char *dir;
+        char *p;
+
+        assert(name);
+        assert(ret);
+        if (!isempty(configured)) {
+                p = strdup(configured);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+        dir = getenv("CREDENTIALS_DIRECTORY");
+        if (isempty(dir))
+                return -ENOENT;
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+/* One secret: where it is, then what it is. */
+static int credentials_load_one(const char *configured, const char *name, const char *key,
+                                const char *what, char **ret, char **reterr_message) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = credentials_path(configured, name, &path);
+        if (r == -ENOENT)
+                return fail(reterr_message, r,
+                            "no file for the %s: $CREDENTIALS_DIRECTORY is not set and [chorus] "
+                            "%s is empty; start chorusd from chorusd.service "
+                            "(LoadCredential=%s:/etc/chorusd/credentials/%s) or set %s",
+                            what, key, name, name, key);
+        if (r < 0)
+                return r;
+        return credentials_read_file(path, ret, reterr_message);
+}
+
+int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_message) {
+        _cleanup_(erase_and_freep) char *client_secret = NULL, *cpro_password = NULL;
+        int r;
+
+        assert(c);
+        assert(ret);
+        r = credentials_load_one(c->client_secret_file, CREDENTIAL_CLIENT_SECRET,
+                                 "client_secret_file", "PISTE client secret", &client_secret,
+                                 reterr_message);
+        if (r < 0)
+                return r;
+        r = credentials_load_one(c->cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
+                                 "cpro_password_file", "Chorus Pro technical account password",
+                                 &cpro_password, reterr_message);
+        if (r < 0)
+                return r;
+        ret->client_secret = TAKE_PTR(client_secret);
+        ret->cpro_password = TAKE_PTR(cpro_password);
+        return 0;
+}
+
+void chorus_secrets_done(ChorusSecrets *s) {
+        if (!s)
+                return;
+        s->client_secret = erase_and_free(s->client_secret);
+        s->cpro_password = erase_and_free(s->cpro_password);
+}

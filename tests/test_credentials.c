@@ -1,0 +1,247 @@
+/* test_credentials.c — reading the two secrets from real files in a
+ * temporary directory: what is accepted, what is refused and how the
+ * refusal reads (it names the file and the fix, never the secret). */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "credentials.h"
+
+#define SECRET "TopSecret-42!"
+
+static char dir[] = "/tmp/test_credentials-XXXXXX";
+
+static void setup(void) {
+        cr_assert(mkdtemp(dir));
+        unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+static void teardown(void) {
+        char *cmd = NULL;
+        cr_assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        cr_expect_eq(system(cmd), 0);
+        free(cmd);
+}
+
+TestSuite(credentials, .init = setup, .fini = teardown);
+
+/* Writes `size` bytes of `content` to dir/name with `mode`; returns the path. */
+static char *make_file(const char *name, const char *content, size_t size, mode_t mode) {
+        char *path = NULL;
+        int fd;
+
+        cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        cr_assert(fd >= 0, "cannot create %s", path);
+        cr_assert_eq(write(fd, content, size), (ssize_t) size);
+        cr_assert_eq(fchmod(fd, mode), 0);
+        close(fd);
+        return path;
+}
+
+static char *make_secret(const char *name, const char *content, mode_t mode) {
+        return make_file(name, content, strlen(content), mode);
+}
+
+typedef struct ReadCase {
+        const char *label;
+        const char *content;
+        mode_t mode;
+        const char *expected; /* NULL: refused */
+        int error;
+        const char *fragment; /* of the message, with %s for the path */
+} ReadCase;
+
+static const ReadCase read_cases[] = {
+        { "0600 with newline", SECRET "\n", 0600, SECRET, 0, NULL },
+        { "0400 without newline", SECRET, 0400, SECRET, 0, NULL },
+        { "one newline only is removed", SECRET "\n\n", 0600, NULL, -EBADMSG, "line break" },
+        { "Windows line end", SECRET "\r\n", 0600, NULL, -EBADMSG, "CR" },
+        { "two lines", SECRET "\nmore", 0600, NULL, -EBADMSG, "a single line" },
+        { "0640", SECRET "\n", 0640, NULL, -EPERM, "chmod 600 %s" },
+        { "0604", SECRET "\n", 0604, NULL, -EPERM, "chmod 600 %s" },
+        { "0660", SECRET "\n", 0660, NULL, -EPERM, "has mode 0660" },
+        { "0602 (others may write)", SECRET "\n", 0602, NULL, -EPERM, "chmod 600 %s" },
+        { "empty", "", 0600, NULL, -ENODATA, "%s is empty" },
+        { "a newline only", "\n", 0600, NULL, -ENODATA, "%s is empty" },
+};
+
+Test(credentials, read_file_cases) {
+        for (size_t i = 0; i < ELEMENTSOF(read_cases); i++) {
+                const ReadCase *t = &read_cases[i];
+                _cleanup_(freep) char *name = NULL, *path = NULL, *message = NULL,
+                                      *fragment = NULL;
+                _cleanup_(erase_and_freep) char *secret = NULL;
+                int r;
+
+                cr_assert(asprintf(&name, "case-%zu", i) > 0);
+                path = make_secret(name, t->content, t->mode);
+                r = credentials_read_file(path, &secret, &message);
+                if (t->expected) {
+                        cr_expect_eq(r, 0, "%s: %s", t->label, strempty(message));
+                        cr_expect_str_eq(strempty(secret), t->expected, "%s", t->label);
+                        continue;
+                }
+                cr_expect_eq(r, t->error, "%s: got %d", t->label, r);
+                cr_expect_null(secret, "%s: nothing returned on failure", t->label);
+                cr_assert(message, "%s: a message", t->label);
+                cr_assert(asprintf(&fragment, t->fragment, path) > 0);
+                cr_expect(strstr(message, fragment), "%s: '%s' lacks '%s'", t->label, message,
+                          fragment);
+                cr_expect(strstr(message, path), "%s: '%s' names the file", t->label, message);
+                cr_expect_null(strstr(message, SECRET), "%s: the secret leaked: %s", t->label,
+                               message);
+        }
+}
+
+Test(credentials, symlink_is_refused) {
+        _cleanup_(freep) char *target = make_secret("target", SECRET "\n", 0600);
+        _cleanup_(freep) char *link = NULL, *message = NULL;
+        char *secret = NULL;
+
+        cr_assert(asprintf(&link, "%s/link", dir) > 0);
+        cr_assert_eq(symlink(target, link), 0);
+        cr_expect_eq(credentials_read_file(link, &secret, &message), -ELOOP);
+        cr_expect_null(secret);
+        cr_expect(message && strstr(message, "symbolic link") && strstr(message, link));
+        cr_expect(message && strstr(message, "LoadCredential="));
+}
+
+Test(credentials, directory_and_fifo_are_refused) {
+        _cleanup_(freep) char *sub = NULL, *fifo = NULL, *m1 = NULL, *m2 = NULL;
+        char *secret = NULL;
+
+        cr_assert(asprintf(&sub, "%s/sub", dir) > 0);
+        cr_assert_eq(mkdir(sub, 0700), 0);
+        cr_expect_eq(credentials_read_file(sub, &secret, &m1), -EISDIR);
+        cr_expect(m1 && strstr(m1, "is a directory"));
+
+        /* A FIFO with no writer must not block us. */
+        cr_assert(asprintf(&fifo, "%s/fifo", dir) > 0);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        cr_expect_eq(credentials_read_file(fifo, &secret, &m2), -EBADFD);
+        cr_expect(m2 && strstr(m2, "not a regular file"));
+        cr_expect_null(secret);
+}
+
+Test(credentials, size_limit) {
+        _cleanup_(freep) char *big = malloc(CREDENTIAL_SIZE_MAX + 1);
+        _cleanup_(freep) char *ok_path = NULL, *big_path = NULL, *message = NULL;
+        _cleanup_(erase_and_freep) char *secret = NULL;
+        char *none = NULL;
+
+        cr_assert(big);
+        memset(big, 'x', CREDENTIAL_SIZE_MAX + 1);
+        memcpy(big, SECRET, strlen(SECRET));
+        ok_path = make_file("max", big, CREDENTIAL_SIZE_MAX, 0600);
+        cr_expect_eq(credentials_read_file(ok_path, &secret, NULL), 0);
+        cr_expect_eq(strlen(strempty(secret)), CREDENTIAL_SIZE_MAX);
+
+        big_path = make_file("big", big, CREDENTIAL_SIZE_MAX + 1, 0600);
+        cr_expect_eq(credentials_read_file(big_path, &none, &message), -EFBIG);
+        cr_expect_null(none);
+        cr_expect(message && strstr(message, "4096"));
+        cr_expect(message && !strstr(message, SECRET));
+}
+
+Test(credentials, missing_file) {
+        _cleanup_(freep) char *path = NULL, *message = NULL;
+        char *secret = NULL;
+
+        cr_assert(asprintf(&path, "%s/nothing", dir) > 0);
+        cr_expect_eq(credentials_read_file(path, &secret, &message), -ENOENT);
+        cr_expect(message && strstr(message, path) && strstr(message, "install -m 600"));
+}
+
+Test(credentials, wrong_owner) {
+        _cleanup_(freep) char *path = make_secret("owned", SECRET "\n", 0600);
+        _cleanup_(freep) char *message = NULL;
+
+        /* We cannot chown without root: ask for another owner instead. */
+        cr_expect_eq(credentials_check_file(path, geteuid() + 1, &message), -EPERM);
+        cr_expect(message && strstr(message, "chown"));
+        cr_expect(message && strstr(message, path));
+        cr_expect(message && !strstr(message, SECRET));
+        cr_expect_eq(credentials_check_file(path, geteuid(), NULL), 0);
+}
+
+Test(credentials, check_file_reads_nothing_out) {
+        _cleanup_(freep) char *empty = make_secret("empty", "", 0600);
+        _cleanup_(freep) char *message = NULL;
+
+        cr_expect_eq(credentials_check_file(empty, geteuid(), &message), -ENODATA);
+        cr_expect(message && strstr(message, "is empty"));
+}
+
+Test(credentials, credentials_directory_is_the_default) {
+        _cleanup_(freep) char *a = make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0400);
+        _cleanup_(freep) char *b = make_secret(CREDENTIAL_CPRO_PASSWORD, "password", 0400);
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+        _cleanup_(freep) char *message = NULL;
+
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+        cr_assert_eq(credentials_load(&c, &s, &message), 0, "%s", strempty(message));
+        cr_expect_str_eq(s.client_secret, "client-secret");
+        cr_expect_str_eq(s.cpro_password, "password");
+        chorus_secrets_done(&s);
+        cr_expect_null(s.client_secret);
+        cr_expect_null(s.cpro_password);
+}
+
+Test(credentials, configured_files_win) {
+        _cleanup_(freep) char *a = make_secret("client", "from-file\n", 0600);
+        _cleanup_(freep) char *b = make_secret("password", "pw-file\n", 0600);
+        _cleanup_(freep) char *message = NULL;
+        ChorusConfig c = { .client_secret_file = a, .cpro_password_file = b };
+        ChorusSecrets s = {};
+
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", "/nonexistent", 1), 0);
+        cr_assert_eq(credentials_load(&c, &s, &message), 0, "%s", strempty(message));
+        cr_expect_str_eq(s.client_secret, "from-file");
+        cr_expect_str_eq(s.cpro_password, "pw-file");
+        chorus_secrets_done(&s);
+}
+
+Test(credentials, nowhere_to_look) {
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+        _cleanup_(freep) char *message = NULL;
+
+        cr_expect_eq(credentials_load(&c, &s, &message), -ENOENT);
+        cr_expect(message && strstr(message, "LoadCredential=piste-client-secret:"));
+        cr_expect(message && strstr(message, "client_secret_file"));
+        cr_expect_null(s.client_secret);
+}
+
+Test(credentials, second_secret_failing_returns_nothing) {
+        _cleanup_(freep) char *a = make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0600);
+        _cleanup_(freep) char *b = make_secret(CREDENTIAL_CPRO_PASSWORD, SECRET "\n", 0644);
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+        _cleanup_(freep) char *message = NULL;
+
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+        cr_expect_eq(credentials_load(&c, &s, &message), -EPERM);
+        cr_expect_null(s.client_secret);
+        cr_expect_null(s.cpro_password);
+        cr_expect(message && strstr(message, b) && strstr(message, "chmod 600"));
+        cr_expect(message && !strstr(message, SECRET));
+}
+
+Test(credentials, path) {
+        _cleanup_(freep) char *p1 = NULL, *p2 = NULL;
+        char *p3 = NULL;
+
+        cr_assert_eq(credentials_path("/etc/x", "name", &p1), 0);
+        cr_expect_str_eq(p1, "/etc/x");
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", "/run/credentials/chorusd.service", 1), 0);
+        cr_assert_eq(credentials_path(NULL, "cpro-password", &p2), 0);
+        cr_expect_str_eq(p2, "/run/credentials/chorusd.service/cpro-password");
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", "", 1), 0);
+        cr_expect_eq(credentials_path(NULL, "cpro-password", &p3), -ENOENT);
+        cr_expect_null(p3);
+}
