@@ -1103,6 +1103,10 @@ class TestStructures(EmulatorTest):
         self.assertEqual(body["parametresRetour"]["total"], 1)
         self.assertEqual(self.find(UNKNOWN_BUYER)["listeStructures"], [])
         self.assertEqual(self.find(BUYER_INACTIVE)["listeStructures"][0]["statut"], "INACTIVE")
+        everything = self.call("rechercher", {"structure": None})
+        self.assertEqual(everything["parametresRetour"]["total"], len(list(STRUCTURES.glob("*.json"))))
+        by_name = self.call("rechercher", {"structure": {"raisonSocialeStructure": "minervois"}})
+        self.assertEqual([s["identifiantStructure"] for s in by_name["listeStructures"]], [MINERVOIS])
 
     def test_consulter_parametres(self):
         expected = {MINERVOIS: (True, False, False), BUYER_EJ: (False, True, False),
