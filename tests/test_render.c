@@ -1,0 +1,223 @@
+/* test_render.c — the render pipeline: golden files (byte for byte), format
+ * resolution, previews, and the refusals that must come with a reason
+ * (zero total, bad number, taxable convention without seller VAT id).
+ *
+ * Golden files live in tests/golden/. On a mismatch the actual output is
+ * written next to the golden file as NAME.actual; run
+ *     diff -u tests/golden/NAME tests/golden/NAME.actual
+ * and, when the change is intended, CHORUSD_UPDATE_GOLDEN=1 rewrites the
+ * golden files (commit them with the rule change). */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <fcntl.h>
+
+#include "fsutil.h"
+#include "render_fixture.h"
+
+#define GOLDEN_DIR "tests/golden"
+
+typedef struct GoldenCase {
+        char bilan[32];
+        InvoiceFormat format;
+        char golden[64];
+} GoldenCase;
+
+static const GoldenCase golden_cases[] = {
+        { "complete", INVOICE_FORMAT_UBL, "complete.ubl.xml" },
+        { "complete", INVOICE_FORMAT_CII, "complete.cii.xml" },
+        { "vat-s", INVOICE_FORMAT_UBL, "vat-s.ubl.xml" },
+        { "vat-s", INVOICE_FORMAT_CII, "vat-s.cii.xml" },
+        { "capped", INVOICE_FORMAT_CII, "capped.cii.xml" },
+};
+
+static void golden_write(const char *name, const char *data, size_t size) {
+        _cleanup_(closep) int dirfd = fs_open_dir(AT_FDCWD, GOLDEN_DIR, /* create= */ false);
+
+        cr_assert_geq(dirfd, 0);
+        cr_assert_eq(write_file_atomic(dirfd, name, data, size), 0, "cannot write %s/%s", GOLDEN_DIR, name);
+}
+
+ParameterizedTestParameters(render, golden) {
+        return cr_make_param_array(GoldenCase, golden_cases, ELEMENTSOF(golden_cases));
+}
+
+ParameterizedTest(GoldenCase *c, render, golden) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        _cleanup_(freep) char *path = NULL, *expected = NULL, *actual_name = NULL;
+        size_t size = 0;
+        Fixture f;
+        int r;
+
+        fixture_load(&f, c->bilan);
+        out = fixture_render(&f, c->format);
+        fixture_done(&f);
+
+        cr_assert_geq(asprintf(&path, GOLDEN_DIR "/%s", c->golden), 0);
+        if (getenv("CHORUSD_UPDATE_GOLDEN")) {
+                golden_write(c->golden, out->data, out->size);
+                cr_log_warn("rewrote %s", path);
+                return;
+        }
+        r = read_file_bounded(path, 1 << 20, &expected, &size);
+        cr_assert_eq(r, 0, "%s: %s (CHORUSD_UPDATE_GOLDEN=1 creates it)", path, strerror(-r));
+        if (size == out->size && memcmp(expected, out->data, size) == 0)
+                return;
+
+        cr_assert_geq(asprintf(&actual_name, "%s.actual", c->golden), 0);
+        golden_write(actual_name, out->data, out->size);
+        cr_assert_fail("%s differs from the rendered invoice: diff -u %s %s/%s "
+                "(if intended: CHORUSD_UPDATE_GOLDEN=1 and commit the golden file with the change)",
+                path, path, GOLDEN_DIR, actual_name);
+}
+
+Test(render, format_resolution) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *a = NULL, *b = NULL, *c = NULL;
+        Fixture cdcmc, third;
+
+        fixture_load(&cdcmc, "complete"); /* convention says ubl */
+        fixture_load(&third, "third");    /* convention says nothing */
+
+        a = fixture_render(&cdcmc, _INVOICE_FORMAT_INVALID);
+        cr_expect_eq(a->format, INVOICE_FORMAT_UBL);
+        b = fixture_render(&cdcmc, INVOICE_FORMAT_CII);
+        cr_expect_eq(b->format, INVOICE_FORMAT_CII, "asked for beats the convention");
+        cr_expect_not_null(strstr(b->data, "<rsm:CrossIndustryInvoice"));
+
+        third.config->invoice.default_format = INVOICE_FORMAT_CII;
+        c = fixture_render(&third, _INVOICE_FORMAT_INVALID);
+        cr_expect_eq(c->format, INVOICE_FORMAT_CII, "the configured default");
+        cr_expect_eq(render_resolve_format(third.config, third.convention, INVOICE_FORMAT_UBL), INVOICE_FORMAT_UBL);
+        cr_expect_eq(render_resolve_format(cdcmc.config, NULL, _INVOICE_FORMAT_INVALID), INVOICE_FORMAT_UBL);
+        fixture_done(&cdcmc);
+        fixture_done(&third);
+}
+
+Test(render, result_carries_model_and_amounts) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        Fixture f;
+
+        fixture_load(&f, "capped");
+        out = fixture_render(&f, INVOICE_FORMAT_UBL);
+        cr_expect_str_eq(out->filename, "CMA34-2026-0001.xml");
+        cr_assert_not_null(out->proration);
+        cr_expect_eq(out->proration->total_before_cap, 400000);
+        cr_expect_eq(out->proration->cap_allowance, 100000);
+        cr_assert_not_null(out->invoice);
+        cr_expect_eq(out->invoice->payable, 300000);
+        cr_assert_eq(out->invoice->n_attachments, 1u);
+        cr_expect_str_eq(out->invoice->attachments[0].mime, "text/csv");
+        cr_expect_str_eq(out->invoice->attachments[0].filename, "bilan-CMA34-2026-0001.csv");
+        fixture_done(&f);
+}
+
+Test(render, preview_number) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        RenderRequest req;
+        Fixture f;
+
+        fixture_load(&f, "partial");
+        req = fixture_request(&f, INVOICE_FORMAT_UBL);
+        req.number = RENDER_PREVIEW_NUMBER;
+        cr_assert_eq(render_invoice(&req, &out, &diags), 0);
+        cr_expect_str_eq(out->filename, "PREVIEW.xml");
+        cr_expect_str_eq(out->invoice->number, "PREVIEW");
+        cr_expect_not_null(strstr(out->data, "<cbc:ID>PREVIEW</cbc:ID>"));
+        cr_expect_not_null(strstr(out->data, "filename=\"bilan-PREVIEW.csv\""));
+        cr_expect_eq(diags.n_items, 0u);
+        fixture_done(&f);
+}
+
+Test(render, zero_total_is_not_invoiced) {
+        RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        RenderRequest req;
+        Fixture f;
+
+        fixture_load(&f, "zero");
+        req = fixture_request(&f, INVOICE_FORMAT_UBL);
+        cr_expect_eq(render_invoice(&req, &out, &diags), -EDOM);
+        cr_expect_null(out);
+        cr_expect_geq(diags.n_errors, 1u, "the reason is given");
+        diagnostics_clear(&diags);
+        fixture_done(&f);
+}
+
+Test(render, bad_numbers) {
+        static const char *const numbers[] = { "", "CMA34-2026-0000000001" };
+        RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        RenderRequest req;
+        Fixture f;
+
+        fixture_load(&f, "complete");
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
+                req = fixture_request(&f, INVOICE_FORMAT_UBL);
+                req.number = numbers[i];
+                cr_expect_eq(render_invoice(&req, &out, &diags), -EINVAL, "'%s'", numbers[i]);
+                cr_expect_null(out);
+                cr_expect_eq(diags.n_errors, i + 1);
+        }
+        cr_expect_str_eq(diags.items[0].path, "number");
+        diagnostics_clear(&diags);
+        fixture_done(&f);
+}
+
+static const char *drop_vat_id(const char *line) {
+        return strncmp(line, "vat_id", 6) == 0 ? NULL : line;
+}
+
+Test(render, taxable_convention_needs_seller_vat_id) {
+        RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        RenderRequest req;
+        Fixture f;
+
+        fixture_load_with(&f, fixture_config_full(drop_vat_id), "vat-s");
+        cr_expect_eq(render_check(f.config, f.convention, &diags), -EINVAL);
+        cr_assert_eq(diags.n_errors, 1u);
+        cr_expect_str_eq(diags.items[0].path, "seller.vat_id");
+        cr_expect_not_null(strstr(diags.items[0].message, "BR-S-02"), "%s", diags.items[0].message);
+        cr_expect_not_null(diags.items[0].message_fr);
+        diagnostics_clear(&diags);
+
+        req = fixture_request(&f, INVOICE_FORMAT_CII);
+        cr_expect_eq(render_invoice(&req, &out, &diags), -EINVAL);
+        cr_expect_null(out);
+        cr_expect_eq(diags.n_errors, 1u);
+        diagnostics_clear(&diags);
+        fixture_done(&f);
+}
+
+Test(render, out_of_scope_convention_without_seller_vat_id_is_fine) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        Fixture f;
+
+        fixture_load_with(&f, fixture_config_full(drop_vat_id), "complete");
+        cr_expect_eq(render_check(f.config, f.convention, &diags), 0);
+        cr_expect_eq(diags.n_items, 0u);
+        fixture_done(&f);
+}
+
+Test(render, facturx_is_rendered_or_refused_with_a_reason) {
+        RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        RenderRequest req;
+        Fixture f;
+        int r;
+
+        fixture_load(&f, "complete");
+        req = fixture_request(&f, INVOICE_FORMAT_FACTURX);
+        r = render_invoice(&req, &out, &diags);
+        if (r == 0) {
+                cr_expect_eq(out->format, INVOICE_FORMAT_FACTURX);
+                cr_expect_str_eq(out->filename, "CMA34-2026-0001.pdf");
+                cr_expect_eq(memcmp(out->data, "%PDF-", 5), 0);
+        } else {
+                cr_expect_eq(r, -EOPNOTSUPP);
+                cr_expect_eq(diags.n_errors, 1u);
+        }
+        rendered_invoice_free(out);
+        diagnostics_clear(&diags);
+        fixture_done(&f);
+}
