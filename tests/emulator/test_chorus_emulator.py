@@ -67,34 +67,36 @@ CII_TEMPLATE = (DATA / "cii-invoice.xml").read_text(encoding="utf-8")
 # ---------------------------------------------------------------- fixtures
 
 
-def _route(text, number, buyer, supplier):
-    return text.replace("CMA34-2026-0001", number).replace(MINERVOIS, buyer).replace(SUPPLIER, supplier)
+# (template, service code element, engagement element) of each syntax
+SYNTAX_PARTS = {
+    "ubl": (UBL_TEMPLATE, "cbc:BuyerReference", r"<cac:OrderReference>.*?</cac:OrderReference>"),
+    "cii": (CII_TEMPLATE, "ram:BuyerReference",
+            r"<ram:BuyerOrderReferencedDocument>.*?</ram:BuyerOrderReferencedDocument>"),
+}
 
 
-def ubl(number="CMA34-2026-0001", buyer=MINERVOIS, service="ECO", engagement="EJ-2026-0042", supplier=SUPPLIER):
-    x = _route(UBL_TEMPLATE, number, buyer, supplier)
+def invoice(syntax, number="CMA34-2026-0001", buyer=MINERVOIS, service="ECO", engagement="EJ-2026-0042",
+            supplier=SUPPLIER):
+    """The fixture of that syntax with its routing data rewritten (None removes the element)."""
+    template, service_tag, engagement_re = SYNTAX_PARTS[syntax]
+    x = template.replace("CMA34-2026-0001", number).replace(MINERVOIS, buyer).replace(SUPPLIER, supplier)
     if service is None:
-        x = re.sub(r"\s*<cbc:BuyerReference>ECO</cbc:BuyerReference>", "", x)
+        x = re.sub(rf"\s*<{service_tag}>ECO</{service_tag}>", "", x)
     else:
-        x = x.replace("<cbc:BuyerReference>ECO<", f"<cbc:BuyerReference>{service}<")
+        x = x.replace(f"<{service_tag}>ECO<", f"<{service_tag}>{service}<")
     if engagement is None:
-        x = re.sub(r"\s*<cac:OrderReference>.*?</cac:OrderReference>", "", x, flags=re.S)
+        x = re.sub(r"\s*" + engagement_re, "", x, flags=re.S)
     else:
         x = x.replace("EJ-2026-0042", engagement)
     return x.encode("utf-8")
 
 
-def cii(number="CMA34-2026-0001", buyer=MINERVOIS, service="ECO", engagement="EJ-2026-0042", supplier=SUPPLIER):
-    x = _route(CII_TEMPLATE, number, buyer, supplier)
-    if service is None:
-        x = re.sub(r"\s*<ram:BuyerReference>ECO</ram:BuyerReference>", "", x)
-    else:
-        x = x.replace("<ram:BuyerReference>ECO<", f"<ram:BuyerReference>{service}<")
-    if engagement is None:
-        x = re.sub(r"\s*<ram:BuyerOrderReferencedDocument>.*?</ram:BuyerOrderReferencedDocument>", "", x, flags=re.S)
-    else:
-        x = x.replace("EJ-2026-0042", engagement)
-    return x.encode("utf-8")
+def ubl(number="CMA34-2026-0001", **routing):
+    return invoice("ubl", number, **routing)
+
+
+def cii(number="CMA34-2026-0001", **routing):
+    return invoice("cii", number, **routing)
 
 
 def pdf(objects):
