@@ -1,0 +1,59 @@
+/* pdf_layout.c — page frame, house style and cursor of the readable
+ * documents (see pdf_layout.h). No state of its own beyond the PdfLayout
+ * its callers hold. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pdf_layout.h"
+
+const PdfTextStyle layout_heading_style = { PDF_BOLD, 8, LAYOUT_ACCENT };
+const PdfTextStyle layout_text_style = { PDF_REGULAR, 9, LAYOUT_TEXT };
+const PdfTextStyle layout_bold_style = { PDF_BOLD, 9, LAYOUT_TEXT };
+const PdfTextStyle layout_small_style = { PDF_REGULAR, 8, LAYOUT_MUTED };
+const PdfTextStyle layout_th_style = { PDF_BOLD, 8, LAYOUT_WHITE };
+
+static const PdfTextStyle footer_style = { PDF_REGULAR, 7.5, LAYOUT_MUTED };
+
+void pdf_layout_new_page(PdfLayout *l) {
+        pdf_document_add_page(l->d);
+        pdf_document_line(l->d, LAYOUT_LEFT, PDF_FOOTER_TOP + 8, LAYOUT_RIGHT, PDF_FOOTER_TOP + 8, 0.5,
+                          LAYOUT_RULE);
+        /* Leave room for pdf_document_render()'s "Page i / n" on the right. */
+        if (l->footer) {
+                static const double page_number_room = 70;
+                _cleanup_(strv_freep) char **lines = NULL;
+
+                if (pdf_document_wrap(l->d, &footer_style, l->footer,
+                                      LAYOUT_RIGHT - LAYOUT_LEFT - page_number_room, &lines) >= 0)
+                        pdf_document_text(l->d, &footer_style, LAYOUT_LEFT, PDF_FOOTER_BASELINE,
+                                          PDF_ALIGN_LEFT, lines[0]);
+        }
+        l->y = LAYOUT_TOP;
+}
+
+bool pdf_layout_ensure_space(PdfLayout *l, double height) {
+        if (l->y + height <= LAYOUT_BOTTOM)
+                return false;
+        pdf_layout_new_page(l);
+        if (l->on_new_page)
+                l->on_new_page(l, l->userdata);
+        return true;
+}
+
+size_t pdf_layout_count_lines(PdfLayout *l, const PdfTextStyle *s, const char *text, double width) {
+        _cleanup_(strv_freep) char **lines = NULL;
+        size_t n = 0;
+
+        if (pdf_document_wrap(l->d, s, text, width, &lines) < 0)
+                return 1;
+        while (lines[n])
+                n++;
+        return n > 0 ? n : 1;
+}
+
+void pdf_format_siret(const char *s, char buf[static 32]) {
+        if (s && strlen(s) == 14 && strspn(s, "0123456789") == 14)
+                snprintf(buf, 32, "%.3s %.3s %.3s %.5s", s, s + 3, s + 6, s + 9);
+        else
+                snprintf(buf, 32, "%s", strempty(s));
+}
