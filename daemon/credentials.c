@@ -90,8 +90,8 @@ static int secret_check_stat(const char *path, const struct stat *st, uid_t owne
                             path);
         if (st->st_uid != owner)
                 return fail(reterr_message, -EPERM,
-                            "%s belongs to %s, not to %s (the user chorusd runs as): "
-                            "'chown %s %s', or use LoadCredential= in chorusd.service",
+                            "%s belongs to %s, but must belong to %s: 'chown %s %s', or "
+                            "use LoadCredential= in chorusd.service",
                             path, user_name(st->st_uid, found), user_name(owner, user),
                             user_name(owner, user), path);
         if (st->st_mode & 077)

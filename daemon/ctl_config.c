@@ -1,10 +1,253 @@
-/* ctl_config.c — placeholder until the command is implemented. */
+/* ctl_config.c — `chorusctl check-config [-c FILE]`: reads everything
+ * chorusd reads at start-up and says "configuration OK" with a one-line
+ * summary, or names every problem.
+ *
+ * What it reads: the configuration file (config_load), the conventions
+ * directory (ctl_load_conventions), the two secrets (presence, owner, mode
+ * and size; the content is read only to see that it is not empty, wiped and
+ * never printed), and the spool and state directories (a warning when they
+ * do not exist yet: systemd-tmpfiles and StateDirectory= create them).
+ *
+ * Secrets are looked for where chorusd would find them: the files named in
+ * [chorus], else $CREDENTIALS_DIRECTORY. Run by hand, outside the service,
+ * there is no $CREDENTIALS_DIRECTORY: then the files chorusd.service loads
+ * with LoadCredential= are checked instead, in the credentials/ directory
+ * beside the configuration file (root's, mode 0600).
+ *
+ * Exit status: 0 the configuration is usable, 1 it is not (every error is
+ * printed on stderr), 2 usage error or the configuration file cannot be
+ * read. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
+#include "credentials.h"
 #include "ctl.h"
 
+#define SERVICE_USER "chorusd" /* systemd/chorusd.sysusers */
+
+static const char *const spool_subdirs[] = { "incoming", "processing", "done", "rejected", "failed" };
+
+static void help(void) {
+        printf("usage: chorusctl check-config [-c FILE]\n"
+               "\n"
+               "Reads what chorusd reads at start-up: the configuration, the conventions, the\n"
+               "Chorus Pro secrets (their files only; secrets are never printed), the spool\n"
+               "and state directories. Prints \"configuration OK\" and a summary, or every\n"
+               "problem found.\n"
+               "\n"
+               "  -c, --config FILE   main configuration (default %s)\n"
+               "  -h, --help          show this help\n"
+               "\n"
+               "Run it as root to check the secrets that chorusd.service loads with\n"
+               "LoadCredential=.\n"
+               "\n"
+               "Exit status: 0 the configuration is valid, 1 it is not,\n"
+               "2 usage error or the configuration file cannot be read.\n",
+               CONFIG_DEFAULT_PATH);
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char *argv[], const char **ret_path) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        optind = 0; /* full reinitialisation: argv[0] is the command name */
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        *ret_path = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return CTL_EXIT_OK;
+                default:
+                        return ctl_usage_error("check-config", "invalid option");
+                }
+        if (optind < argc)
+                return ctl_usage_error("check-config", "unexpected argument '%s'", argv[optind]);
+        return -1;
+}
+
+/* The user whose files the secrets must be: ourselves, except when root
+ * checks on behalf of the service. */
+static uid_t secret_owner(void) {
+        struct passwd *pw;
+
+        if (geteuid() != 0)
+                return geteuid();
+        pw = getpwnam(SERVICE_USER);
+        return pw ? pw->pw_uid : 0;
+}
+
+static void report_secret(Diagnostics *d, const Config *c, const char *key, int r,
+                          const char *message) {
+        (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "%s", message ? message : strerror(-r));
+}
+
+/* Outside the service: the LoadCredential= source, beside the configuration. */
+static void check_secret_source(Diagnostics *d, const Config *c, const char *name,
+                                const char *key) {
+        _cleanup_(freep) char *copy = strdup(c->path), *path = NULL, *message = NULL;
+        int r;
+
+        if (!copy || asprintf(&path, "%s/credentials/%s", dirname(copy), name) < 0) {
+                path = NULL;
+                (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "out of memory");
+                return;
+        }
+        r = credentials_check_file(path, /* owner= */ 0, &message);
+        if (r == -EACCES && geteuid() != 0) {
+                (void) diag_add(d, DIAG_WARNING, c->path, 0, key,
+                                "%s (loaded by chorusd.service with LoadCredential=%s:…) was "
+                                "not checked: run check-config as root",
+                                path, name);
+                return;
+        }
+        if (r < 0)
+                (void) diag_add(d, DIAG_ERROR, c->path, 0, key,
+                                "chorusd.service loads this secret with LoadCredential=%s:%s; "
+                                "%s", name, path, message ? message : strerror(-r));
+}
+
+static void check_secret(Diagnostics *d, const Config *c, const char *configured,
+                         const char *name, const char *key) {
+        _cleanup_(freep) char *path = NULL, *message = NULL;
+        _cleanup_(freep) char *full_key = NULL;
+        int r;
+
+        if (asprintf(&full_key, "chorus.%s", key) < 0) {
+                full_key = NULL;
+                (void) diag_add(d, DIAG_ERROR, c->path, 0, NULL, "out of memory");
+                return;
+        }
+        r = credentials_path(configured, name, &path);
+        if (r == -ENOENT) {
+                check_secret_source(d, c, name, full_key);
+                return;
+        }
+        if (r < 0) {
+                report_secret(d, c, full_key, r, NULL);
+                return;
+        }
+        /* Files from $CREDENTIALS_DIRECTORY are ours; configured ones are
+         * the service user's. */
+        r = credentials_check_file(path, configured ? secret_owner() : geteuid(), &message);
+        if (r < 0)
+                report_secret(d, c, full_key, r, message);
+}
+
+/* Returns true if `path` is a directory; warns if it does not exist yet
+ * (`created_by` says what creates it). */
+static bool check_directory(Diagnostics *d, const Config *c, const char *path, const char *key,
+                            const char *created_by) {
+        struct stat st;
+
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT)
+                        (void) diag_add(d, DIAG_WARNING, c->path, 0, key,
+                                        "%s does not exist yet: %s", path, created_by);
+                else
+                        (void) diag_add(d, DIAG_WARNING, c->path, 0, key, "cannot check %s: %s",
+                                        path, strerror(errno));
+                return false;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "%s is not a directory", path);
+                return false;
+        }
+        return true;
+}
+
+static void check_free_space(Diagnostics *d, const Config *c) {
+        struct statvfs sv;
+        uint64_t available;
+
+        if (statvfs(c->spool.dir, &sv) < 0)
+                return;
+        available = (uint64_t) sv.f_bavail * sv.f_frsize;
+        if (available < c->spool.min_free_space)
+                (void) diag_add(d, DIAG_WARNING, c->path, 0, "spool.min_free_space",
+                                "only %" PRIu64 " MiB free on %s, less than min_free_space "
+                                "(%" PRIu64 " MiB): chorusd will not claim bilans until space is freed",
+                                available >> 20, c->spool.dir, c->spool.min_free_space >> 20);
+}
+
+#define SPOOL_CREATED_BY "'systemd-tmpfiles --create chorusd.conf' creates the spool at installation"
+
+static void check_spool(Diagnostics *d, const Config *c) {
+        if (!check_directory(d, c, c->spool.dir, "spool.dir", SPOOL_CREATED_BY))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(spool_subdirs); i++) {
+                _cleanup_(freep) char *sub = NULL;
+                if (asprintf(&sub, "%s/%s", c->spool.dir, spool_subdirs[i]) < 0) {
+                        sub = NULL;
+                        (void) diag_add(d, DIAG_ERROR, c->path, 0, NULL, "out of memory");
+                        return;
+                }
+                (void) check_directory(d, c, sub, "spool.dir", SPOOL_CREATED_BY);
+        }
+        check_free_space(d, c);
+}
+
+static void print_summary(const Config *c, const ConventionSet *conventions) {
+        char number[INVOICE_NUMBER_MAX + 1];
+        struct tm tm;
+        time_t now = time(NULL);
+
+        localtime_r(&now, &tm);
+        if (config_format_invoice_number(c, tm.tm_year + 1900, 1, number) < 0)
+                strcpy(number, "?");
+        printf("configuration OK: %s (SIRET %s), invoice numbers like %s, %zu convention%s, "
+               "Chorus Pro %s at %s\n",
+               c->seller.name, c->seller.siret, number, conventions->n_items,
+               conventions->n_items == 1 ? "" : "s",
+               chorus_environment_to_string(c->chorus.environment), c->chorus.api_url);
+}
+
 int ctl_check_config(int argc, char *argv[]) {
-        (void) argc;
-        fprintf(stderr, "chorusctl %s: not implemented yet\n", argv[0]);
-        return CTL_EXIT_USAGE;
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const char *path = NULL;
+        int r, conventions_status;
+
+        r = parse_options(argc, argv, &path);
+        if (r >= 0)
+                return r;
+        r = ctl_load_config(path, &config);
+        if (r != CTL_EXIT_OK)
+                return r;
+
+        conventions_status = ctl_load_conventions(config, &conventions);
+        if (conventions_status == CTL_EXIT_OK && conventions->n_items == 0)
+                (void) diag_add(&d, DIAG_WARNING, config->path, 0, "conventions.dir",
+                                "no convention in %s: every bilan would be rejected",
+                                config->conventions.dir);
+        check_secret(&d, config, config->chorus.client_secret_file, CREDENTIAL_CLIENT_SECRET,
+                     "client_secret_file");
+        check_secret(&d, config, config->chorus.cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
+                     "cpro_password_file");
+        check_spool(&d, config);
+        (void) check_directory(&d, config, config->state.dir, "state.dir",
+                               "systemd creates it when chorusd starts (StateDirectory=)");
+
+        diagnostics_print(&d, stderr, /* french= */ false);
+        if (conventions_status != CTL_EXIT_OK || diagnostics_has_errors(&d)) {
+                fprintf(stderr, "configuration invalid: %s\n", config->path);
+                diagnostics_clear(&d);
+                return CTL_EXIT_INVALID;
+        }
+        diagnostics_clear(&d);
+        print_summary(config, conventions);
+        return CTL_EXIT_OK;
 }

@@ -1,0 +1,302 @@
+/* test_ctl_config.c — `chorusctl check-config` on a scratch installation:
+ * a configuration pointing at temporary spool, state and secret files and at
+ * tests/data/config/conventions.d. Checks the exit status, the summary line
+ * and the messages, and that a secret never reaches the output. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "fileio.h"
+
+#define SECRET "TopSecret-42!"
+
+static char root[] = "/tmp/test_ctl_config-XXXXXX";
+static char conventions[PATH_MAX];
+
+static char *join(const char *a, const char *b) {
+        char *s = NULL;
+        cr_assert(asprintf(&s, "%s/%s", a, b) > 0);
+        return s;
+}
+
+static void make_secret(const char *name, mode_t mode) {
+        _cleanup_(freep) char *path = join(root, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        cr_assert(fd >= 0);
+        cr_assert_eq(write(fd, SECRET "\n", strlen(SECRET) + 1), (ssize_t) strlen(SECRET) + 1);
+        cr_assert_eq(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static void make_dir(const char *name) {
+        _cleanup_(freep) char *path = join(root, name);
+        cr_assert_eq(mkdir(path, 0700), 0);
+}
+
+/* The configuration: good-minimal.conf plus our directories and, if
+ * `with_files`, the secret files. */
+static void write_config(bool with_files) {
+        _cleanup_(freep) char *base = NULL, *path = join(root, "chorusd.conf");
+        size_t size;
+        FILE *f;
+
+        cr_assert_eq(read_file_bounded("tests/data/config/good-minimal.conf", 1 << 16, &base, &size), 0);
+        f = fopen(path, "we");
+        cr_assert(f);
+        fputs(base, f);
+        if (with_files)
+                fprintf(f, "client_secret_file = %s/client-secret\n"
+                           "cpro_password_file = %s/cpro-password\n", root, root);
+        fprintf(f,
+                "[spool]\ndir = %s/spool\nmin_free_space = 1M\n"
+                "[state]\ndir = %s/state\n"
+                "[conventions]\ndir = %s\n",
+                root, root, conventions);
+        cr_assert_eq(fclose(f), 0);
+}
+
+static void setup(void) {
+        cr_assert(mkdtemp(root));
+        cr_assert(realpath("tests/data/config/conventions.d", conventions));
+        unsetenv("CREDENTIALS_DIRECTORY");
+        make_secret("client-secret", 0600);
+        make_secret("cpro-password", 0600);
+        make_dir("spool");
+        make_dir("state");
+        for (const char *const *s = (const char *const[]) { "incoming", "processing", "done",
+                                                             "rejected", "failed", NULL };
+             *s; s++) {
+                _cleanup_(freep) char *sub = NULL;
+                cr_assert(asprintf(&sub, "spool/%s", *s) > 0);
+                make_dir(sub);
+        }
+        write_config(/* with_files= */ true);
+}
+
+static void teardown(void) {
+        _cleanup_(freep) char *cmd = NULL;
+        cr_assert(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+        cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(check_config, .init = setup, .fini = teardown);
+
+typedef struct Output {
+        int status;
+        char *out;
+        char *err;
+} Output;
+
+static void output_done(Output *o) {
+        free(o->out);
+        free(o->err);
+}
+
+static char *slurp(const char *path) {
+        char *text = NULL;
+        size_t size;
+        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
+        return text;
+}
+
+/* Runs check-config in this process with stdout and stderr in files. */
+static Output run(char **args) {
+        _cleanup_(freep) char *out_path = join(root, "stdout"), *err_path = join(root, "stderr");
+        char *argv[8] = { (char *) "check-config" };
+        int argc = 1, saved_out, saved_err, fd_out, fd_err;
+        Output o = {};
+
+        for (; args && args[argc - 1]; argc++)
+                argv[argc] = args[argc - 1];
+        fflush(stdout);
+        fflush(stderr);
+        saved_out = dup(STDOUT_FILENO);
+        saved_err = dup(STDERR_FILENO);
+        fd_out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        cr_assert(saved_out >= 0 && saved_err >= 0 && fd_out >= 0 && fd_err >= 0);
+        dup2(fd_out, STDOUT_FILENO);
+        dup2(fd_err, STDERR_FILENO);
+
+        o.status = ctl_check_config(argc, argv);
+
+        fflush(stdout);
+        fflush(stderr);
+        dup2(saved_out, STDOUT_FILENO);
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_out);
+        close(saved_err);
+        close(fd_out);
+        close(fd_err);
+        o.out = slurp(out_path);
+        o.err = slurp(err_path);
+        cr_log_info("status %d\nstdout: %s\nstderr: %s", o.status, o.out, o.err);
+        cr_expect_null(strstr(o.out, SECRET), "the secret leaked to stdout");
+        cr_expect_null(strstr(o.err, SECRET), "the secret leaked to stderr");
+        return o;
+}
+
+static Output run_config(void) {
+        _cleanup_(freep) char *path = join(root, "chorusd.conf");
+        char *args[] = { "-c", path, NULL };
+        return run(args);
+}
+
+Test(check_config, ok_with_summary) {
+        Output o = run_config();
+        char number[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        localtime_r(&now, &tm);
+        snprintf(number, sizeof number, "CMA34-%d-0001", tm.tm_year + 1900);
+        cr_expect_eq(o.status, CTL_EXIT_OK);
+        cr_expect(strstr(o.out, "configuration OK"));
+        cr_expect(strstr(o.out, "CMA Hérault (SIRET 13002602400013)"));
+        cr_expect(strstr(o.out, number), "expected %s in the summary", number);
+        cr_expect(strstr(o.out, "1 convention,"));
+        cr_expect(strstr(o.out, "Chorus Pro sandbox at https://sandbox-api.piste.gouv.fr"));
+        cr_expect_str_eq(o.err, "");
+        output_done(&o);
+}
+
+Test(check_config, secret_readable_by_others) {
+        Output o;
+
+        make_secret("cpro-password", 0644);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "error: chorus.cpro_password_file:"));
+        cr_expect(strstr(o.err, "chmod 600"));
+        cr_expect(strstr(o.err, "configuration invalid"));
+        cr_expect_null(strstr(o.out, "configuration OK"));
+        output_done(&o);
+}
+
+Test(check_config, secret_missing) {
+        _cleanup_(freep) char *path = join(root, "client-secret");
+        Output o;
+
+        cr_assert_eq(unlink(path), 0);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "chorus.client_secret_file:"));
+        cr_expect(strstr(o.err, "does not exist"));
+        output_done(&o);
+}
+
+Test(check_config, credentials_directory) {
+        _cleanup_(freep) char *credentials = join(root, "credentials");
+        Output o;
+
+        /* No files in the configuration: $CREDENTIALS_DIRECTORY is used. */
+        write_config(/* with_files= */ false);
+        make_dir("credentials");
+        make_secret("credentials/piste-client-secret", 0400);
+        make_secret("credentials/cpro-password", 0400);
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", credentials, 1), 0);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_OK);
+        output_done(&o);
+
+        make_secret("credentials/cpro-password", 0440);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "credentials/cpro-password has mode 0440"));
+        output_done(&o);
+        unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+Test(check_config, load_credential_sources_beside_the_configuration) {
+        Output o;
+
+        /* Outside the service, without files in the configuration, the
+         * files chorusd.service loads are checked: <confdir>/credentials/. */
+        write_config(/* with_files= */ false);
+        o = run_config();
+        if (geteuid() == 0) {
+                cr_expect_eq(o.status, CTL_EXIT_INVALID);
+                cr_expect(strstr(o.err, "chorusd.service loads this secret with "
+                                        "LoadCredential=piste-client-secret:"));
+                cr_expect(strstr(o.err, "/credentials/piste-client-secret does not exist"));
+        } else {
+                cr_expect_eq(o.status, CTL_EXIT_INVALID); /* does not exist: not EACCES */
+        }
+        output_done(&o);
+
+        /* Root-owned 0600 files there are what we want. */
+        make_dir("credentials");
+        make_secret("credentials/piste-client-secret", 0600);
+        make_secret("credentials/cpro-password", 0600);
+        o = run_config();
+        cr_expect_eq(o.status, geteuid() == 0 ? CTL_EXIT_OK : CTL_EXIT_INVALID);
+        output_done(&o);
+}
+
+Test(check_config, missing_directories_are_warnings) {
+        _cleanup_(freep) char *cmd = NULL;
+        Output o;
+
+        cr_assert(asprintf(&cmd, "rm -rf '%s/spool' '%s/state'", root, root) > 0);
+        cr_assert_eq(system(cmd), 0);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_OK);
+        cr_expect(strstr(o.err, "warning: spool.dir:"));
+        cr_expect(strstr(o.err, "systemd-tmpfiles"));
+        cr_expect(strstr(o.err, "warning: state.dir:"));
+        cr_expect(strstr(o.out, "configuration OK"));
+        output_done(&o);
+}
+
+Test(check_config, spool_is_a_file) {
+        _cleanup_(freep) char *cmd = NULL;
+        Output o;
+
+        cr_assert(asprintf(&cmd, "rm -rf '%s/spool' && touch '%s/spool'", root, root) > 0);
+        cr_assert_eq(system(cmd), 0);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "is not a directory"));
+        output_done(&o);
+}
+
+Test(check_config, invalid_configuration) {
+        char *args[] = { "-c", "tests/data/config/several-errors.conf", NULL };
+        Output o = run(args);
+
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "several-errors.conf:4: error: seller.siret:"));
+        cr_expect(strstr(o.err, "several-errors.conf:20: error: chorus.poll_interval:"));
+        output_done(&o);
+}
+
+Test(check_config, usage_errors) {
+        char *missing[] = { "-c", "/nonexistent/chorusd.conf", NULL };
+        char *bad_option[] = { "--bogus", NULL };
+        char *extra[] = { "extra", NULL };
+        char *help[] = { "--help", NULL };
+        Output o;
+
+        o = run(missing);
+        cr_expect_eq(o.status, CTL_EXIT_USAGE);
+        cr_expect(strstr(o.err, "/nonexistent/chorusd.conf"));
+        output_done(&o);
+        o = run(bad_option);
+        cr_expect_eq(o.status, CTL_EXIT_USAGE);
+        output_done(&o);
+        o = run(extra);
+        cr_expect_eq(o.status, CTL_EXIT_USAGE);
+        cr_expect(strstr(o.err, "unexpected argument 'extra'"));
+        output_done(&o);
+        o = run(help);
+        cr_expect_eq(o.status, CTL_EXIT_OK);
+        cr_expect(strstr(o.out, "usage: chorusctl check-config"));
+        output_done(&o);
+}
