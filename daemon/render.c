@@ -103,7 +103,7 @@ static int render_check_request(const RenderRequest *req, InvoiceFormat format, 
         int r;
 
         if (format < 0 || format >= _INVOICE_FORMAT_MAX || !render_formats[format].write) {
-                r = diag_error2(diags, req->convention->source_file, "format",
+                r = diag_error2(diags, /* file= */ NULL, "format",
                                 "invoice format '%s' is not available in this build",
                                 "le format de facture « %s » n'est pas disponible dans cette version",
                                 strempty(invoice_format_to_string(format)));
