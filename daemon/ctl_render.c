@@ -4,7 +4,9 @@
  * "PREVIEW" unless --number is given: it allocates no number and talks to
  * nobody. The bilan is validated first and every diagnostic printed. The
  * output is written atomically (temp file, fsync, rename), or to stdout with
- * "-o -". Exit status: 0 written, 1 the bilan or configuration is invalid
+ * "-o -". With --bilan-report it writes, instead of the invoice, the bilan
+ * report PDF that the invoice carries as its supporting document (BG-24).
+ * Exit status: 0 written, 1 the bilan or configuration is invalid
  * (or its total is zero), 2 usage or environment error. */
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 
 #include "bilan.h"
+#include "bilan_report.h"
 #include "ctl.h"
 #include "fileio.h"
 #include "fsutil.h"
@@ -28,11 +31,12 @@ typedef struct RenderArgs {
         const char *number;
         InvoiceFormat format;
         Date issue_date;
+        bool bilan_report;
 } RenderArgs;
 
 static void render_help(void) {
         printf("usage: chorusctl render [-c FILE] BILAN -o OUT [--format ubl|cii|facturx]\n"
-               "                        [--number N] [--issue-date YYYY-MM-DD]\n"
+               "                        [--number N] [--issue-date YYYY-MM-DD] [--bilan-report]\n"
                "\n"
                "Validates BILAN against its convention and writes the invoice chorusd would\n"
                "deposit for it, without allocating a number or contacting Chorus Pro.\n"
@@ -43,6 +47,8 @@ static void render_help(void) {
                "                         format, else [invoice] default_format)\n"
                "  -n, --number N         invoice number to print (default %s)\n"
                "  -d, --issue-date DATE  issue date (default: today)\n"
+               "  -b, --bilan-report     write the bilan report PDF (the invoice's supporting\n"
+               "                         document) instead of the invoice\n"
                "  -h, --help             this help\n"
                "\n"
                "Exit status: 0 written, 1 invalid bilan or configuration, 2 usage or\n"
@@ -58,6 +64,7 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 { "format", required_argument, NULL, 'f' },
                 { "number", required_argument, NULL, 'n' },
                 { "issue-date", required_argument, NULL, 'd' },
+                { "bilan-report", no_argument, NULL, 'b' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -69,7 +76,7 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 .issue_date = date_from_time(time(NULL)),
         };
         optind = 0; /* a fresh scan, whatever ran before */
-        while ((c = getopt_long(argc, argv, "c:o:f:n:d:h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "c:o:f:n:d:bh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c':
                         a->config_path = optarg;
@@ -91,6 +98,9 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 case 'd':
                         if (date_parse(optarg, &a->issue_date) < 0)
                                 return ctl_usage_error(COMMAND, "invalid issue date '%s' (YYYY-MM-DD)", optarg);
+                        break;
+                case 'b':
+                        a->bilan_report = true;
                         break;
                 case 'h':
                         render_help();
@@ -171,6 +181,30 @@ static void render_print_summary(const RenderArgs *a, const RenderedInvoice *out
         fputc('\n', f);
 }
 
+/* Writes the bilan report exactly as the invoice carries it. */
+static int render_write_bilan_report(const RenderArgs *a, const RenderedInvoice *out) {
+        const Invoice *inv = out->invoice;
+        int r;
+
+        for (size_t i = 0; i < inv->n_attachments; i++) {
+                const InvoiceAttachment *att = &inv->attachments[i];
+
+                if (!streq(att->mime, BILAN_REPORT_MIME))
+                        continue;
+                r = render_write_output(a->output, (const char *) att->data, att->size);
+                if (r < 0) {
+                        fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));
+                        return CTL_EXIT_USAGE;
+                }
+                fprintf(streq(a->output, "-") ? stderr : stdout, "bilan report %s of invoice %s written to %s\n",
+                        att->filename, inv->number, streq(a->output, "-") ? "stdout" : a->output);
+                return CTL_EXIT_OK;
+        }
+        fprintf(stderr, "chorusctl %s: the %s invoice carries no bilan report\n", COMMAND,
+                invoice_format_to_string(out->format));
+        return CTL_EXIT_USAGE;
+}
+
 static int render_run(const RenderArgs *a, const Config *config, const ConventionSet *conventions) {
         _cleanup_(bilan_freep) Bilan *bilan = NULL;
         _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
@@ -207,6 +241,8 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
                 return CTL_EXIT_USAGE;
         }
 
+        if (a->bilan_report)
+                return render_write_bilan_report(a, out);
         r = render_write_output(a->output, out->data, out->size);
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));

@@ -2,17 +2,19 @@
  * `chorusctl render` call (see render.h).
  *
  * One table row per format says which supporting document the format
- * carries and which writer produces the bytes; adding a format is adding a
- * row. Problems the administrator can fix (a taxable convention without a
- * seller VAT id, a number too long, a zero total) go to `diags` with English
- * and French text; everything else is an errno. Pure: no I/O, no logging. */
+ * carries (the bilan report PDF, bilan_report.h, in all three) and which
+ * writer produces the bytes; adding a format is adding a row. Problems the
+ * administrator can fix (a taxable convention without a seller VAT id, a
+ * number too long, a zero total) go to `diags` with English and French
+ * text; everything else is an errno. Pure: no I/O, no logging. */
 #include <stdio.h>
 
+#include "bilan_report.h"
+#include "facturx.h"
 #include "invoice_cii.h"
 #include "invoice_ubl.h"
 #include "macro.h"
 #include "render.h"
-#include "summary.h"
 
 #define RENDER_SUMMARY_ID_PREFIX "BILAN-"
 
@@ -23,27 +25,30 @@ typedef struct RenderFormat {
         int (*write)(const RenderRequest *req, const Invoice *inv, char **ret, size_t *ret_size);
 } RenderFormat;
 
-/* The bilan's quantitative summary as CSV (summary.h). */
-static int render_attach_summary(const RenderRequest *req, const Proration *p, Invoice *inv) {
-        _cleanup_(freep) char *csv = NULL, *description = NULL, *id = NULL;
-        char filename[SUMMARY_FILENAME_MAX + 1];
+/* The bilan as a readable PDF report (bilan_report.h): the supporting
+ * document Article 5 asks for, in every format (BG-24 allows
+ * application/pdf in UBL and CII; Factur-X also embeds it beside
+ * factur-x.xml). */
+static int render_attach_bilan_report(const RenderRequest *req, const Proration *p, Invoice *inv) {
+        _cleanup_(freep) char *pdf = NULL, *description = NULL, *id = NULL;
+        char filename[BILAN_REPORT_FILENAME_MAX + 1];
         size_t size;
         int r;
 
-        r = summary_csv(req->convention, req->bilan, p, &csv, &size);
+        r = bilan_report_render(req->convention, req->bilan, p, &pdf, &size);
         if (r < 0)
                 return r;
-        r = summary_filename(inv->number, filename);
+        r = bilan_report_filename(inv->number, filename);
         if (r < 0)
                 return r;
-        description = summary_description(req->convention, req->bilan);
+        description = bilan_report_description(req->convention, req->bilan);
         if (!description)
                 return -ENOMEM;
         if (asprintf(&id, RENDER_SUMMARY_ID_PREFIX "%s", req->convention->id) < 0) {
                 id = NULL;
                 return -ENOMEM;
         }
-        return invoice_add_attachment(inv, id, description, filename, SUMMARY_MIME, csv, size);
+        return invoice_add_attachment(inv, id, description, filename, BILAN_REPORT_MIME, pdf, size);
 }
 
 static int render_write_ubl(const RenderRequest *req, const Invoice *inv, char **ret, size_t *ret_size) {
@@ -56,10 +61,15 @@ static int render_write_cii(const RenderRequest *req, const Invoice *inv, char *
         return invoice_cii_render(inv, ret, ret_size);
 }
 
+static int render_write_facturx(const RenderRequest *req, const Invoice *inv, char **ret, size_t *ret_size) {
+        (void) req;
+        return facturx_render(inv, ret, ret_size);
+}
+
 static const RenderFormat render_formats[_INVOICE_FORMAT_MAX] = {
-        [INVOICE_FORMAT_UBL] = { .attach = render_attach_summary, .write = render_write_ubl },
-        [INVOICE_FORMAT_CII] = { .attach = render_attach_summary, .write = render_write_cii },
-        /* INVOICE_FORMAT_FACTURX: not available yet (no writer). */
+        [INVOICE_FORMAT_UBL] = { .attach = render_attach_bilan_report, .write = render_write_ubl },
+        [INVOICE_FORMAT_CII] = { .attach = render_attach_bilan_report, .write = render_write_cii },
+        [INVOICE_FORMAT_FACTURX] = { .attach = render_attach_bilan_report, .write = render_write_facturx },
 };
 
 InvoiceFormat render_resolve_format(const Config *config, const Convention *convention,

@@ -187,21 +187,22 @@ Test(invoice_cii, vat_standard_rate) {
         xmlFreeDoc(doc);
 }
 
-Test(invoice_cii, bilan_summary_attachment) {
-        _cleanup_(freep) unsigned char *csv = NULL;
+Test(invoice_cii, bilan_report_attachment) {
+        _cleanup_(freep) unsigned char *pdf = NULL;
         xmlDocPtr doc = render_cii("over-target", NULL);
         size_t size;
 
 #define REF AGREEMENT "/ram:AdditionalReferencedDocument"
         fixture_assert_xpath_eq(doc, REF "/ram:IssuerAssignedID", "BILAN-CDCMC-2026");
         fixture_assert_xpath_eq(doc, REF "/ram:TypeCode", "916");
-        fixture_assert_xpath_eq(doc, REF "/ram:AttachmentBinaryObject/@mimeCode", "text/csv");
-        fixture_assert_xpath_eq(doc, REF "/ram:AttachmentBinaryObject/@filename", "bilan-CMA34-2026-0001.csv");
-        csv = fixture_decode_attachment(doc, REF "/ram:AttachmentBinaryObject", &size);
+        fixture_assert_xpath_eq(doc, REF "/ram:AttachmentBinaryObject/@mimeCode", "application/pdf");
+        fixture_assert_xpath_eq(doc, REF "/ram:AttachmentBinaryObject/@filename", "bilan-CMA34-2026-0001.pdf");
+        pdf = fixture_decode_attachment(doc, REF "/ram:AttachmentBinaryObject", &size);
 #undef REF
-        /* the q = 0 action is in the summary, not on the invoice */
-        cr_expect_not_null(strstr((char *) csv, "\r\n1;geometiers;"));
-        cr_expect_not_null(strstr((char *) csv, ";5;7;5;2500,00\r\n"));
+        /* the bilan report (its content: test_bilan_report.c) */
+        cr_assert_gt(size, 1000u);
+        cr_expect_eq(memcmp(pdf, "%PDF-1.7\n", 9), 0);
+        cr_expect_eq(memcmp(pdf + size - 6, "%%EOF\n", 6), 0);
         xmlFreeDoc(doc);
 }
 

@@ -192,8 +192,8 @@ Test(invoice_ubl, prorated_third) {
         xmlFreeDoc(doc);
 }
 
-Test(invoice_ubl, bilan_summary_attachment) {
-        _cleanup_(freep) unsigned char *csv = NULL;
+Test(invoice_ubl, bilan_report_attachment) {
+        _cleanup_(freep) unsigned char *pdf = NULL;
         _cleanup_(freep) char *filename = NULL;
         xmlDocPtr doc = render_ubl("complete", NULL);
         size_t size;
@@ -201,16 +201,17 @@ Test(invoice_ubl, bilan_summary_attachment) {
 #define OBJ INV "/cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject"
         fixture_assert_xpath_eq(doc, INV "/cac:AdditionalDocumentReference/cbc:ID", "BILAN-CDCMC-2026");
         fixture_assert_xpath_eq(doc, INV "/cac:AdditionalDocumentReference/cbc:DocumentDescription",
-                                "Bilan quantitatif de la convention CDCMC-2026, transmis le 10 décembre 2026 "
-                                ": réalisé par action");
-        fixture_assert_xpath_eq(doc, OBJ "/@mimeCode", "text/csv");
+                                "Bilan d'exécution de la convention CDCMC-2026 (quantitatif et qualitatif), "
+                                "établi le 10 décembre 2026");
+        fixture_assert_xpath_eq(doc, OBJ "/@mimeCode", "application/pdf");
         filename = fixture_xpath_string(doc, OBJ "/@filename");
-        cr_expect_str_eq(filename, "bilan-CMA34-2026-0001.csv");
+        cr_expect_str_eq(filename, "bilan-CMA34-2026-0001.pdf");
         cr_expect_leq(strlen(filename), 50u, "Chorus Pro attachment name limit");
-        csv = fixture_decode_attachment(doc, OBJ, &size);
-        cr_expect_eq(memcmp(csv, "\xEF\xBB\xBF" "Article;Action;", 18), 0);
-        cr_expect_not_null(strstr((char *) csv, "\r\n2;dev-durable;"));
-        cr_expect_not_null(strstr((char *) csv, "Total facturé HT;;;;4000,00\r\n"));
+        pdf = fixture_decode_attachment(doc, OBJ, &size);
+        /* the bilan report (its content: test_bilan_report.c) */
+        cr_assert_gt(size, 1000u);
+        cr_expect_eq(memcmp(pdf, "%PDF-1.7\n", 9), 0);
+        cr_expect_eq(memcmp(pdf + size - 6, "%%EOF\n", 6), 0);
 #undef OBJ
         xmlFreeDoc(doc);
 }

@@ -105,8 +105,8 @@ Test(render, result_carries_model_and_amounts) {
         cr_assert_not_null(out->invoice);
         cr_expect_eq(out->invoice->payable, 300000);
         cr_assert_eq(out->invoice->n_attachments, 1u);
-        cr_expect_str_eq(out->invoice->attachments[0].mime, "text/csv");
-        cr_expect_str_eq(out->invoice->attachments[0].filename, "bilan-CMA34-2026-0001.csv");
+        cr_expect_str_eq(out->invoice->attachments[0].mime, "application/pdf");
+        cr_expect_str_eq(out->invoice->attachments[0].filename, "bilan-CMA34-2026-0001.pdf");
         fixture_done(&f);
 }
 
@@ -123,7 +123,7 @@ Test(render, preview_number) {
         cr_expect_str_eq(out->filename, "PREVIEW.xml");
         cr_expect_str_eq(out->invoice->number, "PREVIEW");
         cr_expect_not_null(strstr(out->data, "<cbc:ID>PREVIEW</cbc:ID>"));
-        cr_expect_not_null(strstr(out->data, "filename=\"bilan-PREVIEW.csv\""));
+        cr_expect_not_null(strstr(out->data, "filename=\"bilan-PREVIEW.pdf\""));
         cr_expect_eq(diags.n_items, 0u);
         fixture_done(&f);
 }
