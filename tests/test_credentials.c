@@ -177,12 +177,12 @@ Test(credentials, check_file_reads_nothing_out) {
 }
 
 Test(credentials, credentials_directory_is_the_default) {
-        _cleanup_(freep) char *a = make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0400);
-        _cleanup_(freep) char *b = make_secret(CREDENTIAL_CPRO_PASSWORD, "password", 0400);
         ChorusConfig c = {};
         ChorusSecrets s = {};
         _cleanup_(freep) char *message = NULL;
 
+        free(make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0400));
+        free(make_secret(CREDENTIAL_CPRO_PASSWORD, "password", 0400));
         cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
         cr_assert_eq(credentials_load(&c, &s, &message), 0, "%s", strempty(message));
         cr_expect_str_eq(s.client_secret, "client-secret");
@@ -218,12 +218,13 @@ Test(credentials, nowhere_to_look) {
 }
 
 Test(credentials, second_secret_failing_returns_nothing) {
-        _cleanup_(freep) char *a = make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0600);
-        _cleanup_(freep) char *b = make_secret(CREDENTIAL_CPRO_PASSWORD, SECRET "\n", 0644);
+        _cleanup_(freep) char *b = NULL;
         ChorusConfig c = {};
         ChorusSecrets s = {};
         _cleanup_(freep) char *message = NULL;
 
+        free(make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0600));
+        b = make_secret(CREDENTIAL_CPRO_PASSWORD, SECRET "\n", 0644);
         cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
         cr_expect_eq(credentials_load(&c, &s, &message), -EPERM);
         cr_expect_null(s.client_secret);
