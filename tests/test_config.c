@@ -218,6 +218,16 @@ static int load_text(const char *text, Config **ret, Diagnostics *d) {
         return r;
 }
 
+/* good-minimal.conf with the first `from` replaced by `to`, loaded. */
+static int load_minimal_with(const char *from, const char *to, Config **ret, Diagnostics *d) {
+        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
+        _cleanup_(freep) char *text = replace(base, from, to);
+        int r = load_text(text, ret, d);
+
+        print_diags(d);
+        return r;
+}
+
 Test(config, crlf_and_byte_order_mark) {
         _cleanup_(freep) char *text = read_data(DATA "good-minimal.conf");
         _cleanup_(freep) char *crlf = calloc(1, 2 * strlen(text) + 4);
@@ -240,14 +250,13 @@ Test(config, crlf_and_byte_order_mark) {
 }
 
 Test(config, values_and_comments) {
-        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
-        _cleanup_(freep) char *text = NULL;
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
+        int r;
 
         /* ';' starts a comment only after white space; '#' never inside a
          * line; "key: value" is accepted; sizes take K/M/G; custom URLs. */
-        text = replace(base, "[chorus]\n",
+        r = load_minimal_with("[chorus]\n",
                        "[spool]\nmax_file_size = 512K\nmin_free_space = 2G\n"
                        "# a comment line\n"
                        "[chorus]\n"
@@ -256,9 +265,8 @@ Test(config, values_and_comments) {
                        "oauth_url: https://127.0.0.1:8443/api/oauth/token;x\n"
                        "client_secret_file = /etc/chorusd/secret;1\n"
                        "connect_timeout = 300\n"
-                       "timeout = 300\n");
-        cr_assert_eq(load_text(text, &c, &d), 0);
-        print_diags(&d);
+                       "timeout = 300\n", &c, &d);
+        cr_assert_eq(r, 0);
         cr_expect_eq(c->spool.max_file_size, 512 * 1024);
         cr_expect_eq(c->spool.min_free_space, UINT64_C(2) << 30);
         cr_expect_eq(c->chorus.environment, CHORUS_ENVIRONMENT_CUSTOM);
@@ -270,43 +278,35 @@ Test(config, values_and_comments) {
 }
 
 Test(config, iban_is_stored_without_spaces) {
-        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
-        _cleanup_(freep) char *text = NULL;
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
 
-        text = replace(base, "FR7630001007941234567890185", "FR76 3000 1007 9412 3456 7890 185");
-        cr_assert_eq(load_text(text, &c, &d), 0);
+        cr_assert_eq(load_minimal_with("FR7630001007941234567890185",
+                                       "FR76 3000 1007 9412 3456 7890 185", &c, &d), 0);
         cr_expect_str_eq(c->seller.iban, "FR7630001007941234567890185");
         diagnostics_clear(&d);
 }
 
 Test(config, production_and_official_urls) {
-        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
-        _cleanup_(freep) char *text = NULL;
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
 
         /* Giving the environment's own URL is allowed (it changes nothing). */
-        text = replace(base, "[chorus]\n",
-                       "[chorus]\nenvironment = production\n"
-                       "oauth_url = https://oauth.piste.gouv.fr/api/oauth/token\n");
-        cr_assert_eq(load_text(text, &c, &d), 0);
-        print_diags(&d);
+        cr_assert_eq(load_minimal_with("[chorus]\n",
+                                       "[chorus]\nenvironment = production\n"
+                                       "oauth_url = https://oauth.piste.gouv.fr/api/oauth/token\n",
+                                       &c, &d), 0);
         cr_expect_str_eq(c->chorus.api_url, "https://api.piste.gouv.fr");
         cr_expect_str_eq(c->chorus.oauth_url, "https://oauth.piste.gouv.fr/api/oauth/token");
         diagnostics_clear(&d);
 }
 
 Test(config, warning_for_vat_id_of_another_siren) {
-        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
-        _cleanup_(freep) char *text = NULL;
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
 
         /* FR87200034783 is valid, but belongs to SIREN 200034783. */
-        text = replace(base, "street =", "vat_id = FR87200034783\nstreet =");
-        cr_assert_eq(load_text(text, &c, &d), 0);
+        cr_assert_eq(load_minimal_with("street =", "vat_id = FR87200034783\nstreet =", &c, &d), 0);
         cr_expect_eq(d.n_warnings, 1);
         cr_expect_eq(d.n_items > 0 ? d.items[0].line : 0, 5);
         cr_expect(d.n_items > 0 && strstr(d.items[0].message, "not the VAT number of SIREN 130026024"));

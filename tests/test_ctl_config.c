@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,20 @@ static char *join(const char *a, const char *b) {
         char *s = NULL;
         cr_assert(asprintf(&s, "%s/%s", a, b) > 0);
         return s;
+}
+
+/* Runs a shell command built from `format` (paths under root only). */
+static void shell(const char *format, ...) _printf_(1, 2);
+static void shell(const char *format, ...) {
+        _cleanup_(freep) char *cmd = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&cmd, format, ap);
+        va_end(ap);
+        cr_assert(r > 0);
+        cr_assert_eq(system(cmd), 0, "%s failed", cmd);
 }
 
 static void make_secret(const char *name, mode_t mode) {
@@ -81,9 +96,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-        _cleanup_(freep) char *cmd = NULL;
-        cr_assert(asprintf(&cmd, "rm -rf '%s'", root) > 0);
-        cr_expect_eq(system(cmd), 0);
+        shell("rm -rf '%s'", root);
 }
 
 TestSuite(check_config, .init = setup, .fini = teardown);
@@ -241,11 +254,9 @@ Test(check_config, load_credential_sources_beside_the_configuration) {
 }
 
 Test(check_config, missing_directories_are_warnings) {
-        _cleanup_(freep) char *cmd = NULL;
         Output o;
 
-        cr_assert(asprintf(&cmd, "rm -rf '%s/spool' '%s/state'", root, root) > 0);
-        cr_assert_eq(system(cmd), 0);
+        shell("rm -rf '%s/spool' '%s/state'", root, root);
         o = run_config();
         cr_expect_eq(o.status, CTL_EXIT_OK);
         cr_expect(strstr(o.err, "warning: spool.dir:"));
@@ -256,11 +267,9 @@ Test(check_config, missing_directories_are_warnings) {
 }
 
 Test(check_config, spool_is_a_file) {
-        _cleanup_(freep) char *cmd = NULL;
         Output o;
 
-        cr_assert(asprintf(&cmd, "rm -rf '%s/spool' && touch '%s/spool'", root, root) > 0);
-        cr_assert_eq(system(cmd), 0);
+        shell("rm -rf '%s/spool' && touch '%s/spool'", root, root);
         o = run_config();
         cr_expect_eq(o.status, CTL_EXIT_INVALID);
         cr_expect(strstr(o.err, "is not a directory"));
