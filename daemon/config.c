@@ -381,15 +381,16 @@ static bool line_is_blank_or_comment(const char *s) {
         return *s == '\0' || *s == ';' || *s == '#';
 }
 
-/* A section header: reports unknown or malformed ones. */
-static void parser_check_section(Parser *p, const char *s) {
+/* A section header: reports unknown ones, and returns false for a malformed
+ * one. The keys that follow either are ignored: their section is reported. */
+static bool parser_check_section(Parser *p, const char *s) {
         const char *end = strchr(s, ']');
         int i;
 
         if (!end) {
                 parser_error(p, p->line, NULL, NULL, "expected ']' to close the section name");
                 p->section_known = false;
-                return;
+                return false;
         }
         i = config_section_index(s + 1, (size_t) (end - s - 1));
         p->section_known = i >= 0;
@@ -399,10 +400,11 @@ static void parser_check_section(Parser *p, const char *s) {
                              "[state], [conventions] or [chorus]",
                              (int) (end - s - 1 > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : end - s - 1),
                              s + 1);
-                return;
+                return true;
         }
         if (p->section_line[i] == 0)
                 p->section_line[i] = p->line;
+        return true;
 }
 
 /* Checks one line (NUL-terminated, `len` bytes) before libinih sees it.
@@ -425,10 +427,8 @@ static bool parser_check_line(Parser *p, const char *s, size_t len) {
                              "second line; write 'key = value' at the start of a line");
                 return false;
         }
-        if (s[0] == '[') {
-                parser_check_section(p, s);
-                return true;
-        }
+        if (s[0] == '[')
+                return parser_check_section(p, s);
         if (!strpbrk(s, "=:")) {
                 parser_error(p, p->line, NULL, NULL,
                              "expected 'key = value', a [section] or a ; comment");

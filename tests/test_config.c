@@ -104,6 +104,7 @@ typedef struct BadCase {
 static const BadCase bad_cases[] = {
         { "unknown-key.conf", { { 5, "unknown key 'sirett' in [seller]" } } },
         { "unknown-section.conf", { { 12, "unknown section [sellers]" } } },
+        { "bad-section-header.conf", { { 18, "expected ']' to close the section name" } } },
         { "duplicate-key.conf", { { 5, "duplicate key 'siret' in [seller] (first set on line 4)" } } },
         { "bad-siret.conf", { { 4, "valid Luhn check digit, got '13002602400014'" } } },
         { "bad-iban.conf", { { 10, "an IBAN with valid check digits" } } },
