@@ -1,0 +1,308 @@
+/* test_facturx.c — the Factur-X PDF (facturx), the readable invoice
+ * (invoice_pdf) and the bilan report (bilan_report), on the render test
+ * data and on an invoice built by hand.
+ *
+ * The external checks (validate-invoice, qpdf --check, pdftotext, an
+ * independent Factur-X reader) are in tests/suites/30-facturx; here the
+ * structure is read back with a few string searches and zlib. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "bilan_report.h"
+#include "facturx.h"
+#include "invoice_cii.h"
+#include "pdf_document.h"
+#include "render_fixture.h"
+
+#define EXAMPLE_CII FIXTURE_STANDARDS "/examples/cii/CII_example1.xml"
+
+/* The decompressed data of the embedded file whose stream dictionary
+ * contains `subtype` ("/Subtype /text#2Fxml"). */
+static unsigned char *embedded_file(const char *pdf, size_t n, const char *subtype, size_t *ret_size) {
+        const char *p, *params, *stream;
+        unsigned char *data;
+        size_t length, size;
+        uLongf out;
+
+        p = memmem(pdf, n, subtype, strlen(subtype));
+        cr_assert_not_null(p, "no embedded file %s", subtype);
+        params = strstr(p, "/Params << /Size ");
+        cr_assert_not_null(params);
+        cr_assert_eq(sscanf(params, "/Params << /Size %zu", &size), 1);
+        cr_assert_eq(sscanf(strstr(p, "/Length "), "/Length %zu", &length), 1);
+        stream = strstr(p, "stream\n");
+        cr_assert_not_null(stream);
+        stream += strlen("stream\n");
+        data = malloc(size + 1);
+        cr_assert_not_null(data);
+        out = size;
+        cr_assert_eq(uncompress(data, &out, (const Bytef *) stream, length), Z_OK);
+        cr_assert_eq(out, size, "/Params /Size is the uncompressed size");
+        *ret_size = size;
+        return data;
+}
+
+static RenderedInvoice *render_facturx(const char *bilan, Fixture *f) {
+        fixture_load(f, bilan);
+        return fixture_render(f, INVOICE_FORMAT_FACTURX);
+}
+
+Test(facturx, embedded_xml_is_the_cii_byte_for_byte) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        _cleanup_(freep) unsigned char *xml = NULL, *report = NULL;
+        _cleanup_(freep) char *cii = NULL;
+        size_t xml_size, cii_size, report_size;
+        Fixture f;
+
+        out = render_facturx("complete", &f);
+        cr_expect_str_eq(out->filename, "CMA34-2026-0001.pdf");
+        cr_assert_eq(memcmp(out->data, "%PDF-1.7\n", 9), 0);
+        xml = embedded_file(out->data, out->size, "/Subtype /text#2Fxml", &xml_size);
+        cr_assert_eq(invoice_cii_render(out->invoice, &cii, &cii_size), 0);
+        cr_assert_eq(xml_size, cii_size);
+        cr_expect_eq(memcmp(xml, cii, cii_size), 0);
+
+        /* the bilan report rides along as a supplement, the same bytes as BG-24 */
+        cr_assert_eq(out->invoice->n_attachments, 1u);
+        report = embedded_file(out->data, out->size, "/Subtype /application#2Fpdf", &report_size);
+        cr_assert_eq(report_size, out->invoice->attachments[0].size);
+        cr_expect_eq(memcmp(report, out->invoice->attachments[0].data, report_size), 0);
+        fixture_done(&f);
+}
+
+Test(facturx, pdfa3_and_facturx_structure) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        const char *pdf, *spec;
+        size_t n;
+        Fixture f;
+
+        out = render_facturx("capped", &f);
+        pdf = out->data;
+        n = out->size;
+        /* the file specification: literal names, /Alternative, in /AF */
+        spec = memmem(pdf, n, "<< /Type /Filespec /F (factur-x.xml) /UF (factur-x.xml)", 55);
+        cr_assert_not_null(spec);
+        cr_expect_not_null(strstr(spec, "/AFRelationship /Alternative"));
+        cr_expect_not_null(memmem(pdf, n, "/AFRelationship /Supplement", 27));
+        cr_expect_not_null(memmem(pdf, n, "/AF [", 5));
+        cr_expect_not_null(memmem(pdf, n, "(factur-x.xml)", 14));
+        cr_expect_not_null(memmem(pdf, n, "/Params << /Size ", 17));
+        cr_expect_not_null(memmem(pdf, n, "/ModDate (D:20261215000000+00'00')", 34));
+        /* every /F key before the pages is a literal string or the /EF entry */
+        for (const char *p = pdf; (p = memmem(p, n - (size_t) (p - pdf), "/F ", 3)); p += 3)
+                cr_expect(p[3] == '(' || strncmp(p - 7, "/EF << /F ", 10) == 0, "non-literal /F at %td",
+                          p - pdf);
+        /* XMP: PDF/A-3b, the Factur-X extension schema and its properties */
+        cr_expect_not_null(memmem(pdf, n, "<pdfaid:part>3</pdfaid:part>", 28));
+        cr_expect_not_null(memmem(pdf, n, "<pdfaSchema:namespaceURI>" FACTURX_NAMESPACE "</pdfaSchema:namespaceURI>",
+                                  strlen("<pdfaSchema:namespaceURI>" FACTURX_NAMESPACE "</pdfaSchema:namespaceURI>")));
+        cr_expect_not_null(memmem(pdf, n, "<fx:DocumentType>INVOICE</fx:DocumentType>", 42));
+        cr_expect_not_null(memmem(pdf, n, "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>", 55));
+        cr_expect_not_null(memmem(pdf, n, "<fx:Version>1.0</fx:Version>", 28));
+        cr_expect_not_null(memmem(pdf, n, "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>", 51));
+        cr_expect_not_null(memmem(pdf, n, "/Title (Facture CMA34-2026-0001)", 32));
+        cr_expect_not_null(memmem(pdf, n, "<rdf:li xml:lang=\"x-default\">Facture CMA34-2026-0001</rdf:li>", 61));
+        cr_expect_not_null(memmem(pdf, n, "/OutputIntents [", 16));
+        cr_expect_not_null(memmem(pdf, n, "/PageMode /UseAttachments", 25));
+        cr_expect_null(memmem(pdf, n, "/Encrypt", 8));
+        cr_expect_null(memmem(pdf, n, "/JavaScript", 11));
+        cr_expect_null(memmem(pdf, n, "/Annots", 7));
+        fixture_done(&f);
+}
+
+Test(facturx, deterministic) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *a = NULL, *b = NULL;
+        Fixture f;
+
+        fixture_load(&f, "partial");
+        a = fixture_render(&f, INVOICE_FORMAT_FACTURX);
+        b = fixture_render(&f, INVOICE_FORMAT_FACTURX);
+        cr_assert_eq(a->size, b->size);
+        cr_expect_eq(memcmp(a->data, b->data, a->size), 0);
+        fixture_done(&f);
+}
+
+/* ---------------------------------------------------------------- an invoice built by hand */
+
+static char line_ids[40][24], line_names[40][160];
+
+static void hand_invoice(Invoice *inv, InvoiceLine *lines, size_t n_lines) {
+        static char *notes[] = { "Convention TEST-1 : « Essai », période du 1er janvier 2026 au 31 décembre 2026.",
+                                 "Une note d'information.", "TVA non applicable, art. 256 B du CGI.", NULL };
+        static InvoiceVatBreakdown vat = { VAT_CATEGORY_O, 0, 0, 0, "TVA non applicable, art. 256 B du CGI" };
+        int64_t total = 0;
+
+        for (size_t i = 0; i < n_lines; i++) {
+                snprintf(line_ids[i], sizeof(line_ids[i]), "%zu", i + 1);
+                snprintf(line_names[i], sizeof(line_names[i]),
+                         "Action numéro %zu, avec un libellé assez long pour passer à la ligne dans la colonne", i + 1);
+                lines[i] = (InvoiceLine) {
+                        .id = line_ids[i], .action_id = "a", .name = line_names[i],
+                        .description = "Article 1 — 3 réalisations sur 4 prévues",
+                        .quantity = 3, .unit_price = 12345, .net_amount = 37035,
+                        .vat_category = VAT_CATEGORY_O,
+                };
+                total += 37035;
+        }
+        vat.taxable_amount = total;
+        *inv = (Invoice) {
+                .number = "TEST-2026-0001", .type_code = INVOICE_TYPE_COMMERCIAL,
+                .issue_date = { 2026, 12, 15 }, .due_date = { 2027, 1, 14 }, .currency = "EUR",
+                .business_process = INVOICE_BUSINESS_PROCESS, .specification_id = INVOICE_SPECIFICATION_ID,
+                .buyer_reference = "ECO", .order_reference = "EJ-1", .contract_reference = "TEST-1",
+                .period_start = { 2026, 1, 1 }, .period_end = { 2026, 12, 31 },
+                .notes = notes, .n_notes = 3,
+                .seller = { .name = "CMA Test", .siret = "13002602400013",
+                            .address = { .line1 = "1 rue A", .postcode = "34000", .city = "Montpellier", .country = "FR" },
+                            .email = "f@example.org" },
+                .buyer = { .name = "Communauté de communes Test", .siret = "20003478300015",
+                           .address = { .line1 = "2 place B", .line2 = "BP 3", .postcode = "34220", .city = "Saint-Pons",
+                                        .country = "FR" } },
+                .payment_means_code = "30", .iban = "FR7630001007941234567890185", .bic = "BDFEFRPPXXX",
+                .remittance_information = "TEST-2026-0001",
+                .payment_terms = "Paiement par virement à 30 jours.",
+                .lines = lines, .n_lines = n_lines,
+                .vat = &vat, .n_vat = 1,
+                .line_total = total, .tax_exclusive = total, .tax_inclusive = total, .payable = total,
+        };
+}
+
+static int page_count(const char *pdf, size_t n) {
+        const char *p = memmem(pdf, n, "/Type /Pages /Kids [", 20);
+        int count = -1;
+
+        cr_assert_not_null(p);
+        cr_assert_eq(sscanf(strstr(p, "/Count "), "/Count %d", &count), 1);
+        return count;
+}
+
+Test(facturx, hand_built_invoice_with_example_xml_paginates) {
+        _cleanup_(freep) char *xml = NULL, *pdf = NULL;
+        _cleanup_(freep) unsigned char *embedded = NULL;
+        InvoiceLine lines[40];
+        size_t xml_size, n, embedded_size;
+        Invoice inv;
+
+        cr_assert_eq(read_file_bounded(EXAMPLE_CII, 1 << 20, &xml, &xml_size), 0);
+        hand_invoice(&inv, lines, 1);
+        cr_assert_eq(facturx_assemble(&inv, xml, xml_size, &pdf, &n), 0);
+        cr_expect_eq(page_count(pdf, n), 1);
+        embedded = embedded_file(pdf, n, "/Subtype /text#2Fxml", &embedded_size);
+        cr_assert_eq(embedded_size, xml_size);
+        cr_expect_eq(memcmp(embedded, xml, xml_size), 0);
+        free(pdf);
+        pdf = NULL;
+
+        /* 40 lines do not fit on one page: the table continues */
+        hand_invoice(&inv, lines, 40);
+        cr_assert_eq(facturx_assemble(&inv, xml, xml_size, &pdf, &n), 0);
+        cr_expect_geq(page_count(pdf, n), 3);
+        cr_expect_lt(n, 80000u);
+}
+
+/* ---------------------------------------------------------------- bilan report */
+
+Test(bilan_report, names) {
+        char name[BILAN_REPORT_FILENAME_MAX + 1];
+        _cleanup_(freep) char *desc = NULL;
+        Fixture f;
+
+        cr_assert_eq(bilan_report_filename("CMA34-2026-0001", name), 0);
+        cr_expect_str_eq(name, "bilan-CMA34-2026-0001.pdf");
+        cr_assert_eq(bilan_report_filename("CMA/34 2026", name), 0);
+        cr_expect_str_eq(name, "bilan-CMA_34_2026.pdf");
+        cr_expect_eq(bilan_report_filename("0123456789012345678901234567890123456789012345", name), -ENAMETOOLONG);
+
+        fixture_load(&f, "complete");
+        desc = bilan_report_description(f.convention, f.bilan);
+        cr_expect_str_eq(desc, "Bilan d'exécution de la convention CDCMC-2026 (quantitatif et qualitatif), "
+                               "établi le 10 décembre 2026");
+        fixture_done(&f);
+}
+
+Test(bilan_report, refuses_a_foreign_proration) {
+        _cleanup_(proration_freep) Proration *p = NULL;
+        _cleanup_(invoice_freep) Invoice *inv = NULL;
+        Fixture f, g;
+        char *pdf = NULL;
+        size_t n;
+
+        fixture_load(&f, "complete");
+        fixture_load(&g, "third"); /* another convention */
+        inv = fixture_model(&g, &p);
+        cr_expect_eq(bilan_report_render(f.convention, f.bilan, p, &pdf, &n), -EINVAL);
+        cr_expect_null(pdf);
+        fixture_done(&f);
+        fixture_done(&g);
+}
+
+/* A bilan at the limits: BILAN_ENTRIES_MAX entries, under BILAN_SIZE_MAX. */
+static char *big_bilan(size_t *ret_size) {
+        static const char *const kinds[] = { "label-eco-defis", "label-repar-acteurs", "label-zero-dechet",
+                                             "visite-energie" };
+        FILE *f;
+        char *s = NULL;
+        size_t size = 0;
+
+        f = open_memstream(&s, &size);
+        cr_assert_not_null(f);
+        fprintf(f, "{\"bilan\":1,\"convention\":\"CDCMC-2026\",\"issued_on\":\"2026-12-10\",\"author\":\"CMA 34\","
+                   "\"realisations\":{\"geometiers\":[{\"ref\":\"acces\",\"date\":\"2026-01-20\"}],\"dev-durable\":[");
+        for (int i = 0; i < BILAN_ENTRIES_MAX - 1; i++)
+                fprintf(f, "%s{\"ref\":\"%014d\",\"kind\":\"%s\",\"name\":\"Entreprise n° %d\",\"date\":\"2026-%02d-%02d\"}",
+                        i ? "," : "", 41234567 + i, kinds[i % 4], i, 1 + i % 12, 1 + i % 28);
+        fprintf(f, "]},\"qualitative\":\"Une année riche.\\nDeuxième paragraphe.\"}");
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_lt(size, (size_t) BILAN_SIZE_MAX);
+        *ret_size = size;
+        return s;
+}
+
+Test(bilan_report, ten_thousand_entries_paginate, .timeout = 120) {
+        _cleanup_(freep) char *json = NULL, *pdf = NULL;
+        _cleanup_(proration_freep) Proration *p = NULL;
+        _cleanup_(bilan_freep) Bilan *b = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        const Convention *c = NULL;
+        size_t size, n;
+        Fixture f;
+
+        fixture_load(&f, "complete");
+        json = big_bilan(&size);
+        cr_assert_eq(bilan_parse("big.json", json, size, f.conventions, &b, &c, &diags), 0);
+        cr_assert_eq(proration_compute(c, b, &p, &diags), 0);
+        diagnostics_clear(&diags);
+        cr_assert_eq(bilan_report_render(c, b, p, &pdf, &n), 0);
+        /* ~40 rows a page */
+        cr_expect_gt(page_count(pdf, n), 200);
+        cr_expect_lt(page_count(pdf, n), 400);
+        cr_expect_lt(n, (size_t) 4 << 20);
+        fixture_done(&f);
+}
+
+Test(bilan_report, report_of_a_fixture) {
+        _cleanup_(proration_freep) Proration *p = NULL;
+        _cleanup_(invoice_freep) Invoice *inv = NULL;
+        _cleanup_(freep) char *a = NULL, *b = NULL;
+        size_t na, nb;
+        Fixture f;
+
+        fixture_load(&f, "over-target");
+        inv = fixture_model(&f, &p);
+        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, &a, &na), 0);
+        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, &b, &nb), 0);
+        cr_assert_eq(na, nb);
+        cr_expect_eq(memcmp(a, b, na), 0, "deterministic");
+        cr_expect_geq(page_count(a, na), 1);
+        cr_expect_leq(page_count(a, na), 2);
+        /* non-ASCII title: UTF-16BE in Info, UTF-8 in XMP */
+        cr_expect_not_null(memmem(a, na, "/Title (\\376\\377", 15));
+        cr_expect_not_null(strstr(a, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Bilan d'exécution de la "
+                                     "convention CDCMC-2026</rdf:li>"));
+        cr_expect_not_null(memmem(a, na, "/CreationDate (D:20261210000000+00'00')", 39), "dated by issued_on");
+        cr_expect_not_null(memmem(a, na, "<pdfaid:part>3</pdfaid:part>", 28));
+        fixture_done(&f);
+}

@@ -1,0 +1,305 @@
+/* test_pdf.c — the PDF layers under Factur-X: pdf_writer (numbers, strings,
+ * names, objects, xref, /ID), pdf_font (shaping, substitution, subset
+ * embedding) and pdf_document (pages, wrapping, PDF/A parts). */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pdf_document.h"
+#include "pdf_font.h"
+#include "pdf_writer.h"
+
+static const char *buffer_str(PdfBuffer *b) {
+        pdf_buffer_append(b, "", 1);
+        cr_assert_eq(pdf_buffer_error(b), 0);
+        return b->data;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct NumberCase {
+        double value;
+        char expected[16];
+} NumberCase;
+
+ParameterizedTestParameters(pdf_writer, number) {
+        static NumberCase cases[] = {
+                { 0, "0" },       { 12, "12" },         { 12.5, "12.5" },   { 12.25, "12.25" },
+                { 0.004, "0" },   { -0.004, "0" },      { -3.1, "-3.1" },   { 841.89, "841.89" },
+                { 595.276, "595.28" }, { 1e6, "1000000" }, { 0.999, "1" },
+        };
+        return cr_make_param_array(NumberCase, cases, ELEMENTSOF(cases));
+}
+
+ParameterizedTest(NumberCase *c, pdf_writer, number) {
+        PdfBuffer b = {};
+
+        pdf_buffer_number(&b, c->value);
+        cr_expect_str_eq(buffer_str(&b), c->expected);
+        pdf_buffer_done(&b);
+}
+
+/* Arrays, not pointers: Criterion copies parameters into the test process. */
+typedef struct StringCase {
+        char input[16];
+        char expected[48];
+} StringCase;
+
+ParameterizedTestParameters(pdf_writer, text_string) {
+        static StringCase cases[] = {
+                { "factur-x.xml", "(factur-x.xml)" },
+                { "a(b)c\\", "(a\\(b\\)c\\\\)" },
+                /* non-ASCII: UTF-16BE with BOM, every byte outside printable ASCII escaped */
+                { "é", "(\\376\\377\\000\\351)" },
+                { "€", "(\\376\\377 \\254)" },
+                /* invalid UTF-8 becomes U+FFFD */
+                { "\xff", "(\\376\\377\\377\\375)" },
+                /* outside the BMP: a surrogate pair */
+                { "\xF0\x9F\x98\x80", "(\\376\\377\\330=\\336\\000)" },
+        };
+        return cr_make_param_array(StringCase, cases, ELEMENTSOF(cases));
+}
+
+ParameterizedTest(StringCase *c, pdf_writer, text_string) {
+        PdfBuffer b = {};
+
+        pdf_buffer_text_string(&b, c->input);
+        cr_expect_str_eq(buffer_str(&b), c->expected);
+        pdf_buffer_done(&b);
+}
+
+Test(pdf_writer, name_escapes) {
+        PdfBuffer b = {};
+
+        pdf_buffer_name(&b, "text/xml");
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_name(&b, "application/pdf");
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_name(&b, "a b#");
+        cr_expect_str_eq(buffer_str(&b), "/text#2Fxml /application#2Fpdf /a#20b#23");
+        pdf_buffer_done(&b);
+}
+
+Test(pdf_writer, dates_agree) {
+        char pdf[PDF_DATE_MAX], xmp[PDF_DATE_MAX];
+        Date d = { 2026, 12, 5 };
+
+        cr_expect_str_eq(pdf_date(d, pdf), "D:20261205000000+00'00'");
+        cr_expect_str_eq(pdf_xmp_date(d, xmp), "2026-12-05T00:00:00+00:00");
+}
+
+static void write_minimal(char **ret, size_t *ret_size) {
+        _cleanup_(pdf_writer_freep) PdfWriter *w = NULL;
+        uint32_t catalog, pages;
+        PdfBuffer *b;
+
+        cr_assert_eq(pdf_writer_new(&w), 0);
+        catalog = pdf_writer_reserve(w);
+        pages = pdf_writer_reserve(w);
+        /* written out of order on purpose */
+        b = pdf_writer_begin_object(w, pages);
+        pdf_buffer_puts(b, "<< /Type /Pages /Kids [] /Count 0 >>");
+        pdf_writer_end_object(w);
+        b = pdf_writer_begin_object(w, catalog);
+        pdf_buffer_printf(b, "<< /Type /Catalog /Pages %u 0 R >>", pages);
+        pdf_writer_end_object(w);
+        cr_assert_eq(pdf_writer_finish(w, catalog, 0, ret, ret_size), 0);
+}
+
+Test(pdf_writer, xref_points_at_objects_and_id_is_stable) {
+        _cleanup_(freep) char *a = NULL, *b = NULL;
+        size_t na, nb, xref;
+        const char *p;
+        unsigned long off1, off2;
+
+        write_minimal(&a, &na);
+        write_minimal(&b, &nb);
+        cr_assert_eq(na, nb);
+        cr_expect_eq(memcmp(a, b, na), 0, "same calls, same bytes");
+        cr_expect_eq(memcmp(a, "%PDF-1.7\n%\xE2\xE3\xCF\xD3\n", 15), 0);
+
+        p = strstr(a, "startxref\n");
+        cr_assert_not_null(p);
+        cr_assert_eq(sscanf(p, "startxref\n%zu", &xref), 1);
+        cr_assert_eq(strncmp(a + xref, "xref\n0 3\n", 9), 0);
+        cr_assert_eq(sscanf(a + xref + 9 + 20, "%010lu 00000 n \n%010lu", &off1, &off2), 2);
+        cr_expect_eq(strncmp(a + off1, "1 0 obj\n<< /Type /Catalog", 25), 0);
+        cr_expect_eq(strncmp(a + off2, "2 0 obj\n<< /Type /Pages", 23), 0);
+        cr_expect_not_null(strstr(a, "/ID [<"));
+        cr_expect_eq(memcmp(a + na - 6, "%%EOF\n", 6), 0);
+}
+
+Test(pdf_writer, unwritten_object_is_a_bug) {
+        _cleanup_(pdf_writer_freep) PdfWriter *w = NULL;
+        char *out = NULL;
+        size_t n;
+        uint32_t catalog;
+
+        cr_assert_eq(pdf_writer_new(&w), 0);
+        catalog = pdf_writer_reserve(w);
+        pdf_writer_reserve(w); /* never written */
+        pdf_writer_begin_object(w, catalog);
+        pdf_writer_end_object(w);
+        cr_expect_eq(pdf_writer_finish(w, catalog, 0, &out, &n), -EINVAL);
+        cr_expect_null(out);
+}
+
+Test(pdf_writer, sticky_error) {
+        _cleanup_(pdf_writer_freep) PdfWriter *w = NULL;
+        char *out = NULL;
+        size_t n;
+        uint32_t catalog;
+
+        cr_assert_eq(pdf_writer_new(&w), 0);
+        catalog = pdf_writer_reserve(w);
+        pdf_writer_begin_object(w, catalog);
+        pdf_writer_end_object(w);
+        pdf_writer_fail(w, -EFBIG);
+        pdf_writer_fail(w, -ENOMEM); /* the first error wins */
+        cr_expect_eq(pdf_writer_finish(w, catalog, 0, &out, &n), -EFBIG);
+}
+
+/* ---------------------------------------------------------------- fonts */
+
+Test(pdf_font, missing_file) {
+        PdfFont *f = NULL;
+
+        cr_expect_eq(pdf_font_load("/nonexistent/font.ttf", &f), -ENOENT);
+        cr_expect_null(f);
+}
+
+Test(pdf_font, shows_glyphs_and_measures) {
+        _cleanup_(pdf_font_freep) PdfFont *f = NULL;
+        PdfBuffer b = {};
+        double w_euro, w_ab, w_a, w_b;
+
+        cr_assert_eq(pdf_font_load(PDF_FONT_REGULAR_PATH, &f), 0, "install fonts-liberation2");
+        w_euro = pdf_font_width(f, "€");
+        w_a = pdf_font_width(f, "A");
+        w_b = pdf_font_width(f, "V");
+        w_ab = pdf_font_width(f, "AV");
+        cr_expect_gt(w_euro, 400);
+        cr_expect_lt(w_euro, 700);
+        cr_expect_lt(w_ab, w_a + w_b, "kerning of AV applies");
+        cr_expect_not(pdf_font_used(f));
+
+        pdf_font_show(f, "AV", &b);
+        cr_expect(pdf_font_used(f));
+        /* two glyphs with a negative kerning offset between them */
+        cr_expect_not_null(strstr(buffer_str(&b), ">] TJ\n"));
+        cr_expect_eq(strncmp(b.data, "[<", 2), 0);
+        cr_expect_not_null(strchr(b.data + 2, '>'));
+        pdf_buffer_done(&b);
+}
+
+Test(pdf_font, missing_characters_are_substituted) {
+        _cleanup_(pdf_font_freep) PdfFont *f = NULL;
+
+        cr_assert_eq(pdf_font_load(PDF_FONT_REGULAR_PATH, &f), 0);
+        /* no CJK in Liberation Sans: '?' rather than .notdef */
+        cr_expect_float_eq(pdf_font_width(f, "中"), pdf_font_width(f, "?"), 0.01);
+        /* control characters are drawn as spaces */
+        cr_expect_float_eq(pdf_font_width(f, "a\tb"), pdf_font_width(f, "a b"), 0.01);
+}
+
+/* ---------------------------------------------------------------- document */
+
+static PdfDocument *new_document(void) {
+        PdfDocument *d = NULL;
+
+        cr_assert_eq(pdf_document_new(&(PdfDocumentInfo) {
+                .title = "Essai (test) été",
+                .author = "CMA & co",
+                .subject = "<sujet>",
+                .date = { 2026, 12, 15 },
+        }, &d), 0);
+        return d;
+}
+
+Test(pdf_document, wrap) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
+        _cleanup_(strv_freep) char **lines = NULL;
+        static const PdfTextStyle s = { PDF_REGULAR, 10, 0 };
+        size_t n = 0;
+
+        cr_assert_eq(pdf_document_wrap(d, &s, "un deux trois quatre cinq six sept huit neuf dix\nfin", 80, &lines), 0);
+        for (; lines[n]; n++)
+                cr_expect_leq(pdf_document_text_width(d, &s, lines[n]), 80.0, "line '%s' too wide", lines[n]);
+        cr_expect_geq(n, 4u);
+        cr_expect_str_eq(lines[0], "un deux trois");
+        cr_expect_str_eq(lines[n - 1], "fin");
+        strv_free(lines);
+
+        /* a word longer than the line is cut, not lost */
+        cr_assert_eq(pdf_document_wrap(d, &s, "anticonstitutionnellement", 40, &lines), 0);
+        cr_expect_not_null(lines[1]);
+        strv_free(lines);
+
+        cr_assert_eq(pdf_document_wrap(d, &s, "", 40, &lines), 0);
+        cr_expect_str_eq(lines[0], "");
+        cr_expect_null(lines[1]);
+}
+
+Test(pdf_document, pdfa_parts) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
+        _cleanup_(freep) char *pdf = NULL;
+        static const PdfTextStyle s = { PDF_BOLD, 12, 0x1F3A5F };
+        size_t n;
+
+        pdf_document_text(d, &s, 45, 60, PDF_ALIGN_LEFT, "Net à payer : 3 500,00 €");
+        pdf_document_add_page(d);
+        pdf_document_fill_rect(d, 45, 60, 100, 20, 0xF1F3F6);
+        cr_assert_eq(pdf_document_attach(d, &(PdfAttachment) {
+                .name = "b.txt", .description = "B", .mime = "text/plain",
+                .relationship = PDF_AF_SUPPLEMENT, .data = "b", .size = 1 }), 0);
+        cr_assert_eq(pdf_document_attach(d, &(PdfAttachment) {
+                .name = "a.txt", .description = "A", .mime = "text/plain",
+                .relationship = PDF_AF_DATA, .data = "a", .size = 1 }), 0);
+        cr_expect_eq(pdf_document_attach(d, &(PdfAttachment) {
+                .name = "a.txt", .mime = "text/plain", .data = "x", .size = 1 }), -EEXIST);
+        cr_assert_eq(pdf_document_render(d, &pdf, &n), 0);
+
+        cr_expect_not_null(memmem(pdf, n, "/Count 2", 8));
+        /* Info and XMP say the same, escaped each its own way */
+        cr_expect_not_null(memmem(pdf, n, "/Author (CMA & co)", 18));
+        cr_expect_not_null(memmem(pdf, n, "<dc:creator><rdf:Seq><rdf:li>CMA &amp; co</rdf:li>", 50));
+        cr_expect_not_null(memmem(pdf, n, "<rdf:li xml:lang=\"x-default\">&lt;sujet&gt;</rdf:li>", 50));
+        cr_expect_not_null(memmem(pdf, n, "/CreationDate (D:20261215000000+00'00') /ModDate (D:20261215000000+00'00')", 73));
+        cr_expect_not_null(memmem(pdf, n, "<xmp:CreateDate>2026-12-15T00:00:00+00:00</xmp:CreateDate>", 58));
+        cr_expect_not_null(memmem(pdf, n, "<xmp:ModifyDate>2026-12-15T00:00:00+00:00</xmp:ModifyDate>", 58));
+        cr_expect_not_null(memmem(pdf, n, "<pdfaid:part>3</pdfaid:part>", 28));
+        cr_expect_not_null(memmem(pdf, n, "<pdfaid:conformance>B</pdfaid:conformance>", 42));
+        cr_expect_not_null(memmem(pdf, n, "/Type /Metadata /Subtype /XML", 29));
+        /* OutputIntent with an sRGB profile of 3 components */
+        cr_expect_not_null(memmem(pdf, n, "/S /GTS_PDFA1", 13));
+        cr_expect_not_null(memmem(pdf, n, "<< /N 3 /Length", 15));
+        /* name tree sorted, relationships kept */
+        cr_expect_not_null(memmem(pdf, n, "/EmbeddedFiles << /Names [(a.txt)", 33));
+        cr_expect_not_null(memmem(pdf, n, "/AFRelationship /Data", 21));
+        cr_expect_not_null(memmem(pdf, n, "/AFRelationship /Supplement", 27));
+        /* subset fonts, CID-keyed, with ToUnicode */
+        cr_expect_not_null(memmem(pdf, n, "/CIDToGIDMap /Identity", 22));
+        cr_expect_not_null(memmem(pdf, n, "/ToUnicode", 10));
+        cr_expect_not_null(memmem(pdf, n, "/FontFile2", 10));
+        cr_expect_lt(n, 60000u, "fonts must be subset, not embedded whole");
+        /* what PDF/A forbids */
+        cr_expect_null(memmem(pdf, n, "/Encrypt", 8));
+        cr_expect_null(memmem(pdf, n, "/JavaScript", 11));
+        cr_expect_null(memmem(pdf, n, "/Group", 6));
+        cr_expect_null(memmem(pdf, n, "/SMask", 6));
+        cr_expect_null(memmem(pdf, n, "/ca ", 4));
+}
+
+Test(pdf_document, only_used_fonts_are_embedded) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
+        _cleanup_(freep) char *pdf = NULL;
+        static const PdfTextStyle s = { PDF_REGULAR, 10, 0 };
+        size_t n;
+
+        pdf_document_text(d, &s, 45, 60, PDF_ALIGN_LEFT, "régulier");
+        cr_assert_eq(pdf_document_render(d, &pdf, &n), 0);
+        cr_expect_not_null(memmem(pdf, n, "LiberationSans /Encoding", 24));
+        cr_expect_null(memmem(pdf, n, "LiberationSans-Bold", 19));
+        cr_expect_null(memmem(pdf, n, "/Count 2", 8));
+}
