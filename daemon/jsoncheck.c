@@ -1,0 +1,713 @@
+/* jsoncheck.c — limits, parsing and typed getters shared by the convention
+ * and bilan validators (see jsoncheck.h).
+ *
+ * cJSON is lenient where we must not be: it accepts raw control characters
+ * in strings, truncates a string at "\u0000" without a word, ignores
+ * duplicate keys (the first one wins for lookups), and recurses once per
+ * nesting level. So the raw text is scanned first, in one bounded pass, and
+ * the tree is checked afterwards for duplicate and unknown keys. Every report
+ * carries an English text (administrators, logs) and a French one (the staff
+ * who wrote a bilan). Pure: no I/O, no logging. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identifiers.h"
+#include "jsoncheck.h"
+#include "money.h"
+
+#define PATH_KEY_MAX 64 /* bytes of a key shown in a JSON path */
+
+void jsoncheck_report(JsonCheck *c, DiagSeverity severity, const char *path, const char *format_en,
+                      const char *format_fr, ...) {
+        _cleanup_(freep) char *en = NULL, *fr = NULL;
+        va_list ap, aq;
+        int r1, r2;
+
+        if (severity == DIAG_ERROR)
+                c->n_errors++;
+        if (!c->diags)
+                return;
+        va_start(ap, format_fr);
+        va_copy(aq, ap);
+        r1 = vasprintf(&en, format_en, ap);
+        r2 = vasprintf(&fr, format_fr, aq);
+        va_end(aq);
+        va_end(ap);
+        if (r1 < 0 || r2 < 0) {
+                if (r1 < 0)
+                        en = NULL;
+                if (r2 < 0)
+                        fr = NULL;
+                c->error = -ENOMEM;
+                return;
+        }
+        /* Both formats read the same argument list: each prints its own
+         * text and skips the other with a zero precision. */
+        if (diag_add2(c->diags, severity, c->file, 0, path, "%s%.0s", "%.0s%s", en, fr) < 0)
+                c->error = -ENOMEM;
+}
+
+int jsoncheck_result(const JsonCheck *c) {
+        if (c->error < 0)
+                return c->error;
+        return c->n_errors > 0 ? -EINVAL : 0;
+}
+
+/* ---- the raw text ---- */
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629 table 3-7: no
+ * overlong form, no surrogate, nothing above U+10FFFF), or 0. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
+        unsigned char lo = 0x80, hi = 0xBF;
+        size_t len;
+
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xC2 && p[0] <= 0xDF)
+                len = 2;
+        else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+                len = 3;
+                lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+                hi = p[0] == 0xED ? 0x9F : 0xBF;
+        } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+                len = 4;
+                lo = p[0] == 0xF0 ? 0x90 : 0x80;
+                hi = p[0] == 0xF4 ? 0x8F : 0xBF;
+        } else
+                return 0;
+        if (left < len || p[1] < lo || p[1] > hi)
+                return 0;
+        for (size_t i = 2; i < len; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+        return len;
+}
+
+typedef enum ScanProblem {
+        SCAN_OK,
+        SCAN_NOT_UTF8,
+        SCAN_CONTROL,           /* raw, inside a string */
+        SCAN_CONTROL_OUTSIDE,   /* cJSON would take it for a space */
+        SCAN_NUL_ESCAPE,
+        SCAN_TOO_DEEP,
+} ScanProblem;
+
+/* One pass over the text, aware of strings and escapes. Returns the first
+ * problem and its byte offset. Anything else that is not JSON is left to
+ * cJSON, which then fails with a position. */
+static ScanProblem scan(const unsigned char *s, size_t size, unsigned max_depth, size_t *ret_offset) {
+        bool in_string = false;
+        unsigned depth = 0;
+        size_t i = 0;
+
+        while (i < size) {
+                unsigned char b = s[i];
+                ScanProblem problem = SCAN_OK;
+
+                if (b >= 0x80) {
+                        size_t n = utf8_sequence_length(s + i, size - i);
+                        if (n == 0) {
+                                *ret_offset = i;
+                                return SCAN_NOT_UTF8;
+                        }
+                        i += n;
+                        continue;
+                }
+                if (in_string) {
+                        if (b < 0x20)
+                                problem = SCAN_CONTROL;
+                        else if (b == '"')
+                                in_string = false;
+                        else if (b == '\\' && i + 1 < size) {
+                                if (size - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+                                        problem = SCAN_NUL_ESCAPE;
+                                else if (s[i + 1] < 0x80)
+                                        i++; /* the escaped character; \" does not end the string */
+                        }
+                } else if (b < 0x20 && b != '\t' && b != '\n' && b != '\r')
+                        problem = SCAN_CONTROL_OUTSIDE;
+                else if (b == '"')
+                        in_string = true;
+                else if (b == '{' || b == '[') {
+                        if (++depth > max_depth)
+                                problem = SCAN_TOO_DEEP;
+                } else if ((b == '}' || b == ']') && depth > 0)
+                        depth--;
+                if (problem != SCAN_OK) {
+                        *ret_offset = i;
+                        return problem;
+                }
+                i++;
+        }
+        return SCAN_OK;
+}
+
+/* Line and column (in characters) of a byte offset, 1-based. The text
+ * before `offset` has been checked to be UTF-8. */
+static void locate(const char *data, size_t offset, unsigned *ret_line, unsigned *ret_column) {
+        unsigned line = 1, column = 1;
+
+        for (size_t i = 0; i < offset; i++) {
+                unsigned char b = (unsigned char) data[i];
+                if (b == '\n') {
+                        line++;
+                        column = 1;
+                } else if ((b & 0xC0) != 0x80)
+                        column++;
+        }
+        *ret_line = line;
+        *ret_column = column;
+}
+
+static void report_scan_problem(JsonCheck *c, const char *data, ScanProblem problem, size_t offset,
+                                unsigned max_depth) {
+        unsigned char b = (unsigned char) data[offset];
+        unsigned line, column;
+
+        locate(data, offset, &line, &column);
+        switch (problem) {
+        case SCAN_NOT_UTF8:
+                jsoncheck_error(c, NULL,
+                                "the file is not UTF-8 text: invalid byte 0x%02X at byte offset %zu (line %u, column %u)",
+                                "le fichier n'est pas enregistré en UTF-8 : caractère invalide (octet 0x%02X) "
+                                "à la position %zu (ligne %u, colonne %u) ; enregistrez-le avec l'encodage « UTF-8 »",
+                                b, offset, line, column);
+                break;
+        case SCAN_CONTROL:
+                jsoncheck_error(c, NULL,
+                                "control character 0x%02X inside a string at line %u, column %u (byte offset %zu); "
+                                "write a line break as \\n and a tab as \\t",
+                                "caractère de contrôle (0x%02X) dans un texte, ligne %u, colonne %u (position %zu) : "
+                                "un texte entre guillemets doit tenir sur une ligne, écrivez \\n pour un retour à la ligne",
+                                b, line, column, offset);
+                break;
+        case SCAN_CONTROL_OUTSIDE:
+                jsoncheck_error(c, NULL,
+                                "unexpected control character 0x%02X at line %u, column %u (byte offset %zu): "
+                                "the file may be damaged",
+                                "caractère de contrôle inattendu (0x%02X) ligne %u, colonne %u (position %zu) : "
+                                "le fichier est peut-être abîmé, enregistrez-le à nouveau",
+                                b, line, column, offset);
+                break;
+        case SCAN_NUL_ESCAPE:
+                jsoncheck_error(c, NULL,
+                                "\\u0000 (the NUL character) inside a string at line %u, column %u (byte offset %zu) is not allowed",
+                                "« \\u0000 » (caractère nul) n'est pas accepté dans un texte, ligne %u, colonne %u "
+                                "(position %zu) : supprimez-le",
+                                line, column, offset);
+                break;
+        case SCAN_TOO_DEEP:
+                jsoncheck_error(c, NULL,
+                                "JSON nested deeper than %u levels at line %u, column %u (byte offset %zu)",
+                                "le fichier imbrique plus de %u niveaux d'accolades ou de crochets (ligne %u, "
+                                "colonne %u, position %zu) : un bilan n'en a besoin que de quatre, voir l'exemple de bilan",
+                                max_depth, line, column, offset);
+                break;
+        case SCAN_OK:
+                break;
+        }
+}
+
+static bool only_whitespace(const char *p, const char *end) {
+        for (; p < end; p++)
+                if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                        return false;
+        return true;
+}
+
+int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_depth, cJSON **ret) {
+        static const char bom[] = "\xEF\xBB\xBF";
+        ScanProblem problem;
+        const char *end = NULL;
+        unsigned line, column;
+        size_t offset;
+        cJSON *json;
+
+        /* Some editors start UTF-8 files with a byte order mark: harmless. */
+        if (size >= 3 && memcmp(data, bom, 3) == 0) {
+                data += 3;
+                size -= 3;
+        }
+        problem = scan((const unsigned char *) data, size, max_depth, &offset);
+        if (problem != SCAN_OK) {
+                report_scan_problem(c, data, problem, offset, max_depth);
+                return c->error < 0 ? c->error : -EINVAL;
+        }
+        if (only_whitespace(data, data + size)) {
+                jsoncheck_error(c, NULL, "the file is empty%s", "le fichier est vide%s", "");
+                return c->error < 0 ? c->error : -EINVAL;
+        }
+
+        json = cJSON_ParseWithLengthOpts(data, size, &end, /* require_null_terminated= */ false);
+        if (json && end && !only_whitespace(end, data + size)) {
+                cJSON_Delete(json);
+                json = NULL;
+        }
+        if (!json) {
+                /* cJSON gives a position but no reason, and cannot tell a
+                 * syntax error from an allocation failure. */
+                offset = end && end >= data && end <= data + size ? (size_t) (end - data) : 0;
+                locate(data, offset, &line, &column);
+                jsoncheck_error(c, NULL,
+                                "not valid JSON: syntax error at line %u, column %u (byte offset %zu)",
+                                "le fichier n'est pas du JSON valide : erreur ligne %u, colonne %u (position %zu) ; "
+                                "vérifiez les guillemets, les virgules, les deux-points et les accolades juste avant cet endroit",
+                                line, column, offset);
+                return c->error < 0 ? c->error : -EINVAL;
+        }
+        *ret = json;
+        return 0;
+}
+
+/* ---- paths ---- */
+
+static bool key_is_plain(const char *key) {
+        if (!key[0] || !(key[0] == '_' || (key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z')))
+                return false;
+        for (const char *p = key; *p; p++)
+                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                      (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+/* key → "key" with \" and \\ escaped, control characters shown as '?', cut
+ * at PATH_KEY_MAX bytes on a character boundary. */
+static char *quote_key(const char *key) {
+        size_t n = strlen(key);
+        bool cut = n > PATH_KEY_MAX;
+        char *q, *p;
+
+        if (cut) {
+                n = PATH_KEY_MAX;
+                while (n > 0 && ((unsigned char) key[n] & 0xC0) == 0x80)
+                        n--;
+        }
+        q = malloc(2 * n + sizeof("\"…\""));
+        if (!q)
+                return NULL;
+        p = q;
+        *p++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char) key[i];
+                if (b == '"' || b == '\\')
+                        *p++ = '\\';
+                *p++ = b < 0x20 || b == 0x7F ? '?' : (char) b;
+        }
+        p = stpcpy(p, cut ? "…\"" : "\"");
+        return q;
+}
+
+char *jsoncheck_path_key(const char *parent, const char *key) {
+        _cleanup_(freep) char *quoted = NULL;
+        char *s = NULL;
+        int r;
+
+        if (key_is_plain(key))
+                r = asprintf(&s, "%s%s%s", strempty(parent), isempty(parent) ? "" : ".", key);
+        else {
+                quoted = quote_key(key);
+                if (!quoted)
+                        return NULL;
+                r = asprintf(&s, "%s[%s]", strempty(parent), quoted);
+        }
+        return r < 0 ? NULL : s;
+}
+
+char *jsoncheck_path_index(const char *parent, size_t index) {
+        char *s = NULL;
+
+        return asprintf(&s, "%s[%zu]", strempty(parent), index) < 0 ? NULL : s;
+}
+
+/* ---- types ---- */
+
+const char *jsoncheck_type_en(const cJSON *j) {
+        if (cJSON_IsString(j))
+                return "a string";
+        if (cJSON_IsNumber(j))
+                return "a number";
+        if (cJSON_IsObject(j))
+                return "an object";
+        if (cJSON_IsArray(j))
+                return "an array";
+        if (cJSON_IsBool(j))
+                return "a boolean";
+        return "null";
+}
+
+const char *jsoncheck_type_fr(const cJSON *j) {
+        if (cJSON_IsString(j))
+                return "un texte";
+        if (cJSON_IsNumber(j))
+                return "un nombre";
+        if (cJSON_IsObject(j))
+                return "un objet { }";
+        if (cJSON_IsArray(j))
+                return "une liste [ ]";
+        if (cJSON_IsBool(j))
+                return "true/false";
+        return "null";
+}
+
+void jsoncheck_type_error(JsonCheck *c, const char *path, const cJSON *got, const char *expected_en,
+                          const char *expected_fr) {
+        /* Both texts read the same arguments: each skips the other language's
+         * with "%.0s". */
+        jsoncheck_error(c, path, "expected %s%.0s, got %s%.0s", "il faut %.0s%s, pas %.0s%s", expected_en,
+                        expected_fr, jsoncheck_type_en(got), jsoncheck_type_fr(got));
+}
+
+/* ---- keys ---- */
+
+typedef struct KeyRef {
+        const char *name;
+        size_t index;
+} KeyRef;
+
+static int key_ref_compare(const void *a, const void *b) {
+        const KeyRef *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+
+        if (r != 0)
+                return r;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void report_key(JsonCheck *c, const char *path, const char *key, const char *const *allowed,
+                       const char *allowed_list) {
+        _cleanup_(freep) char *p = jsoncheck_path_key(path, key);
+
+        if (!p) {
+                c->error = -ENOMEM;
+                return;
+        }
+        if (!allowed)
+                jsoncheck_error(c, p, "duplicate key \"%s\": it already appears earlier in this object",
+                                "la clé « %s » apparaît deux fois dans le même objet : n'en gardez qu'une", key);
+        else
+                jsoncheck_error(c, p, "unknown key \"%s\" (expected one of: %s)",
+                                "clé « %s » inconnue (les clés possibles sont : %s) ; vérifiez l'orthographe",
+                                key, allowed_list);
+}
+
+static bool key_allowed(const char *key, const char *const *allowed) {
+        for (const char *const *a = allowed; *a; a++)
+                if (streq(*a, key))
+                        return true;
+        return false;
+}
+
+char *jsoncheck_join(const char *const *list) {
+        size_t n = 1;
+        char *s, *p;
+
+        for (const char *const *a = list; *a; a++)
+                n += strlen(*a) + 2;
+        s = malloc(n);
+        if (!s)
+                return NULL;
+        p = s;
+        *p = '\0';
+        for (const char *const *a = list; *a; a++)
+                p = stpcpy(stpcpy(p, a == list ? "" : ", "), *a);
+        return s;
+}
+
+void jsoncheck_keys(JsonCheck *c, const cJSON *object, const char *path, const char *const *allowed) {
+        _cleanup_(freep) KeyRef *keys = NULL;
+        _cleanup_(freep) char *allowed_list = NULL;
+        size_t n = 0;
+
+        for (const cJSON *i = object->child; i; i = i->next)
+                n++;
+        if (n == 0)
+                return;
+        /* Sorted, duplicates are neighbours: O(n log n) even for an object
+         * with a hundred thousand keys. */
+        keys = calloc(n, sizeof(KeyRef));
+        if (!keys) {
+                c->error = -ENOMEM;
+                return;
+        }
+        n = 0;
+        for (const cJSON *i = object->child; i; i = i->next, n++)
+                keys[n] = (KeyRef) { .name = i->string, .index = n };
+        qsort(keys, n, sizeof(KeyRef), key_ref_compare);
+        for (size_t i = 1; i < n; i++)
+                if (streq(keys[i].name, keys[i - 1].name))
+                        report_key(c, path, keys[i].name, /* allowed= */ NULL, NULL);
+
+        if (!allowed)
+                return;
+        allowed_list = jsoncheck_join(allowed);
+        if (!allowed_list) {
+                c->error = -ENOMEM;
+                return;
+        }
+        for (const cJSON *i = object->child; i; i = i->next)
+                if (!key_allowed(i->string, allowed))
+                        report_key(c, path, i->string, allowed, allowed_list);
+}
+
+/* ---- typed members ---- */
+
+typedef struct Expected {
+        const char *en, *fr;
+} Expected;
+
+static const Expected EXPECT_OBJECT = { "an object { … }", "un objet { … }" };
+static const Expected EXPECT_ARRAY = { "an array [ … ]", "une liste [ … ]" };
+static const Expected EXPECT_TEXT = { "a string", "un texte entre guillemets" };
+static const Expected EXPECT_INTEGER = { "an integer", "un nombre entier sans guillemets" };
+static const Expected EXPECT_BOOL = { "true or false", "true ou false" };
+static const Expected EXPECT_DATE = { "a date \"YYYY-MM-DD\"",
+                                      "une date entre guillemets au format \"AAAA-MM-JJ\"" };
+static const Expected EXPECT_IDENTIFIER = {
+        "an identifier of 1 to 64 letters, digits, '.', '_' or '-'",
+        "un identifiant de 1 à 64 caractères (lettres sans accent, chiffres, « . », « _ », « - »)",
+};
+static const Expected EXPECT_MONEY = { "a decimal string such as \"500.00\"",
+                                       "un montant entre guillemets, par exemple \"500.00\"" };
+static const Expected EXPECT_RATE = { "a decimal string such as \"20.00\"",
+                                      "un taux entre guillemets, par exemple \"20.00\"" };
+
+/* The member's path for a report; NULL (and c->error set) on -ENOMEM. */
+static char *member_path(JsonCheck *c, const char *path, const char *key) {
+        char *p = jsoncheck_path_key(path, key);
+
+        if (!p)
+                c->error = -ENOMEM;
+        return p;
+}
+
+/* The member `key` if it is present and has one of the cJSON `types`;
+ * reports it missing (when required) or of the wrong type. */
+static const cJSON *member(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                           bool required, int types, const Expected *expected) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(object, key);
+        _cleanup_(freep) char *p = NULL;
+
+        if (m && (m->type & 0xFF & types))
+                return m;
+        if (!m && !required)
+                return NULL;
+        p = member_path(c, path, key);
+        if (!p)
+                return NULL;
+        if (!m)
+                jsoncheck_error(c, p, "missing; expected %s%.0s", "manquant : il faut %.0s%s", expected->en,
+                                expected->fr);
+        else
+                jsoncheck_type_error(c, p, m, expected->en, expected->fr);
+        return NULL;
+}
+
+bool jsoncheck_object(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                      bool required, const cJSON **ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_Object, &EXPECT_OBJECT);
+
+        if (!m)
+                return false;
+        *ret = m;
+        return true;
+}
+
+bool jsoncheck_array(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                     bool required, const cJSON **ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_Array, &EXPECT_ARRAY);
+
+        if (!m)
+                return false;
+        *ret = m;
+        return true;
+}
+
+bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, size_t max_bytes, const char **ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_TEXT);
+        _cleanup_(freep) char *p = NULL;
+        size_t n;
+
+        if (!m)
+                return false;
+        n = strlen(m->valuestring);
+        if (n > 0 && n <= max_bytes && utf8_text_is_valid(m->valuestring, n)) {
+                *ret = m->valuestring;
+                return true;
+        }
+        p = member_path(c, path, key);
+        if (!p)
+                return false;
+        if (n == 0)
+                jsoncheck_error(c, p, "must not be empty%s", "ne doit pas être vide%s", "");
+        else if (n > max_bytes)
+                jsoncheck_error(c, p, "too long: %zu bytes, at most %zu", "trop long : %zu octets, %zu au plus",
+                                n, max_bytes);
+        else
+                jsoncheck_error(c, p, "contains a control character%s",
+                                "contient un caractère de contrôle invisible : retapez ce texte%s", "");
+        return false;
+}
+
+/* A JSON number as text for messages: integers exactly, others as %g. */
+static void number_text(const cJSON *n, char buf[static 32]) {
+        double v = n->valuedouble;
+
+        if (v >= -1e15 && v <= 1e15 && v == (double) (int64_t) v)
+                snprintf(buf, 32, "%" PRId64, (int64_t) v);
+        else
+                snprintf(buf, 32, "%.15g", v);
+}
+
+bool jsoncheck_integer(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                       bool required, int64_t min, int64_t max, int64_t *ret) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(object, key);
+        _cleanup_(freep) char *p = NULL;
+        char text[32];
+        double v;
+
+        /* Bounds are compared as doubles before any conversion (1e300 must
+         * not reach an int64 cast), which is exact up to 2^53. */
+        assert(min >= -(INT64_C(1) << 53) && max <= INT64_C(1) << 53);
+        if (!cJSON_IsString(m)) {
+                m = member(c, object, path, key, required, cJSON_Number, &EXPECT_INTEGER);
+                if (!m)
+                        return false;
+                v = m->valuedouble;
+                if (v >= (double) min && v <= (double) max && v == (double) (int64_t) v) {
+                        *ret = (int64_t) v;
+                        return true;
+                }
+        }
+        p = member_path(c, path, key);
+        if (!p)
+                return false;
+        if (cJSON_IsString(m))
+                jsoncheck_error(c, p, "expected an integer (a JSON number, without quotes), got the string \"%s\"",
+                                "il faut un nombre entier écrit sans guillemets, pas le texte \"%s\"",
+                                m->valuestring);
+        else {
+                number_text(m, text);
+                jsoncheck_error(c, p, "expected an integer from %" PRId64 " to %" PRId64 ", got %s",
+                                "il faut un nombre entier de %" PRId64 " à %" PRId64 ", pas %s", min, max, text);
+        }
+        return false;
+}
+
+bool jsoncheck_bool(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, bool *ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_True | cJSON_False, &EXPECT_BOOL);
+
+        if (!m)
+                return false;
+        *ret = cJSON_IsTrue(m);
+        return true;
+}
+
+/* "YYYY-MM-DD" shaped but not a day of the calendar, like 2026-02-29. */
+static bool looks_like_date(const char *s) {
+        if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+                return false;
+        for (size_t i = 0; i < 10; i++)
+                if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+                        return false;
+        return true;
+}
+
+bool jsoncheck_date(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, Date *ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_DATE);
+        _cleanup_(freep) char *p = NULL;
+
+        if (!m)
+                return false;
+        if (date_parse(m->valuestring, ret) >= 0)
+                return true;
+        p = member_path(c, path, key);
+        if (!p)
+                return false;
+        if (looks_like_date(m->valuestring))
+                jsoncheck_error(c, p, "\"%s\" is not a day of the calendar",
+                                "la date « %s » n'existe pas dans le calendrier : vérifiez le jour et le mois",
+                                m->valuestring);
+        else
+                jsoncheck_error(c, p, "expected a date \"YYYY-MM-DD\", got \"%s\"",
+                                "la date \"%s\" n'est pas au bon format : écrivez-la AAAA-MM-JJ, par exemple \"2026-03-14\"",
+                                m->valuestring);
+        return false;
+}
+
+bool jsoncheck_identifier(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                          bool required, const char **ret) {
+        const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_IDENTIFIER);
+        _cleanup_(freep) char *p = NULL;
+
+        if (!m)
+                return false;
+        if (identifier_is_valid(m->valuestring)) {
+                *ret = m->valuestring;
+                return true;
+        }
+        p = member_path(c, path, key);
+        if (p)
+                jsoncheck_error(c, p, "expected %s%.0s, got \"%s\"", "il faut %.0s%s, pas \"%s\"",
+                                EXPECT_IDENTIFIER.en, EXPECT_IDENTIFIER.fr, m->valuestring);
+        return false;
+}
+
+/* Amounts and rates share their form: a decimal string, never a number
+ * (a JSON number goes through a double: 0.1 + 0.2 is not 0.3). */
+static bool decimal_member(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                           bool required, bool is_rate, int64_t *ret) {
+        const Expected *expected = is_rate ? &EXPECT_RATE : &EXPECT_MONEY;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(object, key);
+        _cleanup_(freep) char *p = NULL;
+        char text[32], limit[MONEY_DECIMAL_MAX];
+        int64_t v;
+        int r = 0;
+
+        if (!cJSON_IsNumber(m)) {
+                m = member(c, object, path, key, required, cJSON_String, expected);
+                if (!m)
+                        return false;
+                r = is_rate ? money_parse_rate(m->valuestring, &v) : money_parse(m->valuestring, &v);
+                if (r >= 0 && (is_rate || v > 0)) {
+                        *ret = v;
+                        return true;
+                }
+        }
+        p = member_path(c, path, key);
+        if (!p)
+                return false;
+        if (cJSON_IsNumber(m)) {
+                number_text(m, text);
+                jsoncheck_error(c, p, "expected %s%.0s, got the JSON number %s",
+                                "il faut %.0s%s, pas le nombre %s sans guillemets", expected->en,
+                                expected->fr, text);
+        } else if (r == -ERANGE)
+                jsoncheck_error(c, p, "\"%s\" is too large (at most %s)", "\"%s\" est trop grand (%s au plus)",
+                                m->valuestring, is_rate ? "100.00" : money_format(MONEY_MAX_CENTS, limit));
+        else if (r >= 0)
+                jsoncheck_error(c, p, "must be greater than 0, got \"%s\"", "doit être supérieur à 0, pas \"%s\"",
+                                m->valuestring);
+        else
+                jsoncheck_error(c, p, "expected %s%.0s (digits, '.', at most two decimals), got \"%s\"",
+                                "il faut %.0s%s (des chiffres, un point, deux décimales au plus), pas \"%s\"",
+                                expected->en, expected->fr, m->valuestring);
+        return false;
+}
+
+bool jsoncheck_money(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                     bool required, int64_t *ret) {
+        return decimal_member(c, object, path, key, required, /* is_rate= */ false, ret);
+}
+
+bool jsoncheck_rate(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, int64_t *ret) {
+        return decimal_member(c, object, path, key, required, /* is_rate= */ true, ret);
+}
