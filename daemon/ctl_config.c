@@ -19,6 +19,7 @@
  * read. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -30,6 +31,33 @@
 #include "ctl.h"
 
 #define SERVICE_USER "chorusd" /* systemd/chorusd.sysusers */
+
+/* What check-config found beyond the configuration file itself. `failed`
+ * is set by every error, even one that could not be recorded for lack of
+ * memory, so that "configuration OK" is never printed by mistake. */
+typedef struct Check {
+        const Config *config;
+        Diagnostics diags;
+        bool failed;
+} Check;
+
+static void check_report(Check *k, DiagSeverity severity, const char *key, const char *format, ...)
+        _printf_(4, 5);
+static void check_report(Check *k, DiagSeverity severity, const char *key, const char *format, ...) {
+        _cleanup_(freep) char *message = NULL;
+        va_list ap;
+        int r;
+
+        if (severity == DIAG_ERROR)
+                k->failed = true;
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0 || diag_add(&k->diags, severity, k->config->path, 0, key, "%s", message) < 0) {
+                message = NULL;
+                k->failed = true;
+        }
+}
 
 static const char *const spool_subdirs[] = { "incoming", "processing", "done", "rejected", "failed" };
 
@@ -89,86 +117,71 @@ static uid_t secret_owner(void) {
         return pw ? pw->pw_uid : 0;
 }
 
-static void report_secret(Diagnostics *d, const Config *c, const char *key, int r,
-                          const char *message) {
-        (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "%s", message ? message : strerror(-r));
-}
-
 /* Outside the service: the LoadCredential= source, beside the configuration. */
-static void check_secret_source(Diagnostics *d, const Config *c, const char *name,
-                                const char *key) {
-        _cleanup_(freep) char *copy = strdup(c->path), *path = NULL, *message = NULL;
+static void check_secret_source(Check *k, const char *name, const char *key) {
+        _cleanup_(freep) char *copy = strdup(k->config->path), *path = NULL, *message = NULL;
         int r;
 
         if (!copy || asprintf(&path, "%s/credentials/%s", dirname(copy), name) < 0) {
                 path = NULL;
-                (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "out of memory");
+                check_report(k, DIAG_ERROR, key, "out of memory");
                 return;
         }
         r = credentials_check_file(path, /* owner= */ 0, &message);
-        if (r == -EACCES && geteuid() != 0) {
-                (void) diag_add(d, DIAG_WARNING, c->path, 0, key,
-                                "%s (loaded by chorusd.service with LoadCredential=%s:…) was "
-                                "not checked: run check-config as root",
-                                path, name);
-                return;
-        }
-        if (r < 0)
-                (void) diag_add(d, DIAG_ERROR, c->path, 0, key,
-                                "chorusd.service loads this secret with LoadCredential=%s:%s; "
-                                "%s", name, path, message ? message : strerror(-r));
+        if (r == -EACCES && geteuid() != 0)
+                check_report(k, DIAG_WARNING, key,
+                             "%s (loaded by chorusd.service with LoadCredential=%s:…) was not "
+                             "checked: run check-config as root", path, name);
+        else if (r < 0)
+                check_report(k, DIAG_ERROR, key,
+                             "chorusd.service loads this secret with LoadCredential=%s:%s; %s",
+                             name, path, message ? message : strerror(-r));
 }
 
-static void check_secret(Diagnostics *d, const Config *c, const char *configured,
-                         const char *name, const char *key) {
+/* `key` is the [chorus] key that names the file, e.g. "chorus.cpro_password_file". */
+static void check_secret(Check *k, const char *configured, const char *name, const char *key) {
         _cleanup_(freep) char *path = NULL, *message = NULL;
-        _cleanup_(freep) char *full_key = NULL;
         int r;
 
-        if (asprintf(&full_key, "chorus.%s", key) < 0) {
-                full_key = NULL;
-                (void) diag_add(d, DIAG_ERROR, c->path, 0, NULL, "out of memory");
-                return;
-        }
         r = credentials_path(configured, name, &path);
         if (r == -ENOENT) {
-                check_secret_source(d, c, name, full_key);
+                check_secret_source(k, name, key);
                 return;
         }
         if (r < 0) {
-                report_secret(d, c, full_key, r, NULL);
+                check_report(k, DIAG_ERROR, key, "%s", strerror(-r));
                 return;
         }
         /* Files from $CREDENTIALS_DIRECTORY are ours; configured ones are
          * the service user's. */
         r = credentials_check_file(path, configured ? secret_owner() : geteuid(), &message);
         if (r < 0)
-                report_secret(d, c, full_key, r, message);
+                check_report(k, DIAG_ERROR, key, "%s", message ? message : strerror(-r));
 }
 
 /* Returns true if `path` is a directory; warns if it does not exist yet
  * (`created_by` says what creates it). */
-static bool check_directory(Diagnostics *d, const Config *c, const char *path, const char *key,
-                            const char *created_by) {
+static bool check_directory(Check *k, const char *path, const char *key, const char *created_by) {
         struct stat st;
 
         if (stat(path, &st) < 0) {
                 if (errno == ENOENT)
-                        (void) diag_add(d, DIAG_WARNING, c->path, 0, key,
-                                        "%s does not exist yet: %s", path, created_by);
+                        check_report(k, DIAG_WARNING, key, "%s does not exist yet: %s", path,
+                                     created_by);
                 else
-                        (void) diag_add(d, DIAG_WARNING, c->path, 0, key, "cannot check %s: %s",
-                                        path, strerror(errno));
+                        check_report(k, DIAG_WARNING, key, "cannot check %s: %s", path,
+                                     strerror(errno));
                 return false;
         }
         if (!S_ISDIR(st.st_mode)) {
-                (void) diag_add(d, DIAG_ERROR, c->path, 0, key, "%s is not a directory", path);
+                check_report(k, DIAG_ERROR, key, "%s is not a directory", path);
                 return false;
         }
         return true;
 }
 
-static void check_free_space(Diagnostics *d, const Config *c) {
+static void check_free_space(Check *k) {
+        const Config *c = k->config;
         struct statvfs sv;
         uint64_t available;
 
@@ -176,27 +189,29 @@ static void check_free_space(Diagnostics *d, const Config *c) {
                 return;
         available = (uint64_t) sv.f_bavail * sv.f_frsize;
         if (available < c->spool.min_free_space)
-                (void) diag_add(d, DIAG_WARNING, c->path, 0, "spool.min_free_space",
-                                "only %" PRIu64 " MiB free on %s, less than min_free_space "
-                                "(%" PRIu64 " MiB): chorusd will not claim bilans until space is freed",
-                                available >> 20, c->spool.dir, c->spool.min_free_space >> 20);
+                check_report(k, DIAG_WARNING, "spool.min_free_space",
+                             "only %" PRIu64 " MiB free on %s, less than min_free_space (%" PRIu64
+                             " MiB): chorusd will not claim bilans until space is freed",
+                             available >> 20, c->spool.dir, c->spool.min_free_space >> 20);
 }
 
 #define SPOOL_CREATED_BY "'systemd-tmpfiles --create chorusd.conf' creates the spool at installation"
 
-static void check_spool(Diagnostics *d, const Config *c) {
-        if (!check_directory(d, c, c->spool.dir, "spool.dir", SPOOL_CREATED_BY))
+static void check_spool(Check *k) {
+        const char *spool = k->config->spool.dir;
+
+        if (!check_directory(k, spool, "spool.dir", SPOOL_CREATED_BY))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(spool_subdirs); i++) {
                 _cleanup_(freep) char *sub = NULL;
-                if (asprintf(&sub, "%s/%s", c->spool.dir, spool_subdirs[i]) < 0) {
+                if (asprintf(&sub, "%s/%s", spool, spool_subdirs[i]) < 0) {
                         sub = NULL;
-                        (void) diag_add(d, DIAG_ERROR, c->path, 0, NULL, "out of memory");
+                        check_report(k, DIAG_ERROR, "spool.dir", "out of memory");
                         return;
                 }
-                (void) check_directory(d, c, sub, "spool.dir", SPOOL_CREATED_BY);
+                (void) check_directory(k, sub, "spool.dir", SPOOL_CREATED_BY);
         }
-        check_free_space(d, c);
+        check_free_space(k);
 }
 
 static void print_summary(const Config *c, const ConventionSet *conventions) {
@@ -217,9 +232,9 @@ static void print_summary(const Config *c, const ConventionSet *conventions) {
 int ctl_check_config(int argc, char *argv[]) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
-        Diagnostics d = DIAGNOSTICS_INIT;
         const char *path = NULL;
-        int r, conventions_status;
+        Check k;
+        int r;
 
         r = parse_options(argc, argv, &path);
         if (r >= 0)
@@ -227,27 +242,29 @@ int ctl_check_config(int argc, char *argv[]) {
         r = ctl_load_config(path, &config);
         if (r != CTL_EXIT_OK)
                 return r;
+        k = (Check) { .config = config, .diags = DIAGNOSTICS_INIT };
 
-        conventions_status = ctl_load_conventions(config, &conventions);
-        if (conventions_status == CTL_EXIT_OK && conventions->n_items == 0)
-                (void) diag_add(&d, DIAG_WARNING, config->path, 0, "conventions.dir",
-                                "no convention in %s: every bilan would be rejected",
-                                config->conventions.dir);
-        check_secret(&d, config, config->chorus.client_secret_file, CREDENTIAL_CLIENT_SECRET,
-                     "client_secret_file");
-        check_secret(&d, config, config->chorus.cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
-                     "cpro_password_file");
-        check_spool(&d, config);
-        (void) check_directory(&d, config, config->state.dir, "state.dir",
+        /* ctl_load_conventions() prints its own diagnostics. */
+        if (ctl_load_conventions(config, &conventions) != CTL_EXIT_OK)
+                k.failed = true;
+        else if (conventions->n_items == 0)
+                check_report(&k, DIAG_WARNING, "conventions.dir",
+                             "no convention in %s: every bilan would be rejected",
+                             config->conventions.dir);
+        check_secret(&k, config->chorus.client_secret_file, CREDENTIAL_CLIENT_SECRET,
+                     "chorus.client_secret_file");
+        check_secret(&k, config->chorus.cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
+                     "chorus.cpro_password_file");
+        check_spool(&k);
+        (void) check_directory(&k, config->state.dir, "state.dir",
                                "systemd creates it when chorusd starts (StateDirectory=)");
 
-        diagnostics_print(&d, stderr, /* french= */ false);
-        if (conventions_status != CTL_EXIT_OK || diagnostics_has_errors(&d)) {
+        diagnostics_print(&k.diags, stderr, /* french= */ false);
+        diagnostics_clear(&k.diags);
+        if (k.failed) {
                 fprintf(stderr, "configuration invalid: %s\n", config->path);
-                diagnostics_clear(&d);
                 return CTL_EXIT_INVALID;
         }
-        diagnostics_clear(&d);
         print_summary(config, conventions);
         return CTL_EXIT_OK;
 }
