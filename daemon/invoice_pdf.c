@@ -198,11 +198,12 @@ static double draw_object(Ctx *c, double x, double y, double width) {
 }
 
 static void draw_parties(Ctx *c) {
-        double bx = RIGHT - 235, h_buyer, h_object;
+        const double width = 255;
+        double bx = RIGHT - width, h_buyer, h_object;
 
-        h_buyer = buyer_block_height(c, 235 - 20);
+        h_buyer = buyer_block_height(c, width - 20);
         h_object = draw_object(c, LEFT, c->l.y, bx - LEFT - 25);
-        draw_buyer(c, bx, c->l.y, 235);
+        draw_buyer(c, bx, c->l.y, width);
         c->l.y += (h_buyer > h_object ? h_buyer : h_object) + 24;
 }
 
