@@ -37,6 +37,8 @@ int xml_out_begin(XmlOut *o) {
         (void) (xml_ok(o, xmlTextWriterSetIndent(o->w, 1)) &&
                 xml_ok(o, xmlTextWriterSetIndentString(o->w, XC("  "))) &&
                 xml_ok(o, xmlTextWriterStartDocument(o->w, "1.0", "UTF-8", NULL)));
+        if (o->r < 0)
+                xml_out_done(o);
         return o->r;
 }
 

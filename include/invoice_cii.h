@@ -8,5 +8,5 @@
 #include "invoice.h"
 
 /* Returns 0 and a NUL-terminated UTF-8 document in *ret (free()), or
- * -ENOMEM / -EIO (libxml2 failure). */
+ * -ENOMEM / -EIO (libxml2 failure) / -EFBIG (attachment too large). */
 int invoice_cii_render(const Invoice *inv, char **ret, size_t *ret_size);

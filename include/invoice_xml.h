@@ -3,8 +3,10 @@
  * sticky error so that a writer reads as a flat list of elements.
  *
  * After the first failure every call is a no-op and xml_out_finish()
- * returns that error: -ENOMEM (allocation) or -EIO (any other libxml2
- * failure). Output is deterministic: no timestamps, no generator comment. */
+ * returns that error: -ENOMEM (allocation), -EFBIG (an attachment too large
+ * to encode) or -EIO (any other libxml2 failure). xml_out_begin() frees
+ * what it made when it fails. Output is deterministic: no timestamps, no
+ * generator comment. */
 #pragma once
 
 #include <libxml/xmlwriter.h>
