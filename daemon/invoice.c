@@ -110,6 +110,11 @@ bool invoice_vat_category_needs_seller_vat_id(VatCategory c) {
         return c != VAT_CATEGORY_O;
 }
 
+/* BT-120: E and O need one (BR-E-10, BR-O-10), S and Z must not have one. */
+bool invoice_vat_category_needs_exemption_reason(VatCategory c) {
+        return c == VAT_CATEGORY_E || c == VAT_CATEGORY_O;
+}
+
 /* BT-152/BT-96/BT-119 are written for every category but O (BR-O-05/06). */
 bool invoice_vat_category_has_rate(VatCategory c) {
         return c != VAT_CATEGORY_O;
@@ -151,26 +156,17 @@ static int invoice_set_buyer(Invoice *inv, const ConventionBuyer *b) {
         return 0;
 }
 
-/* French agreement of the participle "prévu" with the unit's gender and the
- * number (French takes the singular for 0 and 1). */
-static const char *planned_word(bool feminine, int64_t n) {
-        static const char *const words[2][2] = {
-                { "prévu", "prévus" },
-                { "prévue", "prévues" },
-        };
-        return words[feminine][n > 1];
-}
+/* French participles agreeing with the unit's gender and the number
+ * (French takes the singular for 0 and 1): [feminine][plural]. */
+static const char *const planned_words[2][2] = { { "prévu", "prévus" }, { "prévue", "prévues" } };
+static const char *const kept_words[2][2] = { { "retenu", "retenus" }, { "retenue", "retenues" } };
 
-static const char *kept_word(bool feminine, int64_t n) {
-        static const char *const words[2][2] = {
-                { "retenu", "retenus" },
-                { "retenue", "retenues" },
-        };
+static const char *agree(const char *const words[2][2], bool feminine, int64_t n) {
         return words[feminine][n > 1];
 }
 
 /* "Article 2 — 4 entreprises accompagnées sur 5 prévues"; over the target,
- * ", 7 … sur 5 prévues (5 retenues)" says what is paid. */
+ * "7 entreprises accompagnées sur 5 prévues (5 retenues)" says what is paid. */
 char *invoice_line_description(const ConventionAction *a, int64_t realised, int64_t counted) {
         bool custom = !isempty(a->unit_one) && !isempty(a->unit_other);
         const char *one = custom ? a->unit_one : INVOICE_UNIT_ONE_DEFAULT;
@@ -182,11 +178,12 @@ char *invoice_line_description(const ConventionAction *a, int64_t realised, int6
         if (counted < realised)
                 n = asprintf(&s, "Article %s — %" PRId64 " %s sur %" PRId64 " %s (%" PRId64 " %s)",
                              strempty(a->article), realised, realised > 1 ? other : one, a->target,
-                             planned_word(feminine, a->target), counted, kept_word(feminine, counted));
+                             agree(planned_words, feminine, a->target), counted,
+                             agree(kept_words, feminine, counted));
         else
                 n = asprintf(&s, "Article %s — %" PRId64 " %s sur %" PRId64 " %s", strempty(a->article),
                              realised, realised > 1 ? other : one, a->target,
-                             planned_word(feminine, a->target));
+                             agree(planned_words, feminine, a->target));
         return n < 0 ? NULL : s;
 }
 
@@ -270,8 +267,7 @@ static int invoice_build_vat(Invoice *inv, const ConventionVat *vat) {
         InvoiceVatBreakdown *b;
         bool taxed = vat->category == VAT_CATEGORY_S;
 
-        if ((vat->category == VAT_CATEGORY_E || vat->category == VAT_CATEGORY_O) &&
-            isempty(vat->exemption_reason))
+        if (invoice_vat_category_needs_exemption_reason(vat->category) && isempty(vat->exemption_reason))
                 return -EINVAL;
         inv->vat = calloc(1, sizeof(InvoiceVatBreakdown));
         if (!inv->vat)
@@ -288,9 +284,10 @@ static int invoice_build_vat(Invoice *inv, const ConventionVat *vat) {
         inv->tax_total = b->tax_amount;
         inv->tax_inclusive = inv->tax_exclusive + inv->tax_total;
         inv->payable = inv->tax_inclusive;
-        /* BT-120 only where a reason is due or given; never with S. */
-        return strdup_to(&b->exemption_reason,
-                         taxed || isempty(vat->exemption_reason) ? NULL : vat->exemption_reason);
+        /* BT-120 with E and O only: S and Z must not have one (BR-S-10, BR-Z-10). */
+        return strdup_to(&b->exemption_reason, invoice_vat_category_needs_exemption_reason(vat->category)
+                                                       ? vat->exemption_reason
+                                                       : NULL);
 }
 
 /* Appends a formatted note to a NULL-terminated list. */
@@ -374,7 +371,7 @@ static int invoice_build_notes(Invoice *inv, const InvoiceInput *in) {
                 return r;
 
         /* The legal mention, as a sentence: a full stop unless it has one. */
-        if (c->vat.category != VAT_CATEGORY_S && !isempty(c->vat.exemption_reason)) {
+        if (invoice_vat_category_needs_exemption_reason(c->vat.category)) {
                 const char *reason = c->vat.exemption_reason;
                 bool stop = reason[strlen(reason) - 1] == '.';
 
@@ -405,6 +402,19 @@ static int invoice_build_payment(Invoice *inv, const InvoiceInput *in) {
         return 0;
 }
 
+/* The date of the last realisation: when the service was completed. */
+static void invoice_set_delivery_date(Invoice *inv, const Bilan *b) {
+        for (size_t i = 0; i < b->n_actions; i++)
+                for (size_t j = 0; j < b->actions[i].n_entries; j++) {
+                        Date d = b->actions[i].entries[j].date;
+
+                        if (!inv->has_delivery_date || date_compare(d, inv->delivery_date) > 0) {
+                                inv->delivery_date = d;
+                                inv->has_delivery_date = true;
+                        }
+                }
+}
+
 static int invoice_check_input(const InvoiceInput *in) {
         if (!in || !in->seller || !in->convention || !in->bilan || !in->proration || !in->number)
                 return -EINVAL;
@@ -433,6 +443,7 @@ int invoice_build(const InvoiceInput *in, Invoice **ret) {
         inv->due_date = date_add_days(in->issue_date, in->payment_terms_days);
         inv->period_start = c->period_start;
         inv->period_end = c->period_end;
+        invoice_set_delivery_date(inv, in->bilan);
         if (strdup_to(&inv->number, in->number) < 0 || strdup_to(&inv->currency, INVOICE_CURRENCY) < 0 ||
             strdup_to(&inv->business_process, INVOICE_BUSINESS_PROCESS) < 0 ||
             strdup_to(&inv->specification_id, INVOICE_SPECIFICATION_ID) < 0 ||

@@ -4,7 +4,7 @@
  * A translation only: every decision is in invoice.c. Elements follow the
  * order of CrossIndustryInvoice_100pD16B.xsd and the EN 16931 CII binding;
  * docs/invoices.md maps each BT to its path. ApplicableHeaderTradeDelivery
- * is mandatory in the XSD even when empty (other generators forget it);
+ * is mandatory in the XSD (other generators forget it); it holds BT-72;
  * notes are plain ram:Content text (Chorus Pro rejects child elements there);
  * dates use format 102 (YYYYMMDD). Fails only with -ENOMEM/-EIO. Pure. */
 #include "invoice_cii.h"
@@ -257,8 +257,13 @@ int invoice_cii_render(const Invoice *inv, char **ret, size_t *ret_size) {
         for (size_t i = 0; i < inv->n_lines; i++)
                 cii_line(&o, &inv->lines[i]);
         cii_agreement(&o, inv);
-        /* Required by the XSD even though nothing is delivered. */
+        /* Required by the XSD, whether or not there is a delivery date. */
         xml_start(&o, "ram:ApplicableHeaderTradeDelivery");
+        if (inv->has_delivery_date) {
+                xml_start(&o, "ram:ActualDeliverySupplyChainEvent");
+                cii_date(&o, "ram:OccurrenceDateTime", inv->delivery_date);
+                xml_end(&o);
+        }
         xml_end(&o);
         cii_settlement(&o, inv);
         xml_end(&o);

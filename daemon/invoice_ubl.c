@@ -221,6 +221,11 @@ int invoice_ubl_render(const Invoice *inv, char **ret, size_t *ret_size) {
         ubl_attachments(&o, inv);
         ubl_party(&o, "cac:AccountingSupplierParty", &inv->seller);
         ubl_party(&o, "cac:AccountingCustomerParty", &inv->buyer);
+        if (inv->has_delivery_date) {
+                xml_start(&o, "cac:Delivery");
+                xml_date(&o, "cbc:ActualDeliveryDate", inv->delivery_date);
+                xml_end(&o);
+        }
         ubl_payment(&o, inv);
         ubl_allowances(&o, inv);
         ubl_totals(&o, inv);

@@ -79,6 +79,13 @@ typedef struct Invoice {
         char *order_reference;   /* BT-13 engagement juridique; NULL if none */
         char *contract_reference; /* BT-12 the convention id */
         Date period_start, period_end; /* BG-14 invoicing period: the convention period */
+        /* BT-72 actual delivery date: the last realisation reported in the
+         * bilan, when the service was completed. Also keeps the CII's
+         * mandatory ApplicableHeaderTradeDelivery from being an empty
+         * element (Factur-X warns on those). has_delivery_date is false
+         * only for a bilan without any dated entry. */
+        Date delivery_date;
+        bool has_delivery_date;
         char **notes;            /* BT-22, NULL-terminated */
         size_t n_notes;
         InvoiceParty seller;     /* BG-4 */
@@ -130,6 +137,9 @@ int invoice_add_attachment(Invoice *inv, const char *id, const char *description
  * BR-Z-02, BR-E-02) and forbids it with O (BR-O-02). invoice_build()
  * returns -EINVAL when it is needed and not configured: check first. */
 bool invoice_vat_category_needs_seller_vat_id(VatCategory c);
+/* E and O need an exemption reason (BT-120, BR-E-10/BR-O-10); S and Z must
+ * not have one (BR-S-10/BR-Z-10): invoice_build() leaves it out. */
+bool invoice_vat_category_needs_exemption_reason(VatCategory c);
 /* Whether the VAT rate (BT-96, BT-119, BT-152) is written: not with O
  * (BR-O-05, BR-O-06); writers leave the element out. */
 bool invoice_vat_category_has_rate(VatCategory c);

@@ -87,6 +87,8 @@ Test(invoice, header_and_parties) {
         cr_expect_str_eq(inv->buyer_reference, "ECO");
         cr_expect_str_eq(inv->order_reference, "EJ-2026-0042");
         cr_expect_str_eq(inv->contract_reference, "CDCMC-2026");
+        cr_expect(inv->has_delivery_date);
+        cr_expect_eq(date_compare(inv->delivery_date, (Date) { 2026, 7, 10 }), 0, "BT-72: the last realisation");
 
         cr_expect_str_eq(inv->seller.siret, "13002602400013");
         cr_expect_str_eq(inv->seller.email, "facturation@example.org");
@@ -406,4 +408,58 @@ Test(invoice, sanitize_file_name) {
 
         invoice_sanitize_file_name(s);
         cr_expect_str_eq(s, "CMA_34_2026__-1.x");
+}
+
+/* The fixture's conventions are const for the callers; a test that bends
+ * one finds it in the set it owns. */
+static Convention *fixture_mutable_convention(Fixture *f) {
+        for (size_t i = 0; i < f->conventions->n_items; i++)
+                if (f->conventions->items[i] == f->convention)
+                        return f->conventions->items[i];
+        cr_assert_fail("convention not in its set");
+        return NULL;
+}
+
+Test(invoice, vat_zero_rated_has_rate_but_no_exemption_reason) {
+        _cleanup_(invoice_freep) Invoice *inv = NULL;
+        Convention *c;
+        Fixture f;
+
+        fixture_load(&f, "capped");
+        c = fixture_mutable_convention(&f);
+        c->vat.category = VAT_CATEGORY_Z; /* the reason stays set: it must not reach BT-120 */
+        inv = fixture_model(&f, NULL);
+        cr_expect_eq(inv->vat[0].category, VAT_CATEGORY_Z);
+        cr_expect_eq(inv->vat[0].rate, 0);
+        cr_expect_eq(inv->vat[0].tax_amount, 0);
+        cr_expect_null(inv->vat[0].exemption_reason, "BR-Z-10");
+        cr_expect_str_eq(inv->seller.vat_id, "FR53130026024", "BR-Z-02");
+        cr_expect_eq(inv->allowances[0].vat_category, VAT_CATEGORY_Z);
+        cr_expect_eq(inv->n_notes, 3u, "no exemption mention");
+        fixture_done(&f);
+}
+
+Test(invoice, exempt_without_reason_is_refused) {
+        Invoice *inv = NULL;
+        Proration *p = NULL;
+        Convention *c;
+        Fixture f;
+
+        fixture_load(&f, "third");
+        c = fixture_mutable_convention(&f);
+        free(c->vat.exemption_reason);
+        c->vat.exemption_reason = NULL;
+        cr_assert_eq(proration_compute(f.convention, f.bilan, &p, NULL), 0);
+        InvoiceInput in = {
+                .seller = &f.config->seller,
+                .convention = f.convention,
+                .bilan = f.bilan,
+                .proration = p,
+                .number = FIXTURE_NUMBER,
+                .issue_date = FIXTURE_ISSUE_DATE,
+        };
+        cr_expect_eq(invoice_build(&in, &inv), -EINVAL, "BR-E-10");
+        cr_expect_null(inv);
+        proration_free(p);
+        fixture_done(&f);
 }

@@ -1,5 +1,5 @@
 /* test_invoice_cii.c — the CII D16B writer: every datum at its EN 16931 /
- * Chorus Pro XPath, the mandatory (empty) ApplicableHeaderTradeDelivery,
+ * Chorus Pro XPath, the mandatory ApplicableHeaderTradeDelivery,
  * plain-text notes, optional data absent rather than empty, the official
  * XSD, the BG-24 attachment and determinism. The schematron runs in
  * tests/suites/20-invoices. */
@@ -55,8 +55,12 @@ Test(invoice_cii, header) {
                                 "20260101");
         fixture_assert_xpath_eq(doc, SETTLEMENT "/ram:BillingSpecifiedPeriod/ram:EndDateTime/udt:DateTimeString",
                                 "20261231");
-        /* mandatory in the XSD even though nothing is delivered */
+        /* mandatory in the XSD; holds BT-72, the last realisation */
         cr_expect_eq(fixture_xpath_count(doc, TRANSACTION "/ram:ApplicableHeaderTradeDelivery"), 1);
+        fixture_assert_xpath_eq(doc,
+                                TRANSACTION "/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent"
+                                            "/ram:OccurrenceDateTime/udt:DateTimeString[@format='102']",
+                                "20260710");
         xmlFreeDoc(doc);
 }
 
@@ -217,6 +221,7 @@ Test(invoice_cii, optional_model_fields) {
         inv = fixture_model(&f, NULL);
         free(inv->bic);
         inv->bic = NULL;
+        inv->has_delivery_date = false;
         free(inv->notes[0]);
         inv->notes[0] = strdup("R&D <b>gras</b>");
         cr_assert_not_null(inv->notes[0]);
@@ -225,6 +230,8 @@ Test(invoice_cii, optional_model_fields) {
         doc = fixture_parse_xml(data, size);
         cr_expect(fixture_xsd_valid(doc, FIXTURE_CII_XSD));
         fixture_assert_absent(doc, SETTLEMENT "//ram:PayeeSpecifiedCreditorFinancialInstitution");
+        /* without BT-72 the element the XSD requires is still there, empty */
+        cr_expect_eq(fixture_xpath_count(doc, TRANSACTION "/ram:ApplicableHeaderTradeDelivery[not(*)]"), 1);
         fixture_assert_xpath_eq(doc, DOC "/ram:IncludedNote[1]/ram:Content", "R&D <b>gras</b>");
         cr_expect_eq(fixture_xpath_count(doc, DOC "/ram:IncludedNote/ram:Content/*"), 0, "escaped, not markup");
         fixture_assert_xpath_eq(doc, BUYER "/ram:PostalTradeAddress/ram:LineTwo", "BP 12");

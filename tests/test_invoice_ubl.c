@@ -55,6 +55,7 @@ Test(invoice_ubl, header) {
         fixture_assert_xpath_eq(doc, INV "/cac:InvoicePeriod/cbc:StartDate", "2026-01-01");
         fixture_assert_xpath_eq(doc, INV "/cac:InvoicePeriod/cbc:EndDate", "2026-12-31");
         fixture_assert_xpath_eq(doc, INV "/cac:ContractDocumentReference/cbc:ID", "CDCMC-2026");
+        fixture_assert_xpath_eq(doc, INV "/cac:Delivery/cbc:ActualDeliveryDate", "2026-07-10");
         xmlFreeDoc(doc);
 }
 
