@@ -107,7 +107,7 @@ static int secret_check_stat(const char *path, const struct stat *st, uid_t owne
         return 0;
 }
 
-/* Reads at most SECRET_BUFFER_SIZE - 1 bytes into buf. Returns the count. */
+/* Reads until end of file or `max` bytes. Returns the count or -errno. */
 static ssize_t read_all(int fd, char *buf, size_t max) {
         size_t n = 0;
 
