@@ -58,20 +58,6 @@ typedef struct BilanCheck {
         Bilan *bilan;
 } BilanCheck;
 
-static void copy_string(BilanCheck *bc, const char *s, char **dst) {
-        *dst = strdup(s);
-        if (!*dst)
-                bc->json.error = -ENOMEM;
-}
-
-static void take_text(BilanCheck *bc, const cJSON *o, const char *path, const char *key, bool required,
-                      size_t max, char **dst) {
-        const char *v;
-
-        if (jsoncheck_text(&bc->json, o, path, key, required, max, &v))
-                copy_string(bc, v, dst);
-}
-
 /* "du 1er janvier 2026 au 31 décembre 2026" and "2026-01-01 to 2026-12-31". */
 typedef struct PeriodText {
         char start[DATE_STRING_MAX], end[DATE_STRING_MAX];
@@ -142,7 +128,7 @@ static void check_convention(BilanCheck *bc, const cJSON *root, const Convention
 
         if (!jsoncheck_identifier(&bc->json, root, NULL, "convention", true, &id))
                 return;
-        copy_string(bc, id, &bc->bilan->convention_id);
+        jsoncheck_copy(&bc->json, id, &bc->bilan->convention_id);
         bc->convention = convention_set_find(set, id);
         if (!bc->convention)
                 report_unknown_convention(bc, id, set);
@@ -192,7 +178,7 @@ static void check_ref(BilanCheck *bc, const cJSON *o, const char *path, BilanEnt
                                 "ne doit contenir ni tabulation ni retour à la ligne%s", "");
                 return;
         }
-        copy_string(bc, ref, &e->ref);
+        jsoncheck_copy(&bc->json, ref, &e->ref);
 }
 
 static void check_entry_date(BilanCheck *bc, const cJSON *o, const char *path, BilanEntry *e) {
@@ -228,7 +214,7 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
 
         present = jsoncheck_text(&bc->json, o, path, "kind", /* required= */ false, BILAN_NAME_MAX, &kind);
         if (present && (!listed || convention_action_accepts_kind(a, kind))) {
-                copy_string(bc, kind, &e->kind);
+                jsoncheck_copy(&bc->json, kind, &e->kind);
                 return;
         }
         if (!listed || (!present && cJSON_HasObjectItem(o, "kind")))
@@ -264,28 +250,15 @@ static void check_entry(BilanCheck *bc, const cJSON *o, const char *path, const 
         check_ref(bc, o, path, e);
         check_entry_date(bc, o, path, e);
         check_kind(bc, o, path, a, e);
-        take_text(bc, o, path, "name", false, BILAN_NAME_MAX, &e->name);
-        take_text(bc, o, path, "note", false, BILAN_NOTE_MAX, &e->note);
+        jsoncheck_take_text(&bc->json, o, path, "name", false, BILAN_NAME_MAX, &e->name);
+        jsoncheck_take_text(&bc->json, o, path, "note", false, BILAN_NOTE_MAX, &e->note);
         (void) jsoncheck_integer(&bc->json, o, path, "attendees", false, 0, BILAN_ATTENDEES_MAX, &e->attendees);
 }
 
 /* ---- repeated refs ---- */
 
-typedef struct RefIndex {
-        const char *ref;
-        size_t index;
-} RefIndex;
-
-static int ref_index_compare(const void *a, const void *b) {
-        const RefIndex *x = a, *y = b;
-        int r = strcmp(x->ref, y->ref);
-
-        if (r != 0)
-                return r;
-        return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static void warn_duplicate(BilanCheck *bc, const char *path, const BilanEntry *e, size_t index, size_t first) {
+static void warn_duplicate(BilanCheck *bc, const char *path, const BilanEntry *e, size_t index,
+                           size_t first) {
         _cleanup_(freep) char *p = NULL, *first_path = NULL, *ref_path = NULL;
 
         p = jsoncheck_path_index(path, index);
@@ -304,11 +277,11 @@ static void warn_duplicate(BilanCheck *bc, const char *path, const BilanEntry *e
  * each (naming both positions), and sets the quantity: distinct refs.
  * Sorting keeps this O(n log n) at 10 000 entries. */
 static void count_distinct_refs(BilanCheck *bc, BilanAction *ba, const char *path) {
-        _cleanup_(freep) RefIndex *refs = NULL;
+        _cleanup_(freep) JsonStringRef *refs = NULL;
         _cleanup_(freep) size_t *first_of = NULL;
         size_t n = 0;
 
-        refs = calloc(ba->n_entries + 1, sizeof(RefIndex));
+        refs = calloc(ba->n_entries + 1, sizeof(JsonStringRef));
         first_of = calloc(ba->n_entries + 1, sizeof(size_t));
         if (!refs || !first_of) {
                 bc->json.error = -ENOMEM;
@@ -316,11 +289,11 @@ static void count_distinct_refs(BilanCheck *bc, BilanAction *ba, const char *pat
         }
         for (size_t i = 0; i < ba->n_entries; i++)
                 if (ba->entries[i].ref)
-                        refs[n++] = (RefIndex) { .ref = ba->entries[i].ref, .index = i };
-        qsort(refs, n, sizeof(RefIndex), ref_index_compare);
+                        refs[n++] = (JsonStringRef) { .string = ba->entries[i].ref, .index = i };
+        qsort(refs, n, sizeof(JsonStringRef), jsoncheck_string_ref_compare);
         ba->quantity = 0;
         for (size_t i = 0; i < n; i++) {
-                if (i > 0 && streq(refs[i].ref, refs[i - 1].ref)) {
+                if (i > 0 && streq(refs[i].string, refs[i - 1].string)) {
                         ba->entries[refs[i].index].duplicate = true;
                         first_of[refs[i].index] = first_of[refs[i - 1].index];
                 } else {
@@ -446,9 +419,10 @@ static void check_document(BilanCheck *bc, const cJSON *root, const ConventionSe
         check_version(bc, root);
         check_convention(bc, root, conventions);
         check_issued_on(bc, root);
-        take_text(bc, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
+        jsoncheck_take_text(&bc->json, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
         check_realisations(bc, root);
-        take_text(bc, root, NULL, "qualitative", false, BILAN_SIZE_MAX, &bc->bilan->qualitative);
+        jsoncheck_take_text(&bc->json, root, NULL, "qualitative", false, BILAN_SIZE_MAX,
+                            &bc->bilan->qualitative);
 }
 
 /* The limits that come before any interpretation. */

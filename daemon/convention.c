@@ -96,21 +96,6 @@ static const char *const vat_keys[] = { "category", "rate", "exemption_reason", 
 static const char *const action_keys[] = { "id", "article", "amount", "target", "label", "kinds", "unit", NULL };
 static const char *const unit_keys[] = { "one", "other", "feminine", NULL };
 
-/* Copies `s` into *dst; on -ENOMEM records it in the run. */
-static void copy_string(JsonCheck *c, const char *s, char **dst) {
-        *dst = strdup(s);
-        if (!*dst)
-                c->error = -ENOMEM;
-}
-
-static void take_text(JsonCheck *c, const cJSON *o, const char *path, const char *key, bool required,
-                      size_t max, char **dst) {
-        const char *v;
-
-        if (jsoncheck_text(c, o, path, key, required, max, &v))
-                copy_string(c, v, dst);
-}
-
 /* A text member that must also pass `valid` (SIRET, country…). */
 static void take_checked(JsonCheck *c, const cJSON *o, const char *path, const char *key,
                          bool required, bool (*valid)(const char *), const char *expected, char **dst) {
@@ -120,7 +105,7 @@ static void take_checked(JsonCheck *c, const cJSON *o, const char *path, const c
         if (!jsoncheck_text(c, o, path, key, required, CONVENTION_TEXT_MAX, &v))
                 return;
         if (valid(v)) {
-                copy_string(c, v, dst);
+                jsoncheck_copy(c, v, dst);
                 return;
         }
         p = jsoncheck_path_key(path, key);
@@ -170,10 +155,10 @@ static void parse_address(JsonCheck *c, const cJSON *buyer, const char *buyer_pa
 
         if (!o)
                 return;
-        take_text(c, o, path, "line1", true, CONVENTION_FIELD_MAX, &a->line1);
-        take_text(c, o, path, "line2", false, CONVENTION_FIELD_MAX, &a->line2);
-        take_text(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
-        take_text(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
+        jsoncheck_take_text(c, o, path, "line1", true, CONVENTION_FIELD_MAX, &a->line1);
+        jsoncheck_take_text(c, o, path, "line2", false, CONVENTION_FIELD_MAX, &a->line2);
+        jsoncheck_take_text(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
+        jsoncheck_take_text(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
         take_checked(c, o, path, "country", true, country_code_is_valid,
                      "an ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
 }
@@ -184,7 +169,7 @@ static void parse_buyer(JsonCheck *c, const cJSON *root, ConventionBuyer *b) {
 
         if (!o)
                 return;
-        take_text(c, o, path, "name", true, CONVENTION_TEXT_MAX, &b->name);
+        jsoncheck_take_text(c, o, path, "name", true, CONVENTION_TEXT_MAX, &b->name);
         take_checked(c, o, path, "siret", true, siret_is_valid,
                      "a SIRET: 14 digits passing the Luhn check", &b->siret);
         take_checked(c, o, path, "service_code", false, service_code_is_valid,
@@ -212,7 +197,8 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
         }
         has_category = vat->category >= 0;
         has_rate = jsoncheck_rate(c, o, path, "rate", true, &vat->rate);
-        take_text(c, o, path, "exemption_reason", false, CONVENTION_TEXT_MAX, &vat->exemption_reason);
+        jsoncheck_take_text(c, o, path, "exemption_reason", false, CONVENTION_TEXT_MAX,
+                            &vat->exemption_reason);
         if (!has_category)
                 return;
 
@@ -305,7 +291,7 @@ static void parse_kinds(JsonCheck *c, const cJSON *o, const char *action_path, C
                                                 kind);
                         continue;
                 }
-                copy_string(c, kind, &a->kinds[a->n_kinds]);
+                jsoncheck_copy(c, kind, &a->kinds[a->n_kinds]);
                 if (a->kinds[a->n_kinds])
                         a->n_kinds++;
         }
@@ -319,12 +305,12 @@ static void parse_unit(JsonCheck *c, const cJSON *o, const char *action_path, Co
          * it says otherwise. */
         a->unit_feminine = !u;
         if (!u) {
-                copy_string(c, DEFAULT_UNIT_ONE, &a->unit_one);
-                copy_string(c, DEFAULT_UNIT_OTHER, &a->unit_other);
+                jsoncheck_copy(c, DEFAULT_UNIT_ONE, &a->unit_one);
+                jsoncheck_copy(c, DEFAULT_UNIT_OTHER, &a->unit_other);
                 return;
         }
-        take_text(c, u, path, "one", true, CONVENTION_UNIT_MAX, &a->unit_one);
-        take_text(c, u, path, "other", true, CONVENTION_UNIT_MAX, &a->unit_other);
+        jsoncheck_take_text(c, u, path, "one", true, CONVENTION_UNIT_MAX, &a->unit_one);
+        jsoncheck_take_text(c, u, path, "other", true, CONVENTION_UNIT_MAX, &a->unit_other);
         (void) jsoncheck_bool(c, u, path, "feminine", false, &a->unit_feminine);
 }
 
@@ -333,9 +319,9 @@ static void parse_action(JsonCheck *c, const cJSON *o, const char *path, Convent
 
         jsoncheck_keys(c, o, path, action_keys);
         if (jsoncheck_identifier(c, o, path, "id", true, &id))
-                copy_string(c, id, &a->id);
-        take_text(c, o, path, "article", true, CONVENTION_ARTICLE_MAX, &a->article);
-        take_text(c, o, path, "label", true, CONVENTION_TEXT_MAX, &a->label);
+                jsoncheck_copy(c, id, &a->id);
+        jsoncheck_take_text(c, o, path, "article", true, CONVENTION_ARTICLE_MAX, &a->article);
+        jsoncheck_take_text(c, o, path, "label", true, CONVENTION_TEXT_MAX, &a->label);
         (void) jsoncheck_money(c, o, path, "amount", true, &a->amount);
         (void) jsoncheck_integer(c, o, path, "target", true, 1, CONVENTION_TARGET_MAX, &a->target);
         parse_kinds(c, o, path, a);
@@ -396,8 +382,8 @@ static void parse_root(JsonCheck *c, const cJSON *root, Convention *conv) {
 
         jsoncheck_keys(c, root, NULL, convention_keys);
         if (jsoncheck_identifier(c, root, NULL, "id", true, &id))
-                copy_string(c, id, &conv->id);
-        take_text(c, root, NULL, "title", true, CONVENTION_TEXT_MAX, &conv->title);
+                jsoncheck_copy(c, id, &conv->id);
+        jsoncheck_take_text(c, root, NULL, "title", true, CONVENTION_TEXT_MAX, &conv->title);
         (void) jsoncheck_date(c, root, NULL, "signed_on", true, &conv->signed_on);
         parse_period(c, root, conv);
         parse_buyer(c, root, &conv->buyer);

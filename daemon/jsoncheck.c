@@ -265,12 +265,16 @@ int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_de
 
 /* ---- paths ---- */
 
+static bool is_ascii_letter(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* A key that reads well after a dot: [A-Za-z_][A-Za-z0-9_]*. */
 static bool key_is_plain(const char *key) {
-        if (!key[0] || !(key[0] == '_' || (key[0] >= 'A' && key[0] <= 'Z') || (key[0] >= 'a' && key[0] <= 'z')))
+        if (!is_ascii_letter(key[0]) && key[0] != '_')
                 return false;
         for (const char *p = key; *p; p++)
-                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                      (*p >= '0' && *p <= '9')))
+                if (!is_ascii_letter(*p) && *p != '_' && !(*p >= '0' && *p <= '9'))
                         return false;
         return true;
 }
@@ -364,14 +368,9 @@ void jsoncheck_type_error(JsonCheck *c, const char *path, const cJSON *got, cons
 
 /* ---- keys ---- */
 
-typedef struct KeyRef {
-        const char *name;
-        size_t index;
-} KeyRef;
-
-static int key_ref_compare(const void *a, const void *b) {
-        const KeyRef *x = a, *y = b;
-        int r = strcmp(x->name, y->name);
+int jsoncheck_string_ref_compare(const void *a, const void *b) {
+        const JsonStringRef *x = a, *y = b;
+        int r = strcmp(x->string, y->string);
 
         if (r != 0)
                 return r;
@@ -419,7 +418,7 @@ char *jsoncheck_join(const char *const *list) {
 }
 
 void jsoncheck_keys(JsonCheck *c, const cJSON *object, const char *path, const char *const *allowed) {
-        _cleanup_(freep) KeyRef *keys = NULL;
+        _cleanup_(freep) JsonStringRef *keys = NULL;
         _cleanup_(freep) char *allowed_list = NULL;
         size_t n = 0;
 
@@ -429,18 +428,18 @@ void jsoncheck_keys(JsonCheck *c, const cJSON *object, const char *path, const c
                 return;
         /* Sorted, duplicates are neighbours: O(n log n) even for an object
          * with a hundred thousand keys. */
-        keys = calloc(n, sizeof(KeyRef));
+        keys = calloc(n, sizeof(JsonStringRef));
         if (!keys) {
                 c->error = -ENOMEM;
                 return;
         }
         n = 0;
         for (const cJSON *i = object->child; i; i = i->next, n++)
-                keys[n] = (KeyRef) { .name = i->string, .index = n };
-        qsort(keys, n, sizeof(KeyRef), key_ref_compare);
+                keys[n] = (JsonStringRef) { .string = i->string, .index = n };
+        qsort(keys, n, sizeof(JsonStringRef), jsoncheck_string_ref_compare);
         for (size_t i = 1; i < n; i++)
-                if (streq(keys[i].name, keys[i - 1].name))
-                        report_key(c, path, keys[i].name, /* allowed= */ NULL, NULL);
+                if (streq(keys[i].string, keys[i - 1].string))
+                        report_key(c, path, keys[i].string, /* allowed= */ NULL, NULL);
 
         if (!allowed)
                 return;
@@ -507,9 +506,10 @@ static const cJSON *member(JsonCheck *c, const cJSON *object, const char *path, 
         return NULL;
 }
 
-bool jsoncheck_object(JsonCheck *c, const cJSON *object, const char *path, const char *key,
-                      bool required, const cJSON **ret) {
-        const cJSON *m = member(c, object, path, key, required, cJSON_Object, &EXPECT_OBJECT);
+/* member() for the container types, whose value is the node itself. */
+static bool container(JsonCheck *c, const cJSON *object, const char *path, const char *key, bool required,
+                      int type, const Expected *expected, const cJSON **ret) {
+        const cJSON *m = member(c, object, path, key, required, type, expected);
 
         if (!m)
                 return false;
@@ -517,14 +517,14 @@ bool jsoncheck_object(JsonCheck *c, const cJSON *object, const char *path, const
         return true;
 }
 
+bool jsoncheck_object(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                      bool required, const cJSON **ret) {
+        return container(c, object, path, key, required, cJSON_Object, &EXPECT_OBJECT, ret);
+}
+
 bool jsoncheck_array(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                      bool required, const cJSON **ret) {
-        const cJSON *m = member(c, object, path, key, required, cJSON_Array, &EXPECT_ARRAY);
-
-        if (!m)
-                return false;
-        *ret = m;
-        return true;
+        return container(c, object, path, key, required, cJSON_Array, &EXPECT_ARRAY, ret);
 }
 
 bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
@@ -552,6 +552,20 @@ bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const c
                 jsoncheck_error(c, p, "contains a control character%s",
                                 "contient un caractère de contrôle invisible : retapez ce texte%s", "");
         return false;
+}
+
+void jsoncheck_copy(JsonCheck *c, const char *s, char **dst) {
+        *dst = strdup(s);
+        if (!*dst)
+                c->error = -ENOMEM;
+}
+
+void jsoncheck_take_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                         bool required, size_t max_bytes, char **dst) {
+        const char *v;
+
+        if (jsoncheck_text(c, object, path, key, required, max_bytes, &v))
+                jsoncheck_copy(c, v, dst);
 }
 
 /* A JSON number as text for messages: integers exactly, others as %g. */

@@ -97,6 +97,23 @@ bool jsoncheck_money(JsonCheck *c, const cJSON *object, const char *path, const 
 bool jsoncheck_rate(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                     bool required, int64_t *ret);
 
+/* Copies `s` into *dst (strdup); an allocation failure is recorded in the
+ * run, so callers need not check. */
+void jsoncheck_copy(JsonCheck *c, const char *s, char **dst);
+/* jsoncheck_text() and, when it succeeds, a copy into *dst. */
+void jsoncheck_take_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                         bool required, size_t max_bytes, char **dst);
+
+/* A string and where it was: sorting an array of these with
+ * jsoncheck_string_ref_compare (by string, then position) puts equal strings
+ * side by side in document order. How duplicate keys and repeated refs are
+ * found in O(n log n). */
+typedef struct JsonStringRef {
+        const char *string;
+        size_t index;
+} JsonStringRef;
+int jsoncheck_string_ref_compare(const void *a, const void *b);
+
 /* The type check shared by the getters above, for callers that walk arrays
  * themselves: reports "expected <what>, got <type>" at `path`. */
 void jsoncheck_type_error(JsonCheck *c, const char *path, const cJSON *got, const char *expected_en,

@@ -327,18 +327,9 @@ static const RawCase raw_cases[] = {
         { "trailing data", "\n}\n", "\n}\n}\n", NULL, "not valid JSON" },
 };
 
-static char *replace_first(const char *s, const char *find, const char *replace) {
-        const char *at = strstr(s, find);
-        char *out = NULL;
-
-        cr_assert_not_null(at, "\"%s\" not in the text", find);
-        cr_assert_geq(asprintf(&out, "%.*s%s%s", (int) (at - s), s, replace, at + strlen(find)), 0);
-        return out;
-}
-
 static void check_raw(const RawCase *t) {
         _cleanup_(freep) char *base = test_read_file(SEED, NULL);
-        _cleanup_(freep) char *json = replace_first(base, t->find, t->replace);
+        _cleanup_(freep) char *json = test_replace_first(base, t->find, t->replace);
         Diagnostics d = DIAGNOSTICS_INIT;
         Convention *c = NULL;
         int r;
@@ -374,9 +365,7 @@ Test(convention, several_errors_at_once) {
 
         cr_assert_not_null(json);
         cr_expect_eq(convention_parse("many.json", json, strlen(json), &c, &d), -EINVAL);
-        cr_expect_eq(d.n_errors, ELEMENTSOF(m), "expected one error per change");
-        for (size_t i = 0; i < ELEMENTSOF(m); i++)
-                cr_expect_not_null(diag_find(&d, DIAG_ERROR, m[i].path, NULL), "no error at %s", m[i].path);
+        expect_error_per_mutation(&d, m, ELEMENTSOF(m));
         diagnostics_clear(&d);
 }
 

@@ -136,6 +136,24 @@ void diag_dump(const Diagnostics *d) {
         diagnostics_print(d, stderr, /* french= */ false);
 }
 
+void expect_error_per_mutation(const Diagnostics *d, const JsonMutation *mutations, size_t n) {
+        if (d->n_errors != n)
+                diag_dump(d);
+        cr_expect_eq(d->n_errors, n, "expected one error per change, got %zu for %zu", d->n_errors, n);
+        for (size_t i = 0; i < n; i++)
+                cr_expect_not_null(diag_find(d, DIAG_ERROR, mutations[i].path, NULL), "no error at %s",
+                                   mutations[i].path);
+}
+
+char *test_replace_first(const char *s, const char *find, const char *replace) {
+        const char *at = strstr(s, find);
+        char *out = NULL;
+
+        cr_assert_not_null(at, "\"%s\" not in the text", find);
+        cr_assert_geq(asprintf(&out, "%.*s%s%s", (int) (at - s), s, replace, at + strlen(find)), 0);
+        return out;
+}
+
 char *test_read_file(const char *path, size_t *ret_size) {
         FILE *f = fopen(path, "re");
         char *buf;

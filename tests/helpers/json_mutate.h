@@ -28,5 +28,14 @@ const Diag *diag_find(const Diagnostics *d, DiagSeverity severity, const char *p
  * then shows what the validator did say. */
 void diag_dump(const Diagnostics *d);
 
+/* Expects exactly one error per mutation, each at its mutation's path:
+ * how the validators show they report every problem at once. */
+void expect_error_per_mutation(const Diagnostics *d, const JsonMutation *mutations, size_t n);
+
+/* `s` with the first occurrence of `find` replaced (malloc'd): for the raw
+ * text cases a tree mutation cannot express. The test fails if `find` is
+ * not there. */
+char *test_replace_first(const char *s, const char *find, const char *replace);
+
 /* Reads a whole file (tests only: aborts the test on failure). */
 char *test_read_file(const char *path, size_t *ret_size);
