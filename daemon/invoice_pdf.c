@@ -19,6 +19,9 @@
 #define RIGHT LAYOUT_RIGHT
 #define TOP LAYOUT_TOP
 
+/* Width of the right-hand blocks (buyer, totals), aligned on RIGHT. */
+#define SIDE_WIDTH 255.0
+
 /* Table columns: right edges of the numeric ones. */
 #define COL_ID LEFT + 6
 #define COL_LABEL (LEFT + 28)
@@ -198,12 +201,11 @@ static double draw_object(Ctx *c, double x, double y, double width) {
 }
 
 static void draw_parties(Ctx *c) {
-        const double width = 255;
-        double bx = RIGHT - width, h_buyer, h_object;
+        double bx = RIGHT - SIDE_WIDTH, h_buyer, h_object;
 
-        h_buyer = buyer_block_height(c, width - 20);
+        h_buyer = buyer_block_height(c, SIDE_WIDTH - 20);
         h_object = draw_object(c, LEFT, c->l.y, bx - LEFT - 25);
-        draw_buyer(c, bx, c->l.y, width);
+        draw_buyer(c, bx, c->l.y, SIDE_WIDTH);
         c->l.y += (h_buyer > h_object ? h_buyer : h_object) + 24;
 }
 
@@ -330,7 +332,7 @@ static void draw_vat_mention(Ctx *c, double y, double width) {
 static void draw_totals(Ctx *c) {
         TotalRow rows[8 + 2 * 8];
         char payable[MONEY_FRENCH_MAX];
-        double x = RIGHT - 235, y;
+        double x = RIGHT - SIDE_WIDTH, y;
         size_t n = total_rows(c->inv, rows);
 
         pdf_layout_ensure_space(&c->l, (double) n * 16 + 40);
