@@ -117,10 +117,10 @@ static void report_unknown_convention(BilanCheck *bc, const char *id, const Conv
                 bc->json.error = -ENOMEM;
                 return;
         }
-        jsoncheck_error(&bc->json, "convention", "unknown convention \"%s\" (known: %s)",
-                        "convention « %s » inconnue (conventions connues : %s) ; vérifiez l'identifiant "
+        jsoncheck_error(&bc->json, "convention", "unknown convention \"%s\" (known: %s%.0s)",
+                        "convention « %s » inconnue (conventions connues : %.0s%s) ; vérifiez l'identifiant "
                         "de la convention",
-                        id, n > 0 ? known : "none");
+                        id, n > 0 ? known : "none", n > 0 ? known : "aucune");
 }
 
 static void check_convention(BilanCheck *bc, const cJSON *root, const ConventionSet *set) {
