@@ -1,0 +1,515 @@
+/* spool.c — spool folders, claim by rename, moves, rejections, recovery
+ * (see spool.h).
+ *
+ * Owns the open folder fds and the readdir() cursor on incoming/. Never
+ * deletes, never overwrites (every rename into a folder is no-replace), and
+ * never opens what it has not first lstat()ed as a regular file. Every
+ * failure comes back as -errno; -EIO means an fsync failed and the daemon
+ * must stop (fsutil.h). Logs only what it decides alone (a file moved back
+ * from processing/ during recovery); the manager logs the rest. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error_report.h"
+#include "fsutil.h"
+#include "log.h"
+#include "spool.h"
+
+struct Spool {
+        int root_fd;
+        int dirfds[_SPOOL_DIR_MAX];
+        DIR *incoming; /* the claim cursor */
+        uint64_t max_file_size;
+        SpoolStats stats;
+};
+
+static const char *const spool_dir_table[_SPOOL_DIR_MAX] = {
+        [SPOOL_INCOMING] = "incoming", [SPOOL_PROCESSING] = "processing", [SPOOL_DONE] = "done",
+        [SPOOL_REJECTED] = "rejected", [SPOOL_FAILED] = "failed",
+};
+
+const char *spool_dir_to_string(SpoolDir d) {
+        return d >= 0 && d < _SPOOL_DIR_MAX ? spool_dir_table[d] : NULL;
+}
+
+SpoolDir spool_dir_from_string(const char *s) {
+        for (int i = 0; s && i < _SPOOL_DIR_MAX; i++)
+                if (streq(s, spool_dir_table[i]))
+                        return (SpoolDir) i;
+        return _SPOOL_DIR_INVALID;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+/* A fresh DIR* on an open folder (fdopendir takes its own fd). */
+static int open_dir_stream(int dirfd, DIR **ret) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+/* readdir() with the error told apart from the end: 1 entry, 0 end. */
+static int read_entry(DIR *d, struct dirent **ret) {
+        errno = 0;
+        *ret = readdir(d);
+        if (*ret)
+                return 1;
+        return errno > 0 ? -errno : 0;
+}
+
+int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
+        _cleanup_(spool_freep) Spool *s = NULL;
+        int r;
+
+        if (max_file_size == 0)
+                return -EINVAL;
+        s = calloc(1, sizeof(Spool));
+        if (!s)
+                return -ENOMEM;
+        s->root_fd = -1;
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++)
+                s->dirfds[i] = -1;
+        s->max_file_size = max_file_size;
+        s->root_fd = fs_open_dir(AT_FDCWD, dir, /* create= */ false);
+        if (s->root_fd < 0)
+                return s->root_fd;
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++) {
+                s->dirfds[i] = fs_open_dir(s->root_fd, spool_dir_table[i], /* create= */ true);
+                if (s->dirfds[i] < 0)
+                        return s->dirfds[i];
+        }
+        r = open_dir_stream(s->dirfds[SPOOL_INCOMING], &s->incoming);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Spool *spool_free(Spool *s) {
+        if (!s)
+                return NULL;
+        if (s->incoming)
+                closedir(s->incoming);
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++)
+                safe_close(s->dirfds[i]);
+        safe_close(s->root_fd);
+        free(s);
+        return NULL;
+}
+
+int spool_dirfd(const Spool *s, SpoolDir d) {
+        return d >= 0 && d < _SPOOL_DIR_MAX ? s->dirfds[d] : -EINVAL;
+}
+
+SpoolStats spool_get_stats(const Spool *s) {
+        return s->stats;
+}
+
+/* ---- Names ------------------------------------------------------------------ */
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t n = strlen(s), k = strlen(suffix);
+        return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+bool spool_name_is_ignored(const char *name) {
+        return name[0] == '.' || endswith(name, ".tmp") || endswith(name, "~");
+}
+
+void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOOL_NAME_MAX]) {
+        /* 255 = id + "--" + NAME + ".error.txt" */
+        size_t keep = 255 - JOB_ID_LEN - strlen(SPOOL_NAME_SEPARATOR) - strlen(SPOOL_ERROR_SUFFIX);
+        size_t n = strlen(name);
+
+        if (n > keep) {
+                n = keep;
+                while (n > 0 && ((unsigned char) name[n] & 0xc0) == 0x80)
+                        n--; /* do not cut a UTF-8 sequence in half */
+        }
+        snprintf(ret, SPOOL_NAME_MAX, "%s%s%.*s", job_id, SPOOL_NAME_SEPARATOR, (int) n, name);
+}
+
+int spool_artifact_name(const char *job_id, const char *suffix, char ret[static SPOOL_NAME_MAX]) {
+        if (!job_id_is_valid(job_id) || isempty(suffix) || strchr(suffix, '/'))
+                return -EINVAL;
+        if (snprintf(ret, SPOOL_NAME_MAX, "%s.%s", job_id, suffix) >= SPOOL_NAME_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static bool name_has_job_prefix(const char *name, const char *sep, char ret[static JOB_ID_MAX]) {
+        size_t k = strlen(sep);
+
+        if (strlen(name) <= JOB_ID_LEN + k || memcmp(name + JOB_ID_LEN, sep, k) != 0)
+                return false;
+        memcpy(ret, name, JOB_ID_LEN);
+        ret[JOB_ID_LEN] = 0;
+        return job_id_is_valid(ret);
+}
+
+bool spool_name_job_id(const char *name, char ret_job_id[static JOB_ID_MAX]) {
+        return name_has_job_prefix(name, SPOOL_NAME_SEPARATOR, ret_job_id);
+}
+
+/* ---- Moves and writes ------------------------------------------------------- */
+
+int spool_move(Spool *s, SpoolDir from, SpoolDir to, const char *name) {
+        if (spool_dirfd(s, from) < 0 || spool_dirfd(s, to) < 0)
+                return -EINVAL;
+        return move_file(s->dirfds[from], name, s->dirfds[to], name, MOVE_FILE_NOREPLACE);
+}
+
+int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size) {
+        if (spool_dirfd(s, dir) < 0)
+                return -EINVAL;
+        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE,
+                                      WRITE_FILE_NOREPLACE);
+}
+
+/* Rejects `from_name` in folder `from`, which becomes rejected/SPOOL_NAME. */
+static int reject_file(Spool *s, SpoolDir from, const char *from_name, const char *job_id,
+                       const char *bilan_name, const char *spool_name, const Diagnostics *d) {
+        _cleanup_(freep) char *text = NULL;
+        char error_name[SPOOL_NAME_MAX + 16];
+        size_t size;
+        int r;
+
+        if (spool_dirfd(s, from) < 0 || from == SPOOL_REJECTED)
+                return -EINVAL;
+        snprintf(error_name, sizeof error_name, "%s%s", spool_name, SPOOL_ERROR_SUFFIX);
+        r = error_report_format(bilan_name, spool_name, job_id, d, &text, &size);
+        if (r < 0)
+                return r;
+        /* The explanation first, then the bilan: a crash in between leaves
+         * the bilan where it was, to be rejected again. */
+        r = spool_write(s, SPOOL_REJECTED, error_name, text, size);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        r = move_file(s->dirfds[from], from_name, s->dirfds[SPOOL_REJECTED], spool_name,
+                      MOVE_FILE_NOREPLACE);
+        if (r < 0)
+                return r;
+        s->stats.rejected++;
+        return 0;
+}
+
+int spool_reject(Spool *s, SpoolDir from, const char *job_id, const char *bilan_name,
+                 const char *spool_name, const Diagnostics *d) {
+        return reject_file(s, from, spool_name, job_id, bilan_name, spool_name, d);
+}
+
+int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret) {
+        static const SpoolDir order[] = { SPOOL_PROCESSING, SPOOL_DONE, SPOOL_FAILED, SPOOL_REJECTED };
+        struct stat st;
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                if (fstatat(s->dirfds[order[i]], spool_name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                        *ret = order[i];
+                        return 0;
+                }
+                if (errno != ENOENT)
+                        return negative_errno();
+        }
+        return -ENOENT;
+}
+
+int spool_has_room(Spool *s, uint64_t min_free_bytes) {
+        return fs_has_room(s->root_fd, min_free_bytes, SPOOL_MIN_FREE_INODES);
+}
+
+/* ---- Claiming ---------------------------------------------------------------- */
+
+void spool_claim_done(SpoolClaim *c) {
+        free(c->name);
+        free(c->spool_name);
+        free(c->reason);
+        *c = SPOOL_CLAIM_INIT;
+}
+
+static int claim_init(SpoolClaim *c, const char *name) {
+        char spool_name[SPOOL_NAME_MAX];
+
+        *c = SPOOL_CLAIM_INIT;
+        c->claimed_usec = now_realtime_usec();
+        job_id_new(c->claimed_usec, c->job_id);
+        spool_bilan_name(c->job_id, name, spool_name);
+        c->name = strdup(name);
+        c->spool_name = strdup(spool_name);
+        if (!c->name || !c->spool_name) {
+                spool_claim_done(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The diagnostic for something that is not a bilan we may read. The texts
+ * without arguments go through diag_add2() directly: diag_error2() needs
+ * at least one argument to check. */
+static int unreadable_diag(Diagnostics *d, const char *name, int error, const struct stat *st,
+                           uint64_t max_size) {
+        switch (error) {
+        case -ELOOP:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "is a symbolic link, not a file: not followed",
+                                 "ce n'est pas un fichier mais un lien symbolique (un raccourci) : "
+                                 "chorusd ne suit pas les liens. Déposez le fichier lui-même.");
+        case -EISDIR:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL, "is a directory, not a file",
+                                 "c'est un dossier, pas un fichier. Déposez chaque bilan "
+                                 "directement dans incoming/, sans sous-dossier.");
+        case -EFBIG:
+                return diag_error2(d, name, NULL,
+                                   "is %" PRIu64 " bytes, over the limit of %" PRIu64 " bytes: not read",
+                                   "le fichier fait %" PRIu64 " octets, plus que la limite de %" PRIu64
+                                   " octets d'un bilan. Vérifiez qu'il s'agit bien du bilan au format "
+                                   "JSON, sans image ni pièce jointe.",
+                                   (uint64_t) st->st_size, max_size);
+        default:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "is not a regular file (FIFO, socket or device): not opened",
+                                 "ce n'est pas un fichier ordinaire (tube, socket ou périphérique). "
+                                 "Déposez un fichier JSON ordinaire.");
+        }
+}
+
+/* Moves a dropped thing that is not a readable bilan to rejected/. */
+static int claim_reject(Spool *s, SpoolDir from, const char *from_name, SpoolClaim *c, int error,
+                        const struct stat *st) {
+        _cleanup_(diagnostics_clear) Diagnostics d = DIAGNOSTICS_INIT;
+        int r;
+
+        r = unreadable_diag(&d, c->name, error, st, s->max_file_size);
+        if (r < 0)
+                return r;
+        free(c->reason);
+        c->reason = strdup(d.items[0].message);
+        if (!c->reason)
+                return -ENOMEM;
+        r = reject_file(s, from, from_name, c->job_id, c->name, c->spool_name, &d);
+        if (r < 0)
+                return r;
+        c->rejected = true;
+        return 0;
+}
+
+static bool is_unreadable_error(int r) {
+        return r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EFBIG;
+}
+
+/* Renames incoming/NAME to processing/JOBID--NAME; a job id already taken
+ * there (practically impossible) gets a new one. */
+static int claim_rename(Spool *s, const char *name, SpoolClaim *c) {
+        for (unsigned attempt = 0;; attempt++) {
+                int r = move_file(s->dirfds[SPOOL_INCOMING], name, s->dirfds[SPOOL_PROCESSING],
+                                  c->spool_name, MOVE_FILE_NOREPLACE);
+                if (r != -EEXIST || attempt >= 8)
+                        return r;
+                spool_claim_done(c);
+                r = claim_init(c, name);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
+        _cleanup_(spool_claim_done) SpoolClaim c = SPOOL_CLAIM_INIT;
+        struct stat st = {};
+        int r, check;
+
+        check = fs_check_regular_at(s->dirfds[SPOOL_INCOMING], name, s->max_file_size, &st);
+        if (check < 0 && !is_unreadable_error(check))
+                return check; /* -ENOENT: gone since readdir(), the caller skips it */
+        r = claim_init(&c, name);
+        if (r < 0)
+                return r;
+        if (check < 0)
+                r = claim_reject(s, SPOOL_INCOMING, name, &c, check, &st);
+        else {
+                r = claim_rename(s, name, &c);
+                if (r < 0)
+                        return r;
+                s->stats.claimed++;
+                /* Swapped between the lstat and the rename? Check what we got. */
+                check = fs_check_regular_at(s->dirfds[SPOOL_PROCESSING], c.spool_name,
+                                            s->max_file_size, &st);
+                if (is_unreadable_error(check))
+                        r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
+                else
+                        r = check;
+        }
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = SPOOL_CLAIM_INIT;
+        return 0;
+}
+
+int spool_claim_next(Spool *s, SpoolClaim *ret) {
+        for (;;) {
+                struct dirent *de;
+                int r;
+
+                r = read_entry(s->incoming, &de);
+                if (r <= 0)
+                        return r;
+                s->stats.entries_examined++;
+                if (spool_name_is_ignored(de->d_name))
+                        continue;
+                r = claim_one(s, de->d_name, ret);
+                if (r == -ENOENT)
+                        continue; /* taken or removed since readdir() */
+                if (r < 0)
+                        return r;
+                return 1;
+        }
+}
+
+void spool_rewind(Spool *s) {
+        rewinddir(s->incoming);
+        s->stats.rewinds++;
+}
+
+/* ---- Recovery ------------------------------------------------------------------ */
+
+typedef struct RecoverContext {
+        Spool *spool;
+        SpoolRecoverFunc f;
+        void *userdata;
+} RecoverContext;
+
+static int report(RecoverContext *c, SpoolRecoveredJob *rj) {
+        int r = c->f(rj, c->userdata);
+        rj->job = job_free(rj->job);
+        return r;
+}
+
+static int report_from_processing(RecoverContext *c, JobStore *store, const char *id,
+                                  const char *name) {
+        SpoolRecoveredJob rj = {
+                .job_id = id,
+                .spool_name = name,
+                .location = SPOOL_PROCESSING,
+        };
+
+        rj.state_error = jobstore_load(store, id, &rj.job, &rj.source);
+        if (rj.state_error < 0 && rj.state_error != -ENOENT && rj.state_error != -EBADMSG)
+                return rj.state_error;
+        return report(c, &rj);
+}
+
+/* A file someone put in processing/ by hand: give it back to incoming/,
+ * where it will be claimed like any other. */
+static void return_foreign_file(Spool *s, const char *name) {
+        int r = move_file(s->dirfds[SPOOL_PROCESSING], name, s->dirfds[SPOOL_INCOMING], name,
+                          MOVE_FILE_NOREPLACE);
+        if (r < 0)
+                log_warning_errno(r, "Cannot move processing/%s (not a job's file) back to incoming/: %m; "
+                                     "leaving it, ignoring", name);
+        else
+                log_notice("Moved processing/%s (not a job's file) back to incoming/", name);
+}
+
+static int recover_processing(RecoverContext *c, JobStore *store) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r;
+
+        r = open_dir_stream(c->spool->dirfds[SPOOL_PROCESSING], &d);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char id[JOB_ID_MAX];
+                struct dirent *de;
+
+                r = read_entry(d, &de);
+                if (r <= 0)
+                        return r;
+                if (spool_name_is_ignored(de->d_name))
+                        continue;
+                if (spool_name_job_id(de->d_name, id))
+                        r = report_from_processing(c, store, id, de->d_name);
+                else if (!name_has_job_prefix(de->d_name, ".", id))
+                        return_foreign_file(c->spool, de->d_name);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Is some JOBID--* in processing/? Only asked for a job whose state cannot
+ * be read, which should never happen: a scan is fine there. */
+static int processing_has_job(Spool *s, const char *id) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r;
+
+        r = open_dir_stream(s->dirfds[SPOOL_PROCESSING], &d);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char other[JOB_ID_MAX];
+                struct dirent *de;
+
+                r = read_entry(d, &de);
+                if (r <= 0)
+                        return r;
+                if (spool_name_job_id(de->d_name, other) && streq(other, id))
+                        return 1;
+        }
+}
+
+static int recover_state(JobStore *store, const char *id, void *userdata) {
+        RecoverContext *c = userdata;
+        SpoolRecoveredJob rj = { .job_id = id, .location = _SPOOL_DIR_INVALID };
+        SpoolDir where;
+        int r;
+
+        rj.state_error = jobstore_load(store, id, &rj.job, &rj.source);
+        if (rj.state_error == -EBADMSG) {
+                r = processing_has_job(c->spool, id);
+                if (r != 0)
+                        return r < 0 ? r : 0; /* reported with its bilan already */
+                return report(c, &rj);
+        }
+        if (rj.state_error < 0)
+                return rj.state_error == -ENOENT ? 0 : rj.state_error;
+        if (job_state_is_terminal(rj.job->state)) {
+                rj.job = job_free(rj.job);
+                return 0;
+        }
+        if (!rj.job->spool_name)
+                return report(c, &rj); /* cannot happen: jobs are created with it */
+        r = spool_locate(c->spool, rj.job->spool_name, &where);
+        if (r < 0 && r != -ENOENT) {
+                rj.job = job_free(rj.job);
+                return r;
+        }
+        if (r >= 0 && where == SPOOL_PROCESSING) {
+                rj.job = job_free(rj.job); /* reported by the processing/ pass */
+                return 0;
+        }
+        rj.spool_name = rj.job->spool_name;
+        rj.location = r >= 0 ? where : _SPOOL_DIR_INVALID;
+        return report(c, &rj);
+}
+
+int spool_recover(Spool *s, JobStore *store, SpoolRecoverFunc f, void *userdata) {
+        RecoverContext c = { .spool = s, .f = f, .userdata = userdata };
+        int r;
+
+        r = recover_processing(&c, store);
+        if (r < 0)
+                return r;
+        return jobstore_foreach(store, recover_state, &c);
+}

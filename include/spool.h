@@ -1,0 +1,164 @@
+/* spool.h — the spool folders, claiming by rename, moves between folders,
+ * rejections with their French error file, free space, startup recovery.
+ *
+ *   SPOOL/incoming/    staff drop bilans here (Maildir: write elsewhere or
+ *                      to a dotfile, then rename in)
+ *   SPOOL/processing/  claimed by a no-replace rename; the job's files
+ *   SPOOL/done/        the bilan, the invoice file(s) and the receipt
+ *   SPOOL/rejected/    invalid bilans, each with NAME.error.txt
+ *   SPOOL/failed/      rejected by Chorus Pro or out of retries (requeue)
+ *
+ * Names: a claimed bilan NAME becomes JOBID--NAME in every folder after
+ * incoming/ (NAME cut at a UTF-8 boundary when the whole would exceed
+ * NAME_MAX with ".error.txt" added); the job's other files are
+ * JOBID.SUFFIX (e.g. JOBID.CMA34-2026-0007.xml, JOBID.receipt.json). The
+ * job id prefix keeps a job's files together in `ls`, and no two jobs can
+ * collide; every rename is no-replace all the same, so nothing is ever
+ * overwritten. Nothing is ever deleted.
+ *
+ * Claiming keeps one readdir() cursor on incoming/ between calls: each
+ * claim examines only the entries it passes over, so with 10 000 files
+ * waiting a claim costs the same as with one, and memory does not grow
+ * with the listing. The cursor is rewound only by spool_rewind() (the
+ * manager calls it on each inotify wake-up).
+ *
+ * Errors: -errno; -EIO (a failed fsync) is fatal, see fsutil.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "jobstate.h"
+#include "macro.h"
+
+typedef enum SpoolDir {
+        SPOOL_INCOMING,
+        SPOOL_PROCESSING,
+        SPOOL_DONE,
+        SPOOL_REJECTED,
+        SPOOL_FAILED,
+        _SPOOL_DIR_MAX,
+        _SPOOL_DIR_INVALID = -EINVAL,
+} SpoolDir;
+
+/* "incoming", "processing", "done", "rejected", "failed". */
+const char *spool_dir_to_string(SpoolDir d);
+SpoolDir spool_dir_from_string(const char *s);
+
+#define SPOOL_MIN_FREE_INODES 1000
+#define SPOOL_ERROR_SUFFIX ".error.txt"
+#define SPOOL_NAME_SEPARATOR "--"
+
+typedef struct Spool Spool;
+
+typedef struct SpoolStats {
+        uint64_t entries_examined; /* readdir() entries looked at by claims */
+        uint64_t claimed;          /* moved into processing/ */
+        uint64_t rejected;         /* moved into rejected/ (claims and spool_reject) */
+        uint64_t rewinds;
+} SpoolStats;
+
+/* Opens SPOOL (which must exist) and its five folders, creating missing
+ * folders (mode 0750). Files larger than max_file_size (> 0) are rejected
+ * when claimed, without being read. */
+int spool_open(const char *dir, uint64_t max_file_size, Spool **ret);
+Spool *spool_free(Spool *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Spool *, spool_free);
+
+/* The open folder, for openat()/read_file_bounded_at(). */
+int spool_dirfd(const Spool *s, SpoolDir d);
+/* Cumulative counters (tests use them to bound the work of a claim). */
+SpoolStats spool_get_stats(const Spool *s);
+
+/* ---- Names ------------------------------------------------------------------ */
+
+#define SPOOL_NAME_MAX 256 /* NAME_MAX + NUL */
+
+/* Dotfiles, "*.tmp" and names ending in '~' are left alone in incoming/
+ * (a dropper's temp files, editors' backups). */
+bool spool_name_is_ignored(const char *name);
+/* JOBID--NAME, NAME cut so that the result plus SPOOL_ERROR_SUFFIX fits. */
+void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOOL_NAME_MAX]);
+/* JOBID.SUFFIX; -ENAMETOOLONG, or -EINVAL if the suffix has a '/'. */
+int spool_artifact_name(const char *job_id, const char *suffix, char ret[static SPOOL_NAME_MAX]);
+/* If `name` is JOBID--NAME, the job id (and returns true). */
+bool spool_name_job_id(const char *name, char ret_job_id[static JOB_ID_MAX]);
+
+/* ---- Claiming --------------------------------------------------------------- */
+
+typedef struct SpoolClaim {
+        char job_id[JOB_ID_MAX];
+        char *name;       /* as dropped in incoming/ */
+        char *spool_name; /* JOBID--NAME, now in processing/ (or rejected/) */
+        bool rejected;    /* not a regular file, or too large: already in rejected/
+                           * with its error file; `reason` says why */
+        char *reason;     /* English, one line, for the journal */
+        uint64_t claimed_usec;
+} SpoolClaim;
+
+#define SPOOL_CLAIM_INIT ((SpoolClaim){})
+void spool_claim_done(SpoolClaim *c);
+
+/* Takes the next file waiting in incoming/: a no-replace rename into
+ * processing/ and an fsync of both folders. Ignored names are skipped. A
+ * symlink, directory, FIFO, socket or device, or a file over the size
+ * limit, is moved to rejected/ with its error file instead, never followed,
+ * opened or read (the claim then has rejected = true). Returns 1 with
+ * `ret` filled, 0 when the cursor reached the end of incoming/ (nothing
+ * more until spool_rewind()), or -errno. A file that vanishes during the
+ * scan is skipped. */
+int spool_claim_next(Spool *s, SpoolClaim *ret);
+/* Starts the next scan of incoming/ from the beginning. */
+void spool_rewind(Spool *s);
+
+/* 1 if the spool's file system has at least min_free_bytes and
+ * SPOOL_MIN_FREE_INODES free, 0 if not (stop claiming: files wait in
+ * incoming/), -errno. */
+int spool_has_room(Spool *s, uint64_t min_free_bytes);
+
+/* ---- Moving and writing a job's files ------------------------------------- */
+
+/* No-replace rename of `name` from one folder to another, fsync of both. */
+int spool_move(Spool *s, SpoolDir from, SpoolDir to, const char *name);
+/* Writes a new file durably (temp + fsync + no-replace rename + fsync of
+ * the folder): invoice payloads, receipts. -EEXIST if it exists. */
+int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size);
+/* Rejects the bilan `spool_name`, now in folder `from`: writes
+ * rejected/SPOOL_NAME.error.txt (error_report.h) from the diagnostics, then
+ * moves the bilan next to it. An existing error file (a crash between the
+ * two steps) is kept, not overwritten. */
+int spool_reject(Spool *s, SpoolDir from, const char *job_id, const char *bilan_name,
+                 const char *spool_name, const Diagnostics *d);
+/* Which folder holds `spool_name` (checked in processing, done, failed,
+ * rejected order). Returns 0, or -ENOENT. */
+int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret);
+
+/* ---- Startup recovery ------------------------------------------------------- */
+
+typedef struct SpoolRecoveredJob {
+        const char *job_id;
+        const char *spool_name; /* the bilan's name after incoming/ */
+        SpoolDir location;      /* where the bilan is; _SPOOL_DIR_INVALID: nowhere */
+        /* The persisted state, or NULL. The callback may take it (set it to
+         * NULL); otherwise it is freed after the call. */
+        Job *job;
+        JobLoadSource source;   /* JOB_LOAD_PREVIOUS: the current copy was torn */
+        /* 0; -ENOENT: no state (a crash right after the claim: resume at
+         * received); -EBADMSG: no readable copy (move it to failed/). */
+        int state_error;
+} SpoolRecoveredJob;
+
+typedef int (*SpoolRecoverFunc)(SpoolRecoveredJob *job, void *userdata);
+
+/* Reports every job that needs the daemon's attention, once each:
+ *  1. every bilan in processing/ (with its state, or none), whatever its
+ *     state says: a terminal state there means a move was cut short;
+ *  2. every job whose state is not terminal and whose bilan is elsewhere
+ *     (e.g. integrated, its bilan already in done/, lifecycle followed).
+ * Files in processing/ that are not JOBID--NAME nor JOBID.SUFFIX (dropped
+ * there by hand) are moved back to incoming/ to be claimed normally.
+ * Streams both directories: memory stays flat. The callback may move the
+ * job's files. A negative return from it stops the walk. */
+int spool_recover(Spool *s, JobStore *store, SpoolRecoverFunc f, void *userdata);
