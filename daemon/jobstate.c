@@ -131,6 +131,7 @@ static const U64Field time_fields[] = {
         { "DEPOSITED", offsetof(Job, deposited_usec) },
         { "FIRST_ATTEMPT", offsetof(Job, first_attempt_usec) },
         { "NEXT_ATTEMPT", offsetof(Job, next_attempt_usec) },
+        { "DEPOSIT_UNCERTAIN", offsetof(Job, deposit_uncertain_usec) },
 };
 
 static const StringField amount_fields[] = {
@@ -204,6 +205,7 @@ int job_void_number(Job *j) {
         (void) job_set(&j->cpp_flux_state, NULL);
         (void) job_set(&j->cpp_invoice_status, NULL);
         j->deposited_usec = 0;
+        j->deposit_uncertain_usec = 0;
         return 0;
 }
 

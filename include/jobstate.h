@@ -100,6 +100,11 @@ typedef struct Job {
         unsigned attempts;
         uint64_t first_attempt_usec;
         uint64_t next_attempt_usec;
+        /* Since when a deposit of the current number may have reached Chorus
+         * Pro without our learning its flux (lost answer, 5xx, crash while
+         * depositing): 0 = none. Such a job looks its number up before it
+         * deposits again (job.c). */
+        uint64_t deposit_uncertain_usec;
         char *last_error;         /* one line, no secrets */
 
         char **voided;            /* NULL-terminated: numbers this job gave up */
