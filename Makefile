@@ -7,11 +7,13 @@
 #   make CC=clang     any C11 compiler; warnings are errors
 #
 # BUILD=dir puts objects elsewhere (several builds side by side); SAN=1 adds
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer; TEST_HOOKS=1 compiles in the
+# daemon's test-only hooks (crash points, time scale: see daemon/job.c).
 
 CC ?= cc
 BUILD ?= build
 SAN ?= 0
+TEST_HOOKS ?= 0
 PREFIX ?= /usr/local
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
@@ -30,6 +32,9 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(PKG_CFLAGS) \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) -Wl,-z,relro,-z,now
+ifeq ($(TEST_HOOKS),1)
+  ALL_CFLAGS += -DCHORUSD_TEST_HOOKS
+endif
 ifeq ($(SAN),1)
   ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE
   ALL_LDFLAGS += -fsanitize=address,undefined
@@ -78,7 +83,7 @@ deps:
 # The README's test command. Installs what is missing, then builds with the
 # sanitizers in build/check and runs every suite (tests/run-all).
 check: deps
-	$(MAKE) BUILD=build/check SAN=1 tests
+	$(MAKE) BUILD=build/check SAN=1 TEST_HOOKS=1 tests
 	BUILD=build/check tests/run-all
 
 demo: deps

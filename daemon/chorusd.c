@@ -1,22 +1,43 @@
-/* chorusd — the service: for now it parses its configuration and exits.
- * The event loop, spool and Chorus Pro follow-up come with issue 4. */
+/* chorusd — the service: turns bilans dropped in the spool into invoices
+ * deposited on Chorus Pro, and follows them until they are paid.
+ *
+ * main() builds everything in a fixed order — configuration, conventions,
+ * secrets, then the Manager (spool, job store, numbering, audit log, Chorus
+ * Pro client, event loop) — and frees it in reverse. Exit status: 0 after
+ * SIGTERM/SIGINT, 1 when the configuration is invalid or a durable write
+ * failed (systemd restarts us into recovery), 2 for a usage error. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "config.h"
+#include "convention.h"
+#include "credentials.h"
 #include "log.h"
+#include "manager.h"
+
+#define EXIT_USAGE 2
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 
 static void help(void) {
         printf("usage: chorusd [-c FILE] [--log-target=auto|journal|stderr]\n"
-               "Turns bilans dropped in the spool into invoices deposited on Chorus Pro.\n");
+               "Turns bilans dropped in the spool into invoices deposited on Chorus Pro.\n"
+               "\n"
+               "  -c, --config=FILE   configuration (default %s)\n"
+               "      --log-target=T  auto (journal, or stderr on a terminal), journal, stderr\n"
+               "  -h, --help          this help\n"
+               "\n"
+               "Signals: SIGHUP reloads the configuration, conventions and secrets;\n"
+               "SIGTERM stops after the current step. See docs/service.md.\n",
+               CONFIG_DEFAULT_PATH);
 }
 
 static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_LOG_TARGET = 0x100 };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
-                { "log-target", required_argument, NULL, 'L' },
+                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -27,7 +48,7 @@ static int parse_argv(int argc, char *argv[]) {
                 case 'c':
                         arg_config = optarg;
                         break;
-                case 'L': {
+                case ARG_LOG_TARGET: {
                         LogTarget t = log_target_from_string(optarg);
                         if (t < 0)
                                 return log_error_errno(t, "Unknown log target '%s'.", optarg);
@@ -45,22 +66,81 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-int main(int argc, char *argv[]) {
+static int load_everything(Config **ret_config, ConventionSet **ret_conventions,
+                           ChorusSecrets *ret_secrets) {
         _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        _cleanup_(freep) char *message = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         int r;
 
-        log_set_identifier("chorusd");
-        (void) log_parse_environment();
-        r = parse_argv(argc, argv);
-        if (r <= 0)
-                return r < 0 ? 2 : 0;
-
         r = config_load(arg_config, &config, &diags);
-        diagnostics_print(&diags, stderr, /* french= */ false);
+        manager_log_diagnostics(&diags);
         diagnostics_clear(&diags);
         if (r < 0)
-                return log_error_errno(r, "Failed to load configuration '%s'.", arg_config), 1;
-        log_info("Configuration '%s' loaded.", arg_config);
+                return log_error_errno(r, "Invalid configuration '%s'; 'chorusctl check-config' "
+                                          "lists every problem.",
+                                       arg_config);
+        r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
+        manager_log_diagnostics(&diags);
+        diagnostics_clear(&diags);
+        if (r < 0)
+                return log_error_errno(r, "Invalid conventions in '%s'.", config->conventions.dir);
+        r = credentials_load(&config->chorus, ret_secrets, &message);
+        if (r < 0)
+                return log_error_errno(r, "%s", message ? message : "Failed to load the Chorus Pro secrets.");
+        *ret_config = TAKE_PTR(config);
+        *ret_conventions = TAKE_PTR(conventions);
         return 0;
+}
+
+static int block_signals(void) {
+        sigset_t mask;
+
+        /* Taken by sd-event through a signalfd (manager.c); SIGPIPE ignored
+         * as a belt to libcurl's MSG_NOSIGNAL. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(negative_errno(), "Failed to block signals: %m");
+        (void) signal(SIGPIPE, SIG_IGN);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        _cleanup_(chorus_secrets_done) ChorusSecrets secrets = {};
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        log_set_identifier("chorusd");
+        if (log_parse_environment() < 0)
+                log_warning("Ignoring a bad $CHORUSD_LOG_LEVEL or $CHORUSD_LOG_TARGET.");
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+
+        r = block_signals();
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = load_everything(&config, &conventions, &secrets);
+        if (r < 0)
+                return EXIT_FAILURE;
+        log_info("Configuration '%s' loaded: %zu conventions, spool '%s'.", arg_config,
+                 conventions->n_items, config->spool.dir);
+
+        r = manager_new(&config, &conventions, &secrets, &m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_start(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_run(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        log_info("Stopped.");
+        return EXIT_SUCCESS;
 }

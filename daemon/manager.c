@@ -1,0 +1,662 @@
+/* manager.c — chorusd's runtime state and event loop (see manager.h).
+ *
+ * Owns: the configuration, conventions and secrets in use; the spool, job
+ * store, numbering and audit log; the Chorus Pro client; the sd-event loop
+ * and its sources; the list of live jobs (job.c owns each JobRun).
+ *
+ * Wake-ups: inotify on incoming/ only re-enables the claim source (a
+ * defer source), which claims one bilan per loop iteration through the
+ * spool's persistent readdir() cursor until the folder is exhausted, then
+ * disables itself. IN_Q_OVERFLOW (or any event) just rewinds the cursor, so
+ * a lost event costs a rescan, never a bilan. While the disk is too full,
+ * claiming pauses and a timer looks again every minute.
+ *
+ * Failures: a failed fsync anywhere (-EIO) is fatal (manager_fatal: leave
+ * the loop, exit non-zero, systemd restarts us into recovery). Everything
+ * else is a job's business and is handled in job.c. A reload with a bad
+ * configuration keeps the old one and says why. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+#include "chorus_client.h"
+#include "fsutil.h"
+#include "job.h"
+#include "log-ids.h"
+#include "log.h"
+#include "manager.h"
+#include "notify.h"
+#include "numbering.h"
+#include "spool.h"
+
+#define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
+#define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+/* ---- Job counters and STATUS= --------------------------------------------- */
+
+JobPhase job_state_phase(JobState s) {
+        switch (s) {
+        case JOB_STATE_RECEIVED:
+        case JOB_STATE_VALIDATED:
+        case JOB_STATE_NUMBERED:
+        case JOB_STATE_RENDERED:
+                return JOB_PHASE_LOCAL;
+        case JOB_STATE_DEPOSITING:
+        case JOB_STATE_DEPOSITED:
+                return JOB_PHASE_CHORUS;
+        case JOB_STATE_INTEGRATED:
+                return JOB_PHASE_LIFECYCLE;
+        default:
+                return JOB_PHASE_OVER;
+        }
+}
+
+int manager_status_text(const Manager *m, char **ret) {
+        char *s;
+
+        if (asprintf(&s,
+                     "%u in progress, %u awaiting Chorus Pro, %u followed to payment; "
+                     "since start: %u done, %u rejected, %u failed",
+                     m->n_phase[JOB_PHASE_LOCAL], m->n_phase[JOB_PHASE_CHORUS],
+                     m->n_phase[JOB_PHASE_LIFECYCLE], m->n_done, m->n_rejected, m->n_failed) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static void manager_send_status(Manager *m) {
+        _cleanup_(freep) char *s = NULL;
+
+        if (m->stopping || manager_status_text(m, &s) < 0)
+                return;
+        if (streq_ptr(s, m->status))
+                return;
+        (void) notify_status(s);
+        free(m->status);
+        m->status = TAKE_PTR(s);
+}
+
+static void phase_count(Manager *m, JobPhase p, int delta) {
+        if (p == JOB_PHASE_OVER)
+                return;
+        if (delta < 0 && m->n_phase[p] == 0)
+                return; /* cannot happen; never wrap around */
+        m->n_phase[p] = (unsigned) ((int) m->n_phase[p] + delta);
+}
+
+void manager_job_state_changed(Manager *m, JobState old_state, JobState new_state) {
+        if (old_state == new_state)
+                return;
+        if (old_state >= 0)
+                phase_count(m, job_state_phase(old_state), -1);
+        if (new_state >= 0)
+                phase_count(m, job_state_phase(new_state), +1);
+        /* Outcomes count on transitions only, not when a job enters or
+         * leaves memory. */
+        if (old_state >= 0 && new_state >= 0) {
+                /* A job counts as done when Chorus Pro integrated it: the staff
+                 * see it in done/ from then on. */
+                if (new_state == JOB_STATE_INTEGRATED)
+                        m->n_done++;
+                else if (new_state == JOB_STATE_INVALID)
+                        m->n_rejected++;
+                else if (new_state == JOB_STATE_REJECTED || new_state == JOB_STATE_FAILED)
+                        m->n_failed++;
+        }
+        manager_send_status(m);
+}
+
+uint64_t manager_delay(const Manager *m, uint64_t usec) {
+        return m->time_scale > 1 ? usec / m->time_scale : usec;
+}
+
+void manager_fatal(Manager *m, int error, const char *what) {
+        log_full_errno(LOG_CRIT, error,
+                       "Cannot write durably (%s): %m. Stopping; systemd will restart chorusd, "
+                       "which resumes every job from its last durable state.",
+                       what);
+        m->stopping = true;
+        (void) notify_status("Stopped: a durable write failed, see the journal");
+        if (m->claim_source)
+                (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        (void) sd_event_exit(m->event, error < 0 ? error : -EIO);
+}
+
+typedef struct RecoveryCounts {
+        Manager *manager;
+        unsigned resumed;
+        int fatal;
+} RecoveryCounts;
+
+/* ---- Claiming --------------------------------------------------------------- */
+
+static void claim_wake(Manager *m, bool rewind) {
+        if (m->stopping || !m->claim_source)
+                return;
+        if (rewind)
+                m->claim_rewind = true;
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_ON);
+}
+
+static int on_room_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, true);
+        return 0;
+}
+
+/* The disk is too full: files wait in incoming/; look again in a minute. */
+static int claim_pause_for_room(Manager *m) {
+        int r;
+
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        if (!m->room_source) {
+                r = sd_event_add_time_relative(m->event, &m->room_source, CLOCK_MONOTONIC,
+                                               ROOM_RECHECK_USEC, USEC_PER_SEC, on_room_timer, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to arm the free-space timer: %m");
+                (void) sd_event_source_set_description(m->room_source, "room-recheck");
+                return 0;
+        }
+        r = sd_event_source_set_time_relative(m->room_source, ROOM_RECHECK_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->room_source, SD_EVENT_ONESHOT);
+        return r < 0 ? log_error_errno(r, "Failed to re-arm the free-space timer: %m") : 0;
+}
+
+static int on_claim(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        SpoolClaim claim = SPOOL_CLAIM_INIT;
+        int r;
+
+        if (m->stopping)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+        r = spool_has_room(m->spool, m->config->spool.min_free_space);
+        if (r == 0) {
+                log_warning("Less than %llu bytes or %u inodes free in the spool: bilans wait in "
+                            "incoming/ until space is freed.",
+                            (unsigned long long) m->config->spool.min_free_space,
+                            (unsigned) SPOOL_MIN_FREE_INODES);
+                return claim_pause_for_room(m);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to check free space in the spool, ignoring: %m");
+
+        if (m->claim_rewind) {
+                spool_rewind(m->spool);
+                m->claim_rewind = false;
+        }
+        r = spool_claim_next(m->spool, &claim);
+        if (r == 0) /* incoming/ exhausted: sleep until inotify says more */
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (r < 0) {
+                if (fs_error_is_fatal(r)) {
+                        manager_fatal(m, r, "claiming a bilan");
+                        return 0;
+                }
+                /* Something odd about one entry (permissions…): say so, and
+                 * wait for the next change rather than spin on it. */
+                log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        r = jobrun_start_claimed(m, &claim);
+        spool_claim_done(&claim);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "starting a job");
+        return 0;
+}
+
+/* inotify is only a wake-up. A regular file that was just created is
+ * ignored until it is closed or renamed in (IN_CLOSE_WRITE, IN_MOVED_TO),
+ * so that a half-written bilan is not taken; a symlink, FIFO, directory or
+ * device is taken (to rejected/) at once. */
+static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+
+        if (ev->mask & IN_Q_OVERFLOW) {
+                log_debug("inotify queue overflow: rescanning incoming/.");
+                claim_wake(m, true);
+                return 0;
+        }
+        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+                log_error("The spool folder incoming/ went away: no new bilan will be seen until "
+                          "chorusd is restarted.");
+                return 0;
+        }
+        if (ev->len == 0 || spool_name_is_ignored(ev->name))
+                return 0;
+        if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
+                struct stat st;
+                if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
+                            AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(st.st_mode))
+                        return 0;
+        }
+        claim_wake(m, true);
+        return 0;
+}
+
+static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
+
+/* processing/ is ours, but `chorusctl requeue` moves a failed job's bilan
+ * back into it: resume that job. Our own claims land here too and are
+ * recognised as live. */
+static int on_processing_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        int r = 0;
+        (void) s;
+
+        if (m->stopping)
+                return 0;
+        if (ev->mask & IN_Q_OVERFLOW) {
+                RecoveryCounts counts = { .manager = m };
+                r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+                if (counts.fatal < 0)
+                        r = counts.fatal;
+        } else if (ev->len > 0 && !spool_name_is_ignored(ev->name))
+                r = jobrun_resume_moved_in(m, ev->name);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "resuming a requeued job");
+        return 0;
+}
+
+static int manager_setup_claiming(Manager *m) {
+        _cleanup_(freep) char *incoming = NULL;
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->claim_source, on_claim, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the claim source: %m");
+        /* After timers, I/O and signals: a full incoming/ must not starve the
+         * Chorus Pro calls or a SIGTERM. */
+        (void) sd_event_source_set_priority(m->claim_source, SD_EVENT_PRIORITY_IDLE);
+        (void) sd_event_source_set_description(m->claim_source, "claim");
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+
+        if (asprintf(&incoming, "%s/incoming", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->inotify_source, incoming, INCOMING_EVENTS,
+                                 on_incoming_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->inotify_source, "incoming");
+
+        free(incoming);
+        if (asprintf(&incoming, "%s/processing", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->processing_source, incoming,
+                                 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW, on_processing_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->processing_source, "processing");
+        return 0;
+}
+
+/* ---- Reload --------------------------------------------------------------- */
+
+void manager_log_diagnostics(const Diagnostics *d) {
+        for (size_t i = 0; i < d->n_items; i++) {
+                const Diag *x = &d->items[i];
+                char line[32] = "";
+                if (x->line > 0)
+                        snprintf(line, sizeof line, ":%u", x->line);
+                log_full(x->severity == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s%s: %s%s%s",
+                         strempty(x->file), line, strempty(x->path), x->path ? ": " : "", x->message);
+        }
+}
+
+static bool path_changed(const char *a, const char *b, const char *what) {
+        if (streq_ptr(a, b))
+                return false;
+        log_error("The new configuration moves %s from '%s' to '%s': that needs a restart "
+                  "(systemctl restart chorusd).",
+                  what, strempty(a), strempty(b));
+        return true;
+}
+
+static int on_drain(sd_event_source *s, void *userdata);
+
+/* Keeps the old client (and the configuration it was built from) until the
+ * calls it has in flight are over. */
+static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_config) {
+        ChorusClient **c = reallocarray(m->old_chorus, m->n_old + 1, sizeof *c);
+        Config **k;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        m->old_chorus = c;
+        k = reallocarray(m->old_configs, m->n_old + 1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        m->old_configs = k;
+        m->old_chorus[m->n_old] = old;
+        m->old_configs[m->n_old] = old_config;
+        m->n_old++;
+        if (!m->drain_source) {
+                r = sd_event_add_defer(m->event, &m->drain_source, on_drain, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->drain_source, "drain-clients");
+        }
+        return sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+}
+
+/* Frees retired clients with no call left. Runs from its own defer source:
+ * a client must not be freed from one of its callbacks. Stays enabled only
+ * while something is left to drain; job.c re-enables it after each call. */
+static int on_drain(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        size_t kept = 0;
+
+        for (size_t i = 0; i < m->n_old; i++) {
+                if (jobrun_any_call_on(m, m->old_chorus[i])) {
+                        m->old_chorus[kept] = m->old_chorus[i];
+                        m->old_configs[kept] = m->old_configs[i];
+                        kept++;
+                        continue;
+                }
+                chorus_client_free(m->old_chorus[i]);
+                config_free(m->old_configs[i]);
+        }
+        m->n_old = kept;
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+void manager_call_finished(Manager *m) {
+        if (m->n_old > 0 && m->drain_source)
+                (void) sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+}
+
+static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
+                              ChorusClient **ret);
+
+/* Parses everything into new objects; swaps them in only if all is valid. */
+static int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        _cleanup_(chorus_secrets_done) ChorusSecrets secrets = {};
+        _cleanup_(chorus_client_freep) ChorusClient *client = NULL;
+        _cleanup_(freep) char *message = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        int r;
+
+        r = config_load(m->config->path, &config, &diags);
+        if (r >= 0 && (path_changed(m->config->spool.dir, config->spool.dir, "the spool") ||
+                       path_changed(m->config->state.dir, config->state.dir, "the state directory")))
+                r = -EINVAL;
+        if (r >= 0)
+                r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
+        manager_log_diagnostics(&diags);
+        diagnostics_clear(&diags);
+        if (r >= 0) {
+                r = credentials_load(&config->chorus, &secrets, &message);
+                if (r < 0)
+                        log_error_errno(r, "%s", strempty(message));
+        }
+        if (r >= 0)
+                r = manager_new_client(m, config, &secrets, &client);
+        if (r < 0)
+                return log_job_errno(LOG_ERR, r, NULL, MESSAGE_ID_CONFIG_RELOADED,
+                                     "New configuration '%s' refused (see above); keeping the one "
+                                     "in use.",
+                                     m->config->path);
+
+        r = manager_retire_client(m, m->chorus, m->config);
+        if (r < 0)
+                return log_error_errno(r, "Failed to reload: %m");
+        m->chorus = TAKE_PTR(client);
+        m->config = TAKE_PTR(config);
+        convention_set_free(m->conventions);
+        m->conventions = TAKE_PTR(conventions);
+        chorus_secrets_done(&m->secrets);
+        m->secrets = secrets;
+        secrets = (ChorusSecrets) {};
+        log_job(LOG_NOTICE, NULL, MESSAGE_ID_CONFIG_RELOADED,
+                "Configuration '%s' reloaded: %zu conventions.", m->config->path,
+                m->conventions->n_items);
+        /* New conventions may make waiting bilans valid: look again. */
+        claim_wake(m, true);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(freep) char *status = NULL;
+        (void) s;
+        (void) si;
+
+        (void) notify_reloading();
+        (void) manager_reload(m);
+        if (manager_status_text(m, &status) >= 0) {
+                (void) notify_ready(status);
+                free(m->status);
+                m->status = TAKE_PTR(status);
+        }
+        return 0;
+}
+
+/* ---- Stop ------------------------------------------------------------------ */
+
+/* Every step persists its state before it acts, and a callback never
+ * returns in the middle of a write: stopping between two callbacks loses
+ * nothing. Calls in flight are abandoned; their jobs resume at the next
+ * start (a deposit is looked up before it is sent again). */
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(freep) char *status = NULL;
+        (void) s;
+
+        log_info("Received %s: stopping; %u jobs resume at the next start.",
+                 si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM",
+                 m->n_phase[JOB_PHASE_LOCAL] + m->n_phase[JOB_PHASE_CHORUS] +
+                         m->n_phase[JOB_PHASE_LIFECYCLE]);
+        if (manager_status_text(m, &status) < 0)
+                status = NULL;
+        (void) notify_stopping(status ? status : "Stopping");
+        m->stopping = true;
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return sd_event_exit(m->event, 0);
+}
+
+/* ---- Life cycle ------------------------------------------------------------ */
+
+static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
+                              ChorusClient **ret) {
+        _cleanup_(freep) char *message = NULL;
+        ChorusClientOptions o = {
+                .config = &config->chorus,
+                .secrets = secrets,
+                .event = m->event,
+                .retry_deadline_usec = 0, /* our retries are durable: job.c */
+        };
+        int r;
+
+        r = chorus_client_new(&o, ret, &message);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the Chorus Pro client: %s",
+                                       message ? message : "see above");
+        return 0;
+}
+
+static int manager_open_state(Manager *m) {
+        _cleanup_(freep) char *audit_path = NULL;
+        int r;
+
+        r = spool_open(m->config->spool.dir, m->config->spool.max_file_size, &m->spool);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the spool '%s': %m", m->config->spool.dir);
+        r = jobstore_open(m->config->state.dir, &m->jobs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the job states in '%s': %m",
+                                       m->config->state.dir);
+        r = numbering_open(m->config->state.dir, &m->numbering);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the invoice numbering in '%s': %m",
+                                       m->config->state.dir);
+        if (asprintf(&audit_path, "%s/%s", m->config->state.dir, AUDIT_LOG_FILE) < 0)
+                return log_oom();
+        r = audit_open(audit_path, &m->audit);
+        if (r == -EBUSY)
+                return log_error_errno(r, "The audit log '%s' is in use: is another chorusd running?",
+                                       audit_path);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "The audit log '%s' is damaged: run 'chorusctl audit "
+                                          "verify' to see where.",
+                                       audit_path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log '%s': %m", audit_path);
+        return 0;
+}
+
+static void manager_read_test_hooks(Manager *m) {
+        m->time_scale = 1;
+#ifdef CHORUSD_TEST_HOOKS
+        const char *e = getenv("CHORUSD_TEST_TIME_SCALE");
+        if (e) {
+                char *end;
+                unsigned long long v = strtoull(e, &end, 10);
+                if (*end == 0 && v >= 1 && v <= 1000)
+                        m->time_scale = v;
+        }
+#endif
+}
+
+int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *secrets,
+                Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return log_oom();
+        manager_read_test_hooks(m);
+        m->config = TAKE_PTR(*config);
+        m->conventions = TAKE_PTR(*conventions);
+        m->secrets = *secrets;
+        *secrets = (ChorusSecrets) {};
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        r = manager_open_state(m);
+        if (r < 0)
+                return r;
+        r = manager_new_client(m, m->config, &m->secrets, &m->chorus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        /* Reverse order of construction: jobs first (they hold calls and
+         * timers), then the client, the durable modules, the loop. */
+        jobrun_free_all(m);
+        m->claim_source = sd_event_source_disable_unref(m->claim_source);
+        m->room_source = sd_event_source_disable_unref(m->room_source);
+        m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
+        m->processing_source = sd_event_source_disable_unref(m->processing_source);
+        m->sigterm_source = sd_event_source_disable_unref(m->sigterm_source);
+        m->sigint_source = sd_event_source_disable_unref(m->sigint_source);
+        m->sighup_source = sd_event_source_disable_unref(m->sighup_source);
+        m->drain_source = sd_event_source_disable_unref(m->drain_source);
+        for (size_t i = 0; i < m->n_old; i++) {
+                chorus_client_free(m->old_chorus[i]);
+                config_free(m->old_configs[i]);
+        }
+        free(m->old_chorus);
+        free(m->old_configs);
+        chorus_client_free(m->chorus);
+        audit_free(m->audit);
+        numbering_free(m->numbering);
+        jobstore_free(m->jobs);
+        spool_free(m->spool);
+        sd_event_unref(m->event);
+        chorus_secrets_done(&m->secrets);
+        convention_set_free(m->conventions);
+        config_free(m->config);
+        free(m->status);
+        free(m);
+        return NULL;
+}
+
+static int manager_setup_signals(Manager *m) {
+        int r;
+
+        /* sigprocmask() in main() blocked them; sd-event takes them via signalfd. */
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+        /* Signals first: a SIGTERM is served before the next bilan. */
+        (void) sd_event_source_set_priority(m->sigterm_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_priority(m->sigint_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_priority(m->sighup_source, SD_EVENT_PRIORITY_IMPORTANT);
+        return 0;
+}
+
+static int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
+        RecoveryCounts *c = userdata;
+        int r = jobrun_resume(c->manager, rec);
+
+        if (fs_error_is_fatal(r))
+                return c->fatal = r;
+        if (r > 0)
+                c->resumed++;
+        return 0; /* one bad job does not stop the recovery of the others */
+}
+
+int manager_start(Manager *m) {
+        _cleanup_(freep) char *status = NULL;
+        RecoveryCounts counts = { .manager = m };
+        int r;
+
+        r = manager_setup_signals(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_claiming(m);
+        if (r < 0)
+                return r;
+
+        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+        if (counts.fatal < 0)
+                return log_crit_errno(counts.fatal, "Recovery stopped: a durable write failed.");
+        if (r < 0)
+                return log_error_errno(r, "Recovery failed: %m");
+        log_job(LOG_INFO, NULL, MESSAGE_ID_RECOVERY_DONE,
+                "Start-up recovery done: %u jobs resumed; looking at incoming/.", counts.resumed);
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+        claim_wake(m, true);
+
+        r = manager_status_text(m, &status);
+        if (r < 0)
+                return log_oom();
+        (void) notify_ready(status);
+        free(m->status);
+        m->status = TAKE_PTR(status);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+        if (r < 0)
+                return r;
+        return 0;
+}

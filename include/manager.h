@@ -1,0 +1,116 @@
+/* manager.h — the one object that owns chorusd's runtime state, and the
+ * event loop around it.
+ *
+ * One thread, one sd-event loop: signals (SIGTERM, SIGINT, SIGHUP, blocked
+ * and taken as events), inotify on incoming/ as a wake-up, a defer source
+ * that claims one bilan per loop iteration, one timer per job waiting for
+ * Chorus Pro, the libcurl multi sockets of the Chorus Pro client, and the
+ * watchdog. Nothing runs while nothing happens (the watchdog ping aside).
+ *
+ * main() loads the configuration, the conventions and the secrets, hands
+ * them to manager_new(), calls manager_start() (recovery, then READY=1) and
+ * manager_run(). Every sd-event callback receives the Manager as userdata;
+ * there is no other mutable global. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "convention.h"
+#include "credentials.h"
+#include "jobstate.h"
+
+typedef struct AuditLog AuditLog;
+typedef struct ChorusClient ChorusClient;
+typedef struct JobRun JobRun;
+typedef struct JobStore JobStore;
+typedef struct Numbering Numbering;
+typedef struct Spool Spool;
+
+/* Where a live job is, for STATUS= and `chorusctl status`. */
+typedef enum JobPhase {
+        JOB_PHASE_LOCAL,     /* received … rendered: ours to finish */
+        JOB_PHASE_CHORUS,    /* depositing, deposited: awaiting Chorus Pro */
+        JOB_PHASE_LIFECYCLE, /* integrated: followed until paid */
+        JOB_PHASE_OVER,      /* terminal */
+        _JOB_PHASE_MAX,
+} JobPhase;
+
+JobPhase job_state_phase(JobState s);
+
+typedef struct Manager {
+        sd_event *event;
+
+        /* What main() loaded; replaced as a whole by a successful reload. */
+        Config *config;
+        ConventionSet *conventions;
+        ChorusSecrets secrets;
+
+        Spool *spool;
+        JobStore *jobs;
+        Numbering *numbering;
+        AuditLog *audit;
+        ChorusClient *chorus;
+        /* Clients replaced by a reload, freed once their calls are over,
+         * with the configurations they point into. */
+        ChorusClient **old_chorus;
+        Config **old_configs;
+        size_t n_old;
+        sd_event_source *drain_source;
+
+        sd_event_source *sigterm_source, *sigint_source, *sighup_source;
+        sd_event_source *inotify_source;    /* incoming/: new bilans */
+        sd_event_source *processing_source; /* processing/: requeued jobs */
+        sd_event_source *claim_source; /* defer: one bilan per iteration */
+        sd_event_source *room_source;  /* timer while the disk is full */
+        bool claim_rewind;             /* incoming/ changed: rescan from the top */
+
+        JobRun *runs; /* live jobs, a doubly-linked list */
+        unsigned n_phase[_JOB_PHASE_MAX];
+        unsigned n_done, n_rejected, n_failed; /* since start */
+        char *status;                           /* last STATUS= sent */
+
+        bool stopping;
+        uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */
+} Manager;
+
+/* Takes ownership of config, conventions and secrets (on success only;
+ * the caller's pointers are cleared and secrets zeroed). Opens the spool,
+ * the job store, the numbering and the audit log and creates the Chorus
+ * Pro client. */
+int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *secrets,
+                Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Resumes every job from its persisted state, sets up signals, inotify and
+ * the watchdog, rescans incoming/, then sends READY=1. */
+int manager_start(Manager *m);
+/* Runs the loop until SIGTERM/SIGINT (returns 0) or a fatal error
+ * (returns it, negative). */
+int manager_run(Manager *m);
+
+/* Logs each diagnostic as one line (errors at LOG_ERR, warnings at
+ * LOG_WARNING), "FILE:LINE: PATH: message", so they reach the journal. */
+void manager_log_diagnostics(const Diagnostics *d);
+
+/* ---- For job.c ---------------------------------------------------------- */
+
+/* A durable write failed (fsync: -EIO): log at LOG_CRIT, stop taking jobs,
+ * leave the loop with the error; systemd restarts us into recovery. */
+void manager_fatal(Manager *m, int error, const char *what);
+/* Counters: a job moved from one state to another (old = _JOB_STATE_INVALID
+ * for a new job, new = _JOB_STATE_INVALID when it leaves memory). Sends
+ * STATUS= when the text changes. */
+void manager_job_state_changed(Manager *m, JobState old_state, JobState new_state);
+/* The STATUS= text, e.g. "2 in progress, 1 awaiting Chorus Pro, 0 followed
+ * to payment; since start: 12 done, 1 rejected, 0 failed". */
+int manager_status_text(const Manager *m, char **ret);
+/* A Chorus Pro call of a job is over: clients retired by a reload may be
+ * freed now (from a defer source, not from the call's callback). */
+void manager_call_finished(Manager *m);
+/* Scales a delay down in test builds (CHORUSD_TEST_TIME_SCALE); identity
+ * otherwise. */
+uint64_t manager_delay(const Manager *m, uint64_t usec);
