@@ -50,7 +50,8 @@ typedef struct ConventionAction {
          * ("Article 2 — 4 entreprises accompagnées sur 5 prévues"): optional
          * "unit": {"one": "entreprise accompagnée", "other": "entreprises
          * accompagnées", "feminine": true}; default réalisation/réalisations,
-         * feminine. French: 0 and 1 take "one". */
+         * feminine. The parser fills the default in: never NULL. An explicit
+         * unit without "feminine" is masculine. French: 0 and 1 take "one". */
         char *unit_one;
         char *unit_other;
         bool unit_feminine;

@@ -13,7 +13,8 @@
 #define MONEY_MAX_CENTS INT64_C(1000000000000)
 
 /* "500", "500.0", "500.00", "0.5" → cents. No sign, no exponent, no spaces,
- * no thousands separators, at most two decimals, at most MONEY_MAX_CENTS.
+ * no thousands separators, no leading zero ("0500"), at most two decimals,
+ * at most MONEY_MAX_CENTS.
  * Returns 0, or -EINVAL (not that form) / -ERANGE (too large). */
 int money_parse(const char *s, int64_t *ret_cents);
 
