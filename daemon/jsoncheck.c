@@ -163,12 +163,14 @@ static void locate(const char *data, size_t offset, unsigned *ret_line, unsigned
         *ret_column = column;
 }
 
-static void report_scan_problem(JsonCheck *c, const char *data, ScanProblem problem, size_t offset,
-                                unsigned max_depth) {
+/* `skipped`: bytes before `data` (a BOM) that the byte offset counts. */
+static void report_scan_problem(JsonCheck *c, const char *data, size_t skipped, ScanProblem problem,
+                                size_t offset, unsigned max_depth) {
         unsigned char b = (unsigned char) data[offset];
         unsigned line, column;
 
         locate(data, offset, &line, &column);
+        offset += skipped;
         switch (problem) {
         case SCAN_NOT_UTF8:
                 jsoncheck_error(c, NULL,
@@ -204,7 +206,7 @@ static void report_scan_problem(JsonCheck *c, const char *data, ScanProblem prob
                 jsoncheck_error(c, NULL,
                                 "JSON nested deeper than %u levels at line %u, column %u (byte offset %zu)",
                                 "le fichier imbrique plus de %u niveaux d'accolades ou de crochets (ligne %u, "
-                                "colonne %u, position %zu) : un bilan n'en a besoin que de quatre, voir l'exemple de bilan",
+                                "colonne %u, position %zu) : la structure attendue est bien plus simple, voyez l'exemple",
                                 max_depth, line, column, offset);
                 break;
         case SCAN_OK:
@@ -221,6 +223,7 @@ static bool only_whitespace(const char *p, const char *end) {
 
 int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_depth, cJSON **ret) {
         static const char bom[] = "\xEF\xBB\xBF";
+        size_t skipped = 0;
         ScanProblem problem;
         const char *end = NULL;
         unsigned line, column;
@@ -229,12 +232,13 @@ int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_de
 
         /* Some editors start UTF-8 files with a byte order mark: harmless. */
         if (size >= 3 && memcmp(data, bom, 3) == 0) {
-                data += 3;
-                size -= 3;
+                skipped = 3;
+                data += skipped;
+                size -= skipped;
         }
         problem = scan((const unsigned char *) data, size, max_depth, &offset);
         if (problem != SCAN_OK) {
-                report_scan_problem(c, data, problem, offset, max_depth);
+                report_scan_problem(c, data, skipped, problem, offset, max_depth);
                 return c->error < 0 ? c->error : -EINVAL;
         }
         if (only_whitespace(data, data + size)) {
@@ -256,7 +260,7 @@ int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_de
                                 "not valid JSON: syntax error at line %u, column %u (byte offset %zu)",
                                 "le fichier n'est pas du JSON valide : erreur ligne %u, colonne %u (position %zu) ; "
                                 "vérifiez les guillemets, les virgules, les deux-points et les accolades juste avant cet endroit",
-                                line, column, offset);
+                                line, column, offset + skipped);
                 return c->error < 0 ? c->error : -EINVAL;
         }
         *ret = json;

@@ -501,6 +501,9 @@ Test(bilan, byte_order_mark_accepted) {
         cr_assert_geq(asprintf(&json, "\xEF\xBB\xBF%s", base), 0);
         bilan_free(parse_ok("bom.json", json, strlen(json), &d));
         diagnostics_clear(&d);
+        /* byte offsets still count from the start of the file */
+        expect_refused("BOM and Latin-1", "\xEF\xBB\xBF{\"a\xE9\": 1}", 10, -EINVAL, NULL,
+                       "invalid byte 0xE9 at byte offset 6 (line 1, column 4)", NULL);
 }
 
 Test(bilan, not_an_object_or_empty) {
