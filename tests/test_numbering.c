@@ -1,0 +1,318 @@
+/* test_numbering.c — durable, gap-free invoice numbers (numbering.h) on a
+ * scratch state directory: the sequence, the year change, idempotent
+ * re-allocation, one invoice per convention, voiding, and crashes injected
+ * after each durable step (a failed rename stands for a crash there: what
+ * was fsynced before it is what a restart finds). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "numbering.h"
+#include "scratch.h"
+
+#define J1 "20261210-100000-00000001"
+#define J2 "20261210-100000-00000002"
+#define J3 "20261210-100000-00000003"
+#define J4 "20261210-100000-00000004"
+
+static char prefix[] = "CMA34-";
+static Config config = { .invoice = { .number_prefix = prefix } };
+static const Date DEC10 = { 2026, 12, 10 }, DEC11 = { 2026, 12, 11 }, JAN5 = { 2027, 1, 5 };
+
+static char *dir;
+static Numbering *num;
+
+static void setup(void) {
+        dir = scratch_new();
+        cr_assert_eq(numbering_open(dir, &num), 0);
+}
+
+static void teardown(void) {
+        scratch_faults_off();
+        numbering_free(num);
+        scratch_remove(dir);
+}
+
+TestSuite(numbering, .init = setup, .fini = teardown);
+
+static void reopen(void) {
+        numbering_free(num);
+        num = NULL;
+        cr_assert_eq(numbering_open(dir, &num), 0);
+}
+
+static void expect_number(const char *job, const char *conv, Date today, int ret, const char *number) {
+        NumberingEntry e = {};
+
+        cr_assert_eq(numbering_allocate(num, &config, job, conv, today, &e, NULL), ret, "%s", number);
+        cr_assert_str_eq(e.number, number);
+        cr_assert_str_eq(e.job_id, job);
+        cr_assert_str_eq(e.convention, conv);
+}
+
+/* Lines of the ledger that contain `needle`. */
+static int ledger_count(const char *needle) {
+        char *nd = scratch_path(dir, NUMBERING_DIR), *text = scratch_read(nd, "ledger");
+        int n = 0;
+
+        cr_assert_not_null(text);
+        for (char *p = text; (p = strstr(p, needle)); p++)
+                n++;
+        free(text);
+        free(nd);
+        return n;
+}
+
+Test(numbering, sequence) {
+        uint64_t last;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        expect_number(J2, "CONV-B", DEC10, 0, "CMA34-2026-0002");
+        expect_number(J3, "CONV-C", DEC11, 0, "CMA34-2026-0003");
+        cr_assert_eq(numbering_last_sequence(num, 2026, &last), 0);
+        cr_assert_eq(last, 3);
+        cr_assert_eq(numbering_last_sequence(num, 2025, &last), 0);
+        cr_assert_eq(last, 0);
+        cr_assert_eq(ledger_count("\tallocated\t"), 3);
+        reopen();
+        expect_number(J4, "CONV-D", DEC11, 0, "CMA34-2026-0004");
+}
+
+Test(numbering, year_change) {
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        expect_number(J2, "CONV-B", JAN5, 0, "CMA34-2027-0001");
+        /* A clock set back a year goes on with that year's sequence. */
+        expect_number(J3, "CONV-C", DEC11, 0, "CMA34-2026-0002");
+        expect_number(J4, "CONV-D", JAN5, 0, "CMA34-2027-0002");
+}
+
+Test(numbering, sequence_grows_past_four_digits) {
+        char *nd = scratch_path(dir, NUMBERING_DIR);
+
+        scratch_write(nd, "counter", "VERSION=1\nYEAR_2026=9999\nEND=1\n");
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-10000");
+        free(nd);
+}
+
+Test(numbering, reallocation_is_idempotent) {
+        NumberingEntry e = {};
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        /* Asked again (a crash before the job state recorded it), even on
+         * another day: the same number and the same issue date. */
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC11, &e, NULL), 1);
+        cr_assert_str_eq(e.number, "CMA34-2026-0001");
+        cr_assert_eq(date_compare(e.issue_date, DEC10), 0);
+        expect_number(J2, "CONV-B", DEC10, 0, "CMA34-2026-0002");
+        cr_assert_eq(ledger_count("CMA34-2026-0001"), 1);
+        cr_assert_eq(numbering_lookup_job(num, J1, &e), 0);
+        cr_assert_str_eq(e.number, "CMA34-2026-0001");
+        cr_assert_eq(numbering_lookup_job(num, J3, &e), -ENOENT);
+}
+
+Test(numbering, one_invoice_per_convention) {
+        NumberingEntry e = {}, conflict = {};
+        uint64_t last;
+
+        expect_number(J1, "CDCMC-2026", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_record_flux(num, J1, "CPP_FLUX_42"), 0);
+        cr_assert_eq(numbering_allocate(num, &config, J2, "CDCMC-2026", DEC11, &e, &conflict), -EEXIST);
+        cr_assert_str_eq(conflict.number, "CMA34-2026-0001");
+        cr_assert_str_eq(conflict.job_id, J1);
+        cr_assert_str_eq(conflict.flux, "CPP_FLUX_42");
+        cr_assert_eq(numbering_last_sequence(num, 2026, &last), 0);
+        cr_assert_eq(last, 1, "a refused bilan consumes no number");
+        cr_assert_eq(numbering_lookup_convention(num, "CDCMC-2026", &e), 0);
+        cr_assert_str_eq(e.flux, "CPP_FLUX_42");
+        cr_assert_not(e.voided);
+        cr_assert_eq(numbering_lookup_convention(num, "OTHER", &e), -ENOENT);
+        cr_assert_eq(ledger_count("\tflux\t"), 1);
+}
+
+Test(numbering, void_and_reallocate) {
+        NumberingEntry e = {}, v = {};
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        expect_number(J2, "CONV-B", DEC10, 0, "CMA34-2026-0002");
+        cr_assert_eq(numbering_void(num, J1, "rejected by Chorus Pro: wrong buyer", &v), 0);
+        cr_assert_str_eq(v.number, "CMA34-2026-0001");
+        cr_assert(v.voided);
+        cr_assert_eq(numbering_void(num, J1, "again", NULL), -ENOENT);
+        cr_assert_eq(numbering_lookup_job(num, J1, &e), -ENOENT);
+        cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+        cr_assert(e.voided);
+        /* Requeued: a new number, never the voided one. */
+        expect_number(J1, "CONV-A", DEC11, 0, "CMA34-2026-0003");
+        cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+        cr_assert_str_eq(e.number, "CMA34-2026-0003");
+        cr_assert_not(e.voided);
+        cr_assert_eq(ledger_count("\tvoided\tCMA34-2026-0001\t"), 1);
+        /* The job's file still lists what it voided. */
+        char *jd = scratch_path(dir, NUMBERING_DIR "/by-job"), *text = scratch_read(jd, J1);
+        cr_assert_not_null(strstr(text, "VOIDED=CMA34-2026-0001\n"), "%s", text);
+        cr_assert_not_null(strstr(text, "NUMBER=CMA34-2026-0003\n"), "%s", text);
+        free(text);
+        free(jd);
+}
+
+Test(numbering, voided_convention_may_be_invoiced_by_another_job) {
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_void(num, J1, "rejected", NULL), 0);
+        expect_number(J2, "CONV-A", DEC11, 0, "CMA34-2026-0002");
+        /* J1 may not come back for it now. */
+        NumberingEntry e, conflict;
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC11, &e, &conflict), -EEXIST);
+        cr_assert_str_eq(conflict.job_id, J2);
+}
+
+Test(numbering, too_long_consumes_nothing) {
+        static char long_prefix[] = "A-VERY-LONG-PREFIX-";
+        Config lc = { .invoice = { .number_prefix = long_prefix } };
+        NumberingEntry e;
+        uint64_t last;
+
+        cr_assert_eq(numbering_allocate(num, &lc, J1, "CONV-A", DEC10, &e, NULL), -ERANGE);
+        cr_assert_eq(numbering_last_sequence(num, 2026, &last), 0);
+        cr_assert_eq(last, 0);
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+}
+
+Test(numbering, bad_arguments) {
+        NumberingEntry e;
+
+        cr_assert_eq(numbering_allocate(num, &config, "../etc", "CONV-A", DEC10, &e, NULL), -EINVAL);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "../x", DEC10, &e, NULL), -EINVAL);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV", (Date){ 2026, 2, 30 }, &e, NULL), -EINVAL);
+        cr_assert_eq(numbering_record_flux(num, J1, ""), -EINVAL);
+        cr_assert_eq(numbering_record_flux(num, J1, "F"), -ENOENT);
+}
+
+/* Which numbers are bound, to whom: every number 1..n exactly once. */
+static void assert_gap_free(int n, const char *const jobs[]) {
+        char expected[INVOICE_NUMBER_MAX + 1];
+        bool seen[16] = {};
+
+        for (int k = 0; jobs[k]; k++) {
+                NumberingEntry e;
+                cr_assert_eq(numbering_lookup_job(num, jobs[k], &e), 0, "job %s has no number", jobs[k]);
+                int seq = atoi(e.number + strlen("CMA34-2026-"));
+                cr_assert(seq >= 1 && seq <= n, "%s", e.number);
+                cr_assert_not(seen[seq], "%s bound twice", e.number);
+                seen[seq] = true;
+        }
+        for (int s = 1; s <= n; s++) {
+                snprintf(expected, sizeof expected, "CMA34-2026-%04d", s);
+                cr_assert(seen[s], "%s is a gap", expected);
+                cr_assert_eq(ledger_count(expected), 1, "%s in the ledger", expected);
+        }
+}
+
+/* A crash after each durable step of J2's allocation (renames: 1 the
+ * counter, 2 by-convention/, 3 by-job/; the ledger append sits between 2
+ * and 3), then another job allocates before J2 is resumed: no gap, no
+ * number twice, and J2 gets back what it had been given. */
+Test(numbering, crash_at_every_step_leaves_no_gap) {
+        static const char *const jobs[] = { J1, J2, J3, NULL };
+
+        for (unsigned step = 1; step <= 3; step++) {
+                FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = step, .error = -EIO };
+                NumberingEntry e = {};
+                int r;
+
+                teardown();
+                setup();
+                expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+                scratch_faults(&plan);
+                r = numbering_allocate(num, &config, J2, "CONV-B", DEC10, &e, NULL);
+                scratch_faults_off();
+                cr_assert_eq(r, -EIO, "step %u", step);
+                reopen(); /* the restart */
+                /* J3 asks first; then J2 is resumed and asks again. */
+                cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-C", DEC10, &e, NULL), 0);
+                cr_assert_str_eq(e.number, step == 1 ? "CMA34-2026-0002" : "CMA34-2026-0003", "step %u", step);
+                r = numbering_allocate(num, &config, J2, "CONV-B", DEC10, &e, NULL);
+                cr_assert_eq(r, step == 1 ? 0 : 1, "step %u", step);
+                cr_assert_str_eq(e.number, step == 1 ? "CMA34-2026-0003" : "CMA34-2026-0002", "step %u", step);
+                assert_gap_free(3, jobs);
+        }
+}
+
+/* The same crashes, but nobody else asks in between and the daemon is not
+ * restarted (numbering is reused in the same process). */
+Test(numbering, crash_then_same_job_asks_again) {
+        for (unsigned step = 1; step <= 3; step++) {
+                FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = step, .error = -EIO };
+                NumberingEntry e = {};
+
+                teardown();
+                setup();
+                scratch_faults(&plan);
+                cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC10, &e, NULL), -EIO);
+                scratch_faults_off();
+                cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC11, &e, NULL), step == 1 ? 0 : 1);
+                cr_assert_str_eq(e.number, "CMA34-2026-0001");
+                cr_assert_eq(date_compare(e.issue_date, step == 1 ? DEC11 : DEC10), 0);
+                cr_assert_eq(ledger_count("CMA34-2026-0001"), 1, "step %u", step);
+        }
+}
+
+Test(numbering, fsync_failure_is_fatal) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        NumberingEntry e;
+
+        scratch_faults(&plan);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC10, &e, NULL), -EIO);
+        scratch_faults_off();
+}
+
+Test(numbering, ledger_fdatasync_failure_is_fatal) {
+        FaultPlan plan = { .op = FS_OP_FDATASYNC, .fail_at = 1, .error = -EIO };
+        NumberingEntry e;
+
+        scratch_faults(&plan);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC10, &e, NULL), -EIO);
+        scratch_faults_off();
+}
+
+Test(numbering, torn_ledger_line_is_cut_at_open) {
+        char *nd = scratch_path(dir, NUMBERING_DIR), *text;
+        FILE *f;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        char *ledger = scratch_path(nd, "ledger");
+        f = fopen(ledger, "ae");
+        fputs("2026-12-10T00:00:00Z\tallocated\tCMA34-20", f);
+        fclose(f);
+        reopen();
+        text = scratch_read(nd, "ledger");
+        cr_assert_eq(text[strlen(text) - 1], '\n');
+        cr_assert_eq(ledger_count("\tallocated\t"), 1);
+        free(text);
+        free(ledger);
+        free(nd);
+}
+
+Test(numbering, damaged_counter_stops_allocation) {
+        char *nd = scratch_path(dir, NUMBERING_DIR);
+        NumberingEntry e;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        scratch_write(nd, "counter", "VERSION=1\nYEAR_2026=1\n"); /* torn */
+        cr_assert_eq(numbering_allocate(num, &config, J2, "CONV-B", DEC10, &e, NULL), -EBADMSG);
+        free(nd);
+}
+
+/* chorusctl and the daemon open the same directory: the lock keeps their
+ * allocations apart. */
+Test(numbering, two_openers_share_the_sequence) {
+        Numbering *other = NULL;
+        NumberingEntry e;
+
+        cr_assert_eq(numbering_open(dir, &other), 0);
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_allocate(other, &config, J2, "CONV-B", DEC10, &e, NULL), 0);
+        cr_assert_str_eq(e.number, "CMA34-2026-0002");
+        expect_number(J3, "CONV-C", DEC10, 0, "CMA34-2026-0003");
+        numbering_free(other);
+}
