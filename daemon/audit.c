@@ -1,0 +1,430 @@
+/* audit.c — the hash-chained append-only audit log (see audit.h).
+ *
+ * The writer owns the open fd (flock()ed), the size up to the last whole
+ * record, and the last seq and hash. Reading (verify, foreach) streams the
+ * file through a fixed buffer of two records: memory never grows with the
+ * log. A failed fdatasync or a short write that cannot be cut back is -EIO,
+ * fatal (fsutil.h); the caller logs it at LOG_CRIT and stops. */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+
+#include "audit.h"
+#include "log.h"
+#include "money.h"
+
+struct AuditLog {
+        int fd;
+        uint64_t good_size;
+        uint64_t last_seq;
+        char last_hash[SHA256_HEX_SIZE];
+        char *path;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete);
+
+uint64_t audit_last_seq(const AuditLog *a) {
+        return a->last_seq;
+}
+
+const char *audit_last_hash(const AuditLog *a) {
+        return a->last_hash;
+}
+
+/* ---- Records <-> JSON ------------------------------------------------------------ */
+
+/* The seq of a parsed record: an integral JSON number >= 1, else 0. */
+static uint64_t record_seq(const cJSON *o) {
+        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+        double d;
+
+        if (!cJSON_IsNumber(seq))
+                return 0;
+        d = seq->valuedouble;
+        if (!(d >= 1 && d <= 9007199254740992.0) || d != (double) (uint64_t) d)
+                return 0;
+        return (uint64_t) d;
+}
+
+static const char *record_string(const cJSON *o, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool add_string(cJSON *o, const char *key, const char *value) {
+        return !value || cJSON_AddStringToObject(o, key, value);
+}
+
+static bool add_amount(cJSON *o, const char *key, int64_t cents) {
+        char buf[MONEY_DECIMAL_MAX];
+        return cJSON_AddStringToObject(o, key, money_format(cents, buf)) != NULL;
+}
+
+/* detail cut to AUDIT_DETAIL_MAX bytes without splitting a UTF-8 sequence. */
+static bool add_detail(cJSON *o, const char *detail) {
+        _cleanup_(freep) char *cut = NULL;
+        size_t n;
+
+        if (!detail)
+                return true;
+        n = strnlen(detail, AUDIT_DETAIL_MAX + 1);
+        if (n > AUDIT_DETAIL_MAX) {
+                n = AUDIT_DETAIL_MAX;
+                while (n > 0 && ((unsigned char) detail[n] & 0xc0) == 0x80)
+                        n--;
+        }
+        cut = strndup(detail, n);
+        return cut && cJSON_AddStringToObject(o, "detail", cut);
+}
+
+static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, size_t *ret_size) {
+        _cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
+        uint64_t when = rec->time_usec > 0 ? rec->time_usec : now_realtime_usec();
+        char ts[TIMESTAMP_ISO_MAX];
+        char *text;
+        size_t n;
+        bool ok;
+
+        if (!o)
+                return -ENOMEM;
+        ok = cJSON_AddNumberToObject(o, "seq", (double) (a->last_seq + 1)) &&
+             add_string(o, "time", format_timestamp_iso(when, ts)) &&
+             add_string(o, "prev", a->last_hash) && add_string(o, "event", rec->event) &&
+             add_string(o, "job", rec->job) && add_string(o, "convention", rec->convention) &&
+             add_string(o, "invoice", rec->invoice);
+        if (ok && rec->has_amounts)
+                ok = add_amount(o, "total", rec->total) &&
+                     add_amount(o, "total_before_cap", rec->total_before_cap) &&
+                     add_amount(o, "allowance", rec->allowance);
+        ok = ok && add_string(o, "payload_sha256", rec->payload_sha256) &&
+             add_string(o, "flux", rec->flux) && add_string(o, "cpp_id", rec->cpp_id) &&
+             add_detail(o, rec->detail);
+        if (!ok)
+                return -ENOMEM;
+        text = cJSON_PrintUnformatted(o); /* escapes every control byte: one line */
+        if (!text)
+                return -ENOMEM;
+        n = strlen(text);
+        if (n + 1 > AUDIT_LINE_MAX) {
+                free(text);
+                return -EINVAL;
+        }
+        text[n] = '\n'; /* cJSON's buffer may be exactly n + 1: reuse its NUL */
+        *ret = text;
+        *ret_size = n + 1;
+        return 0;
+}
+
+/* ---- Writer ------------------------------------------------------------------- */
+
+AuditLog *audit_free(AuditLog *a) {
+        if (!a)
+                return NULL;
+        safe_close(a->fd);
+        free(a->path);
+        free(a);
+        return NULL;
+}
+
+static int learn_tail(AuditLog *a) {
+        _cleanup_(fs_tail_done) FsTail tail = FS_TAIL_INIT;
+        _cleanup_(cJSON_Deletep) cJSON *o = NULL;
+        _cleanup_(freep) char *line = NULL;
+        int r;
+
+        r = fs_read_tail(a->fd, AUDIT_LINE_MAX - 1, &tail);
+        if (r < 0)
+                return log_error_errno(r, "Audit log %s: its end is not a record of ours", a->path);
+        if (tail.torn_bytes > 0) {
+                log_warning("Audit log %s ends with %" PRIu64 " bytes of a record cut short by a crash; "
+                            "removing them", a->path, tail.torn_bytes);
+                r = fs_ftruncate(a->fd, (off_t) tail.good_size);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot cut the torn end of %s: %m", a->path);
+                r = fs_fsync(a->fd, a->path);
+                if (r < 0)
+                        return r;
+        }
+        a->good_size = tail.good_size;
+        if (!tail.last_line) {
+                memcpy(a->last_hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);
+                return 0;
+        }
+        o = cJSON_ParseWithLength(tail.last_line, tail.last_line_len);
+        a->last_seq = o ? record_seq(o) : 0;
+        if (a->last_seq == 0)
+                return log_error_errno(-EBADMSG, "Audit log %s: its last record is damaged; "
+                                                 "run 'chorusctl audit verify'", a->path);
+        /* The hash covers the line and its '\n'. */
+        line = malloc(tail.last_line_len + 1);
+        if (!line)
+                return -ENOMEM;
+        memcpy(line, tail.last_line, tail.last_line_len);
+        line[tail.last_line_len] = '\n';
+        return sha256_hex(line, tail.last_line_len + 1, a->last_hash);
+}
+
+int audit_open(const char *path, AuditLog **ret) {
+        _cleanup_(audit_freep) AuditLog *a = calloc(1, sizeof(AuditLog));
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        a->fd = -1;
+        a->path = strdup(path);
+        if (!a->path)
+                return -ENOMEM;
+        a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (a->fd < 0)
+                return negative_errno();
+        if (flock(a->fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        r = learn_tail(a);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+int audit_append(AuditLog *a, const AuditRecord *rec) {
+        _cleanup_(freep) char *line = NULL;
+        char hash[SHA256_HEX_SIZE];
+        size_t size;
+        int r;
+
+        if (!rec || isempty(rec->event))
+                return -EINVAL;
+        r = build_line(a, rec, &line, &size);
+        if (r < 0)
+                return r;
+        r = sha256_hex(line, size, hash);
+        if (r < 0)
+                return r;
+        r = fs_append_record(a->fd, &a->good_size, line, size, a->path);
+        if (r < 0)
+                return r;
+        a->last_seq++;
+        memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
+        return 0;
+}
+
+/* ---- Streaming reader ------------------------------------------------------------ */
+
+typedef struct LineReader {
+        int fd;
+        char buf[2 * AUDIT_LINE_MAX];
+        size_t start, end; /* unread bytes are buf[start, end) */
+        bool eof;
+        uint64_t lineno;
+} LineReader;
+
+/* Returns 1 with a line (without '\n', but the '\n' follows it in memory
+ * when *ret_complete), 0 at the end, -E2BIG for a line over AUDIT_LINE_MAX,
+ * -errno. An unterminated last line comes back with *ret_complete false. */
+static int line_reader_next(LineReader *lr, const char **ret, size_t *ret_len, bool *ret_complete) {
+        for (;;) {
+                const char *p = lr->buf + lr->start;
+                const char *nl = memchr(p, '\n', lr->end - lr->start);
+                ssize_t n;
+
+                if (nl || (lr->eof && lr->end > lr->start)) {
+                        size_t len = nl ? (size_t) (nl - p) : lr->end - lr->start;
+                        if (len + 1 > AUDIT_LINE_MAX)
+                                return -E2BIG;
+                        lr->start += len + (nl ? 1 : 0);
+                        lr->lineno++;
+                        *ret = p;
+                        *ret_len = len;
+                        *ret_complete = nl != NULL;
+                        return 1;
+                }
+                if (lr->end - lr->start >= AUDIT_LINE_MAX)
+                        return -E2BIG;
+                if (lr->eof)
+                        return 0;
+                memmove(lr->buf, p, lr->end - lr->start);
+                lr->end -= lr->start;
+                lr->start = 0;
+                n = read(lr->fd, lr->buf + lr->end, sizeof lr->buf - lr->end);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        lr->eof = true;
+                lr->end += (size_t) n;
+        }
+}
+
+static int line_reader_open(const char *path, LineReader **ret) {
+        LineReader *lr;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        lr = calloc(1, sizeof(LineReader));
+        if (!lr) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        lr->fd = fd;
+        *ret = lr;
+        return 0;
+}
+
+static void line_reader_freep(LineReader **lr) {
+        if (*lr) {
+                safe_close((*lr)->fd);
+                free(*lr);
+        }
+}
+
+/* ---- Verify --------------------------------------------------------------------- */
+
+_printf_(3, 4) static void report_broken(AuditVerifyReport *rep, uint64_t lineno, const char *format, ...) {
+        va_list ap;
+
+        rep->broken = true;
+        rep->broken_line = lineno;
+        va_start(ap, format);
+        vsnprintf(rep->problem, sizeof rep->problem, format, ap);
+        va_end(ap);
+}
+
+/* Checks one whole line against the chain so far. Returns true if good. */
+static bool verify_line(AuditVerifyReport *rep, uint64_t lineno, const char *line, size_t len) {
+        _cleanup_(cJSON_Deletep) cJSON *o = cJSON_ParseWithLength(line, len);
+        const char *prev;
+        uint64_t seq;
+
+        rep->broken_seq = 0;
+        if (!cJSON_IsObject(o)) {
+                report_broken(rep, lineno, "not a JSON object (damaged or edited by hand)");
+                return false;
+        }
+        seq = record_seq(o);
+        rep->broken_seq = seq;
+        if (seq == 0) {
+                report_broken(rep, lineno, "no valid \"seq\"");
+                return false;
+        }
+        if (seq != rep->last_seq + 1) {
+                report_broken(rep, lineno,
+                              "seq %" PRIu64 " where %" PRIu64 " was expected: %s", seq, rep->last_seq + 1,
+                              seq > rep->last_seq + 1 ? "records are missing before this line"
+                                                      : "records are repeated or out of order");
+                return false;
+        }
+        prev = record_string(o, "prev");
+        if (!prev || !streq(prev, rep->last_hash)) {
+                if (lineno == 1)
+                        report_broken(rep, lineno, "\"prev\" is not 64 zeros, as the first record's must be "
+                                                   "(the start of the log is missing)");
+                else
+                        report_broken(rep, lineno,
+                                      "\"prev\" is not the SHA-256 of line %" PRIu64 ": line %" PRIu64
+                                      " was changed after it was written (or this line's \"prev\" was)",
+                                      lineno - 1, lineno - 1);
+                return false;
+        }
+        if (!record_string(o, "time") || isempty(record_string(o, "event"))) {
+                report_broken(rep, lineno, "no \"time\" or no \"event\"");
+                return false;
+        }
+        return true;
+}
+
+int audit_verify(const char *path, AuditVerifyReport *ret) {
+        _cleanup_(line_reader_freep) LineReader *lr = NULL;
+        AuditVerifyReport rep = {};
+        int r;
+
+        memcpy(rep.last_hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);
+        r = line_reader_open(path, &lr);
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *line;
+                size_t len;
+                bool complete;
+
+                r = line_reader_next(lr, &line, &len, &complete);
+                if (r == -E2BIG) {
+                        report_broken(&rep, lr->lineno + 1, "a line longer than %d bytes: not a record",
+                                      AUDIT_LINE_MAX);
+                        break;
+                }
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (!complete) {
+                        rep.torn_bytes = len; /* a crash cut the last write: accepted */
+                        break;
+                }
+                if (!verify_line(&rep, lr->lineno, line, len))
+                        break;
+                r = sha256_hex(line, len + 1, rep.last_hash);
+                if (r < 0)
+                        return r;
+                rep.last_seq++;
+                rep.n_records++;
+        }
+        *ret = rep;
+        return 0;
+}
+
+/* ---- Foreach ------------------------------------------------------------------- */
+
+static void record_from_json(const cJSON *o, AuditRecord *rec) {
+        const char *total = record_string(o, "total"), *before = record_string(o, "total_before_cap"),
+                   *allowance = record_string(o, "allowance");
+
+        *rec = (AuditRecord){
+                .event = record_string(o, "event"),
+                .job = record_string(o, "job"),
+                .convention = record_string(o, "convention"),
+                .invoice = record_string(o, "invoice"),
+                .payload_sha256 = record_string(o, "payload_sha256"),
+                .flux = record_string(o, "flux"),
+                .cpp_id = record_string(o, "cpp_id"),
+                .detail = record_string(o, "detail"),
+        };
+        rec->has_amounts = total && before && allowance && money_parse(total, &rec->total) >= 0 &&
+                           money_parse(before, &rec->total_before_cap) >= 0 &&
+                           money_parse(allowance, &rec->allowance) >= 0;
+}
+
+int audit_foreach(const char *path, AuditForeachFunc f, void *userdata) {
+        _cleanup_(line_reader_freep) LineReader *lr = NULL;
+        int r;
+
+        r = line_reader_open(path, &lr);
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_(cJSON_Deletep) cJSON *o = NULL;
+                AuditRecord rec;
+                const char *line;
+                size_t len;
+                bool complete;
+
+                r = line_reader_next(lr, &line, &len, &complete);
+                if (r == -E2BIG)
+                        return -EBADMSG;
+                if (r <= 0 || !complete)
+                        return r < 0 ? r : 0;
+                o = cJSON_ParseWithLength(line, len);
+                if (!cJSON_IsObject(o) || record_seq(o) == 0)
+                        return -EBADMSG;
+                record_from_json(o, &rec);
+                r = f(record_seq(o), record_string(o, "time"), &rec, userdata);
+                if (r < 0)
+                        return r;
+        }
+}

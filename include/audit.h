@@ -1,0 +1,100 @@
+/* audit.h — the hash-chained, append-only audit log (STATE_DIR/audit.log).
+ *
+ * One JSON object per line (cJSON, unformatted), fields in this order:
+ *
+ *   {"seq":7,"time":"2026-12-10T14:30:00.123456Z","prev":"<64 hex>",
+ *    "event":"deposited","job":"20261210-143000-a1b2c3d4",
+ *    "convention":"CDCMC-2026","invoice":"CMA34-2026-0007",
+ *    "total":"4000.00","total_before_cap":"4500.00","allowance":"500.00",
+ *    "payload_sha256":"<64 hex>","flux":"…","cpp_id":"…","detail":"…"}
+ *
+ * seq starts at 1 and grows by one; prev is the SHA-256 (lowercase hex) of
+ * the previous line's bytes including its '\n' (64 zeros for the first
+ * line). Fields after event are present only when known. Amounts are
+ * decimal strings with two decimals (money_format), never JSON numbers.
+ *
+ * Writing (Redis's append-only file): O_APPEND|O_CLOEXEC, one write() per
+ * record; a short write is cut back with ftruncate; fdatasync before
+ * audit_append() returns, so the step it records may count as done only
+ * then. The log is flock()ed by its writer: a second daemon gets -EBUSY.
+ * On open only the tail is read (the file grows forever): a last line torn
+ * by a crash is cut off with a warning; any other damage stops the open
+ * (-EBADMSG), for the administrator to look at with `chorusctl audit
+ * verify`.
+ *
+ * Errors: -EIO means an fsync or the repair of a short write failed: stop
+ * (fsutil.h). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fsutil.h"
+#include "macro.h"
+
+#define AUDIT_LOG_FILE "audit.log"
+#define AUDIT_LINE_MAX 8192   /* bytes of one record, '\n' included */
+#define AUDIT_DETAIL_MAX 1024 /* a longer detail is cut (at a UTF-8 boundary) */
+#define AUDIT_FIRST_PREV "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* What one record says. Strings may be NULL (left out). */
+typedef struct AuditRecord {
+        const char *event; /* required: "claimed", "numbered", "deposited"… */
+        const char *job;
+        const char *convention;
+        const char *invoice;
+        bool has_amounts;
+        int64_t total, total_before_cap, allowance; /* cents */
+        const char *payload_sha256;
+        const char *flux;
+        const char *cpp_id;
+        const char *detail; /* one line for people; no secrets */
+        uint64_t time_usec; /* 0 = now (CLOCK_REALTIME) */
+} AuditRecord;
+
+typedef struct AuditLog AuditLog;
+
+/* Opens (creating, mode 0640) the log at `path` for appending, repairs a
+ * torn last line, and learns the last seq and hash from the tail. Returns
+ * 0, -EBUSY (another process writes it), -EBADMSG (the tail is damaged:
+ * not one of our records), -errno. */
+int audit_open(const char *path, AuditLog **ret);
+AuditLog *audit_free(AuditLog *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_free);
+
+/* Appends one record, durably. Returns 0, -EINVAL (no event, or a record
+ * over AUDIT_LINE_MAX), -ENOSPC (short write, cut back: nothing written),
+ * -EIO (fatal), -ENOMEM. */
+int audit_append(AuditLog *a, const AuditRecord *rec);
+
+uint64_t audit_last_seq(const AuditLog *a);
+/* The hash the next record will carry as prev. */
+const char *audit_last_hash(const AuditLog *a);
+
+/* ---- Verification and reading (chorusctl) ---------------------------------- */
+
+typedef struct AuditVerifyReport {
+        uint64_t n_records; /* whole, good records before any break */
+        uint64_t last_seq;  /* of the last good record */
+        char last_hash[SHA256_HEX_SIZE]; /* SHA-256 of the last good line */
+        uint64_t torn_bytes; /* an unterminated last line: accepted, reported */
+        bool broken;
+        uint64_t broken_line; /* 1-based line number of the first bad record */
+        uint64_t broken_seq;  /* the seq it carries, 0 if unreadable */
+        char problem[256];    /* what is wrong, for people */
+} AuditVerifyReport;
+
+/* Checks the whole chain, streaming line by line (memory stays flat):
+ * each line is a JSON object with seq = previous + 1, prev = the SHA-256
+ * of the previous line, a time and an event. Stops at the first broken
+ * record and names it; only an unterminated last line is accepted.
+ * Returns 0 with the report filled (look at report->broken), or -errno if
+ * the file cannot be read. */
+int audit_verify(const char *path, AuditVerifyReport *ret);
+
+/* Calls f for every whole record, in order, streaming; the record's
+ * strings live until f returns. Stops at the first unreadable line
+ * (-EBADMSG) or when f returns < 0. For `chorusctl status JOB`. */
+typedef int (*AuditForeachFunc)(uint64_t seq, const char *time, const AuditRecord *rec,
+                                void *userdata);
+int audit_foreach(const char *path, AuditForeachFunc f, void *userdata);

@@ -1,0 +1,411 @@
+/* test_audit.c — the hash-chained audit log (audit.h) and `chorusctl audit
+ * verify`: the chain across reopenings, every field, a tampered record, a
+ * deleted record, a torn last line (accepted, then cut at the next open),
+ * short writes and sync failures through the fault seam, the writer lock. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "ctl.h"
+#include "scratch.h"
+
+static char *dir, *path;
+static AuditLog *log_;
+
+static void setup(void) {
+        dir = scratch_new();
+        path = scratch_path(dir, AUDIT_LOG_FILE);
+        cr_assert_eq(audit_open(path, &log_), 0);
+}
+
+static void teardown(void) {
+        scratch_faults_off();
+        log_ = audit_free(log_);
+        free(path);
+        scratch_remove(dir);
+}
+
+TestSuite(audit, .init = setup, .fini = teardown);
+
+static void append(const char *event, const char *job) {
+        AuditRecord rec = {
+                .event = event,
+                .job = job,
+                .convention = "CDCMC-2026",
+                .invoice = "CMA34-2026-0007",
+                .has_amounts = true,
+                .total = 400000,
+                .total_before_cap = 450000,
+                .allowance = 50000,
+                .payload_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                .flux = "CPP_FLUX_42",
+                .cpp_id = "987654",
+                .detail = "détail",
+                .time_usec = UINT64_C(1797000000123456),
+        };
+
+        cr_assert_eq(audit_append(log_, &rec), 0);
+}
+
+static void append_n(int n) {
+        char job[32];
+
+        for (int i = 0; i < n; i++) {
+                snprintf(job, sizeof job, "job-%d", i + 1);
+                append("numbered", job);
+        }
+}
+
+static AuditVerifyReport verify(void) {
+        AuditVerifyReport rep;
+
+        cr_assert_eq(audit_verify(path, &rep), 0);
+        return rep;
+}
+
+static char *read_log(void) {
+        char *text = scratch_read(dir, AUDIT_LOG_FILE);
+        cr_assert_not_null(text);
+        return text;
+}
+
+/* Rewrites the log with line `lineno` (1-based) replaced by `replacement`
+ * (NULL deletes it). */
+static void edit_line(int lineno, const char *replacement) {
+        char *text = read_log(), *out = NULL, *save = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        int k = 0;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (++k == lineno) {
+                        if (replacement)
+                                fprintf(f, "%s\n", replacement);
+                } else
+                        fprintf(f, "%s\n", line);
+        }
+        fclose(f);
+        scratch_write(dir, AUDIT_LOG_FILE, out);
+        free(out);
+        free(text);
+}
+
+static char *line_of(int lineno) {
+        char *text = read_log(), *save = NULL, *found = NULL;
+        int k = 0;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (++k == lineno)
+                        found = strdup(line);
+        free(text);
+        cr_assert_not_null(found);
+        return found;
+}
+
+Test(audit, record_fields) {
+        cJSON *o;
+        char *line;
+
+        append("deposited", "20261210-143000-0a1b2c3d");
+        line = line_of(1);
+        o = cJSON_Parse(line);
+        cr_assert_not_null(o);
+        cr_assert_eq(cJSON_GetObjectItem(o, "seq")->valuedouble, 1);
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "time")->valuestring, "2026-12-11T14:40:00.123456Z");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "prev")->valuestring, AUDIT_FIRST_PREV);
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "event")->valuestring, "deposited");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "job")->valuestring, "20261210-143000-0a1b2c3d");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "invoice")->valuestring, "CMA34-2026-0007");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "total")->valuestring, "4000.00");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "total_before_cap")->valuestring, "4500.00");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "allowance")->valuestring, "500.00");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "flux")->valuestring, "CPP_FLUX_42");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "cpp_id")->valuestring, "987654");
+        cr_assert_str_eq(cJSON_GetObjectItem(o, "detail")->valuestring, "détail");
+        cr_assert_eq(strncmp(line, "{\"seq\":1,\"time\":", 16), 0, "%s", line);
+        cJSON_Delete(o);
+        free(line);
+}
+
+Test(audit, minimal_record_and_refusals) {
+        AuditRecord rec = { .event = "claimed" };
+        char *line;
+
+        cr_assert_eq(audit_append(log_, &rec), 0);
+        line = line_of(1);
+        cr_assert_null(strstr(line, "\"total\""));
+        cr_assert_null(strstr(line, "\"job\""));
+        free(line);
+        cr_assert_eq(audit_append(log_, &(AuditRecord){ .event = NULL }), -EINVAL);
+        cr_assert_eq(audit_append(log_, &(AuditRecord){ .event = "" }), -EINVAL);
+        cr_assert_eq(audit_last_seq(log_), 1);
+}
+
+Test(audit, chain_across_reopen) {
+        char hash[SHA256_HEX_SIZE], *line, *text;
+        AuditVerifyReport rep;
+
+        append_n(3);
+        cr_assert_eq(audit_last_seq(log_), 3);
+        audit_free(log_);
+        log_ = NULL;
+        cr_assert_eq(audit_open(path, &log_), 0);
+        cr_assert_eq(audit_last_seq(log_), 3);
+        /* The next prev is the SHA-256 of the whole third line with its '\n'. */
+        line = line_of(3);
+        text = NULL;
+        cr_assert(asprintf(&text, "%s\n", line) > 0);
+        cr_assert_eq(sha256_hex(text, strlen(text), hash), 0);
+        cr_assert_str_eq(audit_last_hash(log_), hash);
+        append_n(2);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 5);
+        cr_assert_eq(rep.last_seq, 5);
+        cr_assert_str_eq(rep.last_hash, audit_last_hash(log_));
+        cr_assert_eq(rep.torn_bytes, 0);
+        free(line);
+        free(text);
+}
+
+Test(audit, empty_log_verifies) {
+        AuditVerifyReport rep = verify();
+
+        cr_assert_not(rep.broken);
+        cr_assert_eq(rep.n_records, 0);
+}
+
+Test(audit, tampered_record_is_named) {
+        AuditVerifyReport rep;
+        char *line, *p;
+
+        append_n(5);
+        line = line_of(3);
+        p = strstr(line, "4000.00");
+        cr_assert_not_null(p);
+        p[0] = '9'; /* 9000.00: still valid JSON, still seq 3 */
+        edit_line(3, line);
+        rep = verify();
+        cr_assert(rep.broken);
+        cr_assert_eq(rep.broken_line, 4);
+        cr_assert_eq(rep.broken_seq, 4);
+        cr_assert_not_null(strstr(rep.problem, "line 3 was changed"), "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 3, "lines 1-3 chain; line 3's content is what line 4 exposes");
+        free(line);
+}
+
+Test(audit, deleted_record_is_named) {
+        AuditVerifyReport rep;
+
+        append_n(5);
+        edit_line(3, NULL);
+        rep = verify();
+        cr_assert(rep.broken);
+        cr_assert_eq(rep.broken_line, 3);
+        cr_assert_eq(rep.broken_seq, 4);
+        cr_assert_not_null(strstr(rep.problem, "seq 4 where 3 was expected"), "%s", rep.problem);
+        cr_assert_not_null(strstr(rep.problem, "missing"), "%s", rep.problem);
+}
+
+Test(audit, first_record_removed) {
+        AuditVerifyReport rep;
+
+        append_n(2);
+        edit_line(1, NULL);
+        rep = verify();
+        cr_assert(rep.broken);
+        cr_assert_eq(rep.broken_line, 1);
+}
+
+Test(audit, garbage_line_is_named) {
+        AuditVerifyReport rep;
+
+        append_n(3);
+        edit_line(2, "this is not json");
+        rep = verify();
+        cr_assert(rep.broken);
+        cr_assert_eq(rep.broken_line, 2);
+        cr_assert_eq(rep.broken_seq, 0);
+        cr_assert_not_null(strstr(rep.problem, "not a JSON object"), "%s", rep.problem);
+}
+
+Test(audit, torn_last_line_accepted_then_cut) {
+        AuditVerifyReport rep;
+        struct stat st;
+        const char *torn = "{\"seq\":4,\"time\":\"2026-12-";
+        FILE *f;
+        off_t good;
+
+        append_n(3);
+        cr_assert(stat(path, &st) == 0);
+        good = st.st_size;
+        f = fopen(path, "ae");
+        fputs(torn, f); /* the crash */
+        fclose(f);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 3);
+        cr_assert_eq(rep.torn_bytes, strlen(torn));
+
+        audit_free(log_);
+        log_ = NULL;
+        cr_assert_eq(audit_open(path, &log_), 0);
+        cr_assert(stat(path, &st) == 0);
+        cr_assert_eq(st.st_size, good, "the torn line is cut at open");
+        cr_assert_eq(audit_last_seq(log_), 3);
+        append_n(1);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 4);
+        cr_assert_eq(rep.torn_bytes, 0);
+}
+
+Test(audit, damaged_last_record_stops_the_open) {
+        AuditLog *other = NULL;
+
+        append_n(2);
+        audit_free(log_);
+        log_ = NULL;
+        edit_line(2, "{\"broken\":");
+        cr_assert_eq(audit_open(path, &other), -EBADMSG);
+}
+
+Test(audit, short_write_is_cut_back) {
+        FaultPlan plan = { .op = FS_OP_WRITE, .fail_at = 1, .error = 10 };
+        AuditRecord rec = { .event = "claimed", .job = "j" };
+        AuditVerifyReport rep;
+        struct stat st;
+        off_t before;
+
+        append_n(2);
+        cr_assert(stat(path, &st) == 0);
+        before = st.st_size;
+        scratch_faults(&plan);
+        cr_assert_eq(audit_append(log_, &rec), -ENOSPC);
+        scratch_faults_off();
+        cr_assert(stat(path, &st) == 0);
+        cr_assert_eq(st.st_size, before, "the 10 bytes written were removed");
+        cr_assert_eq(audit_last_seq(log_), 2);
+        cr_assert_eq(audit_append(log_, &rec), 0);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 3);
+}
+
+Test(audit, sync_failure_is_fatal) {
+        FaultPlan plan = { .op = FS_OP_FDATASYNC, .fail_at = 1, .error = -EIO };
+        AuditRecord rec = { .event = "claimed" };
+
+        scratch_faults(&plan);
+        cr_assert_eq(audit_append(log_, &rec), -EIO);
+        scratch_faults_off();
+        cr_assert(fs_error_is_fatal(-EIO));
+}
+
+Test(audit, one_writer_at_a_time) {
+        AuditLog *other = NULL;
+
+        cr_assert_eq(audit_open(path, &other), -EBUSY);
+}
+
+Test(audit, detail_stays_one_bounded_line) {
+        char big[3000], *text;
+        AuditRecord rec = { .event = "error", .detail = "first line\nsecond line\r\x01" };
+        AuditVerifyReport rep;
+
+        cr_assert_eq(audit_append(log_, &rec), 0);
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        rec.detail = big;
+        cr_assert_eq(audit_append(log_, &rec), 0);
+        text = read_log();
+        int lines = 0;
+        for (char *p = text; *p; p++)
+                lines += *p == '\n';
+        cr_assert_eq(lines, 2);
+        cr_assert_lt(strlen(text), 2 * 600 + AUDIT_DETAIL_MAX);
+        rep = verify();
+        cr_assert_not(rep.broken);
+        free(text);
+}
+
+typedef struct Collected {
+        unsigned n;
+        unsigned with_amounts;
+        char last_job[32];
+} Collected;
+
+static int collect(uint64_t seq, const char *time, const AuditRecord *rec, void *userdata) {
+        Collected *c = userdata;
+
+        cr_assert_eq(seq, c->n + 1);
+        cr_assert_not_null(time);
+        c->n++;
+        c->with_amounts += rec->has_amounts && rec->total == 400000;
+        snprintf(c->last_job, sizeof c->last_job, "%s", strempty(rec->job));
+        return 0;
+}
+
+Test(audit, foreach_streams_records) {
+        Collected c = {};
+
+        append_n(4);
+        cr_assert_eq(audit_foreach(path, collect, &c), 0);
+        cr_assert_eq(c.n, 4);
+        cr_assert_eq(c.with_amounts, 4);
+        cr_assert_str_eq(c.last_job, "job-4");
+}
+
+/* A long log is verified with a fixed buffer: 20 000 records. */
+Test(audit, long_log_verifies) {
+        AuditVerifyReport rep;
+
+        append_n(20000);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.last_seq, 20000);
+}
+
+/* ---- chorusctl audit verify ------------------------------------------------------- */
+
+static int run_ctl(int argc, const char *const argv[]) {
+        return ctl_audit(argc, (char **) (uintptr_t) argv);
+}
+
+Test(audit, ctl_verify_ok) {
+        const char *argv[] = { "audit", "verify", "--file", path, NULL };
+
+        cr_redirect_stdout();
+        append_n(3);
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_OK);
+        fflush(stdout);
+        cr_assert_stdout_eq_str("audit log OK: 3 records, last seq 3\n");
+}
+
+Test(audit, ctl_verify_broken) {
+        const char *argv[] = { "audit", "verify", "-f", path, NULL };
+
+        cr_redirect_stdout();
+        append_n(4);
+        edit_line(2, NULL);
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_INVALID);
+}
+
+Test(audit, ctl_usage_and_missing_file) {
+        const char *missing[] = { "audit", "verify", "--file", "/nonexistent/audit.log", NULL };
+        const char *nosub[] = { "audit", NULL };
+        const char *badsub[] = { "audit", "check", NULL };
+        const char *extra[] = { "audit", "verify", "x", "--file", path, NULL };
+
+        cr_redirect_stderr();
+        cr_assert_eq(run_ctl(4, missing), CTL_EXIT_USAGE);
+        cr_assert_eq(run_ctl(1, nosub), CTL_EXIT_USAGE);
+        cr_assert_eq(run_ctl(2, badsub), CTL_EXIT_USAGE);
+        cr_assert_eq(run_ctl(5, extra), CTL_EXIT_USAGE);
+}
