@@ -1,7 +1,8 @@
 /* audit.c — the hash-chained append-only audit log (see audit.h).
  *
- * The writer owns the open fd (flock()ed), the size up to the last whole
- * record, and the last seq and hash. Reading (verify, foreach) streams the
+ * A writer owns the open fd, the size up to the last whole record and the
+ * last seq and hash it knows; it takes the flock around each append and
+ * catches up first if another process appended meanwhile. Reading (verify, foreach) streams the
  * file through a fixed buffer of two records: memory never grows with the
  * log. A failed fdatasync or a short write that cannot be cut back is -EIO,
  * fatal (fsutil.h); the caller logs it at LOG_CRIT and stops. */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "log.h"
@@ -168,6 +170,31 @@ static int learn_tail(AuditLog *a) {
         return sha256_hex(line, tail.last_line_len + 1, a->last_hash);
 }
 
+/* Every writer (the daemon, chorusctl requeue) holds the lock while it
+ * reads the tail and appends, so records never interleave and each one
+ * chains onto the true last line. */
+static int lock(AuditLog *a) {
+        while (flock(a->fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return 0;
+}
+
+static void unlock(AuditLog *a) {
+        (void) flock(a->fd, LOCK_UN);
+}
+
+/* Another process appended since we last looked: learn its last record. */
+static int catch_up(AuditLog *a) {
+        struct stat st;
+
+        if (fstat(a->fd, &st) < 0)
+                return negative_errno();
+        if ((uint64_t) st.st_size == a->good_size)
+                return 0;
+        return learn_tail(a);
+}
+
 int audit_open(const char *path, AuditLog **ret) {
         _cleanup_(audit_freep) AuditLog *a = calloc(1, sizeof(AuditLog));
         int r;
@@ -181,23 +208,26 @@ int audit_open(const char *path, AuditLog **ret) {
         a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (a->fd < 0)
                 return negative_errno();
-        if (flock(a->fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        r = lock(a);
+        if (r < 0)
+                return r;
         r = learn_tail(a);
+        unlock(a);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(a);
         return 0;
 }
 
-int audit_append(AuditLog *a, const AuditRecord *rec) {
+static int append_locked(AuditLog *a, const AuditRecord *rec) {
         _cleanup_(freep) char *line = NULL;
         char hash[SHA256_HEX_SIZE];
         size_t size;
         int r;
 
-        if (!rec || isempty(rec->event))
-                return -EINVAL;
+        r = catch_up(a);
+        if (r < 0)
+                return r;
         r = build_line(a, rec, &line, &size);
         if (r < 0)
                 return r;
@@ -210,6 +240,19 @@ int audit_append(AuditLog *a, const AuditRecord *rec) {
         a->last_seq++;
         memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
         return 0;
+}
+
+int audit_append(AuditLog *a, const AuditRecord *rec) {
+        int r;
+
+        if (!rec || isempty(rec->event))
+                return -EINVAL;
+        r = lock(a);
+        if (r < 0)
+                return r;
+        r = append_locked(a, rec);
+        unlock(a);
+        return r;
 }
 
 /* ---- Streaming reader ------------------------------------------------------------ */

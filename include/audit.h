@@ -16,10 +16,12 @@
  * Writing (Redis's append-only file): O_APPEND|O_CLOEXEC, one write() per
  * record; a short write is cut back with ftruncate; fdatasync before
  * audit_append() returns, so the step it records may count as done only
- * then. The log is flock()ed by its writer: a second daemon gets -EBUSY.
- * On open only the tail is read (the file grows forever): a last line torn
- * by a crash is cut off with a warning; any other damage stops the open
- * (-EBADMSG), for the administrator to look at with `chorusctl audit
+ * then. Several processes may write (the daemon, `chorusctl requeue`):
+ * each append holds an flock() on the log, and a writer that finds the file
+ * grown since its last append reads the new tail first, so the chain stays
+ * one. On open only the tail is read (the file grows forever): a last line
+ * torn by a crash is cut off with a warning; any other damage stops the
+ * open (-EBADMSG), for the administrator to look at with `chorusctl audit
  * verify`.
  *
  * Errors: -EIO means an fsync or the repair of a short write failed: stop
@@ -56,15 +58,14 @@ typedef struct AuditLog AuditLog;
 
 /* Opens (creating, mode 0640) the log at `path` for appending, repairs a
  * torn last line, and learns the last seq and hash from the tail. Returns
- * 0, -EBUSY (another process writes it), -EBADMSG (the tail is damaged:
- * not one of our records), -errno. */
+ * 0, -EBADMSG (the tail is damaged: not one of our records), -errno. */
 int audit_open(const char *path, AuditLog **ret);
 AuditLog *audit_free(AuditLog *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_free);
 
 /* Appends one record, durably. Returns 0, -EINVAL (no event, or a record
  * over AUDIT_LINE_MAX), -ENOSPC (short write, cut back: nothing written),
- * -EIO (fatal), -ENOMEM. */
+ * -EBADMSG (another writer left a damaged tail), -EIO (fatal), -ENOMEM. */
 int audit_append(AuditLog *a, const AuditRecord *rec);
 
 uint64_t audit_last_seq(const AuditLog *a);

@@ -308,10 +308,23 @@ Test(audit, sync_failure_is_fatal) {
         cr_assert(fs_error_is_fatal(-EIO));
 }
 
-Test(audit, one_writer_at_a_time) {
+/* The daemon and chorusctl append to the same log: one chain. */
+Test(audit, two_writers_share_one_chain) {
         AuditLog *other = NULL;
+        AuditRecord rec = { .event = "requeued", .job = "ctl" };
+        AuditVerifyReport rep;
 
-        cr_assert_eq(audit_open(path, &other), -EBUSY);
+        cr_assert_eq(audit_open(path, &other), 0);
+        append_n(2);
+        cr_assert_eq(audit_append(other, &rec), 0);
+        cr_assert_eq(audit_last_seq(other), 3);
+        append_n(1);
+        cr_assert_eq(audit_last_seq(log_), 4);
+        cr_assert_eq(audit_append(other, &rec), 0);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 5);
+        audit_free(other);
 }
 
 Test(audit, detail_stays_one_bounded_line) {
