@@ -64,24 +64,22 @@ static int sync_failed(int error, const char *call, const char *what) {
         return -EIO;
 }
 
-int fs_fsync(int fd, const char *what) {
-        int f = fault(FS_OP_FSYNC, fd);
+static int sync_with(int (*sync_fn)(int), FsOp op, const char *call, int fd, const char *what) {
+        int f = fault(op, fd);
 
         if (f < 0)
-                return sync_failed(f, "fsync", what);
-        if (fsync(fd) < 0)
-                return sync_failed(negative_errno(), "fsync", what);
+                return sync_failed(f, call, what);
+        if (sync_fn(fd) < 0)
+                return sync_failed(negative_errno(), call, what);
         return 0;
 }
 
-int fs_fdatasync(int fd, const char *what) {
-        int f = fault(FS_OP_FDATASYNC, fd);
+int fs_fsync(int fd, const char *what) {
+        return sync_with(fsync, FS_OP_FSYNC, "fsync", fd, what);
+}
 
-        if (f < 0)
-                return sync_failed(f, "fdatasync", what);
-        if (fdatasync(fd) < 0)
-                return sync_failed(negative_errno(), "fdatasync", what);
-        return 0;
+int fs_fdatasync(int fd, const char *what) {
+        return sync_with(fdatasync, FS_OP_FDATASYNC, "fdatasync", fd, what);
 }
 
 int fs_ftruncate(int fd, off_t length) {
@@ -130,6 +128,30 @@ int fs_open_dir(int dirfd, const char *path, bool create) {
                         return r;
         }
         return TAKE_FD(fd);
+}
+
+int fs_opendir_at(int dirfd, DIR **ret) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd); /* takes the fd: the caller's dirfd stays its own */
+        if (!d) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int fs_readdir(DIR *d, struct dirent **ret) {
+        errno = 0;
+        *ret = readdir(d);
+        if (*ret)
+                return 1;
+        return errno > 0 ? -errno : 0;
 }
 
 /* ".NAME.XXXXXXXX.tmp": NAME is cut so that the temp name stays under

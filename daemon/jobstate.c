@@ -498,29 +498,20 @@ static bool entry_job_id(int dirfd, const char *name, char ret[static JOB_ID_MAX
         return faccessat(dirfd, other, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
-
 int jobstore_foreach(JobStore *s, JobStoreForeachFunc f, void *userdata) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int fd, r;
+        int r;
 
-        fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                safe_close(fd);
+        r = fs_opendir_at(s->dirfd, &d);
+        if (r < 0)
                 return r;
-        }
         for (;;) {
                 char id[JOB_ID_MAX];
                 struct dirent *de;
 
-                errno = 0;
-                de = readdir(d);
-                if (!de)
-                        return errno > 0 ? -errno : 0;
+                r = fs_readdir(d, &de);
+                if (r <= 0)
+                        return r;
                 if (!entry_job_id(s->dirfd, de->d_name, id))
                         continue;
                 r = f(s, id, userdata);

@@ -43,34 +43,6 @@ SpoolDir spool_dir_from_string(const char *s) {
         return _SPOOL_DIR_INVALID;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
-
-/* A fresh DIR* on an open folder (fdopendir takes its own fd). */
-static int open_dir_stream(int dirfd, DIR **ret) {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d;
-
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                safe_close(fd);
-                return r;
-        }
-        *ret = d;
-        return 0;
-}
-
-/* readdir() with the error told apart from the end: 1 entry, 0 end. */
-static int read_entry(DIR *d, struct dirent **ret) {
-        errno = 0;
-        *ret = readdir(d);
-        if (*ret)
-                return 1;
-        return errno > 0 ? -errno : 0;
-}
-
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
         _cleanup_(spool_freep) Spool *s = NULL;
         int r;
@@ -92,7 +64,7 @@ int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
                 if (s->dirfds[i] < 0)
                         return s->dirfds[i];
         }
-        r = open_dir_stream(s->dirfds[SPOOL_INCOMING], &s->incoming);
+        r = fs_opendir_at(s->dirfds[SPOOL_INCOMING], &s->incoming);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);
@@ -363,7 +335,7 @@ int spool_claim_next(Spool *s, SpoolClaim *ret) {
                 struct dirent *de;
                 int r;
 
-                r = read_entry(s->incoming, &de);
+                r = fs_readdir(s->incoming, &de);
                 if (r <= 0)
                         return r;
                 s->stats.entries_examined++;
@@ -427,14 +399,14 @@ static int recover_processing(RecoverContext *c, JobStore *store) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
-        r = open_dir_stream(c->spool->dirfds[SPOOL_PROCESSING], &d);
+        r = fs_opendir_at(c->spool->dirfds[SPOOL_PROCESSING], &d);
         if (r < 0)
                 return r;
         for (;;) {
                 char id[JOB_ID_MAX];
                 struct dirent *de;
 
-                r = read_entry(d, &de);
+                r = fs_readdir(d, &de);
                 if (r <= 0)
                         return r;
                 if (spool_name_is_ignored(de->d_name))
@@ -454,14 +426,14 @@ static int processing_has_job(Spool *s, const char *id) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
-        r = open_dir_stream(s->dirfds[SPOOL_PROCESSING], &d);
+        r = fs_opendir_at(s->dirfds[SPOOL_PROCESSING], &d);
         if (r < 0)
                 return r;
         for (;;) {
                 char other[JOB_ID_MAX];
                 struct dirent *de;
 
-                r = read_entry(d, &de);
+                r = fs_readdir(d, &de);
                 if (r <= 0)
                         return r;
                 if (spool_name_job_id(de->d_name, other) && streq(other, id))

@@ -16,6 +16,7 @@
  * previous durable state intact and are the caller's to judge. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,14 @@ int fsync_dir(int dirfd);
  * without following a final symlink; with `create`, makes it first (mode
  * 0750) and fsyncs the parent. Returns the fd or -errno. */
 int fs_open_dir(int dirfd, const char *path, bool create);
+
+/* A new DIR* reading the folder `dirfd` from its start, with an fd of its
+ * own (the caller's dirfd is left alone). Returns 0 or -errno. */
+int fs_opendir_at(int dirfd, DIR **ret);
+/* readdir() with the end told apart from an error: 1 and the entry, 0 at
+ * the end, -errno. */
+int fs_readdir(DIR *d, struct dirent **ret);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* ---- Durable writes and moves ---------------------------------------------- */
 
