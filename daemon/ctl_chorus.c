@@ -1,16 +1,488 @@
-/* ctl_chorus.c — placeholder until the command is implemented. */
+/* ctl_chorus.c — `chorusctl ping` and `chorusctl structure SIRET`: the
+ * administrator's two ways to talk to Chorus Pro by hand.
+ *
+ * ping runs one check per line, each with a diagnosis when it fails: the
+ * PISTE token (client id and secret), the Transverses health-check (also
+ * the technical account: a wrong login or password gives 401 there), the
+ * technical account's own structure through the Structures API (and the
+ * expiry of its password), and the Factures API (a search that finds
+ * nothing). structure looks a buyer up the way chorusd needs it: name,
+ * status, what an invoice must carry (service code and/or engagement, read
+ * as chorus-pro-api.md §3.7 says), and its active services with their own
+ * engagement requirement.
+ *
+ * Temporary failures are retried in-process, with the daemon's backoff
+ * function, until a deadline: min(retry_deadline, 60 s) unless --deadline
+ * says otherwise. Secrets are loaded with credentials_load() and never
+ * printed; every message comes from chorus_error.c, which never quotes a
+ * request.
+ *
+ * Exit status: 0 all checks passed / the buyer was found; 1 the SIRET is
+ * invalid or unknown to Chorus Pro; 2 usage, configuration, credentials or
+ * a failed check. */
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
+#include "chorus_client.h"
+#include "credentials.h"
 #include "ctl.h"
+#include "date.h"
+#include "identifiers.h"
+#include "log.h"
+
+#define CTL_DEADLINE_DEFAULT_SEC 60
+#define PASSWORD_EXPIRY_WARNING_DAYS 15
+#define PING_INVOICE_NUMBER "CHORUSCTL-PING" /* a search that finds nothing */
+
+typedef struct ChorusCtlOptions {
+        const char *config_path;
+        long deadline_sec; /* -1 = the default */
+} ChorusCtlOptions;
+
+/* What both commands open: the configuration and a client. */
+typedef struct ChorusCtl {
+        Config *config;
+        ChorusClient *client;
+} ChorusCtl;
+
+static void chorus_ctl_done(ChorusCtl *c) {
+        c->client = chorus_client_free(c->client);
+        c->config = config_free(c->config);
+}
+
+static void help_ping(void) {
+        printf("usage: chorusctl ping [-c FILE] [--deadline SECONDS]\n"
+               "\n"
+               "Checks that chorusd can work with Chorus Pro, one line per check:\n"
+               "  1. the PISTE token (client_id and the piste-client-secret credential);\n"
+               "  2. the Chorus Pro health-check (Transverses API) with the technical account;\n"
+               "  3. the technical account's own structure (Structures API, seller SIRET) and\n"
+               "     when its password expires;\n"
+               "  4. the Factures API (a search that finds nothing).\n"
+               "Each failure comes with what to check. Temporary failures (network, 5xx, 429)\n"
+               "are retried until the deadline.\n"
+               "\n"
+               "  -c, --config FILE      main configuration (default %s)\n"
+               "      --deadline SECONDS stop retrying after this long (default: retry_deadline,\n"
+               "                         at most %d; 0 = one attempt)\n"
+               "  -h, --help             show this help\n"
+               "\n"
+               "Exit status: 0 every check passed, 2 a check failed, or a usage,\n"
+               "configuration or credentials error.\n",
+               CONFIG_DEFAULT_PATH, CTL_DEADLINE_DEFAULT_SEC);
+}
+
+static void help_structure(void) {
+        printf("usage: chorusctl structure [-c FILE] [--deadline SECONDS] SIRET\n"
+               "\n"
+               "Looks a buyer up on Chorus Pro by its SIRET and prints its name, its status,\n"
+               "what an invoice to it must carry (a service code and/or an engagement number),\n"
+               "and its active services (FACTURES_PUBLIQUES left out: it is only for invoices\n"
+               "between public entities), each with whether it requires an engagement.\n"
+               "\n"
+               "  -c, --config FILE      main configuration (default %s)\n"
+               "      --deadline SECONDS stop retrying after this long (default: retry_deadline,\n"
+               "                         at most %d; 0 = one attempt)\n"
+               "  -h, --help             show this help\n"
+               "\n"
+               "Exit status: 0 found, 1 the SIRET is invalid or unknown to Chorus Pro,\n"
+               "2 usage, configuration, credentials or network error.\n",
+               CONFIG_DEFAULT_PATH, CTL_DEADLINE_DEFAULT_SEC);
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(const char *command, void (*help)(void), int argc, char *argv[], ChorusCtlOptions *o) {
+        enum { ARG_DEADLINE = 0x100 };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "deadline", required_argument, NULL, ARG_DEADLINE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        char *end;
+        int c;
+
+        *o = (ChorusCtlOptions){ .deadline_sec = -1 };
+        optind = 0; /* full reinitialisation: argv[0] is the command name */
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case ARG_DEADLINE:
+                        errno = 0;
+                        o->deadline_sec = strtol(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' || o->deadline_sec < 0 ||
+                            o->deadline_sec > 86400)
+                                return ctl_usage_error(command, "--deadline expects 0 to 86400 seconds, got '%s'",
+                                                       optarg);
+                        break;
+                case 'h':
+                        help();
+                        return CTL_EXIT_OK;
+                default:
+                        return ctl_usage_error(command, "invalid option");
+                }
+        return -1;
+}
+
+/* Progress for the operator while a temporary failure is retried. */
+static void on_retry(const ChorusError *e, unsigned attempt, uint64_t delay_usec, void *userdata) {
+        (void) userdata;
+        fprintf(stderr, "  temporary failure: %s; attempt %u in %" PRIu64 ".%01" PRIu64 " s\n",
+                strempty(e->message), attempt, delay_usec / USEC_PER_SEC,
+                delay_usec % USEC_PER_SEC / (USEC_PER_SEC / 10));
+}
+
+static uint64_t deadline_usec(const ChorusCtlOptions *o, const Config *config) {
+        long sec = o->deadline_sec;
+
+        if (sec < 0) {
+                sec = config->chorus.retry_deadline;
+                if (sec > CTL_DEADLINE_DEFAULT_SEC)
+                        sec = CTL_DEADLINE_DEFAULT_SEC;
+        }
+        return (uint64_t) sec * USEC_PER_SEC;
+}
+
+/* Loads the configuration and the secrets, and creates the client. */
+static int chorus_ctl_open(const char *command, const ChorusCtlOptions *o, ChorusCtl *ret) {
+        _cleanup_(chorus_secrets_done) ChorusSecrets secrets = {};
+        _cleanup_(freep) char *message = NULL;
+        ChorusClientOptions co;
+        int r;
+
+        r = ctl_load_config(o->config_path, &ret->config);
+        if (r != CTL_EXIT_OK)
+                return CTL_EXIT_USAGE;
+        r = credentials_load(&ret->config->chorus, &secrets, &message);
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: %s\n", command, message ? message : strerror(-r));
+                return CTL_EXIT_USAGE;
+        }
+        co = (ChorusClientOptions){
+                .config = &ret->config->chorus,
+                .secrets = &secrets,
+                .retry_deadline_usec = deadline_usec(o, ret->config),
+                .retry_policy = RETRY_POLICY_INTERACTIVE,
+                .retry_hook = on_retry,
+        };
+        r = chorus_client_new(&co, &ret->client, &message);
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: cannot set up the Chorus Pro client: %s\n", command,
+                        message ? message : strerror(-r));
+                return CTL_EXIT_USAGE;
+        }
+        return CTL_EXIT_OK;
+}
+
+/* What to look at, beyond the message, for the failures whose message
+ * cannot know the fix. */
+static const char *failure_hint(const ChorusError *e) {
+        switch (e->kind) {
+        case CHORUS_ERROR_NETWORK:
+                return "check api_url/oauth_url, DNS, the firewall, and the proxy (https_proxy) if there is one";
+        case CHORUS_ERROR_TIMEOUT:
+                return "the network or Chorus Pro is slow or down: try again later, or raise timeout/connect_timeout";
+        case CHORUS_ERROR_HTTP:
+                if (e->temporary)
+                        return "PISTE or Chorus Pro is unavailable or throttling: try again later";
+                return NULL;
+        case CHORUS_ERROR_RESPONSE:
+                return "is api_url really the Chorus Pro API of this environment?";
+        default:
+                return NULL;
+        }
+}
+
+static void print_failure(const char *check, const ChorusError *e) {
+        const char *hint = failure_hint(e);
+
+        printf("%-28s FAILED: %s\n", check, strempty(e->message));
+        if (hint)
+                printf("%-28s   → %s\n", "", hint);
+        if (e->attempts > 1)
+                printf("%-28s   (%u attempts)\n", "", e->attempts);
+}
+
+/* ---- ping ---- */
+
+static bool ping_token(ChorusCtl *c) {
+        ChorusTokenInfo t = {};
+        ChorusError e = {};
+
+        if (chorus_token_refresh_sync(c->client, &t, &e) < 0) {
+                print_failure("PISTE token", &e);
+                chorus_error_done(&e);
+                return false;
+        }
+        printf("%-28s OK (%s, valid %" PRIu64 " s)\n", "PISTE token", c->config->chorus.oauth_url,
+               t.lifetime_usec / USEC_PER_SEC);
+        return true;
+}
+
+static bool ping_health(ChorusCtl *c) {
+        ChorusHealth h = {};
+        ChorusError e = {};
+
+        if (chorus_health_check_sync(c->client, &h, &e) < 0) {
+                print_failure("Chorus Pro health-check", &e);
+                chorus_error_done(&e);
+                return false;
+        }
+        printf("%-28s OK (%s): %s\n", "Chorus Pro health-check", c->config->chorus.api_url, h.message);
+        chorus_health_done(&h);
+        return true;
+}
+
+/* Days from today to an ISO date-time's date ("2027-06-30T00:00:00…"). */
+static int days_until(const char *iso, int64_t *ret) {
+        char day[DATE_STRING_MAX];
+        Date d;
+
+        if (!iso || strlen(iso) < DATE_STRING_MAX - 1)
+                return -EINVAL;
+        memcpy(day, iso, DATE_STRING_MAX - 1);
+        day[DATE_STRING_MAX - 1] = '\0';
+        if (date_parse(day, &d) < 0)
+                return -EINVAL;
+        *ret = date_to_days(d) - date_to_days(date_from_time(time(NULL)));
+        return 0;
+}
+
+static void print_password_expiry(const ChorusStructure *s) {
+        int64_t days;
+
+        if (days_until(s->password_expiry, &days) < 0) {
+                printf("%-28s   technical account password expiry: not reported\n", "");
+                return;
+        }
+        printf("%-28s   technical account password expires on %.10s (in %" PRId64 " days)\n", "",
+               s->password_expiry, days);
+        if (days <= PASSWORD_EXPIRY_WARNING_DAYS)
+                printf("%-28s   WARNING: renew it soon in the Chorus Pro portal (Raccordement EDI/API), then update the cpro-password credential\n",
+                       "");
+}
+
+/* Looks the structure with `siret` up: exactly one in the answer must carry
+ * that SIRET. Returns 1 found, 0 not found (*ret_count says how many came
+ * back), < 0 failed (*e filled). */
+static int structure_find(ChorusClient *client, const char *siret, ChorusStructureSummary *ret, size_t *ret_count,
+                          ChorusError *e) {
+        ChorusStructureList l = {};
+        int r, found = 0;
+
+        r = chorus_structure_search_sync(client, siret, &l, e);
+        if (r < 0)
+                return r;
+        *ret_count = l.n_items;
+        for (size_t i = 0; i < l.n_items; i++)
+                if (streq_ptr(l.items[i].identifiant, siret) && !found) {
+                        *ret = l.items[i];
+                        l.items[i] = (ChorusStructureSummary){};
+                        found = 1;
+                }
+        chorus_structure_list_done(&l);
+        return found;
+}
+
+static void structure_summary_done(ChorusStructureSummary *s) {
+        free(s->identifiant);
+        free(s->designation);
+        free(s->type_identifiant);
+        free(s->statut);
+        *s = (ChorusStructureSummary){};
+}
+
+/* The seller's own structure: found by SIRET, then read. Returns 1 with
+ * *ret filled, 0 when the SIRET is unknown (printed), < 0 with *e filled. */
+static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure *ret, ChorusError *e) {
+        const char *siret = c->config->seller.siret;
+        ChorusStructureSummary summary = {};
+        size_t count = 0;
+        int r;
+
+        r = structure_find(c->client, siret, &summary, &count, e);
+        if (r == 0)
+                printf("%-28s FAILED: the seller SIRET %s is not a Chorus Pro structure (%zu found): check [seller] siret and that %s belongs to it\n",
+                       check, siret, count, c->config->chorus.technical_login);
+        if (r <= 0)
+                return r;
+        r = chorus_structure_get_sync(c->client, summary.id_structure_cpp, ret, e);
+        structure_summary_done(&summary);
+        return r < 0 ? r : 1;
+}
+
+static bool ping_account(ChorusCtl *c) {
+        const char *check = "Technical account";
+        ChorusStructure s = {};
+        ChorusError e = {};
+        int r;
+
+        r = ping_account_lookup(c, check, &s, &e);
+        if (r < 0)
+                print_failure(check, &e);
+        if (r > 0) {
+                printf("%-28s OK (%s): structure %s, idStructureCPP %" PRId64 "\n", check,
+                       c->config->chorus.technical_login, strempty(s.raison_sociale), s.id_structure_cpp);
+                print_password_expiry(&s);
+        }
+        chorus_structure_done(&s);
+        chorus_error_done(&e);
+        return r > 0;
+}
+
+static bool ping_factures(ChorusCtl *c) {
+        ChorusInvoiceSearch q = { .numero_facture = PING_INVOICE_NUMBER, .page_size = 1 };
+        ChorusInvoiceList l = {};
+        ChorusError e = {};
+
+        if (chorus_invoice_search_sync(c->client, &q, &l, &e) < 0) {
+                print_failure("Factures API", &e);
+                chorus_error_done(&e);
+                return false;
+        }
+        printf("%-28s OK (rechercher/fournisseur answered)\n", "Factures API");
+        chorus_invoice_list_done(&l);
+        return true;
+}
 
 int ctl_ping(int argc, char *argv[]) {
-        (void) argc;
-        fprintf(stderr, "chorusctl %s: not implemented yet\n", argv[0]);
-        return CTL_EXIT_USAGE;
+        _cleanup_(chorus_ctl_done) ChorusCtl c = {};
+        ChorusCtlOptions o;
+        unsigned failed = 0;
+        int r;
+
+        r = parse_options("ping", help_ping, argc, argv, &o);
+        if (r >= 0)
+                return r;
+        if (optind < argc)
+                return ctl_usage_error("ping", "unexpected argument '%s'", argv[optind]);
+        r = chorus_ctl_open("ping", &o, &c);
+        if (r != CTL_EXIT_OK)
+                return r;
+
+        printf("Chorus Pro environment: %s\n", chorus_environment_to_string(c.config->chorus.environment));
+        if (!ping_token(&c)) {
+                fprintf(stderr, "chorusctl ping: no PISTE token, the other checks cannot run\n");
+                return CTL_EXIT_USAGE;
+        }
+        failed += !ping_health(&c);
+        failed += !ping_account(&c);
+        failed += !ping_factures(&c);
+        if (failed > 0) {
+                fprintf(stderr, "chorusctl ping: %u check(s) failed\n", failed);
+                return CTL_EXIT_USAGE;
+        }
+        printf("All checks passed.\n");
+        return CTL_EXIT_OK;
+}
+
+/* ---- structure ---- */
+
+static void print_structure(const ChorusStructureSummary *summary, const ChorusStructure *s) {
+        ChorusRequirement req = chorus_structure_requirement(&s->params);
+
+        printf("%-18s %s\n", "Name", strempty(s->raison_sociale ? s->raison_sociale : summary->designation));
+        if (s->libelle && !streq_ptr(s->libelle, s->raison_sociale))
+                printf("%-18s %s\n", "Label", s->libelle);
+        printf("%-18s %s\n", "SIRET", strempty(summary->identifiant));
+        printf("%-18s %" PRId64 "\n", "idStructureCPP", s->id_structure_cpp);
+        printf("%-18s %s\n", "Status", strempty(summary->statut));
+        if (s->type)
+                printf("%-18s %s\n", "Type", s->type);
+        printf("%-18s %s\n", "Invoices require", chorus_requirement_to_string(req));
+        if (!streq_ptr(summary->statut, "ACTIVE"))
+                printf("WARNING: this structure is not active: Chorus Pro rejects invoices sent to it.\n");
+}
+
+/* Prints the invoiceable services, each with its engagement requirement.
+ * Returns 0, or < 0 with *e filled. */
+static int print_services(ChorusClient *client, const ChorusStructure *s, ChorusError *e) {
+        ChorusServiceList l = {};
+        size_t shown = 0;
+        int r;
+
+        r = chorus_service_search_sync(client, s->id_structure_cpp, &l, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n_items; i++)
+                shown += chorus_service_is_invoiceable(&l.items[i]);
+        printf("Services: %zu active (%s and inactive ones left out)\n", shown, CHORUS_SERVICE_PUBLIC_INVOICES);
+        if (shown > 0)
+                printf("  %-20s %-12s %s\n", "CODE", "ENGAGEMENT", "NAME");
+        for (size_t i = 0; r >= 0 && i < l.n_items; i++) {
+                ChorusServiceDetail d = {};
+
+                if (!chorus_service_is_invoiceable(&l.items[i]))
+                        continue;
+                r = chorus_service_get_sync(client, s->id_structure_cpp, l.items[i].id_service, &d, e);
+                if (r >= 0)
+                        printf("  %-20s %-12s %s\n", l.items[i].code, d.engagement_required ? "required" : "no",
+                               strempty(l.items[i].libelle));
+                chorus_service_detail_done(&d);
+        }
+        if (r >= 0 && shown == 0 && s->params.code_service_required && !s->params.engagement_or_service)
+                printf("WARNING: a service code is required but no service is active.\n");
+        chorus_service_list_done(&l);
+        return r;
+}
+
+static int structure_show(ChorusCtl *c, const char *siret) {
+        ChorusStructureSummary summary = {};
+        ChorusStructure s = {};
+        ChorusError e = {};
+        size_t count = 0;
+        int r, status = CTL_EXIT_OK;
+
+        r = structure_find(c->client, siret, &summary, &count, &e);
+        if (r == 0) {
+                fprintf(stderr, "chorusctl structure: no Chorus Pro structure has the SIRET %s (%zu other result(s))\n",
+                        siret, count);
+                return CTL_EXIT_INVALID;
+        }
+        if (r > 0)
+                r = chorus_structure_get_sync(c->client, summary.id_structure_cpp, &s, &e);
+        if (r >= 0) {
+                print_structure(&summary, &s);
+                r = print_services(c->client, &s, &e);
+        }
+        if (r < 0) {
+                fprintf(stderr, "chorusctl structure: %s: %s\n", strempty(e.operation), strempty(e.message));
+                if (failure_hint(&e))
+                        fprintf(stderr, "  → %s\n", failure_hint(&e));
+                status = e.kind == CHORUS_ERROR_BUSINESS ? CTL_EXIT_INVALID : CTL_EXIT_USAGE;
+        }
+        structure_summary_done(&summary);
+        chorus_structure_done(&s);
+        chorus_error_done(&e);
+        return status;
 }
 
 int ctl_structure(int argc, char *argv[]) {
-        (void) argc;
-        fprintf(stderr, "chorusctl %s: not implemented yet\n", argv[0]);
-        return CTL_EXIT_USAGE;
+        _cleanup_(chorus_ctl_done) ChorusCtl c = {};
+        ChorusCtlOptions o;
+        const char *siret;
+        int r;
+
+        r = parse_options("structure", help_structure, argc, argv, &o);
+        if (r >= 0)
+                return r;
+        if (optind >= argc)
+                return ctl_usage_error("structure", "no SIRET given");
+        if (optind + 1 < argc)
+                return ctl_usage_error("structure", "unexpected argument '%s'", argv[optind + 1]);
+        siret = argv[optind];
+        if (!siret_is_valid(siret)) {
+                fprintf(stderr, "chorusctl structure: '%s' is not a valid SIRET (14 digits with a valid Luhn key)\n",
+                        siret);
+                return CTL_EXIT_INVALID;
+        }
+        r = chorus_ctl_open("structure", &o, &c);
+        if (r != CTL_EXIT_OK)
+                return r;
+        return structure_show(&c, siret);
 }
