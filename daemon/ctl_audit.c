@@ -73,8 +73,9 @@ static int print_report(const char *path, const AuditVerifyReport *rep) {
                 if (rep->broken_seq > 0)
                         printf(" (seq %" PRIu64 ")", rep->broken_seq);
                 printf(": %s\n", rep->problem);
-                printf("%" PRIu64 " records before it are intact (last good seq %" PRIu64 ").\n",
-                       rep->n_records, rep->last_seq);
+                printf("%" PRIu64 " %s before it %s intact (last good seq %" PRIu64 ").\n", rep->n_records,
+                       rep->n_records == 1 ? "record" : "records", rep->n_records == 1 ? "is" : "are",
+                       rep->last_seq);
                 return CTL_EXIT_INVALID;
         }
         printf("audit log OK: %" PRIu64 " records, last seq %" PRIu64 "\n", rep->n_records, rep->last_seq);

@@ -422,3 +422,23 @@ Test(audit, ctl_usage_and_missing_file) {
         cr_assert_eq(run_ctl(2, badsub), CTL_EXIT_USAGE);
         cr_assert_eq(run_ctl(5, extra), CTL_EXIT_USAGE);
 }
+
+/* Without --file, the log is [state] dir/audit.log of the configuration. */
+Test(audit, ctl_verify_uses_the_configuration) {
+        char *base = scratch_read("tests/data/config", "good-minimal.conf"), *conf = NULL, *conf_path;
+        const char *argv[] = { "audit", "verify", "-c", NULL, NULL };
+
+        cr_assert_not_null(base);
+        cr_assert(asprintf(&conf, "%s\n[state]\ndir = %s\n", base, dir) > 0);
+        scratch_write(dir, "chorusd.conf", conf);
+        conf_path = scratch_path(dir, "chorusd.conf");
+        argv[3] = conf_path;
+        append_n(2);
+        cr_redirect_stdout();
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_OK);
+        fflush(stdout);
+        cr_assert_stdout_eq_str("audit log OK: 2 records, last seq 2\n");
+        free(conf_path);
+        free(conf);
+        free(base);
+}
