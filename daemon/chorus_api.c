@@ -46,7 +46,6 @@ static void *array_append(void **items, size_t *n, size_t size) {
         memset(p + *n * size, 0, size);
         return p + (*n)++ * size;
 }
-#define ARRAY_APPEND(items, n) ((__typeof__(items)) array_append((void **) &(items), &(n), sizeof(*(items))))
 
 /* Moves every element of a page onto the end of the accumulated array. */
 static int array_concat(void **items, size_t *n, void **page, size_t *n_page, size_t size) {
@@ -65,8 +64,6 @@ static int array_concat(void **items, size_t *n, void **page, size_t *n_page, si
         *n_page = 0;
         return 0;
 }
-#define ARRAY_CONCAT(items, n, page, n_page) \
-        array_concat((void **) &(items), &(n), (void **) &(page), &(n_page), sizeof(*(items)))
 
 /* Copies several optional string members at once: pairs of (key, char **),
  * ended by NULL. Returns 0 or -ENOMEM. */
@@ -138,6 +135,69 @@ static int array_member(const cJSON *json, const char *key, const cJSON **ret, c
 static int item_object(const cJSON *item, const char *list, size_t i, char **reterr_message) {
         if (!cJSON_IsObject(item))
                 return bad_answer(reterr_message, "%s[%zu] is not an object", list, i);
+        return 0;
+}
+
+/* How to read a JSON array of objects into a C array of `size`-byte
+ * elements: `fill` reads one object, `done` frees one element. */
+typedef struct ListSpec {
+        const char *key;
+        size_t size;
+        int (*fill)(const cJSON *item, size_t i, void *elem, char **reterr_message);
+        void (*done)(void *elem);
+} ListSpec;
+
+static void list_free(const ListSpec *spec, void *items, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                spec->done((char *) items + i * spec->size);
+        free(items);
+}
+
+/* Reads json[spec->key] (absent or null: empty) into a new array. On
+ * failure nothing is kept. */
+static int list_parse(const cJSON *json, const ListSpec *spec, void **ret_items, size_t *ret_n,
+                      char **reterr_message) {
+        const cJSON *list, *item;
+        void *items = NULL;
+        size_t n = 0;
+        int k;
+
+        k = array_member(json, spec->key, &list, reterr_message);
+        if (k < 0)
+                return k;
+        cJSON_ArrayForEach(item, list) {
+                void *elem;
+
+                k = item_object(item, spec->key, n, reterr_message);
+                if (k >= 0) {
+                        elem = array_append(&items, &n, spec->size);
+                        k = elem ? spec->fill(item, n - 1, elem, reterr_message) : -ENOMEM;
+                }
+                if (k < 0) {
+                        list_free(spec, items, n);
+                        return k;
+                }
+        }
+        *ret_items = items;
+        *ret_n = n;
+        return 0;
+}
+
+/* Reads one page's json[spec->key] and appends it to (*acc, *acc_n), all
+ * or nothing. */
+static int list_page_append(const cJSON *json, const ListSpec *spec, void **acc, size_t *acc_n,
+                            char **reterr_message) {
+        void *items = NULL;
+        size_t n = 0;
+        int k;
+
+        k = list_parse(json, spec, &items, &n, reterr_message);
+        if (k < 0)
+                return k;
+        if (array_concat(acc, acc_n, &items, &n, spec->size) < 0) {
+                list_free(spec, items, n);
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -279,51 +339,51 @@ int chorus_build_flux_report(const char *numero_flux_depot, cJSON **ret) {
         return 0;
 }
 
-static int parse_technical_errors(const cJSON *json, ChorusFluxReport *r, char **reterr_message) {
-        const cJSON *list, *item;
-        size_t i = 0;
-        int k;
+static int technical_error_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
+        ChorusTechnicalError *e = elem;
 
-        k = array_member(json, "listeErreurTechnique", &list, reterr_message);
-        if (k < 0)
-                return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusTechnicalError *e;
-
-                k = item_object(item, "listeErreurTechnique", i++, reterr_message);
-                if (k < 0)
-                        return k;
-                e = ARRAY_APPEND(r->technical_errors, r->n_technical_errors);
-                if (!e || strdup_members(item, "natureErreur", &e->nature, "codeErreur", &e->code,
-                                         "libelleErreur", &e->libelle, NULL) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        (void) i;
+        (void) reterr_message;
+        return strdup_members(item, "natureErreur", &e->nature, "codeErreur", &e->code, "libelleErreur",
+                              &e->libelle, NULL);
 }
 
-static int parse_invoice_errors(const cJSON *json, ChorusFluxReport *r, char **reterr_message) {
-        const cJSON *list, *item;
-        size_t i = 0;
-        int k;
+static void technical_error_done(void *elem) {
+        ChorusTechnicalError *e = elem;
 
-        k = array_member(json, "listeErreurDP", &list, reterr_message);
-        if (k < 0)
-                return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusInvoiceError *e;
-
-                k = item_object(item, "listeErreurDP", i++, reterr_message);
-                if (k < 0)
-                        return k;
-                e = ARRAY_APPEND(r->invoice_errors, r->n_invoice_errors);
-                if (!e || strdup_members(item, "numeroDP", &e->numero_facture, "identifiantFournisseur",
-                                         &e->identifiant_fournisseur, "identifiantDestinataire",
-                                         &e->identifiant_destinataire, "libelleErreurDP", &e->libelle,
-                                         NULL) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        free(e->nature);
+        free(e->code);
+        free(e->libelle);
 }
+
+static const ListSpec technical_errors = {
+        .key = "listeErreurTechnique", .size = sizeof(ChorusTechnicalError),
+        .fill = technical_error_fill, .done = technical_error_done,
+};
+
+static int invoice_error_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
+        ChorusInvoiceError *e = elem;
+
+        (void) i;
+        (void) reterr_message;
+        return strdup_members(item, "numeroDP", &e->numero_facture, "identifiantFournisseur",
+                              &e->identifiant_fournisseur, "identifiantDestinataire", &e->identifiant_destinataire,
+                              "libelleErreurDP", &e->libelle, NULL);
+}
+
+static void invoice_error_done(void *elem) {
+        ChorusInvoiceError *e = elem;
+
+        free(e->numero_facture);
+        free(e->identifiant_fournisseur);
+        free(e->identifiant_destinataire);
+        free(e->libelle);
+}
+
+static const ListSpec invoice_errors = {
+        .key = "listeErreurDP", .size = sizeof(ChorusInvoiceError),
+        .fill = invoice_error_fill, .done = invoice_error_done,
+};
 
 static int flux_report_fill(const cJSON *json, ChorusFluxReport *r, char **reterr_message) {
         int k;
@@ -335,10 +395,12 @@ static int flux_report_fill(const cJSON *json, ChorusFluxReport *r, char **reter
                            NULL) < 0)
                 return -ENOMEM;
         r->state = chorus_flux_state_from_etat(r->etat, &r->state_known);
-        k = parse_technical_errors(json, r, reterr_message);
+        k = list_parse(json, &technical_errors, (void **) &r->technical_errors, &r->n_technical_errors,
+                       reterr_message);
         if (k < 0)
                 return k;
-        return parse_invoice_errors(json, r, reterr_message);
+        return list_parse(json, &invoice_errors, (void **) &r->invoice_errors, &r->n_invoice_errors,
+                          reterr_message);
 }
 
 int chorus_parse_flux_report(const cJSON *json, ChorusFluxReport *ret, char **reterr_message) {
@@ -355,19 +417,8 @@ int chorus_parse_flux_report(const cJSON *json, ChorusFluxReport *ret, char **re
 }
 
 void chorus_flux_report_done(ChorusFluxReport *r) {
-        for (size_t i = 0; i < r->n_technical_errors; i++) {
-                free(r->technical_errors[i].nature);
-                free(r->technical_errors[i].code);
-                free(r->technical_errors[i].libelle);
-        }
-        for (size_t i = 0; i < r->n_invoice_errors; i++) {
-                free(r->invoice_errors[i].numero_facture);
-                free(r->invoice_errors[i].identifiant_fournisseur);
-                free(r->invoice_errors[i].identifiant_destinataire);
-                free(r->invoice_errors[i].libelle);
-        }
-        free(r->technical_errors);
-        free(r->invoice_errors);
+        list_free(&technical_errors, r->technical_errors, r->n_technical_errors);
+        list_free(&invoice_errors, r->invoice_errors, r->n_invoice_errors);
         free(r->etat);
         free(r->nom_fichier);
         free(r->date_depot);
@@ -412,7 +463,9 @@ static void read_amount(const cJSON *obj, const char *key, bool *ret_has, int64_
         *ret_has = chorus_json_cents(obj, key, ret) >= 0;
 }
 
-static int invoice_summary_fill(const cJSON *item, size_t i, ChorusInvoiceSummary *s, char **reterr_message) {
+static int invoice_summary_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
+        ChorusInvoiceSummary *s = elem;
+
         if (chorus_json_int64(item, "identifiantFactureCPP", &s->identifiant_facture_cpp) < 0)
                 return bad_answer(reterr_message, "listeFactures[%zu] has no integer identifiantFactureCPP", i);
         if (strdup_members(item, "numeroFacture", &s->numero_facture, "statut", &s->statut,
@@ -425,45 +478,41 @@ static int invoice_summary_fill(const cJSON *item, size_t i, ChorusInvoiceSummar
         return 0;
 }
 
-int chorus_parse_invoice_search_page(const cJSON *json, ChorusInvoiceList *acc, ChorusPage *ret_page,
-                                     char **reterr_message) {
-        _cleanup_(chorus_invoice_list_done) ChorusInvoiceList page = {};
-        const cJSON *list, *item;
-        size_t i = 0;
+static void invoice_summary_done(void *elem) {
+        ChorusInvoiceSummary *s = elem;
+
+        free(s->numero_facture);
+        free(s->statut);
+        free(s->numero_flux_depot);
+        free(s->date_depot);
+        free(s->devise);
+}
+
+static const ListSpec invoice_summaries = {
+        .key = "listeFactures", .size = sizeof(ChorusInvoiceSummary),
+        .fill = invoice_summary_fill, .done = invoice_summary_done,
+};
+
+/* One page of a search answer: its list, then where the page is. */
+static int search_page_parse(const cJSON *json, const ListSpec *spec, void **acc, size_t *acc_n,
+                             ChorusPage *ret_page, char **reterr_message) {
         int k;
 
-        k = array_member(json, "listeFactures", &list, reterr_message);
+        k = list_page_append(json, spec, acc, acc_n, reterr_message);
         if (k < 0)
                 return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusInvoiceSummary *s;
-
-                k = item_object(item, "listeFactures", i, reterr_message);
-                if (k < 0)
-                        return k;
-                s = ARRAY_APPEND(page.items, page.n_items);
-                if (!s)
-                        return -ENOMEM;
-                k = invoice_summary_fill(item, i++, s, reterr_message);
-                if (k < 0)
-                        return k;
-        }
-        if (ARRAY_CONCAT(acc->items, acc->n_items, page.items, page.n_items) < 0)
-                return -ENOMEM;
         read_page(cJSON_GetObjectItemCaseSensitive(json, "parametresRetour"), "pageCourante", "pages", ret_page);
         return 0;
 }
 
+int chorus_parse_invoice_search_page(const cJSON *json, ChorusInvoiceList *acc, ChorusPage *ret_page,
+                                     char **reterr_message) {
+        return search_page_parse(json, &invoice_summaries, (void **) &acc->items, &acc->n_items, ret_page,
+                                 reterr_message);
+}
+
 void chorus_invoice_list_done(ChorusInvoiceList *l) {
-        for (size_t i = 0; i < l->n_items; i++) {
-                ChorusInvoiceSummary *s = &l->items[i];
-                free(s->numero_facture);
-                free(s->statut);
-                free(s->numero_flux_depot);
-                free(s->date_depot);
-                free(s->devise);
-        }
-        free(l->items);
+        list_free(&invoice_summaries, l->items, l->n_items);
         *l = (ChorusInvoiceList){};
 }
 
@@ -481,63 +530,55 @@ int chorus_build_invoice_history(int64_t id_facture, cJSON **ret) {
         return 0;
 }
 
-static int history_page_fill(const cJSON *json, ChorusInvoiceHistory *h, char **reterr_message) {
+static int status_entry_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
+        ChorusStatusEntry *e = elem;
+
+        (void) i;
+        (void) reterr_message;
+        return strdup_members(item, "histoStatutCode", &e->code, "histoStatutDatePassage", &e->date,
+                              "histoStatutCommentaire", &e->commentaire, NULL);
+}
+
+static void status_entry_done(void *elem) {
+        ChorusStatusEntry *e = elem;
+
+        free(e->code);
+        free(e->date);
+        free(e->commentaire);
+}
+
+static const ListSpec status_entries = {
+        .key = "histoStatut", .size = sizeof(ChorusStatusEntry),
+        .fill = status_entry_fill, .done = status_entry_done,
+};
+
+int chorus_parse_invoice_history_page(const cJSON *json, ChorusInvoiceHistory *acc, ChorusPage *ret_page,
+                                      char **reterr_message) {
         const cJSON *histo = cJSON_GetObjectItemCaseSensitive(json, "historiquesDesStatuts");
-        const cJSON *list, *item;
-        size_t i = 0;
+        _cleanup_(freep) char *numero = NULL, *statut = NULL;
+        int64_t id = 0;
         int k;
 
         if (isempty(chorus_json_string(json, "statutCourantCode")))
                 return bad_answer(reterr_message, "the invoice history has no statutCourantCode");
-        (void) chorus_json_int64(json, "idFacture", &h->id_facture);
-        if (strdup_members(json, "numeroFacture", &h->numero_facture, "statutCourantCode", &h->statut_courant,
-                           NULL) < 0)
+        (void) chorus_json_int64(json, "idFacture", &id);
+        if (strdup_members(json, "numeroFacture", &numero, "statutCourantCode", &statut, NULL) < 0)
                 return -ENOMEM;
-        k = array_member(histo, "histoStatut", &list, reterr_message);
+        k = list_page_append(histo, &status_entries, (void **) &acc->entries, &acc->n_entries, reterr_message);
         if (k < 0)
                 return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusStatusEntry *e;
-
-                k = item_object(item, "histoStatut", i++, reterr_message);
-                if (k < 0)
-                        return k;
-                e = ARRAY_APPEND(h->entries, h->n_entries);
-                if (!e || strdup_members(item, "histoStatutCode", &e->code, "histoStatutDatePassage", &e->date,
-                                         "histoStatutCommentaire", &e->commentaire, NULL) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-int chorus_parse_invoice_history_page(const cJSON *json, ChorusInvoiceHistory *acc, ChorusPage *ret_page,
-                                      char **reterr_message) {
-        _cleanup_(chorus_invoice_history_done) ChorusInvoiceHistory page = {};
-        int k;
-
-        k = history_page_fill(json, &page, reterr_message);
-        if (k < 0)
-                return k;
-        if (ARRAY_CONCAT(acc->entries, acc->n_entries, page.entries, page.n_entries) < 0)
-                return -ENOMEM;
         /* The current status and numbers come from the latest page. */
-        acc->id_facture = page.id_facture;
+        acc->id_facture = id;
         free(acc->numero_facture);
-        acc->numero_facture = TAKE_PTR(page.numero_facture);
+        acc->numero_facture = TAKE_PTR(numero);
         free(acc->statut_courant);
-        acc->statut_courant = TAKE_PTR(page.statut_courant);
-        read_page(cJSON_GetObjectItemCaseSensitive(json, "historiquesDesStatuts"), "pageCouranteHistoStatut",
-                  "pagesHistoStatut", ret_page);
+        acc->statut_courant = TAKE_PTR(statut);
+        read_page(histo, "pageCouranteHistoStatut", "pagesHistoStatut", ret_page);
         return 0;
 }
 
 void chorus_invoice_history_done(ChorusInvoiceHistory *h) {
-        for (size_t i = 0; i < h->n_entries; i++) {
-                free(h->entries[i].code);
-                free(h->entries[i].date);
-                free(h->entries[i].commentaire);
-        }
-        free(h->entries);
+        list_free(&status_entries, h->entries, h->n_entries);
         free(h->numero_facture);
         free(h->statut_courant);
         *h = (ChorusInvoiceHistory){};
@@ -612,47 +653,41 @@ int chorus_build_structure_search(const char *siret, cJSON **ret) {
         return 0;
 }
 
+static int structure_summary_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
+        ChorusStructureSummary *s = elem;
+
+        if (chorus_json_int64(item, "idStructureCPP", &s->id_structure_cpp) < 0)
+                return bad_answer(reterr_message, "listeStructures[%zu] has no integer idStructureCPP", i);
+        return strdup_members(item, "identifiantStructure", &s->identifiant, "designationStructure",
+                              &s->designation, "typeIdentifiantStructure", &s->type_identifiant, "statut",
+                              &s->statut, NULL);
+}
+
+void chorus_structure_summary_done(ChorusStructureSummary *s) {
+        free(s->identifiant);
+        free(s->designation);
+        free(s->type_identifiant);
+        free(s->statut);
+        *s = (ChorusStructureSummary){};
+}
+
+static void structure_summary_done(void *elem) {
+        chorus_structure_summary_done(elem);
+}
+
+static const ListSpec structure_summaries = {
+        .key = "listeStructures", .size = sizeof(ChorusStructureSummary),
+        .fill = structure_summary_fill, .done = structure_summary_done,
+};
+
 int chorus_parse_structure_search_page(const cJSON *json, ChorusStructureList *acc, ChorusPage *ret_page,
                                        char **reterr_message) {
-        _cleanup_(chorus_structure_list_done) ChorusStructureList page = {};
-        const cJSON *list, *item;
-        size_t i = 0;
-        int k;
-
-        k = array_member(json, "listeStructures", &list, reterr_message);
-        if (k < 0)
-                return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusStructureSummary *s;
-
-                k = item_object(item, "listeStructures", i, reterr_message);
-                if (k < 0)
-                        return k;
-                s = ARRAY_APPEND(page.items, page.n_items);
-                if (!s)
-                        return -ENOMEM;
-                if (chorus_json_int64(item, "idStructureCPP", &s->id_structure_cpp) < 0)
-                        return bad_answer(reterr_message, "listeStructures[%zu] has no integer idStructureCPP", i);
-                i++;
-                if (strdup_members(item, "identifiantStructure", &s->identifiant, "designationStructure",
-                                   &s->designation, "typeIdentifiantStructure", &s->type_identifiant, "statut",
-                                   &s->statut, NULL) < 0)
-                        return -ENOMEM;
-        }
-        if (ARRAY_CONCAT(acc->items, acc->n_items, page.items, page.n_items) < 0)
-                return -ENOMEM;
-        read_page(cJSON_GetObjectItemCaseSensitive(json, "parametresRetour"), "pageCourante", "pages", ret_page);
-        return 0;
+        return search_page_parse(json, &structure_summaries, (void **) &acc->items, &acc->n_items, ret_page,
+                                 reterr_message);
 }
 
 void chorus_structure_list_done(ChorusStructureList *l) {
-        for (size_t i = 0; i < l->n_items; i++) {
-                free(l->items[i].identifiant);
-                free(l->items[i].designation);
-                free(l->items[i].type_identifiant);
-                free(l->items[i].statut);
-        }
-        free(l->items);
+        list_free(&structure_summaries, l->items, l->n_items);
         *l = (ChorusStructureList){};
 }
 
@@ -763,8 +798,9 @@ int chorus_build_service_search(int64_t id_structure_cpp, cJSON **ret) {
         return 0;
 }
 
-static int service_fill(const cJSON *item, size_t i, ChorusService *s, char **reterr_message) {
+static int service_fill(const cJSON *item, size_t i, void *elem, char **reterr_message) {
         const char *statut = chorus_json_string(item, "statutService");
+        ChorusService *s = elem;
 
         if (chorus_json_int64(item, "idService", &s->id_service) < 0)
                 return bad_answer(reterr_message, "listeServices[%zu] has no integer idService", i);
@@ -774,46 +810,28 @@ static int service_fill(const cJSON *item, size_t i, ChorusService *s, char **re
          * statutService says otherwise. */
         if (chorus_json_bool(item, "estActif", !statut || streq(statut, "ACTIF"), &s->active) < 0)
                 return bad_answer(reterr_message, "listeServices[%zu].estActif is not a boolean", i);
-        if (strdup_members(item, "codeService", &s->code, "libelleService", &s->libelle, NULL) < 0)
-                return -ENOMEM;
-        return 0;
+        return strdup_members(item, "codeService", &s->code, "libelleService", &s->libelle, NULL);
 }
+
+static void service_done(void *elem) {
+        ChorusService *s = elem;
+
+        free(s->code);
+        free(s->libelle);
+}
+
+static const ListSpec services = {
+        .key = "listeServices", .size = sizeof(ChorusService), .fill = service_fill, .done = service_done,
+};
 
 int chorus_parse_service_search_page(const cJSON *json, ChorusServiceList *acc, ChorusPage *ret_page,
                                      char **reterr_message) {
-        _cleanup_(chorus_service_list_done) ChorusServiceList page = {};
-        const cJSON *list, *item;
-        size_t i = 0;
-        int k;
-
-        k = array_member(json, "listeServices", &list, reterr_message);
-        if (k < 0)
-                return k;
-        cJSON_ArrayForEach(item, list) {
-                ChorusService *s;
-
-                k = item_object(item, "listeServices", i, reterr_message);
-                if (k < 0)
-                        return k;
-                s = ARRAY_APPEND(page.items, page.n_items);
-                if (!s)
-                        return -ENOMEM;
-                k = service_fill(item, i++, s, reterr_message);
-                if (k < 0)
-                        return k;
-        }
-        if (ARRAY_CONCAT(acc->items, acc->n_items, page.items, page.n_items) < 0)
-                return -ENOMEM;
-        read_page(cJSON_GetObjectItemCaseSensitive(json, "parametresRetour"), "pageCourante", "pages", ret_page);
-        return 0;
+        return search_page_parse(json, &services, (void **) &acc->items, &acc->n_items, ret_page,
+                                 reterr_message);
 }
 
 void chorus_service_list_done(ChorusServiceList *l) {
-        for (size_t i = 0; i < l->n_items; i++) {
-                free(l->items[i].code);
-                free(l->items[i].libelle);
-        }
-        free(l->items);
+        list_free(&services, l->items, l->n_items);
         *l = (ChorusServiceList){};
 }
 

@@ -289,14 +289,6 @@ static int structure_find(ChorusClient *client, const char *siret, ChorusStructu
         return found;
 }
 
-static void structure_summary_done(ChorusStructureSummary *s) {
-        free(s->identifiant);
-        free(s->designation);
-        free(s->type_identifiant);
-        free(s->statut);
-        *s = (ChorusStructureSummary){};
-}
-
 /* The seller's own structure: found by SIRET, then read. Returns 1 with
  * *ret filled, 0 when the SIRET is unknown (printed), < 0 with *e filled. */
 static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure *ret, ChorusError *e) {
@@ -312,7 +304,7 @@ static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure 
         if (r <= 0)
                 return r;
         r = chorus_structure_get_sync(c->client, summary.id_structure_cpp, ret, e);
-        structure_summary_done(&summary);
+        chorus_structure_summary_done(&summary);
         return r < 0 ? r : 1;
 }
 
@@ -456,7 +448,7 @@ static int structure_show(ChorusCtl *c, const char *siret) {
                         fprintf(stderr, "  → %s\n", failure_hint(&e));
                 status = e.kind == CHORUS_ERROR_BUSINESS ? CTL_EXIT_INVALID : CTL_EXIT_USAGE;
         }
-        structure_summary_done(&summary);
+        chorus_structure_summary_done(&summary);
         chorus_structure_done(&s);
         chorus_error_done(&e);
         return status;

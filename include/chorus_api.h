@@ -211,6 +211,8 @@ typedef struct ChorusStructureList {
         size_t n_items;
 } ChorusStructureList;
 
+void chorus_structure_summary_done(ChorusStructureSummary *s);
+
 /* Search by SIRET (14 digits; the caller checks the Luhn key). */
 int chorus_build_structure_search(const char *siret, cJSON **ret);
 int chorus_parse_structure_search_page(const cJSON *json, ChorusStructureList *acc, ChorusPage *ret_page,

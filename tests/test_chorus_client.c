@@ -165,6 +165,32 @@ static const cJSON *header(const cJSON *request, const char *name) {
         return NULL;
 }
 
+static char *cpro_account_value(void) {
+        _cleanup_(freep) char *plain = NULL;
+        char *b64;
+
+        cr_assert(asprintf(&plain, "%s:%s", emu->tech_login, emu->tech_password) > 0);
+        b64 = malloc(4 * (strlen(plain) + 2) / 3 + 4);
+        EVP_EncodeBlock((unsigned char *) b64, (unsigned char *) plain, (int) strlen(plain));
+        return b64;
+}
+
+static void expect_no_secret(const char *text, const char *where) {
+        _cleanup_(freep) char *account = cpro_account_value();
+
+        cr_expect_null(strstr(strempty(text), emu->client_secret), "%s shows the client secret", where);
+        cr_expect_null(strstr(strempty(text), emu->tech_password), "%s shows the technical password", where);
+        cr_expect_null(strstr(strempty(text), account), "%s shows the cpro-account value", where);
+}
+
+/* Every text of an error: message and what the server said. */
+static void expect_error_without_secret(const ChorusError *e, const char *where) {
+        expect_no_secret(e->message, where);
+        expect_no_secret(e->libelle, where);
+        expect_no_secret(e->auth_error, where);
+        expect_no_secret(e->auth_detail, where);
+}
+
 /* ---- happy paths ---- */
 
 Test(chorus_client, health_check_and_headers) {
@@ -587,6 +613,7 @@ ParameterizedTest(size_t *index, chorus_client, faults) {
                 cr_expect(strstr(strempty(e.message), fc->in_message), "%s: '%s'", fc->label, strempty(e.message));
         if (!fc->temporary)
                 cr_expect_eq(retries.n, 0, "%s: functional failures are not retried", fc->label);
+        expect_error_without_secret(&e, fc->label);
         chorus_error_done(&e);
 }
 
@@ -707,6 +734,7 @@ Test(chorus_client, wrong_technical_password) {
         cr_expect_eq(count(TOKEN_PATH), 2, "exactly one refresh");
         cr_expect_eq(count(HEALTH), 2, "no retry loop");
         cr_expect_eq(retries.n, 0);
+        expect_error_without_secret(&e, "wrong password");
         chorus_error_done(&e);
         chorus_secrets_done(&bad);
 }
@@ -726,6 +754,7 @@ Test(chorus_client, wrong_client_secret) {
                   strempty(e.message));
         cr_expect_eq(count(TOKEN_PATH), 1);
         cr_expect_eq(count(HEALTH), 0, "nothing sent without a token");
+        expect_error_without_secret(&e, "wrong client secret");
         chorus_error_done(&e);
         chorus_secrets_done(&bad);
 }
@@ -781,6 +810,7 @@ static void expect_tls_failure(char *ca_file) {
         cr_expect(strstr(strempty(e.message), "ca_file"));
         cr_expect_eq(retries.n, 0);
         cr_expect_eq(count(NULL), 0, "no request ever reached the server");
+        expect_error_without_secret(&e, "TLS");
         chorus_error_done(&e);
 }
 
@@ -982,24 +1012,6 @@ Test(chorus_client, cancellation) {
 
 /* ---- secrets ---- */
 
-static char *cpro_account_value(void) {
-        _cleanup_(freep) char *plain = NULL;
-        char *b64;
-
-        cr_assert(asprintf(&plain, "%s:%s", emu->tech_login, emu->tech_password) > 0);
-        b64 = malloc(4 * (strlen(plain) + 2) / 3 + 4);
-        EVP_EncodeBlock((unsigned char *) b64, (unsigned char *) plain, (int) strlen(plain));
-        return b64;
-}
-
-static void expect_no_secret(const char *text, const char *where) {
-        _cleanup_(freep) char *account = cpro_account_value();
-
-        cr_expect_null(strstr(strempty(text), emu->client_secret), "%s shows the client secret", where);
-        cr_expect_null(strstr(strempty(text), emu->tech_password), "%s shows the technical password", where);
-        cr_expect_null(strstr(strempty(text), account), "%s shows the cpro-account value", where);
-}
-
 Test(chorus_client, server_texts_are_scrubbed_of_secrets) {
         _cleanup_(chorus_client_freep) ChorusClient *c = client_single();
         _cleanup_(freep) char *libelle = NULL;
@@ -1036,7 +1048,7 @@ typedef struct CtlRun {
         char *output; /* stdout then stderr */
 } CtlRun;
 
-static CtlRun run_chorusctl(const char *args) {
+static CtlRun run_chorusctl_env(const char *env, const char *args) {
         _cleanup_(freep) char *ctl = chorusctl_path(), *cmd = NULL;
         CtlRun run = {};
         char buf[4096];
@@ -1044,7 +1056,7 @@ static CtlRun run_chorusctl(const char *args) {
         FILE *f;
         int status;
 
-        cr_assert(asprintf(&cmd, "'%s' %s 2>&1", ctl, args) > 0);
+        cr_assert(asprintf(&cmd, "%s '%s' %s 2>&1", strempty(env), ctl, args) > 0);
         f = popen(cmd, "re");
         cr_assert_not_null(f);
         while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
@@ -1059,6 +1071,10 @@ static CtlRun run_chorusctl(const char *args) {
         if (!run.output)
                 run.output = strdup("");
         return run;
+}
+
+static CtlRun run_chorusctl(const char *args) {
+        return run_chorusctl_env(NULL, args);
 }
 
 static char *make_config(const EmulatorConfigOptions *o) {
@@ -1101,7 +1117,7 @@ static void expect_run(CtlRun *run, int status, const char *needle, const char *
 }
 
 Test(chorus_client, chorusctl_ping) {
-        _cleanup_(freep) char *conf = make_config(NULL);
+        _cleanup_(freep) char *conf = make_config(NULL), *args = NULL;
         CtlRun run = ctl("ping", conf, NULL);
 
         cr_expect(strstr(run.output, "PISTE token"), "%s", run.output);
@@ -1109,6 +1125,14 @@ Test(chorus_client, chorusctl_ping) {
         cr_expect(strstr(run.output, "password expires on 2027-06-30"), "%s", run.output);
         cr_expect(strstr(run.output, "Factures API"), "%s", run.output);
         expect_run(&run, 0, "All checks passed", "ping");
+
+        /* Debug logging (retries, token refreshes) shows no secret either. */
+        add_fault(EMULATOR_FAULT(.route = HEALTH, .status = 401));
+        add_fault(EMULATOR_FAULT(.route = "/cpro/structures/*", .status = 503));
+        cr_assert(asprintf(&args, "ping -c '%s'", conf) > 0);
+        run = run_chorusctl_env("CHORUSD_LOG_LEVEL=debug", args);
+        cr_expect(strstr(run.output, "debug:"), "%s", run.output);
+        expect_run(&run, 0, "All checks passed", "ping, debug log");
 }
 
 Test(chorus_client, chorusctl_ping_diagnoses) {
