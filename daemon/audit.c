@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,19 @@ static int catch_up(AuditLog *a) {
         return learn_tail(a);
 }
 
+/* Created by chorusctl run as root, the log must stay the daemon's. */
+static int adopt_dir_owner(AuditLog *a) {
+        _cleanup_(freep) char *copy = strdup(a->path);
+        _cleanup_(closep) int dirfd = -1;
+
+        if (!copy)
+                return -ENOMEM;
+        dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return negative_errno();
+        return fs_adopt_dir_owner(a->fd, dirfd);
+}
+
 int audit_open(const char *path, AuditLog **ret) {
         _cleanup_(audit_freep) AuditLog *a = calloc(1, sizeof(AuditLog));
         int r;
@@ -208,6 +222,9 @@ int audit_open(const char *path, AuditLog **ret) {
         a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (a->fd < 0)
                 return negative_errno();
+        r = adopt_dir_owner(a);
+        if (r < 0)
+                return r;
         r = lock(a);
         if (r < 0)
                 return r;

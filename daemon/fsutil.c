@@ -29,6 +29,23 @@ static int fault(FsOp op, int fd) {
         return fault_hook ? fault_hook(op, fd, fault_userdata) : 0;
 }
 
+int fs_adopt_dir_owner(int fd, int dirfd) {
+        struct stat dir_st, st;
+
+        /* Only root creates files for someone else: chorusctl run by the
+         * administrator must not leave root-owned files the daemon (user
+         * chorusd) can no longer read or replace. */
+        if (geteuid() != 0)
+                return 0;
+        if (fstat(dirfd, &dir_st) < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid == dir_st.st_uid && st.st_gid == dir_st.st_gid)
+                return 0;
+        if (fchown(fd, dir_st.st_uid, dir_st.st_gid) < 0)
+                return negative_errno();
+        return 0;
+}
+
 ssize_t fs_write_once(int fd, const void *buf, size_t size) {
         int f = fault(FS_OP_WRITE, fd);
         ssize_t n;
@@ -123,6 +140,9 @@ int fs_open_dir(int dirfd, const char *path, bool create) {
                 _cleanup_(closep) int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (parent < 0)
                         return negative_errno();
+                r = fs_adopt_dir_owner(fd, parent);
+                if (r < 0)
+                        return r;
                 r = fsync_dir(parent);
                 if (r < 0)
                         return r;
@@ -166,8 +186,8 @@ static int open_tmpfile(int dirfd, const char *name, mode_t mode, char ret_tmp[s
                 fd = openat(dirfd, ret_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
                 if (fd >= 0) {
                         /* The umask must not decide who can read an invoice. */
-                        if (fchmod(fd, mode) < 0) {
-                                int r = negative_errno();
+                        int r = fchmod(fd, mode) < 0 ? negative_errno() : fs_adopt_dir_owner(fd, dirfd);
+                        if (r < 0) {
                                 (void) unlinkat(dirfd, ret_tmp, 0);
                                 safe_close(fd);
                                 return r;

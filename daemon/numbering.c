@@ -356,6 +356,7 @@ Numbering *numbering_free(Numbering *n) {
 
 static int open_files(Numbering *n, const char *state_dir) {
         _cleanup_(closep) int root = -1;
+        int r;
 
         root = fs_open_dir(AT_FDCWD, state_dir, /* create= */ true);
         if (root < 0)
@@ -372,11 +373,14 @@ static int open_files(Numbering *n, const char *state_dir) {
         n->lock_fd = openat(n->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (n->lock_fd < 0)
                 return negative_errno();
+        r = fs_adopt_dir_owner(n->lock_fd, n->dirfd);
+        if (r < 0)
+                return r;
         n->ledger_fd = openat(n->dirfd, LEDGER_FILE,
                               O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (n->ledger_fd < 0)
                 return negative_errno();
-        return 0;
+        return fs_adopt_dir_owner(n->ledger_fd, n->dirfd);
 }
 
 int numbering_open(const char *state_dir, Numbering **ret) {

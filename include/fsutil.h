@@ -69,6 +69,12 @@ int fs_ftruncate(int fd, off_t length);
 
 /* ---- Directories ---------------------------------------------------------- */
 
+/* When running as root (chorusctl by hand), gives the file or directory
+ * `fd` the owner and group of the folder `dirfd` holding it, so that the
+ * daemon's user can still read and replace it. Does nothing for other
+ * users. Every file and folder fsutil creates goes through it. */
+int fs_adopt_dir_owner(int fd, int dirfd);
+
 /* fsync of a directory fd (-EIO on failure, see above). */
 int fsync_dir(int dirfd);
 /* Opens `path` (relative to dirfd, or absolute) as a directory, O_CLOEXEC,

@@ -384,3 +384,29 @@ Test(fsutil, open_dir_creates) {
         scratch_write(dir, "file", "x");
         cr_assert_eq(fs_open_dir(dirfd_, "file", false), -ENOTDIR);
 }
+
+/* Run as root (chorusctl by hand), new files and folders take the owner of
+ * the folder they are in, so the daemon's user keeps access. */
+Test(fsutil, root_creates_files_for_the_folder_owner) {
+        struct stat st;
+        char *p;
+        int sub, fd;
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root to create files for another user");
+        cr_assert(mkdirat(dirfd_, "state", 0750) == 0);
+        cr_assert(fchownat(dirfd_, "state", 65534, 65534, 0) == 0);
+        sub = openat(dirfd_, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cr_assert_eq(write_file_atomic(sub, "f", "x", 1), 0);
+        fd = fs_open_dir(sub, "jobs", true);
+        cr_assert(fd >= 0);
+        close(fd);
+        for (const char *const *n = (const char *const[]){ "state/f", "state/jobs", NULL }; *n; n++) {
+                p = scratch_path(dir, *n);
+                cr_assert(stat(p, &st) == 0);
+                cr_assert_eq(st.st_uid, 65534, "%s", *n);
+                cr_assert_eq(st.st_gid, 65534, "%s", *n);
+                free(p);
+        }
+        close(sub);
+}
