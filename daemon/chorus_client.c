@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -257,19 +258,37 @@ static char *form_escape(const char *s) {
         return out;
 }
 
-/* A NULL-terminated header list built from printf formats; NULL on -ENOMEM.
- * The strings hold secrets: chorus_http wipes them. */
+/* Formats into a buffer of exactly the right size: asprintf() may leave
+ * copies of a secret in blocks it reallocated and freed. */
+static int secret_printf(char **ret, const char *format, ...) _printf_(2, 3);
+static int secret_printf(char **ret, const char *format, ...) {
+        va_list ap;
+        char *buf;
+        int n;
+
+        va_start(ap, format);
+        n = vsnprintf(NULL, 0, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        buf = malloc((size_t) n + 1);
+        if (!buf)
+                return -ENOMEM;
+        va_start(ap, format);
+        (void) vsnprintf(buf, (size_t) n + 1, format, ap);
+        va_end(ap);
+        *ret = buf;
+        return 0;
+}
+
+/* A NULL-terminated list of n headers, filled by header_add(); NULL on
+ * -ENOMEM. The strings hold secrets: chorus_http wipes them. */
 static char **headers_new(size_t n) {
         return calloc(n + 1, sizeof(char *));
 }
 
-static int header_add(char **headers, size_t i, const char *format, const char *value) {
-        char *h;
-
-        if (asprintf(&h, format, value) < 0)
-                return -ENOMEM;
-        headers[i] = h;
-        return 0;
+static int header_add(char **headers, size_t i, const char *name, const char *value) {
+        return secret_printf(&headers[i], "%s: %s", name, value);
 }
 
 /* ---- the PISTE token ---- */
@@ -351,10 +370,8 @@ static int token_form(ChorusClient *c, char **ret) {
 
         if (!id || !secret)
                 return -ENOMEM;
-        if (asprintf(ret, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=openid", id,
-                     secret) < 0)
-                return -ENOMEM;
-        return 0;
+        return secret_printf(ret, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=openid", id,
+                             secret);
 }
 
 /* Starts the one shared token request, unless it is already in flight. */
@@ -369,9 +386,9 @@ static int client_token_fetch(ChorusClient *c) {
                 return -ENOMEM;
         r = token_form(c, &spec.body);
         if (r >= 0)
-                r = header_add(spec.headers, 0, "%s", "Content-Type: application/x-www-form-urlencoded");
+                r = header_add(spec.headers, 0, "Content-Type", "application/x-www-form-urlencoded");
         if (r >= 0)
-                r = header_add(spec.headers, 1, "%s", "Accept: application/json");
+                r = header_add(spec.headers, 1, "Accept", "application/json");
         if (r < 0) {
                 chorus_strv_erase_free(spec.headers);
                 erase_and_free(spec.body);
@@ -523,7 +540,7 @@ static void call_send(ChorusCall *call);
 
 /* One page parsed: ask for the next one, or finish. */
 static void call_page_done(ChorusCall *call, const ChorusPage *page) {
-        ChorusError e = { .operation = call->op->name };
+        ChorusError e;
 
         if (!call->op->paging_key || page->current >= page->pages) {
                 call_finish(call, 0, NULL);
@@ -594,10 +611,10 @@ static int call_headers(ChorusCall *call, char ***ret) {
 
         if (!h)
                 return -ENOMEM;
-        if (header_add(h, 0, "Authorization: Bearer %s", c->token) < 0 ||
-            header_add(h, 1, "cpro-account: %s", c->cpro_account) < 0 ||
-            header_add(h, 2, "%s", "Content-Type: application/json;charset=utf-8") < 0 ||
-            header_add(h, 3, "%s", "Accept: application/json") < 0) {
+        if (secret_printf(&h[0], "Authorization: Bearer %s", c->token) < 0 ||
+            header_add(h, 1, "cpro-account", c->cpro_account) < 0 ||
+            header_add(h, 2, "Content-Type", "application/json;charset=utf-8") < 0 ||
+            header_add(h, 3, "Accept", "application/json") < 0) {
                 chorus_strv_erase_free(h);
                 return -ENOMEM;
         }
@@ -915,8 +932,7 @@ static int client_copy_settings(ChorusClient *c, const ChorusClientOptions *o, c
         c->client_id = strdup(cfg->client_id);
         c->client_secret = strdup(o->secrets->client_secret);
         c->cpro_password = strdup(o->secrets->cpro_password);
-        if (asprintf(&account, "%s:%s", cfg->technical_login, o->secrets->cpro_password) < 0)
-                account = NULL;
+        (void) secret_printf(&account, "%s:%s", cfg->technical_login, o->secrets->cpro_password);
         if (!c->api_url || !c->oauth_url || !c->client_id || !c->client_secret || !c->cpro_password || !account)
                 return -ENOMEM;
         c->cpro_account = base64_string(account);

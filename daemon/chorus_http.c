@@ -411,7 +411,6 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata) {
 }
 
 static void request_finish(ChorusHttpRequest *req, CURLcode code) {
-        ChorusHttp *h = req->http;
         curl_off_t pretransfer = 0;
         long status = 0, request_size = 0;
         ChorusHttpAnswer a;
@@ -430,7 +429,6 @@ static void request_finish(ChorusHttpRequest *req, CURLcode code) {
                 .www_authenticate = req->www_authenticate,
                 .retry_after = req->retry_after,
                 .url = req->url,
-                .timeout_sec = h->timeout_ms / 1000,
         };
         req->finishing = true;
         request_unlink(req);

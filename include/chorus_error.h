@@ -116,7 +116,6 @@ typedef struct ChorusHttpAnswer {
         const char *www_authenticate;
         const char *retry_after;
         const char *url;             /* for messages: never carries a secret */
-        unsigned timeout_sec;        /* for messages */
 } ChorusHttpAnswer;
 
 /* Checks an answer of the Chorus Pro API. On success (HTTP 200, JSON,
