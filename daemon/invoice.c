@@ -229,7 +229,7 @@ static int invoice_build_lines(Invoice *inv, const Proration *p, const Conventio
                         return -EINVAL;
                 sum += pl->amount;
                 if (pl->counted <= 0)
-                        continue; /* q = 0: in the bilan summary, not on the invoice */
+                        continue; /* q = 0: in the bilan report, not on the invoice */
                 r = invoice_add_line(inv, pl, vat);
                 if (r < 0)
                         return r;

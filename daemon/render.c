@@ -16,7 +16,7 @@
 #include "macro.h"
 #include "render.h"
 
-#define RENDER_SUMMARY_ID_PREFIX "BILAN-"
+#define RENDER_BILAN_REPORT_ID_PREFIX "BILAN-"
 
 typedef struct RenderFormat {
         /* Adds the format's BG-24 supporting document(s) to the model. */
@@ -44,7 +44,7 @@ static int render_attach_bilan_report(const RenderRequest *req, const Proration 
         description = bilan_report_description(req->convention, req->bilan);
         if (!description)
                 return -ENOMEM;
-        if (asprintf(&id, RENDER_SUMMARY_ID_PREFIX "%s", req->convention->id) < 0) {
+        if (asprintf(&id, RENDER_BILAN_REPORT_ID_PREFIX "%s", req->convention->id) < 0) {
                 id = NULL;
                 return -ENOMEM;
         }

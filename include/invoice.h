@@ -62,7 +62,7 @@ typedef struct InvoiceAttachment { /* BG-24 additional supporting document */
         char *id;          /* BT-122 */
         char *description; /* BT-123 */
         char *filename;    /* BT-125 filename attribute */
-        char *mime;        /* BT-125 mimeCode: text/csv, application/pdf */
+        char *mime;        /* BT-125 mimeCode, e.g. application/pdf */
         unsigned char *data;
         size_t size;
 } InvoiceAttachment;

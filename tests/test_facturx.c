@@ -215,6 +215,10 @@ Test(bilan_report, names) {
         cr_assert_eq(bilan_report_filename("CMA/34 2026", name), 0);
         cr_expect_str_eq(name, "bilan-CMA_34_2026.pdf");
         cr_expect_eq(bilan_report_filename("0123456789012345678901234567890123456789012345", name), -ENAMETOOLONG);
+        /* Chorus Pro's 50-character limit, extension included: 40 for the number */
+        cr_expect_eq(bilan_report_filename("0123456789012345678901234567890123456789", name), 0);
+        cr_expect_eq(strlen(name), (size_t) BILAN_REPORT_FILENAME_MAX);
+        cr_expect_eq(bilan_report_filename("01234567890123456789012345678901234567890", name), -ENAMETOOLONG);
 
         fixture_load(&f, "complete");
         desc = bilan_report_description(f.convention, f.bilan);

@@ -164,7 +164,7 @@ Test(proration, invoiced_quantity_and_unit_price) {
 
         cr_expect_eq(proration_n_invoiced_lines(p), 3);
         cr_expect_eq(proration_n_invoiced_lines(z), 1, "lines with q = 0 are not on the invoice");
-        cr_expect_eq(z->n_lines, 3, "but they are in the summary");
+        cr_expect_eq(z->n_lines, 3, "but they are in the bilan report");
         cr_expect_eq(z->lines[0].amount, 0);
         cr_expect_eq(z->lines[0].invoiced_quantity, 0);
 }

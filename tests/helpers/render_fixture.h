@@ -1,5 +1,5 @@
 /* render_fixture.h — what the invoice tests share (test_invoice,
- * test_invoice_ubl, test_invoice_cii, test_render, test_summary): the test
+ * test_invoice_ubl, test_invoice_cii, test_render, test_facturx): the test
  * configuration and conventions of tests/data/render/, a bilan loaded
  * through the real parsers, the render pipeline, and XPath/XSD checks on
  * the XML it writes.
