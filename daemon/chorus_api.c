@@ -69,13 +69,14 @@ static int array_concat(void **items, size_t *n, void **page, size_t *n_page, si
  * ended by NULL. Returns 0 or -ENOMEM. */
 static int strdup_members(const cJSON *obj, ...) {
         va_list ap;
-        const char *key;
         int r = 0;
 
         va_start(ap, obj);
-        while (r >= 0 && (key = va_arg(ap, const char *))) {
+        for (const char *key = va_arg(ap, const char *); key; key = va_arg(ap, const char *)) {
                 char **target = va_arg(ap, char **);
-                r = chorus_json_strdup(obj, key, target);
+
+                if (r >= 0)
+                        r = chorus_json_strdup(obj, key, target);
         }
         va_end(ap);
         return r;

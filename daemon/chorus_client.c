@@ -320,9 +320,12 @@ static void client_token_wake(ChorusClient *c, const ChorusError *failure) {
         for (call = c->calls; call; call = call->next)
                 if (call->state == CALL_WAITING_TOKEN)
                         call->state = CALL_TOKEN_READY;
-        while ((call = client_find_call(c, CALL_TOKEN_READY))) {
+        for (;;) {
                 ChorusError e = {};
 
+                call = client_find_call(c, CALL_TOKEN_READY);
+                if (!call)
+                        break;
                 if (!failure) {
                         call_step(call);
                         continue;

@@ -442,10 +442,14 @@ static void http_process_done(ChorusHttp *h) {
 
         /* Read one message at a time: a callback may add or remove handles,
          * which changes the queue. */
-        while ((m = curl_multi_info_read(h->multi, &left))) {
+        for (;;) {
                 ChorusHttpRequest *req = NULL;
-                CURLcode code = m->data.result;
+                CURLcode code;
 
+                m = curl_multi_info_read(h->multi, &left);
+                if (!m)
+                        break;
+                code = m->data.result;
                 if (m->msg != CURLMSG_DONE)
                         continue;
                 if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &req) != CURLE_OK || !req)
