@@ -259,21 +259,32 @@ static bool utf8_each(const char *s, size_t max_chars, bool (*accept)(uint32_t c
         return chars > 0;
 }
 
-bool utf8_text_is_valid(const char *s, size_t size) {
+int utf8_validate(const char *s, size_t size, size_t *reterr_offset) {
         const unsigned char *p = (const unsigned char *) s;
 
         if (!s)
-                return size == 0;
-        while (size > 0) {
+                return size == 0 ? 0 : -EINVAL;
+        for (size_t i = 0; i < size;) {
                 uint32_t cp;
-                size_t len = utf8_decode(p, size, &cp);
-                if (len == 0)
-                        return false;
-                if (is_c0_control(cp) && cp != '\t' && cp != '\n' && cp != '\r')
-                        return false;
-                p += len;
-                size -= len;
+                size_t len = utf8_decode(p + i, size - i, &cp);
+                if (len == 0) {
+                        if (reterr_offset)
+                                *reterr_offset = i;
+                        return -EILSEQ;
+                }
+                i += len;
         }
+        return 0;
+}
+
+bool utf8_text_is_valid(const char *s, size_t size) {
+        if (utf8_validate(s, size, /* reterr_offset= */ NULL) < 0)
+                return false;
+        /* In well-formed UTF-8 a byte below 0x80 is always a whole code
+         * point, so the controls can be looked for byte by byte. */
+        for (size_t i = 0; i < size; i++)
+                if (is_c0_control((unsigned char) s[i]) && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+                        return false;
         return true;
 }
 

@@ -59,45 +59,19 @@ int jsoncheck_result(const JsonCheck *c) {
 
 /* ---- the raw text ---- */
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 table 3-7: no
- * overlong form, no surrogate, nothing above U+10FFFF), or 0. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
-        unsigned char lo = 0x80, hi = 0xBF;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                len = 2;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-                len = 3;
-                lo = p[0] == 0xE0 ? 0xA0 : 0x80;
-                hi = p[0] == 0xED ? 0x9F : 0xBF;
-        } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-                len = 4;
-                lo = p[0] == 0xF0 ? 0x90 : 0x80;
-                hi = p[0] == 0xF4 ? 0x8F : 0xBF;
-        } else
-                return 0;
-        if (left < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if ((p[i] & 0xC0) != 0x80)
-                        return 0;
-        return len;
-}
-
 typedef enum ScanProblem {
         SCAN_OK,
-        SCAN_NOT_UTF8,
+        SCAN_NOT_UTF8,          /* found by utf8_validate(), not by scan() */
         SCAN_CONTROL,           /* raw, inside a string */
         SCAN_CONTROL_OUTSIDE,   /* cJSON would take it for a space */
         SCAN_NUL_ESCAPE,
         SCAN_TOO_DEEP,
 } ScanProblem;
 
-/* One pass over the text, aware of strings and escapes. Returns the first
- * problem and its byte offset. Anything else that is not JSON is left to
+/* One pass over well-formed UTF-8 text, aware of strings and escapes.
+ * Returns the first problem and its byte offset. The bytes of a multi-byte
+ * character are all 0x80 or above: never a quote, a backslash or a
+ * control, so they pass through. Anything else that is not JSON is left to
  * cJSON, which then fails with a position. */
 static ScanProblem scan(const unsigned char *s, size_t size, unsigned max_depth, size_t *ret_offset) {
         bool in_string = false;
@@ -108,15 +82,6 @@ static ScanProblem scan(const unsigned char *s, size_t size, unsigned max_depth,
                 unsigned char b = s[i];
                 ScanProblem problem = SCAN_OK;
 
-                if (b >= 0x80) {
-                        size_t n = utf8_sequence_length(s + i, size - i);
-                        if (n == 0) {
-                                *ret_offset = i;
-                                return SCAN_NOT_UTF8;
-                        }
-                        i += n;
-                        continue;
-                }
                 if (in_string) {
                         if (b < 0x20)
                                 problem = SCAN_CONTROL;
@@ -227,7 +192,7 @@ int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_de
         ScanProblem problem;
         const char *end = NULL;
         unsigned line, column;
-        size_t offset;
+        size_t offset, bad_utf8;
         cJSON *json;
 
         /* Some editors start UTF-8 files with a byte order mark: harmless. */
@@ -236,7 +201,15 @@ int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_de
                 data += skipped;
                 size -= skipped;
         }
-        problem = scan((const unsigned char *) data, size, max_depth, &offset);
+        /* scan() sees the text up to its first malformed UTF-8 sequence, so
+         * that the first problem in the file is the one reported. */
+        if (utf8_validate(data, size, &bad_utf8) >= 0)
+                bad_utf8 = size;
+        problem = scan((const unsigned char *) data, bad_utf8, max_depth, &offset);
+        if (problem == SCAN_OK && bad_utf8 < size) {
+                problem = SCAN_NOT_UTF8;
+                offset = bad_utf8;
+        }
         if (problem != SCAN_OK) {
                 report_scan_problem(c, data, skipped, problem, offset, max_depth);
                 return c->error < 0 ? c->error : -EINVAL;

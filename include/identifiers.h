@@ -23,5 +23,10 @@ bool country_code_is_valid(const char *s);
 bool service_code_is_valid(const char *s);
 /* Engagement juridique (BT-13): 1..50 printable characters, no control. */
 bool engagement_is_valid(const char *s);
+/* Checks that s[0..size) is well-formed UTF-8 (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF, no truncated sequence).
+ * Returns 0, or -EILSEQ with the byte offset of the first malformed
+ * sequence in *reterr_offset (may be NULL); -EINVAL for s NULL with a size. */
+int utf8_validate(const char *s, size_t size, size_t *reterr_offset);
 /* Well-formed UTF-8 without NUL or C0 controls other than \t \n \r. */
 bool utf8_text_is_valid(const char *s, size_t size);

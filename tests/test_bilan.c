@@ -506,6 +506,16 @@ Test(bilan, byte_order_mark_accepted) {
                        "invalid byte 0xE9 at byte offset 6 (line 1, column 4)", NULL);
 }
 
+Test(bilan, first_raw_problem_is_reported) {
+        /* one problem is reported: the first in the file, whatever its kind */
+        expect_refused("control, then Latin-1", "{\"a\": \"x\ny\", \"b\": \"\xE9\"}", 22, -EINVAL, NULL,
+                       "control character 0x0A inside a string at line 1, column 9", NULL);
+        expect_refused("Latin-1, then control", "{\"b\": \"\xE9\", \"a\": \"x\ny\"}", 22, -EINVAL, NULL,
+                       "invalid byte 0xE9 at byte offset 7", NULL);
+        expect_refused("Latin-1 after a backslash", "{\"a\": \"\\\xE9\"}", 11, -EINVAL, NULL,
+                       "invalid byte 0xE9 at byte offset 8", NULL);
+}
+
 Test(bilan, not_an_object_or_empty) {
         expect_refused("array", "[]", 2, -EINVAL, NULL, "expected a JSON object { … } at the top level, got an array",
                        "un objet JSON");

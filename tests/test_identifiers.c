@@ -1,6 +1,7 @@
 /* test_identifiers.c — known-good and known-bad values for every validator
  * of identifiers.h. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "identifiers.h"
@@ -204,6 +205,48 @@ Test(identifiers, utf8_text) {
                 cr_expect_eq(utf8_text_is_valid(cases[i].bytes, cases[i].size), cases[i].valid,
                              "utf8_text_is_valid %s: expected %s", cases[i].label,
                              cases[i].valid ? "valid" : "invalid");
+}
+
+typedef struct Utf8OffsetCase {
+        const char *label;
+        const char *bytes;
+        size_t size;
+        int expected;
+        size_t bad_offset; /* when expected is -EILSEQ */
+} Utf8OffsetCase;
+
+#define O(label, s, expected, offset) { label, s, sizeof(s) - 1, expected, offset }
+
+Test(identifiers, utf8_validate_offsets) {
+        static const Utf8OffsetCase cases[] = {
+                O("ASCII", "Hello", 0, 0),
+                O("empty", "", 0, 0),
+                O("controls are well-formed", "a\0b\x1B", 0, 0),
+                O("accented", "caf\xC3\xA9 cr\xC3\xA8me", 0, 0),
+                O("4-byte", "a\xF0\x9F\x98\x80" "b", 0, 0),
+                O("Latin-1 byte", "Service \xE9" "conomie", -EILSEQ, 8),
+                O("first of two", "ab\xFF\xC3\xA9\xFF", -EILSEQ, 2),
+                O("after a 3-byte", "\xE2\x82\xAC\x80", -EILSEQ, 3),
+                O("overlong", "x\xC0\xAF", -EILSEQ, 1),
+                O("surrogate", "xy\xED\xA0\x80", -EILSEQ, 2),
+                O("above U+10FFFF", "\xF4\x90\x80\x80", -EILSEQ, 0),
+                O("truncated at the end", "caf\xC3", -EILSEQ, 3),
+                O("bad continuation", "ab\xC3\x28", -EILSEQ, 2),
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t offset = SIZE_MAX;
+
+                cr_expect_eq(utf8_validate(cases[i].bytes, cases[i].size, &offset), cases[i].expected, "%s",
+                             cases[i].label);
+                if (cases[i].expected < 0)
+                        cr_expect_eq(offset, cases[i].bad_offset, "%s: offset %zu", cases[i].label, offset);
+                else
+                        cr_expect_eq(offset, SIZE_MAX, "%s: offset set on success", cases[i].label);
+        }
+        cr_expect_eq(utf8_validate("\xFF", 1, /* reterr_offset= */ NULL), -EILSEQ);
+        cr_expect_eq(utf8_validate(NULL, 0, NULL), 0);
+        cr_expect_eq(utf8_validate(NULL, 1, NULL), -EINVAL);
 }
 
 Test(identifiers, utf8_size_is_respected) {
