@@ -48,7 +48,9 @@ VatCategory vat_category_from_string(const char *s) {
         return _VAT_CATEGORY_INVALID;
 }
 
-static void address_done(Address *a) {
+void address_done(Address *a) {
+        if (!a)
+                return;
         free(a->line1);
         free(a->line2);
         free(a->postcode);

@@ -34,14 +34,6 @@ static int strdup_to(char **dst, const char *src) {
         return *dst ? 0 : -ENOMEM;
 }
 
-static void address_done(Address *a) {
-        free(a->line1);
-        free(a->line2);
-        free(a->postcode);
-        free(a->city);
-        free(a->country);
-}
-
 static void party_done(InvoiceParty *p) {
         free(p->name);
         free(p->siret);

@@ -38,6 +38,10 @@ typedef struct Address {
         char *country; /* ISO 3166-1 alpha-2, e.g. "FR" */
 } Address;
 
+/* Frees the strings of an Address, not the Address itself (it is a member
+ * of ConventionBuyer and of the invoice model's parties). NULL is fine. */
+void address_done(Address *a);
+
 typedef struct ConventionAction {
         char *id;      /* referenced by bilans */
         char *article; /* article number in the signed text, e.g. "2" */
