@@ -193,11 +193,9 @@ bool country_code_is_valid(const char *s) {
         return s && is_upper(s[0]) && is_upper(s[1]) && s[2] == '\0';
 }
 
-/* Decodes one UTF-8 sequence from s[0..n). Returns its length (1..4) and the
- * code point, or 0 if it is malformed: truncated, an overlong form, a
- * surrogate (U+D800..U+DFFF) or above U+10FFFF (RFC 3629). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp) {
+size_t utf8_decode(const char *text, size_t n, uint32_t *ret_cp) {
         static const uint32_t min_for_length[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+        const unsigned char *s = (const unsigned char *) text;
         uint32_t cp;
         size_t len;
 
@@ -242,7 +240,7 @@ static bool is_any_control(uint32_t cp) {
  * string is malformed, refused by `accept`, empty or longer than max_chars
  * code points. */
 static bool utf8_each(const char *s, size_t max_chars, bool (*accept)(uint32_t cp)) {
-        const unsigned char *p = (const unsigned char *) s;
+        const char *p = s;
         size_t left, chars = 0;
 
         if (!s)
@@ -260,13 +258,11 @@ static bool utf8_each(const char *s, size_t max_chars, bool (*accept)(uint32_t c
 }
 
 int utf8_validate(const char *s, size_t size, size_t *reterr_offset) {
-        const unsigned char *p = (const unsigned char *) s;
-
         if (!s)
                 return size == 0 ? 0 : -EINVAL;
         for (size_t i = 0; i < size;) {
                 uint32_t cp;
-                size_t len = utf8_decode(p + i, size - i, &cp);
+                size_t len = utf8_decode(s + i, size - i, &cp);
                 if (len == 0) {
                         if (reterr_offset)
                                 *reterr_offset = i;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "identifiers.h"
 #include "macro.h"
 #include "pdf_writer.h"
 
@@ -105,36 +106,17 @@ void pdf_buffer_number(PdfBuffer *b, double v) {
 }
 
 uint32_t pdf_utf8_next(const char **p) {
-        const unsigned char *s = (const unsigned char *) *p;
-        uint32_t cp, min;
-        unsigned n;
+        /* At most 4 bytes, never past the terminating NUL; a NUL itself is
+         * one byte, U+0000. */
+        size_t n = strnlen(*p, 4);
+        uint32_t cp;
+        size_t len = utf8_decode(*p, n > 0 ? n : 1, &cp);
 
-        if (s[0] < 0x80) {
-                *p += 1;
-                return s[0];
-        }
-        if ((s[0] & 0xE0) == 0xC0) {
-                cp = s[0] & 0x1F, n = 1, min = 0x80;
-        } else if ((s[0] & 0xF0) == 0xE0) {
-                cp = s[0] & 0x0F, n = 2, min = 0x800;
-        } else if ((s[0] & 0xF8) == 0xF0) {
-                cp = s[0] & 0x07, n = 3, min = 0x10000;
-        } else {
+        if (len == 0) {
                 *p += 1;
                 return 0xFFFD;
         }
-        for (unsigned i = 1; i <= n; i++) {
-                if ((s[i] & 0xC0) != 0x80) {
-                        *p += 1;
-                        return 0xFFFD;
-                }
-                cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                *p += 1;
-                return 0xFFFD;
-        }
-        *p += n + 1;
+        *p += len;
         return cp;
 }
 

@@ -1,9 +1,11 @@
 /* identifiers.h — syntax and check-digit validation of the identifiers that
- * reach an invoice or a file name. Pure. */
+ * reach an invoice or a file name, and the UTF-8 decoder and validator
+ * that the text checks (and the PDF writer) share. Pure. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* [A-Za-z0-9._-]{1,64}: convention, action and kind ids. */
 bool identifier_is_valid(const char *s);
@@ -23,6 +25,11 @@ bool country_code_is_valid(const char *s);
 bool service_code_is_valid(const char *s);
 /* Engagement juridique (BT-13): 1..50 printable characters, no control. */
 bool engagement_is_valid(const char *s);
+/* Decodes the UTF-8 sequence at the start of s[0..n). Returns its length
+ * (1..4) and the code point in *ret_cp, or 0 if it is malformed: truncated,
+ * an overlong form, a surrogate (U+D800..U+DFFF) or above U+10FFFF
+ * (RFC 3629). The one decoder of the project: validation and PDF text. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
 /* Checks that s[0..size) is well-formed UTF-8 (RFC 3629: no overlong
  * form, no surrogate, nothing above U+10FFFF, no truncated sequence).
  * Returns 0, or -EILSEQ with the byte offset of the first malformed

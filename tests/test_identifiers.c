@@ -249,6 +249,25 @@ Test(identifiers, utf8_validate_offsets) {
         cr_expect_eq(utf8_validate(NULL, 1, NULL), -EINVAL);
 }
 
+Test(identifiers, utf8_decode_one_sequence) {
+        uint32_t cp = 0;
+
+        cr_expect_eq(utf8_decode("A\xC3\xA9", 3, &cp), 1u);
+        cr_expect_eq(cp, 'A');
+        cr_expect_eq(utf8_decode("\xC3\xA9z", 3, &cp), 2u);
+        cr_expect_eq(cp, 0xE9u);
+        cr_expect_eq(utf8_decode("\xE2\x82\xAC", 3, &cp), 3u);
+        cr_expect_eq(cp, 0x20ACu);
+        cr_expect_eq(utf8_decode("\xF4\x8F\xBF\xBF", 4, &cp), 4u);
+        cr_expect_eq(cp, 0x10FFFFu);
+        cp = 42;
+        cr_expect_eq(utf8_decode("\xE2\x82\xAC", 2, &cp), 0u, "cut by n");
+        cr_expect_eq(utf8_decode("\xED\xA0\x80", 3, &cp), 0u, "surrogate");
+        cr_expect_eq(utf8_decode("\xC1\xBF", 2, &cp), 0u, "overlong");
+        cr_expect_eq(utf8_decode("a", 0, &cp), 0u, "nothing to decode");
+        cr_expect_eq(cp, 42u, "left alone on failure");
+}
+
 Test(identifiers, utf8_size_is_respected) {
         /* Only `size` bytes count: a bad byte after them does not matter, and
          * a sequence cut by `size` is truncated. */

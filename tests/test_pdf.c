@@ -53,8 +53,9 @@ ParameterizedTestParameters(pdf_writer, text_string) {
                 /* non-ASCII: UTF-16BE with BOM, every byte outside printable ASCII escaped */
                 { "é", "(\\376\\377\\000\\351)" },
                 { "€", "(\\376\\377 \\254)" },
-                /* invalid UTF-8 becomes U+FFFD */
+                /* invalid UTF-8 becomes U+FFFD, one per byte skipped */
                 { "\xff", "(\\376\\377\\377\\375)" },
+                { "\xE2\x82", "(\\376\\377\\377\\375\\377\\375)" },
                 /* outside the BMP: a surrogate pair */
                 { "\xF0\x9F\x98\x80", "(\\376\\377\\330=\\336\\000)" },
         };
