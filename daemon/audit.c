@@ -175,10 +175,7 @@ static int learn_tail(AuditLog *a) {
  * reads the tail and appends, so records never interleave and each one
  * chains onto the true last line. */
 static int lock(AuditLog *a) {
-        while (flock(a->fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        return 0;
+        return fs_flock(a->fd, LOCK_EX);
 }
 
 static void unlock(AuditLog *a) {
@@ -309,11 +306,9 @@ static int line_reader_next(LineReader *lr, const char **ret, size_t *ret_len, b
                 memmove(lr->buf, p, lr->end - lr->start);
                 lr->end -= lr->start;
                 lr->start = 0;
-                n = read(lr->fd, lr->buf + lr->end, sizeof lr->buf - lr->end);
-                if (n < 0 && errno == EINTR)
-                        continue;
+                n = fs_read(lr->fd, lr->buf + lr->end, sizeof lr->buf - lr->end);
                 if (n < 0)
-                        return negative_errno();
+                        return (int) n;
                 if (n == 0)
                         lr->eof = true;
                 lr->end += (size_t) n;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "credentials.h"
+#include "fsutil.h"
 
 /* One byte more than allowed tells "too big" from "exactly the maximum";
  * one more keeps the buffer NUL-terminated. */
@@ -112,11 +113,9 @@ static ssize_t read_all(int fd, char *buf, size_t max) {
         size_t n = 0;
 
         while (n < max) {
-                ssize_t k = read(fd, buf + n, max - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                ssize_t k = fs_read(fd, buf + n, max - n);
                 if (k < 0)
-                        return negative_errno();
+                        return k;
                 if (k == 0)
                         break;
                 n += (size_t) k;

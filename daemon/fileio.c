@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "fsutil.h"
 #include "macro.h"
 
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
@@ -46,11 +47,9 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_size) {
                         buf = p;
                         allocated = bigger;
                 }
-                n = read(fd, buf + size, allocated - 1 - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
+                n = fs_read(fd, buf + size, allocated - 1 - size);
                 if (n < 0)
-                        return negative_errno();
+                        return (int) n;
                 if (n == 0)
                         break;
                 size += (size_t) n;

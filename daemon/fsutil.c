@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -44,6 +45,15 @@ int fs_adopt_dir_owner(int fd, int dirfd) {
         if (fchown(fd, dir_st.st_uid, dir_st.st_gid) < 0)
                 return negative_errno();
         return 0;
+}
+
+ssize_t fs_read(int fd, void *buf, size_t size) {
+        ssize_t n;
+
+        do
+                n = read(fd, buf, size);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? negative_errno() : n;
 }
 
 ssize_t fs_write_once(int fd, const void *buf, size_t size) {
@@ -106,6 +116,13 @@ int fs_ftruncate(int fd, off_t length) {
                 return f;
         if (ftruncate(fd, length) < 0)
                 return negative_errno();
+        return 0;
+}
+
+int fs_flock(int fd, int operation) {
+        while (flock(fd, operation) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
         return 0;
 }
 
@@ -403,11 +420,9 @@ int sha256_file_at(int dirfd, const char *name, char ret[static SHA256_HEX_SIZE]
         if (r < 0)
                 return r;
         for (;;) {
-                ssize_t n = read(fd, buf, sizeof buf);
-                if (n < 0 && errno == EINTR)
-                        continue;
+                ssize_t n = fs_read(fd, buf, sizeof buf);
                 if (n < 0)
-                        return negative_errno();
+                        return (int) n;
                 if (n == 0)
                         break;
                 if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1)

@@ -332,9 +332,9 @@ static void unlockp(Numbering **n) {
 static int begin(Numbering *n, Numbering **ret_locked) {
         int r;
 
-        while (flock(n->lock_fd, LOCK_EX) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
+        r = fs_flock(n->lock_fd, LOCK_EX);
+        if (r < 0)
+                return r;
         *ret_locked = n;
         r = complete_pending(n);
         return r;

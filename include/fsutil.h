@@ -56,6 +56,9 @@ void fs_set_fault_hook(FsFaultHook hook, void *userdata);
 
 /* ---- Wrappers: -errno on failure, never a bare -1 -------------------------- */
 
+/* One read(2) call (EINTR retried); returns the count read, 0 at end of
+ * file, which may be short. */
+ssize_t fs_read(int fd, void *buf, size_t size);
 /* One write(2) call (EINTR retried); returns the count written, which may be
  * short. */
 ssize_t fs_write_once(int fd, const void *buf, size_t size);
@@ -66,6 +69,8 @@ int fs_write_all(int fd, const void *buf, size_t size);
 int fs_fsync(int fd, const char *what);
 int fs_fdatasync(int fd, const char *what);
 int fs_ftruncate(int fd, off_t length);
+/* flock(2), EINTR retried (a blocking LOCK_EX waits for the other process). */
+int fs_flock(int fd, int operation);
 
 /* ---- Directories ---------------------------------------------------------- */
 

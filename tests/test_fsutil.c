@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -241,6 +242,33 @@ static int open_log(const char *name) {
         int fd = openat(dirfd_, name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         cr_assert(fd >= 0);
         return fd;
+}
+
+Test(fsutil, read_and_flock_wrappers) {
+        int fds[2], other;
+        char buf[8];
+
+        cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+        cr_assert_eq(write(fds[1], "abc", 3), 3);
+        cr_expect_eq(fs_read(fds[0], buf, sizeof buf), 3, "a short read is returned as is");
+        cr_expect_eq(memcmp(buf, "abc", 3), 0);
+        close(fds[1]);
+        cr_expect_eq(fs_read(fds[0], buf, sizeof buf), 0, "end of file");
+        close(fds[0]);
+        cr_expect_eq(fs_read(fds[0], buf, sizeof buf), -EBADF);
+
+        scratch_write(dir, "lock", "");
+        other = openat(dirfd_, "lock", O_RDONLY | O_CLOEXEC);
+        cr_assert_geq(other, 0);
+        cr_expect_eq(fs_flock(other, LOCK_EX | LOCK_NB), 0);
+        fds[0] = openat(dirfd_, "lock", O_RDONLY | O_CLOEXEC);
+        cr_assert_geq(fds[0], 0);
+        cr_expect_eq(fs_flock(fds[0], LOCK_EX | LOCK_NB), -EWOULDBLOCK, "held by the other open file");
+        cr_expect_eq(fs_flock(other, LOCK_UN), 0);
+        cr_expect_eq(fs_flock(fds[0], LOCK_EX | LOCK_NB), 0);
+        close(fds[0]);
+        close(other);
+        cr_expect_eq(fs_flock(other, LOCK_EX), -EBADF);
 }
 
 Test(fsutil, append_record_and_short_write) {
