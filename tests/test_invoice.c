@@ -284,10 +284,6 @@ ParameterizedTest(DescriptionCase *c, invoice, description_wording) {
 
 /* ---- refusals ---- */
 
-static const char *drop_vat_id(const char *line) {
-        return strncmp(line, "vat_id", 6) == 0 ? NULL : line;
-}
-
 static const char *sepa_and_no_bic(const char *line) {
         if (strncmp(line, "bic", 3) == 0)
                 return "payment_means = 58";
@@ -298,19 +294,13 @@ static const char *sepa_and_no_bic(const char *line) {
 
 Test(invoice, taxable_without_seller_vat_id_is_refused) {
         Invoice *inv = NULL;
+        InvoiceInput in;
         Proration *p = NULL;
         Fixture f;
 
-        fixture_load_with(&f, fixture_config_full(drop_vat_id), "vat-s");
+        fixture_load_with(&f, fixture_config_full(fixture_drop_vat_id), "vat-s");
         cr_assert_eq(proration_compute(f.convention, f.bilan, &p, NULL), 0);
-        InvoiceInput in = {
-                .seller = &f.config->seller,
-                .convention = f.convention,
-                .bilan = f.bilan,
-                .proration = p,
-                .number = FIXTURE_NUMBER,
-                .issue_date = FIXTURE_ISSUE_DATE,
-        };
+        in = fixture_invoice_input(&f, p);
         cr_expect_eq(invoice_build(&in, &inv), -EINVAL);
         cr_expect_null(inv);
         proration_free(p);
@@ -321,7 +311,7 @@ Test(invoice, out_of_scope_without_seller_vat_id_is_fine) {
         _cleanup_(invoice_freep) Invoice *inv = NULL;
         Fixture f;
 
-        fixture_load_with(&f, fixture_config_full(drop_vat_id), "complete");
+        fixture_load_with(&f, fixture_config_full(fixture_drop_vat_id), "complete");
         inv = fixture_model(&f, NULL);
         cr_expect_null(inv->seller.vat_id);
         fixture_done(&f);
@@ -344,32 +334,20 @@ Test(invoice, sepa_without_bic_payable_on_receipt) {
 Test(invoice, bad_input_is_refused) {
         static const char *const numbers[] = { "", "CMA34-2026-0000000001" /* 21 */ };
         Invoice *inv = NULL;
+        InvoiceInput in;
         Proration *p = NULL;
         Fixture f;
 
         fixture_load(&f, "complete");
         cr_assert_eq(proration_compute(f.convention, f.bilan, &p, NULL), 0);
         for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
-                InvoiceInput in = {
-                        .seller = &f.config->seller,
-                        .convention = f.convention,
-                        .bilan = f.bilan,
-                        .proration = p,
-                        .number = numbers[i],
-                        .issue_date = FIXTURE_ISSUE_DATE,
-                };
+                in = fixture_invoice_input(&f, p);
+                in.number = numbers[i];
                 cr_expect_eq(invoice_build(&in, &inv), -EINVAL, "number '%s'", numbers[i]);
         }
 
         /* a proration that does not add up is a caller bug */
-        InvoiceInput in = {
-                .seller = &f.config->seller,
-                .convention = f.convention,
-                .bilan = f.bilan,
-                .proration = p,
-                .number = FIXTURE_NUMBER,
-                .issue_date = FIXTURE_ISSUE_DATE,
-        };
+        in = fixture_invoice_input(&f, p);
         p->total -= 1;
         cr_expect_eq(invoice_build(&in, &inv), -EINVAL);
         p->total += 1;
@@ -442,6 +420,7 @@ Test(invoice, vat_zero_rated_has_rate_but_no_exemption_reason) {
 
 Test(invoice, exempt_without_reason_is_refused) {
         Invoice *inv = NULL;
+        InvoiceInput in;
         Proration *p = NULL;
         Convention *c;
         Fixture f;
@@ -451,14 +430,7 @@ Test(invoice, exempt_without_reason_is_refused) {
         free(c->vat.exemption_reason);
         c->vat.exemption_reason = NULL;
         cr_assert_eq(proration_compute(f.convention, f.bilan, &p, NULL), 0);
-        InvoiceInput in = {
-                .seller = &f.config->seller,
-                .convention = f.convention,
-                .bilan = f.bilan,
-                .proration = p,
-                .number = FIXTURE_NUMBER,
-                .issue_date = FIXTURE_ISSUE_DATE,
-        };
+        in = fixture_invoice_input(&f, p);
         cr_expect_eq(invoice_build(&in, &inv), -EINVAL, "BR-E-10");
         cr_expect_null(inv);
         proration_free(p);

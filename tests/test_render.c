@@ -298,17 +298,13 @@ Test(render, bad_numbers) {
         fixture_done(&f);
 }
 
-static const char *drop_vat_id(const char *line) {
-        return strncmp(line, "vat_id", 6) == 0 ? NULL : line;
-}
-
 Test(render, taxable_convention_needs_seller_vat_id) {
         RenderedInvoice *out = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         RenderRequest req;
         Fixture f;
 
-        fixture_load_with(&f, fixture_config_full(drop_vat_id), "vat-s");
+        fixture_load_with(&f, fixture_config_full(fixture_drop_vat_id), "vat-s");
         cr_expect_eq(render_check(f.config, f.convention, &diags), -EINVAL);
         cr_assert_eq(diags.n_errors, 1u);
         cr_expect_str_eq(diags.items[0].path, "seller.vat_id");
@@ -328,7 +324,7 @@ Test(render, out_of_scope_convention_without_seller_vat_id_is_fine) {
         Diagnostics diags = DIAGNOSTICS_INIT;
         Fixture f;
 
-        fixture_load_with(&f, fixture_config_full(drop_vat_id), "complete");
+        fixture_load_with(&f, fixture_config_full(fixture_drop_vat_id), "complete");
         cr_expect_eq(render_check(f.config, f.convention, &diags), 0);
         cr_expect_eq(diags.n_items, 0u);
         fixture_done(&f);

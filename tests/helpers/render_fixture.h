@@ -87,6 +87,12 @@ static inline Config *fixture_config(void) {
         return fixture_config_full(NULL);
 }
 
+/* An `edit` for fixture_config_full(): the configuration without [seller]
+ * vat_id. */
+static inline const char *fixture_drop_vat_id(const char *line) {
+        return strncmp(line, "vat_id", 6) == 0 ? NULL : line;
+}
+
 static inline void fixture_done(Fixture *f) {
         bilan_free(f->bilan);
         convention_set_free(f->conventions);
@@ -146,15 +152,11 @@ static inline RenderedInvoice *fixture_render(const Fixture *f, InvoiceFormat fo
         return out;
 }
 
-/* Only the model: proration + invoice_build, no attachment. */
-static inline Invoice *fixture_model(const Fixture *f, Proration **ret_proration) {
-        _cleanup_(proration_freep) Proration *p = NULL;
-        Invoice *inv = NULL;
-        int r;
-
-        r = proration_compute(f->convention, f->bilan, &p, NULL);
-        cr_assert_eq(r, 0, "proration_compute: %s", strerror(-r));
-        InvoiceInput in = {
+/* What invoice_build() gets for the fixture and proration `p` (the
+ * fixture's number and issue date, the configuration's payment terms), for
+ * the tests that bend one field. */
+static inline InvoiceInput fixture_invoice_input(const Fixture *f, const Proration *p) {
+        return (InvoiceInput) {
                 .seller = &f->config->seller,
                 .convention = f->convention,
                 .bilan = f->bilan,
@@ -163,6 +165,18 @@ static inline Invoice *fixture_model(const Fixture *f, Proration **ret_proration
                 .issue_date = FIXTURE_ISSUE_DATE,
                 .payment_terms_days = f->config->invoice.payment_terms_days,
         };
+}
+
+/* Only the model: proration + invoice_build, no attachment. */
+static inline Invoice *fixture_model(const Fixture *f, Proration **ret_proration) {
+        _cleanup_(proration_freep) Proration *p = NULL;
+        Invoice *inv = NULL;
+        InvoiceInput in;
+        int r;
+
+        r = proration_compute(f->convention, f->bilan, &p, NULL);
+        cr_assert_eq(r, 0, "proration_compute: %s", strerror(-r));
+        in = fixture_invoice_input(f, p);
         r = invoice_build(&in, &inv);
         cr_assert_eq(r, 0, "invoice_build: %s", strerror(-r));
         if (ret_proration)
@@ -234,6 +248,25 @@ static inline char *fixture_xpath_string(xmlDocPtr doc, const char *expr) {
 #define fixture_assert_absent(doc, expr) \
         cr_expect_eq(fixture_xpath_count((doc), (expr)), 0, "expected nothing at %s", (expr))
 
+/* Renders bilans/NAME.json as UBL or CII through the whole pipeline and
+ * parses it; the document's bytes go to *ret_data when asked for. */
+static inline xmlDocPtr fixture_render_xml(const char *bilan, InvoiceFormat format, char **ret_data) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        xmlDocPtr doc;
+        Fixture f;
+
+        fixture_load(&f, bilan);
+        out = fixture_render(&f, format);
+        cr_assert_eq(out->format, format);
+        cr_assert_str_eq(out->filename, FIXTURE_NUMBER ".xml");
+        cr_assert_eq(strlen(out->data), out->size, "NUL-terminated, no NUL inside");
+        doc = fixture_parse_xml(out->data, out->size);
+        if (ret_data)
+                *ret_data = TAKE_PTR(out->data);
+        fixture_done(&f);
+        return doc;
+}
+
 /* Validates against an official XSD when /work/shared is there; returns
  * false (and the test is skipped) when it is not. */
 static inline bool fixture_xsd_valid(xmlDocPtr doc, const char *xsd) {
@@ -282,4 +315,16 @@ static inline unsigned char *fixture_decode_attachment(xmlDocPtr doc, const char
         out[k] = '\0';
         *ret_size = k;
         return out;
+}
+
+/* The BG-24 binary object at `expr` holds a whole PDF (the bilan report;
+ * its content is tested in test_facturx.c). */
+static inline void fixture_assert_pdf_attachment(xmlDocPtr doc, const char *expr) {
+        _cleanup_(freep) unsigned char *pdf = NULL;
+        size_t size;
+
+        pdf = fixture_decode_attachment(doc, expr, &size);
+        cr_assert_gt(size, 1000u);
+        cr_expect_eq(memcmp(pdf, "%PDF-1.7\n", 9), 0);
+        cr_expect_eq(memcmp(pdf + size - 6, "%%EOF\n", 6), 0);
 }
