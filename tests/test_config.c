@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "fileio.h"
+#include "json_mutate.h"
 
 #define DATA "tests/data/config/"
 #define SAMPLE "config/chorusd.conf"
@@ -194,24 +194,6 @@ static char *write_temp(const char *content, size_t size) {
         return path;
 }
 
-static char *read_data(const char *path) {
-        char *text = NULL;
-        size_t size;
-
-        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
-        return text;
-}
-
-/* Replaces the first occurrence of `from` by `to` in a new string. */
-static char *replace(const char *text, const char *from, const char *to) {
-        const char *at = strstr(text, from);
-        char *s = NULL;
-
-        cr_assert(at, "'%s' not found", from);
-        cr_assert(asprintf(&s, "%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) > 0);
-        return s;
-}
-
 static int load_text(const char *text, Config **ret, Diagnostics *d) {
         _cleanup_(freep) char *path = write_temp(text, strlen(text));
         int r = load(path, ret, d);
@@ -221,8 +203,8 @@ static int load_text(const char *text, Config **ret, Diagnostics *d) {
 
 /* good-minimal.conf with the first `from` replaced by `to`, loaded. */
 static int load_minimal_with(const char *from, const char *to, Config **ret, Diagnostics *d) {
-        _cleanup_(freep) char *base = read_data(DATA "good-minimal.conf");
-        _cleanup_(freep) char *text = replace(base, from, to);
+        _cleanup_(freep) char *base = test_read_file(DATA "good-minimal.conf", NULL);
+        _cleanup_(freep) char *text = test_replace_first(base, from, to);
         int r = load_text(text, ret, d);
 
         print_diags(d);
@@ -230,7 +212,7 @@ static int load_minimal_with(const char *from, const char *to, Config **ret, Dia
 }
 
 Test(config, crlf_and_byte_order_mark) {
-        _cleanup_(freep) char *text = read_data(DATA "good-minimal.conf");
+        _cleanup_(freep) char *text = test_read_file(DATA "good-minimal.conf", NULL);
         _cleanup_(freep) char *crlf = calloc(1, 2 * strlen(text) + 4);
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
@@ -422,7 +404,7 @@ Test(config, sample_shows_every_key_with_its_default) {
 }
 
 Test(config, documentation_lists_every_key) {
-        _cleanup_(freep) char *doc = read_data(DOC);
+        _cleanup_(freep) char *doc = test_read_file(DOC, NULL);
         const char *section, *name;
 
         for (size_t i = 0; (name = config_key_at(i, &section, NULL, NULL)); i++) {

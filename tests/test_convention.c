@@ -4,7 +4,6 @@
  * a message that says what was expected; conventions.d/ loading. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include "convention.h"
 #include "json_mutate.h"
 #include "macro.h"
+#include "scratch.h"
 
 #define SEED "config/conventions.d/cdcmc-2026.json"
 
@@ -427,72 +427,50 @@ Test(convention, set_duplicate_ids) {
         diagnostics_clear(&d);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        return remove(path);
-}
-
-static void make_scratch(char *dir) {
-        cr_assert_not_null(mkdtemp(dir));
-}
-
-static void write_file(const char *dir, const char *name, const char *data, size_t size) {
-        _cleanup_(freep) char *path = NULL;
-        FILE *f;
-
-        cr_assert_geq(asprintf(&path, "%s/%s", dir, name), 0);
-        f = fopen(path, "we");
-        cr_assert_not_null(f);
-        cr_assert_eq(fwrite(data, 1, size, f), size);
-        cr_assert_eq(fclose(f), 0);
-}
-
 Test(convention, set_files_refused_or_ignored) {
-        char dir[] = "/tmp/test-convention-XXXXXX";
+        char *dir = scratch_new();
         _cleanup_(freep) char *seed = NULL, *big = NULL, *p = NULL;
         ConventionSet *s = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
-        size_t size;
 
-        make_scratch(dir);
-        seed = test_read_file(SEED, &size);
-        write_file(dir, "cdcmc.json", seed, size);
-        write_file(dir, ".hidden.json", "not json", 8);       /* dotfile: ignored */
-        write_file(dir, "notes.txt", "not json", 8);          /* not *.json: ignored */
-        write_file(dir, "old.json~", "not json", 8);          /* editor backup: ignored */
+        seed = test_read_file(SEED, NULL);
+        scratch_write(dir, "cdcmc.json", seed);
+        scratch_write(dir, ".hidden.json", "not json");       /* dotfile: ignored */
+        scratch_write(dir, "notes.txt", "not json");          /* not *.json: ignored */
+        scratch_write(dir, "old.json~", "not json");          /* editor backup: ignored */
         big = malloc(CONVENTION_FILE_MAX + 2);
         cr_assert_not_null(big);
         memset(big, ' ', CONVENTION_FILE_MAX + 1);
-        write_file(dir, "big.json", big, CONVENTION_FILE_MAX + 1);
-        cr_assert_geq(asprintf(&p, "%s/link.json", dir), 0);
+        big[CONVENTION_FILE_MAX + 1] = '\0';
+        scratch_write(dir, "big.json", big);
+        p = scratch_path(dir, "link.json");
         cr_assert_eq(symlink("cdcmc.json", p), 0);
         free(p);
-        cr_assert_geq(asprintf(&p, "%s/dir.json", dir), 0);
+        p = scratch_path(dir, "dir.json");
         cr_assert_eq(mkdir(p, 0755), 0);
         free(p);
-        cr_assert_geq(asprintf(&p, "%s/fifo.json", dir), 0);
+        p = scratch_path(dir, "fifo.json");
         cr_assert_eq(mkfifo(p, 0644), 0); /* must not block the loader */
 
         cr_expect_eq(convention_set_load_dir(dir, &s, &d), -EINVAL);
         cr_expect_null(s);
         cr_expect_eq(d.n_errors, 4);
         free(p);
-        cr_assert_geq(asprintf(&p, "%s/big.json", dir), 0);
+        p = scratch_path(dir, "big.json");
         cr_expect(diag_find(&d, DIAG_ERROR, NULL, "larger than 1048576 bytes") &&
                   streq(diag_find(&d, DIAG_ERROR, NULL, "larger than")->file, p));
         cr_expect_not_null(diag_find(&d, DIAG_ERROR, NULL, "symbolic link"));
         cr_expect_not_null(diag_find(&d, DIAG_ERROR, NULL, "not a regular file"));
         diagnostics_clear(&d);
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        scratch_remove(dir);
 }
 
 Test(convention, set_empty_and_missing_dir) {
-        char dir[] = "/tmp/test-convention-XXXXXX";
+        _cleanup_(freep) char *dir = scratch_new();
         _cleanup_(convention_set_freep) ConventionSet *s = NULL;
         ConventionSet *none = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
 
-        make_scratch(dir);
         cr_expect_eq(convention_set_load_dir(dir, &s, &d), 0);
         cr_assert_not_null(s);
         cr_expect_eq(s->n_items, 0);
