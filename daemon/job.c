@@ -211,6 +211,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         JobRun *r = userdata;
         (void) s;
         (void) usec;
+        log_debug("Job %s: timer fired in state %s.", r->job->id, job_state_to_string(r->job->state));
         run_continue(r);
         return 0;
 }
@@ -219,6 +220,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int run_schedule(JobRun *r, uint64_t when) {
         int k;
 
+        log_debug("Job %s: next step in %lld ms.", r->job->id, (long long) ((int64_t) (when - now_usec()) / 1000));
         if (!r->timer) {
                 k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_REALTIME, when,
                                       TIMER_ACCURACY_USEC, on_timer, r);
@@ -446,6 +448,7 @@ static int failed_text(const Job *j, JobState state, const char *reasons, char *
 static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
                                  char ret[static SPOOL_NAME_MAX]) {
         _cleanup_(freep) char *text = NULL;
+        SpoolDir where;
         int k;
 
         k = failed_text(r->job, state, reasons, &text);
@@ -460,6 +463,8 @@ static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
                 k = spool_artifact_name(r->job->id, suffix, ret);
                 if (k < 0)
                         return k;
+                if (spool_locate(r->manager->spool, ret, &where) >= 0)
+                        continue; /* an earlier failure's, in failed/ */
                 k = spool_write(r->manager->spool, SPOOL_PROCESSING, ret, text, strlen(text));
                 if (k != -EEXIST)
                         return k;
@@ -1003,7 +1008,10 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
                 else if (now < j->deposit_uncertain_usec + grace) {
                         uint64_t poll = config_seconds(r, run_config(r)->chorus.poll_interval);
                         j->attempts++;
+                        /* Grow, but look once more right at the end of the grace. */
                         j->next_attempt_usec = now + growing_delay(poll, j->attempts, FLUX_POLL_CAP_USEC);
+                        if (j->next_attempt_usec > j->deposit_uncertain_usec + grace)
+                                j->next_attempt_usec = j->deposit_uncertain_usec + grace;
                         (void) run_save(r, JOB_STATE_DEPOSITING);
                         s = STEP_WAIT;
                         run_log(r, LOG_INFO, NULL,
@@ -1318,6 +1326,9 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         ChorusInvoiceStatusClass c = chorus_invoice_status_classify(statut);
         uint64_t now = now_usec();
         const char *comment = h->n_entries > 0 ? h->entries[h->n_entries - 1].commentaire : NULL;
+
+        if (isempty(comment))
+                comment = NULL;
 
         if (!streq_ptr(statut, j->cpp_invoice_status)) {
                 run_log(r, c == CHORUS_INVOICE_ACTION_REQUIRED ? LOG_WARNING : LOG_INFO, MESSAGE_ID_INVOICE_STATUS,

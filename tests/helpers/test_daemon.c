@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "test_daemon.h"
 
 #define E2E_CONVENTIONS "tests/data/e2e/conventions.d"
@@ -207,6 +208,39 @@ static int notify_socket_open(TestDaemon *d) {
         return 0;
 }
 
+static int notifications_append(TestDaemon *d, const char *msg, size_t n) {
+        char *p = realloc(d->notifications, d->notifications_size + n + 2);
+        if (!p)
+                return -ENOMEM;
+        d->notifications = p;
+        memcpy(p + d->notifications_size, msg, n);
+        d->notifications_size += n;
+        if (n == 0 || msg[n - 1] != '\n')
+                p[d->notifications_size++] = '\n';
+        p[d->notifications_size] = 0;
+        return 0;
+}
+
+static void *notify_reader(void *userdata) {
+        TestDaemon *d = userdata;
+        char buf[4096];
+
+        while (!d->reader_stop) {
+                struct pollfd pfd = { .fd = d->notify_fd, .events = POLLIN };
+                if (poll(&pfd, 1, 20) <= 0)
+                        continue;
+                for (;;) {
+                        ssize_t n = recv(d->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
+                        if (n < 0)
+                                break;
+                        pthread_mutex_lock(&d->lock);
+                        (void) notifications_append(d, buf, (size_t) n);
+                        pthread_mutex_unlock(&d->lock);
+                }
+        }
+        return NULL;
+}
+
 int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o) {
         char tmpl[] = "/tmp/chorusd-e2e-XXXXXX";
         char *conventions = NULL;
@@ -238,6 +272,11 @@ int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o) {
                 r = write_config(d, conventions);
         if (r >= 0)
                 r = notify_socket_open(d);
+        if (r >= 0) {
+                pthread_mutex_init(&d->lock, NULL);
+                r = -pthread_create(&d->reader, NULL, notify_reader, d);
+                d->reader_running = r >= 0;
+        }
         free(conventions);
         return r;
 }
@@ -286,30 +325,6 @@ int test_daemon_start_ready(TestDaemon *d, uint64_t timeout_usec) {
         return test_daemon_wait_notify(d, "READY=1", timeout_usec, NULL);
 }
 
-static int notifications_append(TestDaemon *d, const char *msg, size_t n) {
-        char *p = realloc(d->notifications, d->notifications_size + n + 2);
-        if (!p)
-                return -ENOMEM;
-        d->notifications = p;
-        memcpy(p + d->notifications_size, msg, n);
-        d->notifications_size += n;
-        if (n == 0 || msg[n - 1] != '\n')
-                p[d->notifications_size++] = '\n';
-        p[d->notifications_size] = 0;
-        return 0;
-}
-
-void test_daemon_drain_notify(TestDaemon *d) {
-        char buf[4096];
-
-        for (;;) {
-                ssize_t n = recv(d->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
-                if (n < 0)
-                        return;
-                (void) notifications_append(d, buf, (size_t) n);
-        }
-}
-
 /* Finds a whole line containing needle at or after the cursor. */
 static const char *find_line(TestDaemon *d, const char *needle, size_t *ret_len) {
         const char *p = d->notifications ? d->notifications + d->notify_cursor : NULL;
@@ -334,19 +349,20 @@ int test_daemon_wait_notify(TestDaemon *d, const char *needle, uint64_t timeout_
                 size_t len;
                 const char *line;
 
-                test_daemon_drain_notify(d);
+                pthread_mutex_lock(&d->lock);
                 line = find_line(d, needle, &len);
                 if (line) {
                         if (ret_line)
                                 *ret_line = strndup(line, len);
                         d->notify_cursor = (size_t) (line - d->notifications) + len +
                                            (line[len] == '\n' ? 1 : 0);
-                        return 0;
                 }
+                pthread_mutex_unlock(&d->lock);
+                if (line)
+                        return 0;
                 if (test_now_usec() >= deadline)
                         return -ETIMEDOUT;
-                struct pollfd pfd = { .fd = d->notify_fd, .events = POLLIN };
-                (void) poll(&pfd, 1, 20);
+                sleep_usec(POLL_STEP_USEC);
         }
 }
 
@@ -374,7 +390,7 @@ int test_daemon_wait_exit(TestDaemon *d, uint64_t timeout_usec) {
         }
         d->pid = 0;
         d->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        test_daemon_drain_notify(d);
+        sleep_usec(50000); /* the reader thread picks up the last messages */
         return 0;
 }
 
@@ -406,6 +422,11 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 void test_daemon_done(TestDaemon *d) {
         if (d->pid > 0 && test_daemon_stop(d) < 0)
                 test_daemon_kill(d);
+        if (d->reader_running) {
+                d->reader_stop = true;
+                pthread_join(d->reader, NULL);
+                pthread_mutex_destroy(&d->lock);
+        }
         if (d->notify_fd >= 0)
                 close(d->notify_fd);
         if (d->root) {
@@ -571,4 +592,76 @@ int test_daemon_ctl(TestDaemon *d, char **ret_output, ...) {
         else
                 free(out);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int test_daemon_wait_job(TestDaemon *d, const char *subdir, const char *name, uint64_t timeout_usec,
+                         char ret_id[static 25]) {
+        uint64_t deadline = test_now_usec() + timeout_usec;
+        char *dir_path = spool_path(d, subdir, NULL);
+        int r = -ETIMEDOUT;
+
+        if (!dir_path)
+                return -ENOMEM;
+        for (;;) {
+                DIR *dir = opendir(dir_path);
+                struct dirent *de;
+                while (dir && (de = readdir(dir))) {
+                        const char *sep = strstr(de->d_name, "--");
+                        if (sep && sep - de->d_name == 24 && streq(sep + 2, name)) {
+                                memcpy(ret_id, de->d_name, 24);
+                                ret_id[24] = 0;
+                                r = 0;
+                                break;
+                        }
+                }
+                if (dir)
+                        closedir(dir);
+                if (r == 0 || test_now_usec() >= deadline)
+                        break;
+                sleep_usec(POLL_STEP_USEC);
+        }
+        free(dir_path);
+        return r;
+}
+
+char *test_daemon_job_field(TestDaemon *d, const char *id, const char *key) {
+        char *path = NULL, *text = NULL, *value = NULL, *needle = NULL;
+
+        if (asprintf(&path, "%s/jobs/%s.state", d->state, id) < 0 || asprintf(&needle, "\n%s=", key) < 0)
+                goto out;
+        if (test_daemon_read_path(path, &text, NULL) < 0)
+                goto out;
+        const char *p = strstr(text, needle);
+        if (p) {
+                p += strlen(needle);
+                value = strndup(p, strcspn(p, "\n"));
+        }
+out:
+        free(path);
+        free(needle);
+        free(text);
+        return value;
+}
+
+int test_daemon_job_state(TestDaemon *d, const char *id, char ret[static 32]) {
+        char *v = test_daemon_job_field(d, id, "STATE");
+
+        if (!v)
+                return -ENOENT;
+        snprintf(ret, 32, "%s", v);
+        free(v);
+        return 0;
+}
+
+int test_daemon_wait_state(TestDaemon *d, const char *id, const char *state, uint64_t timeout_usec) {
+        uint64_t deadline = test_now_usec() + timeout_usec;
+        char now[32];
+
+        for (;;) {
+                if (test_daemon_job_state(d, id, now) >= 0 && streq(now, state))
+                        return 0;
+                if (test_now_usec() >= deadline)
+                        return -ETIMEDOUT;
+                sleep_usec(POLL_STEP_USEC);
+        }
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,9 +39,15 @@ typedef struct TestDaemon {
         int notify_fd;
         pid_t pid; /* 0 when not running */
         int exit_status; /* of the last run: exit code, or 128+signal */
-        /* Every notification received, in order, one per line. */
+        /* Every notification received, in order, one per line. A thread
+         * reads the socket all the time: a datagram socket holds only a few
+         * messages, and sd_notify() blocks when it is full. */
         char *notifications;
         size_t notifications_size;
+        pthread_t reader;
+        bool reader_running;
+        volatile bool reader_stop;
+        pthread_mutex_t lock;
         size_t notify_cursor; /* offset after the last matched line */
         TestDaemonOptions options;
 } TestDaemon;
@@ -62,8 +69,6 @@ int test_daemon_start_ready(TestDaemon *d, uint64_t timeout_usec);
  * matched line. */
 int test_daemon_wait_notify(TestDaemon *d, const char *needle, uint64_t timeout_usec,
                             char **ret_line);
-/* Reads any pending notification without waiting. */
-void test_daemon_drain_notify(TestDaemon *d);
 /* Sends a signal to the daemon. */
 int test_daemon_signal(TestDaemon *d, int sig);
 /* Waits for the daemon to exit; sets d->exit_status. */
@@ -90,6 +95,17 @@ int test_daemon_read_file(TestDaemon *d, const char *subdir, const char *name, c
 int test_daemon_count(TestDaemon *d, const char *subdir);
 /* True if the daemon's log contains `needle`. */
 bool test_daemon_log_contains(TestDaemon *d, const char *needle);
+
+/* The job id of the bilan dropped as NAME, once it is in spool/SUBDIR
+ * (JOBID--NAME); waits up to timeout_usec. */
+int test_daemon_wait_job(TestDaemon *d, const char *subdir, const char *name, uint64_t timeout_usec,
+                         char ret_id[static 25]);
+/* The STATE= of state/jobs/ID.state into ret (at most 32 bytes). */
+int test_daemon_job_state(TestDaemon *d, const char *id, char ret[static 32]);
+/* The value of KEY= in the job's state file (new string), or NULL. */
+char *test_daemon_job_field(TestDaemon *d, const char *id, const char *key);
+/* Waits until the job's state is `state`. */
+int test_daemon_wait_state(TestDaemon *d, const char *id, const char *state, uint64_t timeout_usec);
 
 /* Runs $BUILD/chorusctl COMMAND -c CONFIG ARGS… (COMMAND and ARGS given,
  * NULL-terminated), capturing stdout

@@ -1,0 +1,556 @@
+/* test_e2e_pipeline.c — the real chorusd, real files, the emulator over
+ * HTTPS: valid bilans (UBL, CII, Factur-X) reach done/ with exactly one
+ * deposit each; invalid and hostile drops reach rejected/ with their error
+ * file while the daemon keeps running; a second bilan for an invoiced
+ * convention is refused naming the first invoice; Chorus Pro rejections
+ * reach failed/ with the platform's reasons and requeue gives a new number;
+ * the lifecycle runs to MISE_EN_PAIEMENT; lost answers never make a second
+ * flux; a hung Chorus Pro does not stop rejections.
+ *
+ * Needs scripts/with-emulator (tests/run-all provides it) and a chorusd
+ * built with TEST_HOOKS=1 (make check): CHORUSD_TEST_TIME_SCALE=10 makes
+ * every configured delay ten times shorter. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emulator.h"
+#include "macro.h"
+#include "test_daemon.h"
+
+#define SEC TEST_USEC_PER_SEC
+#define BILANS "tests/data/e2e/bilans/"
+#define JOB_WAIT (60 * SEC)
+
+static TestDaemon d;
+static Emulator *emu;
+
+static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
+/* For the lifecycle: lifecycle_poll_interval 300 s becomes 3 s. */
+static const char *const faster_env[] = { "CHORUSD_TEST_TIME_SCALE=100", NULL };
+
+static void setup(void) {
+        int r = emulator_from_env(&emu);
+        if (r == -ENXIO)
+                cr_skip_test("not under scripts/with-emulator");
+        cr_assert_eq(r, 0);
+        cr_assert_eq(emulator_reset(emu), 0);
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0.2}"), 0);
+}
+
+static void teardown(void) {
+        test_daemon_done(&d);
+        emu = emulator_free(emu);
+}
+
+TestSuite(e2e_pipeline, .init = setup, .fini = teardown, .timeout = 240);
+
+static void start_daemon_env(const char *chorus_extra, const char *const *env) {
+        TestDaemonOptions o = {
+                .env = env,
+                .chorus_extra = chorus_extra ? chorus_extra : "poll_interval = 10\nretry_deadline = 120\n",
+        };
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "chorusd did not become ready");
+}
+
+static void start_daemon(const char *chorus_extra) {
+        start_daemon_env(chorus_extra, fast_env);
+}
+
+static void drop(const char *name, const char *source) {
+        cr_assert_eq(test_daemon_drop_file(&d, name, source), 0, "cannot drop %s", name);
+}
+
+/* Waits until the bilan is in `subdir` and its job in `state`. */
+static void wait_job(const char *name, const char *subdir, const char *state, char id[static 25]) {
+        cr_assert_eq(test_daemon_wait_job(&d, subdir, name, JOB_WAIT, id), 0, "%s never reached %s/", name, subdir);
+        if (state)
+                cr_assert_eq(test_daemon_wait_state(&d, id, state, JOB_WAIT), 0, "job of %s never reached state %s",
+                             name, state);
+}
+
+static char *job_field(const char *id, const char *key) {
+        char *v = test_daemon_job_field(&d, id, key);
+        cr_assert_not_null(v, "job %s has no %s", id, key);
+        return v;
+}
+
+/* How many invoices with this number the emulator holds, across fluxes:
+ * exactly one is the exactly-once promise. */
+static int emulator_invoice_count(const char *number) {
+        cJSON *list = NULL;
+        int n;
+
+        cr_assert_eq(emulator_invoices(emu, number, &list), 0);
+        cr_assert(cJSON_IsArray(cJSON_GetObjectItem(list, "invoices")));
+        n = cJSON_GetArraySize(cJSON_GetObjectItem(list, "invoices"));
+        cJSON_Delete(list);
+        return n;
+}
+
+static int emulator_flux_count(void) {
+        cJSON *fluxes = NULL;
+        int n;
+
+        cr_assert_eq(emulator_fluxes(emu, &fluxes), 0);
+        cr_assert(cJSON_IsArray(cJSON_GetObjectItem(fluxes, "fluxes")));
+        n = cJSON_GetArraySize(cJSON_GetObjectItem(fluxes, "fluxes"));
+        cJSON_Delete(fluxes);
+        return n;
+}
+
+static void assert_audit_ok(void) {
+        char *out = NULL;
+        int status = test_daemon_ctl(&d, &out, "audit", "verify", NULL);
+        cr_assert_eq(status, 0, "audit verify failed: %s", out);
+        free(out);
+}
+
+static void assert_running(void) {
+        cr_assert_gt(d.pid, 0);
+        cr_assert_eq(kill(d.pid, 0), 0, "chorusd died");
+}
+
+/* The receipt in done/ says what the state says, and the invoice file's
+ * SHA-256 is the one recorded. */
+static void check_receipt(const char *id) {
+        char name[64], *text = NULL, *flux = job_field(id, "FLUX"), *sha = job_field(id, "PAYLOAD_SHA256");
+        cJSON *json;
+
+        snprintf(name, sizeof name, "%s.receipt.json", id);
+        cr_assert_eq(test_daemon_read_file(&d, "done", name, &text), 0, "no receipt for %s", id);
+        json = cJSON_Parse(text);
+        cr_assert_not_null(json, "receipt is not JSON: %s", text);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "flux")), flux);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "payload_sha256")), sha);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "total")), "4000.00");
+        cr_assert(strlen(cJSON_GetStringValue(cJSON_GetObjectItem(json, "chorus_invoice_id"))) > 0);
+        cJSON_Delete(json);
+        free(text);
+        free(flux);
+        free(sha);
+}
+
+Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
+        static const struct {
+                const char *file, *syntax;
+        } cases[] = {
+                { "cdcmc-2026.json", "IN_DP_E1_UBL_INVOICE" },
+                { "dept34-2026.json", "IN_DP_E1_CII_16B" },
+                { "commune-2026.json", "IN_DP_E1_UBL_INVOICE" },
+                { "syndicat-2026.json", "IN_DP_E2_CII_FACTURX" },
+        };
+        char ids[4][25];
+
+        start_daemon(NULL);
+        for (size_t i = 0; i < 4; i++) {
+                char source[128];
+                snprintf(source, sizeof source, BILANS "%s", cases[i].file);
+                drop(cases[i].file, source);
+        }
+        for (size_t i = 0; i < 4; i++) {
+                wait_job(cases[i].file, "done", "done", ids[i]);
+                char *number = job_field(ids[i], "INVOICE"), *payload = job_field(ids[i], "PAYLOAD");
+                cr_assert_eq(emulator_invoice_count(number), 1, "%s deposited %d times", number,
+                             emulator_invoice_count(number));
+                cr_assert(test_daemon_has_file(&d, "done", payload), "invoice file not in done/");
+                char *status = job_field(ids[i], "CPP_INVOICE_STATUS");
+                cr_assert_str_eq(status, "MISE_EN_PAIEMENT");
+                check_receipt(ids[i]);
+                free(number);
+                free(payload);
+                free(status);
+        }
+        cr_assert_eq(emulator_flux_count(), 4, "one flux per bilan");
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux"), 4);
+
+        /* Each flux has the syntax of its convention's format, and the
+         * Factur-X one was integrated from its embedded XML. */
+        cJSON *fluxes = NULL, *f;
+        cr_assert_eq(emulator_fluxes(emu, &fluxes), 0);
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(fluxes, "fluxes")) {
+                const char *syntax = cJSON_GetStringValue(cJSON_GetObjectItem(f, "syntaxeFlux"));
+                cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(f, "etat")), "IN_INTEGRE", "flux %s", syntax);
+                bool known = false;
+                for (size_t i = 0; i < 4; i++)
+                        known = known || streq(syntax, cases[i].syntax);
+                cr_assert(known, "unexpected syntax %s", syntax);
+        }
+        cJSON_Delete(fluxes);
+
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0);
+        cr_assert_eq(test_daemon_count(&d, "incoming"), 0);
+        cr_assert(test_daemon_log_contains(&d, "integrated by Chorus Pro"));
+        cr_assert(test_daemon_log_contains(&d, "is being paid"));
+        assert_audit_ok();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static void drop_special(const char *name, mode_t type) {
+        char tmp[512], final[512];
+
+        snprintf(tmp, sizeof tmp, "%s/incoming/.%s.tmp", d.spool, name);
+        snprintf(final, sizeof final, "%s/incoming/%s", d.spool, name);
+        if (type == S_IFLNK)
+                cr_assert_eq(symlink("/etc/passwd", tmp), 0);
+        else if (type == S_IFIFO)
+                cr_assert_eq(mkfifo(tmp, 0640), 0);
+        else
+                cr_assert_eq(mkdir(tmp, 0750), 0);
+        cr_assert_eq(rename(tmp, final), 0);
+}
+
+static void expect_rejected(const char *name, const char *needle) {
+        char id[25], error_name[300], *text = NULL;
+
+        wait_job(name, "rejected", NULL, id);
+        snprintf(error_name, sizeof error_name, "%s--%s.error.txt", id, name);
+        cr_assert_eq(test_daemon_wait_file(&d, "rejected", error_name, 10 * SEC), 0, "no error file for %s", name);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        if (needle)
+                cr_assert(strstr(text, needle), "error file of %s does not say '%s':\n%s", name, needle, text);
+        free(text);
+}
+
+Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on) {
+        char *big;
+        char id[25];
+        struct stat st;
+
+        start_daemon(NULL);
+        drop("pas-du-json.json", "config/examples/invalid-not-json.json");
+        drop("convention-inconnue.json", "config/examples/invalid-unknown-convention.json");
+        drop("rien.json", "config/examples/invalid-nothing-realised.json");
+        drop("mauvais-type.json", "config/examples/invalid-wrong-types.json");
+        drop_special("lien.json", S_IFLNK);
+        drop_special("tube.json", S_IFIFO);
+        drop_special("dossier.json", S_IFDIR);
+        big = malloc(2u << 20);
+        cr_assert_not_null(big);
+        memset(big, ' ', 2u << 20);
+        big[0] = '{';
+        cr_assert_eq(test_daemon_drop(&d, "enorme.json", big, 2u << 20), 0);
+        free(big);
+        static const char latin1[] = "{\"bilan\": 1, \"author\": \"\xe9\"}";
+        cr_assert_eq(test_daemon_drop(&d, "latin1.json", latin1, strlen(latin1)), 0);
+        /* Ignored: a dropper's temp file and an editor's backup stay put. */
+        cr_assert_eq(test_daemon_drop(&d, "notes.json~", "x", 1), 0);
+
+        expect_rejected("pas-du-json.json", "JSON");
+        expect_rejected("convention-inconnue.json", "CDCMC-2025");
+        expect_rejected("rien.json", NULL);
+        expect_rejected("mauvais-type.json", NULL);
+        expect_rejected("lien.json", NULL);
+        expect_rejected("tube.json", NULL);
+        expect_rejected("dossier.json", NULL);
+        expect_rejected("enorme.json", NULL);
+        expect_rejected("latin1.json", NULL);
+        assert_running();
+
+        /* The hostile entries were moved, not followed: the symlink is still
+         * a symlink in rejected/, the FIFO a FIFO. */
+        char path[512];
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "lien.json", SEC, id), 0);
+        snprintf(path, sizeof path, "%s/rejected/%s--lien.json", d.spool, id);
+        cr_assert_eq(lstat(path, &st), 0);
+        cr_assert(S_ISLNK(st.st_mode));
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "tube.json", SEC, id), 0);
+        snprintf(path, sizeof path, "%s/rejected/%s--tube.json", d.spool, id);
+        cr_assert_eq(lstat(path, &st), 0);
+        cr_assert(S_ISFIFO(st.st_mode));
+        cr_assert(test_daemon_has_file(&d, "incoming", "notes.json~"));
+
+        /* And a good bilan after all of that still goes through. */
+        drop("cdcmc-2026.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc-2026.json", "done", NULL, id);
+        cr_assert_eq(emulator_flux_count(), 1, "nothing but the valid bilan was deposited");
+        cr_assert(test_daemon_log_contains(&d, "rejected"));
+        assert_audit_ok();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_pipeline, second_bilan_for_an_invoiced_convention_is_refused) {
+        char first[25], second[25], error_name[300], *text = NULL, *number, *flux;
+
+        start_daemon(NULL);
+        drop("bilan-2026.json", BILANS "cdcmc-2026.json");
+        wait_job("bilan-2026.json", "done", "done", first);
+        number = job_field(first, "INVOICE");
+        flux = job_field(first, "FLUX");
+
+        drop("bilan-2026-bis.json", BILANS "cdcmc-2026.json");
+        wait_job("bilan-2026-bis.json", "rejected", "invalid", second);
+        snprintf(error_name, sizeof error_name, "%s--bilan-2026-bis.json.error.txt", second);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        cr_assert(strstr(text, number), "the error file does not name invoice %s:\n%s", number, text);
+        cr_assert(strstr(text, flux), "the error file does not name flux %s:\n%s", flux, text);
+        cr_assert(strstr(text, "déjà été facturée"), "not in French:\n%s", text);
+        cr_assert_eq(emulator_invoice_count(number), 1);
+        cr_assert_eq(emulator_flux_count(), 1);
+        free(text);
+        free(number);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static void expect_failed(const char *name, const char *reason, char id[static 25]) {
+        char error_name[64], *text = NULL;
+
+        wait_job(name, "failed", "rejected", id);
+        snprintf(error_name, sizeof error_name, "%s.error.txt", id);
+        cr_assert_eq(test_daemon_wait_file(&d, "failed", error_name, 10 * SEC), 0);
+        cr_assert_eq(test_daemon_read_file(&d, "failed", error_name, &text), 0);
+        cr_assert(strstr(text, reason), "failed/%s does not give Chorus Pro's reason '%s':\n%s", error_name, reason,
+                  text);
+        cr_assert(strstr(text, "chorusctl requeue"), "no advice in:\n%s", text);
+        free(text);
+}
+
+Test(e2e_pipeline, chorus_pro_rejections_reach_failed_and_requeue_gives_a_new_number) {
+        char inactive[25], service[25], *old_number, *new_number, *voided, *out = NULL;
+
+        start_daemon(NULL);
+        drop("inactif.json", BILANS "inactif-2026.json");
+        drop("ancien-eco.json", BILANS "ancieneco-2026.json");
+        expect_failed("inactif.json", "20034003700015", inactive);
+        expect_failed("ancien-eco.json", "ANCIEN-ECO", service);
+        cr_assert(test_daemon_log_contains(&d, "Chorus Pro rejected invoice"));
+        assert_running();
+
+        /* The administrator fixes the convention (an active service), reloads,
+         * and requeues: a new number, the old one voided. */
+        old_number = job_field(service, "INVOICE");
+        char conv[512], *text = NULL;
+        snprintf(conv, sizeof conv, "%s/../conventions.d/ancieneco-2026.json", d.spool);
+        cr_assert_eq(test_daemon_read_path(conv, &text, NULL), 0);
+        cJSON *json = cJSON_Parse(text);
+        cr_assert_not_null(json);
+        cr_assert(cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "buyer"), "service_code"), "ECO"));
+        free(text);
+        text = cJSON_Print(json);
+        cJSON_Delete(json);
+        FILE *f = fopen(conv, "we");
+        cr_assert_not_null(f);
+        fputs(text, f);
+        cr_assert_eq(fclose(f), 0);
+        free(text);
+        cr_assert_eq(test_daemon_signal(&d, SIGHUP), 0);
+        cr_assert_eq(test_daemon_wait_notify(&d, "RELOADING=1", 10 * SEC, NULL), 0);
+        cr_assert_eq(test_daemon_wait_notify(&d, "READY=1", 10 * SEC, NULL), 0);
+
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", service, NULL), 0, "requeue: %s", out);
+        cr_assert(strstr(out, "new invoice number"), "%s", out);
+        free(out);
+        wait_job("ancien-eco.json", "done", "done", service);
+        new_number = job_field(service, "INVOICE");
+        voided = job_field(service, "VOIDED");
+        cr_assert_str_neq(new_number, old_number);
+        cr_assert_str_eq(voided, old_number);
+        cr_assert_eq(emulator_invoice_count(new_number), 1);
+
+        /* A job that is not in failed/ cannot be requeued. */
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", service, NULL), 1, "%s", out);
+        free(out);
+        /* status lists both, and tells the history of one. */
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", NULL), 0);
+        cr_assert(strstr(out, inactive) && strstr(out, new_number), "%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", service, NULL), 0);
+        cr_assert(strstr(out, "requeued") && strstr(out, old_number) && strstr(out, "chorus_rejected"), "%s", out);
+        free(out);
+        assert_audit_ok();
+        free(old_number);
+        free(new_number);
+        free(voided);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
+        char id[25], *number;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        start_daemon_env("poll_interval = 10\nlifecycle_poll_interval = 300\n", faster_env);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        char *flux = job_field(id, "FLUX");
+        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
+        wait_job("cdcmc.json", "done", "integrated", id);
+        number = job_field(id, "INVOICE");
+
+        static const char *const steps[] = { "MISE_A_DISPOSITION", "A_RECYCLER", "SUSPENDUE", "SERVICE_FAIT",
+                                             "MANDATEE", "MISE_EN_PAIEMENT" };
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+                char needle[128];
+                cr_assert_eq(emulator_set_invoice_status(emu, number, steps[i], "test"), 0);
+                snprintf(needle, sizeof needle, "→ %s", steps[i]);
+                uint64_t deadline = test_now_usec() + 60 * SEC;
+                while (!test_daemon_log_contains(&d, needle) && test_now_usec() < deadline)
+                        usleep(50000);
+                cr_assert(test_daemon_log_contains(&d, needle), "status %s never logged", steps[i]);
+        }
+        cr_assert_eq(test_daemon_wait_state(&d, id, "done", JOB_WAIT), 0);
+        cr_assert(test_daemon_log_contains(&d, "Chorus Pro portal"), "A_RECYCLER/SUSPENDUE advice missing");
+        cr_assert(test_daemon_log_contains(&d, "is being paid"));
+        free(flux);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
+        char id[25], *number, *out = NULL;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        start_daemon(NULL);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        char *flux = job_field(id, "FLUX");
+        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
+        wait_job("cdcmc.json", "done", "integrated", id);
+        number = job_field(id, "INVOICE");
+        cr_assert_eq(emulator_set_invoice_status(emu, number, "REJETEE", "montant contesté"), 0);
+        wait_job("cdcmc.json", "failed", "rejected", id);
+        char receipt[64];
+        snprintf(receipt, sizeof receipt, "%s.receipt.json", id);
+        cr_assert(test_daemon_has_file(&d, "failed", receipt), "the receipt did not follow the bilan to failed/");
+        cr_assert(test_daemon_log_contains(&d, "montant contesté"));
+
+        /* Requeue: a new number; the convention is invoiced again. */
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0.2}"), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
+        free(out);
+        wait_job("cdcmc.json", "done", "done", id);
+        char *again = job_field(id, "INVOICE");
+        cr_assert_str_neq(again, number);
+        free(again);
+        free(flux);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_pipeline, temporary_failures_are_retried_with_one_flux) {
+        char id[25], *number;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                             .status = 429, .retry_after = 1)),
+                     0);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/api/oauth/token", .count = 1, .status = 503)), 0);
+        start_daemon(NULL);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "done", "done", id);
+        number = job_field(id, "INVOICE");
+        cr_assert_eq(emulator_invoice_count(number), 1);
+        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert(test_daemon_log_contains(&d, "trying again"));
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* The deposit is processed but its answer is lost: the job looks the number
+ * up, finds it once integrated, adopts that flux, and never sends again. */
+Test(e2e_pipeline, lost_answer_is_looked_up_not_deposited_twice) {
+        char id[25], *number, *flux;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                             .drop = "after_body")),
+                     0);
+        start_daemon(NULL);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "done", "done", id);
+        number = job_field(id, "INVOICE");
+        flux = job_field(id, "FLUX");
+        cr_assert_eq(emulator_invoice_count(number), 1);
+        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux"), 1, "deposited again");
+        cr_assert(test_daemon_log_contains(&d, "may have reached Chorus Pro"));
+        cr_assert(test_daemon_log_contains(&d, "adopting"));
+        free(number);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* The connection is cut before the request is processed: nothing reaches
+ * Chorus Pro. The job looks the number up for the grace period (half of
+ * retry_deadline), then deposits again: still exactly one flux. */
+Test(e2e_pipeline, deposit_that_never_arrived_is_sent_again_after_the_grace) {
+        char id[25], *number;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                             .drop = "before_body")),
+                     0);
+        start_daemon("poll_interval = 10\nretry_deadline = 120\n");
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "done", "done", id);
+        number = job_field(id, "INVOICE");
+        cr_assert_eq(emulator_invoice_count(number), 1);
+        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux"), 2);
+        cr_assert(test_daemon_log_contains(&d, "never arrived"));
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_pipeline, retries_run_out_to_failed_and_requeue_keeps_the_number) {
+        char id[25], *number, *again, *out = NULL, error_name[64], *text = NULL;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1000,
+                                                             .status = 429)),
+                     0);
+        start_daemon("poll_interval = 10\nretry_deadline = 120\n");
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "failed", "failed", id);
+        snprintf(error_name, sizeof error_name, "%s.error.txt", id);
+        cr_assert_eq(test_daemon_read_file(&d, "failed", error_name, &text), 0);
+        cr_assert(strstr(text, "429"), "the last error is not given:\n%s", text);
+        free(text);
+        cr_assert(test_daemon_log_contains(&d, "retries ran out"));
+        number = job_field(id, "INVOICE");
+        cr_assert_eq(emulator_flux_count(), 0);
+
+        cr_assert_eq(emulator_clear_faults(emu), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
+        free(out);
+        wait_job("cdcmc.json", "done", "done", id);
+        again = job_field(id, "INVOICE");
+        cr_assert_str_eq(again, number, "a failed (not rejected) job keeps its number");
+        cr_assert_eq(emulator_invoice_count(number), 1);
+        free(number);
+        free(again);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Chorus Pro hangs on the deposit: meanwhile a bad bilan is rejected at
+ * once and the watchdog keeps being fed. */
+Test(e2e_pipeline, hung_chorus_pro_does_not_block_the_daemon) {
+        static const char *const env[] = { "CHORUSD_TEST_TIME_SCALE=10", "WATCHDOG_USEC=1000000", NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char id[25];
+        uint64_t t0;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                             .delay_ms = 8000)),
+                     0);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "depositing", 10 * SEC), 0);
+        t0 = test_now_usec();
+        drop("bad.json", "config/examples/invalid-not-json.json");
+        expect_rejected("bad.json", NULL);
+        cr_assert_lt(test_now_usec() - t0, 3 * SEC, "rejection waited for Chorus Pro");
+        cr_assert_eq(test_daemon_wait_notify(&d, "WATCHDOG=1", 2 * SEC, NULL), 0);
+        cr_assert_eq(test_daemon_wait_notify(&d, "WATCHDOG=1", 2 * SEC, NULL), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "depositing", 1), 0, "the slow deposit is still in flight");
+        wait_job("cdcmc.json", "done", "done", id);
+        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
