@@ -1,0 +1,192 @@
+/* test_e2e_crash.c — chorusd killed with SIGKILL right after each durable
+ * step (CHORUSD_TEST_CRASH_AFTER, compiled in with TEST_HOOKS=1), right
+ * after a deposit answer arrived but before it was recorded, and while a
+ * deposit request is on the wire; then restarted. Every bilan must still
+ * end in done/ with exactly one flux on Chorus Pro, gap-free numbers,
+ * nothing left behind in incoming/ or processing/, and an audit log whose
+ * chain verifies. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emulator.h"
+#include "test_daemon.h"
+
+#define SEC TEST_USEC_PER_SEC
+#define BILANS "tests/data/e2e/bilans/"
+#define KILLED (128 + SIGKILL)
+
+static TestDaemon d;
+static Emulator *emu;
+static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
+
+static void setup(void) {
+        int r = emulator_from_env(&emu);
+        if (r == -ENXIO)
+                cr_skip_test("not under scripts/with-emulator");
+        cr_assert_eq(r, 0);
+        cr_assert_eq(emulator_reset(emu), 0);
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0.2}"), 0);
+}
+
+static void teardown(void) {
+        test_daemon_done(&d);
+        emu = emulator_free(emu);
+}
+
+TestSuite(e2e_crash, .init = setup, .fini = teardown, .timeout = 180);
+
+static int count_member(cJSON *json, const char *key) {
+        int n = cJSON_GetArraySize(cJSON_GetObjectItem(json, key));
+        cJSON_Delete(json);
+        return n;
+}
+
+static int invoices_with_number(const char *number) {
+        cJSON *json = NULL;
+        cr_assert_eq(emulator_invoices(emu, number, &json), 0);
+        return count_member(json, "invoices");
+}
+
+static int fluxes(void) {
+        cJSON *json = NULL;
+        cr_assert_eq(emulator_fluxes(emu, &json), 0);
+        return count_member(json, "fluxes");
+}
+
+static void drop_two(void) {
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "commune.json", BILANS "commune-2026.json"), 0);
+}
+
+/* After the restart: both jobs done, one flux each, numbers 1 and 2. */
+static void check_outcome(void) {
+        static const char *const names[] = { "cdcmc.json", "commune.json" };
+        char numbers[2][32];
+        char *out = NULL;
+
+        for (size_t i = 0; i < 2; i++) {
+                char id[25];
+                cr_assert_eq(test_daemon_wait_job(&d, "done", names[i], 60 * SEC, id), 0, "%s not in done/",
+                             names[i]);
+                cr_assert_eq(test_daemon_wait_state(&d, id, "done", 60 * SEC), 0, "%s: job not done", names[i]);
+                char *number = test_daemon_job_field(&d, id, "INVOICE");
+                cr_assert_not_null(number);
+                cr_assert_eq(invoices_with_number(number), 1, "invoice %s is on Chorus Pro %d times", number,
+                             invoices_with_number(number));
+                snprintf(numbers[i], sizeof numbers[i], "%s", number);
+                free(number);
+        }
+        cr_assert_eq(fluxes(), 2, "%d fluxes for 2 bilans", fluxes());
+        /* Gap-free: the two numbers are the year's first two, in some order. */
+        cr_assert(strstr(numbers[0], "-0001") || strstr(numbers[1], "-0001"), "%s %s", numbers[0], numbers[1]);
+        cr_assert(strstr(numbers[0], "-0002") || strstr(numbers[1], "-0002"), "%s %s", numbers[0], numbers[1]);
+        cr_assert_eq(test_daemon_count(&d, "incoming"), 0);
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+        cr_assert_eq(test_daemon_count(&d, "failed"), 0);
+        cr_assert_eq(test_daemon_count(&d, "rejected"), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "audit verify: %s", out);
+        free(out);
+}
+
+static void crash_and_recover(const char *point) {
+        char hook[64];
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+
+        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop_two();
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
+        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+        cr_assert(test_daemon_log_contains(&d, "Test hook: crashing after"));
+
+        d.options.env = fast_env; /* no hook this time */
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        check_outcome();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+#define CRASH_TEST(name, point)                \
+        Test(e2e_crash, name) {                \
+                crash_and_recover(point);      \
+        }
+
+CRASH_TEST(after_received, "received")
+CRASH_TEST(after_validated, "validated")
+CRASH_TEST(after_numbered, "numbered")
+CRASH_TEST(after_rendered, "rendered")
+CRASH_TEST(after_depositing, "depositing")
+CRASH_TEST(after_deposit_answered, "deposit-answered")
+CRASH_TEST(after_deposited, "deposited")
+CRASH_TEST(after_integrated, "integrated")
+CRASH_TEST(after_moved_to_done, "moved-done")
+CRASH_TEST(after_done, "done")
+
+/* SIGKILL from outside while the emulator holds the deposit request (fully
+ * sent) and has not answered: on restart the job is in depositing, looks
+ * the number up, finds it once Chorus Pro integrated it, and adopts it. */
+Test(e2e_crash, killed_while_the_deposit_is_on_the_wire) {
+        TestDaemonOptions o = { .env = fast_env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char id[25];
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                             .delay_ms = 3000)),
+                     0);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop_two();
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", 30 * SEC, id), 0);
+        /* Wait until one deposit request has reached the emulator. */
+        uint64_t deadline = test_now_usec() + 30 * SEC;
+        while (emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux") < 1 && test_now_usec() < deadline)
+                usleep(20000);
+        cr_assert_geq(emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux"), 1);
+        test_daemon_kill(&d);
+        cr_assert_eq(d.exit_status, KILLED);
+
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        check_outcome();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Killed again and again at random moments while four bilans go through. */
+Test(e2e_crash, repeated_kills_lose_nothing) {
+        static const char *const files[] = { "cdcmc-2026.json", "dept34-2026.json", "commune-2026.json",
+                                             "syndicat-2026.json" };
+        TestDaemonOptions o = { .env = fast_env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char *out = NULL;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        for (size_t i = 0; i < 4; i++) {
+                char source[128];
+                snprintf(source, sizeof source, BILANS "%s", files[i]);
+                cr_assert_eq(test_daemon_drop_file(&d, files[i], source), 0);
+        }
+        for (unsigned round = 0; round < 6; round++) {
+                usleep(150000 + 137000 * round);
+                test_daemon_kill(&d);
+                cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after kill %u", round);
+        }
+        for (size_t i = 0; i < 4; i++) {
+                char id[25];
+                cr_assert_eq(test_daemon_wait_job(&d, "done", files[i], 90 * SEC, id), 0, "%s lost", files[i]);
+                cr_assert_eq(test_daemon_wait_state(&d, id, "done", 90 * SEC), 0);
+                char *number = test_daemon_job_field(&d, id, "INVOICE");
+                cr_assert_eq(invoices_with_number(number), 1, "%s deposited %d times", number,
+                             invoices_with_number(number));
+                free(number);
+        }
+        cr_assert_eq(fluxes(), 4);
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
