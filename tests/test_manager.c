@@ -1,0 +1,117 @@
+/* test_manager.c — the Manager in-process: start-up, the STATUS= text, and
+ * what a failed fsync does (fsutil's fault-injection hook): LOG_CRIT, no
+ * more claims, the loop ends with -EIO (chorusd then exits non-zero and
+ * systemd restarts it into recovery), and the bilan is not lost. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "convention.h"
+#include "credentials.h"
+#include "fsutil.h"
+#include "log.h"
+#include "manager.h"
+#include "test_daemon.h"
+
+static TestDaemon d;
+static Manager *m;
+
+static void setup(void) {
+        sigset_t mask;
+
+        if (!getenv("CHORUS_EMULATOR_URL"))
+                cr_skip_test("not under scripts/with-emulator");
+        /* As chorusd's main() does: sd-event takes them through a signalfd. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        cr_assert_eq(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
+        log_set_target(LOG_TARGET_NULL);
+        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
+}
+
+static void teardown(void) {
+        fs_set_fault_hook(NULL, NULL);
+        m = manager_free(m);
+        test_daemon_done(&d);
+}
+
+TestSuite(manager, .init = setup, .fini = teardown, .timeout = 60);
+
+static void manager_up(void) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        _cleanup_(freep) char *message = NULL;
+        ChorusSecrets secrets = {};
+        Diagnostics diags = DIAGNOSTICS_INIT;
+
+        cr_assert_eq(config_load(d.config, &config, &diags), 0);
+        cr_assert_eq(convention_set_load_dir(config->conventions.dir, &conventions, &diags), 0);
+        diagnostics_clear(&diags);
+        cr_assert_eq(credentials_load(&config->chorus, &secrets, &message), 0, "%s", message);
+        cr_assert_eq(manager_new(&config, &conventions, &secrets, &m), 0);
+        cr_assert_null(config, "manager_new takes the configuration");
+        cr_assert_null(secrets.client_secret, "manager_new takes the secrets");
+        cr_assert_eq(manager_start(m), 0);
+}
+
+Test(manager, status_counts_start_at_zero) {
+        _cleanup_(freep) char *status = NULL;
+
+        manager_up();
+        cr_assert_eq(manager_status_text(m, &status), 0);
+        cr_assert_str_eq(status, "0 in progress, 0 awaiting Chorus Pro, 0 followed to payment; "
+                                 "since start: 0 done, 0 rejected, 0 failed");
+        manager_job_state_changed(m, _JOB_STATE_INVALID, JOB_STATE_RECEIVED);
+        manager_job_state_changed(m, JOB_STATE_RECEIVED, JOB_STATE_DEPOSITED);
+        free(status);
+        cr_assert_eq(manager_status_text(m, &status), 0);
+        cr_assert(strstr(status, "0 in progress, 1 awaiting Chorus Pro"), "%s", status);
+        manager_job_state_changed(m, JOB_STATE_DEPOSITED, JOB_STATE_INTEGRATED);
+        free(status);
+        cr_assert_eq(manager_status_text(m, &status), 0);
+        cr_assert(strstr(status, "1 followed to payment; since start: 1 done"), "%s", status);
+        manager_job_state_changed(m, JOB_STATE_INTEGRATED, _JOB_STATE_INVALID);
+}
+
+typedef struct Fault {
+        FsOp op;
+        unsigned calls;
+} Fault;
+
+static int fail_op(FsOp op, int fd, void *userdata) {
+        Fault *f = userdata;
+        (void) fd;
+
+        if (op != f->op)
+                return 0;
+        f->calls++;
+        return -EIO;
+}
+
+static void expect_fatal_on(FsOp op) {
+        Fault fault = { .op = op };
+
+        manager_up();
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        fs_set_fault_hook(fail_op, &fault);
+        cr_assert_eq(manager_run(m), -EIO, "the loop must stop on a failed %s", op == FS_OP_FSYNC ? "fsync" : "fdatasync");
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_gt(fault.calls, 0);
+        cr_assert(m->stopping, "claiming must stop");
+        /* Not lost: still waiting, or claimed into processing/. */
+        cr_assert(test_daemon_count(&d, "incoming") + test_daemon_count(&d, "processing") >= 1);
+        cr_assert_eq(test_daemon_count(&d, "done"), 0);
+}
+
+Test(manager, failed_fsync_stops_the_daemon) {
+        expect_fatal_on(FS_OP_FSYNC);
+}
+
+Test(manager, failed_audit_fdatasync_stops_the_daemon) {
+        expect_fatal_on(FS_OP_FDATASYNC);
+}
