@@ -73,6 +73,7 @@ struct JobRun {
 };
 
 static void run_continue(JobRun *r);
+static void run_after(JobRun *r, StepResult s);
 
 /* ---- Test hooks --------------------------------------------------------------- */
 
@@ -784,6 +785,13 @@ static StepResult run_retry_later(JobRun *r, JobState state, const char *what, c
         return STEP_WAIT;
 }
 
+/* A follow-up call failed: count the attempt, keep the error, retry later. */
+static StepResult run_call_failed(JobRun *r, JobState state, const char *what, const ChorusError *e) {
+        (void) job_set_last_error(r->job, e->message);
+        r->job->attempts++;
+        return run_retry_later(r, state, what, e);
+}
+
 static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *userdata);
 
 static StepResult step_deposit(JobRun *r) {
@@ -907,10 +915,7 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
                 s = run_retry_later(r, JOB_STATE_RENDERED, "Deposit", error);
         } else
                 s = run_fail(r, JOB_STATE_FAILED, MESSAGE_ID_CHORUS_REJECTED, error->message);
-        if (s == STEP_NEXT)
-                run_continue(r);
-        else if (s == STEP_OVER)
-                jobrun_free(r);
+        run_after(r, s);
 }
 
 /* ---- Lookup after an uncertain deposit ---------------------------------------- */
@@ -996,9 +1001,7 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
 
         run_call_done(r);
         if (k < 0) {
-                (void) job_set_last_error(j, error->message);
-                j->attempts++;
-                s = run_retry_later(r, JOB_STATE_DEPOSITING, "Looking up a deposit", error);
+                s = run_call_failed(r, JOB_STATE_DEPOSITING, "Looking up a deposit", error);
         } else {
                 const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
                 uint64_t grace = config_seconds(r, run_config(r)->chorus.retry_deadline) / 2;
@@ -1033,10 +1036,7 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
                 }
         }
         chorus_invoice_list_done(&r->result.list);
-        if (s == STEP_NEXT)
-                run_continue(r);
-        else if (s == STEP_OVER)
-                jobrun_free(r);
+        run_after(r, s);
 }
 
 /* ---- Following the flux: consulterCRDetaille --------------------------------- */
@@ -1152,18 +1152,13 @@ static void on_report_done(ChorusCall *call, int k, ChorusError *error, void *us
 
         run_call_done(r);
         if (k < 0) {
-                (void) job_set_last_error(r->job, error->message);
-                r->job->attempts++;
-                s = run_retry_later(r, JOB_STATE_DEPOSITED, "Following the flux", error);
+                s = run_call_failed(r, JOB_STATE_DEPOSITED, "Following the flux", error);
         } else {
                 s = chorus_flux_state_is_final(r->result.report.state) ? report_final(r, &r->result.report)
                                                                        : report_pending(r, &r->result.report);
                 chorus_flux_report_done(&r->result.report);
         }
-        if (s == STEP_NEXT)
-                run_continue(r);
-        else if (s == STEP_OVER)
-                jobrun_free(r);
+        run_after(r, s);
 }
 
 static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *userdata) {
@@ -1174,9 +1169,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
 
         run_call_done(r);
         if (k < 0) {
-                (void) job_set_last_error(j, error->message);
-                j->attempts++;
-                s = run_retry_later(r, j->state, "Finding the invoice id", error);
+                s = run_call_failed(r, j->state, "Finding the invoice id", error);
         } else {
                 const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, j->flux);
                 if (found)
@@ -1193,10 +1186,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
                 }
         }
         chorus_invoice_list_done(&r->result.list);
-        if (s == STEP_NEXT)
-                run_continue(r);
-        else if (s == STEP_OVER)
-                jobrun_free(r);
+        run_after(r, s);
 }
 
 /* ---- Integrated: done/ and the receipt ---------------------------------------- */
@@ -1390,10 +1380,7 @@ static void on_history_done(ChorusCall *call, int k, ChorusError *error, void *u
                 s = history_status(r, &r->result.history);
                 chorus_invoice_history_done(&r->result.history);
         }
-        if (s == STEP_NEXT)
-                run_continue(r);
-        else if (s == STEP_OVER)
-                jobrun_free(r);
+        run_after(r, s);
 }
 
 /* ---- Driving a job --------------------------------------------------------------- */
@@ -1435,6 +1422,15 @@ static void run_continue(JobRun *r) {
                 if (s == STEP_WAIT)
                         return;
         }
+}
+
+/* What a callback does once its step is decided: go on, wait, or let the
+ * job leave memory. */
+static void run_after(JobRun *r, StepResult s) {
+        if (s == STEP_NEXT)
+                run_continue(r);
+        else if (s == STEP_OVER)
+                jobrun_free(r);
 }
 
 /* ---- Entry points ------------------------------------------------------------------ */

@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "emulator.h"
 #include "macro.h"
 #include "test_daemon.h"
 
@@ -664,4 +667,43 @@ int test_daemon_wait_state(TestDaemon *d, const char *id, const char *state, uin
                         return -ETIMEDOUT;
                 sleep_usec(POLL_STEP_USEC);
         }
+}
+
+int test_emulator_open(Emulator **ret, const char *auto_advance) {
+        char json[64];
+        Emulator *e;
+        int r;
+
+        r = emulator_from_env(&e);
+        if (r < 0)
+                return r;
+        snprintf(json, sizeof json, "{\"auto_advance\": %s}", auto_advance);
+        r = emulator_reset(e);
+        if (r >= 0)
+                r = emulator_configure(e, json);
+        if (r < 0) {
+                emulator_free(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+static int member_count(cJSON *json, const char *key) {
+        int n = cJSON_IsArray(cJSON_GetObjectItem(json, key)) ? cJSON_GetArraySize(cJSON_GetObjectItem(json, key))
+                                                              : -EBADMSG;
+        cJSON_Delete(json);
+        return n;
+}
+
+int test_emulator_invoice_count(Emulator *e, const char *number) {
+        cJSON *json = NULL;
+        int r = emulator_invoices(e, number, &json);
+        return r < 0 ? r : member_count(json, "invoices");
+}
+
+int test_emulator_flux_count(Emulator *e) {
+        cJSON *json = NULL;
+        int r = emulator_fluxes(e, &json);
+        return r < 0 ? r : member_count(json, "fluxes");
 }

@@ -112,5 +112,16 @@ int test_daemon_wait_state(TestDaemon *d, const char *id, const char *state, uin
  * (and stderr, appended) into *ret_output (optional). Returns the exit status. */
 int test_daemon_ctl(TestDaemon *d, char **ret_output, ...);
 
+/* ---- The emulator (emulator.h) as the end-to-end tests use it ---- */
+
+typedef struct Emulator Emulator;
+/* emulator_from_env(), reset, and {"auto_advance": seconds}. -ENXIO when
+ * not under scripts/with-emulator. */
+int test_emulator_open(Emulator **ret, const char *auto_advance);
+/* How many invoices numbered `number` the emulator holds, across fluxes
+ * (exactly one is the exactly-once promise), and how many fluxes. */
+int test_emulator_invoice_count(Emulator *e, const char *number);
+int test_emulator_flux_count(Emulator *e);
+
 /* Reads a whole file (at most 8 MiB) into a new NUL-terminated string. */
 int test_daemon_read_path(const char *path, char **ret, size_t *ret_size);
