@@ -45,7 +45,6 @@
 #define RETRY_LATER_USEC (60 * USEC_PER_SEC)       /* a local step that could not write */
 #define FLUX_POLL_CAP_USEC (3600 * USEC_PER_SEC)   /* consulterCRDetaille at least hourly */
 #define TIMER_ACCURACY_USEC (10 * USEC_PER_MSEC)
-#define DAY_USEC (UINT64_C(86400) * USEC_PER_SEC)
 #define RECEIPT_SUFFIX "receipt.json"
 #define FAILED_SUFFIX "error.txt"
 
@@ -323,6 +322,12 @@ static void run_call_done(JobRun *r) {
         r->call = NULL;
         r->call_client = NULL;
         manager_call_finished(r->manager);
+}
+
+/* The result is filled only on success: start from zero, so that the
+ * _done() of the callback never sees another call's leftovers. */
+static void run_prepare_call(JobRun *r) {
+        memset(&r->result, 0, sizeof r->result);
 }
 
 static void run_call_started(JobRun *r) {
@@ -837,6 +842,7 @@ static StepResult step_deposit(JobRun *r) {
                 .file_name = payload_public_name(j),
                 .format = j->format,
         };
+        run_prepare_call(r);
         k = chorus_deposit(r->manager->chorus, &req, &r->result.deposit, on_deposit_done, r, &r->call);
         if (k < 0) {
                 /* Nothing left: back to rendered, try later. */
@@ -941,6 +947,7 @@ static StepResult step_lookup(JobRun *r) {
                 .numero_facture = j->invoice_number,
                 .deposited_from = &from,
         };
+        run_prepare_call(r);
         k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_lookup_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
@@ -1049,6 +1056,7 @@ static StepResult step_poll_flux(JobRun *r) {
 
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
+        run_prepare_call(r);
         k = chorus_flux_report(r->manager->chorus, r->job->flux, &r->result.report, on_report_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
@@ -1089,7 +1097,10 @@ static StepResult run_find_invoice_id(JobRun *r) {
                 .numero_flux_depot = r->job->flux,
                 .numero_facture = r->job->invoice_number,
         };
-        int k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_find_id_done, r, &r->call);
+        int k;
+
+        run_prepare_call(r);
+        k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_find_id_done, r, &r->call);
 
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
@@ -1290,6 +1301,7 @@ static StepResult step_lifecycle(JobRun *r) {
         id = strtoll(r->job->cpp_invoice_id, &end, 10);
         if (errno != 0 || *end != 0 || id <= 0)
                 return run_find_invoice_id(r);
+        run_prepare_call(r);
         k = chorus_invoice_history(r->manager->chorus, id, &r->result.history, on_history_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
