@@ -17,6 +17,9 @@
 #include "manager.h"
 
 #define EXIT_USAGE 2
+#ifndef CHORUSD_VERSION
+#define CHORUSD_VERSION "0.1"
+#endif
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 
@@ -26,6 +29,7 @@ static void help(void) {
                "\n"
                "  -c, --config=FILE   configuration (default %s)\n"
                "      --log-target=T  auto (journal, or stderr on a terminal), journal, stderr\n"
+               "      --version       print the version (and \"+test-hooks\" in test builds)\n"
                "  -h, --help          this help\n"
                "\n"
                "Signals: SIGHUP reloads the configuration, conventions and secrets;\n"
@@ -34,11 +38,12 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_LOG_TARGET = 0x100 };
+        enum { ARG_LOG_TARGET = 0x100, ARG_VERSION };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
         int c;
@@ -57,6 +62,13 @@ static int parse_argv(int argc, char *argv[]) {
                 }
                 case 'h':
                         help();
+                        return 0;
+                case ARG_VERSION:
+#ifdef CHORUSD_TEST_HOOKS
+                        printf("chorusd %s +test-hooks\n", CHORUSD_VERSION);
+#else
+                        printf("chorusd %s\n", CHORUSD_VERSION);
+#endif
                         return 0;
                 default:
                         return -EINVAL;

@@ -26,7 +26,11 @@ static Emulator *emu;
 static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
 
 static void setup(void) {
-        int r = test_emulator_open(&emu, "0.2");
+        int r;
+
+        if (!test_daemon_has_hooks())
+                cr_skip_test("needs $BUILD/chorusd built with TEST_HOOKS=1 (make check does)");
+        r = test_emulator_open(&emu, "0.2");
         if (r == -ENXIO)
                 cr_skip_test("not under scripts/with-emulator");
         cr_assert_eq(r, 0);

@@ -244,6 +244,23 @@ static void *notify_reader(void *userdata) {
         return NULL;
 }
 
+bool test_daemon_has_hooks(void) {
+        char *cmd = NULL, line[128] = "";
+        bool hooks = false;
+        FILE *f;
+
+        if (asprintf(&cmd, "%s/chorusd --version 2>/dev/null", test_build_dir()) < 0)
+                return false;
+        f = popen(cmd, "re");
+        free(cmd);
+        if (!f)
+                return false;
+        if (fgets(line, sizeof line, f))
+                hooks = strstr(line, "+test-hooks") != NULL;
+        pclose(f);
+        return hooks;
+}
+
 int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o) {
         char tmpl[] = "/tmp/chorusd-e2e-XXXXXX";
         char *conventions = NULL;

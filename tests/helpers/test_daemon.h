@@ -56,6 +56,10 @@ uint64_t test_now_usec(void);
 /* The build directory: $BUILD, default "build". */
 const char *test_build_dir(void);
 
+/* True if $BUILD/chorusd was built with TEST_HOOKS=1 (crash points, time
+ * scale), as `chorusd --version` says. The end-to-end tests need it. */
+bool test_daemon_has_hooks(void);
+
 /* Creates the scratch root and writes the configuration. */
 int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o);
 /* Starts chorusd (--log-target=stderr), without waiting for READY. */
