@@ -12,16 +12,21 @@
  * whose fate is unknown is looked up on Chorus Pro before being sent
  * again). The state is written first, then the files go back to
  * processing/, the bilan last: chorusd watches processing/ and resumes the
- * job at once (or at its next start).
+ * job at once (or at its next start). Run as root, it acts as the owner of
+ * the state directory (chorusd's user), so that chorusd can read what it
+ * writes.
  *
  * Exit status: 0 ok, 1 no such job or not requeueable, 2 usage or
  * environment error. */
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "ctl.h"
@@ -374,6 +379,22 @@ static int requeue_reset(Numbering *n, Job *j, JobState state) {
         return job_set_last_error(j, NULL);
 }
 
+/* Run as root, requeue would leave root-owned state files that chorusd
+ * (its own user) could not read: act as the owner of the state directory. */
+static int become_state_owner(const Config *config) {
+        struct stat st;
+
+        if (geteuid() != 0)
+                return 0;
+        if (stat(config->state.dir, &st) < 0)
+                return -errno;
+        if (st.st_uid == 0)
+                return 0;
+        if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
+                return -errno;
+        return 0;
+}
+
 /* Moves `name` from failed/ to processing/ if it is in failed/. */
 static int requeue_move(Spool *s, const char *name) {
         SpoolDir where;
@@ -414,6 +435,12 @@ int ctl_requeue(int argc, char *argv[]) {
         r = context_open(config, &c);
         if (r != CTL_EXIT_OK)
                 return r;
+        r = become_state_owner(c.config);
+        if (r < 0) {
+                fprintf(stderr, "chorusctl requeue: cannot act as the owner of %s: %s\n", c.config->state.dir,
+                        strerror(-r));
+                return CTL_EXIT_USAGE;
+        }
         r = load_job(&c, id, &j);
         if (r != CTL_EXIT_OK)
                 return r;
