@@ -61,7 +61,10 @@ struct JobRun {
         ChorusCall *call;
         ChorusClient *call_client;
         char *payload; /* the bytes being deposited, until the answer */
-        union {
+        /* What the call in flight fills on success. Not a union: a callback
+         * may start the next call (flux report → invoice search) while it
+         * still reads its own result. */
+        struct {
                 ChorusDepositResult deposit;
                 ChorusFluxReport report;
                 ChorusInvoiceList list;
@@ -324,11 +327,9 @@ static void run_call_done(JobRun *r) {
         manager_call_finished(r->manager);
 }
 
-/* The result is filled only on success: start from zero, so that the
- * _done() of the callback never sees another call's leftovers. */
-static void run_prepare_call(JobRun *r) {
-        memset(&r->result, 0, sizeof r->result);
-}
+/* A result is filled only on success: start from zero, so that the
+ * callback's _done() never frees what an earlier call left. */
+#define run_prepare_result(p) memset((p), 0, sizeof *(p))
 
 static void run_call_started(JobRun *r) {
         r->call_client = r->manager->chorus;
@@ -842,7 +843,7 @@ static StepResult step_deposit(JobRun *r) {
                 .file_name = payload_public_name(j),
                 .format = j->format,
         };
-        run_prepare_call(r);
+        run_prepare_result(&r->result.deposit);
         k = chorus_deposit(r->manager->chorus, &req, &r->result.deposit, on_deposit_done, r, &r->call);
         if (k < 0) {
                 /* Nothing left: back to rendered, try later. */
@@ -947,7 +948,7 @@ static StepResult step_lookup(JobRun *r) {
                 .numero_facture = j->invoice_number,
                 .deposited_from = &from,
         };
-        run_prepare_call(r);
+        run_prepare_result(&r->result.list);
         k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_lookup_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
@@ -1056,7 +1057,7 @@ static StepResult step_poll_flux(JobRun *r) {
 
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
-        run_prepare_call(r);
+        run_prepare_result(&r->result.report);
         k = chorus_flux_report(r->manager->chorus, r->job->flux, &r->result.report, on_report_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
@@ -1099,7 +1100,7 @@ static StepResult run_find_invoice_id(JobRun *r) {
         };
         int k;
 
-        run_prepare_call(r);
+        run_prepare_result(&r->result.list);
         k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_find_id_done, r, &r->call);
 
         if (k < 0) {
@@ -1301,7 +1302,7 @@ static StepResult step_lifecycle(JobRun *r) {
         id = strtoll(r->job->cpp_invoice_id, &end, 10);
         if (errno != 0 || *end != 0 || id <= 0)
                 return run_find_invoice_id(r);
-        run_prepare_call(r);
+        run_prepare_result(&r->result.history);
         k = chorus_invoice_history(r->manager->chorus, id, &r->result.history, on_history_done, r, &r->call);
         if (k < 0) {
                 ChorusError e = { .temporary = true, .message = not_started };
