@@ -7,8 +7,9 @@
  * Wake-ups: inotify on incoming/ only re-enables the claim source (a
  * defer source), which claims one bilan per loop iteration through the
  * spool's persistent readdir() cursor until the folder is exhausted, then
- * disables itself. IN_Q_OVERFLOW (or any event) just rewinds the cursor, so
- * a lost event costs a rescan, never a bilan. While the disk is too full,
+ * disables itself. Any event (IN_Q_OVERFLOW included) asks for one more
+ * pass from the top once the current one ends, so a lost event costs a
+ * rescan, never a bilan. While the disk is too full,
  * claiming pauses and a timer looks again every minute.
  *
  * Failures: a failed fsync anywhere (-EIO) is fatal (manager_fatal: leave
@@ -190,13 +191,18 @@ static int on_claim(sd_event_source *s, void *userdata) {
         if (r < 0)
                 log_warning_errno(r, "Failed to check free space in the spool, ignoring: %m");
 
-        if (m->claim_rewind) {
-                spool_rewind(m->spool);
-                m->claim_rewind = false;
-        }
         r = spool_claim_next(m->spool, &claim);
-        if (r == 0) /* incoming/ exhausted: sleep until inotify says more */
-                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (r == 0) {
+                /* End of this pass. Something arrived meanwhile: one more pass
+                 * from the top (rewinding only here keeps each claim O(1)
+                 * however many wake-ups come); otherwise sleep until inotify
+                 * says more. */
+                if (!m->claim_rewind)
+                        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                m->claim_rewind = false;
+                spool_rewind(m->spool);
+                return 0;
+        }
         if (r < 0) {
                 if (fs_error_is_fatal(r)) {
                         manager_fatal(m, r, "claiming a bilan");
