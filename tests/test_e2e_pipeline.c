@@ -378,18 +378,28 @@ Test(e2e_pipeline, chorus_pro_rejections_reach_failed_and_requeue_gives_a_new_nu
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
-Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
-        char id[25], *number;
+/* With the emulator's auto-advance off: drop the seed bilan, wait for its
+ * deposit, make Chorus Pro integrate the flux, wait for done/. Returns the
+ * invoice number (free it). */
+static char *integrate_by_hand(char id[static 25]) {
+        char *flux;
 
         cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
-        start_daemon_env("poll_interval = 10\nlifecycle_poll_interval = 300\n", faster_env);
         drop("cdcmc.json", BILANS "cdcmc-2026.json");
         cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
         cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
-        char *flux = job_field(id, "FLUX");
+        flux = job_field(id, "FLUX");
         cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
+        free(flux);
         wait_job("cdcmc.json", "done", "integrated", id);
-        number = job_field(id, "INVOICE");
+        return job_field(id, "INVOICE");
+}
+
+Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
+        char id[25], *number;
+
+        start_daemon_env("poll_interval = 10\nlifecycle_poll_interval = 300\n", faster_env);
+        number = integrate_by_hand(id);
 
         static const char *const steps[] = { "MISE_A_DISPOSITION", "A_RECYCLER", "SUSPENDUE", "SERVICE_FAIT",
                                              "MANDATEE", "MISE_EN_PAIEMENT" };
@@ -405,7 +415,6 @@ Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
         cr_assert_eq(test_daemon_wait_state(&d, id, "done", JOB_WAIT), 0);
         cr_assert(test_daemon_log_contains(&d, "Chorus Pro portal"), "A_RECYCLER/SUSPENDUE advice missing");
         cr_assert(test_daemon_log_contains(&d, "is being paid"));
-        free(flux);
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
@@ -413,15 +422,8 @@ Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
 Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         char id[25], *number, *out = NULL;
 
-        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
         start_daemon(NULL);
-        drop("cdcmc.json", BILANS "cdcmc-2026.json");
-        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
-        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
-        char *flux = job_field(id, "FLUX");
-        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
-        wait_job("cdcmc.json", "done", "integrated", id);
-        number = job_field(id, "INVOICE");
+        number = integrate_by_hand(id);
         cr_assert_eq(emulator_set_invoice_status(emu, number, "REJETEE", "montant contesté"), 0);
         wait_job("cdcmc.json", "failed", "rejected", id);
         char receipt[64];
@@ -437,7 +439,6 @@ Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         char *again = job_field(id, "INVOICE");
         cr_assert_str_neq(again, number);
         free(again);
-        free(flux);
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
