@@ -1608,6 +1608,12 @@ static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *wh
                 jobrun_free(r);
                 return 0;
         }
+        /* The retry deadline counts time chorusd could try: after a long
+         * stop, an expired one starts again rather than fail the job on its
+         * first hiccup. (The lookup grace keeps counting: it is about how
+         * long Chorus Pro takes, not about us.) */
+        if (r->job->first_attempt_usec > 0 && now_usec() > retry_deadline(r))
+                r->job->first_attempt_usec = now_usec();
         run_log(r, LOG_INFO, NULL, "Job %s ('%s') %s in state %s.", r->job->id, r->job->bilan_name, why,
                 job_state_to_string(r->job->state));
         (void) run_audit(r, why, job_state_to_string(r->job->state));
