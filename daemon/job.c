@@ -1069,11 +1069,12 @@ static StepResult step_poll_flux(JobRun *r) {
 
 /* Chorus Pro's own reasons, one line: technical errors and the errors
  * about our invoice. */
-static void report_reasons(const ChorusFluxReport *rep, const char *number, char *buf, size_t size) {
+static void report_reasons(const ChorusFluxReport *rep, const char *flux, const char *number, char *buf,
+                           size_t size) {
         size_t n = 0;
 
         buf[0] = 0;
-        n += (size_t) snprintf(buf + n, size - n, "flux %s", strempty(rep->etat));
+        n += (size_t) snprintf(buf + n, size - n, "flux %s %s", strempty(flux), strempty(rep->etat));
         for (size_t i = 0; i < rep->n_technical_errors && n < size; i++)
                 n += (size_t) snprintf(buf + n, size - n, "; %s%s%s", strempty(rep->technical_errors[i].code),
                                        rep->technical_errors[i].code ? " " : "",
@@ -1141,7 +1142,7 @@ static StepResult report_final(JobRun *r, const ChorusFluxReport *rep) {
         char reasons[JOB_LAST_ERROR_MAX];
 
         (void) job_set(&j->cpp_flux_state, rep->etat);
-        report_reasons(rep, j->invoice_number, reasons, sizeof reasons);
+        report_reasons(rep, j->flux, j->invoice_number, reasons, sizeof reasons);
         switch (rep->state) {
         case CHORUS_FLUX_INTEGRATED:
         case CHORUS_FLUX_PARTIAL:
@@ -1149,8 +1150,11 @@ static StepResult report_final(JobRun *r, const ChorusFluxReport *rep) {
                         return run_find_invoice_id(r);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         case CHORUS_FLUX_INCIDENT:
-                /* Not processed by Chorus Pro: the invoice does not exist there;
-                 * requeue sends the same number again. */
+                /* Not processed by Chorus Pro: the invoice does not exist there
+                 * and the flux is dead. Forget it, so that requeue deposits the
+                 * same number again instead of polling that flux. */
+                (void) job_set(&j->flux, NULL);
+                j->deposited_usec = 0;
                 return run_fail(r, JOB_STATE_FAILED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         default:
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);

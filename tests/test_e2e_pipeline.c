@@ -443,6 +443,39 @@ Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* IN_INCIDENTE: Chorus Pro did not process the flux, the whole of it must
+ * be sent again. The job goes to failed/ keeping its number; requeue
+ * deposits that number again, in a new flux. */
+Test(e2e_pipeline, incident_flux_is_sent_again_after_requeue) {
+        char id[25], *number, *flux, *again, *out = NULL;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        start_daemon(NULL);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        flux = job_field(id, "FLUX");
+        number = job_field(id, "INVOICE");
+        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INCIDENTE"), 0);
+        wait_job("cdcmc.json", "failed", "failed", id);
+        cr_assert_null(test_daemon_job_field(&d, id, "FLUX"), "the dead flux is still attached to the job");
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0.2}"), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
+        free(out);
+        wait_job("cdcmc.json", "done", "done", id);
+        again = job_field(id, "INVOICE");
+        cr_assert_str_eq(again, number, "an incident keeps the invoice number");
+        char *new_flux = job_field(id, "FLUX");
+        cr_assert_str_neq(new_flux, flux);
+        cr_assert_eq(emulator_flux_count(), 2);
+        free(new_flux);
+        free(again);
+        free(number);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
 Test(e2e_pipeline, temporary_failures_are_retried_with_one_flux) {
         const EmulatorFault faults[] = {
                 EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1, .status = 429, .retry_after = 1),
