@@ -235,7 +235,7 @@ static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *
         size_t best = 0;
 
         for (const char *q = p; q < p + n;) {
-                pdf_utf8_next(&q);
+                pdf_utf8_next(&q, p + n);
                 if (best > 0 && span_width(d, s, p, (size_t) (q - p)) > width)
                         break;
                 best = (size_t) (q - p);

@@ -155,7 +155,7 @@ static hb_buffer_t *font_shape(PdfFont *f, const char *utf8, PdfBuffer *ret_text
 
         end = utf8 + strnlen(utf8, TEXT_MAX);
         for (const char *p = utf8; p < end;)
-                append_utf8(ret_text, font_substitute(f, pdf_utf8_next(&p)));
+                append_utf8(ret_text, font_substitute(f, pdf_utf8_next(&p, end)));
         buf = hb_buffer_create();
         if (ret_text->size > 0)
                 hb_buffer_add_utf8(buf, ret_text->data, (int) ret_text->size, 0, (int) ret_text->size);
@@ -203,7 +203,7 @@ static void record_text(PdfFont *f, hb_codepoint_t gid, const char *from, const 
                 return;
         }
         for (const char *p = from; p < to;)
-                cps[n++] = pdf_utf8_next(&p);
+                cps[n++] = pdf_utf8_next(&p, to);
         f->text[gid] = cps;
 }
 

@@ -105,12 +105,9 @@ void pdf_buffer_number(PdfBuffer *b, double v) {
                 pdf_buffer_printf(b, ".%02u", frac);
 }
 
-uint32_t pdf_utf8_next(const char **p) {
-        /* At most 4 bytes, never past the terminating NUL; a NUL itself is
-         * one byte, U+0000. */
-        size_t n = strnlen(*p, 4);
+uint32_t pdf_utf8_next(const char **p, const char *end) {
         uint32_t cp;
-        size_t len = utf8_decode(*p, n > 0 ? n : 1, &cp);
+        size_t len = utf8_decode(*p, (size_t) (end - *p), &cp);
 
         if (len == 0) {
                 *p += 1;
@@ -151,9 +148,11 @@ void pdf_buffer_text_string(PdfBuffer *b, const char *utf8) {
                 for (const char *s = utf8; *s; s++)
                         append_string_byte(b, (unsigned char) *s);
         else {
+                const char *end = utf8 + strlen(utf8);
+
                 append_utf16be(b, 0xFEFF);
-                for (const char *s = utf8; *s;)
-                        append_utf16be(b, pdf_utf8_next(&s));
+                for (const char *s = utf8; s < end;)
+                        append_utf16be(b, pdf_utf8_next(&s, end));
         }
         pdf_buffer_puts(b, ")");
 }

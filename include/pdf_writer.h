@@ -51,9 +51,10 @@ void pdf_buffer_done(PdfBuffer *b);
 char *pdf_date(Date d, char buf[static PDF_DATE_MAX]);
 char *pdf_xmp_date(Date d, char buf[static PDF_DATE_MAX]);
 
-/* Decodes one UTF-8 sequence at *p, advancing it; invalid or truncated
- * input yields U+FFFD and advances one byte. */
-uint32_t pdf_utf8_next(const char **p);
+/* Decodes one UTF-8 sequence at *p, never reading at or past `end`, and
+ * advances *p; invalid or truncated input yields U+FFFD and advances one
+ * byte. The text need not be NUL-terminated. */
+uint32_t pdf_utf8_next(const char **p, const char *end);
 
 typedef struct PdfWriter PdfWriter;
 
