@@ -51,6 +51,8 @@ TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BINS := $(BUILD)/chorusd $(BUILD)/chorusctl
 
 .PHONY: all tests check deps demo install clean
+# Keep the test helpers' objects between runs (they are intermediate files).
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BINS)
