@@ -13,7 +13,7 @@
  * lists an invoice only once it has integrated it, so "not found" may mean
  * "still being processed": the lookup is repeated with growing intervals for
  * half of retry_deadline before we conclude that the deposit never arrived
- * and send it again (docs/service.md explains the reasoning).
+ * and send it again (README.md, "Exactly once", explains the reasoning).
  *
  * Failures: temporary ones (network, 5xx, 429, token, and also the
  * operator's PISTE/TLS setup, which a reload can fix) are retried with
@@ -1231,7 +1231,7 @@ static int receipt_json(const Job *j, char **ret) {
             !cJSON_AddStringToObject(o, "cap_allowance", money[2]) ||
             !cJSON_AddStringToObject(o, "flux", strempty(j->flux)) ||
             !cJSON_AddStringToObject(o, "chorus_invoice_id", strempty(j->cpp_invoice_id)) ||
-            !cJSON_AddStringToObject(o, "chorus_status", strempty(j->cpp_invoice_status)) ||
+            !cJSON_AddStringToObject(o, "chorus_status_at_integration", strempty(j->cpp_invoice_status)) ||
             !cJSON_AddStringToObject(o, "claimed_at", format_timestamp_iso(j->created_usec, t[0])) ||
             !cJSON_AddStringToObject(o, "deposited_at", format_timestamp_iso(j->deposited_usec, t[1])) ||
             !cJSON_AddStringToObject(o, "integrated_at", format_timestamp_iso(j->updated_usec, t[2])))
@@ -1243,8 +1243,10 @@ static int receipt_json(const Job *j, char **ret) {
         return 0;
 }
 
-/* The receipt (once), then the files to done/. Idempotent: also what a
- * resumed job in state integrated does if its bilan is still in processing/. */
+/* The receipt (written once, at integration: later statuses are in the job
+ * state and the audit log, see `chorusctl status JOB`), then the files to
+ * done/. Idempotent: also what a resumed job in state integrated does if its
+ * bilan is still in processing/. */
 static int run_finish_integration(JobRun *r) {
         char name[SPOOL_NAME_MAX];
         SpoolDir where;
