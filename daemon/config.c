@@ -63,16 +63,7 @@ static const struct {
                                             "https://oauth.piste.gouv.fr/api/oauth/token" },
 };
 
-const char *chorus_environment_to_string(ChorusEnvironment e) {
-        return e >= 0 && e < _CHORUS_ENVIRONMENT_MAX ? environment_names[e] : NULL;
-}
-
-ChorusEnvironment chorus_environment_from_string(const char *s) {
-        for (int i = 0; s && i < _CHORUS_ENVIRONMENT_MAX; i++)
-                if (streq(s, environment_names[i]))
-                        return (ChorusEnvironment) i;
-        return _CHORUS_ENVIRONMENT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(chorus_environment, ChorusEnvironment, environment_names, _CHORUS_ENVIRONMENT_MAX, _CHORUS_ENVIRONMENT_INVALID);
 
 /* ---- value checks used by the table ---- */
 

@@ -37,16 +37,7 @@ static const char *const vat_category_names[_VAT_CATEGORY_MAX] = {
         [VAT_CATEGORY_O] = "O",
 };
 
-const char *vat_category_to_string(VatCategory c) {
-        return c >= 0 && c < _VAT_CATEGORY_MAX ? vat_category_names[c] : NULL;
-}
-
-VatCategory vat_category_from_string(const char *s) {
-        for (int i = 0; s && i < _VAT_CATEGORY_MAX; i++)
-                if (streq(s, vat_category_names[i]))
-                        return (VatCategory) i;
-        return _VAT_CATEGORY_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(vat_category, VatCategory, vat_category_names, _VAT_CATEGORY_MAX, _VAT_CATEGORY_INVALID);
 
 void address_done(Address *a) {
         if (!a)

@@ -14,16 +14,7 @@ static const char *const syntaxe_flux[_INVOICE_FORMAT_MAX] = {
         [INVOICE_FORMAT_FACTURX] = "IN_DP_E2_CII_FACTURX",
 };
 
-const char *invoice_format_to_string(InvoiceFormat f) {
-        return f >= 0 && f < _INVOICE_FORMAT_MAX ? format_names[f] : NULL;
-}
-
-InvoiceFormat invoice_format_from_string(const char *s) {
-        for (int i = 0; s && i < _INVOICE_FORMAT_MAX; i++)
-                if (streq(s, format_names[i]))
-                        return (InvoiceFormat) i;
-        return _INVOICE_FORMAT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(invoice_format, InvoiceFormat, format_names, _INVOICE_FORMAT_MAX, _INVOICE_FORMAT_INVALID);
 
 const char *invoice_format_to_syntaxe_flux(InvoiceFormat f) {
         return f >= 0 && f < _INVOICE_FORMAT_MAX ? syntaxe_flux[f] : NULL;

@@ -27,16 +27,7 @@ static const char *const job_state_table[_JOB_STATE_MAX] = {
         [JOB_STATE_FAILED] = "failed",
 };
 
-const char *job_state_to_string(JobState s) {
-        return s >= 0 && s < _JOB_STATE_MAX ? job_state_table[s] : NULL;
-}
-
-JobState job_state_from_string(const char *s) {
-        for (int i = 0; s && i < _JOB_STATE_MAX; i++)
-                if (streq(s, job_state_table[i]))
-                        return (JobState) i;
-        return _JOB_STATE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(job_state, JobState, job_state_table, _JOB_STATE_MAX, _JOB_STATE_INVALID);
 
 bool job_state_is_terminal(JobState s) {
         return s == JOB_STATE_DONE || s == JOB_STATE_INVALID || s == JOB_STATE_REJECTED ||

@@ -32,16 +32,7 @@ static const char *const spool_dir_table[_SPOOL_DIR_MAX] = {
         [SPOOL_REJECTED] = "rejected", [SPOOL_FAILED] = "failed",
 };
 
-const char *spool_dir_to_string(SpoolDir d) {
-        return d >= 0 && d < _SPOOL_DIR_MAX ? spool_dir_table[d] : NULL;
-}
-
-SpoolDir spool_dir_from_string(const char *s) {
-        for (int i = 0; s && i < _SPOOL_DIR_MAX; i++)
-                if (streq(s, spool_dir_table[i]))
-                        return (SpoolDir) i;
-        return _SPOOL_DIR_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(spool_dir, SpoolDir, spool_dir_table, _SPOOL_DIR_MAX, _SPOOL_DIR_INVALID);
 
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
         _cleanup_(spool_freep) Spool *s = NULL;

@@ -75,6 +75,20 @@ static inline void closep(int *fd) {
                         func(*p);                    \
         }
 
+/* NAME_to_string() and NAME_from_string() for an enum whose string table is
+ * indexed by its values (systemd's DEFINE_STRING_TABLE_LOOKUP): out of range
+ * gives NULL, an unknown string gives `invalid`. */
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, table, max, invalid) \
+        const char *name##_to_string(type i) {                     \
+                return i >= 0 && i < (max) ? table[i] : NULL;      \
+        }                                                          \
+        type name##_from_string(const char *s) {                   \
+                for (int i_ = 0; s && i_ < (max); i_++)            \
+                        if (table[i_] && streq(s, table[i_]))      \
+                                return (type) i_;                  \
+                return invalid;                                    \
+        }
+
 /* Returns -errno of the last libc failure, never 0 (a libc call that failed
  * without setting errno is reported as -EIO). */
 static inline int negative_errno(void) {
