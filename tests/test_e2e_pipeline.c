@@ -23,6 +23,7 @@
 #include "emulator.h"
 #include "macro.h"
 #include "test_daemon.h"
+#include "spool.h"
 
 #define SEC TEST_USEC_PER_SEC
 #define BILANS "tests/data/e2e/bilans/"
@@ -127,7 +128,7 @@ static void assert_running(void) {
 /* The receipt in done/ says what the state says, and the invoice file's
  * SHA-256 is the one recorded. */
 static void check_receipt(const char *id) {
-        char name[64], *text = NULL, *flux = job_field(id, "FLUX"), *sha = job_field(id, "PAYLOAD_SHA256");
+        char name[SPOOL_NAME_MAX], *text = NULL, *flux = job_field(id, "FLUX"), *sha = job_field(id, "PAYLOAD_SHA256");
         cJSON *json;
 
         snprintf(name, sizeof name, "%s.receipt.json", id);
