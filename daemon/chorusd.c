@@ -33,7 +33,7 @@ static void help(void) {
                "  -h, --help          this help\n"
                "\n"
                "Signals: SIGHUP reloads the configuration, conventions and secrets;\n"
-               "SIGTERM stops after the current step. See docs/service.md.\n",
+               "SIGTERM stops after the current step. See README.md, section Operate.\n",
                CONFIG_DEFAULT_PATH);
 }
 
@@ -89,15 +89,19 @@ static int load_everything(Config **ret_config, ConventionSet **ret_conventions,
         r = config_load(arg_config, &config, &diags);
         manager_log_diagnostics(&diags);
         diagnostics_clear(&diags);
-        if (r < 0)
+        if (r == -EINVAL)
                 return log_error_errno(r, "Invalid configuration '%s'; 'chorusctl check-config' "
                                           "lists every problem.",
                                        arg_config);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the configuration '%s': %m", arg_config);
         r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
         manager_log_diagnostics(&diags);
         diagnostics_clear(&diags);
-        if (r < 0)
+        if (r == -EINVAL)
                 return log_error_errno(r, "Invalid conventions in '%s'.", config->conventions.dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the conventions in '%s': %m", config->conventions.dir);
         r = credentials_load(&config->chorus, ret_secrets, &message);
         if (r < 0)
                 return log_error_errno(r, "%s", message ? message : "Failed to load the Chorus Pro secrets.");

@@ -113,23 +113,33 @@ static void context_values(const LogFields *f, const char *values[static 5]) {
         values[4] = f ? f->cpp_id : NULL;
 }
 
+/* Appends to line[*n..size), truncating: a long message is cut, never lost. */
+static void line_append(char *line, size_t size, size_t *n, const char *format, ...) _printf_(4, 5);
+static void line_append(char *line, size_t size, size_t *n, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        if (*n >= size - 1)
+                return;
+        va_start(ap, format);
+        k = vsnprintf(line + *n, size - *n, format, ap);
+        va_end(ap);
+        if (k > 0)
+                *n = *n + (size_t) k < size ? *n + (size_t) k : size - 1;
+}
+
+/* "LEVEL: message key=value…", assembled first and written with one call so
+ * that a reader of a shared pipe never sees half a line. */
 static void log_to_stderr(int level, const char *message, const LogFields *fields) {
         const char *values[5];
-
-        context_values(fields, values);
-        /* One fprintf per piece is fine: stderr is unbuffered and we are
-         * single-threaded; the whole line is assembled first to keep it
-         * atomic for readers of a shared pipe. */
         char line[4096];
         size_t n = 0;
-        int k = snprintf(line, sizeof line, "%s: %s", level_table[level & LOG_PRIMASK], message);
-        n = k < 0 ? 0 : ((size_t) k < sizeof line ? (size_t) k : sizeof line - 1);
-        for (size_t i = 0; i < ELEMENTSOF(context_names); i++) {
-                if (!values[i] || n >= sizeof line - 1)
-                        continue;
-                k = snprintf(line + n, sizeof line - n, " %s=%s", context_names[i].short_name, values[i]);
-                n = k < 0 ? n : (n + (size_t) k < sizeof line ? n + (size_t) k : sizeof line - 1);
-        }
+
+        context_values(fields, values);
+        line_append(line, sizeof line, &n, "%s: %s", level_table[level & LOG_PRIMASK], message);
+        for (size_t i = 0; i < ELEMENTSOF(context_names); i++)
+                if (values[i])
+                        line_append(line, sizeof line, &n, " %s=%s", context_names[i].short_name, values[i]);
         fprintf(stderr, "%s\n", line);
 }
 
