@@ -2,11 +2,12 @@
  *
  * Ownership: a ChorusHttp owns its multi handle, the io sources of the
  * sockets curl asks us to watch (IoWatch, attached to each socket with
- * curl_multi_assign), one timer source, the extra CA certificates, and every
- * request in flight. A request owns its easy handle, its header list, its
- * body and the answer buffers; all of them are wiped before they are freed,
- * since headers carry the bearer token and cpro-account, the token request's
- * body the client secret, and the token answer the token.
+ * curl_multi_assign), one timer source, the extra CA certificates, the
+ * trust store shared by its connections, and every request in flight. A
+ * request owns its easy handle, its header list, its body and the answer
+ * buffers; all of them are wiped before they are freed, since headers carry
+ * the bearer token and cpro-account, the token request's body the client
+ * secret, and the token answer the token.
  *
  * Flow: curl_multi_add_handle → curl asks for a timer (timer callback) →
  * sd-event fires it → curl_multi_socket_action(TIMEOUT) → curl connects and
@@ -25,10 +26,13 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "chorus_http.h"
 #include "fileio.h"
@@ -36,6 +40,9 @@
 
 #define HEADER_VALUE_MAX 1024 /* longest WWW-Authenticate / Retry-After kept */
 #define RESPONSE_CHUNK_MIN 4096
+/* As libcurl's own CA cache (CURLOPT_CA_CACHE_TIMEOUT): a ca-certificates
+ * update, a distrusted root removed, is seen within a day, reload or not. */
+#define TRUST_STORE_MAX_AGE_USEC (UINT64_C(24) * 3600 * 1000000)
 
 static inline size_t size_max(size_t a, size_t b) {
         return a > b ? a : b;
@@ -64,6 +71,7 @@ struct ChorusHttpRequest {
         size_t response_size, response_allocated;
         bool too_large;
         bool finishing; /* in its callback: cancel is a no-op */
+        bool trust_failed; /* no trust store could be given to its connection */
         char *www_authenticate;
         char *retry_after;
         char error[CURL_ERROR_SIZE];
@@ -78,6 +86,12 @@ struct ChorusHttp {
         IoWatch *watches;
         ChorusHttpRequest *requests;
         STACK_OF(X509) *extra_ca;
+        char *system_ca_file;        /* what libcurl would load itself */
+        char *system_ca_path;
+        X509_STORE *trust;           /* system CAs + extra_ca, for every connection */
+        uint64_t trust_built_usec;   /* CLOCK_BOOTTIME */
+        uint64_t trust_max_age_usec;
+        char *trust_error;           /* why the last build failed */
         unsigned connect_timeout_ms;
         unsigned timeout_ms;
         uint64_t max_response_size;
@@ -172,20 +186,130 @@ static int ca_load(const char *path, STACK_OF(X509) **ret, char **reterr_message
         return 0;
 }
 
-/* Adds the extra CAs to the store curl built from the system bundle, so
- * that both are trusted. curl has set the store up before calling us (and
- * may share it between the connections of this multi handle: adding the
- * same certificate again is a no-op in OpenSSL ≥ 1.1.1). */
-static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
-        STACK_OF(X509) *certs = userdata;
-        X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+/* ---- the trust store ----
+ *
+ * libcurl would parse the whole system bundle again for every connection
+ * (~200 M instructions, ~28 ms: 84 % of a deposited bilan's CPU), since
+ * we open one per request and Debian's libcurl also has a CA folder
+ * (CApath), which keeps its CA cache out of use. So curl is given no CA file
+ * or folder of its own, and on_ssl_ctx hands every connection one store,
+ * built here once per ChorusHttp from the same system bundle and folder plus
+ * ca_file's certificates. (Leaving out the folder so that curl's cache
+ * works would trust less than before, and that cache's rules change from one
+ * libcurl version to the next.) Verification is unchanged: curl still asks
+ * OpenSSL to verify the peer and the host name, and a connection that gets
+ * no store fails, since curl's own store is left empty. */
 
-        (void) curl;
-        for (int i = 0; i < sk_X509_num(certs); i++)
-                if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
-                        ERR_clear_error();
-                        return CURLE_SSL_CACERT_BADFILE;
-                }
+/* The system bundle and folder libcurl was built with (Debian:
+ * /etc/ssl/certs/ca-certificates.crt and /etc/ssl/certs). */
+static int trust_paths_setup(ChorusHttp *h) {
+        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+        const char *file = NULL, *path = NULL;
+
+        if (v->age >= CURLVERSION_SEVENTH) {
+                file = v->cainfo;
+                path = v->capath;
+        }
+        h->trust_max_age_usec = TRUST_STORE_MAX_AGE_USEC;
+#ifdef CHORUSD_TEST_HOOKS
+        /* CHORUSD_TEST_SYSTEM_CA_FILE stands for the system bundle (and no
+         * folder); CHORUSD_TEST_CA_MAX_AGE_MS shortens the day. Only in
+         * builds made with TEST_HOOKS=1 (make check). */
+        const char *e = getenv("CHORUSD_TEST_SYSTEM_CA_FILE");
+        if (e) {
+                file = e;
+                path = NULL;
+        }
+        e = getenv("CHORUSD_TEST_CA_MAX_AGE_MS");
+        if (e)
+                h->trust_max_age_usec = strtoull(e, NULL, 10) * 1000;
+#endif
+        if (file && !(h->system_ca_file = strdup(file)))
+                return -ENOMEM;
+        if (path && !(h->system_ca_path = strdup(path)))
+                return -ENOMEM;
+        return 0;
+}
+
+static int trust_store_load(const ChorusHttp *h, X509_STORE *store, char **reterr_message) {
+        if (h->system_ca_file && !X509_STORE_load_file(store, h->system_ca_file))
+                return ca_error(reterr_message, -EIO, "cannot load the system CA certificates from '%s'",
+                                h->system_ca_file);
+        if (h->system_ca_path && !X509_STORE_load_path(store, h->system_ca_path))
+                return ca_error(reterr_message, -EIO, "cannot use the system CA folder '%s'", h->system_ca_path);
+        /* A libcurl built with neither: OpenSSL's own defaults, as curl's
+         * --with-ca-fallback does. */
+        if (!h->system_ca_file && !h->system_ca_path && !X509_STORE_set_default_paths(store))
+                return ca_error(reterr_message, -EIO, "cannot load OpenSSL's default CA certificates");
+        /* Adding a certificate the bundle already holds is a no-op (OpenSSL
+         * ≥ 1.1.1), not a failure. */
+        for (int i = 0; i < sk_X509_num(h->extra_ca); i++)
+                if (!X509_STORE_add_cert(store, sk_X509_value(h->extra_ca, i)))
+                        return ca_error(reterr_message, -ENOMEM, "cannot add the ca_file certificates");
+        /* The flags libcurl sets on the store it builds itself. */
+        if (!X509_STORE_set_flags(store, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN))
+                return -ENOMEM;
+        return 0;
+}
+
+static int trust_store_new(const ChorusHttp *h, X509_STORE **ret, char **reterr_message) {
+        X509_STORE *store = X509_STORE_new();
+        int r;
+
+        if (!store)
+                return -ENOMEM;
+        r = trust_store_load(h, store, reterr_message);
+        /* Leave nothing in OpenSSL's error queue for curl to report later. */
+        ERR_clear_error();
+        if (r < 0) {
+                X509_STORE_free(store);
+                return r;
+        }
+        *ret = store;
+        return 0;
+}
+
+static uint64_t boottime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* The store for a new connection: built at the first one, built again once
+ * it is a day old. A failed rebuild keeps the previous store (the bundle
+ * may be being replaced by an update) and is tried again at the next
+ * connection; with no store at all, the connection fails. */
+static X509_STORE *http_trust_store(ChorusHttp *h) {
+        uint64_t now = boottime_usec();
+        X509_STORE *store = NULL;
+
+        if (h->trust && now - h->trust_built_usec < h->trust_max_age_usec)
+                return h->trust;
+        free(h->trust_error);
+        h->trust_error = NULL;
+        if (trust_store_new(h, &store, &h->trust_error) < 0)
+                return h->trust;
+        X509_STORE_free(h->trust);
+        h->trust = store;
+        h->trust_built_usec = now;
+        return store;
+}
+
+/* Called for each connection before its handshake. libcurl sets up its own
+ * store before this call (≥ 8.3) or after it, on ours (7.88); either way it
+ * has no CA file, folder or cache to add, only the flags we set too. */
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
+        ChorusHttp *h = userdata;
+        X509_STORE *store = http_trust_store(h);
+        ChorusHttpRequest *req = NULL;
+
+        if (!store || !X509_STORE_up_ref(store)) {
+                if (curl_easy_getinfo(curl, CURLINFO_PRIVATE, (char **) &req) == CURLE_OK && req)
+                        req->trust_failed = true;
+                return CURLE_SSL_CACERT_BADFILE;
+        }
+        SSL_CTX_set_cert_store(ssl_ctx, store); /* takes our reference, frees curl's empty store */
         return CURLE_OK;
 }
 
@@ -415,6 +539,10 @@ static void request_finish(ChorusHttpRequest *req, CURLcode code) {
         long status = 0, request_size = 0;
         ChorusHttpAnswer a;
 
+        /* curl's own text would only say "error signaled by ssl ctx callback". */
+        if (req->trust_failed)
+                (void) snprintf(req->error, sizeof(req->error), "%s",
+                                req->http->trust_error ? req->http->trust_error : "cannot set up the CA certificates");
         (void) curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
         (void) curl_easy_getinfo(req->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
         (void) curl_easy_getinfo(req->easy, CURLINFO_REQUEST_SIZE, &request_size);
@@ -487,10 +615,16 @@ static bool request_setopt(ChorusHttpRequest *req, const ChorusHttpSpec *spec) {
         SET(CURLOPT_USERAGENT, h->user_agent);
         SET(CURLOPT_TCP_KEEPALIVE, 1L);
         SET(CURLOPT_HTTPHEADER, req->headers);
-        if (h->extra_ca) {
-                SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-                SET(CURLOPT_SSL_CTX_DATA, h->extra_ca);
-        }
+        /* The CAs come from the shared trust store only (see on_ssl_ctx). */
+        SET(CURLOPT_CAINFO, NULL);
+        SET(CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+        /* libcurl 7.88 sets its store up after on_ssl_ctx: with its cache on,
+         * it would put back the first connection's store over ours. */
+        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+        SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+        SET(CURLOPT_SSL_CTX_DATA, h);
         if (req->body) {
                 SET(CURLOPT_POSTFIELDS, req->body);
                 SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_size);
@@ -603,6 +737,12 @@ int chorus_http_new(sd_event *event, const ChorusHttpOptions *o, ChorusHttp **re
                 if (r < 0)
                         return r;
         }
+        r = trust_paths_setup(h);
+        if (r < 0)
+                return r;
+        /* Now rather than at the first connection; should it fail, that
+         * connection tries again and reports why. */
+        (void) http_trust_store(h);
         r = http_multi_setup(h);
         if (r < 0)
                 return r;
@@ -621,6 +761,10 @@ ChorusHttp *chorus_http_free(ChorusHttp *h) {
                 io_watch_free(h->watches);
         sd_event_source_disable_unref(h->timer);
         sk_X509_pop_free(h->extra_ca, X509_free);
+        X509_STORE_free(h->trust);
+        free(h->trust_error);
+        free(h->system_ca_file);
+        free(h->system_ca_path);
         free(h->user_agent);
         sd_event_unref(h->event);
         free(h);

@@ -4,11 +4,12 @@
  * transfers run at once without ever blocking the loop.
  *
  * Every transfer: its own connection (see chorus_http.c), https only (no
- * redirects), TLS verification always on
- * (peer and host name, TLS ≥ 1.2; an optional extra CA bundle is added to
- * the system store, it does not replace it), connect and total timeouts,
- * CURLOPT_NOSIGNAL, an error buffer, a maximum response size (the transfer
- * is aborted beyond it), never CURLOPT_VERBOSE. Request headers and bodies
+ * redirects), TLS verification always on (peer and host name, TLS ≥ 1.2;
+ * an optional extra CA bundle is added to the system store, it does not
+ * replace it; that store is built once per ChorusHttp, and again once a
+ * day, not per connection), connect and total timeouts, CURLOPT_NOSIGNAL,
+ * an error buffer, a maximum response size (the transfer is aborted beyond
+ * it), never CURLOPT_VERBOSE. Request headers and bodies
  * are wiped before they are freed: they carry secrets.
  *
  * Internal to chorus_client.c (and its tests). */

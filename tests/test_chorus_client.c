@@ -25,6 +25,7 @@
 #include "emulator.h"
 #include "fileio.h"
 #include "log.h"
+#include "scratch.h"
 
 #define TOKEN_PATH "/api/oauth/token"
 #define BUYER_SIRET "20003478300015" /* tests/data/structures/01-cc-minervois-caroux.json */
@@ -840,6 +841,119 @@ Test(chorus_client, bad_ca_file_is_refused_at_start) {
                 cr_expect(strstr(strempty(message), "ca_file"), "%s", strempty(message));
                 free(message);
         }
+}
+
+/* ---- the trust store: built once per client, shared by its connections ----
+ *
+ * CHORUSD_TEST_SYSTEM_CA_FILE (TEST_HOOKS=1 builds) stands for the system
+ * bundle, so that the emulator can be trusted "system-wide" or not at all. */
+
+#define SYSTEM_BUNDLE "system-ca.pem"
+
+static void require_test_hooks(void) {
+#ifndef CHORUSD_TEST_HOOKS
+        cr_skip_test("needs a build with TEST_HOOKS=1 (make check does)");
+#endif
+}
+
+/* The stand-in system bundle dir/system-ca.pem now holds pem_file's certificates. */
+static void system_bundle_write(const char *dir, const char *pem_file) {
+        _cleanup_(freep) char *pem = read_all(pem_file, NULL);
+        _cleanup_(freep) char *path = scratch_path(dir, SYSTEM_BUNDLE);
+
+        scratch_write(dir, SYSTEM_BUNDLE, pem);
+        cr_assert_eq(setenv("CHORUSD_TEST_SYSTEM_CA_FILE", path, 1), 0);
+}
+
+/* As in production: no ca_file, the system CAs only. */
+static ChorusClient *client_system_cas(void) {
+        ChorusConfig c2 = cfg;
+
+        c2.ca_file = NULL;
+        return client_new_with(&c2, &secrets, &(ClientSpec){ .timeout_ms = 3000 });
+}
+
+static int health(ChorusClient *c, ChorusError *e) {
+        ChorusHealth h = {};
+        int r = chorus_health_check_sync(c, &h, e);
+
+        chorus_health_done(&h);
+        return r;
+}
+
+static void expect_tls_error(int r, ChorusError *e) {
+        cr_expect_eq(r, -EREMOTEIO, "%s", strempty(e->message));
+        cr_expect_eq(e->kind, CHORUS_ERROR_TLS, "%s: %s", chorus_error_kind_to_string(e->kind), strempty(e->message));
+        cr_expect(!e->temporary);
+        chorus_error_done(e);
+}
+
+Test(chorus_client, system_bundle_is_read_once_per_client) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL, *reloaded = NULL;
+        char *dir = scratch_new();
+        ChorusError e = {};
+        int before;
+
+        require_test_hooks();
+        system_bundle_write(dir, emu->ca_file);
+        c = client_system_cas();
+        cr_assert_eq(health(c, &e), 0, "the system bundle alone is trusted: %s", strempty(e.message));
+
+        /* The bundle changes: this client's connections keep the store it built. */
+        system_bundle_write(dir, WRONG_CA);
+        cr_expect_eq(health(c, &e), 0, "the bundle was read again: %s", strempty(e.message));
+        chorus_error_done(&e);
+        cr_expect_eq(count(CHORUS_PATH_HEALTH_CHECK), 2);
+
+        /* A new client (a reload) reads it again. */
+        before = count(NULL);
+        reloaded = client_system_cas();
+        expect_tls_error(health(reloaded, &e), &e);
+        cr_expect_eq(count(NULL), before, "no request reached the server");
+        scratch_remove(dir);
+}
+
+Test(chorus_client, system_bundle_is_read_again_once_old) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        _cleanup_(freep) char *bundle = NULL;
+        char *dir = scratch_new();
+        ChorusError e = {};
+
+        require_test_hooks();
+        cr_assert_eq(setenv("CHORUSD_TEST_CA_MAX_AGE_MS", "0", 1), 0);
+        system_bundle_write(dir, emu->ca_file);
+        c = client_system_cas();
+        cr_assert_eq(health(c, &e), 0, "%s", strempty(e.message));
+
+        /* Being replaced: a bundle that cannot be read keeps the store. */
+        bundle = scratch_path(dir, SYSTEM_BUNDLE);
+        cr_assert_eq(unlink(bundle), 0);
+        cr_expect_eq(health(c, &e), 0, "%s", strempty(e.message));
+        chorus_error_done(&e);
+
+        /* Replaced, without the emulator's CA: no longer trusted. */
+        system_bundle_write(dir, WRONG_CA);
+        expect_tls_error(health(c, &e), &e);
+        cr_expect_eq(count(CHORUS_PATH_HEALTH_CHECK), 2);
+        scratch_remove(dir);
+}
+
+Test(chorus_client, missing_system_bundle_fails_closed) {
+        static const char missing[] = "tests/data/chorus/no-system-bundle.pem";
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        ChorusError e = {};
+
+        require_test_hooks();
+        /* Even with ca_file trusting the emulator, as libcurl did when it
+         * loaded the bundle itself. */
+        cr_assert_eq(setenv("CHORUSD_TEST_SYSTEM_CA_FILE", missing, 1), 0);
+        c = client_single();
+        cr_assert_eq(health(c, &e), -EREMOTEIO);
+        cr_expect_eq(e.kind, CHORUS_ERROR_TLS, "%s", chorus_error_kind_to_string(e.kind));
+        cr_expect(strstr(strempty(e.message), missing), "%s", strempty(e.message));
+        cr_expect(strstr(strempty(e.message), "system CA certificates"), "%s", strempty(e.message));
+        cr_expect_eq(count(NULL), 0, "no request ever reached the server");
+        chorus_error_done(&e);
 }
 
 Test(chorus_client, only_https) {
