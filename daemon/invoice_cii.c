@@ -3,8 +3,8 @@
  *
  * A translation only: every decision is in invoice.c. Elements follow the
  * order of CrossIndustryInvoice_100pD16B.xsd and the EN 16931 CII binding;
- * docs/invoices.md maps each BT to its path. ApplicableHeaderTradeDelivery
- * is mandatory in the XSD (other generators forget it); it holds BT-72;
+ * README.md (The invoices, Mapping) maps each BT to its path.
+ * ApplicableHeaderTradeDelivery is mandatory in the XSD (other generators forget it); it holds BT-72;
  * notes are plain ram:Content text (Chorus Pro rejects child elements there);
  * dates use format 102 (YYYYMMDD). Fails only with -ENOMEM/-EIO. Pure. */
 #include "invoice_cii.h"

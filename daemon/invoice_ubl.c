@@ -3,7 +3,8 @@
  * A translation only: every decision is in invoice.c. Elements are written
  * in the order of UBL-Invoice-2.1.xsd and the common aggregate schema (an
  * element out of order is an XSD error that Chorus Pro rejects), following
- * the EN 16931 UBL binding; docs/invoices.md maps each BT to its path.
+ * the EN 16931 UBL binding; README.md (The invoices, Mapping) maps each BT
+ * to its path.
  * Absent optional data (BT-10, BT-13, BIC) means an absent element, never an
  * empty one. Fails only with -ENOMEM/-EIO from libxml2. Pure. */
 #include "invoice_ubl.h"

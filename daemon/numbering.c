@@ -90,7 +90,8 @@ static int parse_entry(const KvFile *kv, NumberingEntry *ret) {
 
 static int damaged(const char *what, int r) {
         if (r == -EBADMSG)
-                log_error("Numbering file %s is damaged; see docs/durability.md", what);
+                log_error("Numbering file %s is damaged; see README.md, \"When the state needs care\"",
+                          what);
         return r;
 }
 

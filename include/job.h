@@ -15,7 +15,7 @@
  * asynchronous. Every failure is handled where it happens: rejected/ with
  * the French error file, failed/ with the reason, or a retry timer; the
  * loop goes on. Exactly once: see job.c's deposit section and
- * docs/service.md. */
+ * README.md, "Exactly once". */
 #pragma once
 
 #include <stdbool.h>

@@ -11,7 +11,7 @@
  * before it (numbering is idempotent per job, depositing looks the number up
  * on Chorus Pro first).
  *
- * Job states (docs/durability.md has the diagram):
+ * Job states (README.md, "Job states", has the diagram):
  *
  *   received → validated → numbered → rendered → depositing → deposited
  *     → integrated (lifecycle followed: mise à disposition … mise en paiement)

@@ -15,7 +15,7 @@
 
 #define DATA "tests/data/config/"
 #define SAMPLE "config/chorusd.conf"
-#define DOC "docs/configuration.md"
+#define DOC "README.md"
 
 static int load(const char *path, Config **ret, Diagnostics *d) {
         *d = DIAGNOSTICS_INIT;
