@@ -240,7 +240,7 @@ static char *base64_encode(const void *data, size_t size) {
 }
 
 int chorus_build_deposit(const ChorusDepositRequest *req, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         _cleanup_(freep) char *b64 = NULL;
         const char *syntaxe = invoice_format_to_syntaxe_flux(req->format);
 
@@ -330,7 +330,7 @@ bool chorus_flux_state_is_final(ChorusFluxState s) {
 }
 
 int chorus_build_flux_report(const char *numero_flux_depot, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (isempty(numero_flux_depot))
                 return -EINVAL;
@@ -444,7 +444,7 @@ static int add_optional_string(cJSON *j, const char *key, const char *value) {
 }
 
 int chorus_build_invoice_search(const ChorusInvoiceSearch *req, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (isempty(req->numero_flux_depot) && isempty(req->numero_facture) && !req->deposited_from)
                 return -EINVAL;
@@ -520,7 +520,7 @@ void chorus_invoice_list_done(ChorusInvoiceList *l) {
 /* ---- consulter/historique ---- */
 
 int chorus_build_invoice_history(int64_t id_facture, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (id_facture <= 0)
                 return -EINVAL;
@@ -637,7 +637,7 @@ const char *chorus_invoice_status_class_to_string(ChorusInvoiceStatusClass c) {
 /* ---- structures/rechercher ---- */
 
 int chorus_build_structure_search(const char *siret, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         cJSON *s;
 
         if (!siret || strlen(siret) != 14 || strspn(siret, "0123456789") != 14)
@@ -719,7 +719,7 @@ const char *chorus_requirement_to_string(ChorusRequirement r) {
 }
 
 int chorus_build_structure_get(int64_t id_structure_cpp, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (id_structure_cpp <= 0)
                 return -EINVAL;
@@ -788,7 +788,7 @@ void chorus_structure_done(ChorusStructure *s) {
 /* ---- structures/rechercher/services ---- */
 
 int chorus_build_service_search(int64_t id_structure_cpp, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (id_structure_cpp <= 0)
                 return -EINVAL;
@@ -843,7 +843,7 @@ bool chorus_service_is_invoiceable(const ChorusService *s) {
 /* ---- structures/consulter/service ---- */
 
 int chorus_build_service_get(int64_t id_structure_cpp, int64_t id_service, cJSON **ret) {
-        _cleanup_json_ cJSON *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
 
         if (id_structure_cpp <= 0 || id_service <= 0)
                 return -EINVAL;

@@ -584,7 +584,7 @@ static void call_answer_parse(ChorusCall *call, const cJSON *json) {
 }
 
 static void on_call_http(ChorusHttpRequest *req, const ChorusHttpAnswer *answer, void *userdata) {
-        _cleanup_json_ cJSON *json = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *json = NULL;
         ChorusCall *call = userdata;
         ChorusError e = {};
         int r;

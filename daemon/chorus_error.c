@@ -268,7 +268,7 @@ static int business_message(ChorusError *e, const char *what) {
 }
 
 static int client_error(const ChorusHttpAnswer *a, ChorusError *e) {
-        _cleanup_json_ cJSON *json = parse_json(a);
+        _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
 
         classify(e, CHORUS_ERROR_HTTP, false, false);
         if (json && read_code_retour(json, e))
@@ -291,7 +291,7 @@ static int client_error(const ChorusHttpAnswer *a, ChorusError *e) {
 }
 
 static int temporary_http_error(const ChorusHttpAnswer *a, time_t now, ChorusError *e) {
-        _cleanup_json_ cJSON *json = parse_json(a);
+        _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
         bool server = a->status >= 500;
 
         /* A 5xx may come from a gateway after the backend acted (see (1)). */
@@ -314,7 +314,7 @@ static bool status_is_temporary(long status) {
 /* Returns 1 with the JSON when the answer is usable, 0 with *e filled when
  * it is not, or -ENOMEM. */
 static int success_answer(const ChorusHttpAnswer *a, cJSON **ret_json, ChorusError *e) {
-        _cleanup_json_ cJSON *json = parse_json(a);
+        _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
 
         if (!cJSON_IsObject(json)) {
                 classify(e, CHORUS_ERROR_RESPONSE, false, true);
@@ -378,7 +378,7 @@ int chorus_answer_check(const ChorusHttpAnswer *a, const char *operation, time_t
 /* --- the PISTE token endpoint --- */
 
 static int token_refused(const ChorusHttpAnswer *a, ChorusError *e) {
-        _cleanup_json_ cJSON *json = parse_json(a);
+        _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
         const char *error = json ? chorus_json_string(json, "error") : NULL;
         const char *description = json ? chorus_json_string(json, "error_description") : NULL;
 

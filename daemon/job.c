@@ -1208,7 +1208,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
 /* ---- Integrated: done/ and the receipt ---------------------------------------- */
 
 static int receipt_json(const Job *j, char **ret) {
-        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        _cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
         char money[3][MONEY_DECIMAL_MAX], t[3][TIMESTAMP_ISO_MAX], date[DATE_STRING_MAX];
         char *text;
 

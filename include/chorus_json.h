@@ -8,13 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "macro.h"
-
-static inline void chorus_json_freep(cJSON **j) {
-        if (*j)
-                cJSON_Delete(*j);
-}
-#define _cleanup_json_ _cleanup_(chorus_json_freep)
+#include "json-cleanup.h"
 
 /* Deletes a document after wiping every string in it (token answers). */
 void chorus_json_delete_wiped(cJSON *json);

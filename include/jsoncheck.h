@@ -13,8 +13,7 @@
 
 #include "date.h"
 #include "diag.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete);
+#include "json-cleanup.h"
 
 /* One validation run over one file. Reports go to `diags` (may be NULL);
  * n_errors counts them anyway, and `error` keeps the first -ENOMEM met while
