@@ -94,8 +94,10 @@ int chorus_json_int64(const cJSON *obj, const char *key, int64_t *ret) {
         if (!cJSON_IsNumber(v))
                 return -EBADMSG;
         /* Integers below 2^53 are exact in the double; "%.0f" of an integral
-         * double prints it exactly, and the round trip refuses fractions. */
-        if (v->valuedouble > 9007199254740992.0 || v->valuedouble < -9007199254740992.0)
+         * double prints it exactly, and the round trip refuses fractions.
+         * 2^53 itself is refused too: 2^53 + 1 is read as that same double,
+         * and an id off by one is worse than no id. */
+        if (v->valuedouble >= 9007199254740992.0 || v->valuedouble <= -9007199254740992.0)
                 return -EBADMSG;
         snprintf(buf, sizeof buf, "%.0f", v->valuedouble);
         if ((double) strtoll(buf, NULL, 10) != v->valuedouble)

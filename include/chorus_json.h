@@ -23,9 +23,10 @@ int chorus_json_strdup(const cJSON *obj, const char *key, char **ret);
 /* The boolean member `key`; absent or null gives `def`. Returns 0, or
  * -EBADMSG when present with another type. */
 int chorus_json_bool(const cJSON *obj, const char *key, bool def, bool *ret);
-/* An int64 member: a JSON integer (exact below 2^53, which cJSON keeps as a
- * double), or a string of digits (exact to 2^63). Returns 0, -ENOENT
- * (absent or null) or -EBADMSG. */
+/* An int64 member: a JSON integer below 2^53 in magnitude (cJSON keeps it
+ * as a double; larger ones may have been rounded and are refused), or a
+ * string of digits (exact to 2^63). Returns 0, -ENOENT (absent or null) or
+ * -EBADMSG. */
 int chorus_json_int64(const cJSON *obj, const char *key, int64_t *ret);
 /* An amount in euros (a JSON number such as 1200.5, or a decimal string) as
  * integer cents, without floating-point arithmetic on the value: see
