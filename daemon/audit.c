@@ -142,16 +142,9 @@ static int learn_tail(AuditLog *a) {
         r = fs_read_tail(a->fd, AUDIT_LINE_MAX - 1, &tail);
         if (r < 0)
                 return log_error_errno(r, "Audit log %s: its end is not a record of ours", a->path);
-        if (tail.torn_bytes > 0) {
-                log_warning("Audit log %s ends with %" PRIu64 " bytes of a record cut short by a crash; "
-                            "removing them", a->path, tail.torn_bytes);
-                r = fs_ftruncate(a->fd, (off_t) tail.good_size);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot cut the torn end of %s: %m", a->path);
-                r = fs_fsync(a->fd, a->path);
-                if (r < 0)
-                        return r;
-        }
+        r = fs_cut_torn_tail(a->fd, &tail, a->path);
+        if (r < 0)
+                return r;
         a->good_size = tail.good_size;
         if (!tail.last_line) {
                 memcpy(a->last_hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);

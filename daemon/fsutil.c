@@ -523,6 +523,19 @@ int fs_read_tail(int fd, size_t max_line, FsTail *ret) {
         return 0;
 }
 
+int fs_cut_torn_tail(int fd, const FsTail *tail, const char *what) {
+        int r;
+
+        if (tail->torn_bytes == 0)
+                return 0;
+        log_warning("%s ends with %" PRIu64 " bytes of a record cut short by a crash; removing them",
+                    strempty(what), tail->torn_bytes);
+        r = fs_ftruncate(fd, (off_t) tail->good_size);
+        if (r < 0)
+                return log_error_errno(r, "Cannot cut the torn end of %s: %m", strempty(what));
+        return fs_fsync(fd, what);
+}
+
 int fs_has_room(int fd, uint64_t min_free_bytes, uint64_t min_free_inodes) {
         struct statvfs sv;
         uint64_t bytes;

@@ -133,8 +133,20 @@ static const char *after_timestamp(const char *line) {
         return tab ? tab + 1 : line;
 }
 
-/* Appends the event unless it is already the last line (the same event
- * redone after a crash): the register never shows an event twice. */
+/* The ledger's tail, a torn last line cut first (a crash in the middle of
+ * an append): the next line must start on a line of its own. */
+static int ledger_tail(Numbering *n, FsTail *ret) {
+        int r;
+
+        r = fs_read_tail(n->ledger_fd, LEDGER_LINE_MAX, ret);
+        if (r < 0)
+                return damaged(LEDGER_FILE, r);
+        return fs_cut_torn_tail(n->ledger_fd, ret, "the numbering ledger");
+}
+
+/* Appends the event unless it is already the last line, i.e. the step
+ * that wrote it is being redone after a crash. (Redone after other lines,
+ * it shows twice: the ledger is for people, the index files decide.) */
 static int ledger_append_once(Numbering *n, const char *event, const NumberingEntry *e,
                               const char *detail) {
         _cleanup_(fs_tail_done) FsTail tail = FS_TAIL_INIT;
@@ -145,9 +157,9 @@ static int ledger_append_once(Numbering *n, const char *event, const NumberingEn
         r = ledger_line(event, e, detail, &line, &size);
         if (r < 0)
                 return r;
-        r = fs_read_tail(n->ledger_fd, LEDGER_LINE_MAX, &tail);
+        r = ledger_tail(n, &tail);
         if (r < 0)
-                return damaged(LEDGER_FILE, r);
+                return r;
         line[size - 1] = 0;
         if (tail.last_line && streq(after_timestamp(tail.last_line), after_timestamp(line)))
                 return 0;
@@ -155,22 +167,11 @@ static int ledger_append_once(Numbering *n, const char *event, const NumberingEn
         return fs_append_record(n->ledger_fd, &tail.good_size, line, size, "the numbering ledger");
 }
 
-/* A crash in the middle of an append leaves a torn last line: cut it. */
+/* At open, even when nothing is appended. */
 static int ledger_repair(Numbering *n) {
         _cleanup_(fs_tail_done) FsTail tail = FS_TAIL_INIT;
-        int r;
 
-        r = fs_read_tail(n->ledger_fd, LEDGER_LINE_MAX, &tail);
-        if (r < 0)
-                return damaged(LEDGER_FILE, r);
-        if (tail.torn_bytes == 0)
-                return 0;
-        log_warning("Numbering ledger ends with %" PRIu64 " bytes of a record cut short by a crash; "
-                    "removing them", tail.torn_bytes);
-        r = fs_ftruncate(n->ledger_fd, (off_t) tail.good_size);
-        if (r < 0)
-                return r;
-        return fs_fsync(n->ledger_fd, "the numbering ledger");
+        return ledger_tail(n, &tail);
 }
 
 /* ---- The three kinds of files ---------------------------------------------- */

@@ -178,6 +178,11 @@ void fs_tail_done(FsTail *t);
  * bytes after it. Returns 0, or -EBADMSG if a line there is longer than
  * max_line (the file is not one of ours, or damaged), -errno. */
 int fs_read_tail(int fd, size_t max_line, FsTail *ret);
+/* Cuts the torn bytes after tail->good_size (a record a crash cut short)
+ * with a warning naming `what`, then fsyncs: the next record, appended with
+ * O_APPEND at the true end of the file, must not be glued to them. Does
+ * nothing when tail->torn_bytes is 0. Returns 0, -EIO (fatal), -errno. */
+int fs_cut_torn_tail(int fd, const FsTail *tail, const char *what);
 
 /* ---- Space ---------------------------------------------------------------- */
 

@@ -368,6 +368,31 @@ Test(fsutil, read_tail) {
         }
 }
 
+Test(fsutil, cut_torn_tail) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        FsTail tail = FS_TAIL_INIT;
+        uint64_t good;
+        int fd;
+
+        scratch_write(dir, "t", "abc\ndef\ngh");
+        fd = open_log("t");
+        cr_assert_eq(fs_read_tail(fd, 16, &tail), 0);
+        scratch_faults(&plan);
+        cr_assert_eq(fs_cut_torn_tail(fd, &tail, "t"), -EIO, "a failed fsync of the cut is fatal");
+        scratch_faults_off();
+        cr_assert_eq(fs_cut_torn_tail(fd, &tail, "t"), 0);
+        assert_content("t", "abc\ndef\n");
+        good = tail.good_size;
+        cr_assert_eq(fs_append_record(fd, &good, "ij\n", 3, "t"), 0);
+        assert_content("t", "abc\ndef\nij\n");
+        fs_tail_done(&tail);
+        cr_assert_eq(fs_read_tail(fd, 16, &tail), 0);
+        cr_assert_eq(fs_cut_torn_tail(fd, &tail, "t"), 0, "nothing torn: nothing done");
+        assert_content("t", "abc\ndef\nij\n");
+        fs_tail_done(&tail);
+        close(fd);
+}
+
 /* A large file: only its end is read, so a damaged start does not matter. */
 Test(fsutil, read_tail_reads_only_the_end) {
         FsTail tail = FS_TAIL_INIT;

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "numbering.h"
@@ -289,6 +290,53 @@ Test(numbering, torn_ledger_line_is_cut_at_open) {
         cr_assert_eq(text[strlen(text) - 1], '\n');
         cr_assert_eq(ledger_count("\tallocated\t"), 1);
         free(text);
+        free(ledger);
+        free(nd);
+}
+
+/* Every line of the ledger: a timestamp and five tab-separated fields. */
+static void assert_ledger_well_formed(unsigned expected_lines) {
+        char *nd = scratch_path(dir, NUMBERING_DIR), *text = scratch_read(nd, "ledger"), *save = NULL;
+        unsigned lines = 0;
+
+        cr_assert_not_null(text);
+        cr_assert_eq(text[strlen(text) - 1], '\n', "the ledger ends with a torn line");
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                unsigned tabs = 0;
+                for (char *p = l; *p; p++)
+                        tabs += *p == '\t';
+                cr_assert_eq(tabs, 5, "ledger line %u is not one record: '%s'", lines + 1, l);
+                cr_assert_eq(strncmp(l, "20", 2), 0, "ledger line %u: '%s'", lines + 1, l);
+                lines++;
+        }
+        cr_assert_eq(lines, expected_lines);
+        free(text);
+        free(nd);
+}
+
+/* The power fails while J2's "allocated" line is being appended: the ledger
+ * ends with a torn line, and the counter holds J2's reservation. At the
+ * restart, completing the reservation must not glue its line to the torn
+ * bytes (O_APPEND writes after them). */
+Test(numbering, torn_ledger_line_with_a_pending_reservation) {
+        FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = 3, .error = -EIO }; /* by-job/ */
+        char *nd = scratch_path(dir, NUMBERING_DIR), *ledger = scratch_path(nd, "ledger");
+        NumberingEntry e = {};
+        struct stat st;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        scratch_faults(&plan);
+        cr_assert_eq(numbering_allocate(num, &config, J2, "CONV-B", DEC10, &e, NULL), -EIO);
+        scratch_faults_off();
+        /* What reached the disk of the append: all but its last 9 bytes. */
+        cr_assert(stat(ledger, &st) == 0);
+        cr_assert(truncate(ledger, st.st_size - 9) == 0);
+
+        reopen();
+        assert_ledger_well_formed(2);
+        cr_assert_eq(ledger_count("\tallocated\tCMA34-2026-0002\t" J2 "\tCONV-B\t\n"), 1);
+        cr_assert_eq(numbering_allocate(num, &config, J2, "CONV-B", DEC10, &e, NULL), 1);
+        cr_assert_str_eq(e.number, "CMA34-2026-0002");
         free(ledger);
         free(nd);
 }
