@@ -205,19 +205,25 @@ static char *server_text(const char *s) {
         return t;
 }
 
-/* Reads {codeRetour, libelle} when present. Returns true if codeRetour is
- * there and is an integer. */
-static bool read_code_retour(const cJSON *json, ChorusError *e) {
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "codeRetour");
+/* Reads {codeRetour, libelle} when present. Returns 1 with codeRetour (an
+ * int32, as a JSON integer or a string of digits), 0 when it is absent or
+ * null, -EBADMSG when it is anything else (a fraction, a boolean, a number
+ * beyond int32): such a codeRetour cannot be taken for 0. */
+static int read_code_retour(const cJSON *json, ChorusError *e) {
         const char *libelle = chorus_json_string(json, "libelle");
+        int64_t code;
+        int r;
 
         if (libelle && !e->libelle)
                 e->libelle = server_text(libelle);
-        if (!cJSON_IsNumber(code) || code->valuedouble != (double) code->valueint)
-                return false;
+        r = chorus_json_int64(json, "codeRetour", &code);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || code < INT32_MIN || code > INT32_MAX)
+                return -EBADMSG;
         e->has_code_retour = true;
-        e->code_retour = code->valueint;
-        return true;
+        e->code_retour = (int) code;
+        return 1;
 }
 
 static void read_retry_after(const ChorusHttpAnswer *a, time_t now, ChorusError *e) {
@@ -271,7 +277,7 @@ static int client_error(const ChorusHttpAnswer *a, ChorusError *e) {
         _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
 
         classify(e, CHORUS_ERROR_HTTP, false, false);
-        if (json && read_code_retour(json, e))
+        if (json && read_code_retour(json, e) > 0)
                 return business_message(e, a->status == 400 ? "Chorus Pro rejected the request (HTTP 400)"
                                                             : "Chorus Pro rejected the request");
         switch (a->status) {
@@ -311,16 +317,31 @@ static bool status_is_temporary(long status) {
         return status == 408 || status == 429 || status >= 500;
 }
 
+/* A 2xx other than 200 (the Swagger lists 202, "requête acceptée"): the
+ * request went through, but not with the answer the API documents. */
+static int other_success_error(const ChorusHttpAnswer *a, ChorusError *e) {
+        classify(e, CHORUS_ERROR_RESPONSE, false, true);
+        return chorus_error_set_message(e, "HTTP %ld from %s instead of 200: the request may have been processed, but the answer is not the documented one",
+                                        a->status, strempty(a->url));
+}
+
 /* Returns 1 with the JSON when the answer is usable, 0 with *e filled when
  * it is not, or -ENOMEM. */
 static int success_answer(const ChorusHttpAnswer *a, cJSON **ret_json, ChorusError *e) {
         _cleanup_(cJSON_Deletep) cJSON *json = parse_json(a);
+        int k;
 
         if (!cJSON_IsObject(json)) {
                 classify(e, CHORUS_ERROR_RESPONSE, false, true);
                 return chorus_error_set_message(e, "the answer from %s is not a JSON object", strempty(a->url));
         }
-        if (read_code_retour(json, e) && e->code_retour != 0) {
+        k = read_code_retour(json, e);
+        if (k < 0) {
+                classify(e, CHORUS_ERROR_RESPONSE, false, true);
+                return chorus_error_set_message(e, "the answer from %s carries a codeRetour that is not an integer",
+                                                strempty(a->url));
+        }
+        if (k > 0 && e->code_retour != 0) {
                 classify(e, CHORUS_ERROR_BUSINESS, false, false);
                 return business_message(e, "Chorus Pro refused the request");
         }
@@ -338,6 +359,8 @@ static int answer_error(const ChorusHttpAnswer *a, time_t now, ChorusError *e) {
                 return forbidden_error(a, e);
         if (status_is_temporary(a->status))
                 return temporary_http_error(a, now, e);
+        if (a->status >= 200 && a->status < 300)
+                return other_success_error(a, e);
         return client_error(a, e);
 }
 

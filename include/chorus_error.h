@@ -27,9 +27,11 @@
  *  | HTTP 401 again after one token refresh          | UNAUTHORIZED | functional | no              |
  *  | HTTP 403 (API not subscribed / CGU)             | FORBIDDEN    | functional | no              |
  *  | HTTP 400 with or without {codeRetour, libelle}  | HTTP         | functional | no              |
- *  | HTTP 404, 413, 415, other 4xx, 1xx/2xx/3xx≠200  | HTTP         | functional | no              |
+ *  | HTTP 404, 413, 415, other 4xx, 1xx, 3xx         | HTTP         | functional | no              |
+ *  | HTTP 2xx other than 200 (202 "accepted"…)       | RESPONSE     | functional | yes             |
  *  | HTTP 200 with codeRetour ≠ 0                    | BUSINESS     | functional | no              |
- *  | HTTP 200 that is not the expected JSON          | RESPONSE     | functional | yes             |
+ *  | HTTP 200 that is not the expected JSON (or its  | RESPONSE     | functional | yes             |
+ *  |   codeRetour is not an integer)                 |              |            |                 |
  *  | token endpoint: 400/401 invalid_client etc.     | TOKEN        | functional | no              |
  *  | token endpoint: 5xx, 429, 408, network          | as above     | temporary  | no  (3)         |
  *

@@ -56,6 +56,22 @@ static const AnswerCase answer_cases[] = {
         { "413", HTTP(413, ""), -EREMOTEIO, CHORUS_ERROR_HTTP, false, false, -1, -1, "HTTP 413", NULL, NULL },
         { "415", HTTP(415, ""), -EREMOTEIO, CHORUS_ERROR_HTTP, false, false, -1, -1, "HTTP 415", NULL, NULL },
         { "302", HTTP(302, ""), -EREMOTEIO, CHORUS_ERROR_HTTP, false, false, -1, -1, "HTTP 302", NULL, NULL },
+        /* The Swagger lists 202 "requête acceptée": a deposit answered so may
+         * well exist, and must be looked up, not sent again. */
+        { "202 accepted", HTTP(202, "{\"codeRetour\":0}"), -EREMOTEIO, CHORUS_ERROR_RESPONSE, false, true, -1, -1,
+          "may have been processed", NULL, NULL },
+        { "204", HTTP(204, ""), -EREMOTEIO, CHORUS_ERROR_RESPONSE, false, true, -1, -1, "HTTP 204", NULL, NULL },
+        /* codeRetour is checked whatever its JSON type. */
+        { "200 codeRetour as a string", HTTP(200, "{\"codeRetour\":\"20001\",\"libelle\":\"GDP_MSG_11.022\"}"),
+          -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 20001, -1, "codeRetour 20001", "GDP_MSG_11.022", NULL },
+        { "200 codeRetour a fraction", HTTP(200, "{\"codeRetour\":1.5,\"numeroFluxDepot\":\"CPP1\"}"), -EREMOTEIO,
+          CHORUS_ERROR_RESPONSE, false, true, -1, -1, "codeRetour", NULL, NULL },
+        { "200 codeRetour beyond int32", HTTP(200, "{\"codeRetour\":3000000000}"), -EREMOTEIO, CHORUS_ERROR_RESPONSE,
+          false, true, -1, -1, "codeRetour", NULL, NULL },
+        { "200 codeRetour a boolean", HTTP(200, "{\"codeRetour\":true}"), -EREMOTEIO, CHORUS_ERROR_RESPONSE, false,
+          true, -1, -1, "codeRetour", NULL, NULL },
+        { "200 codeRetour text", HTTP(200, "{\"codeRetour\":\"KO\"}"), -EREMOTEIO, CHORUS_ERROR_RESPONSE, false,
+          true, -1, -1, "codeRetour", NULL, NULL },
         { "408", HTTP(408, ""), -EAGAIN, CHORUS_ERROR_HTTP, true, false, -1, -1, "HTTP 408", NULL, NULL },
         { "429 Retry-After seconds", HTTP(429, "", .retry_after = "7"), -EAGAIN, CHORUS_ERROR_HTTP, true, false, -1,
           7, "throttling", NULL, NULL },
@@ -137,6 +153,8 @@ Test(chorus_error, usable_answers) {
         static const char *const bodies[] = {
                 "{\"codeRetour\":0,\"libelle\":\"TRA_MSG_00.000\",\"numeroFluxDepot\":\"CPP1\"}",
                 "{\"body\":\"L'API CPRO est actuellement disponible\",\"statusCode\":\"OK\"}", /* no codeRetour */
+                "{\"codeRetour\":null,\"libelle\":null}",
+                "{\"codeRetour\":\"0\"}",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bodies); i++) {
