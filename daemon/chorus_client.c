@@ -357,6 +357,8 @@ static void on_token_http(ChorusHttpRequest *req, const ChorusHttpAnswer *answer
         c->token_request = NULL;
         r = chorus_token_answer_parse(answer, time(NULL), &token, &lifetime, &e);
         if (r < 0) {
+                /* The message may quote the server, which may echo a secret. */
+                client_scrub_error(c, &e);
                 log_debug("PISTE token request failed: %s", strempty(e.message));
                 client_token_wake(c, &e);
                 chorus_error_done(&e);

@@ -1143,6 +1143,55 @@ Test(chorus_client, server_texts_are_scrubbed_of_secrets) {
         chorus_error_done(&e);
 }
 
+/* Runs `f` with stderr sent to a file and the log at debug level; returns
+ * what was written there. */
+static char *stderr_of(void (*f)(void *), void *userdata) {
+        char path[] = "/tmp/test_chorus_client-stderr-XXXXXX";
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        char *text = NULL;
+        size_t size = 0;
+
+        cr_assert(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
+        log_set_max_level(LOG_DEBUG);
+        f(userdata);
+        log_set_max_level(LOG_INFO);
+        fflush(stderr);
+        cr_assert_geq(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        close(fd);
+        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
+        unlink(path);
+        return text;
+}
+
+static void health_once(void *userdata) {
+        ChorusError *e = userdata;
+        _cleanup_(chorus_client_freep) ChorusClient *c = client_single();
+        ChorusHealth h = {};
+
+        cr_expect_eq(chorus_health_check_sync(c, &h, e), -EAGAIN);
+        chorus_health_done(&h);
+}
+
+Test(chorus_client, token_failure_logged_without_secrets) {
+        _cleanup_(freep) char *libelle = NULL, *log = NULL;
+        ChorusError e = {};
+
+        /* The token endpoint echoing our secrets in a 503 body: not even the
+         * debug log may show them. */
+        cr_assert(asprintf(&libelle, "secret=%s password=%s", emu->client_secret, emu->tech_password) > 0);
+        add_fault(EMULATOR_FAULT(.route = TOKEN_PATH, .status = 503, .has_code_retour = true, .code_retour = 1,
+                                 .libelle = libelle));
+        log = stderr_of(health_once, &e);
+        cr_expect(strstr(log, "PISTE token request failed"), "%s", log);
+        cr_expect(strstr(log, "secret=***"), "%s", log);
+        expect_no_secret(log, "the debug log");
+        expect_error_without_secret(&e, "the error");
+        chorus_error_done(&e);
+}
+
 /* ---- chorusctl ping and structure ---- */
 
 static char *chorusctl_path(void) {
