@@ -186,17 +186,17 @@ static int catch_up(AuditLog *a) {
         return learn_tail(a);
 }
 
-/* Created by chorusctl run as root, the log must stay the daemon's. */
-static int adopt_dir_owner(AuditLog *a) {
-        _cleanup_(freep) char *copy = strdup(a->path);
+/* Opens (creating) the log at `path`: fs_open_append() in its folder. */
+static int open_log(const char *path) {
+        _cleanup_(freep) char *dir = strdup(path), *name = strdup(path);
         _cleanup_(closep) int dirfd = -1;
 
-        if (!copy)
+        if (!dir || !name)
                 return -ENOMEM;
-        dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dirfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return negative_errno();
-        return fs_adopt_dir_owner(a->fd, dirfd);
+        return fs_open_append(dirfd, basename(name), 0640);
 }
 
 int audit_open(const char *path, AuditLog **ret) {
@@ -209,12 +209,9 @@ int audit_open(const char *path, AuditLog **ret) {
         a->path = strdup(path);
         if (!a->path)
                 return -ENOMEM;
-        a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+        a->fd = open_log(path);
         if (a->fd < 0)
-                return negative_errno();
-        r = adopt_dir_owner(a);
-        if (r < 0)
-                return r;
+                return a->fd;
         r = lock(a);
         if (r < 0)
                 return r;

@@ -437,6 +437,52 @@ bool sha256_hex_is_valid(const char *s) {
         return strspn(s, "0123456789abcdef") == SHA256_HEX_SIZE - 1;
 }
 
+/* The log, and whether this call created it (a creator racing us wins the
+ * O_EXCL, and we open what it made). */
+static int open_or_create(int dirfd, const char *name, mode_t mode, bool *ret_created) {
+        for (unsigned attempt = 0; attempt < 2; attempt++) {
+                int fd = openat(dirfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+                if (fd >= 0 || errno != ENOENT) {
+                        *ret_created = false;
+                        return fd >= 0 ? fd : negative_errno();
+                }
+                fd = openat(dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd >= 0 || errno != EEXIST) {
+                        *ret_created = fd >= 0;
+                        return fd >= 0 ? fd : negative_errno();
+                }
+        }
+        return -EEXIST;
+}
+
+int fs_open_append(int dirfd, const char *name, mode_t mode) {
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+        bool created;
+        int r;
+
+        fd = open_or_create(dirfd, name, mode, &created);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        r = check_regular(&st, /* max_size= */ 0);
+        if (r < 0)
+                return r;
+        r = fs_adopt_dir_owner(fd, dirfd);
+        if (r < 0)
+                return r;
+        if (created) {
+                /* The umask must not decide who can read the log. */
+                if (fchmod(fd, mode) < 0)
+                        return negative_errno();
+                r = fsync_dir(dirfd);
+                if (r < 0)
+                        return r;
+        }
+        return TAKE_FD(fd);
+}
+
 int fs_append_record(int fd, uint64_t *good_size, const void *data, size_t size, const char *what) {
         ssize_t n;
         int r;

@@ -378,11 +378,8 @@ static int open_files(Numbering *n, const char *state_dir) {
         r = fs_adopt_dir_owner(n->lock_fd, n->dirfd);
         if (r < 0)
                 return r;
-        n->ledger_fd = openat(n->dirfd, LEDGER_FILE,
-                              O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (n->ledger_fd < 0)
-                return negative_errno();
-        return fs_adopt_dir_owner(n->ledger_fd, n->dirfd);
+        n->ledger_fd = fs_open_append(n->dirfd, LEDGER_FILE, 0640);
+        return n->ledger_fd < 0 ? n->ledger_fd : 0;
 }
 
 int numbering_open(const char *state_dir, Numbering **ret) {

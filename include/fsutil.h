@@ -156,6 +156,13 @@ bool sha256_hex_is_valid(const char *s);
 
 /* ---- Append-only logs (the audit log, the numbering ledger) -------------- */
 
+/* Opens the log `name` in `dirfd` for appending (O_RDWR|O_APPEND|O_NOFOLLOW|
+ * O_CLOEXEC), creating it with `mode` if it is missing; a new log's folder
+ * is fsynced before anything is written into it (fdatasync of the records
+ * does not cover the name). Gives the log the folder's owner when root
+ * (fs_adopt_dir_owner). Refuses anything but a regular file (-ELOOP,
+ * -EISDIR, -EBADFD). Returns the fd, -EIO (fatal), or -errno. */
+int fs_open_append(int dirfd, const char *name, mode_t mode);
 /* Appends one record to `fd` (opened O_APPEND) with a single write(), then
  * fdatasync()s it. *good_size is the file's size up to its last whole
  * record: on a short or failed write the file is cut back to it

@@ -298,6 +298,26 @@ Test(audit, short_write_is_cut_back) {
         cr_assert_eq(rep.n_records, 3);
 }
 
+/* A new log's name is made durable (folder fsync) before any record is
+ * written into it: fdatasync alone does not cover the folder entry. */
+Test(audit, new_log_fsyncs_its_folder) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        char *other = scratch_path(dir, "other.log");
+        AuditLog *a = NULL;
+
+        scratch_faults(&plan);
+        cr_assert_eq(audit_open(other, &a), -EIO);
+        scratch_faults_off();
+        cr_assert_eq(plan.seen[FS_OP_FSYNC], 1);
+        cr_assert_eq(audit_open(other, &a), 0);
+        scratch_faults(&plan);
+        audit_free(a);
+        cr_assert_eq(audit_open(other, &a), 0, "an existing log needs no folder fsync");
+        scratch_faults_off();
+        audit_free(a);
+        free(other);
+}
+
 Test(audit, sync_failure_is_fatal) {
         FaultPlan plan = { .op = FS_OP_FDATASYNC, .fail_at = 1, .error = -EIO };
         AuditRecord rec = { .event = "claimed" };

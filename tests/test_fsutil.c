@@ -368,6 +368,37 @@ Test(fsutil, read_tail) {
         }
 }
 
+Test(fsutil, open_append) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        struct stat st;
+        int fd;
+
+        umask(077); /* the mode must not depend on it */
+        fd = fs_open_append(dirfd_, "log", 0640);
+        cr_assert_geq(fd, 0);
+        cr_assert(fstat(fd, &st) == 0);
+        cr_assert_eq(st.st_mode & 07777, 0640);
+        cr_assert_eq(write(fd, "a\n", 2), 2);
+        close(fd);
+        scratch_faults(&plan);
+        fd = fs_open_append(dirfd_, "log", 0640);
+        scratch_faults_off();
+        cr_assert_geq(fd, 0, "an existing log: no folder fsync to fail");
+        cr_assert_eq(write(fd, "b\n", 2), 2);
+        close(fd);
+        assert_content("log", "a\nb\n");
+
+        cr_assert(symlinkat("log", dirfd_, "link") == 0);
+        cr_assert(mkfifoat(dirfd_, "fifo", 0600) == 0);
+        cr_assert(mkdirat(dirfd_, "d", 0755) == 0);
+        cr_assert_eq(fs_open_append(dirfd_, "link", 0640), -ELOOP);
+        cr_assert_eq(fs_open_append(dirfd_, "fifo", 0640), -EBADFD);
+        cr_assert_eq(fs_open_append(dirfd_, "d", 0640), -EISDIR);
+        scratch_faults(&plan);
+        cr_assert_eq(fs_open_append(dirfd_, "new", 0640), -EIO, "a new log's folder fsync failed");
+        scratch_faults_off();
+}
+
 Test(fsutil, cut_torn_tail) {
         FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
         FsTail tail = FS_TAIL_INIT;

@@ -341,6 +341,25 @@ Test(numbering, torn_ledger_line_with_a_pending_reservation) {
         free(nd);
 }
 
+/* A new ledger's name is made durable (folder fsync), like every file. */
+Test(numbering, new_ledger_fsyncs_its_folder) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        char *nd = scratch_path(dir, NUMBERING_DIR), *ledger = scratch_path(nd, "ledger");
+
+        numbering_free(num);
+        num = NULL;
+        cr_assert(unlink(ledger) == 0);
+        scratch_faults(&plan);
+        cr_assert_eq(numbering_open(dir, &num), -EIO);
+        scratch_faults_off();
+        reopen();
+        scratch_faults(&plan);
+        reopen(); /* the ledger exists now: nothing to fsync at open */
+        scratch_faults_off();
+        free(ledger);
+        free(nd);
+}
+
 Test(numbering, damaged_counter_stops_allocation) {
         char *nd = scratch_path(dir, NUMBERING_DIR);
         NumberingEntry e;
