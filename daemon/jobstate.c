@@ -151,9 +151,9 @@ int job_set_last_error(Job *j, const char *message) {
         if (!message)
                 return job_set(&j->last_error, NULL);
         n = strnlen(message, JOB_LAST_ERROR_MAX);
-        /* Do not cut a UTF-8 sequence in half. */
-        while (n > 0 && n == JOB_LAST_ERROR_MAX && ((unsigned char) message[n] & 0xc0) == 0x80)
-                n--;
+        if (n == JOB_LAST_ERROR_MAX) /* cut: not in the middle of a UTF-8 sequence */
+                while (n > 0 && ((unsigned char) message[n] & 0xc0) == 0x80)
+                        n--;
         line = strndup(message, n);
         if (!line)
                 return -ENOMEM;

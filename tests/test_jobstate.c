@@ -181,6 +181,15 @@ Test(jobstate, last_error_is_one_bounded_line) {
         memcpy(big + JOB_LAST_ERROR_MAX - 1, "é", 2); /* a 2-byte sequence across the cut */
         cr_assert_eq(job_set_last_error(j, big), 0);
         cr_assert_eq(strlen(j->last_error), JOB_LAST_ERROR_MAX - 1);
+        /* 3- and 4-byte sequences across the cut: the whole character goes. */
+        memset(big, 'e', sizeof big - 1);
+        memcpy(big + JOB_LAST_ERROR_MAX - 2, "€", 3);
+        cr_assert_eq(job_set_last_error(j, big), 0);
+        cr_assert_eq(strlen(j->last_error), JOB_LAST_ERROR_MAX - 2, "a 3-byte character was cut");
+        memset(big, 'e', sizeof big - 1);
+        memcpy(big + JOB_LAST_ERROR_MAX - 1, "😀", 4);
+        cr_assert_eq(job_set_last_error(j, big), 0);
+        cr_assert_eq(strlen(j->last_error), JOB_LAST_ERROR_MAX - 1, "a 4-byte character was cut");
         job_free(j);
 }
 
