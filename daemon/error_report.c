@@ -56,11 +56,17 @@ static void print_next_steps(FILE *f, const char *bilan_name) {
         fprintf(f, "QUE FAIRE ?\n\n");
         fprintf(f, "  1. Corrigez une copie du fichier : chaque erreur ci-dessus dit où elle se\n"
                    "     trouve et ce qu'il faut écrire à la place.\n");
-        fprintf(f, "  2. Enregistrez la copie corrigée sous un nouveau nom, par exemple « ");
+        /* In incoming/ itself: a file moved in from elsewhere keeps its own
+         * permissions instead of the folder's default ACL, and chorusd may
+         * not be able to read it (spool.c rejects it then). */
+        fprintf(f, "  2. Enregistrez la copie corrigée directement dans le dossier incoming/, sous\n"
+                   "     un nom commençant par un point (chorusd ne lit pas ces fichiers-là),\n"
+                   "     par exemple :\n"
+                   "         .");
         suggest_new_name(f, bilan_name);
-        fprintf(f, " »,\n"
-                   "     d'abord en dehors du dossier incoming/ (ou sous un nom commençant par un\n"
-                   "     point), puis déplacez-la dans incoming/ : chorusd la traitera aussitôt.\n");
+        fprintf(f, "\n     puis renommez-la sans le point :\n         ");
+        suggest_new_name(f, bilan_name);
+        fprintf(f, "\n     chorusd la traitera aussitôt.\n");
         fprintf(f, "  3. Ne modifiez pas et ne redéposez pas les fichiers du dossier rejected/ :\n"
                    "     ils y restent pour mémoire.\n\n");
         fprintf(f, "En cas de doute, transmettez ce message à l'administrateur de chorusd en\n"

@@ -234,6 +234,16 @@ static int unreadable_diag(Diagnostics *d, const char *name, int error, const st
                 return diag_add2(d, DIAG_ERROR, name, 0, NULL, "is a directory, not a file",
                                  "c'est un dossier, pas un fichier. Déposez chaque bilan "
                                  "directement dans incoming/, sans sous-dossier.");
+        case -EACCES:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "cannot be read by chorusd (permission denied): a file moved into "
+                                 "incoming/ from elsewhere keeps its own permissions, only files created "
+                                 "there get the folder's default ACL; not read",
+                                 "chorusd n'a pas le droit de lire ce fichier. Cela arrive quand il a été "
+                                 "déplacé dans incoming/ depuis un autre dossier : il y garde ses droits "
+                                 "d'origine. Enregistrez le bilan directement dans incoming/ sous un nom "
+                                 "commençant par un point (par exemple « .bilan.json »), puis renommez-le "
+                                 "sans le point.");
         case -EFBIG:
                 return diag_error2(d, name, NULL,
                                    "is %" PRIu64 " bytes, over the limit of %" PRIu64 " bytes: not read",
@@ -270,7 +280,23 @@ static int claim_reject(Spool *s, SpoolDir from, const char *from_name, SpoolCla
 }
 
 static bool is_unreadable_error(int r) {
-        return r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EFBIG;
+        return r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EFBIG || r == -EACCES;
+}
+
+/* What the claim got in processing/: the entry may have been swapped since
+ * the lstat in incoming/, and a regular file may still be one we may not
+ * open (its permissions are its owner's, see unreadable_diag()). */
+static int check_claimed(Spool *s, const char *spool_name, struct stat *ret_st) {
+        int dirfd = s->dirfds[SPOOL_PROCESSING], fd, r;
+
+        r = fs_check_regular_at(dirfd, spool_name, s->max_file_size, ret_st);
+        if (r < 0)
+                return r;
+        fd = fs_open_regular(dirfd, spool_name, s->max_file_size);
+        if (fd < 0)
+                return fd;
+        safe_close(fd);
+        return 0;
 }
 
 /* Renames incoming/NAME to processing/JOBID--NAME; a job id already taken
@@ -306,9 +332,7 @@ static int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
                 if (r < 0)
                         return r;
                 s->stats.claimed++;
-                /* Swapped between the lstat and the rename? Check what we got. */
-                check = fs_check_regular_at(s->dirfds[SPOOL_PROCESSING], c.spool_name,
-                                            s->max_file_size, &st);
+                check = check_claimed(s, c.spool_name, &st);
                 if (is_unreadable_error(check))
                         r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
                 else

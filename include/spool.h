@@ -92,8 +92,9 @@ typedef struct SpoolClaim {
         char job_id[JOB_ID_MAX];
         char *name;       /* as dropped in incoming/ */
         char *spool_name; /* JOBID--NAME, now in processing/ (or rejected/) */
-        bool rejected;    /* not a regular file, or too large: already in rejected/
-                           * with its error file; `reason` says why */
+        bool rejected;    /* not a regular file, too large, or not readable by us:
+                           * already in rejected/ with its error file; `reason`
+                           * says why */
         char *reason;     /* English, one line, for the journal */
         uint64_t claimed_usec;
 } SpoolClaim;
@@ -105,7 +106,9 @@ void spool_claim_done(SpoolClaim *c);
  * processing/ and an fsync of both folders. Ignored names are skipped. A
  * symlink, directory, FIFO, socket or device, or a file over the size
  * limit, is moved to rejected/ with its error file instead, never followed,
- * opened or read (the claim then has rejected = true). Returns 1 with
+ * opened or read (the claim then has rejected = true); so is a regular
+ * file whose permissions do not let us open it (-EACCES: a file moved into
+ * incoming/ from elsewhere keeps them, see chorusd.tmpfiles). Returns 1 with
  * `ret` filled, 0 when the cursor reached the end of incoming/ (nothing
  * more until spool_rewind()), or -errno. A file that vanishes during the
  * scan is skipped. */

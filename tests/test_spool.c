@@ -5,6 +5,7 @@
  * moves, the French error file, free space, and startup recovery. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -245,6 +246,33 @@ Test(spool, oversized_file_is_rejected_unread) {
         cr_assert_eq(spool_get_stats(spool).rejected, 1);
 }
 
+/* A file chorusd may not read: typically moved (mv) into incoming/ from
+ * another folder, where it keeps its own permissions, since the default ACL
+ * of incoming/ only applies to files created there. It is rejected with the
+ * reason and the fix, rather than claimed and then retried forever. Needs
+ * root, to play the daemon's user (nobody) against a file it cannot read. */
+Test(spool, unreadable_file_is_rejected_with_the_fix) {
+        const char *const dirs[] = { root, incoming, processing, done_, rejected, failed };
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char *p;
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root to drop to another user");
+        scratch_write(incoming, "bilan.json", "{}");
+        p = scratch_path(incoming, "bilan.json");
+        cr_assert(chmod(p, 0600) == 0); /* root's, and root's alone */
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                cr_assert(chown(dirs[i], 65534, 65534) == 0, "%s: %m", dirs[i]);
+        cr_assert(setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+                  setresuid(65534, 65534, 65534) == 0);
+
+        cr_assert_eq(claim(&c), 1);
+        assert_rejected(&c, "chorusd n'a pas le droit de lire ce fichier");
+        cr_assert_not_null(strstr(c.reason, "permission"), "%s", c.reason);
+        free(p);
+        spool_claim_done(&c);
+}
+
 /* A file renamed into incoming/ during a scan may or may not be seen by
  * that scan, but is claimed after the next rewind: nothing is lost. */
 Test(spool, file_arriving_during_a_scan) {
@@ -374,6 +402,11 @@ Test(spool, reject_with_diagnostics) {
                            "%s", text);
         cr_assert_not_null(strstr(text, "AVERTISSEMENTS"), "%s", text);
         cr_assert_not_null(strstr(text, "bilan-corrige.json"), "%s", text);
+        /* Saved in incoming/ under a dotfile name, never moved in from
+         * elsewhere (it would keep permissions chorusd may not read). */
+        cr_assert_not_null(strstr(text, "directement dans le dossier incoming/"), "%s", text);
+        cr_assert_not_null(strstr(text, "         .bilan-corrige.json\n"), "%s", text);
+        cr_assert_null(strstr(text, "en dehors"), "%s", text);
         cr_assert_not_null(strstr(text, "error: realisations.dev-durable[1].date: 2025-12-31 outside the period"),
                            "%s", text);
         free(text);
