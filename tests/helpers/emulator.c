@@ -250,6 +250,14 @@ int emulator_add_fault(Emulator *e, const EmulatorFault *f) {
                 cJSON_AddNumberToObject(o, "code_retour", f->code_retour);
         if (f->libelle)
                 cJSON_AddStringToObject(o, "libelle", f->libelle);
+        if (f->body_json) {
+                cJSON *body = cJSON_Parse(f->body_json);
+                if (!body) {
+                        cJSON_Delete(o);
+                        return -EINVAL;
+                }
+                cJSON_AddItemToObject(o, "body", body);
+        }
         if (f->expire_token)
                 cJSON_AddTrueToObject(o, "expire_token");
         return control_object(e, "/_emulator/faults", o, NULL);

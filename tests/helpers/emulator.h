@@ -56,6 +56,7 @@ typedef struct EmulatorFault {
         bool has_code_retour;
         int code_retour;
         const char *libelle;
+        const char *body_json;  /* answer exactly this JSON text (status 200 unless set) */
         bool expire_token;
 } EmulatorFault;
 
