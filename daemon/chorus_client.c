@@ -547,14 +547,23 @@ static void call_send(ChorusCall *call);
 static void call_page_done(ChorusCall *call, const ChorusPage *page) {
         ChorusError e;
 
+        /* The answer must be the page asked for: an earlier one would loop,
+         * a later one would skip results (and a lookup miss its invoice). */
+        if (call->op->paging_key && page->current != call->page) {
+                e = (ChorusError){ .operation = call->op->name, .kind = CHORUS_ERROR_RESPONSE, .http_status = 200 };
+                (void) chorus_error_set_message(&e, "%s: asked for page %u, the answer is page %u of %u",
+                                                call->op->name, call->page, page->current, page->pages);
+                call_fail(call, &e);
+                return;
+        }
         if (!call->op->paging_key || page->current >= page->pages) {
                 call_finish(call, 0, NULL);
                 return;
         }
-        if (page->current < call->page || page->current + 1 > CHORUS_PAGES_MAX) {
+        if (page->current + 1 > CHORUS_PAGES_MAX) {
                 e = (ChorusError){ .operation = call->op->name, .kind = CHORUS_ERROR_RESPONSE, .http_status = 200 };
-                (void) chorus_error_set_message(&e, "%s: the paging does not progress (page %u of %u) or passes %u pages",
-                                                call->op->name, page->current, page->pages, CHORUS_PAGES_MAX);
+                (void) chorus_error_set_message(&e, "%s: the answer has %u pages, more than the %u a search may walk",
+                                                call->op->name, page->pages, CHORUS_PAGES_MAX);
                 call_fail(call, &e);
                 return;
         }

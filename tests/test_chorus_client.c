@@ -409,6 +409,35 @@ Test(chorus_client, search_walks_every_page) {
         chorus_invoice_list_done(&l);
 }
 
+Test(chorus_client, search_refuses_a_page_it_did_not_ask_for) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = client_single();
+        ChorusInvoiceSearch q = { .numero_facture = "CMA34-2026-0001" };
+        ChorusInvoiceList l = {};
+        ChorusError e = {};
+
+        /* Asked for page 1, the server answers page 2 of 3: page 1 would be
+         * skipped, and a lookup could miss the invoice it looks for. */
+        add_fault(EMULATOR_FAULT(.route = CHORUS_PATH_INVOICE_SEARCH,
+                                 .body_json = "{\"codeRetour\":0,\"libelle\":\"TRA_MSG_00.000\",\"listeFactures\":[],"
+                                              "\"parametresRetour\":{\"pageCourante\":2,\"pages\":3,"
+                                              "\"nbResultatsParPage\":100,\"total\":250}}"));
+        cr_assert_eq(chorus_invoice_search_sync(c, &q, &l, &e), -EREMOTEIO, "%s", strempty(e.message));
+        cr_expect_eq(e.kind, CHORUS_ERROR_RESPONSE);
+        cr_expect(strstr(strempty(e.message), "page 2"), "%s", strempty(e.message));
+        cr_expect_eq(l.n_items, 0);
+        cr_expect_eq(count(CHORUS_PATH_INVOICE_SEARCH), 1, "no further page asked for");
+        chorus_error_done(&e);
+
+        /* A server stuck on page 1 that always says there are more. */
+        add_fault(EMULATOR_FAULT(.route = CHORUS_PATH_INVOICE_SEARCH, .count = 5,
+                                 .body_json = "{\"codeRetour\":0,\"listeFactures\":[],"
+                                              "\"parametresRetour\":{\"pageCourante\":1,\"pages\":9}}"));
+        cr_assert_eq(chorus_invoice_search_sync(c, &q, &l, &e), -EREMOTEIO, "%s", strempty(e.message));
+        cr_expect(strstr(strempty(e.message), "asked for page 2"), "%s", strempty(e.message));
+        cr_expect_eq(count(CHORUS_PATH_INVOICE_SEARCH), 3, "pages 1 and 2, then no more");
+        chorus_error_done(&e);
+}
+
 Test(chorus_client, structures) {
         _cleanup_(chorus_client_freep) ChorusClient *c = client_default();
         ChorusStructureList l = {};
