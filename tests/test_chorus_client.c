@@ -566,6 +566,9 @@ static const FaultCase fault_cases[] = {
           EMULATOR_FAULT(.route = DEPOSIT, .status = 200, .has_code_retour = true, .code_retour = 20001,
                          .libelle = "GDP_MSG_11.022"),
           5000, 0, -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 1, 0, 20001, "GDP_MSG_11.022", 0 },
+        { "deposit: 202 accepted", OP_DEPOSIT,
+          EMULATOR_FAULT(.route = DEPOSIT, .status = 202, .body_json = "{\"codeRetour\":0}"), 5000, 0, -EREMOTEIO,
+          CHORUS_ERROR_RESPONSE, false, true, 1, 0, -1, "may have been processed", 0 },
         { "token endpoint 503 once", OP_HEALTH, EMULATOR_FAULT(.route = TOKEN_PATH, .status = 503), 5000, 0,
           0, 0, false, false, 1, 0, -1, NULL, -1 },
 };
