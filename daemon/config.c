@@ -166,6 +166,7 @@ typedef struct ConfigKey {
         bool (*valid)(const char *s); /* KEY_STRING */
         int (*parse_enum)(const char *s); /* KEY_ENUM: >= 0, or < 0 if unknown */
         const char *expected;   /* what a good value looks like, for messages */
+        bool hide_value;        /* never quote a bad value: it may be a secret */
 } ConfigKey;
 
 static int parse_format(const char *s) {
@@ -182,20 +183,25 @@ _Static_assert(sizeof(InvoiceFormat) == sizeof(int), "KEY_ENUM stores an int");
 _Static_assert(sizeof(ChorusEnvironment) == sizeof(int), "KEY_ENUM stores an int");
 
 #define TEXT(sec, key, req, field, expect) \
-        { sec, key, KEY_STRING, NULL, req, 0, 0, offsetof(Config, field), utf8_line_is_valid, NULL, expect }
+        { sec, key, KEY_STRING, NULL, req, 0, 0, offsetof(Config, field), utf8_line_is_valid, NULL, expect, false }
 #define CHECKED(sec, key, def, req, field, check, expect) \
-        { sec, key, KEY_STRING, def, req, 0, 0, offsetof(Config, field), check, NULL, expect }
+        { sec, key, KEY_STRING, def, req, 0, 0, offsetof(Config, field), check, NULL, expect, false }
 #define PATH(sec, key, def, req, field) \
         CHECKED(sec, key, def, req, field, absolute_path_is_valid, "an absolute path")
+/* The file of a secret: pasting the secret itself here is a classic
+ * mistake, and the error message goes to the journal. */
+#define SECRET_PATH(sec, key, field) \
+        { sec, key, KEY_STRING, NULL, false, 0, 0, offsetof(Config, field), absolute_path_is_valid, NULL, \
+          "an absolute path", true }
 #define URL(sec, key, field) \
         CHECKED(sec, key, NULL, false, field, https_url_is_valid, \
                 "an https:// URL (TLS is always verified: there is no http option)")
 #define ENUM(sec, key, def, field, parse, expect) \
-        { sec, key, KEY_ENUM, def, false, 0, 0, offsetof(Config, field), NULL, parse, expect }
+        { sec, key, KEY_ENUM, def, false, 0, 0, offsetof(Config, field), NULL, parse, expect, false }
 #define UNSIGNED(sec, key, def, lo, hi, field) \
-        { sec, key, KEY_UNSIGNED, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL }
+        { sec, key, KEY_UNSIGNED, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
 #define SIZE(sec, key, def, lo, hi, field) \
-        { sec, key, KEY_SIZE, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL }
+        { sec, key, KEY_SIZE, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
 
 #define KIB UINT64_C(1024)
 #define MIB (1024 * KIB)
@@ -217,7 +223,7 @@ static const ConfigKey config_keys[] = {
         CHECKED("seller", "email", NULL, true, seller.email, email_is_valid,
                 "an e-mail address such as facturation@example.org"),
         { "seller", "iban", KEY_IBAN, NULL, true, 0, 0, offsetof(Config, seller.iban), NULL, NULL,
-          "an IBAN with valid check digits, such as FR76 3000 1007 9412 3456 7890 185" },
+          "an IBAN with valid check digits, such as FR76 3000 1007 9412 3456 7890 185", false },
         CHECKED("seller", "bic", NULL, false, seller.bic, bic_is_valid,
                 "a BIC: 8 or 11 characters such as BDFEFRPPXXX"),
         CHECKED("seller", "payment_means", "30", false, seller.payment_means,
@@ -249,8 +255,8 @@ static const ConfigKey config_keys[] = {
                 "the PISTE application's client id (printable, no spaces)"),
         CHECKED("chorus", "technical_login", NULL, true, chorus.technical_login, token_is_valid,
                 "the Chorus Pro technical account login, such as TECH_1_xxxx@cpro.fr"),
-        PATH("chorus", "client_secret_file", NULL, false, chorus.client_secret_file),
-        PATH("chorus", "cpro_password_file", NULL, false, chorus.cpro_password_file),
+        SECRET_PATH("chorus", "client_secret_file", chorus.client_secret_file),
+        SECRET_PATH("chorus", "cpro_password_file", chorus.cpro_password_file),
         UNSIGNED("chorus", "connect_timeout", "10", 1, 300, chorus.connect_timeout),
         UNSIGNED("chorus", "timeout", "60", 1, 3600, chorus.timeout),
         UNSIGNED("chorus", "retry_deadline", "86400", 60, 30 * DAY, chorus.retry_deadline),
@@ -566,8 +572,13 @@ static int parser_set_string(Parser *p, unsigned line, const ConfigKey *k, const
         if (!utf8_line_is_valid(value) || (k->valid && !k->valid(value)) ||
             (k->type == KEY_IBAN && (!iban_is_valid(value) ||
                                      iban_normalize(value, iban, sizeof iban) < 0))) {
-                parser_error(p, line, k->section, k->name, "expected %s, got '%.*s'",
-                             k->expected, VALUE_SHOWN_MAX, value);
+                if (k->hide_value)
+                        parser_error(p, line, k->section, k->name,
+                                     "expected %s (the value is not shown: it may be the secret itself)",
+                                     k->expected);
+                else
+                        parser_error(p, line, k->section, k->name, "expected %s, got '%.*s'",
+                                     k->expected, VALUE_SHOWN_MAX, value);
                 return -EINVAL;
         }
         copy = strdup(k->type == KEY_IBAN ? iban : value);

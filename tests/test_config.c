@@ -260,6 +260,25 @@ Test(config, values_and_comments) {
         diagnostics_clear(&d);
 }
 
+Test(config, secret_pasted_for_its_file_is_never_quoted) {
+        static const char *const secrets[] = { "S3cr3t-P4ss", "Tr0ub4dor&3" };
+        _cleanup_(config_freep) Config *c = NULL;
+        Diagnostics d;
+
+        /* A classic mistake: the secret itself where its file's path goes.
+         * The error reaches the journal: it must not quote the value. */
+        cr_assert_eq(load_minimal_with("[chorus]\n",
+                                       "[chorus]\nclient_secret_file = S3cr3t-P4ss\n"
+                                       "cpro_password_file = Tr0ub4dor&3\n", &c, &d), -EINVAL);
+        cr_expect_eq(d.n_errors, 2);
+        for (size_t i = 0; i < d.n_items; i++) {
+                cr_expect(strstr(d.items[i].message, "absolute path"), "%s", d.items[i].message);
+                for (size_t j = 0; j < ELEMENTSOF(secrets); j++)
+                        cr_expect_null(strstr(d.items[i].message, secrets[j]), "%s", d.items[i].message);
+        }
+        diagnostics_clear(&d);
+}
+
 Test(config, iban_is_stored_without_spaces) {
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
