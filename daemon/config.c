@@ -770,8 +770,8 @@ static int parser_check_chorus(Parser *p) {
         return r;
 }
 
-/* The CA bundle is read when the first request is made, long after start-up:
- * check now that it is there. */
+/* chorusd reads the CA bundle when it sets its Chorus Pro client up, but
+ * chorusctl check-config sets none up: check here that the file is there. */
 static void parser_check_ca_file(Parser *p) {
         const char *path = p->config->chorus.ca_file;
         _cleanup_(closep) int fd = -1;
