@@ -129,7 +129,10 @@ static void line_append(char *line, size_t size, size_t *n, const char *format, 
 }
 
 /* "LEVEL: message key=value…", assembled first and written with one call so
- * that a reader of a shared pipe never sees half a line. */
+ * that a reader of a shared pipe never sees half a line. Control characters
+ * become spaces: a message quoting a server or a file name must stay one
+ * line (under systemd each stderr line is a journal entry of its own), and
+ * must not forge one. */
 static void log_to_stderr(int level, const char *message, const LogFields *fields) {
         const char *values[5];
         char line[4096];
@@ -140,6 +143,9 @@ static void log_to_stderr(int level, const char *message, const LogFields *field
         for (size_t i = 0; i < ELEMENTSOF(context_names); i++)
                 if (values[i])
                         line_append(line, sizeof line, &n, " %s=%s", context_names[i].short_name, values[i]);
+        for (char *p = line; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = ' ';
         fprintf(stderr, "%s\n", line);
 }
 
