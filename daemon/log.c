@@ -149,6 +149,22 @@ static void log_to_stderr(int level, const char *message, const LogFields *field
         fprintf(stderr, "%s\n", line);
 }
 
+/* Adds one "FIELD=value" to strings[*n]. asprintf() leaves its pointer
+ * undefined on failure: it is counted (and freed) only on success. */
+static int field_add(char **strings, int *n, const char *format, ...) _printf_(3, 4);
+static int field_add(char **strings, int *n, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&strings[*n], format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
 static int log_to_journal(int level, int error, const char *message, const LogFields *fields,
                           const char *message_id, const char *file, int line, const char *func) {
         char *strings[12] = {};
@@ -158,18 +174,16 @@ static int log_to_journal(int level, int error, const char *message, const LogFi
         int n = 0, r = -ENOMEM;
 
         context_values(fields, values);
-        if (asprintf(&strings[n++], "MESSAGE=%s", message) < 0)
+        if (field_add(strings, &n, "MESSAGE=%s", message) < 0 ||
+            field_add(strings, &n, "PRIORITY=%i", level & LOG_PRIMASK) < 0 ||
+            field_add(strings, &n, "SYSLOG_IDENTIFIER=%s", log_identifier) < 0)
                 goto done;
-        if (asprintf(&strings[n++], "PRIORITY=%i", level & LOG_PRIMASK) < 0)
+        if (error != 0 && field_add(strings, &n, "ERRNO=%i", error < 0 ? -error : error) < 0)
                 goto done;
-        if (asprintf(&strings[n++], "SYSLOG_IDENTIFIER=%s", log_identifier) < 0)
-                goto done;
-        if (error != 0 && asprintf(&strings[n++], "ERRNO=%i", error < 0 ? -error : error) < 0)
-                goto done;
-        if (message_id && asprintf(&strings[n++], "MESSAGE_ID=%s", message_id) < 0)
+        if (message_id && field_add(strings, &n, "MESSAGE_ID=%s", message_id) < 0)
                 goto done;
         for (size_t i = 0; i < ELEMENTSOF(context_names); i++)
-                if (values[i] && asprintf(&strings[n++], "%s=%s", context_names[i].journal, values[i]) < 0)
+                if (values[i] && field_add(strings, &n, "%s=%s", context_names[i].journal, values[i]) < 0)
                         goto done;
         for (int i = 0; i < n; i++)
                 iov[i] = (struct iovec){ .iov_base = strings[i], .iov_len = strlen(strings[i]) };
