@@ -309,9 +309,9 @@ static int line_reader_open(const char *path, LineReader **ret) {
         LineReader *lr;
         int fd;
 
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        fd = fs_open_regular(AT_FDCWD, path, /* max_size= */ 0); /* not /dev/null, not a FIFO */
         if (fd < 0)
-                return negative_errno();
+                return fd;
         lr = calloc(1, sizeof(LineReader));
         if (!lr) {
                 safe_close(fd);

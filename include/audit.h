@@ -90,7 +90,7 @@ typedef struct AuditVerifyReport {
  * of the previous line, a time and an event. Stops at the first broken
  * record and names it; only an unterminated last line is accepted.
  * Returns 0 with the report filled (look at report->broken), or -errno if
- * the file cannot be read. */
+ * the file cannot be read or is not a regular file (fs_open_regular()). */
 int audit_verify(const char *path, AuditVerifyReport *ret);
 
 /* Calls f for every whole record, in order, streaming; the record's

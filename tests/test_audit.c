@@ -405,6 +405,20 @@ Test(audit, long_log_verifies) {
         cr_assert_eq(rep.last_seq, 20000);
 }
 
+/* Only a regular file is a log: /dev/null or a FIFO must not verify as an
+ * empty log ("OK: 0 records"), and a FIFO must not block. */
+Test(audit, verify_refuses_what_is_not_a_file, .timeout = 10) {
+        char *fifo = scratch_path(dir, "fifo");
+        AuditVerifyReport rep;
+
+        cr_assert(mkfifo(fifo, 0600) == 0);
+        cr_assert_eq(audit_verify("/dev/null", &rep), -EBADFD);
+        cr_assert_eq(audit_verify(fifo, &rep), -EBADFD);
+        cr_assert_eq(audit_verify(dir, &rep), -EISDIR);
+        cr_assert_eq(audit_foreach(fifo, collect, NULL), -EBADFD);
+        free(fifo);
+}
+
 /* ---- chorusctl audit verify ------------------------------------------------------- */
 
 static int run_ctl(int argc, const char *const argv[]) {
