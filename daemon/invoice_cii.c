@@ -6,7 +6,8 @@
  * README.md (The invoices, Mapping) maps each BT to its path.
  * ApplicableHeaderTradeDelivery is mandatory in the XSD (other generators forget it); it holds BT-72;
  * notes are plain ram:Content text (Chorus Pro rejects child elements there);
- * dates use format 102 (YYYYMMDD). Fails only with -ENOMEM/-EIO. Pure. */
+ * dates use format 102 (YYYYMMDD). Fails with -ENOMEM/-EIO, or -EINVAL for
+ * text XML cannot carry (invoice_xml.h). Pure. */
 #include "invoice_cii.h"
 #include "invoice_xml.h"
 #include "macro.h"

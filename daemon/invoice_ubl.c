@@ -6,7 +6,8 @@
  * the EN 16931 UBL binding; README.md (The invoices, Mapping) maps each BT
  * to its path.
  * Absent optional data (BT-10, BT-13, BIC) means an absent element, never an
- * empty one. Fails only with -ENOMEM/-EIO from libxml2. Pure. */
+ * empty one. Fails with -ENOMEM/-EIO from libxml2, or -EINVAL for text XML
+ * cannot carry (invoice_xml.h). Pure. */
 #include "invoice_ubl.h"
 #include "invoice_xml.h"
 #include "macro.h"

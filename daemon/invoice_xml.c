@@ -4,18 +4,48 @@
  * Owns the writer and its memory buffer until xml_out_finish() hands the
  * bytes over. Fails with a sticky -ENOMEM/-EIO: libxml2 reports a failed
  * write as a negative return without saying why, so anything that is not a
- * failed allocation of ours is -EIO. Pure: no I/O. */
+ * failed allocation of ours is -EIO; text that XML cannot carry is -EINVAL.
+ * Pure: no I/O. */
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 
+#include "identifiers.h"
 #include "invoice_xml.h"
 #include "macro.h"
 #include "money.h"
 
 /* libxml2 takes const xmlChar * (unsigned char); BAD_CAST would drop const. */
 #define XC(s) ((const xmlChar *) (s))
+
+/* Whether XML 1.0 (§2.2) can carry `s`: well-formed UTF-8 without C0
+ * controls other than tab, LF and CR, and without U+FFFE/U+FFFF.
+ * libxml2's writer copies text as it is, so anything else would make the
+ * document not well-formed. The validators refuse such text upstream: this
+ * is the last guard, for data that came another way. */
+static bool xml_text_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        for (size_t i = 0; i < n;) {
+                uint32_t cp;
+                size_t len = utf8_decode(s + i, n - i, &cp);
+
+                if (len == 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xFFFE ||
+                    cp == 0xFFFF)
+                        return false;
+                i += len;
+        }
+        return true;
+}
+
+/* Checks text before it is written: -EINVAL (sticky) when XML cannot carry
+ * it. Returns true when the caller may go on. */
+static bool xml_check_text(XmlOut *o, const char *s) {
+        if (o->r == 0 && (!s || !xml_text_is_valid(s)))
+                o->r = -EINVAL;
+        return o->r == 0;
+}
 
 /* Records a libxml2 result; returns true when the caller may go on. */
 static bool xml_ok(XmlOut *o, int lr) {
@@ -94,7 +124,7 @@ void xml_end(XmlOut *o) {
 }
 
 void xml_attr(XmlOut *o, const char *name, const char *value) {
-        if (o->r == 0)
+        if (xml_check_text(o, value))
                 (void) xml_ok(o, xmlTextWriterWriteAttribute(o->w, XC(name), XC(value)));
 }
 
@@ -102,7 +132,7 @@ void xml_text_attr(XmlOut *o, const char *name, const char *attr, const char *va
         xml_start(o, name);
         if (attr)
                 xml_attr(o, attr, value);
-        if (o->r == 0)
+        if (xml_check_text(o, text))
                 (void) xml_ok(o, xmlTextWriterWriteString(o->w, XC(text)));
         xml_end(o);
 }

@@ -504,16 +504,26 @@ bool jsoncheck_array(JsonCheck *c, const cJSON *object, const char *path, const 
         return container(c, object, path, key, required, cJSON_Array, &EXPECT_ARRAY, ret);
 }
 
+/* U+FFFE and U+FFFF are not characters, and XML 1.0 (§2.2) has no place
+ * for them: text with one, copied into an invoice, would make it not
+ * well-formed. cJSON turns "\uffff" into these bytes too. */
+static bool has_noncharacter(const char *s) {
+        return strstr(s, "\xEF\xBF\xBE") || strstr(s, "\xEF\xBF\xBF");
+}
+
 bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                     bool required, size_t max_bytes, const char **ret) {
         const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_TEXT);
         _cleanup_(freep) char *p = NULL;
+        bool controls_ok, noncharacters;
         size_t n;
 
         if (!m)
                 return false;
         n = strlen(m->valuestring);
-        if (n > 0 && n <= max_bytes && utf8_text_is_valid(m->valuestring, n)) {
+        controls_ok = utf8_text_is_valid(m->valuestring, n);
+        noncharacters = has_noncharacter(m->valuestring);
+        if (n > 0 && n <= max_bytes && controls_ok && !noncharacters) {
                 *ret = m->valuestring;
                 return true;
         }
@@ -525,9 +535,12 @@ bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const c
         else if (n > max_bytes)
                 jsoncheck_error(c, p, "too long: %zu bytes, at most %zu", "trop long : %zu octets, %zu au plus",
                                 n, max_bytes);
-        else
+        else if (!controls_ok)
                 jsoncheck_error(c, p, "contains a control character%s",
                                 "contient un caractère de contrôle invisible : retapez ce texte%s", "");
+        else
+                jsoncheck_error(c, p, "contains U+FFFE or U+FFFF, which are not characters%s",
+                                "contient un caractère invalide (U+FFFE ou U+FFFF) : retapez ce texte%s", "");
         return false;
 }
 

@@ -7,5 +7,6 @@
 #include "invoice.h"
 
 /* Returns 0 and a NUL-terminated UTF-8 document in *ret (free()), or
- * -ENOMEM / -EIO (libxml2 failure) / -EFBIG (attachment too large). */
+ * -ENOMEM / -EIO (libxml2 failure) / -EFBIG (attachment too large) /
+ * -EINVAL (text XML cannot carry, see invoice_xml.h). */
 int invoice_ubl_render(const Invoice *inv, char **ret, size_t *ret_size);

@@ -4,7 +4,9 @@
  *
  * After the first failure every call is a no-op and xml_out_finish()
  * returns that error: -ENOMEM (allocation), -EFBIG (an attachment too large
- * to encode) or -EIO (any other libxml2 failure). xml_out_begin() frees
+ * to encode), -EINVAL (text or an attribute value that XML 1.0 cannot
+ * carry: invalid UTF-8, a C0 control other than tab/LF/CR, U+FFFE/U+FFFF;
+ * never written as is) or -EIO (any other libxml2 failure). xml_out_begin() frees
  * what it made when it fails. Output is deterministic: no timestamps, no
  * generator comment. */
 #pragma once

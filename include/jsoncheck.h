@@ -74,7 +74,8 @@ bool jsoncheck_object(JsonCheck *c, const cJSON *object, const char *path, const
 bool jsoncheck_array(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                      bool required, const cJSON **ret);
 /* A string of text: valid UTF-8 without control characters other than tab
- * and line breaks, not empty, at most max_bytes bytes. */
+ * and line breaks nor U+FFFE/U+FFFF (so that XML can carry it), not
+ * empty, at most max_bytes bytes. */
 bool jsoncheck_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                     bool required, size_t max_bytes, const char **ret);
 /* A JSON integer (not a string, not fractional) in [min, max]. */

@@ -285,6 +285,14 @@ static const BadCase bad_cases[] = {
           "got a boolean", "true/false" },
         { "control character in a name", { { "realisations[\"dev-durable\"][1].name", "\"Boul\\u0001angerie\"" } },
           "realisations[\"dev-durable\"][1].name", "contains a control character", "caractère de contrôle" },
+        /* U+FFFE and U+FFFF are not XML characters: an invoice carrying one
+         * would not be well-formed XML. Escaped and raw. */
+        { "U+FFFF in the author", { { "author", "\"CMA 34 \\uffff\"" } }, "author",
+          "contains U+FFFE or U+FFFF", "caractère invalide" },
+        { "U+FFFE in a note", { { "realisations.animation[0].note", "\"note \xEF\xBF\xBE\"" } },
+          "realisations.animation[0].note", "contains U+FFFE or U+FFFF", "caractère invalide" },
+        { "U+FFFF in a ref", { { "realisations.geometiers[0].ref", "\"acces\\uFFFF\"" } },
+          "realisations.geometiers[0].ref", "contains U+FFFE or U+FFFF", "caractère invalide" },
 };
 
 static void check_bad(const BadCase *t) {

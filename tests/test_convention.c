@@ -272,6 +272,10 @@ static const BadCase bad_cases[] = {
         { "article as a number", { { "actions[1].article", "2" } }, "actions[1].article", "got a number" },
         { "control character in a label", { { "actions[0].label", "\"Acc\\u0007s\"" } }, "actions[0].label",
           "control character" },
+        { "U+FFFE in the title (not an XML character)", { { "title", "\"Convention \\ufffe\"" } }, "title",
+          "contains U+FFFE or U+FFFF" },
+        { "U+FFFF in the buyer's name", { { "buyer.name", "\"CC \xEF\xBF\xBF\"" } }, "buyer.name",
+          "contains U+FFFE or U+FFFF" },
         { "buyer as a string", { { "buyer", "\"CCMC\"" } }, "buyer", "expected an object" },
 };
 

@@ -224,6 +224,24 @@ Test(invoice_cii, optional_model_fields) {
         fixture_done(&f);
 }
 
+/* Text XML cannot carry is refused, never written (see test_invoice_ubl). */
+Test(invoice_cii, text_xml_cannot_carry) {
+        _cleanup_(invoice_freep) Invoice *inv = NULL;
+        char *data = NULL;
+        size_t size = 0;
+        Fixture f;
+
+        fixture_load(&f, "complete");
+        inv = fixture_model(&f, NULL);
+        free(inv->buyer.name);
+        inv->buyer.name = strdup("CC \xEF\xBF\xBF");
+        cr_assert_not_null(inv->buyer.name);
+        cr_expect_eq(invoice_cii_render(inv, &data, &size), -EINVAL);
+        cr_expect_null(data);
+        free(data);
+        fixture_done(&f);
+}
+
 Test(invoice_cii, deterministic) {
         _cleanup_(freep) char *a = NULL, *b = NULL;
         xmlDocPtr d1 = render_cii("partial", &a), d2 = render_cii("partial", &b);

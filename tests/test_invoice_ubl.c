@@ -223,6 +223,42 @@ Test(invoice_ubl, optional_model_fields) {
         fixture_done(&f);
 }
 
+/* Text XML cannot carry (U+FFFE/U+FFFF, C0 controls, invalid UTF-8) is
+ * refused, never written as is: libxml2's writer would copy it and make
+ * the document not well-formed. The validators refuse it upstream; the
+ * writer is the last guard. */
+Test(invoice_ubl, text_xml_cannot_carry) {
+        static const char *const texts[] = {
+                "note \xEF\xBF\xBE", "note \xEF\xBF\xBF", "bell \x07", "cut \xC3", "overlong \xC0\xAF",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                _cleanup_(invoice_freep) Invoice *inv = NULL;
+                char *data = NULL;
+                size_t size = 0;
+                Fixture f;
+
+                fixture_load(&f, "complete");
+                inv = fixture_model(&f, NULL);
+                free(inv->notes[1]);
+                inv->notes[1] = strdup(texts[i]);
+                cr_assert_not_null(inv->notes[1]);
+                cr_expect_eq(invoice_ubl_render(inv, &data, &size), -EINVAL, "text %zu", i);
+                cr_expect_null(data);
+                free(data);
+
+                /* in an attribute too */
+                free(inv->notes[1]);
+                inv->notes[1] = strdup("ok");
+                free(inv->buyer.siret);
+                inv->buyer.siret = strdup(texts[i]);
+                cr_assert(inv->notes[1] && inv->buyer.siret);
+                cr_expect_eq(invoice_ubl_render(inv, &data, &size), -EINVAL, "attribute text %zu", i);
+                free(data);
+                fixture_done(&f);
+        }
+}
+
 Test(invoice_ubl, deterministic) {
         _cleanup_(freep) char *a = NULL, *b = NULL;
         xmlDocPtr d1 = render_ubl("partial", &a), d2 = render_ubl("partial", &b);
