@@ -138,6 +138,8 @@ static uint64_t config_seconds(const JobRun *r, unsigned seconds) {
         return manager_delay(r->manager, (uint64_t) seconds * USEC_PER_SEC);
 }
 
+/* first_attempt_usec starts a run of failures (the first deposit attempt,
+ * or the first failure after Chorus Pro last answered); 0 = none yet. */
 static uint64_t retry_deadline(const JobRun *r) {
         return r->job->first_attempt_usec + config_seconds(r, run_config(r)->chorus.retry_deadline);
 }
@@ -775,6 +777,8 @@ static StepResult run_retry_later(JobRun *r, JobState state, const char *what, c
         Job *j = r->job;
         uint64_t now = now_usec(), delay;
 
+        if (j->first_attempt_usec == 0)
+                j->first_attempt_usec = now; /* the first failure since Chorus Pro last answered */
         delay = manager_delay(r->manager,
                               retry_next_delay(j->attempts > 0 ? j->attempts - 1 : 0, &RETRY_POLICY_DAEMON,
                                                e->has_retry_after ? e->retry_after_usec : 0, random_u64()));
@@ -1122,13 +1126,17 @@ static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
                         rep->state_known ? "" : " (a state chorusd does not know: still waiting)");
                 (void) job_set(&j->cpp_flux_state, rep->etat);
         }
-        if (!r->warned_pending && now > retry_deadline(r)) {
+        if (!r->warned_pending && j->deposited_usec > 0 &&
+            now > j->deposited_usec + config_seconds(r, run_config(r)->chorus.retry_deadline)) {
                 r->warned_pending = true;
                 run_log(r, LOG_WARNING, NULL,
                         "Flux %s of invoice %s is still %s on Chorus Pro after %u s; still waiting "
                         "(check it on the Chorus Pro portal).",
                         j->flux, j->invoice_number, strempty(rep->etat), run_config(r)->chorus.retry_deadline);
         }
+        /* Chorus Pro answered: the deadline is for a run of failures, not
+         * for how long Chorus Pro takes; a later failure starts a new run. */
+        j->first_attempt_usec = 0;
         j->attempts++;
         j->next_attempt_usec = now + growing_delay(poll, j->attempts, poll > FLUX_POLL_CAP_USEC ? poll : FLUX_POLL_CAP_USEC);
         if (run_save(r, JOB_STATE_DEPOSITED) < 0)
@@ -1192,6 +1200,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
                         s = run_integrated(r, found);
                 else {
                         /* Integrated but not listed yet: Chorus Pro catches up. */
+                        j->first_attempt_usec = 0; /* it answered: see report_pending() */
                         j->attempts++;
                         j->next_attempt_usec = now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval);
                         (void) run_save(r, j->state);

@@ -576,3 +576,58 @@ Test(e2e_pipeline, hung_chorus_pro_does_not_block_the_daemon) {
         cr_assert_eq(emulator_flux_count(), 1);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
+
+/* A job that ran out of retries while following its flux, requeued: its
+ * deadline starts again, so one more hiccup of Chorus Pro is retried
+ * rather than sending it straight back to failed/. */
+Test(e2e_pipeline, requeued_job_has_a_fresh_retry_deadline) {
+        const char *const report = "/cpro/transverses/v1/consulterCRDetaille";
+        char id[25], *out = NULL, *flux;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = report, .count = 1000, .status = 503)), 0);
+        start_daemon_env("poll_interval = 10\nretry_deadline = 60\n", faster_env);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "failed", "failed", id);
+        flux = job_field(id, "FLUX");
+
+        cr_assert_eq(emulator_clear_faults(emu), 0);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = report, .count = 1, .status = 503)), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
+        free(out);
+        wait_job("cdcmc.json", "done", "integrated", id);
+        cr_assert_eq(emulator_flux_count(), 1);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* A flux that stays pending past retry_deadline is still followed (with a
+ * warning), and a later hiccup of Chorus Pro is retried: the deadline is
+ * about failures, not about how long Chorus Pro takes. */
+Test(e2e_pipeline, long_pending_flux_survives_a_later_hiccup) {
+        const char *const report = "/cpro/transverses/v1/consulterCRDetaille";
+        char id[25], *flux;
+        uint64_t deadline;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        start_daemon_env("poll_interval = 10\nretry_deadline = 60\n", faster_env);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        deadline = test_now_usec() + 30 * SEC;
+        while (!test_daemon_log_contains(&d, "still waiting") && test_now_usec() < deadline)
+                usleep(20000);
+        cr_assert(test_daemon_log_contains(&d, "still waiting"), "no warning about the pending flux");
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = report, .count = 1, .status = 503)), 0);
+        deadline = test_now_usec() + 30 * SEC;
+        while (!test_daemon_log_contains(&d, "failed (attempt") && !test_daemon_log_contains(&d, "Giving up") &&
+               test_now_usec() < deadline)
+                usleep(20000);
+        cr_assert(!test_daemon_log_contains(&d, "Giving up"), "one 503 after a long wait ended the job");
+        cr_assert(test_daemon_log_contains(&d, "failed (attempt"), "the 503 was not retried");
+        flux = job_field(id, "FLUX");
+        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
+        wait_job("cdcmc.json", "done", "integrated", id);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
