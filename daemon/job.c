@@ -71,6 +71,9 @@ struct JobRun {
                 ChorusInvoiceHistory history;
         } result;
         bool warned_pending; /* "still pending after retry_deadline", once */
+        /* A state could not be saved (not fatal: a full disk): the timer
+         * first finishes a move that went ahead of its state. */
+        bool save_failed;
         JobRun *next, *prev;
 };
 
@@ -163,9 +166,20 @@ static char not_started[] = "could not start the request";
 
 /* ---- Persisting ---------------------------------------------------------------- */
 
+static int run_schedule(JobRun *r, uint64_t when);
+
+/* A local step that could not read or write: try again in a minute. */
+static void run_retry_step_later(JobRun *r) {
+        r->job->next_attempt_usec = now_usec() + manager_delay(r->manager, RETRY_LATER_USEC);
+        (void) run_schedule(r, r->job->next_attempt_usec);
+}
+
 /* The one way a job changes state: durably first (jobstore_save fsyncs),
- * then the counters. On a failed fsync the daemon stops; another write
- * failure (a full disk) leaves the old state on disk and in memory. */
+ * then the counters. On a failed fsync the daemon stops. Another write
+ * failure (a full disk) leaves the old state on disk and in memory, and
+ * the step is tried again later from it: every step can be redone (see
+ * jobstate.h), and the retry first finishes a move to rejected/ or failed/
+ * that went ahead of its state (run_reconcile). */
 static int run_save(JobRun *r, JobState state) {
         JobState old = r->job->state;
         int k;
@@ -174,11 +188,14 @@ static int run_save(JobRun *r, JobState state) {
         k = jobstore_save(r->manager->jobs, r->job);
         if (k < 0) {
                 r->job->state = old;
-                if (fs_error_is_fatal(k))
+                if (fs_error_is_fatal(k)) {
                         manager_fatal(r->manager, k, "saving a job state");
-                else
-                        run_log_errno(r, LOG_ERR, k, NULL, "Failed to save the state of job %s: %m",
-                                      r->job->id);
+                        return k;
+                }
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to save the state of job %s, trying again later: %m",
+                              r->job->id);
+                r->save_failed = true;
+                run_retry_step_later(r);
                 return k;
         }
         manager_job_state_changed(r->manager, old, state);
@@ -212,11 +229,22 @@ static int run_audit(JobRun *r, const char *event, const char *detail) {
         return k;
 }
 
+static int run_reconcile(JobRun *r);
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         JobRun *r = userdata;
         (void) s;
         (void) usec;
         log_debug("Job %s: timer fired in state %s.", r->job->id, job_state_to_string(r->job->state));
+        if (r->save_failed) {
+                r->save_failed = false;
+                if (fs_error_is_fatal(run_reconcile(r)))
+                        return 0;
+                if (job_state_is_terminal(r->job->state)) {
+                        jobrun_free(r);
+                        return 0;
+                }
+        }
         run_continue(r);
         return 0;
 }
@@ -623,8 +651,7 @@ reject:
         return s;
 later:
         diagnostics_clear(&d);
-        j->next_attempt_usec = now_usec() + RETRY_LATER_USEC;
-        (void) run_schedule(r, j->next_attempt_usec);
+        run_retry_step_later(r);
         return STEP_WAIT;
 }
 
@@ -1539,6 +1566,17 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
         default:
                 return 0;
         }
+}
+
+/* The same for a live job whose state could not be saved (run_save). */
+static int run_reconcile(JobRun *r) {
+        SpoolDir where;
+        int k;
+
+        k = spool_locate(r->manager->spool, r->job->spool_name, &where);
+        if (k < 0)
+                return k;
+        return resume_reconcile(r, where);
 }
 
 /* A job whose state cannot be read: its bilan goes to failed/ with the

@@ -1,12 +1,16 @@
 /* test_manager.c — the Manager in-process: start-up, the STATUS= text, and
  * what a failed fsync does (fsutil's fault-injection hook): LOG_CRIT, no
  * more claims, the loop ends with -EIO (chorusd then exits non-zero and
- * systemd restarts it into recovery), and the bilan is not lost. */
+ * systemd restarts it into recovery), and the bilan is not lost; a job
+ * state that cannot be written for a moment (ENOSPC) is written again. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "convention.h"
@@ -114,4 +118,58 @@ Test(manager, failed_fsync_stops_the_daemon) {
 
 Test(manager, failed_audit_fdatasync_stops_the_daemon) {
         expect_fatal_on(FS_OP_FDATASYNC);
+}
+
+/* Fails the n-th write into a temporary file of state/jobs/ (a job state
+ * being saved) with ENOSPC: a full disk, which is not fatal. */
+typedef struct NoSpace {
+        unsigned nth, seen, failed;
+} NoSpace;
+
+static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
+        NoSpace *f = userdata;
+        char link[64], path[PATH_MAX];
+        ssize_t n;
+
+        if (op != FS_OP_WRITE)
+                return 0;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, path, sizeof path - 1);
+        if (n < 0)
+                return 0;
+        path[n] = 0;
+        if (!strstr(path, "/jobs/."))
+                return 0;
+        if (++f->seen != f->nth)
+                return 0;
+        f->failed++;
+        return -ENOSPC;
+}
+
+/* The first state after received (validated) cannot be saved once: the job
+ * tries again a little later and goes on, without waiting for a restart. */
+Test(manager, job_state_write_failure_is_retried) {
+        NoSpace fault = { .nth = 2 };
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_space_on_state_write, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 &&
+                    (test_daemon_wait_job(&d, "processing", "bilan.json", 0, id) >= 0 ||
+                     test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0) &&
+                    test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_str_neq(state, "received", "the job stalled after a failed state write");
+        cr_assert_str_neq(state, "", "no state for the job");
 }
