@@ -960,10 +960,29 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
 
 static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *userdata);
 
+/* Looks the job's invoice number up on Chorus Pro among the invoices
+ * deposited since `since_usec` (CLOCK_REALTIME). */
+static StepResult run_search_number(JobRun *r, uint64_t since_usec, ChorusCallback cb, const char *what) {
+        /* Chorus Pro dates deposits in Paris time: a day of margin. */
+        Date from = date_add_days(date_from_time((time_t) (since_usec / USEC_PER_SEC)), -1);
+        ChorusInvoiceSearch search = {
+                .numero_facture = r->job->invoice_number,
+                .deposited_from = &from,
+        };
+        int k;
+
+        run_prepare_result(&r->result.list);
+        k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, cb, r, &r->call);
+        if (k < 0) {
+                ChorusError e = { .temporary = true, .message = not_started };
+                return run_retry_later(r, r->job->state, what, &e);
+        }
+        run_call_started(r);
+        return STEP_WAIT;
+}
+
 static StepResult step_lookup(JobRun *r) {
         Job *j = r->job;
-        Date from;
-        int k;
 
         /* Resumed in depositing: the request may have left before the crash. */
         if (j->deposit_uncertain_usec == 0) {
@@ -973,20 +992,7 @@ static StepResult step_lookup(JobRun *r) {
         }
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
-        /* Chorus Pro dates deposits in Paris time: a day of margin. */
-        from = date_add_days(date_from_time((time_t) (j->deposit_uncertain_usec / USEC_PER_SEC)), -1);
-        ChorusInvoiceSearch search = {
-                .numero_facture = j->invoice_number,
-                .deposited_from = &from,
-        };
-        run_prepare_result(&r->result.list);
-        k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_lookup_done, r, &r->call);
-        if (k < 0) {
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, JOB_STATE_DEPOSITING, "Looking up", &e);
-        }
-        run_call_started(r);
-        return STEP_WAIT;
+        return run_search_number(r, j->deposit_uncertain_usec, on_lookup_done, "Looking up");
 }
 
 static const ChorusInvoiceSummary *list_find(const ChorusInvoiceList *l, const char *number,
@@ -1172,6 +1178,50 @@ static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
         return STEP_WAIT;
 }
 
+static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void *userdata);
+
+/* Chorus Pro refused the invoice in this flux. Before its number is
+ * voided, make sure Chorus Pro holds no invoice with that number from
+ * another flux: after a deposit that never seemed to arrive (step_lookup)
+ * the number may have been sent twice, and when the first flux is
+ * integrated after all, the second is refused as a duplicate. Voiding then
+ * would free the convention for a second invoice while the first is live. */
+static StepResult run_check_refusal(JobRun *r, const char *reasons) {
+        const Job *j = r->job;
+
+        (void) job_set_last_error(r->job, reasons);
+        return run_search_number(r, j->created_usec > 0 ? j->created_usec : j->deposited_usec, on_refusal_checked,
+                                 "Checking a refusal");
+}
+
+static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void *userdata) {
+        JobRun *r = userdata;
+        Job *j = r->job;
+        StepResult s;
+        (void) call;
+
+        run_call_done(r);
+        if (k < 0)
+                /* The flux report is asked again at the next try. */
+                s = run_call_failed(r, j->state, "Checking a refusal", error);
+        else {
+                const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
+                char reasons[JOB_LAST_ERROR_MAX];
+
+                snprintf(reasons, sizeof reasons, "%s", strempty(j->last_error));
+                if (found) {
+                        run_log(r, LOG_WARNING, NULL,
+                                "Flux %s refused invoice %s (%s), but Chorus Pro has it from flux %s, an earlier "
+                                "deposit of the same number.",
+                                j->flux, j->invoice_number, reasons, strempty(found->numero_flux_depot));
+                        s = lookup_adopt(r, found);
+                } else
+                        s = run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
+        }
+        chorus_invoice_list_done(&r->result.list);
+        run_after(r, s);
+}
+
 static StepResult report_final(JobRun *r, const ChorusFluxReport *rep) {
         Job *j = r->job;
         char reasons[JOB_LAST_ERROR_MAX];
@@ -1183,7 +1233,7 @@ static StepResult report_final(JobRun *r, const ChorusFluxReport *rep) {
         case CHORUS_FLUX_PARTIAL:
                 if (!report_names_invoice(rep, j->invoice_number))
                         return run_find_invoice_id(r);
-                return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
+                return run_check_refusal(r, reasons);
         case CHORUS_FLUX_INCIDENT:
                 /* Not processed by Chorus Pro: the invoice does not exist there
                  * and the flux is dead. Forget it, so that requeue deposits the
@@ -1192,7 +1242,7 @@ static StepResult report_final(JobRun *r, const ChorusFluxReport *rep) {
                 j->deposited_usec = 0;
                 return run_fail(r, JOB_STATE_FAILED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         default:
-                return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
+                return run_check_refusal(r, reasons);
         }
 }
 

@@ -577,6 +577,51 @@ Test(e2e_pipeline, hung_chorus_pro_does_not_block_the_daemon) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* The answer to a deposit is lost and Chorus Pro keeps that flux pending
+ * past the lookup grace, so the job deposits the number again (the one case
+ * README.md's "Exactly once" cannot rule out). The first flux is integrated
+ * after all, and Chorus Pro rejects the second as a duplicate number. The
+ * invoice exists on Chorus Pro: the job adopts it rather than void a number
+ * that is live there (a requeue would then invoice the convention twice). */
+Test(e2e_pipeline, duplicate_of_a_late_first_deposit_is_adopted_not_voided) {
+        const EmulatorFault fault = EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1,
+                                                   .drop = "after_body");
+        char id[25], *first = NULL, *second, *flux;
+        cJSON *fluxes = NULL, *f;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        cr_assert_eq(emulator_add_fault(emu, &fault), 0);
+        start_daemon(NULL);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        cr_assert(test_daemon_log_contains(&d, "never arrived"), "the number was not deposited again");
+        second = job_field(id, "FLUX");
+        cr_assert_eq(emulator_flux_count(), 2);
+        cr_assert_eq(emulator_fluxes(emu, &fluxes), 0);
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(fluxes, "fluxes")) {
+                const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(f, "numeroFluxDepot"));
+                if (n && !streq(n, second))
+                        first = strdup(n);
+        }
+        cJSON_Delete(fluxes);
+        cr_assert_not_null(first);
+
+        cr_assert_eq(emulator_advance_flux(emu, first, "IN_INTEGRE"), 0);
+        cr_assert_eq(emulator_advance_flux(emu, second, NULL), 0); /* the checks: a duplicate */
+        wait_job("cdcmc.json", "done", "integrated", id);
+        flux = job_field(id, "FLUX");
+        cr_assert_str_eq(flux, first, "the job did not adopt the integrated flux");
+        cr_assert_null(test_daemon_job_field(&d, id, "VOIDED"));
+        cr_assert(!test_daemon_log_contains(&d, "Chorus Pro rejected invoice"), "a live number was voided");
+        cr_assert(test_daemon_log_contains(&d, "adopting"));
+        assert_audit_ok();
+        free(first);
+        free(second);
+        free(flux);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
 /* A job that ran out of retries while following its flux, requeued: its
  * deadline starts again, so one more hiccup of Chorus Pro is retried
  * rather than sending it straight back to failed/. */
