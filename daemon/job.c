@@ -85,7 +85,8 @@ static void run_after(JobRun *r, StepResult s);
 /* CHORUSD_TEST_CRASH_AFTER=<point> kills the daemon right after that durable
  * step (a state name: "received", "validated", …) or at a point between two
  * ("deposit-answered": the deposit request was sent and Chorus Pro answered,
- * nothing recorded yet; "moved-done": the files are in done/).
+ * nothing recorded yet; "moved-done": the files are in done/;
+ * "failed-file": a failure's error file is written, nothing moved yet).
  * Only in builds made with TEST_HOOKS=1 (make check). */
 static void crash_point(const char *point) {
 #ifdef CHORUSD_TEST_HOOKS
@@ -480,8 +481,9 @@ static int failed_text(const Job *j, JobState state, const char *reasons, char *
         return n < 0 ? -ENOMEM : 0;
 }
 
-/* Writes JOBID.error.txt (JOBID.error-N.txt if an earlier failure left one)
- * in processing/; its name in *ret. */
+/* Writes JOBID.error.txt (JOBID.error-N.txt if an earlier failure left one
+ * in failed/) in processing/; its name in *ret. One found in processing/ is
+ * this failure's, written before a crash: it is kept. */
 static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
                                  char ret[static SPOOL_NAME_MAX]) {
         _cleanup_(freep) char *text = NULL;
@@ -500,13 +502,35 @@ static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
                 k = spool_artifact_name(r->job->id, suffix, ret);
                 if (k < 0)
                         return k;
-                if (spool_locate(r->manager->spool, ret, &where) >= 0)
+                if (spool_locate(r->manager->spool, ret, &where) >= 0) {
+                        if (where == SPOOL_PROCESSING)
+                                return 0;
                         continue; /* an earlier failure's, in failed/ */
+                }
                 k = spool_write(r->manager->spool, SPOOL_PROCESSING, ret, text, strlen(text));
                 if (k != -EEXIST)
                         return k;
         }
         return -EEXIST;
+}
+
+/* The files of a job in state rejected or failed: its error file, then
+ * everything to failed/, the bilan last. Also what a recovered job in one
+ * of those states does if its bilan is still in processing/. */
+static int run_fail_files(JobRun *r) {
+        char error_name[SPOOL_NAME_MAX];
+        int k;
+
+        k = run_write_failed_file(r, r->job->state, strempty(r->job->last_error), error_name);
+        if (k < 0 && fs_error_is_fatal(k)) {
+                manager_fatal(r->manager, k, "writing an error file");
+                return k;
+        }
+        if (k < 0)
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to write the error file of job %s, ignoring: %m",
+                              r->job->id);
+        crash_point("failed-file");
+        return run_move_all(r, SPOOL_FAILED, k >= 0 ? error_name : NULL);
 }
 
 /* The job goes to failed/: JOB_STATE_REJECTED (Chorus Pro or the buyer
@@ -515,7 +539,6 @@ static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
  * number is kept). State first, then the files. */
 static StepResult run_fail(JobRun *r, JobState state, const char *message_id, const char *reasons) {
         Job *j = r->job;
-        char error_name[SPOOL_NAME_MAX] = "";
         NumberingEntry voided;
         int k;
 
@@ -537,12 +560,8 @@ static StepResult run_fail(JobRun *r, JobState state, const char *message_id, co
                 j->invoice_number ? j->invoice_number : j->bilan_name, reasons, j->bilan_name, j->id);
         if (run_audit(r, state == JOB_STATE_REJECTED ? "chorus_rejected" : "failed", reasons) < 0)
                 return STEP_WAIT;
-        k = run_write_failed_file(r, state, reasons, error_name);
-        if (k < 0 && fs_error_is_fatal(k)) {
-                manager_fatal(r->manager, k, "writing an error file");
+        if (fs_error_is_fatal(run_fail_files(r)))
                 return STEP_WAIT;
-        }
-        (void) run_move_all(r, SPOOL_FAILED, error_name[0] ? error_name : NULL);
         return STEP_OVER;
 }
 
@@ -1604,7 +1623,7 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
                 return run_finish_integration(r);
         case JOB_STATE_REJECTED:
         case JOB_STATE_FAILED:
-                return run_move_all(r, SPOOL_FAILED, NULL);
+                return run_fail_files(r);
         case JOB_STATE_INVALID: {
                 Diagnostics d = DIAGNOSTICS_INIT;
                 int k = diag_error2(&d, j->bilan_name, NULL, "%s", "%s", strempty(j->last_error));

@@ -125,6 +125,47 @@ CRASH_TEST(after_integrated, "integrated")
 CRASH_TEST(after_moved_to_done, "moved-done")
 CRASH_TEST(after_done, "done")
 
+/* Killed while a Chorus Pro rejection goes to failed/: right after its
+ * state was saved ("rejected"), or after its error file was written
+ * ("failed-file"). Recovery finishes the move: the bilan, its invoice and
+ * one error file with Chorus Pro's reason in failed/, nothing left in
+ * processing/. */
+static void crash_while_failing(const char *point) {
+        char hook[64], id[25], error_name[64], *text = NULL, *out = NULL;
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+
+        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "inactif.json", BILANS "inactif-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
+        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        cr_assert_eq(test_daemon_wait_job(&d, "failed", "inactif.json", 30 * SEC, id), 0);
+        snprintf(error_name, sizeof error_name, "%s.error.txt", id);
+        cr_assert(test_daemon_has_file(&d, "failed", error_name), "no error file in failed/");
+        cr_assert_eq(test_daemon_read_file(&d, "failed", error_name, &text), 0);
+        cr_assert(strstr(text, "20034003700015"), "Chorus Pro's reason is missing:\n%s", text);
+        free(text);
+        snprintf(error_name, sizeof error_name, "%s.error-1.txt", id);
+        cr_assert(!test_daemon_has_file(&d, "failed", error_name), "a second error file for one failure");
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+        cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "audit verify: %s", out);
+        free(out);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+Test(e2e_crash, after_rejected) {
+        crash_while_failing("rejected");
+}
+
+Test(e2e_crash, after_failed_file) {
+        crash_while_failing("failed-file");
+}
+
 /* SIGKILL from outside while the emulator holds the deposit request (fully
  * sent) and has not answered: on restart the job is in depositing, looks
  * the number up, finds it once Chorus Pro integrated it, and adopts it. */
