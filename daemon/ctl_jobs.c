@@ -293,7 +293,7 @@ static void print_files(const Config *config, const Job *j) {
         printf("\nFiles (in %s):\n", config->spool.dir);
         print_location(s, "Bilan:", j->spool_name);
         print_location(s, "Invoice:", j->payload_name);
-        if (spool_artifact_name(j->id, "receipt.json", receipt) >= 0) {
+        if (job_receipt_name(j, receipt) >= 0) {
                 SpoolDir where;
                 if (spool_locate(s, receipt, &where) >= 0)
                         print_location(s, "Receipt:", receipt);

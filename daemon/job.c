@@ -45,7 +45,6 @@
 #define RETRY_LATER_USEC (60 * USEC_PER_SEC)       /* a local step that could not write */
 #define FLUX_POLL_CAP_USEC (3600 * USEC_PER_SEC)   /* consulterCRDetaille at least hourly */
 #define TIMER_ACCURACY_USEC (10 * USEC_PER_MSEC)
-#define RECEIPT_SUFFIX "receipt.json"
 #define FAILED_SUFFIX "error.txt"
 
 typedef enum StepResult {
@@ -387,8 +386,13 @@ static int run_move_file(JobRun *r, const char *name, SpoolDir to) {
         return k;
 }
 
-static int receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
-        return spool_artifact_name(j->id, RECEIPT_SUFFIX, ret);
+int job_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
+        char suffix[48];
+
+        if (j->n_voided == 0)
+                return spool_artifact_name(j->id, "receipt.json", ret);
+        snprintf(suffix, sizeof suffix, "receipt-%zu.json", j->n_voided);
+        return spool_artifact_name(j->id, suffix, ret);
 }
 
 /* Moves the job's files to `to`: the artifacts first, the bilan last, so
@@ -397,7 +401,7 @@ static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
         char receipt[SPOOL_NAME_MAX];
         int k;
 
-        if (receipt_name(r->job, receipt) < 0)
+        if (job_receipt_name(r->job, receipt) < 0)
                 receipt[0] = 0;
         k = run_move_file(r, extra, to);
         if (k >= 0)
@@ -1357,7 +1361,7 @@ static int run_finish_integration(JobRun *r) {
         SpoolDir where;
         int k;
 
-        k = receipt_name(r->job, name);
+        k = job_receipt_name(r->job, name);
         if (k < 0)
                 return k;
         if (spool_locate(r->manager->spool, name, &where) == -ENOENT) {

@@ -48,6 +48,12 @@ bool jobrun_any_call_on(Manager *m, ChorusClient *client);
 
 /* ---- For chorusctl (ctl_jobs.c) and tests -------------------------------- */
 
+/* The receipt of the job's current invoice: JOBID.receipt.json, or
+ * JOBID.receipt-N.json once N numbers were voided (requeued after a
+ * rejection), so that a rejected invoice's receipt, which stays in failed/,
+ * is never taken for the new one's. */
+int job_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]);
+
 /* Where `chorusctl requeue` sends a job back to: a job Chorus Pro rejected
  * starts again at received with a new number (the old one voided); a
  * failed one resumes at the last step it had safely finished (its number,

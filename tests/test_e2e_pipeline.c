@@ -125,16 +125,17 @@ static void assert_running(void) {
         cr_assert_eq(kill(d.pid, 0), 0, "chorusd died");
 }
 
-/* The receipt in done/ says what the state says, and the invoice file's
+/* The receipt done/NAME says what the state says, and the invoice file's
  * SHA-256 is the one recorded. */
-static void check_receipt(const char *id) {
-        char name[SPOOL_NAME_MAX], *text = NULL, *flux = job_field(id, "FLUX"), *sha = job_field(id, "PAYLOAD_SHA256");
+static void check_receipt_named(const char *id, const char *name) {
+        char *text = NULL, *flux = job_field(id, "FLUX"), *sha = job_field(id, "PAYLOAD_SHA256");
+        char *number = job_field(id, "INVOICE");
         cJSON *json;
 
-        snprintf(name, sizeof name, "%s.receipt.json", id);
-        cr_assert_eq(test_daemon_read_file(&d, "done", name, &text), 0, "no receipt for %s", id);
+        cr_assert_eq(test_daemon_read_file(&d, "done", name, &text), 0, "no receipt %s for %s", name, id);
         json = cJSON_Parse(text);
         cr_assert_not_null(json, "receipt is not JSON: %s", text);
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "invoice")), number);
         cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "flux")), flux);
         cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "payload_sha256")), sha);
         cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json, "total")), "4000.00");
@@ -143,6 +144,15 @@ static void check_receipt(const char *id) {
         free(text);
         free(flux);
         free(sha);
+        free(number);
+}
+
+/* The job's first receipt: JOBID.receipt.json. */
+static void check_receipt(const char *id) {
+        char name[SPOOL_NAME_MAX];
+
+        snprintf(name, sizeof name, "%s.receipt.json", id);
+        check_receipt_named(id, name);
 }
 
 Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
@@ -439,6 +449,13 @@ Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         wait_job("cdcmc.json", "done", "done", id);
         char *again = job_field(id, "INVOICE");
         cr_assert_str_neq(again, number);
+        /* done/ holds the new invoice's receipt; the rejected one's stays in
+         * failed/ with its invoice. */
+        char receipt1[64];
+        snprintf(receipt1, sizeof receipt1, "%s.receipt-1.json", id);
+        check_receipt_named(id, receipt1);
+        cr_assert(test_daemon_has_file(&d, "failed", receipt), "the rejected invoice's receipt left failed/");
+        cr_assert(!test_daemon_has_file(&d, "done", receipt), "the rejected invoice's receipt is in done/");
         free(again);
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
