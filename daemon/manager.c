@@ -343,12 +343,20 @@ static bool path_changed(const char *a, const char *b, const char *what) {
 static int on_drain(sd_event_source *s, void *userdata);
 
 /* Keeps the old client (and the configuration it was built from) until the
- * calls it has in flight are over. */
+ * calls it has in flight are over. On failure nothing is kept: the caller
+ * still owns both. */
 static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_config) {
-        ChorusClient **c = reallocarray(m->old_chorus, m->n_old + 1, sizeof *c);
+        ChorusClient **c;
         Config **k;
         int r;
 
+        if (!m->drain_source) {
+                r = sd_event_add_defer(m->event, &m->drain_source, on_drain, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->drain_source, "drain-clients");
+        }
+        c = reallocarray(m->old_chorus, m->n_old + 1, sizeof *c);
         if (!c)
                 return -ENOMEM;
         m->old_chorus = c;
@@ -359,13 +367,10 @@ static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_conf
         m->old_chorus[m->n_old] = old;
         m->old_configs[m->n_old] = old_config;
         m->n_old++;
-        if (!m->drain_source) {
-                r = sd_event_add_defer(m->event, &m->drain_source, on_drain, m);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(m->drain_source, "drain-clients");
-        }
-        return sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+        /* A defer source: enabling it cannot fail, and if it did the client
+         * would only wait for the next call to end (manager_call_finished). */
+        (void) sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+        return 0;
 }
 
 /* Frees retired clients with no call left. Runs from its own defer source:
