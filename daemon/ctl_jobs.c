@@ -172,20 +172,42 @@ static const char *format_local(uint64_t usec, char buf[static 32]) {
         return buf;
 }
 
+#define PRINTABLE_MAX 2048
+
+/* s (NULL: "") with every control character (C0, DEL, and C1 written in
+ * UTF-8) as '?', byte for byte, cut to the buffer. File names come from the
+ * staff and statuses from Chorus Pro: neither may drive the administrator's
+ * terminal or start a line of its own. */
+static const char *printable(const char *s, char buf[static PRINTABLE_MAX]) {
+        bool c1 = false;
+        size_t i;
+
+        for (i = 0; s && s[i] && i < PRINTABLE_MAX - 1; i++) {
+                unsigned char c = (unsigned char) s[i], next = (unsigned char) s[i + 1];
+                bool replace = c < 0x20 || c == 0x7f || c1;
+
+                c1 = c == 0xc2 && next >= 0x80 && next <= 0x9f;
+                buf[i] = replace || c1 ? '?' : (char) c;
+        }
+        buf[i] = 0;
+        return buf;
+}
+
 /* At most `width` bytes, cut at a UTF-8 boundary, "…"-less: a table. */
 static void print_cell(const char *s, int width) {
-        int n = (int) strlen(strempty(s));
+        char buf[PRINTABLE_MAX];
+        int n = (int) strlen(printable(s, buf));
 
         if (n > width) {
                 n = width;
-                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                while (n > 0 && ((unsigned char) buf[n] & 0xc0) == 0x80)
                         n--;
         }
-        printf("%-*.*s  ", width, n, strempty(s));
+        printf("%-*.*s  ", width, n, buf);
 }
 
 static void print_row(const Job *j) {
-        char next[32];
+        char next[32], buf[PRINTABLE_MAX];
 
         print_cell(j->id, JOB_ID_LEN);
         print_cell(j->bilan_name, 24);
@@ -194,7 +216,7 @@ static void print_row(const Job *j) {
         print_cell(job_state_to_string(j->state), 10);
         print_cell(j->cpp_invoice_status ? j->cpp_invoice_status : j->cpp_flux_state ? j->cpp_flux_state : "-", 28);
         print_cell(j->next_attempt_usec && !job_state_is_terminal(j->state) ? format_local(j->next_attempt_usec, next) : "-", 19);
-        printf("%s\n", j->last_error ? j->last_error : "");
+        printf("%s\n", printable(j->last_error, buf));
 }
 
 static int status_table(JobsContext *c) {
@@ -234,8 +256,10 @@ static int status_table(JobsContext *c) {
 /* ---- status JOB ------------------------------------------------------------------ */
 
 static void print_field(const char *name, const char *value) {
+        char buf[PRINTABLE_MAX];
+
         if (value && *value)
-                printf("  %-20s %s\n", name, value);
+                printf("  %-20s %s\n", name, printable(value, buf));
 }
 
 static void print_job(const Job *j) {
@@ -274,14 +298,15 @@ static void print_job(const Job *j) {
 }
 
 static void print_location(Spool *s, const char *what, const char *name) {
+        char buf[PRINTABLE_MAX];
         SpoolDir where;
 
         if (!name)
                 return;
         if (spool_locate(s, name, &where) >= 0)
-                printf("  %-20s %s/%s\n", what, spool_dir_to_string(where), name);
+                printf("  %-20s %s/%s\n", what, spool_dir_to_string(where), printable(name, buf));
         else
-                printf("  %-20s %s (not found in the spool)\n", what, name);
+                printf("  %-20s %s (not found in the spool)\n", what, printable(name, buf));
 }
 
 static void print_files(const Config *config, const Job *j) {
@@ -302,18 +327,20 @@ static void print_files(const Config *config, const Job *j) {
 
 static int print_audit_record(uint64_t seq, const char *time, const AuditRecord *rec, void *userdata) {
         const char *id = userdata;
+        char buf[PRINTABLE_MAX];
 
         if (!streq_ptr(rec->job, id))
                 return 0;
-        printf("  %-27s #%-6" PRIu64 " %-18s", time, seq, rec->event);
+        printf("  %-27s", printable(time, buf));
+        printf(" #%-6" PRIu64 " %-18s", seq, printable(rec->event, buf));
         if (rec->invoice)
-                printf(" invoice=%s", rec->invoice);
+                printf(" invoice=%s", printable(rec->invoice, buf));
         if (rec->flux)
-                printf(" flux=%s", rec->flux);
+                printf(" flux=%s", printable(rec->flux, buf));
         if (rec->cpp_id)
-                printf(" id=%s", rec->cpp_id);
+                printf(" id=%s", printable(rec->cpp_id, buf));
         if (rec->detail)
-                printf(" — %s", rec->detail);
+                printf(" — %s", printable(rec->detail, buf));
         printf("\n");
         return 0;
 }

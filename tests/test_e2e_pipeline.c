@@ -693,3 +693,24 @@ Test(e2e_pipeline, long_pending_flux_survives_a_later_hiccup) {
         free(flux);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
+
+/* Staff choose the file names: control characters in them (here a terminal
+ * escape and a newline) never reach the administrator's terminal through
+ * chorusctl status. */
+Test(e2e_pipeline, status_does_not_print_control_characters) {
+        static const char name[] = "a\x1b]0;owned\x07\nState: done.json";
+        char id[25], *out = NULL;
+
+        start_daemon(NULL);
+        cr_assert_eq(test_daemon_drop_file(&d, name, "config/examples/invalid-not-json.json"), 0);
+        wait_job(name, "rejected", "invalid", id);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", NULL), 0, "%s", out);
+        cr_assert(strstr(out, id), "%s", out);
+        cr_assert(!strpbrk(out, "\x1b\x07"), "status printed a control character:\n%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", id, NULL), 0, "%s", out);
+        cr_assert(!strpbrk(out, "\x1b\x07"), "status JOB printed a control character:\n%s", out);
+        cr_assert(!strstr(out, "\nState: done"), "a file name forged a line:\n%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
