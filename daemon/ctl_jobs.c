@@ -431,6 +431,24 @@ static int requeue_move(Spool *s, const char *name) {
         return spool_move(s, SPOOL_FAILED, SPOOL_PROCESSING, name);
 }
 
+/* chorusd saves a failed state first, then moves the files, the bilan
+ * last: only a bilan in failed/ says that it is done with the job. */
+static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
+        char buf[PRINTABLE_MAX], place[32] = "nowhere in the spool";
+        SpoolDir where;
+
+        if (spool_locate(s, j->spool_name, &where) >= 0) {
+                if (where == SPOOL_FAILED)
+                        return true;
+                snprintf(place, sizeof place, "in %s/", spool_dir_to_string(where));
+        }
+        fprintf(stderr,
+                "chorusctl requeue: job %s is %s, but its bilan %s is %s, not in failed/: chorusd may still be "
+                "moving it (try again in a moment), or it was moved by hand. Nothing done.\n",
+                j->id, job_state_to_string(j->state), printable(j->spool_name, buf), place);
+        return false;
+}
+
 /* The daemon keeps the audit log locked while it runs and records the
  * resumption itself; without it, the record is written here. */
 static void requeue_audit(const Config *config, const Job *j, const char *detail) {
@@ -479,6 +497,8 @@ int ctl_requeue(int argc, char *argv[]) {
                 return CTL_EXIT_INVALID;
         }
         r = spool_open(c.config->spool.dir, c.config->spool.max_file_size, &s);
+        if (r >= 0 && !requeue_bilan_is_failed(s, j))
+                return CTL_EXIT_INVALID;
         if (r >= 0)
                 r = numbering_open(c.config->state.dir, &n);
         if (r >= 0)

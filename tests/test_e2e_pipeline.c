@@ -554,6 +554,19 @@ Test(e2e_pipeline, retries_run_out_to_failed_and_requeue_keeps_the_number) {
         number = job_field(id, "INVOICE");
         cr_assert_eq(emulator_flux_count(), 0);
 
+        /* Only a bilan in failed/ says that chorusd is done with the job
+         * (it saves the state first, then moves the files, the bilan last):
+         * otherwise requeue does nothing. */
+        char in_failed[512], elsewhere[512];
+        snprintf(in_failed, sizeof in_failed, "%s/failed/%s--cdcmc.json", d.spool, id);
+        snprintf(elsewhere, sizeof elsewhere, "%s/cdcmc.json", d.root);
+        cr_assert_eq(rename(in_failed, elsewhere), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 1, "%s", out);
+        cr_assert(strstr(out, "not in failed/"), "%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "failed", 0), 0, "requeue changed the state");
+        cr_assert_eq(rename(elsewhere, in_failed), 0);
+
         cr_assert_eq(emulator_clear_faults(emu), 0);
         cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
         free(out);
