@@ -206,20 +206,23 @@ void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y
 
 typedef struct Lines {
         char **items;
-        size_t n;
+        size_t n, allocated;
 } Lines;
 
 static int lines_add(Lines *l, const char *s, size_t n) {
-        char **p;
+        if (l->n + 2 > l->allocated) {
+                size_t want = l->allocated ? l->allocated * 2 : 16;
+                char **p = reallocarray(l->items, want, sizeof(char *));
 
-        p = reallocarray(l->items, l->n + 2, sizeof(char *));
-        if (!p)
+                if (!p)
+                        return -ENOMEM;
+                l->items = p;
+                l->allocated = want;
+        }
+        l->items[l->n] = strndup(s, n);
+        if (!l->items[l->n])
                 return -ENOMEM;
-        l->items = p;
-        p[l->n] = strndup(s, n);
-        if (!p[l->n])
-                return -ENOMEM;
-        p[++l->n] = NULL;
+        l->items[++l->n] = NULL;
         return 0;
 }
 
@@ -229,21 +232,62 @@ static double span_width(PdfDocument *d, const PdfTextStyle *s, const char *p, s
         return t ? pdf_document_text_width(d, s, t) : 0;
 }
 
-/* The longest prefix of [p, p+n) that fits in `width`, cut on a character
- * boundary, at least one character. */
-static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n, double width) {
-        size_t best = 0;
-
-        for (const char *q = p; q < p + n;) {
-                pdf_utf8_next(&q, p + n);
-                if (best > 0 && span_width(d, s, p, (size_t) (q - p)) > width)
-                        break;
-                best = (size_t) (q - p);
-        }
-        return best;
+/* Where the character that holds byte `i` of `p` starts. */
+static size_t char_start(const char *p, size_t i) {
+        while (i > 0 && ((unsigned char) p[i] & 0xC0) == 0x80)
+                i--;
+        return i;
 }
 
-/* Wraps one paragraph (no '\n') into `l`. */
+/* Where the character after the one at byte `i` starts (at most n). */
+static size_t char_next(const char *p, size_t i, size_t n) {
+        const char *q = p + i;
+
+        pdf_utf8_next(&q, p + n);
+        return (size_t) (q - p);
+}
+
+/* The longest prefix of [p, p+n) that fits in `width`, cut on a character
+ * boundary, at least one character. A prefix is never narrower than a
+ * shorter one, so: a prefix too wide is found by doubling, then the
+ * longest one that fits by bisection. Each measure is then about a line's
+ * length, whatever n is: a 100 000-character run without spaces costs
+ * what fits on its lines, not its whole length per line. */
+static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n, double width) {
+        size_t fits = char_next(p, 0, n), too_wide = n + 1; /* n + 1: none known */
+
+        for (size_t k = 64; too_wide > n; k *= 2) {
+                size_t c = k < n ? char_start(p, k) : n;
+
+                if (c <= fits) {
+                        if (c == n)
+                                return fits;
+                        continue;
+                }
+                if (span_width(d, s, p, c) > width)
+                        too_wide = c;
+                else if (c == n)
+                        return n;
+                else
+                        fits = c;
+        }
+        for (;;) {
+                size_t mid = char_start(p, fits + (too_wide - fits) / 2);
+
+                if (mid <= fits)
+                        mid = char_next(p, fits, n);
+                if (mid >= too_wide)
+                        return fits;
+                if (span_width(d, s, p, mid) > width)
+                        too_wide = mid;
+                else
+                        fits = mid;
+        }
+}
+
+/* Wraps one paragraph (no '\n') into `l`: each line is the longest run of
+ * whole words that fits, or the part that fits of a word wider than the
+ * line. */
 static int wrap_paragraph(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n, double width,
                           Lines *l) {
         const char *end = p + n;
@@ -254,22 +298,21 @@ static int wrap_paragraph(PdfDocument *d, const PdfTextStyle *s, const char *p, 
         if (p == end)
                 return lines_add(l, "", 0);
         while (p < end) {
-                const char *line_end = NULL, *q = p;
+                size_t fit = fitting_prefix(d, s, p, (size_t) (end - p), width);
+                const char *line_end = p + fit;
 
-                /* Extend word by word while the line fits. */
-                while (q < end) {
-                        const char *w = q;
-                        while (w < end && *w == ' ')
-                                w++;
-                        while (w < end && *w != ' ')
-                                w++;
-                        if (line_end && span_width(d, s, p, (size_t) (w - p)) > width)
-                                break;
-                        line_end = w;
-                        q = w;
+                /* Unless the whole rest fits or the cut falls between words,
+                 * back up to the last space: the word it cuts goes on the
+                 * next line. A first word wider than the line stays cut. */
+                if (line_end < end && *line_end != ' ') {
+                        const char *q = line_end;
+                        while (q > p && q[-1] != ' ')
+                                q--;
+                        if (q > p)
+                                line_end = q;
                 }
-                if (span_width(d, s, p, (size_t) (line_end - p)) > width)
-                        line_end = p + fitting_prefix(d, s, p, (size_t) (line_end - p), width);
+                while (line_end > p && line_end[-1] == ' ')
+                        line_end--;
                 r = lines_add(l, p, (size_t) (line_end - p));
                 if (r < 0)
                         return r;

@@ -242,6 +242,79 @@ Test(pdf_document, wrap) {
         cr_expect_null(lines[1]);
 }
 
+/* Every line fits, and would not with what follows it (the next word, or
+ * the next character of a word cut because it is wider than the line):
+ * greedy wrapping, in order, nothing lost. */
+static void expect_greedy_lines(PdfDocument *d, const PdfTextStyle *s, const char *text, double width,
+                                char **lines) {
+        const char *p = text;
+
+        for (size_t i = 0; lines[i]; i++) {
+                const char *start;
+                size_t n = strlen(lines[i]), more;
+                _cleanup_(freep) char *longer = NULL;
+
+                cr_assert_leq(pdf_document_text_width(d, s, lines[i]), width, "line %zu too wide", i);
+                p += strspn(p, " ");
+                start = p;
+                cr_assert_eq(strncmp(p, lines[i], n), 0, "line %zu is not the text that follows", i);
+                p += n;
+                if (!lines[i + 1])
+                        break;
+                if (*p == ' ')
+                        more = strspn(p, " ") + strcspn(p + strspn(p, " "), " ");
+                else
+                        for (more = 1; ((unsigned char) p[more] & 0xC0) == 0x80; more++)
+                                ;
+                longer = strndup(start, n + more);
+                cr_assert_not_null(longer);
+                cr_expect_gt(pdf_document_text_width(d, s, longer), width, "line %zu '%s' could take more", i,
+                             lines[i]);
+        }
+        p += strspn(p, " ");
+        cr_expect_eq(*p, '\0', "text left over: '%.20s'", p);
+}
+
+/* A long run without spaces (a pasted link, an encoded image) must cost
+ * about what fits on each line, not its whole length per line: 100 000
+ * characters took minutes, long enough for systemd's watchdog to kill the
+ * daemon in the middle of a render, again at every restart. */
+Test(pdf_document, wrap_long_run_without_spaces, .timeout = 30) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
+        _cleanup_(strv_freep) char **lines = NULL;
+        _cleanup_(freep) char *text = malloc(100001);
+        static const PdfTextStyle s = { PDF_REGULAR, 8, 0 };
+        size_t n = 0;
+
+        cr_assert_not_null(text);
+        memset(text, 'a', 100000);
+        text[100000] = '\0';
+        memcpy(text + 50000, " deux mots ", 11);
+        cr_assert_eq(pdf_document_wrap(d, &s, text, 85, &lines), 0);
+        while (lines[n])
+                n++;
+        cr_expect_gt(n, 4000u);
+        expect_greedy_lines(d, &s, text, 85, lines);
+}
+
+Test(pdf_document, wrap_is_greedy) {
+        static const char text[] =
+                "Accompagnement de cinq entreprises artisanales du Minervois : labels environnementaux, "
+                "visites énergie, diagnostics « zéro déchet » et anticonstitutionnellement un mot très long, "
+                "puis des mots courts a b c d e f g h i j k l m n o p q r s t u v w x y z.";
+        static const double widths[] = { 30, 60, 85, 130, 262, 505 };
+        _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
+
+        for (size_t i = 0; i < ELEMENTSOF(widths); i++) {
+                static const PdfTextStyle s = { PDF_REGULAR, 9, 0 };
+                char **lines = NULL;
+
+                cr_assert_eq(pdf_document_wrap(d, &s, text, widths[i], &lines), 0);
+                expect_greedy_lines(d, &s, text, widths[i], lines);
+                strv_free(lines);
+        }
+}
+
 Test(pdf_document, pdfa_parts) {
         _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
         _cleanup_(freep) char *pdf = NULL;
