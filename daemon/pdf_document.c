@@ -342,6 +342,9 @@ int pdf_document_wrap(PdfDocument *d, const PdfTextStyle *s, const char *utf8, d
         }
         if (r < 0) {
                 strv_free(l.items);
+                /* Kept too: callers that draw what they wrapped (table
+                 * cells, footers) cannot lose text silently. */
+                document_fail(d, r);
                 return r;
         }
         *ret_lines = l.items;
@@ -355,10 +358,8 @@ size_t pdf_document_paragraph(PdfDocument *d, const PdfTextStyle *s, double x, d
         int r;
 
         r = pdf_document_wrap(d, s, utf8, width, &lines);
-        if (r < 0) {
-                document_fail(d, r);
+        if (r < 0)
                 return 0;
-        }
         for (; lines[n]; n++)
                 pdf_document_text(d, s, x, y + (double) n * leading, PDF_ALIGN_LEFT, lines[n]);
         return n;

@@ -163,6 +163,10 @@ static hb_buffer_t *font_shape(PdfFont *f, const char *utf8, PdfBuffer *ret_text
         hb_buffer_set_script(buf, HB_SCRIPT_LATIN);
         hb_buffer_set_language(buf, hb_language_from_string("fr", -1));
         hb_shape(f->font, buf, NULL, 0);
+        /* HarfBuzz never returns NULL: a failed allocation leaves an empty
+         * buffer, and the text would silently not be drawn. */
+        if (!hb_buffer_allocation_successful(buf) && ret_text->error == 0)
+                ret_text->error = -ENOMEM;
         return buf;
 }
 

@@ -95,7 +95,8 @@ void pdf_document_text(PdfDocument *d, const PdfTextStyle *s, double x, double y
                        const char *utf8);
 /* Breaks `utf8` into lines no wider than `width` (at spaces; a word wider
  * than the line is cut; '\n' starts a new line). Returns 0 and a
- * NULL-terminated list (strv_free()) with at least one line, or -ENOMEM. */
+ * NULL-terminated list (strv_free()) with at least one line, or -ENOMEM
+ * (also kept for pdf_document_render(), like a drawing error). */
 int pdf_document_wrap(PdfDocument *d, const PdfTextStyle *s, const char *utf8, double width,
                       char ***ret_lines);
 /* Wraps `utf8` to `width` and draws the lines from baseline y, `leading`
