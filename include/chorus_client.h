@@ -121,7 +121,8 @@ int chorus_deposit(ChorusClient *c, const ChorusDepositRequest *req, ChorusDepos
                    ChorusCallback cb, void *userdata, ChorusCall **ret_call);
 int chorus_flux_report(ChorusClient *c, const char *numero_flux_depot, ChorusFluxReport *result,
                        ChorusCallback cb, void *userdata, ChorusCall **ret_call);
-/* Walks every page. */
+/* Walks every page, up to CHORUS_PAGES_MAX; an answer that is not the page
+ * asked for is a RESPONSE error (no page is ever skipped). */
 int chorus_invoice_search(ChorusClient *c, const ChorusInvoiceSearch *req, ChorusInvoiceList *result,
                           ChorusCallback cb, void *userdata, ChorusCall **ret_call);
 int chorus_invoice_history(ChorusClient *c, int64_t id_facture, ChorusInvoiceHistory *result,
