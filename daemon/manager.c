@@ -21,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "chorus_client.h"
@@ -510,10 +512,36 @@ static int manager_new_client(Manager *m, const Config *config, const ChorusSecr
         return 0;
 }
 
+/* Locks `dir` (flock on the folder itself, no file added) for the
+ * daemon's life. Two daemons on one spool or one state directory would
+ * both resume every job in processing/ and both deposit it: the second one
+ * must not start. chorusctl takes no such lock. */
+static int manager_lock_dir(const char *dir, const char *what, int *ret_fd) {
+        _cleanup_(closep) int fd = -EBADF;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "Failed to open the %s '%s': %m", what, dir);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return log_error_errno(-EBUSY, "Another chorusd is already running with the %s '%s'.",
+                                               what, dir);
+                return log_error_errno(negative_errno(), "Failed to lock the %s '%s': %m", what, dir);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static int manager_open_state(Manager *m) {
         _cleanup_(freep) char *audit_path = NULL;
         int r;
 
+        r = manager_lock_dir(m->config->spool.dir, "spool", &m->spool_lock_fd);
+        if (r < 0)
+                return r;
+        r = manager_lock_dir(m->config->state.dir, "state directory", &m->state_lock_fd);
+        if (r < 0)
+                return r;
         r = spool_open(m->config->spool.dir, m->config->spool.max_file_size, &m->spool);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the spool '%s': %m", m->config->spool.dir);
@@ -528,9 +556,6 @@ static int manager_open_state(Manager *m) {
         if (asprintf(&audit_path, "%s/%s", m->config->state.dir, AUDIT_LOG_FILE) < 0)
                 return log_oom();
         r = audit_open(audit_path, &m->audit);
-        if (r == -EBUSY)
-                return log_error_errno(r, "The audit log '%s' is in use: is another chorusd running?",
-                                       audit_path);
         if (r == -EBADMSG)
                 return log_error_errno(r, "The audit log '%s' is damaged: run 'chorusctl audit "
                                           "verify' to see where.",
@@ -561,6 +586,7 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         m = calloc(1, sizeof *m);
         if (!m)
                 return log_oom();
+        m->spool_lock_fd = m->state_lock_fd = -EBADF;
         manager_read_test_hooks(m);
         m->config = TAKE_PTR(*config);
         m->conventions = TAKE_PTR(*conventions);
@@ -605,6 +631,8 @@ Manager *manager_free(Manager *m) {
         numbering_free(m->numbering);
         jobstore_free(m->jobs);
         spool_free(m->spool);
+        safe_close(m->state_lock_fd);
+        safe_close(m->spool_lock_fd);
         sd_event_unref(m->event);
         chorus_secrets_done(&m->secrets);
         convention_set_free(m->conventions);

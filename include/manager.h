@@ -48,6 +48,7 @@ typedef struct Manager {
         ConventionSet *conventions;
         ChorusSecrets secrets;
 
+        int spool_lock_fd, state_lock_fd; /* flock()ed: one chorusd per spool and state */
         Spool *spool;
         JobStore *jobs;
         Numbering *numbering;
@@ -76,10 +77,11 @@ typedef struct Manager {
         uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */
 } Manager;
 
-/* Takes ownership of config, conventions and secrets (on success only;
- * the caller's pointers are cleared and secrets zeroed). Opens the spool,
- * the job store, the numbering and the audit log and creates the Chorus
- * Pro client. */
+/* Takes ownership of config, conventions and secrets as soon as the Manager
+ * is allocated, whatever happens next (the caller's pointers are cleared
+ * and secrets zeroed). Locks the spool and the state directory (-EBUSY:
+ * another chorusd uses them), opens the spool, the job store, the numbering
+ * and the audit log and creates the Chorus Pro client. */
 int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *secrets,
                 Manager **ret);
 Manager *manager_free(Manager *m);

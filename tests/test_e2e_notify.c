@@ -2,13 +2,16 @@
  * NOTIFY_SOCKET of the test's own: READY=1 after recovery, STATUS=,
  * WATCHDOG=1 at the rate WATCHDOG_USEC asks, RELOADING=1 + READY=1 on SIGHUP
  * (also when the new configuration is refused), STOPPING=1 and exit 0 on
- * SIGTERM. Also checks that an idle daemon does not wake up. */
+ * SIGTERM. Also checks that an idle daemon does not wake up, and that a
+ * second chorusd on the same state directory refuses to start. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_daemon.h"
@@ -119,4 +122,60 @@ Test(e2e_notify, invalid_configuration_at_start_exits_1) {
         cr_assert_eq(d.exit_status, 1, "exit status %d", d.exit_status);
         cr_assert(test_daemon_log_contains(&d, "timeout"), "the bad key is not named");
         cr_assert_eq(test_daemon_wait_notify(&d, "READY=1", 0, NULL), -ETIMEDOUT, "READY despite a bad config");
+}
+
+/* Runs a second chorusd with the first one's configuration; its exit
+ * status, or -ETIMEDOUT (it is then killed). Its stderr goes to LOG. */
+static int run_second_daemon(const char *log, uint64_t timeout_usec) {
+        char daemon_path[512];
+        uint64_t deadline = test_now_usec() + timeout_usec;
+        int status;
+        pid_t pid;
+
+        snprintf(daemon_path, sizeof daemon_path, "%s/chorusd", test_build_dir());
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+                if (fd < 0)
+                        _exit(127);
+                (void) dup2(fd, STDERR_FILENO);
+                unsetenv("NOTIFY_SOCKET");
+                setenv("CHORUSD_LOG_TARGET", "stderr", 1);
+                execl(daemon_path, "chorusd", "-c", d.config, (char *) NULL);
+                _exit(127);
+        }
+        for (;;) {
+                pid_t p = waitpid(pid, &status, WNOHANG);
+                if (p == pid)
+                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                if (test_now_usec() >= deadline) {
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, &status, 0);
+                        return -ETIMEDOUT;
+                }
+                usleep(20000);
+        }
+}
+
+/* Two daemons on one spool and state directory would both resume every job
+ * in processing/, and both deposit it: the second one must not start. */
+Test(e2e_notify, second_daemon_on_the_same_state_refuses_to_start) {
+        char log[512], *text = NULL;
+        int status;
+
+        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        snprintf(log, sizeof log, "%s/second.log", d.root);
+        status = run_second_daemon(log, 20 * SEC);
+        cr_assert_eq(status, 1, "the second chorusd %s", status == -ETIMEDOUT ? "kept running" : "did not exit 1");
+        cr_assert_eq(test_daemon_read_path(log, &text, NULL), 0);
+        cr_assert(strstr(text, "already running"), "the second chorusd does not say why:\n%s", text);
+        free(text);
+        cr_assert_eq(kill(d.pid, 0), 0, "the first chorusd died");
+        cr_assert_eq(test_daemon_stop(&d), 0);
+
+        /* Once the first one is gone, the lock goes with it. */
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0, "no restart after the first one stopped");
+        cr_assert_eq(test_daemon_stop(&d), 0);
 }
