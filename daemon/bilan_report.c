@@ -165,24 +165,26 @@ static void draw_key_value(Report *r, const char *key, const char *value) {
 
 static void draw_title(Report *r) {
         const Convention *c = r->c;
-        char start[32], end[32], signed_on[32], issued[32], siret[32], line[512];
+        PdfDocument *d = r->l.d;
+        char start[32], end[32], signed_on[32], issued[32], siret[32];
+        _cleanup_(freep) char *convention = NULL, *period = NULL, *partner = NULL, *established = NULL;
         size_t n;
 
-        pdf_document_text(r->l.d, &title_style, LEFT, r->l.y + 18, PDF_ALIGN_LEFT, "Bilan d'exécution");
+        pdf_document_text(d, &title_style, LEFT, r->l.y + 18, PDF_ALIGN_LEFT, "Bilan d'exécution");
         r->l.y += 42;
-        n = pdf_document_paragraph(r->l.d, &subtitle_style, LEFT, r->l.y, RIGHT - LEFT, 14, c->title);
+        n = pdf_document_paragraph(d, &subtitle_style, LEFT, r->l.y, RIGHT - LEFT, 14, c->title);
         r->l.y += (double) n * 14 + 12;
 
-        snprintf(line, sizeof(line), "%s, signée le %s", c->id, date_format_french(c->signed_on, signed_on));
-        draw_key_value(r, "Convention", line);
-        snprintf(line, sizeof(line), "du %s au %s", date_format_french(c->period_start, start),
-                 date_format_french(c->period_end, end));
-        draw_key_value(r, "Période", line);
-        pdf_format_siret(c->buyer.siret, siret);
-        snprintf(line, sizeof(line), "%s (SIRET %s)", c->buyer.name, siret);
-        draw_key_value(r, "Partenaire", line);
-        snprintf(line, sizeof(line), "le %s par %s", date_format_french(r->b->issued_on, issued), strempty(r->b->author));
-        draw_key_value(r, "Bilan établi", line);
+        convention = pdf_document_format(d, "%s, signée le %s", c->id, date_format_french(c->signed_on, signed_on));
+        draw_key_value(r, "Convention", convention);
+        period = pdf_document_format(d, "du %s au %s", date_format_french(c->period_start, start),
+                                     date_format_french(c->period_end, end));
+        draw_key_value(r, "Période", period);
+        partner = pdf_document_format(d, "%s (SIRET %s)", c->buyer.name, pdf_format_siret(c->buyer.siret, siret));
+        draw_key_value(r, "Partenaire", partner);
+        established = pdf_document_format(d, "le %s par %s", date_format_french(r->b->issued_on, issued),
+                                          strempty(r->b->author));
+        draw_key_value(r, "Bilan établi", established);
         r->l.y += 8;
 }
 
@@ -243,13 +245,23 @@ static void draw_totals(Report *r) {
 
 /* ---------------------------------------------------------------- entries */
 
+/* The reference cell: a SIRET grouped (it reads better), and a repeated
+ * ref, counted once, says so. */
+static char *ref_cell(PdfDocument *d, const BilanEntry *e) {
+        char siret[32];
+
+        return pdf_document_format(d, "%s%s", pdf_format_siret(e->ref, siret),
+                                   e->duplicate ? " (doublon, compté une fois)" : "");
+}
+
 static int draw_entries(Report *r, const BilanAction *ba) {
         const ConventionAction *a = ba->action;
-        char title[512], summary[160];
+        _cleanup_(freep) char *title = NULL;
+        char summary[160];
         size_t n;
         int ret;
 
-        snprintf(title, sizeof(title), "Article %s — %s", a->article, a->label);
+        title = pdf_document_format(r->l.d, "Article %s — %s", a->article, a->label);
         pdf_layout_ensure_space(&r->l, 60);
         n = pdf_document_paragraph(r->l.d, &layout_bold_style, LEFT, r->l.y + 10, RIGHT - LEFT, 11.5, title);
         r->l.y += 10 + (double) n * 11.5;
@@ -267,15 +279,12 @@ static int draw_entries(Report *r, const BilanAction *ba) {
         begin_table(r, &entry_table);
         for (size_t i = 0; i < ba->n_entries; i++) {
                 const BilanEntry *e = &ba->entries[i];
-                char date[32], attendees[24], ref[160];
+                _cleanup_(freep) char *ref = ref_cell(r->l.d, e);
+                char date[32], attendees[24];
                 const char *cells[6];
 
                 snprintf(date, sizeof(date), "%02d/%02d/%04d", e->date.day, e->date.month, e->date.year);
                 snprintf(attendees, sizeof(attendees), "%lld", (long long) e->attendees);
-                /* A SIRET reads better grouped; a repeated ref counted once says so. */
-                pdf_format_siret(e->ref, ref);
-                if (e->duplicate)
-                        snprintf(ref + strlen(ref), sizeof(ref) - strlen(ref), " (doublon, compté une fois)");
                 cells[0] = date;
                 cells[1] = ref;
                 cells[2] = strempty(e->name);

@@ -80,19 +80,32 @@ static const char *payment_means_name(const char *code) {
 
 /* ---------------------------------------------------------------- header and parties */
 
-static double draw_address(Ctx *c, const Address *a, double x, double y, double leading) {
-        char line[256];
+/* One text of a block, wrapped to `width` at *y, which moves past it: drawn
+ * when `draw`, only measured otherwise, so that a block's height and its
+ * drawing follow the same steps. Nothing is ever cut or drawn beyond the
+ * block, however long the text (a 256-byte city, a 100-character service
+ * code). */
+static void block_text(Ctx *c, const PdfTextStyle *s, double x, double *y, double width, double leading,
+                       const char *text, bool draw) {
+        size_t n;
 
-        pdf_document_text(c->l.d, &text_style, x, y, PDF_ALIGN_LEFT, a->line1);
-        y += leading;
-        if (!isempty(a->line2)) {
-                pdf_document_text(c->l.d, &text_style, x, y, PDF_ALIGN_LEFT, a->line2);
-                y += leading;
-        }
-        snprintf(line, sizeof(line), "%s %s%s%s", strempty(a->postcode), strempty(a->city),
-                 streq_ptr(a->country, "FR") ? "" : ", ", streq_ptr(a->country, "FR") ? "" : strempty(a->country));
-        pdf_document_text(c->l.d, &text_style, x, y, PDF_ALIGN_LEFT, line);
-        return y + leading;
+        if (isempty(text))
+                return;
+        n = draw ? pdf_document_paragraph(c->l.d, s, x, *y, width, leading, text)
+                 : pdf_layout_count_lines(&c->l, s, text, width);
+        *y += (double) n * leading;
+}
+
+static void block_address(Ctx *c, const Address *a, double x, double *y, double width, double leading,
+                          bool draw) {
+        bool fr = streq_ptr(a->country, "FR");
+        _cleanup_(freep) char *town = pdf_document_format(c->l.d, "%s %s%s%s", strempty(a->postcode),
+                                                          strempty(a->city), fr ? "" : ", ",
+                                                          fr ? "" : strempty(a->country));
+
+        block_text(c, &text_style, x, y, width, leading, a->line1, draw);
+        block_text(c, &text_style, x, y, width, leading, a->line2, draw);
+        block_text(c, &text_style, x, y, width, leading, town, draw);
 }
 
 static void key_value(Ctx *c, double x_label, double x_value, double y, const char *label, const char *value,
@@ -101,29 +114,32 @@ static void key_value(Ctx *c, double x_label, double x_value, double y, const ch
         pdf_document_text(c->l.d, vs, x_value, y, PDF_ALIGN_RIGHT, value);
 }
 
+/* The seller, top left; returns where it ends. */
+static double draw_seller(Ctx *c, double width) {
+        const InvoiceParty *s = &c->inv->seller;
+        PdfDocument *d = c->l.d;
+        char siret[32];
+        _cleanup_(freep) char *siret_line = pdf_document_format(d, "SIRET %s", pdf_format_siret(s->siret, siret));
+        _cleanup_(freep) char *vat_line = isempty(s->vat_id) ? NULL
+                                                              : pdf_document_format(d, "N° TVA intracommunautaire %s",
+                                                                                    s->vat_id);
+        double y = TOP + 8;
+
+        block_text(c, &seller_style, LEFT, &y, width, 14, s->name, true);
+        y += 2;
+        block_address(c, &s->address, LEFT, &y, width, 12, true);
+        block_text(c, &small_style, LEFT, &y, width, 11, siret_line, true);
+        block_text(c, &small_style, LEFT, &y, width, 11, vat_line, true);
+        block_text(c, &small_style, LEFT, &y, width, 11, s->email, true);
+        return y;
+}
+
 static void draw_header(Ctx *c) {
         const Invoice *inv = c->inv;
-        const InvoiceParty *s = &inv->seller;
-        char siret[32], issue[32], due[32], line[256];
+        char issue[32], due[32];
         double y, right_y;
-        size_t n;
 
-        /* Seller, top left. */
-        n = pdf_document_paragraph(c->l.d, &seller_style, LEFT, TOP + 8, 270, 14, s->name);
-        y = draw_address(c, &s->address, LEFT, TOP + 8 + (double) n * 14 + 2, 12);
-        pdf_format_siret(s->siret, siret);
-        snprintf(line, sizeof(line), "SIRET %s", siret);
-        pdf_document_text(c->l.d, &small_style, LEFT, y, PDF_ALIGN_LEFT, line);
-        y += 11;
-        if (!isempty(s->vat_id)) {
-                snprintf(line, sizeof(line), "N° TVA intracommunautaire %s", s->vat_id);
-                pdf_document_text(c->l.d, &small_style, LEFT, y, PDF_ALIGN_LEFT, line);
-                y += 11;
-        }
-        if (!isempty(s->email)) {
-                pdf_document_text(c->l.d, &small_style, LEFT, y, PDF_ALIGN_LEFT, s->email);
-                y += 11;
-        }
+        y = draw_seller(c, 270);
 
         /* Title, number and dates, top right. */
         pdf_document_text(c->l.d, &title_style, RIGHT, TOP + 14, PDF_ALIGN_RIGHT,
@@ -141,44 +157,42 @@ static void draw_header(Ctx *c) {
         c->l.y = (y > right_y + 36 ? y : right_y + 36) + 22;
 }
 
-static double buyer_block_height(Ctx *c, double width) {
-        const InvoiceParty *b = &c->inv->buyer;
-        double h = 18 + (double) pdf_layout_count_lines(&c->l, &bold_style, b->name, width) * 12 + 24 + 12;
-
-        if (!isempty(b->address.line2))
-                h += 12;
-        if (!isempty(c->inv->buyer_reference))
-                h += 12;
-        if (!isempty(c->inv->order_reference))
-                h += 12;
-        return h + 8;
-}
-
-static void draw_buyer(Ctx *c, double x, double y, double width) {
+/* What the buyer's box holds, from its top at y: measured (draw false) or
+ * drawn. Returns the box's height. */
+static double buyer_block(Ctx *c, double x, double y, double width, bool draw) {
         const Invoice *inv = c->inv;
         const InvoiceParty *b = &inv->buyer;
-        char siret[32], line[256];
-        double h = buyer_block_height(c, width - 20);
-        size_t n;
+        PdfDocument *d = c->l.d;
+        char siret[32];
+        _cleanup_(freep) char *siret_line = pdf_document_format(d, "SIRET %s", pdf_format_siret(b->siret, siret));
+        _cleanup_(freep) char *code_line = isempty(inv->buyer_reference)
+                                                   ? NULL
+                                                   : pdf_document_format(d, "Code service Chorus Pro : %s",
+                                                                         inv->buyer_reference);
+        _cleanup_(freep) char *order_line = isempty(inv->order_reference)
+                                                    ? NULL
+                                                    : pdf_document_format(d, "Engagement juridique : %s",
+                                                                          inv->order_reference);
+        double top = y, inner = width - 20;
+
+        if (draw)
+                pdf_document_text(d, &heading_style, x + 12, y + 14, PDF_ALIGN_LEFT, "FACTURÉ À");
+        y += 30;
+        block_text(c, &bold_style, x + 12, &y, inner, 12, b->name, draw);
+        block_address(c, &b->address, x + 12, &y, inner, 12, draw);
+        block_text(c, &text_style, x + 12, &y, inner, 12, siret_line, draw);
+        block_text(c, &text_style, x + 12, &y, inner, 12, code_line, draw);
+        block_text(c, &text_style, x + 12, &y, inner, 12, order_line, draw);
+        return y - 12 + 8 - top; /* 8 points below the last baseline */
+}
+
+static double draw_buyer(Ctx *c, double x, double y, double width) {
+        double h = buyer_block(c, x, y, width, /* draw= */ false);
 
         pdf_document_fill_rect(c->l.d, x, y, width, h, LAYOUT_SHADE);
         pdf_document_fill_rect(c->l.d, x, y, 2.5, h, LAYOUT_ACCENT);
-        pdf_document_text(c->l.d, &heading_style, x + 12, y + 14, PDF_ALIGN_LEFT, "FACTURÉ À");
-        n = pdf_document_paragraph(c->l.d, &bold_style, x + 12, y + 30, width - 20, 12, b->name);
-        y = draw_address(c, &b->address, x + 12, y + 30 + (double) n * 12, 12);
-        pdf_format_siret(b->siret, siret);
-        snprintf(line, sizeof(line), "SIRET %s", siret);
-        pdf_document_text(c->l.d, &text_style, x + 12, y, PDF_ALIGN_LEFT, line);
-        if (!isempty(inv->buyer_reference)) {
-                y += 12;
-                snprintf(line, sizeof(line), "Code service Chorus Pro : %s", inv->buyer_reference);
-                pdf_document_text(c->l.d, &text_style, x + 12, y, PDF_ALIGN_LEFT, line);
-        }
-        if (!isempty(inv->order_reference)) {
-                y += 12;
-                snprintf(line, sizeof(line), "Engagement juridique : %s", inv->order_reference);
-                pdf_document_text(c->l.d, &text_style, x + 12, y, PDF_ALIGN_LEFT, line);
-        }
+        (void) buyer_block(c, x, y, width, /* draw= */ true);
+        return h;
 }
 
 /* The object of the invoice: the convention, its period and the BT-22
@@ -203,9 +217,8 @@ static double draw_object(Ctx *c, double x, double y, double width) {
 static void draw_parties(Ctx *c) {
         double bx = RIGHT - SIDE_WIDTH, h_buyer, h_object;
 
-        h_buyer = buyer_block_height(c, SIDE_WIDTH - 20);
         h_object = draw_object(c, LEFT, c->l.y, bx - LEFT - 25);
-        draw_buyer(c, bx, c->l.y, SIDE_WIDTH);
+        h_buyer = draw_buyer(c, bx, c->l.y, SIDE_WIDTH);
         c->l.y += (h_buyer > h_object ? h_buyer : h_object) + 24;
 }
 
@@ -428,9 +441,8 @@ int invoice_pdf_draw(const Invoice *inv, PdfDocument *d) {
         char siret[32];
         Ctx c = { .inv = inv, .l.d = d };
 
-        pdf_format_siret(inv->seller.siret, siret);
-        if (asprintf(&footer, "%s — SIRET %s%s%s", inv->seller.name, siret, inv->seller.email ? " — " : "",
-                     strempty(inv->seller.email)) < 0)
+        if (asprintf(&footer, "%s — SIRET %s%s%s", inv->seller.name, pdf_format_siret(inv->seller.siret, siret),
+                     inv->seller.email ? " — " : "", strempty(inv->seller.email)) < 0)
                 return -ENOMEM;
         c.l.footer = footer;
         pdf_layout_new_page(&c.l);

@@ -9,6 +9,8 @@
  * first /F that is not a string), XMP, OutputIntent and ICC profile, Info,
  * page tree, pages and their contents, fonts. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +173,21 @@ void pdf_document_text(PdfDocument *d, const PdfTextStyle *s, double x, double y
 
         if (b && !isempty(utf8))
                 draw_text(d, b, s, x, y, align, utf8);
+}
+
+char *pdf_document_format(PdfDocument *d, const char *format, ...) {
+        va_list ap;
+        char *s;
+        int n;
+
+        va_start(ap, format);
+        n = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (n < 0) {
+                document_fail(d, -ENOMEM);
+                return NULL;
+        }
+        return s;
 }
 
 void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double h, uint32_t color) {

@@ -51,9 +51,9 @@ size_t pdf_layout_count_lines(PdfLayout *l, const PdfTextStyle *s, const char *t
         return n > 0 ? n : 1;
 }
 
-void pdf_format_siret(const char *s, char buf[static 32]) {
-        if (s && strlen(s) == 14 && strspn(s, "0123456789") == 14)
-                snprintf(buf, 32, "%.3s %.3s %.3s %.5s", s, s + 3, s + 6, s + 9);
-        else
-                snprintf(buf, 32, "%s", strempty(s));
+const char *pdf_format_siret(const char *s, char buf[static 32]) {
+        if (!s || strlen(s) != 14 || strspn(s, "0123456789") != 14)
+                return strempty(s);
+        snprintf(buf, 32, "%.3s %.3s %.3s %.5s", s, s + 3, s + 6, s + 9);
+        return buf;
 }

@@ -104,6 +104,11 @@ int pdf_document_wrap(PdfDocument *d, const PdfTextStyle *s, const char *utf8, d
  * pdf_document_render()). */
 size_t pdf_document_paragraph(PdfDocument *d, const PdfTextStyle *s, double x, double y, double width,
                               double leading, const char *utf8);
+/* Text for the drawing calls, formatted without a length limit (a fixed
+ * buffer would cut long names and references). Returns a new string
+ * (free()), or NULL after keeping -ENOMEM for pdf_document_render(); the
+ * drawing calls take NULL as empty text. */
+char *pdf_document_format(PdfDocument *d, const char *format, ...) _printf_(2, 3);
 void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double h, uint32_t color);
 void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y2, double width,
                        uint32_t color);

@@ -44,6 +44,7 @@ bool pdf_layout_ensure_space(PdfLayout *l, double height);
 /* Number of lines `text` wraps to in `width` (at least 1). */
 size_t pdf_layout_count_lines(PdfLayout *l, const PdfTextStyle *s, const char *text, double width);
 
-/* "130 026 024 00013": SIREN by threes, then the NIC, as on a Kbis; other
- * strings unchanged. */
-void pdf_format_siret(const char *s, char buf[static 32]);
+/* "130 026 024 00013": SIREN by threes, then the NIC, as on a Kbis, in
+ * buf. Returns buf, or `s` itself when it is not 14 digits (a bilan ref
+ * that is not a SIRET: shown as it is, however long). */
+const char *pdf_format_siret(const char *s, char buf[static 32]);

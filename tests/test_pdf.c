@@ -8,6 +8,7 @@
 
 #include "pdf_document.h"
 #include "pdf_font.h"
+#include "pdf_layout.h"
 #include "pdf_writer.h"
 
 static const char *buffer_str(PdfBuffer *b) {
@@ -313,6 +314,17 @@ Test(pdf_document, wrap_is_greedy) {
                 expect_greedy_lines(d, &s, text, widths[i], lines);
                 strv_free(lines);
         }
+}
+
+Test(pdf_layout, format_siret) {
+        static const char ref[] = "acces-plateforme-geometiers-occitanie-2026-reference-longue";
+        char buf[32];
+
+        cr_expect_str_eq(pdf_format_siret("41234567000019", buf), "412 345 670 00019");
+        /* anything else is shown as it is, whole: not copied into 32 bytes */
+        cr_expect_eq(pdf_format_siret(ref, buf), ref);
+        cr_expect_str_eq(pdf_format_siret("4123456700001", buf), "4123456700001");
+        cr_expect_str_eq(pdf_format_siret(NULL, buf), "");
 }
 
 Test(pdf_document, pdfa_parts) {
