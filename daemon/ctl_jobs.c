@@ -449,19 +449,28 @@ static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
         return false;
 }
 
-/* The daemon keeps the audit log locked while it runs and records the
- * resumption itself; without it, the record is written here. */
+/* The administrator's action, in the audit log. Each append takes the
+ * log's flock, so this is safe next to a running chorusd (which records in
+ * turn that it resumed the job). The requeue is done by then: a failure
+ * here is reported, not undone. */
 static void requeue_audit(const Config *config, const Job *j, const char *detail) {
         _cleanup_(freep) char *path = NULL;
         _cleanup_(audit_freep) AuditLog *a = NULL;
         AuditRecord rec = { .event = "requeued", .job = j->id, .convention = j->convention,
                             .invoice = j->invoice_number, .detail = detail };
+        int r;
 
-        if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0)
+        if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0) {
+                fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log: %s\n",
+                        strerror(ENOMEM));
                 return;
-        if (audit_open(path, &a) < 0)
-                return;
-        (void) audit_append(a, &rec);
+        }
+        r = audit_open(path, &a);
+        if (r >= 0)
+                r = audit_append(a, &rec);
+        if (r < 0)
+                fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log %s: %s\n", path,
+                        strerror(-r));
 }
 
 int ctl_requeue(int argc, char *argv[]) {

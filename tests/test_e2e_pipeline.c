@@ -727,3 +727,28 @@ Test(e2e_pipeline, status_does_not_print_control_characters) {
         free(out);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
+
+/* The requeue is done once its state and files are: if the audit log then
+ * refuses the record, requeue says so instead of keeping quiet. */
+Test(e2e_pipeline, requeue_says_when_the_audit_log_refuses_its_record) {
+        char id[25], path[512], *out = NULL;
+        FILE *f;
+
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/deposer/flux", .count = 1000,
+                                                             .status = 429)),
+                     0);
+        start_daemon_env("poll_interval = 10\nretry_deadline = 60\n", faster_env);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        wait_job("cdcmc.json", "failed", "failed", id);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+
+        snprintf(path, sizeof path, "%s/audit.log", d.state);
+        f = fopen(path, "ae");
+        cr_assert_not_null(f);
+        fputs("not a record\n", f);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
+        cr_assert(strstr(out, "not in the audit log"), "%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "rendered", 0), 0);
+}
