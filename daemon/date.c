@@ -141,6 +141,18 @@ Date date_add_days(Date d, int64_t days) {
         return date_from_days(date_to_days(d) + days);
 }
 
+int date_add_days_checked(Date d, int64_t days, Date *ret) {
+        static const Date first = { DATE_YEAR_MIN, 1, 1 }, last = { DATE_YEAR_MAX, 12, 31 };
+        int64_t n = date_to_days(d);
+
+        /* Compared before adding: `days` may be anything, n + days must not
+         * overflow. */
+        if (days > date_to_days(last) - n || days < date_to_days(first) - n)
+                return -ERANGE;
+        *ret = date_from_days(n + days);
+        return 0;
+}
+
 Date date_from_time(time_t t) {
         struct tm tm;
 

@@ -432,7 +432,10 @@ int invoice_build(const InvoiceInput *in, Invoice **ret) {
                 return -ENOMEM;
         inv->type_code = INVOICE_TYPE_COMMERCIAL;
         inv->issue_date = in->issue_date;
-        inv->due_date = date_add_days(in->issue_date, in->payment_terms_days);
+        /* The issue date may be anyone's (chorusctl render --issue-date). */
+        r = date_add_days_checked(in->issue_date, in->payment_terms_days, &inv->due_date);
+        if (r < 0)
+                return r;
         inv->period_start = c->period_start;
         inv->period_end = c->period_end;
         invoice_set_delivery_date(inv, in->bilan);

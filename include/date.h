@@ -31,5 +31,8 @@ int date_compare(Date a, Date b);
 int64_t date_to_days(Date d);
 Date date_from_days(int64_t days);
 Date date_add_days(Date d, int64_t days);
+/* The same for a count of days that may come from outside: returns 0, or
+ * -ERANGE when the result would leave 1900..9999 (date_add_days() asserts). */
+int date_add_days_checked(Date d, int64_t days, Date *ret);
 /* The date of `t` in the local time zone. */
 Date date_from_time(time_t t);

@@ -122,7 +122,8 @@ typedef struct InvoiceInput {
 } InvoiceInput;
 
 /* Builds the model. Pure. Returns 0, -EINVAL (inconsistent input: a bug in
- * the caller) or -ENOMEM. */
+ * the caller), -ERANGE (the due date would be after 9999-12-31) or
+ * -ENOMEM. */
 int invoice_build(const InvoiceInput *in, Invoice **ret);
 Invoice *invoice_free(Invoice *inv);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Invoice *, invoice_free);

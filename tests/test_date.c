@@ -155,6 +155,16 @@ Test(date, add_days) {
         cr_expect_str_eq(date_format(r, buf), "2026-02-28");
         r = date_add_days((Date) { 2026, 1, 1 }, 365);
         cr_expect_str_eq(date_format(r, buf), "2027-01-01");
+
+        /* the checked form refuses to leave 1900..9999 */
+        cr_expect_eq(date_add_days_checked((Date) { 9999, 12, 1 }, 30, &r), 0);
+        cr_expect_str_eq(date_format(r, buf), "9999-12-31");
+        r = (Date) { 2000, 1, 1 };
+        cr_expect_eq(date_add_days_checked((Date) { 9999, 12, 2 }, 30, &r), -ERANGE);
+        cr_expect_eq(date_add_days_checked((Date) { 1900, 1, 1 }, -1, &r), -ERANGE);
+        cr_expect_eq(date_add_days_checked((Date) { 2026, 1, 1 }, INT64_MAX, &r), -ERANGE);
+        cr_expect_eq(date_add_days_checked((Date) { 2026, 1, 1 }, INT64_MIN, &r), -ERANGE);
+        cr_expect_str_eq(date_format(r, buf), "2000-01-01", "untouched on failure");
 }
 
 Test(date, from_time) {

@@ -357,6 +357,17 @@ Test(invoice, bad_input_is_refused) {
         cr_expect_eq(invoice_build(NULL, &inv), -EINVAL);
         cr_expect_null(inv);
 
+        /* a due date past 9999-12-31 (chorusctl render --issue-date
+         * 9999-12-20) is refused, not an assertion failure */
+        in.issue_date = (Date) { 9999, 12, 20 };
+        cr_expect_eq(invoice_build(&in, &inv), -ERANGE);
+        cr_expect_null(inv);
+        in.issue_date = (Date) { 9999, 12, 1 };
+        cr_expect_eq(invoice_build(&in, &inv), 0, "due 9999-12-31");
+        invoice_free(inv);
+        inv = NULL;
+
+        in = fixture_invoice_input(&f, p);
         cr_expect_eq(invoice_build(&in, &inv), 0, "and the untouched input still builds");
         invoice_free(inv);
         proration_free(p);
