@@ -428,6 +428,9 @@ char *pdf_xml_escape(const char *s) {
                 case '<': pdf_buffer_puts(&b, "&lt;"); break;
                 case '>': pdf_buffer_puts(&b, "&gt;"); break;
                 case '"': pdf_buffer_puts(&b, "&quot;"); break;
+                /* A raw CR would be read as LF (XML 1.0 §2.11), and the XMP
+                 * would no longer say what the Info dictionary says. */
+                case '\r': pdf_buffer_puts(&b, "&#13;"); break;
                 default: pdf_buffer_append(&b, p, 1);
                 }
         pdf_buffer_append(&b, "", 1);

@@ -124,6 +124,7 @@ int pdf_document_set_xmp_extra(PdfDocument *d, const char *rdf);
  * -ENOMEM. */
 int pdf_document_render(PdfDocument *d, char **ret, size_t *ret_size);
 
-/* Escapes &, <, > and " for XML text and attribute values. Returns a new
+/* Escapes &, <, > and " for XML text and attribute values, and CR as a
+ * character reference (a raw one would be read as LF). Returns a new
  * string or NULL. */
 char *pdf_xml_escape(const char *s);

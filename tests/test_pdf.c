@@ -327,6 +327,26 @@ Test(pdf_layout, format_siret) {
         cr_expect_str_eq(pdf_format_siret(NULL, buf), "");
 }
 
+/* PDF/A wants the XMP and the Info dictionary to agree. An XML parser
+ * reads a raw CR as LF (XML 1.0 §2.11): "a\rb" in the Info /Author would
+ * be "a\nb" in dc:creator unless the CR is a character reference. */
+Test(pdf_document, xml_escape) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "R&D <b> \"x\"", "R&amp;D &lt;b&gt; &quot;x&quot;" },
+                { "ligne 1\r\nligne 2", "ligne 1&#13;\nligne 2" },
+                { "a\tb\nc", "a\tb\nc" },
+                { "été", "été" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *e = pdf_xml_escape(cases[i].in);
+
+                cr_expect_str_eq(e, cases[i].out);
+        }
+}
+
 Test(pdf_document, pdfa_parts) {
         _cleanup_(pdf_document_freep) PdfDocument *d = new_document();
         _cleanup_(freep) char *pdf = NULL;
