@@ -202,6 +202,20 @@ static int list_page_append(const cJSON *json, const ListSpec *spec, void **acc,
         return 0;
 }
 
+/* The flux number is kept in the job state, logged and sent back in every
+ * report request: whatever the server says, it is a printable ASCII token
+ * of at most CHORUS_FLUX_NUMBER_MAX characters. */
+static bool flux_number_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > CHORUS_FLUX_NUMBER_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] <= ' ' || s[i] >= 0x7f)
+                        return false;
+        return true;
+}
+
 static int new_request(cJSON **ret) {
         *ret = cJSON_CreateObject();
         return *ret ? 0 : -ENOMEM;
@@ -261,10 +275,14 @@ int chorus_build_deposit(const ChorusDepositRequest *req, cJSON **ret) {
 }
 
 int chorus_parse_deposit(const cJSON *json, ChorusDepositResult *ret, char **reterr_message) {
+        const char *numero = chorus_json_string(json, "numeroFluxDepot");
         ChorusDepositResult d = {};
 
-        if (isempty(chorus_json_string(json, "numeroFluxDepot")))
+        if (isempty(numero))
                 return bad_answer(reterr_message, "the deposit answer has no numeroFluxDepot");
+        if (!flux_number_is_valid(numero))
+                return bad_answer(reterr_message, "the deposit answer's numeroFluxDepot is not %d printable characters at most",
+                                  CHORUS_FLUX_NUMBER_MAX);
         if (strdup_members(json, "numeroFluxDepot", &d.numero_flux_depot, "dateDepot", &d.date_depot,
                            "syntaxeFlux", &d.syntaxe_flux, NULL) < 0) {
                 chorus_deposit_result_done(&d);
@@ -473,6 +491,9 @@ static int invoice_summary_fill(const cJSON *item, size_t i, void *elem, char **
                            "numeroFluxDepot", &s->numero_flux_depot, "dateDepot", &s->date_depot, "devise",
                            &s->devise, NULL) < 0)
                 return -ENOMEM;
+        if (s->numero_flux_depot && !flux_number_is_valid(s->numero_flux_depot))
+                return bad_answer(reterr_message, "listeFactures[%zu].numeroFluxDepot is not %d printable characters at most",
+                                  i, CHORUS_FLUX_NUMBER_MAX);
         read_amount(item, "montantHT", &s->has_montant_ht, &s->montant_ht);
         read_amount(item, "montantTTC", &s->has_montant_ttc, &s->montant_ttc);
         read_amount(item, "montantAPayer", &s->has_montant_a_payer, &s->montant_a_payer);

@@ -29,6 +29,9 @@ typedef struct cJSON cJSON;
 #define CHORUS_PAGE_SIZE 100  /* results asked per page in searches */
 #define CHORUS_PAGES_MAX 1000 /* a search walking more pages is refused */
 #define CHORUS_DEPOSIT_MAX (UINT64_C(120) * 1024 * 1024) /* Chorus Pro's per-invoice limit */
+/* numeroFluxDepot: 25 characters seen (CPP001 + 4 + 15 digits); answers
+ * with a longer one, or one with spaces or controls, are refused. */
+#define CHORUS_FLUX_NUMBER_MAX 64
 
 /* Where a paged answer is: page `current` of `pages` (pages may be 0 when
  * nothing matched). */

@@ -194,6 +194,26 @@ Test(chorus_api, parse_deposit) {
         cJSON_Delete(ok);
         cJSON_Delete(bare);
         cJSON_Delete(missing);
+
+        /* The flux number is kept in the job state and sent back: a bounded
+         * printable token, whatever the server says. */
+        static const char *const bad[] = {
+                "{\"numeroFluxDepot\":\"CPP001\\nEND=1\"}",
+                "{\"numeroFluxDepot\":\"CPP 001\"}",
+                "{\"numeroFluxDepot\":\"CPP0011117000000001273055\u00e9\"}",
+                "{\"numeroFluxDepot\":\"CPP00111170000000012730550000000000000000000000000000000000000000000\"}",
+                "{\"numeroFluxDepot\":12}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                cJSON *j = parse(bad[i]);
+
+                m = NULL;
+                cr_expect_eq(chorus_parse_deposit(j, &d, &m), -EBADMSG, "%s", bad[i]);
+                cr_expect(strstr(strempty(m), "numeroFluxDepot"), "%s", strempty(m));
+                cr_expect_null(d.numero_flux_depot);
+                free(m);
+                cJSON_Delete(j);
+        }
 }
 
 typedef struct EtatCase {
@@ -306,6 +326,7 @@ Test(chorus_api, parse_invoice_search_pages) {
                              "\"parametresRetour\":{\"pageCourante\":2,\"pages\":2}}");
         cJSON *no_id = parse("{\"listeFactures\":[{\"numeroFacture\":\"X\"}]}");
         cJSON *fraction_id = parse("{\"listeFactures\":[{\"identifiantFactureCPP\":1.5}]}");
+        cJSON *bad_flux = parse("{\"listeFactures\":[{\"identifiantFactureCPP\":1,\"numeroFluxDepot\":\"a\\nb\"}]}");
         cJSON *empty = parse("{\"listeFactures\":[],\"parametresRetour\":{\"pageCourante\":1,\"pages\":0}}");
         ChorusInvoiceList l = {};
         ChorusPage p = {};
@@ -337,6 +358,11 @@ Test(chorus_api, parse_invoice_search_pages) {
         free(m);
         m = NULL;
         cr_expect_eq(chorus_parse_invoice_search_page(fraction_id, &l, &p, &m), -EBADMSG);
+        free(m);
+        m = NULL;
+        cr_expect_eq(chorus_parse_invoice_search_page(bad_flux, &l, &p, &m), -EBADMSG);
+        cr_expect(strstr(strempty(m), "listeFactures[0].numeroFluxDepot"), "%s", strempty(m));
+        cJSON_Delete(bad_flux);
         free(m);
         cr_expect_eq(l.n_items, 3, "a failed page adds nothing");
         cr_assert_eq(chorus_parse_invoice_search_page(empty, &l, &p, NULL), 0);
