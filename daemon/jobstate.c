@@ -278,14 +278,18 @@ static int parse_others(Job *j, const KvFile *kv) {
         const char *v;
         int r;
 
-        v = kv_get(kv, "ISSUE_DATE");
-        if (v) {
+        r = kv_get_optional(kv, "ISSUE_DATE", &v);
+        if (r < 0)
+                return r;
+        if (r > 0) {
                 if (date_parse(v, &j->issue_date) < 0)
                         return -EBADMSG;
                 j->has_issue_date = true;
         }
-        v = kv_get(kv, "FORMAT");
-        if (v && (j->format = invoice_format_from_string(v)) < 0)
+        r = kv_get_optional(kv, "FORMAT", &v);
+        if (r < 0)
+                return r;
+        if (r > 0 && (j->format = invoice_format_from_string(v)) < 0)
                 return -EBADMSG;
         for (size_t i = 0; (v = kv_get_nth(kv, "VOIDED", i)); i++) {
                 char *copy = strdup(v);

@@ -288,6 +288,14 @@ const char *kv_get(const KvFile *kv, const char *key) {
         return kv_get_unique(kv, key, &v) < 0 ? NULL : v;
 }
 
+int kv_get_optional(const KvFile *kv, const char *key, const char **ret) {
+        int r = kv_get_unique(kv, key, ret);
+
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? -EBADMSG : 1;
+}
+
 const char *kv_get_nth(const KvFile *kv, const char *key, size_t n) {
         for (size_t i = 0; i < kv->n; i++)
                 if (streq(kv->keys[i], key) && n-- == 0)

@@ -52,11 +52,13 @@ static void put_entry(KvWriter *w, const NumberingEntry *e) {
 }
 
 static int copy_field(const KvFile *kv, const char *key, char *buf, size_t size, bool required) {
-        const char *v = kv_get(kv, key);
+        const char *v;
+        int r;
 
-        if (!v) {
+        r = kv_get_optional(kv, key, &v);
+        if (r <= 0) {
                 buf[0] = 0;
-                return required ? -EBADMSG : 0;
+                return r < 0 || required ? -EBADMSG : 0;
         }
         if (strlen(v) >= size)
                 return -EBADMSG;
@@ -65,13 +67,16 @@ static int copy_field(const KvFile *kv, const char *key, char *buf, size_t size,
 }
 
 /* 0 and the entry, -ENOENT if the file holds no number (a job whose numbers
- * were all voided), -EBADMSG if damaged. */
+ * were all voided), -EBADMSG if damaged (a key repeated included: never
+ * taken for "no number", which would bind a second one). */
 static int parse_entry(const KvFile *kv, NumberingEntry *ret) {
         NumberingEntry e = {};
-        const char *state, *date;
+        const char *number, *state, *date;
+        int r;
 
-        if (!kv_get(kv, "NUMBER"))
-                return -ENOENT;
+        r = kv_get_optional(kv, "NUMBER", &number);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
         if (copy_field(kv, "NUMBER", e.number, sizeof e.number, true) < 0 ||
             copy_field(kv, "JOB", e.job_id, sizeof e.job_id, true) < 0 ||
             copy_field(kv, "CONVENTION", e.convention, sizeof e.convention, true) < 0 ||
@@ -313,9 +318,15 @@ static int complete_pending(Numbering *n) {
         r = read_job(n, last.job_id, &job);
         if (r < 0 && r != -ENOENT)
                 return r;
-        if (job && ((parse_entry(job, &bound) >= 0 && streq(bound.number, last.number)) ||
-                    job_voided(job, last.number)))
+        if (job && job_voided(job, last.number))
                 return 0;
+        if (job) {
+                r = parse_entry(job, &bound);
+                if (r >= 0 && streq(bound.number, last.number))
+                        return 0; /* complete */
+                if (r < 0 && r != -ENOENT) /* damaged: for the administrator, not rewritten */
+                        return damaged(BY_JOB_DIR "/<job>", r);
+        }
         LogFields fields = { .job = last.job_id, .invoice = last.number };
         log_job(LOG_NOTICE, &fields, /* message_id= */ NULL,
                 "Completing the allocation of invoice number %s to job %s, interrupted by a crash",
@@ -412,7 +423,7 @@ static int lookup_job_locked(Numbering *n, const char *job_id, NumberingEntry *r
 
         r = read_job(n, job_id, &kv);
         if (r >= 0)
-                r = parse_entry(kv, ret);
+                r = damaged(BY_JOB_DIR "/<job>", parse_entry(kv, ret));
         if (ret_kv)
                 *ret_kv = TAKE_PTR(kv);
         return r;

@@ -70,6 +70,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(KvFile *, kv_file_free);
  * absent or repeated (kv_get_unique() tells them apart: -ENOENT, -ENOTUNIQ). */
 const char *kv_get(const KvFile *kv, const char *key);
 int kv_get_unique(const KvFile *kv, const char *key, const char **ret);
+/* A key that must appear at most once, or not at all: 1 and its value, 0
+ * when absent, -EBADMSG when repeated (damage, which kv_get() cannot tell
+ * from absence). */
+int kv_get_optional(const KvFile *kv, const char *key, const char **ret);
 /* The n-th (0-based) value of a repeated key, or NULL. */
 const char *kv_get_nth(const KvFile *kv, const char *key, size_t n);
 /* Checked numbers: 0, -ENOENT (absent), -EBADMSG (not a number, or out of

@@ -233,6 +233,9 @@ Test(jobstate, malformed_files) {
                 { "bad date", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nISSUE_DATE=2026-02-30\nEND=1\n" },
                 { "bad format", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nFORMAT=pdf\nEND=1\n" },
                 { "bad sha", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nPAYLOAD_SHA256=xyz\nEND=1\n" },
+                { "repeated date", "VERSION=1\nJOB=" ID1 "\nSTATE=numbered\nISSUE_DATE=2026-12-10\n"
+                                   "ISSUE_DATE=2026-12-11\nEND=1\n" },
+                { "repeated format", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nFORMAT=ubl\nFORMAT=cii\nEND=1\n" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

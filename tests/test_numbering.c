@@ -360,6 +360,47 @@ Test(numbering, new_ledger_fsyncs_its_folder) {
         free(nd);
 }
 
+/* A damaged by-job/ file (a key twice) stops the job: it is not taken for
+ * "no number yet", which would bind a second number to the job. */
+Test(numbering, repeated_key_is_damage_not_absence) {
+        char *jd = scratch_path(dir, NUMBERING_DIR "/by-job"), *text, *damaged = NULL;
+        NumberingEntry e;
+        uint64_t last;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_record_flux(num, J1, "CPP_FLUX_1"), 0);
+        text = scratch_read(jd, J1);
+        cr_assert(asprintf(&damaged, "VERSION=1\nNUMBER=CMA34-2026-0009\n%s", strchr(text, '\n') + 1) > 0);
+        scratch_write(jd, J1, damaged);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", DEC11, &e, NULL), -EBADMSG);
+        cr_assert_eq(numbering_lookup_job(num, J1, &e), -EBADMSG);
+        /* It was the last allocation, which cannot be checked now: numbering
+         * stops, as with a damaged counter, until it is repaired. */
+        cr_assert_eq(numbering_last_sequence(num, 2026, &last), -EBADMSG);
+        char *nd = scratch_path(dir, NUMBERING_DIR), *counter = scratch_read(nd, "counter");
+        cr_assert_not_null(strstr(counter, "\nYEAR_2026=1\n"), "no second number for the job: %s", counter);
+        free(counter);
+        free(nd);
+        char *after = scratch_read(jd, J1);
+        cr_assert_str_eq(after, damaged, "the damaged file is left for the administrator");
+        free(after);
+        free(damaged);
+        scratch_write(jd, J1, text); /* repaired */
+        free(text);
+        cr_assert_eq(numbering_last_sequence(num, 2026, &last), 0);
+        cr_assert_eq(last, 1);
+
+        /* An optional key twice is damage too. */
+        expect_number(J2, "CONV-B", DEC10, 0, "CMA34-2026-0002");
+        text = scratch_read(jd, J2);
+        cr_assert(asprintf(&damaged, "VERSION=1\nFLUX=A\nFLUX=B\n%s", strchr(text, '\n') + 1) > 0);
+        scratch_write(jd, J2, damaged);
+        cr_assert_eq(numbering_lookup_job(num, J2, &e), -EBADMSG);
+        free(damaged);
+        free(text);
+        free(jd);
+}
+
 Test(numbering, damaged_counter_stops_allocation) {
         char *nd = scratch_path(dir, NUMBERING_DIR);
         NumberingEntry e;
