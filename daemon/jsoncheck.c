@@ -21,16 +21,39 @@
 
 #define PATH_KEY_MAX 64 /* bytes of a key shown in a JSON path */
 
+/* The item that ends a list of JSONCHECK_REPORTS_MAX reports. */
+static void report_list_full(JsonCheck *c, DiagSeverity severity) {
+        int r;
+
+        if (severity == DIAG_ERROR)
+                r = diag_error2(c->diags, c->file, NULL,
+                                "more than %d errors: the others are not listed; correct these and check the file again",
+                                "plus de %d erreurs : les suivantes ne sont pas listées ; corrigez celles-ci puis "
+                                "vérifiez à nouveau le fichier",
+                                JSONCHECK_REPORTS_MAX);
+        else
+                r = diag_warning2(c->diags, c->file, NULL, "more than %d warnings: the others are not listed",
+                                  "plus de %d avertissements : les suivants ne sont pas listés",
+                                  JSONCHECK_REPORTS_MAX);
+        if (r < 0)
+                c->error = -ENOMEM;
+}
+
 void jsoncheck_report(JsonCheck *c, DiagSeverity severity, const char *path, const char *format_en,
                       const char *format_fr, ...) {
         _cleanup_(freep) char *en = NULL, *fr = NULL;
+        size_t *listed = &c->n_listed[severity == DIAG_ERROR];
         va_list ap, aq;
         int r1, r2;
 
         if (severity == DIAG_ERROR)
                 c->n_errors++;
-        if (!c->diags)
+        if (!c->diags || *listed > JSONCHECK_REPORTS_MAX)
                 return;
+        if ((*listed)++ == JSONCHECK_REPORTS_MAX) {
+                report_list_full(c, severity);
+                return;
+        }
         va_start(ap, format_fr);
         va_copy(aq, ap);
         r1 = vasprintf(&en, format_en, ap);

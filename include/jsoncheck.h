@@ -15,13 +15,21 @@
 #include "diag.h"
 #include "json-cleanup.h"
 
+/* At most this many errors, and as many warnings, are listed per file:
+ * a 1 MiB file can hold a hundred thousand mistakes, and their list (15 MB
+ * of rejected/NAME.error.txt) would help nobody. One more item says that
+ * the list stops there. */
+#define JSONCHECK_REPORTS_MAX 1000
+
 /* One validation run over one file. Reports go to `diags` (may be NULL);
- * n_errors counts them anyway, and `error` keeps the first -ENOMEM met while
- * reporting, so that the validators need not check every report. */
+ * n_errors counts them anyway, listed or not, and `error` keeps the first
+ * -ENOMEM met while reporting, so that the validators need not check every
+ * report. */
 typedef struct JsonCheck {
         const char *file;
         Diagnostics *diags;
         size_t n_errors;
+        size_t n_listed[2]; /* warnings, errors listed so far */
         int error;
 } JsonCheck;
 

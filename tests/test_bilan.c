@@ -568,17 +568,23 @@ Test(bilan, depth_limit) {
 }
 
 /* A bilan for TEST-THIRDS with `n` entries. */
-static char *bilan_with_entries(size_t n) {
+/* A TEST-THIRDS bilan issued on `issued_on` with n entries dated `date`,
+ * refs r0, r1… or all the same. */
+static char *bilan_of(size_t n, const char *issued_on, const char *date, bool same_ref) {
         size_t size = 256 + n * 64;
         char *s = malloc(size), *p = s;
 
         cr_assert_not_null(s);
-        p += sprintf(p, "{\"bilan\": 1, \"convention\": \"TEST-THIRDS\", \"issued_on\": \"2026-12-01\", "
-                        "\"author\": \"t\", \"realisations\": {\"ateliers\": [");
+        p += sprintf(p, "{\"bilan\": 1, \"convention\": \"TEST-THIRDS\", \"issued_on\": \"%s\", "
+                        "\"author\": \"t\", \"realisations\": {\"ateliers\": [", issued_on);
         for (size_t i = 0; i < n; i++)
-                p += sprintf(p, "%s{\"ref\": \"r%zu\", \"date\": \"2026-06-01\"}", i ? "," : "", i);
+                p += sprintf(p, "%s{\"ref\": \"r%zu\", \"date\": \"%s\"}", i ? "," : "", same_ref ? 0 : i, date);
         strcpy(p, "]}}");
         return s;
+}
+
+static char *bilan_with_entries(size_t n) {
+        return bilan_of(n, "2026-12-01", "2026-06-01", /* same_ref= */ false);
 }
 
 Test(bilan, entries_limit) {
@@ -594,6 +600,40 @@ Test(bilan, entries_limit) {
         diagnostics_clear(&d);
         expect_refused("10001 entries", over, strlen(over), -EINVAL, "realisations",
                        "10001 realisation entries, more than the 10000 accepted", "10001 réalisations");
+}
+
+/* A 1 MiB bilan can hold a hundred thousand mistakes: the list stops at
+ * 1000 of each severity (15 MB of rejected/NAME.error.txt otherwise, and
+ * one journal line per warning), saying so; the verdict still counts all. */
+Test(bilan, reports_are_bounded) {
+        _cleanup_(freep) char *bad = bilan_of(1500, "2026-12-01", "2027-06-01", false);
+        _cleanup_(freep) char *dup = bilan_of(1500, "2026-12-01", "2026-06-01", true);
+        _cleanup_(freep) char *both = test_replace_first(dup, "]}}", "]}, \"qualitative\": 5}");
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const Diag *last;
+        Bilan *b = NULL;
+
+        cr_expect_eq(bilan_parse("bad.json", bad, strlen(bad), conventions, &b, NULL, &d), -EINVAL);
+        cr_expect_eq(d.n_errors, 1001);
+        last = &d.items[d.n_items - 1];
+        cr_expect_eq(last->severity, DIAG_ERROR);
+        cr_expect(strstr(last->message, "more than 1000 errors: the others are not listed"), "%s", last->message);
+        cr_expect(last->message_fr && strstr(last->message_fr, "plus de 1000 erreurs"));
+        diagnostics_clear(&d);
+
+        b = parse_ok("dup.json", dup, strlen(dup), &d);
+        cr_expect_eq(b->actions[0].quantity, 1);
+        cr_expect_eq(d.n_errors, 0, "warnings beyond the limit do not make it invalid");
+        cr_expect_eq(d.n_warnings, 1001);
+        cr_expect_not_null(diag_find(&d, DIAG_WARNING, NULL, "more than 1000 warnings"));
+        bilan_free(b);
+        diagnostics_clear(&d);
+
+        /* an error found after a thousand warnings is still listed */
+        cr_expect_eq(bilan_parse("both.json", both, strlen(both), conventions, &b, NULL, &d), -EINVAL);
+        cr_expect_eq(d.n_errors, 1);
+        cr_expect_not_null(diag_find(&d, DIAG_ERROR, "qualitative", "expected a string"));
+        diagnostics_clear(&d);
 }
 
 /* complete.json padded with spaces to exactly `size` bytes. */
