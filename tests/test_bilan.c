@@ -286,7 +286,7 @@ static const BadCase bad_cases[] = {
         { "control character in a name", { { "realisations[\"dev-durable\"][1].name", "\"Boul\\u0001angerie\"" } },
           "realisations[\"dev-durable\"][1].name", "contains a control character", "caractère de contrôle" },
         /* U+FFFE and U+FFFF are not XML characters: an invoice carrying one
-         * would not be well-formed XML. Escaped and raw. */
+         * would not be well-formed XML (the "\\uffff" escape: raw_cases). */
         { "U+FFFF in the author", { { "author", "\"CMA 34 \\uffff\"" } }, "author",
           "contains U+FFFE or U+FFFF", "caractère invalide" },
         { "U+FFFE in a note", { { "realisations.animation[0].note", "\"note \xEF\xBF\xBE\"" } },
@@ -462,6 +462,8 @@ static const RawCase raw_cases[] = {
           "caractère nul" },
         { "raw line break in a string", "co-animée avec", "co-animée\navec", NULL, "control character 0x0A",
           "retour à la ligne" },
+        { "U+FFFF escaped", "co-animée avec", "co-animée \\uFFFF avec", "realisations.animation[0].note",
+          "contains U+FFFE or U+FFFF", "caractère invalide" },
         { "not JSON", "\"bilan\": 1,", "\"bilan\": 1", NULL, "not valid JSON: syntax error at line 3",
           "n'est pas du JSON valide" },
         { "single quotes", "\"bilan\": 1,", "'bilan': 1,", NULL, "not valid JSON", "JSON valide" },
