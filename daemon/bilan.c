@@ -209,6 +209,7 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
                        BilanEntry *e) {
         bool listed = a && a->kinds;
         _cleanup_(freep) char *p = NULL, *kinds = NULL;
+        char shown[JSONCHECK_SHOWN_MAX];
         const char *kind = NULL;
         bool present;
 
@@ -231,8 +232,8 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
                                 a->id, kinds);
         else
                 jsoncheck_error(&bc->json, p, "unknown kind \"%s\" for action %s (expected one of: %s)",
-                                "type « %s » inconnu pour l'action %s ; les types possibles sont : %s", kind, a->id,
-                                kinds);
+                                "type « %s » inconnu pour l'action %s ; les types possibles sont : %s",
+                                jsoncheck_shown(kind, shown), a->id, kinds);
 }
 
 static void check_entry(BilanCheck *bc, const cJSON *o, const char *path, const ConventionAction *a,
@@ -313,6 +314,7 @@ static void report_unknown_action(BilanCheck *bc, const char *path, const char *
         const Convention *c = bc->convention;
         _cleanup_(freep) const char **ids = NULL;
         _cleanup_(freep) char *known = NULL;
+        char shown[JSONCHECK_SHOWN_MAX];
 
         ids = calloc(c->n_actions + 1, sizeof(char *));
         if (!ids) {
@@ -328,7 +330,7 @@ static void report_unknown_action(BilanCheck *bc, const char *path, const char *
         }
         jsoncheck_error(&bc->json, path, "unknown action \"%s\" for convention %s (expected one of: %s)",
                         "l'action « %s » n'existe pas dans la convention %s ; les actions possibles sont : %s",
-                        id, c->id, known);
+                        jsoncheck_shown(id, shown), c->id, known);
 }
 
 /* Checks one realisations member. Its entries are kept when it names an

@@ -93,6 +93,7 @@ static const char *const unit_keys[] = { "one", "other", "feminine", NULL };
 static void take_checked(JsonCheck *c, const cJSON *o, const char *path, const char *key,
                          bool required, bool (*valid)(const char *), const char *expected, char **dst) {
         _cleanup_(freep) char *p = NULL;
+        char shown[JSONCHECK_SHOWN_MAX];
         const char *v;
 
         if (!jsoncheck_text(c, o, path, key, required, CONVENTION_TEXT_MAX, &v))
@@ -106,7 +107,7 @@ static void take_checked(JsonCheck *c, const cJSON *o, const char *path, const c
                 c->error = -ENOMEM;
                 return;
         }
-        jsoncheck_error(c, p, "expected %s, got \"%s\"", "il faut %s, pas \"%s\"", expected, v);
+        jsoncheck_error(c, p, "expected %s, got \"%s\"", "il faut %s, pas \"%s\"", expected, jsoncheck_shown(v, shown));
 }
 
 /* The member object at path.key, with its keys checked; NULL when absent or
@@ -177,6 +178,7 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
         _cleanup_(freep) char *path = NULL;
         const cJSON *o = sub_object(c, root, NULL, "vat", true, vat_keys, &path);
         bool has_category, has_rate;
+        char shown[JSONCHECK_SHOWN_MAX];
         const char *category = NULL;
 
         vat->category = _VAT_CATEGORY_INVALID;
@@ -186,7 +188,7 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
                 vat->category = vat_category_from_string(category);
                 if (vat->category < 0)
                         jsoncheck_error(c, "vat.category", "expected one of S, Z, E, O (UNCL5305), got \"%s\"",
-                                        "il faut S, Z, E ou O, pas \"%s\"", category);
+                                        "il faut S, Z, E ou O, pas \"%s\"", jsoncheck_shown(category, shown));
         }
         has_category = vat->category >= 0;
         has_rate = jsoncheck_rate(c, o, path, "rate", true, &vat->rate);
@@ -217,6 +219,7 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
 }
 
 static void parse_format(JsonCheck *c, const cJSON *root, Convention *conv) {
+        char shown[JSONCHECK_SHOWN_MAX];
         const char *format;
 
         conv->format = _INVOICE_FORMAT_INVALID;
@@ -225,12 +228,13 @@ static void parse_format(JsonCheck *c, const cJSON *root, Convention *conv) {
         conv->format = invoice_format_from_string(format);
         if (conv->format < 0)
                 jsoncheck_error(c, "format", "expected \"ubl\", \"cii\" or \"facturx\", got \"%s\"",
-                                "il faut \"ubl\", \"cii\" ou \"facturx\", pas \"%s\"", format);
+                                "il faut \"ubl\", \"cii\" ou \"facturx\", pas \"%s\"", jsoncheck_shown(format, shown));
 }
 
 /* The value of array element `i` as a string that must be an identifier. */
 static const char *kind_at(JsonCheck *c, const cJSON *item, const char *kinds_path, size_t i) {
         _cleanup_(freep) char *p = jsoncheck_path_index(kinds_path, i);
+        char shown[JSONCHECK_SHOWN_MAX];
 
         if (!p) {
                 c->error = -ENOMEM;
@@ -243,7 +247,7 @@ static const char *kind_at(JsonCheck *c, const cJSON *item, const char *kinds_pa
         if (!identifier_is_valid(item->valuestring)) {
                 jsoncheck_error(c, p, "expected an identifier of 1 to 64 letters, digits, '.', '_' or '-', got \"%s\"",
                                 "il faut un identifiant (lettres, chiffres, « . », « _ », « - »), pas \"%s\"",
-                                item->valuestring);
+                                jsoncheck_shown(item->valuestring, shown));
                 return NULL;
         }
         return item->valuestring;

@@ -19,8 +19,6 @@
 #include "jsoncheck.h"
 #include "money.h"
 
-#define PATH_KEY_MAX 64 /* bytes of a key shown in a JSON path */
-
 /* The item that ends a list of JSONCHECK_REPORTS_MAX reports. */
 static void report_list_full(JsonCheck *c, DiagSeverity severity) {
         int r;
@@ -279,30 +277,45 @@ static bool key_is_plain(const char *key) {
         return true;
 }
 
-/* key → "key" with \" and \\ escaped, control characters shown as '?', cut
- * at PATH_KEY_MAX bytes on a character boundary. */
-static char *quote_key(const char *key) {
-        size_t n = strlen(key);
-        bool cut = n > PATH_KEY_MAX;
-        char *q, *p;
+const char *jsoncheck_shown(const char *s, char buf[static JSONCHECK_SHOWN_MAX]) {
+        size_t n = strlen(s), k = 0;
+        bool cut = n > JSONCHECK_SHOWN_BYTES;
 
         if (cut) {
-                n = PATH_KEY_MAX;
-                while (n > 0 && ((unsigned char) key[n] & 0xC0) == 0x80)
+                n = JSONCHECK_SHOWN_BYTES;
+                while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
                         n--;
         }
-        q = malloc(2 * n + sizeof("\"…\""));
+        for (size_t i = 0; i < n; i++) {
+                unsigned char b = (unsigned char) s[i];
+
+                if (b == 0xC2 && i + 1 < n && (unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9F) {
+                        buf[k++] = '?'; /* C1, U+0080..U+009F */
+                        i++;
+                } else
+                        buf[k++] = b < 0x20 || b == 0x7F ? '?' : (char) b;
+        }
+        strcpy(buf + k, cut ? "…" : "");
+        return buf;
+}
+
+/* key → "key" as jsoncheck_shown() shows it, with \" and \\ escaped. */
+static char *quote_key(const char *key) {
+        char shown[JSONCHECK_SHOWN_MAX];
+        const char *k = jsoncheck_shown(key, shown);
+        char *q, *p;
+
+        q = malloc(2 * strlen(k) + sizeof("\"\""));
         if (!q)
                 return NULL;
         p = q;
         *p++ = '"';
-        for (size_t i = 0; i < n; i++) {
-                unsigned char b = (unsigned char) key[i];
-                if (b == '"' || b == '\\')
+        for (; *k; k++) {
+                if (*k == '"' || *k == '\\')
                         *p++ = '\\';
-                *p++ = b < 0x20 || b == 0x7F ? '?' : (char) b;
+                *p++ = *k;
         }
-        p = stpcpy(p, cut ? "…\"" : "\"");
+        strcpy(p, "\"");
         return q;
 }
 
@@ -380,18 +393,20 @@ int jsoncheck_string_ref_compare(const void *a, const void *b) {
 static void report_key(JsonCheck *c, const char *path, const char *key, const char *const *allowed,
                        const char *allowed_list) {
         _cleanup_(freep) char *p = jsoncheck_path_key(path, key);
+        char shown[JSONCHECK_SHOWN_MAX];
 
         if (!p) {
                 c->error = -ENOMEM;
                 return;
         }
+        jsoncheck_shown(key, shown);
         if (!allowed)
                 jsoncheck_error(c, p, "duplicate key \"%s\": it already appears earlier in this object",
-                                "la clé « %s » apparaît deux fois dans le même objet : n'en gardez qu'une", key);
+                                "la clé « %s » apparaît deux fois dans le même objet : n'en gardez qu'une", shown);
         else
                 jsoncheck_error(c, p, "unknown key \"%s\" (expected one of: %s)",
                                 "clé « %s » inconnue (les clés possibles sont : %s) ; vérifiez l'orthographe",
-                                key, allowed_list);
+                                shown, allowed_list);
 }
 
 static bool key_allowed(const char *key, const char *const *allowed) {
@@ -595,7 +610,7 @@ bool jsoncheck_integer(JsonCheck *c, const cJSON *object, const char *path, cons
                        bool required, int64_t min, int64_t max, int64_t *ret) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(object, key);
         _cleanup_(freep) char *p = NULL;
-        char text[32];
+        char text[32], shown[JSONCHECK_SHOWN_MAX];
         double v;
 
         /* Bounds are compared as doubles before any conversion (1e300 must
@@ -617,7 +632,7 @@ bool jsoncheck_integer(JsonCheck *c, const cJSON *object, const char *path, cons
         if (cJSON_IsString(m))
                 jsoncheck_error(c, p, "expected an integer (a JSON number, without quotes), got the string \"%s\"",
                                 "il faut un nombre entier écrit sans guillemets, pas le texte \"%s\"",
-                                m->valuestring);
+                                jsoncheck_shown(m->valuestring, shown));
         else {
                 number_text(m, text);
                 jsoncheck_error(c, p, "expected an integer from %" PRId64 " to %" PRId64 ", got %s",
@@ -650,6 +665,7 @@ bool jsoncheck_date(JsonCheck *c, const cJSON *object, const char *path, const c
                     bool required, Date *ret) {
         const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_DATE);
         _cleanup_(freep) char *p = NULL;
+        char shown[JSONCHECK_SHOWN_MAX];
 
         if (!m)
                 return false;
@@ -658,14 +674,15 @@ bool jsoncheck_date(JsonCheck *c, const cJSON *object, const char *path, const c
         p = member_path(c, path, key);
         if (!p)
                 return false;
+        jsoncheck_shown(m->valuestring, shown);
         if (looks_like_date(m->valuestring))
                 jsoncheck_error(c, p, "\"%s\" is not a day of the calendar",
                                 "la date « %s » n'existe pas dans le calendrier : vérifiez le jour et le mois",
-                                m->valuestring);
+                                shown);
         else
                 jsoncheck_error(c, p, "expected a date \"YYYY-MM-DD\", got \"%s\"",
                                 "la date \"%s\" n'est pas au bon format : écrivez-la AAAA-MM-JJ, par exemple \"2026-03-14\"",
-                                m->valuestring);
+                                shown);
         return false;
 }
 
@@ -673,6 +690,7 @@ bool jsoncheck_identifier(JsonCheck *c, const cJSON *object, const char *path, c
                           bool required, const char **ret) {
         const cJSON *m = member(c, object, path, key, required, cJSON_String, &EXPECT_IDENTIFIER);
         _cleanup_(freep) char *p = NULL;
+        char shown[JSONCHECK_SHOWN_MAX];
 
         if (!m)
                 return false;
@@ -683,7 +701,7 @@ bool jsoncheck_identifier(JsonCheck *c, const cJSON *object, const char *path, c
         p = member_path(c, path, key);
         if (p)
                 jsoncheck_error(c, p, "expected %s%.0s, got \"%s\"", "il faut %.0s%s, pas \"%s\"",
-                                EXPECT_IDENTIFIER.en, EXPECT_IDENTIFIER.fr, m->valuestring);
+                                EXPECT_IDENTIFIER.en, EXPECT_IDENTIFIER.fr, jsoncheck_shown(m->valuestring, shown));
         return false;
 }
 
@@ -694,7 +712,7 @@ static bool decimal_member(JsonCheck *c, const cJSON *object, const char *path, 
         const Expected *expected = is_rate ? &EXPECT_RATE : &EXPECT_MONEY;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(object, key);
         _cleanup_(freep) char *p = NULL;
-        char text[32], limit[MONEY_DECIMAL_MAX];
+        char text[32], limit[MONEY_DECIMAL_MAX], shown[JSONCHECK_SHOWN_MAX];
         int64_t v;
         int r = 0;
 
@@ -716,16 +734,19 @@ static bool decimal_member(JsonCheck *c, const cJSON *object, const char *path, 
                 jsoncheck_error(c, p, "expected %s%.0s, got the JSON number %s",
                                 "il faut %.0s%s, pas le nombre %s sans guillemets", expected->en,
                                 expected->fr, text);
-        } else if (r == -ERANGE)
+                return false;
+        }
+        jsoncheck_shown(m->valuestring, shown);
+        if (r == -ERANGE)
                 jsoncheck_error(c, p, "\"%s\" is too large (at most %s)", "\"%s\" est trop grand (%s au plus)",
-                                m->valuestring, is_rate ? "100.00" : money_format(MONEY_MAX_CENTS, limit));
+                                shown, is_rate ? "100.00" : money_format(MONEY_MAX_CENTS, limit));
         else if (r >= 0)
                 jsoncheck_error(c, p, "must be greater than 0, got \"%s\"", "doit être supérieur à 0, pas \"%s\"",
-                                m->valuestring);
+                                shown);
         else
                 jsoncheck_error(c, p, "expected %s%.0s (digits, '.', at most two decimals), got \"%s\"",
                                 "il faut %.0s%s (des chiffres, un point, deux décimales au plus), pas \"%s\"",
-                                expected->en, expected->fr, m->valuestring);
+                                expected->en, expected->fr, shown);
         return false;
 }
 

@@ -55,6 +55,14 @@ int jsoncheck_result(const JsonCheck *c);
  * the document, or -EINVAL (reported) / -ENOMEM. */
 int jsoncheck_parse(JsonCheck *c, const char *data, size_t size, unsigned max_depth, cJSON **ret);
 
+/* A value or key from the file as a message may show it: control
+ * characters (C0, DEL, C1: terminal escapes for whoever reads the message)
+ * as '?', cut on a character boundary after JSONCHECK_SHOWN_BYTES bytes
+ * with "…". Returns buf. */
+#define JSONCHECK_SHOWN_BYTES 64
+#define JSONCHECK_SHOWN_MAX (JSONCHECK_SHOWN_BYTES + sizeof("…"))
+const char *jsoncheck_shown(const char *s, char buf[static JSONCHECK_SHOWN_MAX]);
+
 /* JSON paths: `buyer.address.city`, `actions[1].amount`,
  * `realisations["dev-durable"][2].date`. A key that is not a plain
  * identifier is quoted. `parent` NULL or "" is the document root. Return a

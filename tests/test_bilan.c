@@ -728,6 +728,63 @@ Test(bilan, key_paths_are_quoted) {
         diagnostics_clear(&d);
 }
 
+/* No message has a control character or more than `max` bytes. */
+static void expect_printable_messages(const Diagnostics *d, const char *label, size_t max) {
+        for (size_t k = 0; k < d->n_items; k++)
+                for (int l = 0; l < 2; l++) {
+                        const char *text = l ? d->items[k].message_fr : d->items[k].message;
+                        const unsigned char *m = (const unsigned char *) strempty(text);
+
+                        cr_expect_leq(strlen(text), max, "%s: %zu bytes", label, strlen(text));
+                        for (; *m; m++)
+                                cr_expect(*m >= 0x20 && *m != 0x7F && !(m[0] == 0xC2 && m[1] >= 0x80 && m[1] <= 0x9F),
+                                          "%s: control character in: %s", label, text);
+                }
+}
+
+/* Values and keys echoed in a message come from the file: a control
+ * character (an escape sequence for the terminal that runs chorusctl
+ * validate, for the error file, for the journal) is shown as '?', and a
+ * huge value is cut. */
+Test(bilan, messages_show_values_safely) {
+        static const struct {
+                const char *label, *find, *replace;
+        } cases[] = {
+                { "unknown key", "\"bilan\": 1,", "\"bilan\": 1, \"\\u001b[2J\": 1," },
+                { "duplicate key", "\"bilan\": 1,", "\"bilan\": 1, \"\\u001b[2J\": 1, \"\\u001b[2J\": 2," },
+                { "unknown action", "\"geometiers\": [", "\"\\u001b[2J\\u009b\": [], \"geometiers\": [" },
+                { "identifier", "\"CDCMC-2026\"", "\"\\u001b[2J\\u009b31m\"" },
+                { "date", "\"2026-12-10\"", "\"\\u001b[2J\"" },
+                { "integer as a string", "\"attendees\": 17", "\"attendees\": \"\\u001b[2J\"" },
+                { "kind", "\"label-repar-acteurs\"", "\"x\\u009b31m\\u007f\"" },
+        };
+        _cleanup_(freep) char *base = test_read_file(COMPLETE, NULL);
+        _cleanup_(freep) char *huge_key = malloc(5000), *huge = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        Bilan *b = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *json = test_replace_first(base, cases[i].find, cases[i].replace);
+
+                cr_expect_eq(bilan_parse("x.json", json, strlen(json), conventions, &b, NULL, &d), -EINVAL, "%s",
+                             cases[i].label);
+                cr_expect_gt(d.n_errors, 0u, "%s", cases[i].label);
+                expect_printable_messages(&d, cases[i].label, 600);
+                diagnostics_clear(&d);
+        }
+
+        cr_assert_not_null(huge_key);
+        memset(huge_key, 'k', 4999);
+        huge_key[4999] = '\0';
+        cr_assert_geq(asprintf(&huge, "\"bilan\": 1, \"%s\": 1,", huge_key), 0);
+        free(huge_key);
+        huge_key = test_replace_first(base, "\"bilan\": 1,", huge);
+        cr_expect_eq(bilan_parse("x.json", huge_key, strlen(huge_key), conventions, &b, NULL, &d), -EINVAL);
+        cr_expect_eq(d.n_errors, 1);
+        expect_printable_messages(&d, "huge unknown key", 600);
+        diagnostics_clear(&d);
+}
+
 /* ---- bilan_peek_convention ---- */
 
 Test(bilan, peek_convention) {
