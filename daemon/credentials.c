@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -210,14 +211,37 @@ int credentials_path(const char *configured, const char *name, char **ret) {
         return 0;
 }
 
-/* One secret: where it is, then what it is. */
-static int credentials_load_one(const char *configured, const char *name, const char *key,
-                                const char *what, char **ret, char **reterr_message) {
+int credentials_source_path(const char *config_path, const char *name, char **ret) {
+        _cleanup_(freep) char *copy = NULL;
+
+        assert(config_path);
+        assert(name);
+        assert(ret);
+        copy = strdup(config_path);
+        if (!copy || asprintf(ret, "%s/" CREDENTIALS_SOURCE_DIR "/%s", dirname(copy), name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* One secret: where it is, then what it is. `config_path` non-NULL lets a
+ * command run by hand read the LoadCredential= source beside the
+ * configuration when neither [chorus] nor $CREDENTIALS_DIRECTORY names one. */
+static int credentials_load_one(const char *configured, const char *config_path, const char *name,
+                                const char *key, const char *what, char **ret, char **reterr_message) {
         _cleanup_(freep) char *path = NULL;
         int r;
 
         r = credentials_path(configured, name, &path);
-        if (r == -ENOENT)
+        if (r == -ENOENT && config_path) {
+                r = credentials_source_path(config_path, name, &path);
+                if (r < 0)
+                        return r;
+                if (access(path, F_OK) < 0 && errno == ENOENT)
+                        return fail(reterr_message, -ENOENT,
+                                    "no file for the %s: [chorus] %s is empty, $CREDENTIALS_DIRECTORY "
+                                    "is not set and %s does not exist; create it (mode 0600) or set %s",
+                                    what, key, path, key);
+        } else if (r == -ENOENT)
                 return fail(reterr_message, r,
                             "no file for the %s: $CREDENTIALS_DIRECTORY is not set and [chorus] "
                             "%s is empty; start chorusd from chorusd.service "
@@ -228,18 +252,19 @@ static int credentials_load_one(const char *configured, const char *name, const 
         return credentials_read_file(path, ret, reterr_message);
 }
 
-int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_message) {
+static int load_both(const ChorusConfig *c, const char *config_path, ChorusSecrets *ret,
+                     char **reterr_message) {
         _cleanup_(erase_and_freep) char *client_secret = NULL, *cpro_password = NULL;
         int r;
 
         assert(c);
         assert(ret);
-        r = credentials_load_one(c->client_secret_file, CREDENTIAL_CLIENT_SECRET,
+        r = credentials_load_one(c->client_secret_file, config_path, CREDENTIAL_CLIENT_SECRET,
                                  "client_secret_file", "PISTE client secret", &client_secret,
                                  reterr_message);
         if (r < 0)
                 return r;
-        r = credentials_load_one(c->cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
+        r = credentials_load_one(c->cpro_password_file, config_path, CREDENTIAL_CPRO_PASSWORD,
                                  "cpro_password_file", "Chorus Pro technical account password",
                                  &cpro_password, reterr_message);
         if (r < 0)
@@ -247,6 +272,16 @@ int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_me
         ret->client_secret = TAKE_PTR(client_secret);
         ret->cpro_password = TAKE_PTR(cpro_password);
         return 0;
+}
+
+int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_message) {
+        return load_both(c, /* config_path= */ NULL, ret, reterr_message);
+}
+
+int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, ChorusSecrets *ret,
+                             char **reterr_message) {
+        assert(config_path);
+        return load_both(c, config_path, ret, reterr_message);
 }
 
 void chorus_secrets_done(ChorusSecrets *s) {

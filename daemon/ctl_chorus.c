@@ -13,7 +13,7 @@
  *
  * Temporary failures are retried in-process, with the daemon's backoff
  * function, until a deadline: min(retry_deadline, 60 s) unless --deadline
- * says otherwise. Secrets are loaded with credentials_load() and never
+ * says otherwise. Secrets are loaded with credentials_load_by_hand() and never
  * printed; every message comes from chorus_error.c, which never quotes a
  * request.
  *
@@ -63,7 +63,9 @@ static void help_ping(void) {
                "     when its password expires;\n"
                "  4. the Factures API (a search that finds nothing).\n"
                "Each failure comes with what to check. Temporary failures (network, 5xx, 429)\n"
-               "are retried until the deadline.\n"
+               "are retried until the deadline. The secrets are read from the files named in\n"
+               "[chorus], else $CREDENTIALS_DIRECTORY, else credentials/ beside the\n"
+               "configuration (the LoadCredential= sources: run as root).\n"
                "\n"
                "  -c, --config FILE      main configuration (default %s)\n"
                "      --deadline SECONDS stop retrying after this long (default: retry_deadline,\n"
@@ -158,7 +160,7 @@ static int chorus_ctl_open(const char *command, const ChorusCtlOptions *o, Choru
         r = ctl_load_config(o->config_path, &ret->config);
         if (r != CTL_EXIT_OK)
                 return CTL_EXIT_USAGE;
-        r = credentials_load(&ret->config->chorus, &secrets, &message);
+        r = credentials_load_by_hand(&ret->config->chorus, ret->config->path, &secrets, &message);
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: %s\n", command, message ? message : strerror(-r));
                 return CTL_EXIT_USAGE;

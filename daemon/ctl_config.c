@@ -20,7 +20,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -119,11 +118,10 @@ static uid_t secret_owner(void) {
 
 /* Outside the service: the LoadCredential= source, beside the configuration. */
 static void check_secret_source(Check *k, const char *name, const char *key) {
-        _cleanup_(freep) char *copy = strdup(k->config->path), *path = NULL, *message = NULL;
+        _cleanup_(freep) char *path = NULL, *message = NULL;
         int r;
 
-        if (!copy || asprintf(&path, "%s/credentials/%s", dirname(copy), name) < 0) {
-                path = NULL;
+        if (credentials_source_path(k->config->path, name, &path) < 0) {
                 check_report(k, DIAG_ERROR, key, "out of memory");
                 return;
         }

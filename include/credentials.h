@@ -19,6 +19,8 @@
 #define CREDENTIAL_SIZE_MAX 4096
 #define CREDENTIAL_CLIENT_SECRET "piste-client-secret"
 #define CREDENTIAL_CPRO_PASSWORD "cpro-password"
+/* Where the LoadCredential= sources live, beside chorusd.conf. */
+#define CREDENTIALS_SOURCE_DIR "credentials"
 
 typedef struct ChorusSecrets {
         char *client_secret;
@@ -29,6 +31,17 @@ typedef struct ChorusSecrets {
  * (free()), a sentence for the operator naming the file and the fix — never
  * the secret. */
 int credentials_load(const ChorusConfig *c, ChorusSecrets *ret, char **reterr_message);
+
+/* The same for chorusctl run by hand (outside the service, so without
+ * $CREDENTIALS_DIRECTORY): a secret that [chorus] does not name is read
+ * from its LoadCredential= source, credentials/NAME beside `config_path`.
+ * The file must then belong to the running user (root, as installed). */
+int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, ChorusSecrets *ret,
+                             char **reterr_message);
+
+/* The LoadCredential= source of secret `name`: credentials/NAME in the
+ * folder of `config_path`. Returns 0 or -ENOMEM. */
+int credentials_source_path(const char *config_path, const char *name, char **ret);
 
 /* Reads one secret file with the checks above. */
 int credentials_read_file(const char *path, char **ret, char **reterr_message);

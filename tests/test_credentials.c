@@ -217,6 +217,36 @@ Test(credentials, nowhere_to_look) {
         cr_expect_null(s.client_secret);
 }
 
+/* chorusctl run by hand reads the LoadCredential= sources in credentials/
+ * beside the configuration, and only when nothing else names a file. */
+Test(credentials, by_hand_reads_the_sources_beside_the_config) {
+        _cleanup_(freep) char *config = NULL, *sources = NULL, *message = NULL;
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+
+        cr_assert(asprintf(&config, "%s/chorusd.conf", dir) > 0);
+        cr_assert(asprintf(&sources, "%s/" CREDENTIALS_SOURCE_DIR, dir) > 0);
+        cr_expect_eq(credentials_load_by_hand(&c, config, &s, &message), -ENOENT);
+        cr_expect(message && strstr(message, sources) && strstr(message, "client_secret_file"),
+                  "%s", strempty(message));
+        free(message);
+        message = NULL;
+
+        cr_assert_eq(mkdir(sources, 0700), 0);
+        free(make_secret(CREDENTIALS_SOURCE_DIR "/" CREDENTIAL_CLIENT_SECRET, "source-secret\n", 0600));
+        free(make_secret(CREDENTIALS_SOURCE_DIR "/" CREDENTIAL_CPRO_PASSWORD, "source-password\n", 0600));
+        cr_assert_eq(credentials_load_by_hand(&c, config, &s, &message), 0, "%s", strempty(message));
+        cr_expect_str_eq(s.client_secret, "source-secret");
+        cr_expect_str_eq(s.cpro_password, "source-password");
+        chorus_secrets_done(&s);
+
+        /* $CREDENTIALS_DIRECTORY, when set, is still the one place looked at. */
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", "/nonexistent", 1), 0);
+        cr_expect_eq(credentials_load_by_hand(&c, config, &s, &message), -ENOENT);
+        cr_expect(message && strstr(message, "/nonexistent/" CREDENTIAL_CLIENT_SECRET), "%s", strempty(message));
+        cr_expect_null(s.client_secret);
+}
+
 Test(credentials, second_secret_failing_returns_nothing) {
         _cleanup_(freep) char *b = NULL;
         ChorusConfig c = {};
