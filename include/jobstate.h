@@ -40,9 +40,9 @@ typedef enum JobState {
         JOB_STATE_DEPOSITING, /* the deposit request may be on the wire */
         JOB_STATE_DEPOSITED,  /* Chorus Pro gave a numeroFluxDepot */
         JOB_STATE_INTEGRATED, /* Chorus Pro integrated the invoice; lifecycle followed */
-        JOB_STATE_DONE,       /* lifecycle finished (paid, or a final status) */
+        JOB_STATE_DONE,       /* MISE_EN_PAIEMENT reached: spool done/ */
         JOB_STATE_INVALID,    /* bilan rejected by us: spool rejected/ */
-        JOB_STATE_REJECTED,   /* invoice rejected by Chorus Pro: spool failed/ */
+        JOB_STATE_REJECTED,   /* flux or invoice rejected by Chorus Pro (REJETEE too): failed/ */
         JOB_STATE_FAILED,     /* retries ran out / unrecoverable: spool failed/ */
         _JOB_STATE_MAX,
         _JOB_STATE_INVALID = -EINVAL,
