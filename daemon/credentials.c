@@ -7,6 +7,14 @@
  * not empty once one trailing newline is removed. Each refusal comes with a
  * sentence naming the file and the command that fixes it.
  *
+ * A file in $CREDENTIALS_DIRECTORY was written there by systemd (PID 1), in
+ * a read-only mount of its own, and systemd chooses how to grant us access:
+ * on a file system with ACLs (tmpfs, the default in newer systemd) the file
+ * stays root's, mode 0400, plus an ACL entry "user:chorusd:r" that shows as
+ * group bits (the ACL mask); on ramfs it is chowned to us instead. Both are
+ * accepted there: owner us or root, nothing for others, no write for the
+ * group class. Files we are pointed at by chorusd.conf keep the strict rule.
+ *
  * Secrets never leave this file except through the ChorusSecrets they are
  * loaded into: not in a message, not in a log. Every buffer that held one is
  * wiped with explicit_bzero before it is freed, on every path. */
@@ -78,8 +86,25 @@ static int secret_open_failed(const char *path, uid_t owner, char **reterr_messa
         }
 }
 
+/* Who wrote the file: an administrator (strict ownership and mode), or
+ * systemd in $CREDENTIALS_DIRECTORY (see above). */
+typedef enum SecretOrigin {
+        SECRET_ORIGIN_FILE,
+        SECRET_ORIGIN_SYSTEMD,
+} SecretOrigin;
+
+static bool secret_owner_ok(const struct stat *st, uid_t owner, SecretOrigin origin) {
+        return st->st_uid == owner || (origin == SECRET_ORIGIN_SYSTEMD && st->st_uid == 0);
+}
+
+static bool secret_mode_ok(const struct stat *st, SecretOrigin origin) {
+        if (origin == SECRET_ORIGIN_SYSTEMD)
+                return (st->st_mode & (S_IRWXO | S_IWGRP)) == 0;
+        return (st->st_mode & 077) == 0;
+}
+
 /* Refuses anything but a small regular file that belongs to `owner` alone. */
-static int secret_check_stat(const char *path, const struct stat *st, uid_t owner,
+static int secret_check_stat(const char *path, const struct stat *st, uid_t owner, SecretOrigin origin,
                              char **reterr_message) {
         char user[32], found[32];
 
@@ -90,13 +115,13 @@ static int secret_check_stat(const char *path, const struct stat *st, uid_t owne
                 return fail(reterr_message, -EBADFD,
                             "%s is not a regular file: expected the file that holds the secret",
                             path);
-        if (st->st_uid != owner)
+        if (!secret_owner_ok(st, owner, origin))
                 return fail(reterr_message, -EPERM,
                             "%s belongs to %s, but must belong to %s: 'chown %s %s', or "
                             "use LoadCredential= in chorusd.service",
                             path, user_name(st->st_uid, found), user_name(owner, user),
                             user_name(owner, user), path);
-        if (st->st_mode & 077)
+        if (!secret_mode_ok(st, origin))
                 return fail(reterr_message, -EPERM,
                             "%s has mode %04o: group or others may read or change it; "
                             "'chmod 600 %s'",
@@ -146,7 +171,8 @@ static int secret_check_content(const char *path, char *buf, size_t n, char **re
         return 0;
 }
 
-static int secret_read(const char *path, uid_t owner, char **ret, char **reterr_message) {
+static int secret_read(const char *path, uid_t owner, SecretOrigin origin, char **ret,
+                       char **reterr_message) {
         _cleanup_(secret_buffer_freep) char *buf = NULL;
         _cleanup_(closep) int fd = -1;
         struct stat st;
@@ -161,7 +187,7 @@ static int secret_read(const char *path, uid_t owner, char **ret, char **reterr_
                 r = negative_errno();
                 return fail(reterr_message, r, "cannot stat %s: %s", path, strerror(-r));
         }
-        r = secret_check_stat(path, &st, owner, reterr_message);
+        r = secret_check_stat(path, &st, owner, origin, reterr_message);
         if (r < 0)
                 return r;
 
@@ -182,11 +208,15 @@ static int secret_read(const char *path, uid_t owner, char **ret, char **reterr_
 }
 
 int credentials_read_file(const char *path, char **ret, char **reterr_message) {
-        return secret_read(path, geteuid(), ret, reterr_message);
+        return secret_read(path, geteuid(), SECRET_ORIGIN_FILE, ret, reterr_message);
 }
 
 int credentials_check_file(const char *path, uid_t owner, char **reterr_message) {
-        return secret_read(path, owner, /* ret= */ NULL, reterr_message);
+        return secret_read(path, owner, SECRET_ORIGIN_FILE, /* ret= */ NULL, reterr_message);
+}
+
+int credentials_check_systemd_file(const char *path, char **reterr_message) {
+        return secret_read(path, geteuid(), SECRET_ORIGIN_SYSTEMD, /* ret= */ NULL, reterr_message);
 }
 
 int credentials_path(const char *configured, const char *name, char **ret) {
@@ -229,10 +259,12 @@ int credentials_source_path(const char *config_path, const char *name, char **re
 static int credentials_load_one(const char *configured, const char *config_path, const char *name,
                                 const char *key, const char *what, char **ret, char **reterr_message) {
         _cleanup_(freep) char *path = NULL;
+        SecretOrigin origin = isempty(configured) ? SECRET_ORIGIN_SYSTEMD : SECRET_ORIGIN_FILE;
         int r;
 
         r = credentials_path(configured, name, &path);
         if (r == -ENOENT && config_path) {
+                origin = SECRET_ORIGIN_FILE;
                 r = credentials_source_path(config_path, name, &path);
                 if (r < 0)
                         return r;
@@ -249,7 +281,7 @@ static int credentials_load_one(const char *configured, const char *config_path,
                             what, key, name, name, key);
         if (r < 0)
                 return r;
-        return credentials_read_file(path, ret, reterr_message);
+        return secret_read(path, geteuid(), origin, ret, reterr_message);
 }
 
 static int load_both(const ChorusConfig *c, const char *config_path, ChorusSecrets *ret,

@@ -150,9 +150,10 @@ static void check_secret(Check *k, const char *configured, const char *name, con
                 check_report(k, DIAG_ERROR, key, "%s", strerror(-r));
                 return;
         }
-        /* Files from $CREDENTIALS_DIRECTORY are ours; configured ones are
-         * the service user's. */
-        r = credentials_check_file(path, configured ? secret_owner() : geteuid(), &message);
+        /* Files from $CREDENTIALS_DIRECTORY are systemd's copies for us;
+         * configured ones are the service user's. */
+        r = configured ? credentials_check_file(path, secret_owner(), &message)
+                       : credentials_check_systemd_file(path, &message);
         if (r < 0)
                 check_report(k, DIAG_ERROR, key, "%s", message ? message : strerror(-r));
 }

@@ -8,7 +8,9 @@
  * environment, never in a log or an error message. A file must be a regular
  * file (symlinks refused), owned by the running user, and not readable or
  * writable by group or others; anything else is refused with a message that
- * says how to fix it. At most CREDENTIAL_SIZE_MAX bytes; one trailing newline
+ * says how to fix it. In $CREDENTIALS_DIRECTORY, written by systemd, the
+ * file may also be root's with an ACL granting us read access (what systemd
+ * does on a file system with ACLs): nothing for others, no write for group. At most CREDENTIAL_SIZE_MAX bytes; one trailing newline
  * is removed. */
 #pragma once
 
@@ -56,6 +58,10 @@ int credentials_path(const char *configured, const char *name, char **ret);
  * user), reading the content only to see that it is not empty and wiping it.
  * Returns 0, or a negative errno with a message as above. */
 int credentials_check_file(const char *path, uid_t owner, char **reterr_message);
+
+/* The checks of credentials_load() for a file in $CREDENTIALS_DIRECTORY
+ * (written by systemd: ours, or root's with an ACL for us). */
+int credentials_check_systemd_file(const char *path, char **reterr_message);
 
 /* Wipes (explicit_bzero) and frees both secrets. */
 void chorus_secrets_done(ChorusSecrets *s);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "credentials.h"
 
@@ -190,6 +192,61 @@ Test(credentials, credentials_directory_is_the_default) {
         chorus_secrets_done(&s);
         cr_expect_null(s.client_secret);
         cr_expect_null(s.cpro_password);
+}
+
+/* What systemd does on a file system with ACLs (tmpfs): the credential
+ * stays root's, mode 0400, with "user:SERVICE:r" (shown as group bits, the
+ * ACL mask). The service must accept it from $CREDENTIALS_DIRECTORY, and
+ * only from there. Needs root, to play the service's user (nobody). */
+Test(credentials, systemd_acl_credentials_are_accepted) {
+        _cleanup_(freep) char *a = NULL, *b = NULL, *cmd = NULL, *message = NULL;
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+        struct stat st;
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root to play systemd and the service's user");
+        a = make_secret(CREDENTIAL_CLIENT_SECRET, "acl-secret\n", 0400);
+        b = make_secret(CREDENTIAL_CPRO_PASSWORD, "acl-password\n", 0400);
+        cr_assert(asprintf(&cmd, "setfacl -m u:65534:r '%s' '%s'", a, b) > 0);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        cr_assert_eq(stat(a, &st), 0);
+        cr_assert_eq(st.st_mode & 07777, 0440, "the ACL mask shows as group bits");
+        cr_assert_eq(chmod(dir, 0755), 0);
+        cr_assert(setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+                  setresuid(65534, 65534, 65534) == 0);
+
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+        cr_assert_eq(credentials_load(&c, &s, &message), 0, "%s", strempty(message));
+        cr_expect_str_eq(s.client_secret, "acl-secret");
+        cr_expect_str_eq(s.cpro_password, "acl-password");
+        chorus_secrets_done(&s);
+        cr_expect_eq(credentials_check_systemd_file(a, NULL), 0);
+
+        /* Named in chorusd.conf, the same file is someone else's: refused. */
+        c.client_secret_file = a;
+        cr_expect_eq(credentials_load(&c, &s, &message), -EPERM);
+        cr_expect(message && strstr(message, "belongs to root"), "%s", strempty(message));
+        cr_expect_null(s.client_secret);
+}
+
+/* Even from $CREDENTIALS_DIRECTORY, a file others may read or the group may
+ * write is not a credential systemd wrote: refused. */
+Test(credentials, credentials_directory_still_refuses_open_modes) {
+        static const mode_t modes[] = { 0404, 0460, 0600 | 0002 };
+        ChorusConfig c = {};
+
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+        free(make_secret(CREDENTIAL_CPRO_PASSWORD, "password", 0400));
+        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+                _cleanup_(freep) char *path = make_secret(CREDENTIAL_CLIENT_SECRET, "secret", modes[i]);
+                _cleanup_(freep) char *message = NULL;
+                ChorusSecrets s = {};
+
+                cr_expect_eq(credentials_load(&c, &s, &message), -EPERM, "mode %04o", (unsigned) modes[i]);
+                cr_expect(message && strstr(message, "chmod 600"), "%s", strempty(message));
+                cr_assert_eq(unlink(path), 0);
+        }
 }
 
 Test(credentials, configured_files_win) {
