@@ -1534,6 +1534,20 @@ static StepResult run_step(JobRun *r) {
         }
 }
 
+/* A waiting job must have something that wakes it: a call in flight or an
+ * armed timer. A step that failed without arming either (a file it could
+ * not write, an allocation) is tried again later, instead of leaving the
+ * job stuck in memory until the next restart. */
+static void run_ensure_wakeup(JobRun *r) {
+        int enabled = SD_EVENT_OFF;
+
+        if (r->manager->stopping || r->call)
+                return;
+        if (r->timer && sd_event_source_get_enabled(r->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return;
+        run_retry_step_later(r);
+}
+
 /* Runs steps until the job waits or is over. Each callback of the loop
  * runs whole steps: a SIGTERM is served between two of them. */
 static void run_continue(JobRun *r) {
@@ -1547,8 +1561,10 @@ static void run_continue(JobRun *r) {
                         jobrun_free(r);
                         return;
                 }
-                if (s == STEP_WAIT)
+                if (s == STEP_WAIT) {
+                        run_ensure_wakeup(r);
                         return;
+                }
         }
 }
 
@@ -1559,6 +1575,8 @@ static void run_after(JobRun *r, StepResult s) {
                 run_continue(r);
         else if (s == STEP_OVER)
                 jobrun_free(r);
+        else
+                run_ensure_wakeup(r);
 }
 
 /* ---- Entry points ------------------------------------------------------------------ */

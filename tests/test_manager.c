@@ -120,9 +120,11 @@ Test(manager, failed_audit_fdatasync_stops_the_daemon) {
         expect_fatal_on(FS_OP_FDATASYNC);
 }
 
-/* Fails the n-th write into a temporary file of state/jobs/ (a job state
- * being saved) with ENOSPC: a full disk, which is not fatal. */
+/* Fails the n-th write into a temporary file whose path contains `where`
+ * (state/jobs/: a job state being saved) with ENOSPC: a full disk, which
+ * is not fatal. */
 typedef struct NoSpace {
+        const char *where;
         unsigned nth, seen, failed;
 } NoSpace;
 
@@ -138,7 +140,7 @@ static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
         if (n < 0)
                 return 0;
         path[n] = 0;
-        if (!strstr(path, "/jobs/."))
+        if (!strstr(path, f->where))
                 return 0;
         if (++f->seen != f->nth)
                 return 0;
@@ -149,7 +151,7 @@ static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
 /* The first state after received (validated) cannot be saved once: the job
  * tries again a little later and goes on, without waiting for a restart. */
 Test(manager, job_state_write_failure_is_retried) {
-        NoSpace fault = { .nth = 2 };
+        NoSpace fault = { .where = "/jobs/.", .nth = 2 };
         char id[25], state[32] = "";
         uint64_t deadline;
 
@@ -172,4 +174,30 @@ Test(manager, job_state_write_failure_is_retried) {
         cr_assert(!m->stopping, "ENOSPC is not fatal");
         cr_assert_str_neq(state, "received", "the job stalled after a failed state write");
         cr_assert_str_neq(state, "", "no state for the job");
+}
+
+/* The error file of an invalid bilan cannot be written once (ENOSPC): the
+ * job tries again later and the bilan reaches rejected/, instead of
+ * staying in processing/ with nothing left to wake its job up. */
+Test(manager, reject_write_failure_is_retried) {
+        NoSpace fault = { .where = "/rejected/.", .nth = 1 };
+        char id[25];
+        uint64_t deadline;
+
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_space_on_state_write, &fault);
+        cr_assert_eq(test_daemon_drop(&d, "bad.json", "{", 1), 0);
+        deadline = test_now_usec() + 5 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (test_daemon_wait_job(&d, "rejected", "bad.json", 0, id) >= 0)
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "bad.json", 0, id), 0,
+                     "the bilan never reached rejected/: its job is stuck");
 }
