@@ -100,6 +100,7 @@ struct ChorusClient {
         uint64_t token_renew_at; /* CLOCK_MONOTONIC */
         uint64_t token_generation;
         ChorusHttpRequest *token_request;
+        uint64_t token_requested_at; /* CLOCK_MONOTONIC: when token_request was sent */
         ChorusCall *calls;
         uint64_t retry_deadline;
         RetryPolicy retry_policy;
@@ -336,13 +337,15 @@ static void client_token_wake(ChorusClient *c, const ChorusError *failure) {
         }
 }
 
+/* expires_in counts from when PISTE issued the token, which may be up to a
+ * whole timeout before its answer reached us: count from the request. */
 static void client_token_store(ChorusClient *c, char *token, uint64_t lifetime) {
         uint64_t margin = lifetime / 2 < CHORUS_TOKEN_RENEW_MARGIN_USEC ? lifetime / 2 : CHORUS_TOKEN_RENEW_MARGIN_USEC;
 
         erase_and_free(c->token);
         c->token = token;
         c->token_lifetime = lifetime;
-        c->token_renew_at = now_usec() + lifetime - margin;
+        c->token_renew_at = c->token_requested_at + lifetime - margin;
         c->token_generation++;
 }
 
@@ -400,6 +403,7 @@ static int client_token_fetch(ChorusClient *c) {
                 return r;
         }
         spec.body_size = strlen(spec.body);
+        c->token_requested_at = now_usec();
         return chorus_http_start(c->http, &spec, on_token_http, c, &c->token_request);
 }
 

@@ -750,6 +750,25 @@ Test(chorus_client, token_renewed_before_expiry) {
         cr_expect_eq(count(HEALTH), 3, "no 401 on the way");
 }
 
+Test(chorus_client, token_lifetime_counts_from_the_request) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        ChorusHealth h = {};
+
+        /* A 4 s token (renewed 2 s into its life) whose answer takes 1.5 s:
+         * 1 s after it arrived, 2.5 s of its life are gone. Counted from its
+         * arrival, it would be kept until 3.5 s. */
+        cr_assert_eq(emulator_configure(emu, "{\"token_lifetime\": 4}"), 0);
+        add_fault(EMULATOR_FAULT(.route = TOKEN_PATH, .delay_ms = 1500));
+        c = client_single();
+        cr_assert_eq(chorus_health_check_sync(c, &h, NULL), 0);
+        chorus_health_done(&h);
+        cr_expect_eq(count(TOKEN_PATH), 1);
+        usleep(1000 * 1000);
+        cr_assert_eq(chorus_health_check_sync(c, &h, NULL), 0);
+        chorus_health_done(&h);
+        cr_expect_eq(count(TOKEN_PATH), 2, "renewed 2 s after it was asked for");
+}
+
 Test(chorus_client, wrong_technical_password) {
         ChorusSecrets bad = { .client_secret = strdup(secrets.client_secret), .cpro_password = strdup("not-the-password") };
         _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
