@@ -818,18 +818,26 @@ static bool paths_overlap(const char *a, const char *b) {
         return la == lb || (la < lb ? b[n] == '/' : a[n] == '/') || n == 1;
 }
 
+/* The line of `section`'s dir, or the spool's when that one is the default
+ * (not in the file): the error must point at a line that is there. */
+static unsigned parser_dir_line(const Parser *p, const char *section) {
+        unsigned line = parser_key_line(p, section, "dir");
+
+        return line > 0 ? line : parser_key_line(p, "spool", "dir");
+}
+
 /* Whoever can write to the spool must not reach the conventions or the
  * state (domain.md §2): the directories must be apart. */
 static void parser_check_dirs(Parser *p) {
         const Config *c = p->config;
 
         if (c->spool.dir && c->conventions.dir && paths_overlap(c->spool.dir, c->conventions.dir))
-                parser_error(p, parser_key_line(p, "conventions", "dir"), "conventions", "dir",
+                parser_error(p, parser_dir_line(p, "conventions"), "conventions", "dir",
                              "'%s' overlaps the spool directory '%s': conventions must not "
                              "be reachable by whoever drops bilans",
                              c->conventions.dir, c->spool.dir);
         if (c->spool.dir && c->state.dir && paths_overlap(c->spool.dir, c->state.dir))
-                parser_error(p, parser_key_line(p, "state", "dir"), "state", "dir",
+                parser_error(p, parser_dir_line(p, "state"), "state", "dir",
                              "'%s' overlaps the spool directory '%s': expected separate directories",
                              c->state.dir, c->spool.dir);
 }

@@ -137,6 +137,7 @@ static const BadCase bad_cases[] = {
         { "fr-postcode.conf", { { 6, "French postcode of 5 digits" } } },
         { "bad-vat.conf", { { 5, "VAT number" } } },
         { "spool-conventions.conf", { { 22, "overlaps the spool directory" } } },
+        { "spool-in-default-state.conf", { { 20, "overlaps the spool directory" } } },
         { "missing-ca-file.conf", { { 18, "cannot read '/nonexistent/chorusd-test-ca.pem'" } } },
         { "several-errors.conf",
           { { 4, "14 digits" },
