@@ -323,8 +323,10 @@ static size_t total_rows(const Invoice *inv, TotalRow rows[static 8 + 2 * 8]) {
 }
 
 /* The VAT mentions left of the totals: the exemption reason of each O/E
- * breakdown (CGI article), which French law wants printed. */
-static void draw_vat_mention(Ctx *c, double y, double width) {
+ * breakdown (CGI article), which French law wants printed. Drawn when
+ * `draw`, only measured otherwise (a reason may be 1024 bytes, taller than
+ * the totals beside it). Returns their height. */
+static double vat_mention(Ctx *c, double y, double width, bool draw) {
         double yy = y;
 
         for (size_t i = 0; i < c->inv->n_vat; i++) {
@@ -334,23 +336,28 @@ static void draw_vat_mention(Ctx *c, double y, double width) {
                 if (isempty(v->exemption_reason))
                         continue;
                 if (yy == y) {
-                        pdf_document_text(c->l.d, &heading_style, LEFT, yy + 12, PDF_ALIGN_LEFT, "MENTION TVA");
+                        if (draw)
+                                pdf_document_text(c->l.d, &heading_style, LEFT, yy + 12, PDF_ALIGN_LEFT,
+                                                  "MENTION TVA");
                         yy += 26;
                 }
-                n = pdf_document_paragraph(c->l.d, &bold_style, LEFT, yy, width, 11.5, v->exemption_reason);
+                n = draw ? pdf_document_paragraph(c->l.d, &bold_style, LEFT, yy, width, 11.5, v->exemption_reason)
+                         : pdf_layout_count_lines(&c->l, &bold_style, v->exemption_reason, width);
                 yy += (double) n * 11.5 + 4;
         }
+        return yy - y;
 }
 
 static void draw_totals(Ctx *c) {
         TotalRow rows[8 + 2 * 8];
         char payable[MONEY_FRENCH_MAX];
-        double x = RIGHT - SIDE_WIDTH, y;
+        double x = RIGHT - SIDE_WIDTH, y, mention_end;
         size_t n = total_rows(c->inv, rows);
+        double height = (double) n * 16 + 40, mention = vat_mention(c, 0, x - LEFT - 25, /* draw= */ false);
 
-        pdf_layout_ensure_space(&c->l, (double) n * 16 + 40);
+        pdf_layout_ensure_space(&c->l, mention > height ? mention : height);
         y = c->l.y;
-        draw_vat_mention(c, y, x - LEFT - 25);
+        mention_end = y + vat_mention(c, y, x - LEFT - 25, /* draw= */ true);
         for (size_t i = 0; i < n; i++) {
                 const PdfTextStyle *s = streq(rows[i].label, "Total TTC") ? &bold_style : &text_style;
                 pdf_document_text(c->l.d, s, x + 8, y + 12, PDF_ALIGN_LEFT, rows[i].label);
@@ -363,7 +370,8 @@ static void draw_totals(Ctx *c) {
         pdf_document_text(c->l.d, &total_style, x + 8, y + 17, PDF_ALIGN_LEFT, "Net à payer");
         pdf_document_text(c->l.d, &total_style, RIGHT - 8, y + 17, PDF_ALIGN_RIGHT,
                           money_format_french(c->inv->payable, true, payable));
-        c->l.y = y + 26 + 22;
+        /* Below the totals and below the VAT mention, whichever ends lower. */
+        c->l.y = (y + 26 > mention_end ? y + 26 : mention_end) + 22;
 }
 
 /* ---------------------------------------------------------------- payment, notes */
