@@ -133,10 +133,15 @@ AuditLog *audit_free(AuditLog *a) {
         return NULL;
 }
 
+/* good_size, last_seq and last_hash change together, and only on success:
+ * catch_up() takes an unchanged size for "nothing new", so a damaged tail
+ * must leave the old size behind to be refused again at the next append. */
 static int learn_tail(AuditLog *a) {
         _cleanup_(fs_tail_done) FsTail tail = FS_TAIL_INIT;
         _cleanup_(cJSON_Deletep) cJSON *o = NULL;
         _cleanup_(freep) char *line = NULL;
+        char hash[SHA256_HEX_SIZE];
+        uint64_t seq;
         int r;
 
         r = fs_read_tail(a->fd, AUDIT_LINE_MAX - 1, &tail);
@@ -145,23 +150,29 @@ static int learn_tail(AuditLog *a) {
         r = fs_cut_torn_tail(a->fd, &tail, a->path);
         if (r < 0)
                 return r;
-        a->good_size = tail.good_size;
         if (!tail.last_line) {
-                memcpy(a->last_hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);
-                return 0;
+                seq = 0; /* empty: the next record starts the chain */
+                memcpy(hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);
+        } else {
+                o = cJSON_ParseWithLength(tail.last_line, tail.last_line_len);
+                seq = o ? record_seq(o) : 0;
+                if (seq == 0)
+                        return log_error_errno(-EBADMSG, "Audit log %s: its last record is damaged; "
+                                                         "run 'chorusctl audit verify'", a->path);
+                /* The hash covers the line and its '\n'. */
+                line = malloc(tail.last_line_len + 1);
+                if (!line)
+                        return -ENOMEM;
+                memcpy(line, tail.last_line, tail.last_line_len);
+                line[tail.last_line_len] = '\n';
+                r = sha256_hex(line, tail.last_line_len + 1, hash);
+                if (r < 0)
+                        return r;
         }
-        o = cJSON_ParseWithLength(tail.last_line, tail.last_line_len);
-        a->last_seq = o ? record_seq(o) : 0;
-        if (a->last_seq == 0)
-                return log_error_errno(-EBADMSG, "Audit log %s: its last record is damaged; "
-                                                 "run 'chorusctl audit verify'", a->path);
-        /* The hash covers the line and its '\n'. */
-        line = malloc(tail.last_line_len + 1);
-        if (!line)
-                return -ENOMEM;
-        memcpy(line, tail.last_line, tail.last_line_len);
-        line[tail.last_line_len] = '\n';
-        return sha256_hex(line, tail.last_line_len + 1, a->last_hash);
+        a->good_size = tail.good_size;
+        a->last_seq = seq;
+        memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
+        return 0;
 }
 
 /* Every writer (the daemon, chorusctl requeue) holds the lock while it

@@ -347,6 +347,46 @@ Test(audit, two_writers_share_one_chain) {
         audit_free(other);
 }
 
+static off_t log_size(void) {
+        struct stat st;
+
+        cr_assert(stat(path, &st) == 0);
+        return st.st_size;
+}
+
+/* A record that is not ours appears at the end while the log is open (an
+ * editor, another program): every later append refuses, none chains onto
+ * what it could not read. */
+Test(audit, damaged_tail_found_while_open_refuses_every_append) {
+        AuditRecord rec = { .event = "claimed", .job = "j" };
+        off_t size;
+        int fd;
+
+        append_n(2);
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, "{\"broken\":1}\n", 13), 13);
+        close(fd);
+        size = log_size();
+        cr_assert_eq(audit_append(log_, &rec), -EBADMSG);
+        cr_assert_eq(audit_append(log_, &rec), -EBADMSG, "the second append chained onto the damage");
+        cr_assert_eq(log_size(), size, "nothing appended after the damage");
+}
+
+/* The log emptied under an open writer (by hand): the next record starts a
+ * new chain, seq 1 after 64 zeros, as verify expects of a first line. */
+Test(audit, log_emptied_while_open_starts_a_new_chain) {
+        AuditVerifyReport rep;
+
+        append_n(3);
+        cr_assert(truncate(path, 0) == 0);
+        append_n(1);
+        cr_assert_eq(audit_last_seq(log_), 1);
+        rep = verify();
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_assert_eq(rep.n_records, 1);
+}
+
 Test(audit, detail_stays_one_bounded_line) {
         char big[3000], *text;
         AuditRecord rec = { .event = "error", .detail = "first line\nsecond line\r\x01" };
