@@ -681,6 +681,16 @@ static KeyState parser_key_state(const Parser *p, const char *section, const cha
         return p->key_state[k - config_keys];
 }
 
+/* The line of one key, or of the other key of a conflict when the first is
+ * left to its default (not in the file): an error points at a line that is
+ * there. */
+static unsigned parser_conflict_line(const Parser *p, const char *section, const char *name,
+                                     const char *other_section, const char *other_name) {
+        unsigned line = parser_key_line(p, section, name);
+
+        return line > 0 ? line : parser_key_line(p, other_section, other_name);
+}
+
 /* Where to point at when something is missing: the key's empty line, or
  * the section header, or nowhere (the whole file). */
 static unsigned parser_missing_line(const Parser *p, size_t key_index) {
@@ -756,7 +766,8 @@ static int parser_check_chorus(Parser *p) {
         if (parser_key_state(p, "chorus", "timeout") != KEY_BAD &&
             parser_key_state(p, "chorus", "connect_timeout") != KEY_BAD &&
             c->timeout < c->connect_timeout)
-                parser_error(p, parser_key_line(p, "chorus", "timeout"), "chorus", "timeout",
+                parser_error(p, parser_conflict_line(p, "chorus", "timeout", "chorus", "connect_timeout"),
+                             "chorus", "timeout",
                              "timeout (%u s, the whole request) is shorter than connect_timeout "
                              "(%u s)", c->timeout, c->connect_timeout);
         if (parser_key_state(p, "chorus", "environment") == KEY_BAD)
@@ -818,26 +829,18 @@ static bool paths_overlap(const char *a, const char *b) {
         return la == lb || (la < lb ? b[n] == '/' : a[n] == '/') || n == 1;
 }
 
-/* The line of `section`'s dir, or the spool's when that one is the default
- * (not in the file): the error must point at a line that is there. */
-static unsigned parser_dir_line(const Parser *p, const char *section) {
-        unsigned line = parser_key_line(p, section, "dir");
-
-        return line > 0 ? line : parser_key_line(p, "spool", "dir");
-}
-
 /* Whoever can write to the spool must not reach the conventions or the
  * state (domain.md §2): the directories must be apart. */
 static void parser_check_dirs(Parser *p) {
         const Config *c = p->config;
 
         if (c->spool.dir && c->conventions.dir && paths_overlap(c->spool.dir, c->conventions.dir))
-                parser_error(p, parser_dir_line(p, "conventions"), "conventions", "dir",
+                parser_error(p, parser_conflict_line(p, "conventions", "dir", "spool", "dir"), "conventions", "dir",
                              "'%s' overlaps the spool directory '%s': conventions must not "
                              "be reachable by whoever drops bilans",
                              c->conventions.dir, c->spool.dir);
         if (c->spool.dir && c->state.dir && paths_overlap(c->spool.dir, c->state.dir))
-                parser_error(p, parser_dir_line(p, "state"), "state", "dir",
+                parser_error(p, parser_conflict_line(p, "state", "dir", "spool", "dir"), "state", "dir",
                              "'%s' overlaps the spool directory '%s': expected separate directories",
                              c->state.dir, c->spool.dir);
 }

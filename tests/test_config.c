@@ -121,6 +121,7 @@ static const BadCase bad_cases[] = {
           { { 19, "environment = production uses https://api.piste.gouv.fr" } } },
         { "timeout-range.conf", { { 18, "from 1 to 3600, got '3601'" } } },
         { "timeout-below-connect.conf", { { 19, "shorter than connect_timeout" } } },
+        { "connect-above-default-timeout.conf", { { 18, "shorter than connect_timeout" } } },
         { "non-numeric.conf", { { 14, "expected an integer from 0 to 60, got 'thirty'" } } },
         { "negative-number.conf", { { 14, "expected an integer from 0 to 60, got '-1'" } } },
         { "overflow-number.conf", { { 18, "from 60 to 2592000" } } },
