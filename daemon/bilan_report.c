@@ -95,12 +95,34 @@ static void on_new_page(PdfLayout *l, void *userdata) {
                 draw_table_header(r);
 }
 
+/* Lines [first, first + count) of a row's cells, from the cursor down. */
+static void draw_row_part(Report *r, const Table *t, char **const *lines, const size_t *n, size_t first,
+                          size_t count, const bool *bold, bool shade) {
+        double y = r->l.y, h = (double) count * CELL_LEADING + 2 * CELL_PAD;
+
+        if (shade)
+                pdf_document_fill_rect(r->l.d, LEFT, y, RIGHT - LEFT, h, LAYOUT_SHADE);
+        for (size_t i = 0; i < t->n_columns; i++) {
+                const Column *col = &t->columns[i];
+                const PdfTextStyle *s = bold && bold[i] ? &cell_bold_style : &cell_style;
+                double x = col->align == PDF_ALIGN_RIGHT ? col->x + col->width : col->x;
+                for (size_t k = first; k < n[i] && k < first + count; k++)
+                        pdf_document_text(r->l.d, s, x, y + CELL_PAD + 7.5 + (double) (k - first) * CELL_LEADING,
+                                          col->align, lines[i][k]);
+        }
+        r->l.y += h;
+}
+
 /* One row: every cell wrapped in its column, the row as tall as its
- * tallest cell, kept whole on a page. `bold` marks cells drawn in bold. */
+ * tallest cell, kept whole on a page when a page can hold it; a taller row
+ * (a 4 KiB note wraps to some 250 lines) goes on over the next pages, its
+ * lines never drawn below the footer. `bold` marks cells drawn in bold. */
 static int draw_row(Report *r, const Table *t, const char *const *cells, const bool *bold, bool shade) {
+        /* What a page holds below the repeated table header. */
+        static const double page_room = LAYOUT_BOTTOM - LAYOUT_TOP - 18;
         char **lines[8] = {};
         size_t n[8] = {}, height = 1;
-        double y;
+        double row;
         int ret = 0;
 
         assert(t->n_columns <= ELEMENTSOF(lines));
@@ -114,20 +136,21 @@ static int draw_row(Report *r, const Table *t, const char *const *cells, const b
                 if (n[i] > height)
                         height = n[i];
         }
-        pdf_layout_ensure_space(&r->l, (double) height * CELL_LEADING + 2 * CELL_PAD);
-        y = r->l.y;
-        if (shade)
-                pdf_document_fill_rect(r->l.d, LEFT, y, RIGHT - LEFT, (double) height * CELL_LEADING + 2 * CELL_PAD,
-                                       LAYOUT_SHADE);
-        for (size_t i = 0; i < t->n_columns; i++) {
-                const Column *col = &t->columns[i];
-                const PdfTextStyle *s = bold && bold[i] ? &cell_bold_style : &cell_style;
-                double x = col->align == PDF_ALIGN_RIGHT ? col->x + col->width : col->x;
-                for (size_t k = 0; k < n[i]; k++)
-                        pdf_document_text(r->l.d, s, x, y + CELL_PAD + 7.5 + (double) k * CELL_LEADING, col->align,
-                                          lines[i][k]);
+        row = (double) height * CELL_LEADING + 2 * CELL_PAD;
+        /* Whole on this page or the next; too tall for any page, at least
+         * two of its lines here. */
+        pdf_layout_ensure_space(&r->l, row <= page_room ? row : 2 * CELL_LEADING + 2 * CELL_PAD);
+        for (size_t first = 0; first < height;) {
+                double room = LAYOUT_BOTTOM - r->l.y - 2 * CELL_PAD;
+                size_t fit = room >= CELL_LEADING ? (size_t) (room / CELL_LEADING) : 1;
+                size_t count = height - first < fit ? height - first : fit;
+
+                draw_row_part(r, t, lines, n, first, count, bold, shade);
+                first += count;
+                if (first < height)
+                        /* The rest does not fit here: a new page. */
+                        pdf_layout_ensure_space(&r->l, (double) (height - first) * CELL_LEADING + 2 * CELL_PAD);
         }
-        r->l.y += (double) height * CELL_LEADING + 2 * CELL_PAD;
 finish:
         for (size_t i = 0; i < ELEMENTSOF(lines); i++)
                 strv_free(lines[i]);
@@ -262,7 +285,10 @@ static int draw_entries(Report *r, const BilanAction *ba) {
         int ret;
 
         title = pdf_document_format(r->l.d, "Article %s — %s", a->article, a->label);
-        pdf_layout_ensure_space(&r->l, 60);
+        /* The title (a label may wrap to ten lines), the summary line and
+         * the start of the table, together. */
+        pdf_layout_ensure_space(&r->l, 60 + (double) (pdf_layout_count_lines(&r->l, &layout_bold_style, title,
+                                                                            RIGHT - LEFT) - 1) * 11.5);
         n = pdf_document_paragraph(r->l.d, &layout_bold_style, LEFT, r->l.y + 10, RIGHT - LEFT, 11.5, title);
         r->l.y += 10 + (double) n * 11.5;
         snprintf(summary, sizeof(summary), "%zu entrée%s, %lld réalisation%s distincte%s, objectif %lld", ba->n_entries,
