@@ -20,7 +20,8 @@
  * claim examines only the entries it passes over, so with 10 000 files
  * waiting a claim costs the same as with one, and memory does not grow
  * with the listing. The cursor is rewound only by spool_rewind() (the
- * manager calls it on each inotify wake-up).
+ * manager calls it at the end of a pass when inotify reported something
+ * during it, never per wake-up).
  *
  * Errors: -errno; -EIO (a failed fsync) is fatal, see fsutil.h. */
 #pragma once
@@ -155,11 +156,14 @@ typedef struct SpoolRecoveredJob {
 
 typedef int (*SpoolRecoverFunc)(SpoolRecoveredJob *job, void *userdata);
 
-/* Reports every job that needs the daemon's attention, once each:
+/* Reports every job that needs the daemon's attention:
  *  1. every bilan in processing/ (with its state, or none), whatever its
  *     state says: a terminal state there means a move was cut short;
  *  2. every job whose state is not terminal and whose bilan is elsewhere
  *     (e.g. integrated, its bilan already in done/, lifecycle followed).
+ * A job whose bilan the callback moved out of processing/ in pass 1, and
+ * whose state is still not terminal, is reported again by pass 2: the
+ * callback must ignore a job it already holds.
  * Files in processing/ that are not JOBID--NAME nor JOBID.SUFFIX (dropped
  * there by hand) are moved back to incoming/ to be claimed normally.
  * Streams both directories: memory stays flat. The callback may move the
