@@ -70,8 +70,9 @@ struct JobRun {
                 ChorusInvoiceHistory history;
         } result;
         bool warned_pending; /* "still pending after retry_deadline", once */
-        /* A state could not be saved (not fatal: a full disk): the timer
-         * first finishes a move that went ahead of its state. */
+        /* A state could not be saved, or the files could not follow it
+         * (not fatal: a full disk): the timer first brings the files where
+         * the state says (run_reconcile). */
         bool save_failed;
         JobRun *next, *prev;
 };
@@ -237,11 +238,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) usec;
         log_debug("Job %s: timer fired in state %s.", r->job->id, job_state_to_string(r->job->state));
         if (r->save_failed) {
-                r->save_failed = false;
-                if (fs_error_is_fatal(run_reconcile(r)))
+                int k = run_reconcile(r);
+
+                if (fs_error_is_fatal(k))
                         return 0;
+                /* Still not done (a bilan gone from the spool: nothing to do):
+                 * again at the next wake-up. */
+                r->save_failed = k < 0 && k != -ENOENT;
                 if (job_state_is_terminal(r->job->state)) {
-                        jobrun_free(r);
+                        if (r->save_failed)
+                                run_retry_step_later(r);
+                        else
+                                jobrun_free(r);
                         return 0;
                 }
         }
@@ -564,8 +572,12 @@ static StepResult run_fail(JobRun *r, JobState state, const char *message_id, co
                 j->invoice_number ? j->invoice_number : j->bilan_name, reasons, j->bilan_name, j->id);
         if (run_audit(r, state == JOB_STATE_REJECTED ? "chorus_rejected" : "failed", reasons) < 0)
                 return STEP_WAIT;
-        if (fs_error_is_fatal(run_fail_files(r)))
+        k = run_fail_files(r);
+        if (k < 0) {
+                /* Not fatal (a full disk): moved at the next wake-up (on_timer). */
+                r->save_failed = !fs_error_is_fatal(k);
                 return STEP_WAIT;
+        }
         return STEP_OVER;
 }
 
@@ -1381,6 +1393,7 @@ static int run_finish_integration(JobRun *r) {
 static StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         Job *j = r->job;
         char money[MONEY_DECIMAL_MAX];
+        int k;
 
         if (set_cpp_invoice(j, s) < 0)
                 return STEP_WAIT;
@@ -1388,13 +1401,17 @@ static StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         run_reset_attempts(j, now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
-        if (run_finish_integration(r) < 0 && r->manager->stopping)
+        k = run_finish_integration(r);
+        if (k < 0 && r->manager->stopping)
                 return STEP_WAIT;
+        if (k < 0)
+                r->save_failed = true; /* a full disk: moved at the next wake-up (on_timer) */
         run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_INTEGRATED,
-                "Invoice %s (%s EUR, convention %s) integrated by Chorus Pro: id %s, status %s; bilan, "
-                "invoice and receipt in done/.",
+                "Invoice %s (%s EUR, convention %s) integrated by Chorus Pro: id %s, status %s; %s.",
                 j->invoice_number, money_format(j->total, money), j->convention, j->cpp_invoice_id,
-                strempty(j->cpp_invoice_status));
+                strempty(j->cpp_invoice_status),
+                k < 0 ? "its files could not be moved to done/ yet, trying again later"
+                      : "bilan, invoice and receipt in done/");
         (void) run_audit(r, "integrated", j->cpp_invoice_status);
         crash_point("moved-done");
         return STEP_NEXT;

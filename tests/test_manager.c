@@ -15,6 +15,7 @@
 #include "config.h"
 #include "convention.h"
 #include "credentials.h"
+#include "emulator.h"
 #include "fsutil.h"
 #include "log.h"
 #include "manager.h"
@@ -200,4 +201,36 @@ Test(manager, reject_write_failure_is_retried) {
         cr_assert(!m->stopping, "ENOSPC is not fatal");
         cr_assert_eq(test_daemon_wait_job(&d, "rejected", "bad.json", 0, id), 0,
                      "the bilan never reached rejected/: its job is stuck");
+}
+
+/* The receipt cannot be written once when Chorus Pro has integrated the
+ * invoice: the files still reach done/ while chorusd runs, not only at the
+ * next start. */
+Test(manager, done_move_failure_is_retried) {
+        NoSpace fault = { .where = "receipt.json.", .nth = 1 };
+        Emulator *emu = NULL;
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_space_on_state_write, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        deadline = test_now_usec() + 30 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 && test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0)
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        emulator_free(emu);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_eq(test_daemon_wait_job(&d, "done", "bilan.json", 0, id), 0,
+                     "the bilan stayed in processing/ after its integration");
+        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
+        cr_assert_str_eq(state, "integrated");
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
 }
