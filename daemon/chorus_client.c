@@ -93,6 +93,7 @@ struct ChorusClient {
         char *oauth_url;
         char *client_id;
         char *client_secret;
+        char *client_secret_form; /* as the token form carries it (percent-encoded) */
         char *cpro_password; /* kept only to scrub it from messages */
         char *cpro_account;  /* base64(login:password) */
         char *token;
@@ -222,7 +223,8 @@ static void scrub(char *s, const char *secret) {
 
 static void client_scrub_error(ChorusClient *c, ChorusError *e) {
         char *fields[] = { e->message, e->libelle, e->auth_error, e->auth_detail };
-        const char *secrets[] = { c->client_secret, c->cpro_password, c->cpro_account, c->token };
+        const char *secrets[] = { c->client_secret, c->client_secret_form, c->cpro_password, c->cpro_account,
+                                  c->token };
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 for (size_t j = 0; j < ELEMENTSOF(secrets); j++)
@@ -374,12 +376,11 @@ static void on_token_http(ChorusHttpRequest *req, const ChorusHttpAnswer *answer
 
 static int token_form(ChorusClient *c, char **ret) {
         _cleanup_(erase_and_freep) char *id = form_escape(c->client_id);
-        _cleanup_(erase_and_freep) char *secret = form_escape(c->client_secret);
 
-        if (!id || !secret)
+        if (!id)
                 return -ENOMEM;
         return secret_printf(ret, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=openid", id,
-                             secret);
+                             c->client_secret_form);
 }
 
 /* Starts the one shared token request, unless it is already in flight. */
@@ -949,9 +950,11 @@ static int client_copy_settings(ChorusClient *c, const ChorusClientOptions *o, c
         c->oauth_url = strdup(cfg->oauth_url);
         c->client_id = strdup(cfg->client_id);
         c->client_secret = strdup(o->secrets->client_secret);
+        c->client_secret_form = form_escape(o->secrets->client_secret);
         c->cpro_password = strdup(o->secrets->cpro_password);
         (void) secret_printf(&account, "%s:%s", cfg->technical_login, o->secrets->cpro_password);
-        if (!c->api_url || !c->oauth_url || !c->client_id || !c->client_secret || !c->cpro_password || !account)
+        if (!c->api_url || !c->oauth_url || !c->client_id || !c->client_secret || !c->client_secret_form ||
+            !c->cpro_password || !account)
                 return -ENOMEM;
         c->cpro_account = base64_string(account);
         if (!c->cpro_account)
@@ -1015,6 +1018,7 @@ ChorusClient *chorus_client_free(ChorusClient *c) {
         free(c->oauth_url);
         free(c->client_id);
         erase_and_free(c->client_secret);
+        erase_and_free(c->client_secret_form);
         erase_and_free(c->cpro_password);
         erase_and_free(c->cpro_account);
         erase_and_free(c->token);

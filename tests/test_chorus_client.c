@@ -1243,6 +1243,26 @@ Test(chorus_client, token_failure_logged_without_secrets) {
         chorus_error_done(&e);
 }
 
+Test(chorus_client, form_encoded_secret_is_scrubbed_too) {
+        ChorusSecrets s = { .client_secret = strdup("Sx+k/9q=Zz"), .cpro_password = strdup(secrets.cpro_password) };
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        ChorusTokenInfo t = {};
+        ChorusError e = {};
+
+        /* A gateway quoting the form body it refused: the secret as it was
+         * sent, percent-encoded. */
+        add_fault(EMULATOR_FAULT(.route = TOKEN_PATH, .status = 400,
+                                 .body_json = "{\"error\":\"invalid_request\",\"error_description\":"
+                                              "\"bad body: client_secret=Sx%2Bk%2F9q%3DZz&scope=openid\"}"));
+        c = client_new_with(&cfg, &s, &(ClientSpec){ .timeout_ms = 3000 });
+        cr_assert_eq(chorus_token_refresh_sync(c, &t, &e), -EREMOTEIO);
+        cr_expect(strstr(strempty(e.auth_detail), "client_secret="), "%s", strempty(e.auth_detail));
+        cr_expect_null(strstr(strempty(e.auth_detail), "Sx%2Bk%2F9q%3DZz"), "%s", strempty(e.auth_detail));
+        cr_expect_null(strstr(strempty(e.message), "Sx%2Bk%2F9q%3DZz"), "%s", strempty(e.message));
+        chorus_error_done(&e);
+        chorus_secrets_done(&s);
+}
+
 /* ---- chorusctl ping and structure ---- */
 
 static char *chorusctl_path(void) {
