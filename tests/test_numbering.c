@@ -239,6 +239,51 @@ Test(numbering, crash_at_every_step_leaves_no_gap) {
         }
 }
 
+/* A crash after each durable step of voiding J1's number (renames: 1
+ * by-convention/, 2 by-job/; the ledger append sits between them), then
+ * another job takes the convention before J1 voids again: the number stays
+ * voided, once, never bound again; no gap, no number twice. */
+Test(numbering, crash_while_voiding_leaves_no_gap) {
+        static const char *const jobs[] = { J2, J3, NULL };
+
+        for (unsigned step = 1; step <= 2; step++) {
+                FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = step, .error = -EIO };
+                NumberingEntry e = {}, c = {};
+                int r;
+
+                teardown();
+                setup();
+                expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+                scratch_faults(&plan);
+                cr_assert_eq(numbering_void(num, J1, "rejected", NULL), -EIO, "step %u", step);
+                scratch_faults_off();
+                reopen();
+                /* Voided in by-convention/ (step 2): J2 may take the convention. */
+                r = numbering_allocate(num, &config, J2, "CONV-A", DEC10, &e, &c);
+                cr_assert_eq(r, step == 1 ? -EEXIST : 0, "step %u", step);
+                cr_assert_eq(numbering_void(num, J1, "rejected", NULL), 0, "step %u: voiding again", step);
+                cr_assert_eq(numbering_lookup_job(num, J1, &e), -ENOENT, "step %u", step);
+                if (step == 1)
+                        expect_number(J2, "CONV-A", DEC10, 0, "CMA34-2026-0002");
+                expect_number(J3, "CONV-C", DEC11, 0, "CMA34-2026-0003");
+                cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+                cr_assert_str_eq(e.number, "CMA34-2026-0002", "step %u", step);
+                cr_assert_not(e.voided, "step %u", step);
+                /* Redone after J2's line, the void may show twice (numbering.c). */
+                cr_assert_geq(ledger_count("\tvoided\tCMA34-2026-0001\t"), 1, "step %u", step);
+                /* 0001 stays J1's, voided; 0002 and 0003 are bound once each. */
+                for (int k = 0; jobs[k]; k++) {
+                        cr_assert_eq(numbering_lookup_job(num, jobs[k], &e), 0);
+                        cr_assert_str_eq(e.number, k == 0 ? "CMA34-2026-0002" : "CMA34-2026-0003");
+                }
+                char *jd = scratch_path(dir, NUMBERING_DIR "/by-job"), *text = scratch_read(jd, J1);
+                cr_assert_not_null(strstr(text, "VOIDED=CMA34-2026-0001\n"), "step %u: %s", step, text);
+                cr_assert_null(strstr(text, "NUMBER="), "step %u: %s", step, text);
+                free(text);
+                free(jd);
+        }
+}
+
 /* The same crashes, but nobody else asks in between and the daemon is not
  * restarted (numbering is reused in the same process). */
 Test(numbering, crash_then_same_job_asks_again) {
