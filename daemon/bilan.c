@@ -218,7 +218,9 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
                 jsoncheck_copy(&bc->json, kind, &e->kind);
                 return;
         }
-        if (!listed || (!present && cJSON_HasObjectItem(o, "kind")))
+        /* Case-sensitive, like every lookup here: cJSON_HasObjectItem()
+         * would take an ignored "Kind" for a kind already reported. */
+        if (!listed || (!present && cJSON_GetObjectItemCaseSensitive(o, "kind")))
                 return; /* no kinds to choose from, or already reported */
         p = jsoncheck_path_key(path, "kind");
         kinds = jsoncheck_join((const char *const *) a->kinds);

@@ -272,6 +272,12 @@ static const BadCase bad_cases[] = {
           "expected a string, got a number", "pas un nombre" },
         { "kind of another action", { { "realisations.animation[0].kind", "\"visite-energie\"" } },
           "realisations.animation[0].kind", "unknown kind \"visite-energie\"", "inconnu" },
+        /* Unknown keys inside an entry are ignored, and key lookups are
+         * case-sensitive: "Kind" is not the kind the action needs. */
+        { "kind written Kind", { { "realisations.animation[0].kind", NULL },
+                                 { "realisations.animation[0].Kind", "\"transmission-reprise\"" } },
+          "realisations.animation[0].kind", "missing; action animation needs a kind",
+          "précisez le type de réalisation" },
         /* optional members */
         { "negative attendees", { { "realisations.animation[0].attendees", "-1" } },
           "realisations.animation[0].attendees", "expected an integer from 0 to 1000000, got -1", "nombre entier" },
