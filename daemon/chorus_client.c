@@ -33,6 +33,9 @@
 #include "macro.h"
 
 #define SECRET_REDACT_MIN 4 /* shorter secrets would blank out ordinary words */
+/* Server texts are kept up to a length (chorus_error.c): one cut inside a
+ * secret keeps its start, masked from this many bytes on. */
+#define SECRET_START_MIN 8
 
 typedef union ChorusResults {
         ChorusTokenInfo token;
@@ -208,7 +211,9 @@ static uint64_t random_u64(void) {
         return now_usec() * UINT64_C(6364136223846793005) + (uint64_t) getpid();
 }
 
-/* Overwrites every occurrence of `secret` in `s` with '*'. */
+/* Overwrites with '*' every occurrence of `secret` in `s`, and every run of
+ * at least SECRET_START_MIN bytes that is the start of it (a secret cut off
+ * where a server text was cut). */
 static void scrub(char *s, const char *secret) {
         size_t n;
 
@@ -217,8 +222,17 @@ static void scrub(char *s, const char *secret) {
         n = strlen(secret);
         if (n < SECRET_REDACT_MIN)
                 return;
-        for (char *p = strstr(s, secret); p; p = strstr(p + n, secret))
-                memset(p, '*', n);
+        for (char *p = s; *p;) {
+                size_t k = 0;
+
+                while (k < n && p[k] == secret[k])
+                        k++;
+                if (k == n || k >= SECRET_START_MIN) {
+                        memset(p, '*', k);
+                        p += k;
+                } else
+                        p++;
+        }
 }
 
 static void client_scrub_error(ChorusClient *c, ChorusError *e) {

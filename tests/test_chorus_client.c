@@ -1194,6 +1194,25 @@ Test(chorus_client, server_texts_are_scrubbed_of_secrets) {
         chorus_error_done(&e);
 }
 
+Test(chorus_client, secret_cut_off_in_a_server_text_is_scrubbed) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = client_single();
+        _cleanup_(freep) char *libelle = NULL, *start = NULL;
+        ChorusHealth h = {};
+        ChorusError e = {};
+
+        /* A libelle is kept up to 300 bytes: the secret at byte 290 is cut,
+         * and its first 10 bytes must not survive the cut. */
+        cr_assert(asprintf(&libelle, "%290s%s", "padding", emu->client_secret) > 0);
+        cr_assert(asprintf(&start, "%.10s", emu->client_secret) > 0);
+        add_fault(EMULATOR_FAULT(.route = HEALTH, .status = 400, .has_code_retour = true, .code_retour = 1,
+                                 .libelle = libelle));
+        cr_assert_eq(chorus_health_check_sync(c, &h, &e), -EREMOTEIO);
+        cr_expect(strstr(strempty(e.libelle), "padding"), "%s", strempty(e.libelle));
+        cr_expect_null(strstr(strempty(e.libelle), start), "%s", strempty(e.libelle));
+        cr_expect_null(strstr(strempty(e.message), start), "%s", strempty(e.message));
+        chorus_error_done(&e);
+}
+
 /* Runs `f` with stderr sent to a file and the log at debug level; returns
  * what was written there. */
 static char *stderr_of(void (*f)(void *), void *userdata) {
