@@ -616,12 +616,25 @@ static int parser_set(Parser *p, unsigned line, const ConfigKey *k, const char *
 
 /* ---- the libinih handler ---- */
 
+/* Whether an unknown key may be quoted: keys are lower-case words. A
+ * secret pasted alone on a line reads as a key when it holds '=' (base64
+ * padding) or ':', and the message goes to the journal. */
+static bool key_name_is_plain(const char *name) {
+        size_t n = strlen(name);
+
+        return n > 0 && n <= 32 && strspn(name, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
 static void parser_unknown_key(Parser *p, const char *section, const char *name) {
         const ConfigKey *elsewhere = config_key_find(/* section= */ NULL, name);
 
         if (!section[0] && elsewhere)
                 parser_error(p, p->line, NULL, name, "'%s' is outside any section: put it under [%s]",
                              name, elsewhere->section);
+        else if (!key_name_is_plain(name))
+                parser_error(p, p->line, section[0] ? section : NULL, NULL,
+                             "unknown key (not shown: it is not a key name, and may be a secret)%s%s%s",
+                             section[0] ? " in [" : " outside any section", section, section[0] ? "]" : "");
         else if (!section[0])
                 parser_error(p, p->line, NULL, name,
                              "unknown key '%.*s' outside any section", VALUE_SHOWN_MAX, name);

@@ -281,6 +281,27 @@ Test(config, secret_pasted_for_its_file_is_never_quoted) {
         diagnostics_clear(&d);
 }
 
+Test(config, secret_pasted_on_its_own_line_is_never_quoted) {
+        _cleanup_(config_freep) Config *c = NULL;
+        Diagnostics d;
+
+        /* A secret with '=' (base64 padding) or ':' pasted alone on a line
+         * reads as "key = value": the "key" is most of the secret. */
+        cr_assert_eq(load_minimal_with("[chorus]\n", "Q2xpZW50U2VjcmV0MTIz:x\n[chorus]\nZm9vYmFyQmF6UXV4==\n", &c, &d),
+                     -EINVAL);
+        cr_expect_eq(d.n_errors, 2);
+        for (size_t i = 0; i < d.n_items; i++) {
+                const char *path = strempty(d.items[i].path);
+
+                cr_expect(strstr(d.items[i].message, "unknown key"), "%s", d.items[i].message);
+                cr_expect_null(strstr(d.items[i].message, "Q2xpZW50U2VjcmV0MTIz"), "%s", d.items[i].message);
+                cr_expect_null(strstr(d.items[i].message, "Zm9vYmFyQmF6UXV4"), "%s", d.items[i].message);
+                cr_expect_null(strstr(path, "Q2xpZW50U2VjcmV0MTIz"), "%s", path);
+                cr_expect_null(strstr(path, "Zm9vYmFyQmF6UXV4"), "%s", path);
+        }
+        diagnostics_clear(&d);
+}
+
 Test(config, iban_is_stored_without_spaces) {
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;
