@@ -125,7 +125,8 @@ typedef enum MoveFileFlags {
  * system does not support it, falls back on linkat() + unlinkat(), which is
  * also no-replace (a crash in between leaves both names, never none). Moves
  * whatever `name` is (regular file, symlink, FIFO, directory) without
- * following or opening it. */
+ * following or opening it; but link() refuses a directory (-EPERM), so
+ * with the fallback a directory stays where it is. */
 int move_file(int from_dirfd, const char *name, int to_dirfd, const char *newname,
               MoveFileFlags flags);
 
