@@ -839,8 +839,13 @@ static StepResult run_retry_later(JobRun *r, JobState state, const char *what, c
         Job *j = r->job;
         uint64_t now = now_usec(), delay;
 
-        if (j->first_attempt_usec == 0)
-                j->first_attempt_usec = now; /* the first failure since Chorus Pro last answered */
+        if (j->first_attempt_usec == 0) {
+                /* The first failure since Chorus Pro last answered starts a run
+                 * of failures, and its backoff starts small: attempts also
+                 * counted the polls of a pending flux. */
+                j->first_attempt_usec = now;
+                j->attempts = 1;
+        }
         delay = manager_delay(r->manager,
                               retry_next_delay(j->attempts > 0 ? j->attempts - 1 : 0, &RETRY_POLICY_DAEMON,
                                                e->has_retry_after ? e->retry_after_usec : 0, random_u64()));
