@@ -478,10 +478,20 @@ Test(audit, ctl_verify_ok) {
 Test(audit, ctl_verify_broken) {
         const char *argv[] = { "audit", "verify", "-f", path, NULL };
 
+        char *expected = NULL;
+
         cr_redirect_stdout();
         append_n(4);
         edit_line(2, NULL);
         cr_assert_eq(run_ctl(4, argv), CTL_EXIT_INVALID);
+        fflush(stdout);
+        /* The first broken record is named: line 2, which carries seq 3. */
+        cr_assert(asprintf(&expected,
+                           "audit log BROKEN: %s: line 2 (seq 3): seq 3 where 2 was expected: records are "
+                           "missing before this line\n1 record before it is intact (last good seq 1).\n",
+                           path) > 0);
+        cr_assert_stdout_eq_str(expected);
+        free(expected);
 }
 
 Test(audit, ctl_usage_and_missing_file) {
