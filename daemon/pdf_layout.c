@@ -18,15 +18,24 @@ void pdf_layout_new_page(PdfLayout *l) {
         pdf_document_add_page(l->d);
         pdf_document_line(l->d, LAYOUT_LEFT, PDF_FOOTER_TOP + 8, LAYOUT_RIGHT, PDF_FOOTER_TOP + 8, 0.5,
                           LAYOUT_RULE);
-        /* Leave room for pdf_document_render()'s "Page i / n" on the right. */
+        /* Leave room for pdf_document_render()'s "Page i / n" on the right.
+         * Below the rule there is room for three lines: a long seller name
+         * wraps the invoice's footer to two, and drawing only the first cut
+         * the SIRET after it ("— SIRET 130"). Only a footer longer than
+         * about 330 characters (a 200-character name and a long e-mail
+         * address) still loses its end; the first page's header has all of
+         * it. */
         if (l->footer) {
-                static const double page_number_room = 70;
+                static const double page_number_room = 70, leading = 9;
+                static const size_t lines_max = 3;
                 _cleanup_(strv_freep) char **lines = NULL;
 
                 if (pdf_document_wrap(l->d, &footer_style, l->footer,
                                       LAYOUT_RIGHT - LAYOUT_LEFT - page_number_room, &lines) >= 0)
-                        pdf_document_text(l->d, &footer_style, LAYOUT_LEFT, PDF_FOOTER_BASELINE,
-                                          PDF_ALIGN_LEFT, lines[0]);
+                        for (size_t i = 0; i < lines_max && lines[i]; i++)
+                                pdf_document_text(l->d, &footer_style, LAYOUT_LEFT,
+                                                  PDF_FOOTER_BASELINE + (double) i * leading, PDF_ALIGN_LEFT,
+                                                  lines[i]);
         }
         l->y = LAYOUT_TOP;
 }
