@@ -469,6 +469,24 @@ Test(fsutil, open_dir_creates) {
         cr_assert_eq(fs_open_dir(dirfd_, "file", false), -ENOTDIR);
 }
 
+/* A folder it creates is made durable in its parent (fsync of the parent);
+ * opening one that exists syncs nothing. */
+Test(fsutil, open_dir_fsyncs_the_parent_of_a_new_folder) {
+        FaultPlan plan = { .op = FS_OP_FSYNC, .fail_at = 1, .error = -EIO };
+        int fd;
+
+        scratch_faults(&plan);
+        cr_assert_eq(fs_open_dir(dirfd_, "new", true), -EIO);
+        scratch_faults_off();
+        cr_assert_eq(plan.seen[FS_OP_FSYNC], 1);
+        scratch_faults(&plan);
+        fd = fs_open_dir(dirfd_, "new", true);
+        scratch_faults_off();
+        cr_assert_geq(fd, 0, "an existing folder: no fsync to fail");
+        cr_assert_eq(plan.seen[FS_OP_FSYNC], 0);
+        close(fd);
+}
+
 /* Run as root (chorusctl by hand), new files and folders take the owner of
  * the folder they are in, so the daemon's user keeps access. */
 Test(fsutil, root_creates_files_for_the_folder_owner) {
