@@ -310,6 +310,9 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
                 return CURLE_SSL_CACERT_BADFILE;
         }
         SSL_CTX_set_cert_store(ssl_ctx, store); /* takes our reference, frees curl's empty store */
+        /* libcurl hands the session keys to $SSLKEYLOGFILE when it is set:
+         * with them, a capture of the traffic shows the secrets and tokens. */
+        SSL_CTX_set_keylog_callback(ssl_ctx, NULL);
         return CURLE_OK;
 }
 

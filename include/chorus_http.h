@@ -9,8 +9,9 @@
  * replace it; that store is built once per ChorusHttp, and again once a
  * day, not per connection), connect and total timeouts, CURLOPT_NOSIGNAL,
  * an error buffer, a maximum response size (the transfer is aborted beyond
- * it), never CURLOPT_VERBOSE. Request headers and bodies
- * are wiped before they are freed: they carry secrets.
+ * it), never CURLOPT_VERBOSE, never a TLS key log ($SSLKEYLOGFILE is
+ * ignored). Request headers and bodies are wiped before they are freed:
+ * they carry secrets.
  *
  * Internal to chorus_client.c (and its tests). */
 #pragma once

@@ -1388,6 +1388,25 @@ Test(chorus_client, chorusctl_ping) {
         expect_run(&run, 0, "All checks passed", "ping, debug log");
 }
 
+Test(chorus_client, tls_keys_are_never_logged) {
+        _cleanup_(freep) char *conf = make_config(NULL), *keylog = NULL, *env = NULL, *args = NULL;
+        struct stat st;
+        CtlRun run;
+
+        /* libcurl writes the TLS session keys to $SSLKEYLOGFILE: with them,
+         * a capture of the traffic shows the client secret, the technical
+         * password and every token. */
+        cr_assert(asprintf(&keylog, "%s/keylog-%d", emu->dir, (int) getpid()) > 0);
+        (void) unlink(keylog);
+        cr_assert(asprintf(&env, "SSLKEYLOGFILE='%s'", keylog) > 0);
+        cr_assert(asprintf(&args, "ping -c '%s'", conf) > 0);
+        run = run_chorusctl_env(env, args);
+        expect_run(&run, 0, "All checks passed", "ping with SSLKEYLOGFILE");
+        cr_expect(stat(keylog, &st) < 0 || st.st_size == 0, "%s holds %jd bytes of TLS keys", keylog,
+                  (intmax_t) st.st_size);
+        (void) unlink(keylog);
+}
+
 Test(chorus_client, chorusctl_ping_diagnoses) {
         _cleanup_(freep) char *bad_password = write_secret("bad-password", "wrong-password");
         _cleanup_(freep) char *bad_secret = write_secret("bad-secret", "wrong-secret");
