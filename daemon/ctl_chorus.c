@@ -269,9 +269,9 @@ static void print_password_expiry(const ChorusStructure *s) {
                        "");
 }
 
-/* Looks the structure with `siret` up: exactly one in the answer must carry
- * that SIRET. Returns 1 found, 0 not found (*ret_count says how many came
- * back), < 0 failed (*e filled). */
+/* Looks the structure with `siret` up: the first in the answer that carries
+ * that SIRET (a search may also return others). Returns 1 found, 0 not found
+ * (*ret_count says how many came back), < 0 failed (*e filled). */
 static int structure_find(ChorusClient *client, const char *siret, ChorusStructureSummary *ret, size_t *ret_count,
                           ChorusError *e) {
         ChorusStructureList l = {};
