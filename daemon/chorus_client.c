@@ -496,9 +496,10 @@ static bool call_may_retry(ChorusCall *call, const ChorusError *e) {
         return !call->op->send_once || !e->maybe_processed;
 }
 
-/* Schedules the next attempt, or returns false when the deadline forbids
- * it (*ret_delay then says how long the wait would have been). */
-static bool call_schedule_retry(ChorusCall *call, ChorusError *e, uint64_t *ret_delay) {
+/* Schedules the next attempt: returns 1, or 0 when the deadline forbids it
+ * (*ret_delay then says how long the wait would have been), or < 0 when no
+ * timer could be armed. */
+static int call_schedule_retry(ChorusCall *call, ChorusError *e, uint64_t *ret_delay) {
         ChorusClient *c = call->client;
         uint64_t delay = retry_next_delay(call->attempt, &c->retry_policy,
                                           e->has_retry_after ? e->retry_after_usec : 0, random_u64());
@@ -506,11 +507,11 @@ static bool call_schedule_retry(ChorusCall *call, ChorusError *e, uint64_t *ret_
 
         *ret_delay = delay;
         if (!retry_within_deadline(now_usec(), delay, call->deadline))
-                return false;
+                return 0;
         r = sd_event_add_time_relative(c->event, &call->timer, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC,
                                        on_retry_timer, call);
         if (r < 0)
-                return false;
+                return r;
         call->attempt++;
         call->state = CALL_WAITING_RETRY;
         client_scrub_error(c, e);
@@ -519,7 +520,7 @@ static bool call_schedule_retry(ChorusCall *call, ChorusError *e, uint64_t *ret_
         if (c->retry_hook)
                 c->retry_hook(e, call->attempt + 1, delay, c->retry_hook_userdata);
         chorus_error_done(e);
-        return true;
+        return 1;
 }
 
 /* Says in the message why a temporary failure is reported after all. */
@@ -543,12 +544,15 @@ static void call_note_gave_up(ChorusCall *call, ChorusError *e, uint64_t delay) 
 
 static void call_fail(ChorusCall *call, ChorusError *e) {
         uint64_t delay = 0;
+        int r;
 
         call->http = NULL;
         if (call_may_retry(call, e)) {
-                if (call_schedule_retry(call, e, &delay))
+                r = call_schedule_retry(call, e, &delay);
+                if (r > 0)
                         return;
-                call_note_gave_up(call, e, delay);
+                if (r == 0) /* else reported as it is: the deadline was not the reason */
+                        call_note_gave_up(call, e, delay);
         }
         call_finish(call, chorus_error_to_errno(e), e);
 }
