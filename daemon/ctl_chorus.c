@@ -12,8 +12,8 @@
  * engagement requirement.
  *
  * Temporary failures are retried in-process, with the daemon's backoff
- * function, until a deadline: min(retry_deadline, 60 s) unless --deadline
- * says otherwise. Secrets are loaded with credentials_load_by_hand() and never
+ * function, until a deadline counted for each call (a command makes several):
+ * min(retry_deadline, 60 s) unless --deadline says otherwise. Secrets are loaded with credentials_load_by_hand() and never
  * printed; every message comes from chorus_error.c, which never quotes a
  * request.
  *
@@ -68,8 +68,8 @@ static void help_ping(void) {
                "configuration (the LoadCredential= sources: run as root).\n"
                "\n"
                "  -c, --config FILE      main configuration (default %s)\n"
-               "      --deadline SECONDS stop retrying after this long (default: retry_deadline,\n"
-               "                         at most %d; 0 = one attempt)\n"
+               "      --deadline SECONDS stop retrying a call after this long (default:\n"
+               "                         retry_deadline, at most %d; 0 = one attempt)\n"
                "  -h, --help             show this help\n"
                "\n"
                "Exit status: 0 every check passed, 2 a check failed, or a usage,\n"
@@ -86,8 +86,8 @@ static void help_structure(void) {
                "between public entities), each with whether it requires an engagement.\n"
                "\n"
                "  -c, --config FILE      main configuration (default %s)\n"
-               "      --deadline SECONDS stop retrying after this long (default: retry_deadline,\n"
-               "                         at most %d; 0 = one attempt)\n"
+               "      --deadline SECONDS stop retrying a call after this long (default:\n"
+               "                         retry_deadline, at most %d; 0 = one attempt)\n"
                "  -h, --help             show this help\n"
                "\n"
                "Exit status: 0 found, 1 the SIRET is invalid or unknown to Chorus Pro,\n"
