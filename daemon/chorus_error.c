@@ -193,15 +193,25 @@ static int transport_error(const ChorusHttpAnswer *a, ChorusError *e) {
 
 /* --- HTTP answers --- */
 
-/* Copies at most SERVER_TEXT_MAX bytes of a server string, replacing
- * control characters so that a message stays one line. */
+/* Copies at most SERVER_TEXT_MAX bytes of a server string, cut between two
+ * UTF-8 characters, replacing control characters (C0, DEL, and C1 written
+ * in UTF-8) with spaces, so that a message stays one line and drives no
+ * terminal. */
 static char *server_text(const char *s) {
         size_t n = strnlen(s, SERVER_TEXT_MAX);
-        char *t = strndup(s, n);
+        char *t;
 
-        for (char *p = t; p && *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+        if (n == SERVER_TEXT_MAX)
+                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                        n--;
+        t = strndup(s, n);
+        for (unsigned char *p = (unsigned char *) t; p && *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
                         *p = ' ';
+                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                        p[0] = p[1] = ' ';
+                        p++;
+                }
         return t;
 }
 

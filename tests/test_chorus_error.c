@@ -265,6 +265,8 @@ Test(chorus_error, www_authenticate) {
                 { "Bearer ERROR=\"x\",Error_Description=\"y\",error=\"ignored second\"", "x", "y" },
                 { "Bearer realm=\"PISTE\",error_description=\"unterminated", NULL, "unterminated" },
                 { "Bearer error=\"line\nbreak\"", "line break", NULL },
+                /* U+009B, the one-character CSI of C1: a terminal control too. */
+                { "Bearer error=\"csi\xC2\x9B" "31m\"", "csi  31m", NULL },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -278,6 +280,23 @@ Test(chorus_error, www_authenticate) {
                 free(error);
                 free(description);
         }
+}
+
+Test(chorus_error, server_text_is_cut_between_characters) {
+        char body[400], libelle[300];
+        ChorusHttpAnswer a = { .status = 400, .url = URL };
+        ChorusError e = {};
+        cJSON *json = NULL;
+
+        /* 299 bytes, then a 2-byte "é" across the 300-byte limit. */
+        memset(libelle, 'a', 299);
+        libelle[299] = '\0';
+        snprintf(body, sizeof body, "{\"codeRetour\":1,\"libelle\":\"%s\xC3\xA9\"}", libelle);
+        a.body = body;
+        a.body_size = strlen(body);
+        cr_assert_eq(chorus_answer_check(&a, "op", NOW, &json, &e), -EREMOTEIO);
+        cr_expect_str_eq(strempty(e.libelle), libelle, "half a character kept");
+        chorus_error_done(&e);
 }
 
 Test(chorus_error, copy_move_and_errno) {
