@@ -986,7 +986,9 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
         if (k >= 0) {
                 s = deposit_succeeded(r);
                 chorus_deposit_result_done(&r->result.deposit);
-        } else if (error->maybe_processed)
+        } else if (error->maybe_processed || error->kind == CHORUS_ERROR_INTERNAL)
+                /* A local failure (out of memory) may strike after the request
+                 * left, even while reading a 200: the client cannot tell us. */
                 s = deposit_uncertain(r, error);
         else if (error_is_retryable(error)) {
                 (void) job_set_last_error(r->job, error->message);
