@@ -234,3 +234,57 @@ Test(manager, done_move_failure_is_retried) {
         cr_assert_str_eq(state, "integrated");
         cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
 }
+
+/* Fails the n-th rename out of spool/processing/ with ENOSPC (not fatal). */
+static int no_space_on_processing_rename(FsOp op, int fd, void *userdata) {
+        NoSpace *f = userdata;
+        char link[64], path[PATH_MAX];
+        ssize_t n;
+
+        if (op != FS_OP_RENAME)
+                return 0;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, path, sizeof path - 1);
+        if (n < 0)
+                return 0;
+        path[n] = 0;
+        if ((size_t) n < strlen(f->where) || !streq(path + n - strlen(f->where), f->where))
+                return 0;
+        if (++f->seen != f->nth)
+                return 0;
+        f->failed++;
+        return -ENOSPC;
+}
+
+/* Chorus Pro refuses the invoice and the move of its files to failed/
+ * fails once: the files still reach failed/ while chorusd runs. Renames
+ * out of processing/: the invoice written, the error file written, then
+ * the first move (the third). */
+Test(manager, failed_move_failure_is_retried) {
+        NoSpace fault = { .where = "/spool/processing", .nth = 3 };
+        Emulator *emu = NULL;
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_space_on_processing_rename, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "inactif.json", "tests/data/e2e/bilans/inactif-2026.json"), 0);
+        deadline = test_now_usec() + 30 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 && test_daemon_wait_job(&d, "failed", "inactif.json", 0, id) >= 0)
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        emulator_free(emu);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_eq(test_daemon_wait_job(&d, "failed", "inactif.json", 0, id), 0,
+                     "the bilan stayed in processing/ after Chorus Pro refused it");
+        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
+        cr_assert_str_eq(state, "rejected");
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+}
