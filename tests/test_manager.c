@@ -2,7 +2,8 @@
  * what a failed fsync does (fsutil's fault-injection hook): LOG_CRIT, no
  * more claims, the loop ends with -EIO (chorusd then exits non-zero and
  * systemd restarts it into recovery), and the bilan is not lost; a job
- * state that cannot be written for a moment (ENOSPC) is written again. */
+ * state, an error file or a move to done/ or failed/ that fails for a
+ * moment (ENOSPC) is done again while chorusd runs. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
