@@ -1764,9 +1764,14 @@ static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *wh
         r = jobrun_new(m, TAKE_PTR(job));
         if (!r)
                 return log_oom();
-        if (rec->source == JOB_LOAD_PREVIOUS)
+        if (rec->source == JOB_LOAD_PREVIOUS) {
                 run_log(r, LOG_WARNING, NULL, "Job %s: current state file torn, resumed from the previous one.",
                         r->job->id);
+                /* The torn copy may have said depositing, and the request may
+                 * have left: look the number up rather than deposit blindly. */
+                if (r->job->state == JOB_STATE_RENDERED)
+                        r->job->state = JOB_STATE_DEPOSITING;
+        }
         k = resume_reconcile(r, rec->location);
         if (fs_error_is_fatal(k)) {
                 jobrun_free(r);

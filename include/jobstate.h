@@ -8,8 +8,9 @@
  * (rename is atomic and we fsync), but if one ever is (a lying disk, an
  * administrator's editor), the loader falls back on the previous version
  * and says so; every step is written to be safely redone from the state
- * before it (numbering is idempotent per job, depositing looks the number up
- * on Chorus Pro first).
+ * before it (numbering is idempotent per job; a job resumed from a previous
+ * "rendered" goes to depositing, which looks the number up on Chorus Pro
+ * before any deposit, since the lost copy may have said depositing).
  *
  * Job states (README.md, "Job states", has the diagram):
  *

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "emulator.h"
+#include "macro.h"
 #include "test_daemon.h"
 
 #define SEC TEST_USEC_PER_SEC
@@ -189,6 +190,46 @@ Test(e2e_crash, killed_while_the_deposit_is_on_the_wire) {
         cr_assert_eq(d.exit_status, KILLED);
 
         cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        check_outcome();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Killed once the deposit has reached Chorus Pro, and then the job state
+ * that said "depositing" is found torn (a disk fault, a hand edit): the
+ * job resumes from JOBID.state.prev, which says "rendered". The deposit
+ * may have left, so it is looked up, never sent blindly a second time. */
+Test(e2e_crash, torn_depositing_state_is_looked_up_not_deposited_again) {
+        static const char *const names[] = { "cdcmc.json", "commune.json" };
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=deposit-answered", NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        int torn = 0;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop_two();
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
+        cr_assert_eq(d.exit_status, KILLED);
+        cr_assert_geq(fluxes(), 1, "the crash came after a deposit");
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char id[25], state[32], *path = NULL, *prev = NULL;
+
+                if (test_daemon_wait_job(&d, "processing", names[i], 0, id) < 0 ||
+                    test_daemon_job_state(&d, id, state) < 0 || strcmp(state, "depositing") != 0)
+                        continue;
+                cr_assert(asprintf(&path, "%s/jobs/%s.state", d.state, id) > 0);
+                cr_assert(asprintf(&prev, "%s/jobs/%s.state.prev", d.state, id) > 0);
+                cr_assert_eq(access(prev, F_OK), 0, "no previous state to resume from");
+                cr_assert_eq(truncate(path, 20), 0, "%s: %m", path); /* torn: no END=1 */
+                torn++;
+                free(path);
+                free(prev);
+        }
+        cr_assert_geq(torn, 1, "a job was depositing when chorusd was killed");
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        cr_assert(test_daemon_log_contains(&d, "resumed from the previous one"));
         check_outcome();
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
