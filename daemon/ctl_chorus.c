@@ -227,6 +227,7 @@ static bool ping_token(ChorusCtl *c) {
 }
 
 static bool ping_health(ChorusCtl *c) {
+        char buf[CTL_PRINTABLE_MAX];
         ChorusHealth h = {};
         ChorusError e = {};
 
@@ -235,7 +236,8 @@ static bool ping_health(ChorusCtl *c) {
                 chorus_error_done(&e);
                 return false;
         }
-        printf("%-28s OK (%s): %s\n", "Chorus Pro health-check", c->config->chorus.api_url, h.message);
+        printf("%-28s OK (%s): %s\n", "Chorus Pro health-check", c->config->chorus.api_url,
+               ctl_printable(h.message, buf));
         chorus_health_done(&h);
         return true;
 }
@@ -256,6 +258,7 @@ static int days_until(const char *iso, int64_t *ret) {
 }
 
 static void print_password_expiry(const ChorusStructure *s) {
+        char buf[CTL_PRINTABLE_MAX];
         int64_t days;
 
         if (days_until(s->password_expiry, &days) < 0) {
@@ -263,7 +266,7 @@ static void print_password_expiry(const ChorusStructure *s) {
                 return;
         }
         printf("%-28s   technical account password expires on %.10s (in %" PRId64 " days)\n", "",
-               s->password_expiry, days);
+               ctl_printable(s->password_expiry, buf), days);
         if (days <= PASSWORD_EXPIRY_WARNING_DAYS)
                 printf("%-28s   WARNING: renew it soon in the Chorus Pro portal (Raccordement EDI/API), then update the cpro-password credential\n",
                        "");
@@ -312,6 +315,7 @@ static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure 
 
 static bool ping_account(ChorusCtl *c) {
         const char *check = "Technical account";
+        char buf[CTL_PRINTABLE_MAX];
         ChorusStructure s = {};
         ChorusError e = {};
         int r;
@@ -321,7 +325,7 @@ static bool ping_account(ChorusCtl *c) {
                 print_failure(check, &e);
         if (r > 0) {
                 printf("%-28s OK (%s): structure %s, idStructureCPP %" PRId64 "\n", check,
-                       c->config->chorus.technical_login, strempty(s.raison_sociale), s.id_structure_cpp);
+                       c->config->chorus.technical_login, ctl_printable(s.raison_sociale, buf), s.id_structure_cpp);
                 print_password_expiry(&s);
         }
         chorus_structure_done(&s);
@@ -377,17 +381,24 @@ int ctl_ping(int argc, char *argv[]) {
 
 /* ---- structure ---- */
 
+/* One "Label   value" line of a value Chorus Pro sent. */
+static void print_field(const char *label, const char *value) {
+        char buf[CTL_PRINTABLE_MAX];
+
+        printf("%-18s %s\n", label, ctl_printable(value, buf));
+}
+
 static void print_structure(const ChorusStructureSummary *summary, const ChorusStructure *s) {
         ChorusRequirement req = chorus_structure_requirement(&s->params);
 
-        printf("%-18s %s\n", "Name", strempty(s->raison_sociale ? s->raison_sociale : summary->designation));
+        print_field("Name", s->raison_sociale ? s->raison_sociale : summary->designation);
         if (s->libelle && !streq_ptr(s->libelle, s->raison_sociale))
-                printf("%-18s %s\n", "Label", s->libelle);
-        printf("%-18s %s\n", "SIRET", strempty(summary->identifiant));
+                print_field("Label", s->libelle);
+        print_field("SIRET", summary->identifiant);
         printf("%-18s %" PRId64 "\n", "idStructureCPP", s->id_structure_cpp);
-        printf("%-18s %s\n", "Status", strempty(summary->statut));
+        print_field("Status", summary->statut);
         if (s->type)
-                printf("%-18s %s\n", "Type", s->type);
+                print_field("Type", s->type);
         printf("%-18s %s\n", "Invoices require", chorus_requirement_to_string(req));
         if (!streq_ptr(summary->statut, "ACTIVE"))
                 printf("WARNING: this structure is not active: Chorus Pro rejects invoices sent to it.\n");
@@ -414,9 +425,12 @@ static int print_services(ChorusClient *client, const ChorusStructure *s, Chorus
                 if (!chorus_service_is_invoiceable(&l.items[i]))
                         continue;
                 r = chorus_service_get_sync(client, s->id_structure_cpp, l.items[i].id_service, &d, e);
-                if (r >= 0)
-                        printf("  %-20s %-12s %s\n", l.items[i].code, d.engagement_required ? "required" : "no",
-                               strempty(l.items[i].libelle));
+                if (r >= 0) {
+                        char code[CTL_PRINTABLE_MAX], name[CTL_PRINTABLE_MAX];
+
+                        printf("  %-20s %-12s %s\n", ctl_printable(l.items[i].code, code),
+                               d.engagement_required ? "required" : "no", ctl_printable(l.items[i].libelle, name));
+                }
                 chorus_service_detail_done(&d);
         }
         if (r >= 0 && shown == 0 && s->params.code_service_required && !s->params.engagement_or_service)

@@ -1,6 +1,7 @@
 /* ctl_common.c — what chorusctl's commands share: loading the configuration
  * and the conventions with their diagnostics printed, usage errors. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ctl.h"
@@ -48,4 +49,19 @@ int ctl_usage_error(const char *command, const char *format, ...) {
         va_end(ap);
         fprintf(stderr, "\nTry 'chorusctl %s --help'.\n", command);
         return CTL_EXIT_USAGE;
+}
+
+const char *ctl_printable(const char *s, char buf[static CTL_PRINTABLE_MAX]) {
+        bool c1 = false;
+        size_t i;
+
+        for (i = 0; s && s[i] && i < CTL_PRINTABLE_MAX - 1; i++) {
+                unsigned char c = (unsigned char) s[i], next = (unsigned char) s[i + 1];
+                bool replace = c < 0x20 || c == 0x7f || c1;
+
+                c1 = c == 0xc2 && next >= 0x80 && next <= 0x9f;
+                buf[i] = replace || c1 ? '?' : (char) c;
+        }
+        buf[i] = 0;
+        return buf;
 }

@@ -172,31 +172,10 @@ static const char *format_local(uint64_t usec, char buf[static 32]) {
         return buf;
 }
 
-#define PRINTABLE_MAX 2048
-
-/* s (NULL: "") with every control character (C0, DEL, and C1 written in
- * UTF-8) as '?', byte for byte, cut to the buffer. File names come from the
- * staff and statuses from Chorus Pro: neither may drive the administrator's
- * terminal or start a line of its own. */
-static const char *printable(const char *s, char buf[static PRINTABLE_MAX]) {
-        bool c1 = false;
-        size_t i;
-
-        for (i = 0; s && s[i] && i < PRINTABLE_MAX - 1; i++) {
-                unsigned char c = (unsigned char) s[i], next = (unsigned char) s[i + 1];
-                bool replace = c < 0x20 || c == 0x7f || c1;
-
-                c1 = c == 0xc2 && next >= 0x80 && next <= 0x9f;
-                buf[i] = replace || c1 ? '?' : (char) c;
-        }
-        buf[i] = 0;
-        return buf;
-}
-
 /* At most `width` bytes, cut at a UTF-8 boundary, "…"-less: a table. */
 static void print_cell(const char *s, int width) {
-        char buf[PRINTABLE_MAX];
-        int n = (int) strlen(printable(s, buf));
+        char buf[CTL_PRINTABLE_MAX];
+        int n = (int) strlen(ctl_printable(s, buf));
 
         if (n > width) {
                 n = width;
@@ -207,7 +186,7 @@ static void print_cell(const char *s, int width) {
 }
 
 static void print_row(const Job *j) {
-        char next[32], buf[PRINTABLE_MAX];
+        char next[32], buf[CTL_PRINTABLE_MAX];
 
         print_cell(j->id, JOB_ID_LEN);
         print_cell(j->bilan_name, 24);
@@ -216,7 +195,7 @@ static void print_row(const Job *j) {
         print_cell(job_state_to_string(j->state), 10);
         print_cell(j->cpp_invoice_status ? j->cpp_invoice_status : j->cpp_flux_state ? j->cpp_flux_state : "-", 28);
         print_cell(j->next_attempt_usec && !job_state_is_terminal(j->state) ? format_local(j->next_attempt_usec, next) : "-", 19);
-        printf("%s\n", printable(j->last_error, buf));
+        printf("%s\n", ctl_printable(j->last_error, buf));
 }
 
 static int status_table(JobsContext *c) {
@@ -256,10 +235,10 @@ static int status_table(JobsContext *c) {
 /* ---- status JOB ------------------------------------------------------------------ */
 
 static void print_field(const char *name, const char *value) {
-        char buf[PRINTABLE_MAX];
+        char buf[CTL_PRINTABLE_MAX];
 
         if (value && *value)
-                printf("  %-20s %s\n", name, printable(value, buf));
+                printf("  %-20s %s\n", name, ctl_printable(value, buf));
 }
 
 static void print_job(const Job *j) {
@@ -298,15 +277,15 @@ static void print_job(const Job *j) {
 }
 
 static void print_location(Spool *s, const char *what, const char *name) {
-        char buf[PRINTABLE_MAX];
+        char buf[CTL_PRINTABLE_MAX];
         SpoolDir where;
 
         if (!name)
                 return;
         if (spool_locate(s, name, &where) >= 0)
-                printf("  %-20s %s/%s\n", what, spool_dir_to_string(where), printable(name, buf));
+                printf("  %-20s %s/%s\n", what, spool_dir_to_string(where), ctl_printable(name, buf));
         else
-                printf("  %-20s %s (not found in the spool)\n", what, printable(name, buf));
+                printf("  %-20s %s (not found in the spool)\n", what, ctl_printable(name, buf));
 }
 
 static void print_files(const Config *config, const Job *j) {
@@ -327,20 +306,20 @@ static void print_files(const Config *config, const Job *j) {
 
 static int print_audit_record(uint64_t seq, const char *time, const AuditRecord *rec, void *userdata) {
         const char *id = userdata;
-        char buf[PRINTABLE_MAX];
+        char buf[CTL_PRINTABLE_MAX];
 
         if (!streq_ptr(rec->job, id))
                 return 0;
-        printf("  %-27s", printable(time, buf));
-        printf(" #%-6" PRIu64 " %-18s", seq, printable(rec->event, buf));
+        printf("  %-27s", ctl_printable(time, buf));
+        printf(" #%-6" PRIu64 " %-18s", seq, ctl_printable(rec->event, buf));
         if (rec->invoice)
-                printf(" invoice=%s", printable(rec->invoice, buf));
+                printf(" invoice=%s", ctl_printable(rec->invoice, buf));
         if (rec->flux)
-                printf(" flux=%s", printable(rec->flux, buf));
+                printf(" flux=%s", ctl_printable(rec->flux, buf));
         if (rec->cpp_id)
-                printf(" id=%s", printable(rec->cpp_id, buf));
+                printf(" id=%s", ctl_printable(rec->cpp_id, buf));
         if (rec->detail)
-                printf(" — %s", printable(rec->detail, buf));
+                printf(" — %s", ctl_printable(rec->detail, buf));
         printf("\n");
         return 0;
 }
@@ -434,7 +413,7 @@ static int requeue_move(Spool *s, const char *name) {
 /* chorusd saves a failed state first, then moves the files, the bilan
  * last: only a bilan in failed/ says that it is done with the job. */
 static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
-        char buf[PRINTABLE_MAX], place[32] = "nowhere in the spool";
+        char buf[CTL_PRINTABLE_MAX], place[32] = "nowhere in the spool";
         SpoolDir where;
 
         if (spool_locate(s, j->spool_name, &where) >= 0) {
@@ -445,7 +424,7 @@ static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
         fprintf(stderr,
                 "chorusctl requeue: job %s is %s, but its bilan %s is %s, not in failed/: chorusd may still be "
                 "moving it (try again in a moment), or it was moved by hand. Nothing done.\n",
-                j->id, job_state_to_string(j->state), printable(j->spool_name, buf), place);
+                j->id, job_state_to_string(j->state), ctl_printable(j->spool_name, buf), place);
         return false;
 }
 

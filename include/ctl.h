@@ -31,3 +31,10 @@ int ctl_load_conventions(const Config *config, ConventionSet **ret);
 /* Prints "chorusctl COMMAND: MESSAGE" and a pointer to --help on stderr;
  * returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *command, const char *format, ...) _printf_(2, 3);
+
+/* s (NULL: "") with every control character (C0, DEL, and C1 written in
+ * UTF-8) as '?', byte for byte, cut to the buffer. File names come from the
+ * staff and names and statuses from Chorus Pro: none may drive the
+ * administrator's terminal or start a line of its own. Returns buf. */
+#define CTL_PRINTABLE_MAX 2048
+const char *ctl_printable(const char *s, char buf[static CTL_PRINTABLE_MAX]);

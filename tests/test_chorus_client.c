@@ -1470,6 +1470,24 @@ Test(chorus_client, chorusctl_structure) {
         expect_run(&run, 2, "no SIRET given", "structure, no argument");
 }
 
+/* What Chorus Pro says is printed, but never a control character: an
+ * escape sequence in a name or a message would drive the administrator's
+ * terminal. */
+Test(chorus_client, chorusctl_prints_no_control_character_from_the_server) {
+        _cleanup_(freep) char *conf = make_config(NULL);
+        CtlRun run;
+
+        add_fault(EMULATOR_FAULT(.route = HEALTH, .count = 1,
+                                 .body_json = "{\"statusCode\": \"OK\", \"body\": \"up\\u001b[2J\\u009b31m!\"}"));
+        run = ctl("ping", conf, NULL);
+        cr_expect(strstr(run.output, "up?[2J??31m!"), "%s", run.output); /* C1: both bytes */
+        for (const char *c = run.output; *c; c++)
+                cr_expect((unsigned char) *c >= 0x20 || *c == '\n', "control character 0x%02x in\n%s",
+                          (unsigned char) *c, run.output);
+        cr_expect_null(strstr(run.output, "\xc2\x9b"), "%s", run.output);
+        expect_run(&run, 0, "All checks passed", "ping, hostile health-check text");
+}
+
 Test(chorus_client, chorusctl_help) {
         CtlRun run;
 
