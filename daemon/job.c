@@ -1618,13 +1618,14 @@ int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
         if (k < 0) {
                 if (fs_error_is_fatal(k))
                         return k;
-                /* The bilan is safe in processing/ (or rejected/): recovery
-                 * picks it up at the next start. */
+                /* The bilan is safe in processing/ (or rejected/): the
+                 * manager looks for it again a minute later, and start-up
+                 * recovery would too. */
                 return log_error_errno(k, "Failed to save job %s for '%s': %m", claim->job_id, claim->name);
         }
         r = jobrun_new(m, TAKE_PTR(job));
         if (!r)
-                return log_oom(); /* same: its state is on disk */
+                return log_oom(); /* its state is on disk: resumed the same way */
         crash_point("received");
         if (claim->rejected) {
                 /* Not a regular file, or too large: the spool already put it in

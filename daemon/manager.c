@@ -39,6 +39,7 @@
 #include "spool.h"
 
 #define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
+#define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
 #define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
 
 /* ---- Job counters and STATUS= --------------------------------------------- */
@@ -134,6 +135,7 @@ void manager_fatal(Manager *m, int error, const char *what) {
 typedef struct RecoveryCounts {
         Manager *manager;
         unsigned resumed;
+        unsigned failed; /* jobs that could not be resumed (not fatally) */
         int fatal;
 } RecoveryCounts;
 
@@ -155,23 +157,69 @@ static int on_room_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* The disk is too full: files wait in incoming/; look again in a minute. */
-static int claim_pause_for_room(Manager *m) {
+/* Arms the one-shot timer *source (created on first use) `usec` from now. */
+static int manager_arm_timer(Manager *m, sd_event_source **source, uint64_t usec,
+                             sd_event_time_handler_t handler, const char *description) {
         int r;
 
-        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
-        if (!m->room_source) {
-                r = sd_event_add_time_relative(m->event, &m->room_source, CLOCK_MONOTONIC,
-                                               ROOM_RECHECK_USEC, USEC_PER_SEC, on_room_timer, m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to arm the free-space timer: %m");
-                (void) sd_event_source_set_description(m->room_source, "room-recheck");
-                return 0;
+        if (!*source) {
+                r = sd_event_add_time_relative(m->event, source, CLOCK_MONOTONIC, usec, USEC_PER_SEC,
+                                               handler, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(*source, description);
+        } else {
+                r = sd_event_source_set_time_relative(*source, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(*source, SD_EVENT_ONESHOT);
         }
-        r = sd_event_source_set_time_relative(m->room_source, ROOM_RECHECK_USEC);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->room_source, SD_EVENT_ONESHOT);
-        return r < 0 ? log_error_errno(r, "Failed to re-arm the free-space timer: %m") : 0;
+        return r < 0 ? log_error_errno(r, "Failed to arm the %s timer: %m", description) : 0;
+}
+
+/* The disk is too full: files wait in incoming/; look again in a minute. */
+static int claim_pause_for_room(Manager *m) {
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, ROOM_RECHECK_USEC, on_room_timer, "room-recheck");
+}
+
+static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
+
+/* Walks processing/ and the job states as start-up recovery does, resuming
+ * every job not already running. Returns true if all could be resumed. */
+static bool manager_rescan_processing(Manager *m, const char *why) {
+        RecoveryCounts counts = { .manager = m };
+        int r;
+
+        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+        if (counts.fatal < 0)
+                r = counts.fatal;
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, why);
+        else if (r < 0)
+                log_error_errno(r, "Failed to look for jobs to resume in processing/: %m");
+        return r >= 0 && counts.failed == 0;
+}
+
+static void claim_recover_later(Manager *m);
+
+static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+
+        if (!m->stopping && !manager_rescan_processing(m, "resuming a bilan left in processing/") &&
+            !m->stopping)
+                claim_recover_later(m);
+        return 0;
+}
+
+/* A claim failed after its rename (no job state could be written, memory
+ * ran out): the bilan is safe in processing/ but no job holds it. Look
+ * for it again in a minute rather than wait for the next start. */
+static void claim_recover_later(Manager *m) {
+        log_notice("A claimed bilan may be waiting in processing/ without a job: looking again in %u s.",
+                   (unsigned) (ORPHAN_RECHECK_USEC / USEC_PER_SEC));
+        (void) manager_arm_timer(m, &m->orphan_source, manager_delay(m, ORPHAN_RECHECK_USEC), on_orphan_timer,
+                                 "orphan-recheck");
 }
 
 static int on_claim(sd_event_source *s, void *userdata) {
@@ -213,12 +261,15 @@ static int on_claim(sd_event_source *s, void *userdata) {
                 /* Something odd about one entry (permissions…): say so, and
                  * wait for the next change rather than spin on it. */
                 log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
+                claim_recover_later(m);
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
         r = jobrun_start_claimed(m, &claim);
         spool_claim_done(&claim);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "starting a job");
+        else if (r < 0)
+                claim_recover_later(m);
         return 0;
 }
 
@@ -252,8 +303,6 @@ static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev,
         return 0;
 }
 
-static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
-
 /* Our own claims land in processing/ too. A job still under way is
  * recognised as live by jobrun_resume_moved_in(); one that ended during its
  * claim (a bilan rejected at once) has already moved its file out again.
@@ -276,12 +325,9 @@ static int on_processing_event(sd_event_source *s, const struct inotify_event *e
 
         if (m->stopping)
                 return 0;
-        if (ev->mask & IN_Q_OVERFLOW) {
-                RecoveryCounts counts = { .manager = m };
-                r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
-                if (counts.fatal < 0)
-                        r = counts.fatal;
-        } else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
+        if (ev->mask & IN_Q_OVERFLOW)
+                manager_rescan_processing(m, "resuming a requeued job");
+        else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
                 r = jobrun_resume_moved_in(m, ev->name);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "resuming a requeued job");
@@ -440,6 +486,7 @@ static int manager_reload(Manager *m) {
                 return log_error_errno(r, "Failed to reload: %m");
         m->chorus = TAKE_PTR(client);
         m->config = TAKE_PTR(config);
+        spool_set_max_file_size(m->spool, m->config->spool.max_file_size);
         convention_set_free(m->conventions);
         m->conventions = TAKE_PTR(conventions);
         chorus_secrets_done(&m->secrets);
@@ -614,6 +661,7 @@ Manager *manager_free(Manager *m) {
         jobrun_free_all(m);
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
+        m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
         m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
         m->processing_source = sd_event_source_disable_unref(m->processing_source);
         m->sigterm_source = sd_event_source_disable_unref(m->sigterm_source);
@@ -666,6 +714,8 @@ static int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
 
         if (fs_error_is_fatal(r))
                 return c->fatal = r;
+        if (r < 0)
+                c->failed++;
         if (r > 0)
                 c->resumed++;
         return 0; /* one bad job does not stop the recovery of the others */

@@ -66,6 +66,7 @@ typedef struct Manager {
         sd_event_source *processing_source; /* processing/: requeued jobs */
         sd_event_source *claim_source; /* defer: one bilan per iteration */
         sd_event_source *room_source;  /* timer while the disk is full */
+        sd_event_source *orphan_source; /* timer: a claim left a bilan in processing/ */
         bool claim_rewind;             /* incoming/ changed: rescan from the top */
 
         JobRun *runs; /* live jobs, a doubly-linked list */
