@@ -7,6 +7,7 @@
  * failure comes back as -errno; -EIO means an fsync failed and the daemon
  * must stop (fsutil.h). Logs only what it decides alone (a file moved back
  * from processing/ during recovery); the manager logs the rest. */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +34,12 @@ static const char *const spool_dir_table[_SPOOL_DIR_MAX] = {
 };
 
 DEFINE_STRING_TABLE_LOOKUP(spool_dir, SpoolDir, spool_dir_table, _SPOOL_DIR_MAX, _SPOOL_DIR_INVALID);
+
+void spool_set_max_file_size(Spool *s, uint64_t max_file_size) {
+        assert(s);
+        assert(max_file_size > 0);
+        s->max_file_size = max_file_size;
+}
 
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
         _cleanup_(spool_freep) Spool *s = NULL;

@@ -65,6 +65,8 @@ typedef struct SpoolStats {
  * folders (mode 0750). Files larger than max_file_size (> 0) are rejected
  * when claimed, without being read. */
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret);
+/* A new limit for the next claims (a reload changed [spool] max_file_size). */
+void spool_set_max_file_size(Spool *s, uint64_t max_file_size);
 Spool *spool_free(Spool *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Spool *, spool_free);
 

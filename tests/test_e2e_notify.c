@@ -2,8 +2,9 @@
  * NOTIFY_SOCKET of the test's own: READY=1 after recovery, STATUS=,
  * WATCHDOG=1 at the rate WATCHDOG_USEC asks, RELOADING=1 + READY=1 on SIGHUP
  * (also when the new configuration is refused), STOPPING=1 and exit 0 on
- * SIGTERM. Also checks that an idle daemon does not wake up, and that a
- * second chorusd on the same state directory refuses to start. */
+ * SIGTERM. Also checks that an idle daemon does not wake up, that a reload
+ * applies a new size limit to the next claims, and that a second chorusd
+ * on the same state directory refuses to start. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json_mutate.h"
 #include "test_daemon.h"
 
 #define SEC TEST_USEC_PER_SEC
@@ -82,6 +84,40 @@ Test(e2e_notify, ready_watchdog_reload_stopping) {
         cr_assert_eq(d.exit_status, 0, "exit status %d", d.exit_status);
         cr_assert_lt(test_now_usec() - t0, 5 * SEC, "stopping took too long");
         cr_assert_eq(test_daemon_wait_notify(&d, "STOPPING=1", 1 * SEC, NULL), 0, "no STOPPING=1");
+}
+
+/* A reload that lowers [spool] max_file_size applies to the next claims:
+ * a bilan over the new limit goes to rejected/, unread. */
+Test(e2e_notify, reload_applies_the_new_size_limit) {
+        char *config = NULL, *lowered = NULL, *text = NULL, id[25], error_name[64];
+        size_t size;
+        FILE *f;
+
+        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        cr_assert_eq(test_daemon_read_path(d.config, &config, &size), 0);
+        cr_assert_not_null(strstr(config, "[spool]\n"));
+        lowered = test_replace_first(config, "[spool]\n", "[spool]\nmax_file_size = 1K\n");
+        f = fopen(d.config, "we");
+        cr_assert_not_null(f);
+        fputs(lowered, f);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(test_daemon_signal(&d, SIGHUP), 0);
+        cr_assert_eq(test_daemon_wait_notify(&d, "RELOADING=1", 10 * SEC, NULL), 0);
+        cr_assert_eq(test_daemon_wait_notify(&d, "READY=1", 10 * SEC, NULL), 0);
+        cr_assert(test_daemon_log_contains(&d, "reloaded"), "the new configuration was not taken");
+
+        /* 1523 bytes: under the old 1 MiB limit, over the new 1 KiB one. */
+        cr_assert_eq(test_daemon_drop_file(&d, "big.json", "tests/data/e2e/bilans/ancieneco-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "big.json", 20 * SEC, id), 0, "not rejected");
+        snprintf(error_name, sizeof error_name, "%s--big.json.error.txt", id);
+        cr_assert_eq(test_daemon_wait_file(&d, "rejected", error_name, 5 * SEC), 0);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        cr_assert(strstr(text, "limite de 1024 octets"), "%s", text);
+        free(text);
+        free(lowered);
+        free(config);
+        cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
 /* voluntary_ctxt_switches of the process's main thread. */
