@@ -23,6 +23,7 @@
 
 #include "chorus_client.h"
 #include "emulator.h"
+#include "json_mutate.h"
 #include "fileio.h"
 #include "log.h"
 #include "scratch.h"
@@ -873,6 +874,29 @@ Test(chorus_client, wrong_ca_fails_and_never_falls_back) {
 
 Test(chorus_client, system_cas_alone_do_not_trust_the_emulator) {
         expect_tls_failure(NULL);
+}
+
+/* The right CA, the right server, the wrong name: [::ffff:127.0.0.1] is
+ * the emulator's address (IPv4-mapped), but its certificate names only
+ * 127.0.0.1, ::1 and localhost. Host-name verification refuses it. */
+Test(chorus_client, certificate_for_another_name_is_refused) {
+        ChorusConfig c2 = cfg;
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        _cleanup_(freep) char *api = test_replace_first(cfg.api_url, "127.0.0.1", "[::ffff:127.0.0.1]");
+        _cleanup_(freep) char *oauth = test_replace_first(cfg.oauth_url, "127.0.0.1", "[::ffff:127.0.0.1]");
+        ChorusHealth h = {};
+        ChorusError e = {};
+
+        cr_assert(strstr(api, "[::ffff:127.0.0.1]") && strstr(oauth, "[::ffff:127.0.0.1]"));
+        c2.api_url = api;
+        c2.oauth_url = oauth;
+        c = client_new_with(&c2, &secrets, &(ClientSpec){ .deadline_usec = 5 * USEC_PER_SEC });
+        cr_assert_eq(chorus_health_check_sync(c, &h, &e), -EREMOTEIO, "%s", strempty(e.message));
+        cr_expect_eq(e.kind, CHORUS_ERROR_TLS, "%s: %s", chorus_error_kind_to_string(e.kind), strempty(e.message));
+        cr_expect(!e.temporary);
+        cr_expect_eq(retries.n, 0);
+        cr_expect_eq(count(NULL), 0, "no request ever reached the server");
+        chorus_error_done(&e);
 }
 
 Test(chorus_client, bad_ca_file_is_refused_at_start) {
