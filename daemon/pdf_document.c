@@ -669,8 +669,11 @@ int pdf_document_render(PdfDocument *d, char **ret, size_t *ret_size) {
 
         if (d->error < 0)
                 return d->error;
-        if (d->n_pages == 0)
+        if (d->n_pages == 0) {
                 pdf_document_add_page(d);
+                if (d->error < 0)
+                        return d->error;
+        }
         number_pages(d);
         sort_attachments(d);
 
