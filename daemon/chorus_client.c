@@ -607,7 +607,10 @@ static void call_answer_parse(ChorusCall *call, const cJSON *json) {
                 return;
         }
         if (r == -ENOMEM) {
-                call_fail_errno(call, r);
+                /* Out of memory reading a 200: it was processed all the same. */
+                (void) chorus_error_internal(&e, call->op->name, r);
+                e.maybe_processed = true;
+                call_fail(call, &e);
                 return;
         }
         /* A 200 we cannot read: the request was processed, or may have been. */

@@ -382,9 +382,16 @@ static bool answer_is_200(const ChorusHttpAnswer *a) {
  * failure that prevented building it. */
 static int error_return(ChorusError *e, int r, ChorusError *reterr) {
         if (r < 0) {
+                /* A local failure (memory) while reading an answer: what the
+                 * answer said about delivery still holds, and a 200 was
+                 * processed, whatever we could make of it. */
+                bool maybe_processed = e->maybe_processed || e->http_status == 200;
                 const char *operation = e->operation;
+
                 chorus_error_done(e);
-                return chorus_error_internal(reterr, operation, r);
+                r = chorus_error_internal(reterr, operation, r);
+                reterr->maybe_processed = maybe_processed;
+                return r;
         }
         chorus_error_done(reterr);
         chorus_error_move(reterr, e);

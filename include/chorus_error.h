@@ -32,6 +32,8 @@
  *  | HTTP 200 with codeRetour ≠ 0                    | BUSINESS     | functional | no              |
  *  | HTTP 200 that is not the expected JSON (or its  | RESPONSE     | functional | yes             |
  *  |   codeRetour is not an integer)                 |              |            |                 |
+ *  | out of memory reading an answer                 | INTERNAL     | temporary  | as the answer,  |
+ *  |                                                 |              |            | yes for a 200   |
  *  | token endpoint: 400/401 invalid_client etc.     | TOKEN        | functional | no              |
  *  | token endpoint: 5xx, 429, 408, network          | as above     | temporary  | no  (3)         |
  *
