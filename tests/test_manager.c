@@ -150,61 +150,46 @@ static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
         return -ENOSPC;
 }
 
+/* Drops a bilan with the n-th job state write failing (ENOSPC) and runs
+ * the loop until the job is past received: it must go on without a
+ * restart. */
+static void expect_job_goes_on_after_state_write_failure(unsigned nth) {
+        NoSpace fault = { .where = "/jobs/.", .nth = nth };
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_space_on_state_write, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 &&
+                    (test_daemon_wait_job(&d, "processing", "bilan.json", 0, id) >= 0 ||
+                     test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0) &&
+                    test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_str_neq(state, "", "no state for the job: the claimed bilan never got a job");
+        cr_assert_str_neq(state, "received", "the job stalled after a failed state write");
+}
+
 /* The first state after received (validated) cannot be saved once: the job
  * tries again a little later and goes on, without waiting for a restart. */
 Test(manager, job_state_write_failure_is_retried) {
-        NoSpace fault = { .where = "/jobs/.", .nth = 2 };
-        char id[25], state[32] = "";
-        uint64_t deadline;
-
-        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
-        manager_up();
-        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
-        fs_set_fault_hook(no_space_on_state_write, &fault);
-        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
-        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
-        while (test_now_usec() < deadline) {
-                cr_assert_geq(sd_event_run(m->event, 50000), 0);
-                if (fault.failed > 0 &&
-                    (test_daemon_wait_job(&d, "processing", "bilan.json", 0, id) >= 0 ||
-                     test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0) &&
-                    test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
-                        break;
-        }
-        fs_set_fault_hook(NULL, NULL);
-        cr_assert_eq(fault.failed, 1, "the fault was not injected");
-        cr_assert(!m->stopping, "ENOSPC is not fatal");
-        cr_assert_str_neq(state, "received", "the job stalled after a failed state write");
-        cr_assert_str_neq(state, "", "no state for the job");
+        expect_job_goes_on_after_state_write_failure(2);
 }
 
-/* The claim's first job state (received) cannot be written (ENOSPC): the
- * bilan is in processing/ with no job. chorusd looks for it again a little
- * later and the job goes on, without waiting for a restart. */
+/* The claim's first job state (received) cannot be written: the bilan is
+ * in processing/ with no job. chorusd looks for it again a little later
+ * and the job goes on, without waiting for a restart. */
 Test(manager, claim_state_write_failure_is_retried) {
-        NoSpace fault = { .where = "/jobs/.", .nth = 1 };
-        char id[25], state[32] = "";
-        uint64_t deadline;
-
-        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
-        manager_up();
-        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
-        fs_set_fault_hook(no_space_on_state_write, &fault);
-        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
-        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
-        while (test_now_usec() < deadline) {
-                cr_assert_geq(sd_event_run(m->event, 50000), 0);
-                if (fault.failed > 0 &&
-                    (test_daemon_wait_job(&d, "processing", "bilan.json", 0, id) >= 0 ||
-                     test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0) &&
-                    test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
-                        break;
-        }
-        fs_set_fault_hook(NULL, NULL);
-        cr_assert_eq(fault.failed, 1, "the fault was not injected");
-        cr_assert(!m->stopping, "ENOSPC is not fatal");
-        cr_assert_str_neq(state, "", "the claimed bilan never got a job");
-        cr_assert_str_neq(state, "received", "the job stalled after its claim");
+        expect_job_goes_on_after_state_write_failure(1);
 }
 
 /* The error file of an invalid bilan cannot be written once (ENOSPC): the
