@@ -22,10 +22,12 @@
  * bilan) at once, with the reason. A failed fsync is fatal (manager_fatal). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit.h"
@@ -606,13 +608,19 @@ static int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         size_t size;
         int k;
 
-        k = read_file_bounded_at(spool_dirfd(r->manager->spool, SPOOL_PROCESSING), r->job->spool_name,
-                         run_config(r)->spool.max_file_size, &data, &size);
-        if (k == -EFBIG)
-                return diag_error2(d, r->job->bilan_name, NULL, "the file is larger than %llu bytes",
-                                   "le fichier dépasse %llu octets",
-                                   (unsigned long long) run_config(r)->spool.max_file_size),
-                       -EINVAL;
+        int dirfd = spool_dirfd(r->manager->spool, SPOOL_PROCESSING);
+        uint64_t max = run_config(r)->spool.max_file_size;
+        struct stat st = {};
+
+        k = read_file_bounded_at(dirfd, r->job->spool_name, max, &data, &size);
+        if (spool_error_is_unreadable(k)) {
+                /* Not a bilan chorusd may read (the claim normally catches it;
+                 * here after a crash, or a swap in processing/): rejected, with
+                 * the same explanation, never retried. */
+                (void) fstatat(dirfd, r->job->spool_name, &st, AT_SYMLINK_NOFOLLOW);
+                return spool_unreadable_diag(d, r->job->bilan_name, k, (uint64_t) st.st_size, max) < 0 ? -ENOMEM
+                                                                                                     : -EINVAL;
+        }
         if (k < 0)
                 return run_log_errno(r, LOG_ERR, k, NULL, "Failed to read bilan '%s': %m",
                                      r->job->spool_name);
@@ -764,7 +772,13 @@ static StepResult step_render(JobRun *r) {
 
         k = run_load_bilan(r, &c, &d);
         if (k >= 0 && !streq_ptr(c.convention->id, j->convention))
-                k = -EINVAL;
+                k = diag_error2(&d, j->bilan_name, "convention",
+                                "the bilan now names convention %s, but invoice %s was allocated for %s",
+                                "le bilan désigne maintenant la convention %s, mais la facture %s a été "
+                                "numérotée pour %s",
+                                c.convention->id, j->invoice_number, strempty(j->convention)) < 0
+                            ? -ENOMEM
+                            : -EINVAL;
         if (k >= 0) {
                 RenderRequest req = {
                         .config = run_config(r),

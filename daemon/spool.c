@@ -226,11 +226,9 @@ static int claim_init(SpoolClaim *c, const char *name) {
         return 0;
 }
 
-/* The diagnostic for something that is not a bilan we may read. The texts
- * without arguments go through diag_add2() directly: diag_error2() needs
- * at least one argument to check. */
-static int unreadable_diag(Diagnostics *d, const char *name, int error, const struct stat *st,
-                           uint64_t max_size) {
+/* The texts without arguments go through diag_add2() directly:
+ * diag_error2() needs at least one argument to check. */
+int spool_unreadable_diag(Diagnostics *d, const char *name, int error, uint64_t size, uint64_t max_size) {
         switch (error) {
         case -ELOOP:
                 return diag_add2(d, DIAG_ERROR, name, 0, NULL,
@@ -257,7 +255,7 @@ static int unreadable_diag(Diagnostics *d, const char *name, int error, const st
                                    "le fichier fait %" PRIu64 " octets, plus que la limite de %" PRIu64
                                    " octets d'un bilan. Vérifiez qu'il s'agit bien du bilan au format "
                                    "JSON, sans image ni pièce jointe.",
-                                   (uint64_t) st->st_size, max_size);
+                                   size, max_size);
         default:
                 return diag_add2(d, DIAG_ERROR, name, 0, NULL,
                                  "is not a regular file (FIFO, socket or device): not opened",
@@ -272,7 +270,7 @@ static int claim_reject(Spool *s, SpoolDir from, const char *from_name, SpoolCla
         _cleanup_(diagnostics_clear) Diagnostics d = DIAGNOSTICS_INIT;
         int r;
 
-        r = unreadable_diag(&d, c->name, error, st, s->max_file_size);
+        r = spool_unreadable_diag(&d, c->name, error, (uint64_t) st->st_size, s->max_file_size);
         if (r < 0)
                 return r;
         free(c->reason);
@@ -286,13 +284,13 @@ static int claim_reject(Spool *s, SpoolDir from, const char *from_name, SpoolCla
         return 0;
 }
 
-static bool is_unreadable_error(int r) {
+bool spool_error_is_unreadable(int r) {
         return r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EFBIG || r == -EACCES;
 }
 
 /* What the claim got in processing/: the entry may have been swapped since
  * the lstat in incoming/, and a regular file may still be one we may not
- * open (its permissions are its owner's, see unreadable_diag()). */
+ * open (its permissions are its owner's, see spool_unreadable_diag()). */
 static int check_claimed(Spool *s, const char *spool_name, struct stat *ret_st) {
         int dirfd = s->dirfds[SPOOL_PROCESSING], fd, r;
 
@@ -327,7 +325,7 @@ static int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
         int r, check;
 
         check = fs_check_regular_at(s->dirfds[SPOOL_INCOMING], name, s->max_file_size, &st);
-        if (check < 0 && !is_unreadable_error(check))
+        if (check < 0 && !spool_error_is_unreadable(check))
                 return check; /* -ENOENT: gone since readdir(), the caller skips it */
         r = claim_init(&c, name);
         if (r < 0)
@@ -340,7 +338,7 @@ static int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
                         return r;
                 s->stats.claimed++;
                 check = check_claimed(s, c.spool_name, &st);
-                if (is_unreadable_error(check))
+                if (spool_error_is_unreadable(check))
                         r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
                 else
                         r = check;

@@ -65,6 +65,14 @@ typedef struct SpoolStats {
  * folders (mode 0750). Files larger than max_file_size (> 0) are rejected
  * when claimed, without being read. */
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret);
+/* True for what makes a dropped entry something chorusd will not read: a
+ * symlink, a directory, not a regular file, too large, or not readable
+ * (the errors of fs_check_regular_at() and read_file_bounded_at()). */
+bool spool_error_is_unreadable(int error);
+/* The diagnostic, for the error file (in French too), of such an entry
+ * `name`; `size` is its size when error is -EFBIG. */
+int spool_unreadable_diag(Diagnostics *d, const char *name, int error, uint64_t size, uint64_t max_size);
+
 /* A new limit for the next claims (a reload changed [spool] max_file_size). */
 void spool_set_max_file_size(Spool *s, uint64_t max_file_size);
 Spool *spool_free(Spool *s);

@@ -234,6 +234,43 @@ Test(e2e_crash, torn_depositing_state_is_looked_up_not_deposited_again) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* Killed right after a claim, and the bilan in processing/ is then a
+ * symbolic link (swapped there while chorusd was down). On restart it is
+ * rejected with the same explanation as at a claim, never followed and
+ * never retried until failed/. */
+Test(e2e_crash, unreadable_bilan_after_a_crash_is_rejected) {
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=received", NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char id[25], error_name[64], *path = NULL, *target = NULL, *text = NULL;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
+        cr_assert_eq(d.exit_status, KILLED);
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", 0, id), 0);
+        cr_assert(asprintf(&path, "%s/processing/%s--cdcmc.json", d.spool, id) > 0);
+        target = realpath(BILANS "cdcmc-2026.json", NULL);
+        cr_assert_not_null(target);
+        cr_assert_eq(unlink(path), 0);
+        cr_assert_eq(symlink(target, path), 0, "%s: %m", path);
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "cdcmc.json", 30 * SEC, id), 0, "not rejected");
+        snprintf(error_name, sizeof error_name, "%s--cdcmc.json.error.txt", id);
+        cr_assert_eq(test_daemon_wait_file(&d, "rejected", error_name, 5 * SEC), 0);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        cr_assert(strstr(text, "lien symbolique"), "%s", text);
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+        cr_assert_eq(test_daemon_count(&d, "failed"), 0);
+        cr_assert_eq(fluxes(), 0);
+        free(text);
+        free(target);
+        free(path);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
 /* Killed again and again at random moments while four bilans go through. */
 Test(e2e_crash, repeated_kills_lose_nothing) {
         static const char *const files[] = { "cdcmc-2026.json", "dept34-2026.json", "commune-2026.json",
