@@ -358,7 +358,7 @@ static int invoice_build_notes(Invoice *inv, const InvoiceInput *in) {
                               cap, money_format_french(p->total_before_cap, true, before),
                               money_format_french(p->cap_allowance, true, allowance));
         else
-                r = notes_add(&inv->notes, &inv->n_notes, "Plafond de la convention : %s, non atteint.", cap);
+                r = notes_add(&inv->notes, &inv->n_notes, "Plafond de la convention : %s, non dépassé.", cap);
         if (r < 0)
                 return r;
 

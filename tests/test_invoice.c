@@ -200,7 +200,7 @@ Test(invoice, notes_describe_the_convention) {
                                         "31 décembre 2026.");
         cr_expect(notes_contain(inv, "bilan du 10 décembre 2026 (Service économie, CMA 34)"));
         cr_expect(notes_contain(inv, "article 1 : 1 sur 1 ; article 2 : 4 sur 5 ; article 3 : 1 sur 2."));
-        cr_expect(notes_contain(inv, "Plafond de la convention : 4\u202f000,00\u00a0€, non atteint."));
+        cr_expect(notes_contain(inv, "Plafond de la convention : 4\u202f000,00\u00a0€, non dépassé."));
         cr_expect_str_eq(inv->notes[3], "TVA non applicable, art. 256 B du CGI.");
         for (size_t i = 0; i < inv->n_notes; i++)
                 cr_expect_null(strpbrk(inv->notes[i], "<>\n"), "plain one-line text: %s", inv->notes[i]);
