@@ -238,14 +238,32 @@ static int rename_raw(int from_dirfd, const char *name, int to_dirfd, const char
         return 0;
 }
 
-static int keep_previous(int dirfd, const char *name) {
-        char prev[256];
+/* name.prev becomes a hard link to the current name, which stays in place
+ * throughout: a reader (chorusctl status next to the daemon) never finds it
+ * missing. Where the file system has no hard links, name is renamed to
+ * name.prev instead (*ret_moved), and for an instant only .prev exists. */
+static int keep_previous(int dirfd, const char *name, bool *ret_moved) {
+        char prev[256], link_tmp[256];
         int r;
 
-        if (snprintf(prev, sizeof prev, "%s.prev", name) >= (int) sizeof prev)
+        *ret_moved = false;
+        if (snprintf(prev, sizeof prev, "%s.prev", name) >= (int) sizeof prev ||
+            snprintf(link_tmp, sizeof link_tmp, ".%s.prev.tmp", name) >= (int) sizeof link_tmp)
                 return -ENAMETOOLONG;
-        r = rename_raw(dirfd, name, dirfd, prev, /* noreplace= */ false);
-        return r == -ENOENT ? 0 : r; /* first write: nothing to keep */
+        (void) unlinkat(dirfd, link_tmp, 0); /* our own leftover from a crash */
+        if (linkat(dirfd, name, dirfd, link_tmp, 0) < 0) {
+                if (errno == ENOENT)
+                        return 0; /* first write: nothing to keep */
+                if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK)
+                        return negative_errno();
+                r = rename_raw(dirfd, name, dirfd, prev, /* noreplace= */ false);
+                *ret_moved = r >= 0;
+                return r == -ENOENT ? 0 : r;
+        }
+        r = rename_raw(dirfd, link_tmp, dirfd, prev, /* noreplace= */ false);
+        if (r < 0)
+                (void) unlinkat(dirfd, link_tmp, 0);
+        return r;
 }
 
 static void restore_previous(int dirfd, const char *name) {
@@ -266,7 +284,7 @@ static int write_tmpfile(int fd, const char *name, const void *data, size_t size
 
 int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t size,
                            mode_t mode, WriteFileFlags flags) {
-        bool noreplace = flags & WRITE_FILE_NOREPLACE, keep = flags & WRITE_FILE_KEEP_PREVIOUS;
+        bool noreplace = flags & WRITE_FILE_NOREPLACE, keep = flags & WRITE_FILE_KEEP_PREVIOUS, moved = false;
         char tmp[256];
         int fd, r;
 
@@ -281,13 +299,13 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
         if (r < 0)
                 goto fail;
         if (keep) {
-                r = keep_previous(dirfd, name);
+                r = keep_previous(dirfd, name, &moved);
                 if (r < 0)
                         goto fail;
         }
         r = rename_raw(dirfd, tmp, dirfd, name, noreplace);
         if (r < 0) {
-                if (keep)
+                if (moved)
                         restore_previous(dirfd, name);
                 goto fail;
         }

@@ -100,8 +100,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 typedef enum WriteFileFlags {
         /* Fail with -EEXIST rather than replace an existing `name`. */
         WRITE_FILE_NOREPLACE = 1 << 0,
-        /* Before replacing `name`, keep the old copy as `name.prev`. A reader
-         * that finds `name` damaged falls back on it (see jobstate.h). */
+        /* Before replacing `name`, keep the old copy as `name.prev` (a hard
+         * link: `name` itself never goes missing). A reader that finds
+         * `name` damaged falls back on it (see jobstate.h). */
         WRITE_FILE_KEEP_PREVIOUS = 1 << 1,
 } WriteFileFlags;
 

@@ -133,15 +133,46 @@ Test(fsutil, write_atomic_survives_short_writes) {
         cr_assert_gt(plan.seen[FS_OP_WRITE], 10);
 }
 
-Test(fsutil, keep_previous_restored_when_rename_fails) {
+/* A failed save leaves the current file as it was: s keeps v1 (s.prev is
+ * then a link to it), and no temporary file is left. */
+Test(fsutil, keep_previous_intact_when_rename_fails) {
         FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = 2, .error = -EIO };
 
         cr_assert_eq(write_file_atomic_full(dirfd_, "s", "v1", 2, 0600, WRITE_FILE_KEEP_PREVIOUS), 0);
-        scratch_faults(&plan); /* rename 1: s → s.prev; rename 2: temp → s */
+        scratch_faults(&plan); /* rename 1: link of s → s.prev; rename 2: temp → s */
         cr_assert_eq(write_file_atomic_full(dirfd_, "s", "v2", 2, 0600, WRITE_FILE_KEEP_PREVIOUS), -EIO);
         scratch_faults_off();
         assert_content("s", "v1");
-        cr_assert_eq(scratch_count(dir), 1);
+        assert_content("s.prev", "v1");
+        cr_assert_eq(scratch_count(dir), 2, "a temporary file was left");
+}
+
+/* Counts, at every rename of a save, whether "s" is there. */
+static int check_s_present(FsOp op, int fd, void *userdata) {
+        unsigned *missing = userdata;
+        struct stat st;
+
+        (void) fd;
+        if (op == FS_OP_RENAME && fstatat(dirfd_, "s", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                (*missing)++;
+        return 0;
+}
+
+/* While a save replaces s, s never goes missing: the previous version is
+ * kept as s.prev through a hard link, not by moving s away. A reader next
+ * to the writer (chorusctl status) always finds the current file. */
+Test(fsutil, keep_previous_never_removes_the_current_file) {
+        unsigned missing = 0;
+
+        cr_assert_eq(write_file_atomic_full(dirfd_, "s", "v1", 2, 0600, WRITE_FILE_KEEP_PREVIOUS), 0);
+        fs_set_fault_hook(check_s_present, &missing);
+        cr_assert_eq(write_file_atomic_full(dirfd_, "s", "v2", 2, 0600, WRITE_FILE_KEEP_PREVIOUS), 0);
+        cr_assert_eq(write_file_atomic_full(dirfd_, "s", "v3", 2, 0600, WRITE_FILE_KEEP_PREVIOUS), 0);
+        fs_set_fault_hook(NULL, NULL);
+        cr_expect_eq(missing, 0, "s was missing at %u rename(s) of a save", missing);
+        assert_content("s", "v3");
+        assert_content("s.prev", "v2");
+        cr_assert_eq(scratch_count(dir), 2, "a temporary file was left");
 }
 
 Test(fsutil, move_file_noreplace) {
