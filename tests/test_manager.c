@@ -130,24 +130,37 @@ typedef struct NoSpace {
         unsigned nth, seen, failed;
 } NoSpace;
 
-static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
-        NoSpace *f = userdata;
+/* ENOSPC for the n-th operation `op` on an fd whose path `matches`. */
+static int no_space_on(FsOp op, FsOp wanted, int fd, NoSpace *f,
+                       bool (*matches)(const char *path, const char *where)) {
         char link[64], path[PATH_MAX];
         ssize_t n;
 
-        if (op != FS_OP_WRITE)
+        if (op != wanted)
                 return 0;
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         n = readlink(link, path, sizeof path - 1);
         if (n < 0)
                 return 0;
         path[n] = 0;
-        if (!strstr(path, f->where))
-                return 0;
-        if (++f->seen != f->nth)
+        if (!matches(path, f->where) || ++f->seen != f->nth)
                 return 0;
         f->failed++;
         return -ENOSPC;
+}
+
+static bool path_contains(const char *path, const char *where) {
+        return strstr(path, where);
+}
+
+static bool path_ends_with(const char *path, const char *where) {
+        size_t n = strlen(path), k = strlen(where);
+
+        return n >= k && streq(path + n - k, where);
+}
+
+static int no_space_on_state_write(FsOp op, int fd, void *userdata) {
+        return no_space_on(op, FS_OP_WRITE, fd, userdata, path_contains);
 }
 
 /* Drops a bilan with the n-th job state write failing (ENOSPC) and runs
@@ -218,57 +231,52 @@ Test(manager, reject_write_failure_is_retried) {
                      "the bilan never reached rejected/: its job is stuck");
 }
 
+/* With the emulator up and `hook` injecting `fault`, drops bilan SOURCE
+ * (tests/data/e2e/bilans/) as NAME and runs the loop until the fault was
+ * injected and NAME is in spool/SUBDIR: the files must get there while
+ * chorusd runs. Then checks the job's final state and an empty processing/. */
+static void expect_files_reach(FsFaultHook hook, NoSpace *fault, const char *source, const char *name,
+                               const char *subdir, const char *final_state) {
+        _cleanup_(freep) char *path = NULL;
+        Emulator *emu = NULL;
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert(asprintf(&path, "tests/data/e2e/bilans/%s", source) > 0);
+        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(hook, fault);
+        cr_assert_eq(test_daemon_drop_file(&d, name, path), 0);
+        deadline = test_now_usec() + 30 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault->failed > 0 && test_daemon_wait_job(&d, subdir, name, 0, id) >= 0)
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        emulator_free(emu);
+        cr_assert_eq(fault->failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_eq(test_daemon_wait_job(&d, subdir, name, 0, id), 0, "the bilan stayed in processing/");
+        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
+        cr_assert_str_eq(state, final_state);
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+}
+
 /* The receipt cannot be written once when Chorus Pro has integrated the
  * invoice: the files still reach done/ while chorusd runs, not only at the
  * next start. */
 Test(manager, done_move_failure_is_retried) {
         NoSpace fault = { .where = "receipt.json.", .nth = 1 };
-        Emulator *emu = NULL;
-        char id[25], state[32] = "";
-        uint64_t deadline;
 
-        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
-        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
-        manager_up();
-        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
-        fs_set_fault_hook(no_space_on_state_write, &fault);
-        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
-        deadline = test_now_usec() + 30 * TEST_USEC_PER_SEC;
-        while (test_now_usec() < deadline) {
-                cr_assert_geq(sd_event_run(m->event, 50000), 0);
-                if (fault.failed > 0 && test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0)
-                        break;
-        }
-        fs_set_fault_hook(NULL, NULL);
-        emulator_free(emu);
-        cr_assert_eq(fault.failed, 1, "the fault was not injected");
-        cr_assert(!m->stopping, "ENOSPC is not fatal");
-        cr_assert_eq(test_daemon_wait_job(&d, "done", "bilan.json", 0, id), 0,
-                     "the bilan stayed in processing/ after its integration");
-        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
-        cr_assert_str_eq(state, "integrated");
-        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+        expect_files_reach(no_space_on_state_write, &fault, "cdcmc-2026.json", "bilan.json", "done", "integrated");
 }
 
 /* Fails the n-th rename out of spool/processing/ with ENOSPC (not fatal). */
 static int no_space_on_processing_rename(FsOp op, int fd, void *userdata) {
-        NoSpace *f = userdata;
-        char link[64], path[PATH_MAX];
-        ssize_t n;
-
-        if (op != FS_OP_RENAME)
-                return 0;
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        n = readlink(link, path, sizeof path - 1);
-        if (n < 0)
-                return 0;
-        path[n] = 0;
-        if ((size_t) n < strlen(f->where) || !streq(path + n - strlen(f->where), f->where))
-                return 0;
-        if (++f->seen != f->nth)
-                return 0;
-        f->failed++;
-        return -ENOSPC;
+        return no_space_on(op, FS_OP_RENAME, fd, userdata, path_ends_with);
 }
 
 /* Chorus Pro refuses the invoice and the move of its files to failed/
@@ -277,29 +285,7 @@ static int no_space_on_processing_rename(FsOp op, int fd, void *userdata) {
  * the first move (the third). */
 Test(manager, failed_move_failure_is_retried) {
         NoSpace fault = { .where = "/spool/processing", .nth = 3 };
-        Emulator *emu = NULL;
-        char id[25], state[32] = "";
-        uint64_t deadline;
 
-        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
-        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
-        manager_up();
-        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
-        fs_set_fault_hook(no_space_on_processing_rename, &fault);
-        cr_assert_eq(test_daemon_drop_file(&d, "inactif.json", "tests/data/e2e/bilans/inactif-2026.json"), 0);
-        deadline = test_now_usec() + 30 * TEST_USEC_PER_SEC;
-        while (test_now_usec() < deadline) {
-                cr_assert_geq(sd_event_run(m->event, 50000), 0);
-                if (fault.failed > 0 && test_daemon_wait_job(&d, "failed", "inactif.json", 0, id) >= 0)
-                        break;
-        }
-        fs_set_fault_hook(NULL, NULL);
-        emulator_free(emu);
-        cr_assert_eq(fault.failed, 1, "the fault was not injected");
-        cr_assert(!m->stopping, "ENOSPC is not fatal");
-        cr_assert_eq(test_daemon_wait_job(&d, "failed", "inactif.json", 0, id), 0,
-                     "the bilan stayed in processing/ after Chorus Pro refused it");
-        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
-        cr_assert_str_eq(state, "rejected");
-        cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
+        expect_files_reach(no_space_on_processing_rename, &fault, "inactif-2026.json", "inactif.json", "failed",
+                           "rejected");
 }
