@@ -27,14 +27,7 @@ static Emulator *emu;
 static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
 
 static void setup(void) {
-        int r;
-
-        if (!test_daemon_has_hooks())
-                cr_skip_test("needs $BUILD/chorusd built with TEST_HOOKS=1 (make check does)");
-        r = test_emulator_open(&emu, "0.2");
-        if (r == -ENXIO)
-                cr_skip_test("not under scripts/with-emulator");
-        cr_assert_eq(r, 0);
+        test_e2e_setup(&emu);
 }
 
 static void teardown(void) {
@@ -43,18 +36,6 @@ static void teardown(void) {
 }
 
 TestSuite(e2e_crash, .init = setup, .fini = teardown, .timeout = 180);
-
-static int invoices_with_number(const char *number) {
-        int n = test_emulator_invoice_count(emu, number);
-        cr_assert_geq(n, 0);
-        return n;
-}
-
-static int fluxes(void) {
-        int n = test_emulator_flux_count(emu);
-        cr_assert_geq(n, 0);
-        return n;
-}
 
 static void drop_two(void) {
         cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
@@ -74,12 +55,12 @@ static void check_outcome(void) {
                 cr_assert_eq(test_daemon_wait_state(&d, id, "done", 60 * SEC), 0, "%s: job not done", names[i]);
                 char *number = test_daemon_job_field(&d, id, "INVOICE");
                 cr_assert_not_null(number);
-                cr_assert_eq(invoices_with_number(number), 1, "invoice %s is on Chorus Pro %d times", number,
-                             invoices_with_number(number));
+                cr_assert_eq(test_emulator_invoice_count(emu, number), 1, "invoice %s is on Chorus Pro %d times",
+                             number, test_emulator_invoice_count(emu, number));
                 snprintf(numbers[i], sizeof numbers[i], "%s", number);
                 free(number);
         }
-        cr_assert_eq(fluxes(), 2, "%d fluxes for 2 bilans", fluxes());
+        cr_assert_eq(test_emulator_flux_count(emu), 2, "%d fluxes for 2 bilans", test_emulator_flux_count(emu));
         /* Gap-free: the two numbers are the year's first two, in some order. */
         cr_assert(strstr(numbers[0], "-0001") || strstr(numbers[1], "-0001"), "%s %s", numbers[0], numbers[1]);
         cr_assert(strstr(numbers[0], "-0002") || strstr(numbers[1], "-0002"), "%s %s", numbers[0], numbers[1]);
@@ -209,7 +190,7 @@ Test(e2e_crash, torn_depositing_state_is_looked_up_not_deposited_again) {
         drop_two();
         cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
         cr_assert_eq(d.exit_status, KILLED);
-        cr_assert_geq(fluxes(), 1, "the crash came after a deposit");
+        cr_assert_geq(test_emulator_flux_count(emu), 1, "the crash came after a deposit");
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 char id[25], state[32], *path = NULL, *prev = NULL;
@@ -264,7 +245,7 @@ Test(e2e_crash, unreadable_bilan_after_a_crash_is_rejected) {
         cr_assert(strstr(text, "lien symbolique"), "%s", text);
         cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
         cr_assert_eq(test_daemon_count(&d, "failed"), 0);
-        cr_assert_eq(fluxes(), 0);
+        cr_assert_eq(test_emulator_flux_count(emu), 0);
         free(text);
         free(target);
         free(path);
@@ -295,11 +276,11 @@ Test(e2e_crash, repeated_kills_lose_nothing) {
                 cr_assert_eq(test_daemon_wait_job(&d, "done", files[i], 90 * SEC, id), 0, "%s lost", files[i]);
                 cr_assert_eq(test_daemon_wait_state(&d, id, "done", 90 * SEC), 0);
                 char *number = test_daemon_job_field(&d, id, "INVOICE");
-                cr_assert_eq(invoices_with_number(number), 1, "%s deposited %d times", number,
-                             invoices_with_number(number));
+                cr_assert_eq(test_emulator_invoice_count(emu, number), 1, "%s deposited %d times", number,
+                             test_emulator_invoice_count(emu, number));
                 free(number);
         }
-        cr_assert_eq(fluxes(), 4);
+        cr_assert_eq(test_emulator_flux_count(emu), 4);
         cr_assert_eq(test_daemon_count(&d, "processing"), 0);
         cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "%s", out);
         free(out);

@@ -37,14 +37,7 @@ static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
 static const char *const faster_env[] = { "CHORUSD_TEST_TIME_SCALE=100", NULL };
 
 static void setup(void) {
-        int r;
-
-        if (!test_daemon_has_hooks())
-                cr_skip_test("needs $BUILD/chorusd built with TEST_HOOKS=1 (make check does)");
-        r = test_emulator_open(&emu, "0.2");
-        if (r == -ENXIO)
-                cr_skip_test("not under scripts/with-emulator");
-        cr_assert_eq(r, 0);
+        test_e2e_setup(&emu);
 }
 
 static void teardown(void) {
@@ -85,18 +78,6 @@ static char *job_field(const char *id, const char *key) {
         return v;
 }
 
-static int emulator_invoice_count(const char *number) {
-        int n = test_emulator_invoice_count(emu, number);
-        cr_assert_geq(n, 0);
-        return n;
-}
-
-static int emulator_flux_count(void) {
-        int n = test_emulator_flux_count(emu);
-        cr_assert_geq(n, 0);
-        return n;
-}
-
 /* One bilan to done/ through the given faults; exactly one invoice and one
  * flux on Chorus Pro. Returns the invoice number (free it). */
 static char *one_bilan_through(const EmulatorFault *faults, size_t n_faults, char id[static 25]) {
@@ -108,8 +89,8 @@ static char *one_bilan_through(const EmulatorFault *faults, size_t n_faults, cha
         drop("cdcmc.json", BILANS "cdcmc-2026.json");
         wait_job("cdcmc.json", "done", "done", id);
         number = job_field(id, "INVOICE");
-        cr_assert_eq(emulator_invoice_count(number), 1, "invoice %s deposited more than once", number);
-        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(test_emulator_invoice_count(emu, number), 1, "invoice %s deposited more than once", number);
+        cr_assert_eq(test_emulator_flux_count(emu), 1);
         return number;
 }
 
@@ -175,8 +156,8 @@ Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
         for (size_t i = 0; i < 4; i++) {
                 wait_job(cases[i].file, "done", "done", ids[i]);
                 char *number = job_field(ids[i], "INVOICE"), *payload = job_field(ids[i], "PAYLOAD");
-                cr_assert_eq(emulator_invoice_count(number), 1, "%s deposited %d times", number,
-                             emulator_invoice_count(number));
+                cr_assert_eq(test_emulator_invoice_count(emu, number), 1, "%s deposited %d times", number,
+                             test_emulator_invoice_count(emu, number));
                 cr_assert(test_daemon_has_file(&d, "done", payload), "invoice file not in done/");
                 char *status = job_field(ids[i], "CPP_INVOICE_STATUS");
                 cr_assert_str_eq(status, "MISE_EN_PAIEMENT");
@@ -185,7 +166,7 @@ Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
                 free(payload);
                 free(status);
         }
-        cr_assert_eq(emulator_flux_count(), 4, "one flux per bilan");
+        cr_assert_eq(test_emulator_flux_count(emu), 4, "one flux per bilan");
         cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/deposer/flux"), 4);
 
         /* Each flux has the syntax of its convention's format, and the
@@ -287,7 +268,7 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         /* And a good bilan after all of that still goes through. */
         drop("cdcmc-2026.json", BILANS "cdcmc-2026.json");
         wait_job("cdcmc-2026.json", "done", NULL, id);
-        cr_assert_eq(emulator_flux_count(), 1, "nothing but the valid bilan was deposited");
+        cr_assert_eq(test_emulator_flux_count(emu), 1, "nothing but the valid bilan was deposited");
         cr_assert(test_daemon_log_contains(&d, "rejected"));
         assert_audit_ok();
         cr_assert_eq(test_daemon_stop(&d), 0);
@@ -309,8 +290,8 @@ Test(e2e_pipeline, second_bilan_for_an_invoiced_convention_is_refused) {
         cr_assert(strstr(text, number), "the error file does not name invoice %s:\n%s", number, text);
         cr_assert(strstr(text, flux), "the error file does not name flux %s:\n%s", flux, text);
         cr_assert(strstr(text, "déjà été facturée"), "not in French:\n%s", text);
-        cr_assert_eq(emulator_invoice_count(number), 1);
-        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(test_emulator_invoice_count(emu, number), 1);
+        cr_assert_eq(test_emulator_flux_count(emu), 1);
         free(text);
         free(number);
         free(flux);
@@ -370,7 +351,7 @@ Test(e2e_pipeline, chorus_pro_rejections_reach_failed_and_requeue_gives_a_new_nu
         voided = job_field(service, "VOIDED");
         cr_assert_str_neq(new_number, old_number);
         cr_assert_str_eq(voided, old_number);
-        cr_assert_eq(emulator_invoice_count(new_number), 1);
+        cr_assert_eq(test_emulator_invoice_count(emu, new_number), 1);
 
         /* A job that is not in failed/ cannot be requeued. */
         cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", service, NULL), 1, "%s", out);
@@ -486,7 +467,7 @@ Test(e2e_pipeline, incident_flux_is_sent_again_after_requeue) {
         cr_assert_str_eq(again, number, "an incident keeps the invoice number");
         char *new_flux = job_field(id, "FLUX");
         cr_assert_str_neq(new_flux, flux);
-        cr_assert_eq(emulator_flux_count(), 2);
+        cr_assert_eq(test_emulator_flux_count(emu), 2);
         free(new_flux);
         free(again);
         free(number);
@@ -552,7 +533,7 @@ Test(e2e_pipeline, retries_run_out_to_failed_and_requeue_keeps_the_number) {
         free(text);
         cr_assert(test_daemon_log_contains(&d, "retries ran out"));
         number = job_field(id, "INVOICE");
-        cr_assert_eq(emulator_flux_count(), 0);
+        cr_assert_eq(test_emulator_flux_count(emu), 0);
 
         /* Only a bilan in failed/ says that chorusd is done with the job
          * (it saves the state first, then moves the files, the bilan last):
@@ -573,7 +554,7 @@ Test(e2e_pipeline, retries_run_out_to_failed_and_requeue_keeps_the_number) {
         wait_job("cdcmc.json", "done", "done", id);
         again = job_field(id, "INVOICE");
         cr_assert_str_eq(again, number, "a failed (not rejected) job keeps its number");
-        cr_assert_eq(emulator_invoice_count(number), 1);
+        cr_assert_eq(test_emulator_invoice_count(emu, number), 1);
         free(number);
         free(again);
         cr_assert_eq(test_daemon_stop(&d), 0);
@@ -603,7 +584,7 @@ Test(e2e_pipeline, hung_chorus_pro_does_not_block_the_daemon) {
         cr_assert_eq(test_daemon_wait_notify(&d, "WATCHDOG=1", 2 * SEC, NULL), 0);
         cr_assert_eq(test_daemon_wait_state(&d, id, "depositing", 1), 0, "the slow deposit is still in flight");
         wait_job("cdcmc.json", "done", "done", id);
-        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(test_emulator_flux_count(emu), 1);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
@@ -627,7 +608,7 @@ Test(e2e_pipeline, duplicate_of_a_late_first_deposit_is_adopted_not_voided) {
         cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
         cr_assert(test_daemon_log_contains(&d, "never arrived"), "the number was not deposited again");
         second = job_field(id, "FLUX");
-        cr_assert_eq(emulator_flux_count(), 2);
+        cr_assert_eq(test_emulator_flux_count(emu), 2);
         cr_assert_eq(emulator_fluxes(emu, &fluxes), 0);
         cJSON_ArrayForEach(f, cJSON_GetObjectItem(fluxes, "fluxes")) {
                 const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(f, "numeroFluxDepot"));
@@ -670,7 +651,7 @@ Test(e2e_pipeline, requeued_job_has_a_fresh_retry_deadline) {
         cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 0, "%s", out);
         free(out);
         wait_job("cdcmc.json", "done", "integrated", id);
-        cr_assert_eq(emulator_flux_count(), 1);
+        cr_assert_eq(test_emulator_flux_count(emu), 1);
         free(flux);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }

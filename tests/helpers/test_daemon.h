@@ -122,8 +122,13 @@ typedef struct Emulator Emulator;
 /* emulator_from_env(), reset, and {"auto_advance": seconds}. -ENXIO when
  * not under scripts/with-emulator. */
 int test_emulator_open(Emulator **ret, const char *auto_advance);
+/* The .init of an end-to-end suite: skips the test unless $BUILD/chorusd
+ * has test hooks and scripts/with-emulator runs; opens the emulator with
+ * states advancing every 0.2 s. */
+void test_e2e_setup(Emulator **ret);
 /* How many invoices numbered `number` the emulator holds, across fluxes
- * (exactly one is the exactly-once promise), and how many fluxes. */
+ * (exactly one is the exactly-once promise), and how many fluxes. Fail
+ * the test if the emulator cannot say. */
 int test_emulator_invoice_count(Emulator *e, const char *number);
 int test_emulator_flux_count(Emulator *e);
 
