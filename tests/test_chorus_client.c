@@ -1237,26 +1237,13 @@ Test(chorus_client, secret_cut_off_in_a_server_text_is_scrubbed) {
         chorus_error_done(&e);
 }
 
-/* Runs `f` with stderr sent to a file and the log at debug level; returns
- * what was written there. */
+/* What `f` writes to stderr with the log at debug level. */
 static char *stderr_of(void (*f)(void *), void *userdata) {
-        char path[] = "/tmp/test_chorus_client-stderr-XXXXXX";
-        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
-        char *text = NULL;
-        size_t size = 0;
+        char *text;
 
-        cr_assert(fd >= 0 && saved >= 0);
-        fflush(stderr);
-        cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
         log_set_max_level(LOG_DEBUG);
-        f(userdata);
+        text = scratch_stderr_of(f, userdata);
         log_set_max_level(LOG_INFO);
-        fflush(stderr);
-        cr_assert_geq(dup2(saved, STDERR_FILENO), 0);
-        close(saved);
-        close(fd);
-        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
-        unlink(path);
         return text;
 }
 

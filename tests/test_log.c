@@ -8,29 +8,16 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "scratch.h"
 
-/* Logs through `f` with stderr sent to a file; returns what was written. */
-static char *stderr_of(void (*f)(void)) {
-        char path[] = "/tmp/test_log-XXXXXX";
-        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
-        char *text = NULL;
-        size_t size = 0;
-
-        cr_assert(fd >= 0 && saved >= 0);
-        fflush(stderr);
-        cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
+/* What `f` logs to stderr. */
+static char *stderr_of(void (*f)(void *)) {
         log_set_target(LOG_TARGET_STDERR);
-        f();
-        fflush(stderr);
-        cr_assert_geq(dup2(saved, STDERR_FILENO), 0);
-        close(saved);
-        close(fd);
-        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
-        unlink(path);
-        return text;
+        return scratch_stderr_of(f, NULL);
 }
 
-static void log_plain(void) {
+static void log_plain(void *userdata) {
+        (void) userdata;
         log_info("claimed %s", "bilan.json");
         log_debug("not shown at the default level");
         (void) log_warning_errno(-ENOENT, "cannot open %s: %m", "x");
@@ -43,8 +30,9 @@ Test(log, stderr_format_and_level) {
                               "warning: cannot open x: No such file or directory\n");
 }
 
-static void log_hostile(void) {
+static void log_hostile(void *userdata) {
         LogFields f = { .job = "job\n1", .flux = "CPP\r\nerror: forged" };
+        (void) userdata;
 
         /* A server text, a file name: anything may end up in a message. */
         log_job(LOG_ERR, &f, NULL, "rejected: %s", "line one\nerror: forged line\tand a tab\x1b[31m");

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "scratch.h"
 
 char *scratch_new(void) {
@@ -113,4 +114,23 @@ void scratch_faults(FaultPlan *plan) {
 
 void scratch_faults_off(void) {
         fs_set_fault_hook(NULL, NULL);
+}
+
+char *scratch_stderr_of(void (*f)(void *), void *userdata) {
+        char path[] = "/tmp/scratch-stderr-XXXXXX";
+        int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+        char *text = NULL;
+        size_t size = 0;
+
+        cr_assert(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
+        f(userdata);
+        fflush(stderr);
+        cr_assert_geq(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        close(fd);
+        cr_assert_eq(read_file_bounded(path, 1 << 20, &text, &size), 0);
+        unlink(path);
+        return text;
 }

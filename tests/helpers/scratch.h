@@ -28,6 +28,10 @@ int scratch_count(const char *dir);
 /* "a/b" joined; malloc'd. */
 char *scratch_path(const char *dir, const char *name);
 
+/* Runs f(userdata) with stderr sent to a temporary file; returns what was
+ * written there (malloc'd). */
+char *scratch_stderr_of(void (*f)(void *), void *userdata);
+
 /* ---- Fault injection through fs_set_fault_hook() --------------------------- */
 
 typedef struct FaultPlan {
