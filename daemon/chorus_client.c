@@ -23,12 +23,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "chorus_client.h"
 #include "chorus_http.h"
 #include "chorus_json.h"
+#include "fsutil.h"
 #include "log.h"
 #include "macro.h"
 
@@ -196,19 +196,7 @@ static const ChorusOperation op_service_get = OPERATION("structures/consulter/se
 /* ---- small helpers ---- */
 
 static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static uint64_t random_u64(void) {
-        uint64_t v;
-
-        if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t) sizeof v)
-                return v;
-        /* No entropy yet (early boot): jitter needs no strength. */
-        return now_usec() * UINT64_C(6364136223846793005) + (uint64_t) getpid();
+        return now_clock_usec(CLOCK_MONOTONIC);
 }
 
 /* Overwrites with '*' every occurrence of `secret` in `s`, and every run of

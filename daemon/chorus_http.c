@@ -36,6 +36,7 @@
 
 #include "chorus_http.h"
 #include "fileio.h"
+#include "fsutil.h"
 #include "macro.h"
 
 #define HEADER_VALUE_MAX 1024 /* longest WWW-Authenticate / Retry-After kept */
@@ -269,19 +270,12 @@ static int trust_store_new(const ChorusHttp *h, X509_STORE **ret, char **reterr_
         return 0;
 }
 
-static uint64_t boottime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* The store for a new connection: built at the first one, built again once
  * it is a day old. A failed rebuild keeps the previous store (the bundle
  * may be being replaced by an update) and is tried again at the next
  * connection; with no store at all, the connection fails. */
 static X509_STORE *http_trust_store(ChorusHttp *h) {
-        uint64_t now = boottime_usec();
+        uint64_t now = now_clock_usec(CLOCK_BOOTTIME);
         X509_STORE *store = NULL;
 
         if (h->trust && now - h->trust_built_usec < h->trust_max_age_usec)

@@ -637,11 +637,22 @@ void random_bytes(void *buf, size_t size) {
         }
 }
 
-uint64_t now_realtime_usec(void) {
+uint64_t random_u64(void) {
+        uint64_t v;
+
+        random_bytes(&v, sizeof v);
+        return v;
+}
+
+uint64_t now_clock_usec(clockid_t clock) {
         struct timespec ts;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
+        (void) clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+uint64_t now_realtime_usec(void) {
+        return now_clock_usec(CLOCK_REALTIME);
 }
 
 char *format_timestamp_iso(uint64_t usec, char buf[static TIMESTAMP_ISO_MAX]) {

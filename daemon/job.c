@@ -130,12 +130,6 @@ static uint64_t now_usec(void) {
         return now_realtime_usec();
 }
 
-static uint64_t random_u64(void) {
-        uint64_t v;
-        random_bytes(&v, sizeof v);
-        return v;
-}
-
 static const Config *run_config(const JobRun *r) {
         return r->manager->config;
 }

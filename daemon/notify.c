@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "notify.h"
 
@@ -38,11 +39,8 @@ int notify_status(const char *status) {
 }
 
 int notify_reloading(void) {
-        struct timespec ts;
-        uint64_t usec;
+        uint64_t usec = now_clock_usec(CLOCK_MONOTONIC);
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        usec = (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
         return notify_send("reloading", "RELOADING=1\nSTATUS=Reloading configuration...\nMONOTONIC_USEC=%llu",
                            (unsigned long long) usec);
 }

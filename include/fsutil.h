@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "macro.h"
 
@@ -206,6 +207,9 @@ int fs_has_room(int fd, uint64_t min_free_bytes, uint64_t min_free_inodes);
 /* Random bytes from getrandom(); falls back on a time/pid mix if the kernel
  * pool is not ready (the values only need to be unlikely to repeat). */
 void random_bytes(void *buf, size_t size);
+uint64_t random_u64(void);
+/* `clock` (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME…) in microseconds. */
+uint64_t now_clock_usec(clockid_t clock);
 /* CLOCK_REALTIME in microseconds. */
 uint64_t now_realtime_usec(void);
 /* "2026-12-10T14:30:00.123456Z" from realtime microseconds (UTC). */
