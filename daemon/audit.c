@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "audit.h"
+#include "identifiers.h"
 #include "log.h"
 #include "money.h"
 
@@ -75,11 +76,8 @@ static bool add_detail(cJSON *o, const char *detail) {
         if (!detail)
                 return true;
         n = strnlen(detail, AUDIT_DETAIL_MAX + 1);
-        if (n > AUDIT_DETAIL_MAX) {
-                n = AUDIT_DETAIL_MAX;
-                while (n > 0 && ((unsigned char) detail[n] & 0xc0) == 0x80)
-                        n--;
-        }
+        if (n > AUDIT_DETAIL_MAX)
+                n = utf8_char_start(detail, AUDIT_DETAIL_MAX);
         cut = strndup(detail, n);
         return cut && cJSON_AddStringToObject(o, "detail", cut);
 }

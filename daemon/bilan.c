@@ -156,9 +156,8 @@ static void check_issued_on(BilanCheck *bc, const cJSON *root) {
 /* ---- entries ---- */
 
 static bool has_control_character(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                /* C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F) */
-                if (*p < 0x20 || *p == 0x7F || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+        for (; *s; s++)
+                if (utf8_control_len(s) > 0)
                         return true;
         return false;
 }

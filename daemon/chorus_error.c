@@ -14,6 +14,7 @@
 
 #include "chorus_error.h"
 #include "chorus_json.h"
+#include "identifiers.h"
 #include "macro.h"
 #include "retry.h"
 
@@ -202,16 +203,16 @@ static char *server_text(const char *s) {
         char *t;
 
         if (n == SERVER_TEXT_MAX)
-                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
-                        n--;
+                n = utf8_char_start(s, n);
         t = strndup(s, n);
-        for (unsigned char *p = (unsigned char *) t; p && *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        *p = ' ';
-                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-                        p[0] = p[1] = ' ';
+        for (char *p = t; p && *p;) {
+                size_t c = utf8_control_len(p);
+
+                if (c == 0)
                         p++;
-                }
+                for (; c > 0; c--)
+                        *p++ = ' ';
+        }
         return t;
 }
 

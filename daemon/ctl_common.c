@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ctl.h"
+#include "identifiers.h"
 
 int ctl_load_config(const char *path, Config **ret) {
         Diagnostics diags = DIAGNOSTICS_INIT;
@@ -52,15 +53,17 @@ int ctl_usage_error(const char *command, const char *format, ...) {
 }
 
 const char *ctl_printable(const char *s, char buf[static CTL_PRINTABLE_MAX]) {
-        bool c1 = false;
-        size_t i;
+        size_t i = 0;
 
-        for (i = 0; s && s[i] && i < CTL_PRINTABLE_MAX - 1; i++) {
-                unsigned char c = (unsigned char) s[i], next = (unsigned char) s[i + 1];
-                bool replace = c < 0x20 || c == 0x7f || c1;
+        while (s && s[i] && i < CTL_PRINTABLE_MAX - 1) {
+                size_t c = utf8_control_len(s + i);
 
-                c1 = c == 0xc2 && next >= 0x80 && next <= 0x9f;
-                buf[i] = replace || c1 ? '?' : (char) c;
+                if (c == 0) {
+                        buf[i] = s[i];
+                        i++;
+                }
+                for (; c > 0 && i < CTL_PRINTABLE_MAX - 1; c--)
+                        buf[i++] = '?'; /* byte for byte */
         }
         buf[i] = 0;
         return buf;

@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "ctl.h"
 #include "fsutil.h"
+#include "identifiers.h"
 #include "job.h"
 #include "jobstate.h"
 #include "money.h"
@@ -177,11 +178,8 @@ static void print_cell(const char *s, int width) {
         char buf[CTL_PRINTABLE_MAX];
         int n = (int) strlen(ctl_printable(s, buf));
 
-        if (n > width) {
-                n = width;
-                while (n > 0 && ((unsigned char) buf[n] & 0xc0) == 0x80)
-                        n--;
-        }
+        if (n > width)
+                n = (int) utf8_char_start(buf, (size_t) width);
         printf("%-*.*s  ", width, n, buf);
 }
 

@@ -229,6 +229,22 @@ size_t utf8_decode(const char *text, size_t n, uint32_t *ret_cp) {
         return len;
 }
 
+size_t utf8_char_start(const char *s, size_t i) {
+        while (i > 0 && ((unsigned char) s[i] & 0xC0) == 0x80)
+                i--;
+        return i;
+}
+
+size_t utf8_control_len(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        if (p[0] == 0)
+                return 0;
+        if (p[0] < 0x20 || p[0] == 0x7F)
+                return 1;
+        return p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F ? 2 : 0;
+}
+
 static bool is_c0_control(uint32_t cp) {
         return cp < 0x20;
 }

@@ -14,6 +14,7 @@
 
 #include "fileio.h"
 #include "fsutil.h"
+#include "identifiers.h"
 #include "jobstate.h"
 #include "kvfile.h"
 #include "log.h"
@@ -151,9 +152,8 @@ int job_set_last_error(Job *j, const char *message) {
         if (!message)
                 return job_set(&j->last_error, NULL);
         n = strnlen(message, JOB_LAST_ERROR_MAX);
-        if (n == JOB_LAST_ERROR_MAX) /* cut: not in the middle of a UTF-8 sequence */
-                while (n > 0 && ((unsigned char) message[n] & 0xc0) == 0x80)
-                        n--;
+        if (n == JOB_LAST_ERROR_MAX)
+                n = utf8_char_start(message, n);
         line = strndup(message, n);
         if (!line)
                 return -ENOMEM;

@@ -281,19 +281,13 @@ const char *jsoncheck_shown(const char *s, char buf[static JSONCHECK_SHOWN_MAX])
         size_t n = strlen(s), k = 0;
         bool cut = n > JSONCHECK_SHOWN_BYTES;
 
-        if (cut) {
-                n = JSONCHECK_SHOWN_BYTES;
-                while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
-                        n--;
-        }
-        for (size_t i = 0; i < n; i++) {
-                unsigned char b = (unsigned char) s[i];
+        if (cut)
+                n = utf8_char_start(s, JSONCHECK_SHOWN_BYTES);
+        for (size_t i = 0; i < n;) {
+                size_t c = utf8_control_len(s + i);
 
-                if (b == 0xC2 && i + 1 < n && (unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9F) {
-                        buf[k++] = '?'; /* C1, U+0080..U+009F */
-                        i++;
-                } else
-                        buf[k++] = b < 0x20 || b == 0x7F ? '?' : (char) b;
+                buf[k++] = c > 0 ? '?' : s[i]; /* one '?' for a control, C1 too */
+                i += c > 0 ? c : 1;
         }
         strcpy(buf + k, cut ? "…" : "");
         return buf;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "identifiers.h"
 #include "pdf_document.h"
 #include "pdf_font.h"
 #include "pdf_writer.h"
@@ -249,13 +250,6 @@ static double span_width(PdfDocument *d, const PdfTextStyle *s, const char *p, s
         return t ? pdf_document_text_width(d, s, t) : 0;
 }
 
-/* Where the character that holds byte `i` of `p` starts. */
-static size_t char_start(const char *p, size_t i) {
-        while (i > 0 && ((unsigned char) p[i] & 0xC0) == 0x80)
-                i--;
-        return i;
-}
-
 /* Where the character after the one at byte `i` starts (at most n). */
 static size_t char_next(const char *p, size_t i, size_t n) {
         const char *q = p + i;
@@ -274,7 +268,7 @@ static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *
         size_t fits = char_next(p, 0, n), too_wide = n + 1; /* n + 1: none known */
 
         for (size_t k = 64; too_wide > n; k *= 2) {
-                size_t c = k < n ? char_start(p, k) : n;
+                size_t c = k < n ? utf8_char_start(p, k) : n;
 
                 if (c <= fits) {
                         if (c == n)
@@ -289,7 +283,7 @@ static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *
                         fits = c;
         }
         for (;;) {
-                size_t mid = char_start(p, fits + (too_wide - fits) / 2);
+                size_t mid = utf8_char_start(p, fits + (too_wide - fits) / 2);
 
                 if (mid <= fits)
                         mid = char_next(p, fits, n);

@@ -17,6 +17,7 @@
 
 #include "error_report.h"
 #include "fsutil.h"
+#include "identifiers.h"
 #include "log.h"
 #include "spool.h"
 
@@ -105,11 +106,8 @@ void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOO
         size_t keep = 255 - JOB_ID_LEN - strlen(SPOOL_NAME_SEPARATOR) - strlen(SPOOL_ERROR_SUFFIX);
         size_t n = strlen(name);
 
-        if (n > keep) {
-                n = keep;
-                while (n > 0 && ((unsigned char) name[n] & 0xc0) == 0x80)
-                        n--; /* do not cut a UTF-8 sequence in half */
-        }
+        if (n > keep)
+                n = utf8_char_start(name, keep);
         snprintf(ret, SPOOL_NAME_MAX, "%s%s%.*s", job_id, SPOOL_NAME_SEPARATOR, (int) n, name);
 }
 

@@ -35,5 +35,13 @@ size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
  * Returns 0, or -EILSEQ with the byte offset of the first malformed
  * sequence in *reterr_offset (may be NULL); -EINVAL for s NULL with a size. */
 int utf8_validate(const char *s, size_t size, size_t *reterr_offset);
+/* Where the character that holds byte `i` of s starts: the place to cut s
+ * at most `i` bytes long without splitting a UTF-8 sequence. */
+size_t utf8_char_start(const char *s, size_t i);
+/* The length of the control character s starts with — C0, DEL (1 byte),
+ * or C1 written in UTF-8, C2 80..C2 9F (2 bytes) — or 0 for anything else.
+ * Text from outside shown to a person must not carry one: it would drive a
+ * terminal or start a line of its own. */
+size_t utf8_control_len(const char *s);
 /* Well-formed UTF-8 without NUL or C0 controls other than \t \n \r. */
 bool utf8_text_is_valid(const char *s, size_t size);

@@ -275,3 +275,29 @@ Test(identifiers, utf8_size_is_respected) {
         cr_expect_not(utf8_text_is_valid("caf\xC3\xA9", 4));
         cr_expect(utf8_text_is_valid(NULL, 0));
 }
+
+Test(identifiers, utf8_control_len) {
+        static const struct {
+                const char *s;
+                size_t len;
+        } cases[] = {
+                { "\x1b[2J", 1 }, { "\n", 1 }, { "\x7f", 1 }, { "\xC2\x80", 2 }, { "\xC2\x9B" "31m", 2 },
+                { "\xC2\xA0", 0 }, /* NO-BREAK SPACE: text */
+                { "\xC2", 0 },     /* a lone lead byte is not a control */
+                { "a", 0 },        { "\xC3\xA9", 0 }, { "", 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                cr_expect_eq(utf8_control_len(cases[i].s), cases[i].len, "case %zu", i);
+}
+
+Test(identifiers, utf8_char_start) {
+        const char *s = "a\xC3\xA9\xE2\x82\xAC"; /* a é € */
+
+        cr_expect_eq(utf8_char_start(s, 0), 0u);
+        cr_expect_eq(utf8_char_start(s, 1), 1u);
+        cr_expect_eq(utf8_char_start(s, 2), 1u, "inside é");
+        cr_expect_eq(utf8_char_start(s, 3), 3u);
+        cr_expect_eq(utf8_char_start(s, 5), 3u, "inside €");
+        cr_expect_eq(utf8_char_start(s, 6), 6u, "the end");
+}
