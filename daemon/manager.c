@@ -199,7 +199,7 @@ static bool manager_rescan_processing(Manager *m, const char *why) {
         return r >= 0 && counts.failed == 0;
 }
 
-static void claim_recover_later(Manager *m);
+static void manager_resume_later(Manager *m);
 
 static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -208,15 +208,16 @@ static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (!m->stopping && !manager_rescan_processing(m, "resuming a bilan left in processing/") &&
             !m->stopping)
-                claim_recover_later(m);
+                manager_resume_later(m);
         return 0;
 }
 
 /* A claim failed after its rename (no job state could be written, memory
- * ran out): the bilan is safe in processing/ but no job holds it. Look
- * for it again in a minute rather than wait for the next start. */
-static void claim_recover_later(Manager *m) {
-        log_notice("A claimed bilan may be waiting in processing/ without a job: looking again in %u s.",
+ * ran out), or recovery could not resume a job: its bilan is safe in
+ * processing/ but no job holds it. Look again in a minute rather than wait
+ * for the next start. */
+static void manager_resume_later(Manager *m) {
+        log_notice("A bilan may be waiting in processing/ without a job: looking again in %u s.",
                    (unsigned) (ORPHAN_RECHECK_USEC / USEC_PER_SEC));
         (void) manager_arm_timer(m, &m->orphan_source, manager_delay(m, ORPHAN_RECHECK_USEC), on_orphan_timer,
                                  "orphan-recheck");
@@ -261,7 +262,7 @@ static int on_claim(sd_event_source *s, void *userdata) {
                 /* Something odd about one entry (permissions…): say so, and
                  * wait for the next change rather than spin on it. */
                 log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
-                claim_recover_later(m);
+                manager_resume_later(m);
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
         r = jobrun_start_claimed(m, &claim);
@@ -269,7 +270,7 @@ static int on_claim(sd_event_source *s, void *userdata) {
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "starting a job");
         else if (r < 0)
-                claim_recover_later(m);
+                manager_resume_later(m);
         return 0;
 }
 
@@ -740,6 +741,8 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Recovery failed: %m");
         log_job(LOG_INFO, NULL, MESSAGE_ID_RECOVERY_DONE,
                 "Start-up recovery done: %u jobs resumed; looking at incoming/.", counts.resumed);
+        if (counts.failed > 0)
+                manager_resume_later(m);
 
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)

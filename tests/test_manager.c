@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -203,6 +204,46 @@ Test(manager, job_state_write_failure_is_retried) {
  * and the job goes on, without waiting for a restart. */
 Test(manager, claim_state_write_failure_is_retried) {
         expect_job_goes_on_after_state_write_failure(1);
+}
+
+/* A bilan claimed just before a crash waits in processing/ without a state;
+ * at the next start its first state cannot be written (ENOSPC). Recovery
+ * looks for it again a little later instead of leaving it until the next
+ * restart. */
+Test(manager, recovery_failure_is_retried) {
+        NoSpace fault = { .where = "/jobs/.", .nth = 1 };
+        const char *id = "20261128-120000-0000abcd";
+        _cleanup_(freep) char *path = NULL, *data = NULL;
+        char state[32] = "";
+        uint64_t deadline;
+        size_t size;
+        FILE *f;
+
+        cr_assert_eq(test_daemon_read_path("tests/data/e2e/bilans/cdcmc-2026.json", &data, &size), 0);
+        cr_assert(asprintf(&path, "%s/processing", d.spool) > 0);
+        cr_assert(mkdir(path, 0750) == 0 || errno == EEXIST, "%s: %m", path);
+        free(path);
+        cr_assert(asprintf(&path, "%s/processing/%s--bilan.json", d.spool, id) > 0);
+        f = fopen(path, "we");
+        cr_assert_not_null(f);
+        cr_assert_eq(fwrite(data, 1, size, f), size);
+        cr_assert_eq(fclose(f), 0);
+
+        fs_set_fault_hook(no_space_on_state_write, &fault);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 && test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+        cr_assert_str_neq(state, "", "the bilan left in processing/ never got a job");
+        cr_assert_str_neq(state, "received", "the job stalled after recovery");
 }
 
 /* The error file of an invalid bilan cannot be written once (ENOSPC): the
