@@ -365,8 +365,17 @@ static void run_call_done(JobRun *r) {
  * callback's _done() never frees what an earlier call left. */
 #define run_prepare_result(p) memset((p), 0, sizeof *(p))
 
-static void run_call_started(JobRun *r) {
+static StepResult run_retry_later(JobRun *r, JobState state, const char *what, const ChorusError *e);
+
+/* After starting a call that returned `k`: wait for its callback, or, when
+ * it could not even start, try again later from `state`. */
+static StepResult run_call_begun(JobRun *r, int k, JobState state, const char *what) {
+        if (k < 0) {
+                ChorusError e = { .temporary = true, .message = not_started };
+                return run_retry_later(r, state, what, &e);
+        }
         r->call_client = r->manager->chorus;
+        return STEP_WAIT;
 }
 
 /* ---- Files in the spool -------------------------------------------------------- */
@@ -882,6 +891,7 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
 static StepResult step_deposit(JobRun *r) {
         _cleanup_(freep) char *data = NULL;
         char sha[SHA256_HEX_SIZE];
+        StepResult s;
         size_t size;
         Job *j = r->job;
         int k;
@@ -924,12 +934,9 @@ static StepResult step_deposit(JobRun *r) {
         };
         run_prepare_result(&r->result.deposit);
         k = chorus_deposit(r->manager->chorus, &req, &r->result.deposit, on_deposit_done, r, &r->call);
-        if (k < 0) {
-                /* Nothing left: back to rendered, try later. */
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, JOB_STATE_RENDERED, "Deposit", &e);
-        }
-        run_call_started(r);
+        s = run_call_begun(r, k, JOB_STATE_RENDERED, "Deposit"); /* not started: nothing left, back to rendered */
+        if (k < 0)
+                return s;
         r->payload = TAKE_PTR(data);
         run_log(r, LOG_INFO, NULL, "Depositing invoice %s on Chorus Pro (attempt %u).", j->invoice_number,
                 j->attempts);
@@ -1010,6 +1017,15 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
 
 static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *userdata);
 
+/* Starts rechercher/fournisseur into r->result.list; `cb` gets the answer. */
+static StepResult run_search(JobRun *r, const ChorusInvoiceSearch *search, ChorusCallback cb, const char *what) {
+        int k;
+
+        run_prepare_result(&r->result.list);
+        k = chorus_invoice_search(r->manager->chorus, search, &r->result.list, cb, r, &r->call);
+        return run_call_begun(r, k, r->job->state, what);
+}
+
 /* Looks the job's invoice number up on Chorus Pro among the invoices
  * deposited since `since_usec` (CLOCK_REALTIME). */
 static StepResult run_search_number(JobRun *r, uint64_t since_usec, ChorusCallback cb, const char *what) {
@@ -1019,16 +1035,8 @@ static StepResult run_search_number(JobRun *r, uint64_t since_usec, ChorusCallba
                 .numero_facture = r->job->invoice_number,
                 .deposited_from = &from,
         };
-        int k;
 
-        run_prepare_result(&r->result.list);
-        k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, cb, r, &r->call);
-        if (k < 0) {
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, r->job->state, what, &e);
-        }
-        run_call_started(r);
-        return STEP_WAIT;
+        return run_search(r, &search, cb, what);
 }
 
 static StepResult step_lookup(JobRun *r) {
@@ -1146,12 +1154,12 @@ static StepResult step_poll_flux(JobRun *r) {
                 return STEP_WAIT;
         run_prepare_result(&r->result.report);
         k = chorus_flux_report(r->manager->chorus, r->job->flux, &r->result.report, on_report_done, r, &r->call);
-        if (k < 0) {
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, JOB_STATE_DEPOSITED, "Following the flux", &e);
-        }
-        run_call_started(r);
-        return STEP_WAIT;
+        return run_call_begun(r, k, JOB_STATE_DEPOSITED, "Following the flux");
+}
+
+/* An error of listeErreurDP that names our invoice, or no invoice at all. */
+static bool invoice_error_concerns(const ChorusInvoiceError *e, const char *number) {
+        return !e->numero_facture || streq(e->numero_facture, number);
 }
 
 /* Chorus Pro's own reasons, one line: technical errors and the errors
@@ -1167,15 +1175,14 @@ static void report_reasons(const ChorusFluxReport *rep, const char *flux, const 
                                        rep->technical_errors[i].code ? " " : "",
                                        strempty(rep->technical_errors[i].libelle));
         for (size_t i = 0; i < rep->n_invoice_errors && n < size; i++)
-                if (!number || !rep->invoice_errors[i].numero_facture ||
-                    streq(rep->invoice_errors[i].numero_facture, number))
+                if (!number || invoice_error_concerns(&rep->invoice_errors[i], number))
                         n += (size_t) snprintf(buf + n, size - n, "; %s",
                                                strempty(rep->invoice_errors[i].libelle));
 }
 
 static bool report_names_invoice(const ChorusFluxReport *rep, const char *number) {
         for (size_t i = 0; i < rep->n_invoice_errors; i++)
-                if (!rep->invoice_errors[i].numero_facture || streq(rep->invoice_errors[i].numero_facture, number))
+                if (invoice_error_concerns(&rep->invoice_errors[i], number))
                         return true;
         return false;
 }
@@ -1186,17 +1193,8 @@ static StepResult run_find_invoice_id(JobRun *r) {
                 .numero_flux_depot = r->job->flux,
                 .numero_facture = r->job->invoice_number,
         };
-        int k;
 
-        run_prepare_result(&r->result.list);
-        k = chorus_invoice_search(r->manager->chorus, &search, &r->result.list, on_find_id_done, r, &r->call);
-
-        if (k < 0) {
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, r->job->state, "Finding the invoice id", &e);
-        }
-        run_call_started(r);
-        return STEP_WAIT;
+        return run_search(r, &search, on_find_id_done, "Finding the invoice id");
 }
 
 static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
@@ -1451,12 +1449,7 @@ static StepResult step_lifecycle(JobRun *r) {
                 return run_find_invoice_id(r);
         run_prepare_result(&r->result.history);
         k = chorus_invoice_history(r->manager->chorus, id, &r->result.history, on_history_done, r, &r->call);
-        if (k < 0) {
-                ChorusError e = { .temporary = true, .message = not_started };
-                return run_retry_later(r, JOB_STATE_INTEGRATED, "Following the invoice", &e);
-        }
-        run_call_started(r);
-        return STEP_WAIT;
+        return run_call_begun(r, k, JOB_STATE_INTEGRATED, "Following the invoice");
 }
 
 static const char *status_advice(ChorusInvoiceStatusClass c, const char *statut) {
