@@ -154,7 +154,7 @@ static void parse_address(JsonCheck *c, const cJSON *buyer, const char *buyer_pa
         jsoncheck_take_text(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
         jsoncheck_take_text(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
         take_checked(c, o, path, "country", true, country_code_is_valid,
-                     "an ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
+                     "an assigned ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
 }
 
 static void parse_buyer(JsonCheck *c, const cJSON *root, ConventionBuyer *b) {

@@ -219,6 +219,10 @@ static const BadCase bad_cases[] = {
           "ISO 3166-1 alpha-2" },
         { "lower-case country", { { "buyer.address.country", "\"fr\"" } }, "buyer.address.country",
           "got \"fr\"" },
+        { "country not assigned by ISO 3166-1", { { "buyer.address.country", "\"XX\"" } },
+          "buyer.address.country", "assigned ISO 3166-1 alpha-2 country code such as \"FR\", got \"XX\"" },
+        { "country user-assigned (Kosovo)", { { "buyer.address.country", "\"XK\"" } },
+          "buyer.address.country", "got \"XK\"" },
         { "postcode as a number", { { "buyer.address.postcode", "34220" } }, "buyer.address.postcode",
           "expected a string, got a number" },
         /* dates */
