@@ -207,6 +207,8 @@ static const BadCase bad_cases[] = {
         { "bad service code", { { "buyer.service_code", "\"ECO/1\"" } }, "buyer.service_code",
           "Chorus Pro service code" },
         { "empty service code", { { "buyer.service_code", "\"\"" } }, "buyer.service_code", "must not be empty" },
+        { "service reserved for public-to-public invoices", { { "buyer.service_code", "\"FACTURES_PUBLIQUES\"" } },
+          "buyer.service_code", "FACTURES_PUBLIQUES is reserved for invoices between public entities: Chorus Pro rejects" },
         { "engagement over 50 characters",
           { { "buyer.engagement", "\"EJ-2026-0042-EJ-2026-0042-EJ-2026-0042-EJ-2026-00421\"" } },
           "buyer.engagement", "1 to 50" },

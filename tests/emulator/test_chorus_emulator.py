@@ -895,8 +895,12 @@ class TestInvoiceChecks(EmulatorTest):
         self.assert_dp_rejected(ubl(service="NOPE"), "n'existe pas")
         self.assert_dp_rejected(ubl("CMA34-2026-0002", service="ANCIEN-ECO"), "n'est pas actif")
 
-    def test_factures_publiques_is_an_active_service(self):
-        self.assert_integrated(ubl(service="FACTURES_PUBLIQUES"))
+    def test_factures_publiques_is_rejected(self):
+        # Listed as an active service, but only for invoices between public
+        # entities (chorus-pro-api.md §3.7): ours are rejected.
+        err = self.assert_dp_rejected(ubl(service="FACTURES_PUBLIQUES"), "réservé aux factures entre entités publiques")
+        self.assertIn("FACTURES_PUBLIQUES", err["libelleErreurDP"])
+        self.assert_integrated(ubl("CMA34-2026-0002", service="ECO"))
 
     def test_service_requiring_an_engagement(self):
         self.assert_dp_rejected(ubl(service="TRAVAUX", engagement=None), "service TRAVAUX")
