@@ -86,10 +86,10 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
 
         if (!o->conventions_dir) {
                 r = ctl_load_config(o->config_path, &config);
-                if (r != CTL_EXIT_OK)
-                        return CTL_EXIT_USAGE; /* no usable conventions: an environment error */
+                if (r < 0)
+                        return ctl_exit_config(r, /* checking= */ false);
                 r = ctl_load_conventions(config, ret);
-                return r == CTL_EXIT_OK ? r : CTL_EXIT_USAGE;
+                return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
         }
         r = convention_set_load_dir(o->conventions_dir, ret, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
@@ -97,7 +97,7 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
         if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "chorusctl validate: cannot read conventions in '%s': %s\n", o->conventions_dir,
                         strerror(-r));
-        return r < 0 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+        return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
 }
 
 static int max_int(int a, int b) {
