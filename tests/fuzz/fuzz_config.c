@@ -17,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char path[512];
         int r;
 
+        /* config_load() opens [chorus] ca_file to check it is a regular
+         * file. A fuzzer running as root must not open devices (opening
+         * /dev/watchdog arms it): inputs naming one are skipped. */
+        if (memmem(data, size, "dev", 3) || memmem(data, size, "watchdog", 8))
+                return 0;
         fuzz_write_file("chorusd.conf", data, size, path);
         r = config_load(path, &c, &diags);
         if (r >= 0) {
