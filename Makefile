@@ -5,6 +5,8 @@
 #   make demo         the main job: the daemon against the local emulator, a bilan in, an invoice out
 #   make install      DESTDIR=… PREFIX=… (default /usr/local)
 #   make CC=clang     any C11 compiler; warnings are errors
+#   make fuzz         libFuzzer targets (tests/fuzz) with clang in build/fuzz, each run
+#                     FUZZ_SECONDS (60) seconds by scripts/fuzz; fails on any crash
 #
 # BUILD=dir puts objects elsewhere (several builds side by side); SAN=1 adds
 # AddressSanitizer + UndefinedBehaviorSanitizer; TEST_HOOKS=1 compiles in the
@@ -13,6 +15,7 @@
 CC ?= cc
 BUILD ?= build
 SAN ?= 0
+FUZZ ?= 0
 TEST_HOOKS ?= 0
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -39,6 +42,13 @@ ifeq ($(SAN),1)
   ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -U_FORTIFY_SOURCE
   ALL_LDFLAGS += -fsanitize=address,undefined
 endif
+# FUZZ=1 (clang only; `make fuzz` sets it): the library with libFuzzer's
+# coverage instrumentation, for the targets of tests/fuzz.
+ifeq ($(FUZZ),1)
+  ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -U_FORTIFY_SOURCE
+  ALL_LDFLAGS += -fsanitize=address,undefined
+endif
 
 MAINS := daemon/chorusd.c daemon/chorusctl.c
 LIB_SRCS := $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c)))
@@ -49,8 +59,11 @@ TEST_HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%.o)
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BINS := $(BUILD)/chorusd $(BUILD)/chorusctl
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all tests check deps demo install clean
+.PHONY: all tests check deps demo install clean fuzz fuzz-build fuzz-targets
 # Keep the test helpers' objects between runs (they are intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -79,6 +92,21 @@ $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJS) $(LIB)
 
 tests: $(BINS) $(TESTS)
 
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+fuzz-targets: $(FUZZ_BINS)
+
+# The fuzz targets, built with clang in build/fuzz (scripts/fuzz and
+# tests/suites/70-fuzz build them this way).
+fuzz-build:
+	$(MAKE) CC=clang BUILD=build/fuzz FUZZ=1 fuzz-targets
+
+# Runs every target FUZZ_SECONDS seconds and prints a table (tests/fuzz/README.md).
+fuzz: fuzz-build
+	scripts/fuzz --seconds $(FUZZ_SECONDS)
+
 deps:
 	scripts/install-deps
 
@@ -98,4 +126,5 @@ install: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BINS:$(BUILD)/%=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(BINS:$(BUILD)/%=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d) \
+	$(FUZZ_BINS:=.d)

@@ -518,6 +518,12 @@ static void header_capture(const char *line, size_t len, const char *name, char 
         *target = strndup(v, size_min((size_t) (end - v), HEADER_VALUE_MAX));
 }
 
+/* For tests/fuzz (fuzz_http_headers): header_capture() is what on_header()
+ * does with each header line libcurl hands over. */
+void chorus_http_header_capture(const char *line, size_t len, const char *name, char **target) {
+        header_capture(line, len, name, target);
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *userdata) {
         ChorusHttpRequest *req = userdata;
         size_t len = size * n;

@@ -580,10 +580,14 @@ int fs_read_tail(int fd, size_t max_line, FsTail *ret) {
         start = nl ? (size_t) (nl - buf) + 1 : 0;
         if (end - 1 - start > max_line)
                 return -EBADMSG;
-        ret->last_line = strndup(buf + start, end - 1 - start);
+        /* Not strndup(): a NUL byte in a damaged line would make last_line
+         * shorter than last_line_len, which callers read. */
+        ret->last_line = malloc(end - start);
         if (!ret->last_line)
                 return -ENOMEM;
         ret->last_line_len = end - 1 - start;
+        memcpy(ret->last_line, buf + start, ret->last_line_len);
+        ret->last_line[ret->last_line_len] = 0;
         return 0;
 }
 

@@ -69,3 +69,9 @@ void chorus_http_request_cancel(ChorusHttpRequest *req);
 
 /* Wipes and frees a NULL-terminated string array. */
 void chorus_strv_erase_free(char **l);
+
+/* If `line` (len bytes, as libcurl gives a header, "\r\n" included or not)
+ * is the header `name` (case-insensitive), replaces *target with its
+ * trimmed value (at most 1 KiB; NULL when out of memory). Exposed for
+ * tests/fuzz. */
+void chorus_http_header_capture(const char *line, size_t len, const char *name, char **target);

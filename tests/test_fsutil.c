@@ -455,6 +455,20 @@ Test(fsutil, cut_torn_tail) {
         close(fd);
 }
 
+/* A NUL byte in the last line (a damaged file, found by tests/fuzz/fuzz_audit):
+ * last_line must still hold last_line_len bytes, which the audit log reads. */
+Test(fsutil, read_tail_nul_byte) {
+        FsTail tail = FS_TAIL_INIT;
+        int fd = open_log("nul");
+
+        cr_assert(write(fd, "abc\n{\"a\0b\"}\n", 12) == 12);
+        cr_assert_eq(fs_read_tail(fd, 16, &tail), 0);
+        cr_assert_eq(tail.last_line_len, 7);
+        cr_assert(memcmp(tail.last_line, "{\"a\0b\"}", 8) == 0, "the whole line, NUL-terminated");
+        fs_tail_done(&tail);
+        close(fd);
+}
+
 /* A large file: only its end is read, so a damaged start does not matter. */
 Test(fsutil, read_tail_reads_only_the_end) {
         FsTail tail = FS_TAIL_INIT;

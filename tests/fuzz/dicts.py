@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""dicts.py — writes the libFuzzer dictionaries tests/fuzz/fuzz_*.dict from
+the sources (JSON keys of the API and of bilans and conventions, INI keys,
+state-file keys), so that the fuzzer does not have to guess them. Run from
+the repository root after the keys change: python3 tests/fuzz/dicts.py"""
+import re
+
+def lits(path, pat):
+    s = open(path, encoding='utf-8').read()
+    return sorted(set(m for m in re.findall(r'"([^"\\\n]{2,40})"', s) if re.fullmatch(pat, m)))
+
+def esc(w):
+    out = ''
+    for b in w.encode('utf-8'):
+        c = chr(b)
+        if c in '\\"':
+            out += '\\' + c
+        elif 32 <= b < 127:
+            out += c
+        else:
+            out += '\\x%02X' % b
+    return '"' + out + '"'
+
+def write(name, words):
+    seen = []
+    for w in words:
+        if w not in seen:
+            seen.append(w)
+    with open('tests/fuzz/%s.dict' % name, 'w') as f:
+        f.write('# %s: libFuzzer dictionary, written by tests/fuzz/dicts.py\n' % name)
+        for w in seen:
+            f.write(esc(w) + '\n')
+
+JSON = ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '""', '-1', '0', '1e308', '0.01',
+        '9007199254740993', '\\u0000', '\\ud800', '\\"']
+KV = ['VERSION=1\n', 'END=1\n', '\\x', '\\n', '\\\\', '\\t', '=', '\n']
+q = lambda ks: ['"%s"' % k for k in ks]
+
+api = lits('daemon/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
+write('fuzz_chorus_answer', q(api + ['codeRetour', 'libelle', 'parametresRetour', 'pageCourante', 'pages']) + JSON)
+write('fuzz_chorus_token', q(['access_token', 'token_type', 'expires_in', 'scope', 'error', 'error_description',
+                              'Bearer', 'bearer']) + JSON)
+write('fuzz_bilan', q(lits('daemon/bilan.c', r'[a-z_]+') + lits('daemon/convention.c', r'[a-z_]+') +
+                      ['2026-12-10', 'CDCMC-2026']) + JSON)
+write('fuzz_convention', q(lits('daemon/convention.c', r'[a-zA-Z_]+') + ['2026-01-01', '20.00']) + JSON)
+cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/config.c').read())))
+write('fuzz_config', ['[%s]' % s for s in sorted(set(k[0] for k in cfg))] + ['%s = ' % k[1] for k in cfg] +
+      ['=', ';', '#', '\n', '\\', 'ubl', 'cii', 'facturx', 'production', 'qualification', 'custom', '30s', '1M',
+       'FR', '18446744073709551616'])
+jobkeys = lits('daemon/jobstate.c', r'[A-Z_0-9]{3,}')
+numkeys = lits('daemon/numbering.c', r'[A-Z_0-9]{3,}') + ['JOB', 'CONVENTION', 'NUMBER', 'ISSUE_DATE', 'ALLOCATED',
+                                                          'STATE', 'FLUX', 'VOIDED', 'YEAR_2026']
+write('fuzz_kvfile', [k + '=' for k in jobkeys + numkeys] + KV)
+write('fuzz_jobstate', [k + '=' for k in jobkeys] + lits('daemon/jobstate.c', r'[a-z_]{3,}') + KV +
+      ['20261201-000000-76e8efe5', '2026-12-10'])
+write('fuzz_numbering', [k + '=' for k in numkeys] + ['live', 'voided'] + KV +
+      ['\n\n', '20261201-000000-76e8efe5', '2026-12-10'])
+write('fuzz_audit', q(lits('daemon/audit.c', r'[a-z_]{2,}')) + JSON +
+      ['\n', '0' * 64, '"2026-12-01T00:00:00.000000Z"'])
+write('fuzz_http_headers', ['Retry-After: ', 'WWW-Authenticate: ', '\r\n', 'HTTP/1.1 ', 'Bearer ', 'realm=',
+                            'error=', 'error_description=', '"', ',', 'GMT', 'Sun, 06 Nov 1994 08:50:07 GMT',
+                            'Sunday, 06-Nov-94 08:49:37 GMT', 'Sun Nov  6 08:49:37 1994', 'Jan', 'Dec', '\\"'])
