@@ -10,6 +10,9 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer; TEST_HOOKS=1 compiles in the
 # daemon's test-only hooks (crash points, time scale: see daemon/job.c).
 
+# The version chorusd --version and chorusctl --version print: here only.
+VERSION := 1.0.0
+
 CC ?= cc
 BUILD ?= build
 SAN ?= 0
@@ -50,7 +53,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/
 TESTS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 BINS := $(BUILD)/chorusd $(BUILD)/chorusctl
 
-.PHONY: all tests check deps demo install clean
+.PHONY: all tests check deps demo install clean FORCE
 # Keep the test helpers' objects between runs (they are intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -60,6 +63,17 @@ all: $(BINS)
 $(BUILD)/obj/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# VERSION reaches the two programs through a generated header, rewritten
+# only when VERSION changes: changing it rebuilds just chorusd.o and
+# chorusctl.o, and an unchanged one rebuilds nothing.
+VERSION_H := $(BUILD)/gen/version.h
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@printf '#pragma once\n#define CHORUSD_VERSION "%s"\n' '$(VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(MAINS:daemon/%.c=$(BUILD)/obj/%.o): $(VERSION_H)
+$(MAINS:daemon/%.c=$(BUILD)/obj/%.o): ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
