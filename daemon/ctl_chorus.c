@@ -239,9 +239,18 @@ static void print_failure(const char *check, const ChorusError *e) {
 
 /* ---- ping ---- */
 
+/* The exit status of a failed check. ping sends only what the
+ * configuration says: Chorus Pro refusing it (codeRetour) is a
+ * configuration error there, not bad input. */
+static int ping_status_for(const ChorusError *e) {
+        int status = exit_status_for(e);
+
+        return status == CTL_EXIT_DATAERR ? CTL_EXIT_CONFIG : status;
+}
+
 /* Prints the failure of a check and returns its exit status. */
 static int ping_failed(const char *check, ChorusError *e) {
-        int status = exit_status_for(e);
+        int status = ping_status_for(e);
 
         print_failure(check, e);
         chorus_error_done(e);
@@ -353,7 +362,7 @@ static int ping_account(ChorusCtl *c) {
 
         r = ping_account_lookup(c, check, &s, &e);
         if (r < 0) {
-                status = exit_status_for(&e);
+                status = ping_status_for(&e);
                 print_failure(check, &e);
         }
         if (r > 0) {
