@@ -12,6 +12,9 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer; TEST_HOOKS=1 compiles in the
 # daemon's test-only hooks (crash points, time scale: see daemon/job.c).
 
+# The version chorusd --version and chorusctl --version print: here only.
+VERSION := 1.0.0
+
 CC ?= cc
 BUILD ?= build
 SAN ?= 0
@@ -63,7 +66,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tests check deps demo install clean fuzz fuzz-build fuzz-targets
+.PHONY: all tests check deps demo install clean fuzz fuzz-build fuzz-targets FORCE
 # Keep the test helpers' objects between runs (they are intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -73,6 +76,17 @@ all: $(BINS)
 $(BUILD)/obj/%.o: daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# VERSION reaches the two programs through a generated header, rewritten
+# only when VERSION changes: changing it rebuilds just chorusd.o and
+# chorusctl.o, and an unchanged one rebuilds nothing.
+VERSION_H := $(BUILD)/gen/version.h
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@printf '#pragma once\n#define CHORUSD_VERSION "%s"\n' '$(VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(MAINS:daemon/%.c=$(BUILD)/obj/%.o): $(VERSION_H)
+$(MAINS:daemon/%.c=$(BUILD)/obj/%.o): ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -1,12 +1,12 @@
 /* chorusctl — the administrator's tool: check the configuration, preview
  * and validate bilans, talk to Chorus Pro, inspect and requeue jobs, verify
- * the audit log. Exit status: 0 ok, 1 invalid input, 2 usage or environment
- * error (domain.md §8). */
+ * the audit log. Exit status: sysexits.h's (ctl.h, chorusctl(8)). */
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "log.h"
+#include "version.h" /* CHORUSD_VERSION, from the Makefile */
 
 typedef struct CtlCommand {
         const char *name;
@@ -30,7 +30,10 @@ static void usage(FILE *f) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\nEvery command takes -c FILE (default %s) and --help.\n"
-                   "Exit status: 0 ok, 1 invalid input, 2 usage or environment error.\n",
+                   "'chorusctl --version' prints the version.\n"
+                   "Exit status: 0 ok, 64 usage, 65 invalid data, 66 missing input,\n"
+                   "69 Chorus Pro unavailable, 70 internal error, 74 I/O error,\n"
+                   "75 temporary failure, 78 configuration error.\n",
                 CONFIG_DEFAULT_PATH);
 }
 
@@ -45,6 +48,10 @@ int main(int argc, char *argv[]) {
         }
         if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
                 usage(stdout);
+                return CTL_EXIT_OK;
+        }
+        if (streq(argv[1], "--version") || streq(argv[1], "version")) {
+                printf("chorusctl %s\n", CHORUSD_VERSION);
                 return CTL_EXIT_OK;
         }
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)

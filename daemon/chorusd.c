@@ -3,12 +3,12 @@
  *
  * main() builds everything in a fixed order — configuration, conventions,
  * secrets, then the Manager (spool, job store, numbering, audit log, Chorus
- * Pro client, event loop) — and frees it in reverse. Exit status: 0 after
- * SIGTERM/SIGINT, 1 when the configuration is invalid or a durable write
- * failed (systemd restarts us into recovery), 2 for a usage error. */
+ * Pro client, event loop) — and frees it in reverse. Exit status:
+ * sysexits.h's (exit_status() below, chorusd(8) EXIT STATUS). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sysexits.h>
 
 #include "config.h"
 #include "convention.h"
@@ -16,10 +16,7 @@
 #include "log.h"
 #include "manager.h"
 
-#define EXIT_USAGE 2
-#ifndef CHORUSD_VERSION
-#define CHORUSD_VERSION "0.1"
-#endif
+#include "version.h" /* CHORUSD_VERSION, from the Makefile */
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 
@@ -110,6 +107,22 @@ static int load_everything(Config **ret_config, ConventionSet **ret_conventions,
         return 0;
 }
 
+/* The exit status for a failure (r < 0, -errno) after start-up: EX_SOFTWARE
+ * when memory ran out, EX_TEMPFAIL when another chorusd holds the state
+ * directory (-EBUSY), EX_IOERR otherwise (a durable write failed: systemd
+ * restarts us into recovery). A configuration that does not load is
+ * EX_CONFIG (main()), which chorusd.service does not restart on. */
+static int exit_status(int r) {
+        switch (r) {
+        case -ENOMEM:
+                return EX_SOFTWARE;
+        case -EBUSY:
+                return EX_TEMPFAIL;
+        default:
+                return EX_IOERR;
+        }
+}
+
 static int block_signals(void) {
         sigset_t mask;
 
@@ -137,26 +150,26 @@ int main(int argc, char *argv[]) {
                 log_warning("Ignoring a bad $CHORUSD_LOG_LEVEL or $CHORUSD_LOG_TARGET.");
         r = parse_argv(argc, argv);
         if (r <= 0)
-                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+                return r < 0 ? EX_USAGE : EX_OK;
 
         r = block_signals();
         if (r < 0)
-                return EXIT_FAILURE;
+                return EX_SOFTWARE;
         r = load_everything(&config, &conventions, &secrets);
         if (r < 0)
-                return EXIT_FAILURE;
+                return r == -ENOMEM ? EX_SOFTWARE : EX_CONFIG;
         log_info("Configuration '%s' loaded: %zu conventions, spool '%s'.", arg_config,
                  conventions->n_items, config->spool.dir);
 
         r = manager_new(&config, &conventions, &secrets, &m);
         if (r < 0)
-                return EXIT_FAILURE;
+                return exit_status(r);
         r = manager_start(m);
         if (r < 0)
-                return EXIT_FAILURE;
+                return exit_status(r);
         r = manager_run(m);
         if (r < 0)
-                return EXIT_FAILURE;
+                return exit_status(r);
         log_info("Stopped.");
-        return EXIT_SUCCESS;
+        return EX_OK;
 }

@@ -6,8 +6,9 @@
  * (then no configuration is read: handy on a copy of the log).
  *
  * Exit status: 0 the chain is whole (a last line cut by a crash is
- * accepted and reported), 1 the chain is broken, 2 usage error, or the
- * configuration or the log cannot be read. */
+ * accepted and reported), 65 the chain is broken, 64 usage error, 66 the
+ * log is not there or not readable, 74 it cannot be read, 78 the
+ * configuration does not load. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,8 +29,9 @@ static void help(void) {
                "  -f, --file PATH     verify this file instead (no configuration read)\n"
                "  -h, --help          show this help\n"
                "\n"
-               "Exit status: 0 the chain is whole, 1 it is broken,\n"
-               "2 usage error or the log cannot be read.\n",
+               "Exit status: 0 the chain is whole, 65 it is broken, 64 usage error,\n"
+               "66 the log is missing or unreadable, 74 I/O error,\n"
+               "78 the configuration does not load.\n",
                CONFIG_DEFAULT_PATH, AUDIT_LOG_FILE);
 }
 
@@ -76,7 +78,7 @@ static int print_report(const char *path, const AuditVerifyReport *rep) {
                 printf("%" PRIu64 " %s before it %s intact (last good seq %" PRIu64 ").\n", rep->n_records,
                        rep->n_records == 1 ? "record" : "records", rep->n_records == 1 ? "is" : "are",
                        rep->last_seq);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         printf("audit log OK: %" PRIu64 " records, last seq %" PRIu64 "\n", rep->n_records, rep->last_seq);
         if (rep->torn_bytes > 0)
@@ -93,7 +95,7 @@ static int verify(const char *path) {
         r = audit_verify(path, &rep);
         if (r < 0) {
                 fprintf(stderr, "chorusctl audit: cannot read '%s': %s\n", path, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_input(r);
         }
         return print_report(path, &rep);
 }
@@ -111,8 +113,8 @@ int ctl_audit(int argc, char *argv[]) {
                 return verify(file);
         r = ctl_load_config(config_path, &config);
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ false); /* exit 1 is kept for a broken log */
+                return ctl_exit_config(r);
         if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0)
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         return verify(path);
 }

@@ -17,9 +17,11 @@
  * printed; every message comes from chorus_error.c, which never quotes a
  * request.
  *
- * Exit status: 0 all checks passed / the buyer was found; 1 the SIRET is
- * invalid or unknown to Chorus Pro; 2 usage, configuration, credentials or
- * a failed check. */
+ * Exit status: 0 all checks passed / the buyer was found; 65 the SIRET is
+ * invalid or unknown to Chorus Pro; 69 Chorus Pro or PISTE cannot be
+ * reached or does not answer as the API says; 75 it is throttling us; 78
+ * the configuration or the credentials do not load, or PISTE or Chorus Pro
+ * refuse them; 64 usage error (exit_status_for() maps a failed call). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -72,8 +74,10 @@ static void help_ping(void) {
                "                         retry_deadline, at most %d; 0 = one attempt)\n"
                "  -h, --help             show this help\n"
                "\n"
-               "Exit status: 0 every check passed, 2 a check failed, or a usage,\n"
-               "configuration or credentials error.\n",
+               "Exit status: 0 every check passed; for the first check that failed:\n"
+               "69 Chorus Pro or PISTE unreachable or not working, 75 throttled (try\n"
+               "later), 78 credentials or configuration refused (or not loaded);\n"
+               "64 usage error.\n",
                CONFIG_DEFAULT_PATH, CTL_DEADLINE_DEFAULT_SEC);
 }
 
@@ -90,8 +94,10 @@ static void help_structure(void) {
                "                         retry_deadline, at most %d; 0 = one attempt)\n"
                "  -h, --help             show this help\n"
                "\n"
-               "Exit status: 0 found, 1 the SIRET is invalid or unknown to Chorus Pro,\n"
-               "2 usage, configuration, credentials or network error.\n",
+               "Exit status: 0 found, 65 the SIRET is invalid or unknown to Chorus Pro,\n"
+               "69 Chorus Pro or PISTE unreachable or not working, 75 throttled (try\n"
+               "later), 78 credentials or configuration refused (or not loaded),\n"
+               "64 usage error.\n",
                CONFIG_DEFAULT_PATH, CTL_DEADLINE_DEFAULT_SEC);
 }
 
@@ -159,11 +165,11 @@ static int chorus_ctl_open(const char *command, const ChorusCtlOptions *o, Choru
 
         r = ctl_load_config(o->config_path, &ret->config);
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ false);
+                return ctl_exit_config(r);
         r = credentials_load_by_hand(&ret->config->chorus, ret->config->path, &secrets, &message);
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: %s\n", command, message ? message : strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_config(r); /* missing or badly protected */
         }
         co = (ChorusClientOptions){
                 .config = &ret->config->chorus,
@@ -176,7 +182,7 @@ static int chorus_ctl_open(const char *command, const ChorusCtlOptions *o, Choru
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot set up the Chorus Pro client: %s\n", command,
                         message ? message : strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_config(r); /* a URL or ca_file of the configuration */
         }
         return CTL_EXIT_OK;
 }
@@ -200,6 +206,27 @@ static const char *failure_hint(const ChorusError *e) {
         }
 }
 
+/* The exit status for a call that failed, after its retries. */
+static int exit_status_for(const ChorusError *e) {
+        switch (e->kind) {
+        case CHORUS_ERROR_CONFIG:       /* a URL chorusd.conf must fix */
+        case CHORUS_ERROR_UNAUTHORIZED: /* the technical account's login or password */
+        case CHORUS_ERROR_FORBIDDEN:    /* an API not subscribed for the PISTE application */
+        case CHORUS_ERROR_TOKEN:        /* client_id or the client secret */
+                return CTL_EXIT_CONFIG;
+        case CHORUS_ERROR_BUSINESS: /* Chorus Pro refused what we asked */
+                return CTL_EXIT_DATAERR;
+        case CHORUS_ERROR_INTERNAL:
+                return CTL_EXIT_SOFTWARE;
+        case CHORUS_ERROR_HTTP:
+                if (e->http_status == 429)
+                        return CTL_EXIT_TEMPFAIL;
+                return CTL_EXIT_UNAVAILABLE;
+        default: /* network, timeout, TLS, an answer the API does not document */
+                return CTL_EXIT_UNAVAILABLE;
+        }
+}
+
 static void print_failure(const char *check, const ChorusError *e) {
         const char *hint = failure_hint(e);
 
@@ -212,34 +239,47 @@ static void print_failure(const char *check, const ChorusError *e) {
 
 /* ---- ping ---- */
 
-static bool ping_token(ChorusCtl *c) {
+/* The exit status of a failed check. ping sends only what the
+ * configuration says: Chorus Pro refusing it (codeRetour) is a
+ * configuration error there, not bad input. */
+static int ping_status_for(const ChorusError *e) {
+        int status = exit_status_for(e);
+
+        return status == CTL_EXIT_DATAERR ? CTL_EXIT_CONFIG : status;
+}
+
+/* Prints the failure of a check and returns its exit status. */
+static int ping_failed(const char *check, ChorusError *e) {
+        int status = ping_status_for(e);
+
+        print_failure(check, e);
+        chorus_error_done(e);
+        return status;
+}
+
+/* Each check returns CTL_EXIT_OK or the exit status of its failure. */
+static int ping_token(ChorusCtl *c) {
         ChorusTokenInfo t = {};
         ChorusError e = {};
 
-        if (chorus_token_refresh_sync(c->client, &t, &e) < 0) {
-                print_failure("PISTE token", &e);
-                chorus_error_done(&e);
-                return false;
-        }
+        if (chorus_token_refresh_sync(c->client, &t, &e) < 0)
+                return ping_failed("PISTE token", &e);
         printf("%-28s OK (%s, valid %" PRIu64 " s)\n", "PISTE token", c->config->chorus.oauth_url,
                t.lifetime_usec / USEC_PER_SEC);
-        return true;
+        return CTL_EXIT_OK;
 }
 
-static bool ping_health(ChorusCtl *c) {
+static int ping_health(ChorusCtl *c) {
         char buf[CTL_PRINTABLE_MAX];
         ChorusHealth h = {};
         ChorusError e = {};
 
-        if (chorus_health_check_sync(c->client, &h, &e) < 0) {
-                print_failure("Chorus Pro health-check", &e);
-                chorus_error_done(&e);
-                return false;
-        }
+        if (chorus_health_check_sync(c->client, &h, &e) < 0)
+                return ping_failed("Chorus Pro health-check", &e);
         printf("%-28s OK (%s): %s\n", "Chorus Pro health-check", c->config->chorus.api_url,
                ctl_printable(h.message, buf));
         chorus_health_done(&h);
-        return true;
+        return CTL_EXIT_OK;
 }
 
 /* Days from today to an ISO date-time's date ("2027-06-30T00:00:00…"). */
@@ -313,46 +353,47 @@ static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure 
         return r < 0 ? r : 1;
 }
 
-static bool ping_account(ChorusCtl *c) {
+static int ping_account(ChorusCtl *c) {
         const char *check = "Technical account";
         char buf[CTL_PRINTABLE_MAX];
         ChorusStructure s = {};
         ChorusError e = {};
-        int r;
+        int r, status = CTL_EXIT_CONFIG; /* not found: [seller] siret or the account */
 
         r = ping_account_lookup(c, check, &s, &e);
-        if (r < 0)
+        if (r < 0) {
+                status = ping_status_for(&e);
                 print_failure(check, &e);
+        }
         if (r > 0) {
+                status = CTL_EXIT_OK;
                 printf("%-28s OK (%s): structure %s, idStructureCPP %" PRId64 "\n", check,
                        c->config->chorus.technical_login, ctl_printable(s.raison_sociale, buf), s.id_structure_cpp);
                 print_password_expiry(&s);
         }
         chorus_structure_done(&s);
         chorus_error_done(&e);
-        return r > 0;
+        return status;
 }
 
-static bool ping_factures(ChorusCtl *c) {
+static int ping_factures(ChorusCtl *c) {
         ChorusInvoiceSearch q = { .numero_facture = PING_INVOICE_NUMBER, .page_size = 1 };
         ChorusInvoiceList l = {};
         ChorusError e = {};
 
-        if (chorus_invoice_search_sync(c->client, &q, &l, &e) < 0) {
-                print_failure("Factures API", &e);
-                chorus_error_done(&e);
-                return false;
-        }
+        if (chorus_invoice_search_sync(c->client, &q, &l, &e) < 0)
+                return ping_failed("Factures API", &e);
         printf("%-28s OK (rechercher/fournisseur answered)\n", "Factures API");
         chorus_invoice_list_done(&l);
-        return true;
+        return CTL_EXIT_OK;
 }
 
 int ctl_ping(int argc, char *argv[]) {
         _cleanup_(chorus_ctl_done) ChorusCtl c = {};
         ChorusCtlOptions o;
+        int (*const checks[])(ChorusCtl *c) = { ping_health, ping_account, ping_factures };
+        int r, status = CTL_EXIT_OK;
         unsigned failed = 0;
-        int r;
 
         r = parse_options("ping", help_ping, argc, argv, &o);
         if (r >= 0)
@@ -364,16 +405,20 @@ int ctl_ping(int argc, char *argv[]) {
                 return r;
 
         printf("Chorus Pro environment: %s\n", chorus_environment_to_string(c.config->chorus.environment));
-        if (!ping_token(&c)) {
+        r = ping_token(&c);
+        if (r != CTL_EXIT_OK) {
                 fprintf(stderr, "chorusctl ping: no PISTE token, the other checks cannot run\n");
-                return CTL_EXIT_USAGE;
+                return r;
         }
-        failed += !ping_health(&c);
-        failed += !ping_account(&c);
-        failed += !ping_factures(&c);
+        /* Every check runs; the first failure gives the exit status. */
+        for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
+                r = checks[i](&c);
+                if (r != CTL_EXIT_OK && failed++ == 0)
+                        status = r;
+        }
         if (failed > 0) {
                 fprintf(stderr, "chorusctl ping: %u check(s) failed\n", failed);
-                return CTL_EXIT_USAGE;
+                return status;
         }
         printf("All checks passed.\n");
         return CTL_EXIT_OK;
@@ -450,7 +495,7 @@ static int structure_show(ChorusCtl *c, const char *siret) {
         if (r == 0) {
                 fprintf(stderr, "chorusctl structure: no Chorus Pro structure has the SIRET %s (%zu other result(s))\n",
                         siret, count);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         if (r > 0)
                 r = chorus_structure_get_sync(c->client, summary.id_structure_cpp, &s, &e);
@@ -462,7 +507,7 @@ static int structure_show(ChorusCtl *c, const char *siret) {
                 fprintf(stderr, "chorusctl structure: %s: %s\n", strempty(e.operation), strempty(e.message));
                 if (failure_hint(&e))
                         fprintf(stderr, "  → %s\n", failure_hint(&e));
-                status = e.kind == CHORUS_ERROR_BUSINESS ? CTL_EXIT_INVALID : CTL_EXIT_USAGE;
+                status = exit_status_for(&e);
         }
         chorus_structure_summary_done(&summary);
         chorus_structure_done(&s);
@@ -487,7 +532,7 @@ int ctl_structure(int argc, char *argv[]) {
         if (!siret_is_valid(siret)) {
                 fprintf(stderr, "chorusctl structure: '%s' is not a valid SIRET (14 digits with a valid Luhn key)\n",
                         siret);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         r = chorus_ctl_open("structure", &o, &c);
         if (r != CTL_EXIT_OK)

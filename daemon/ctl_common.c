@@ -7,11 +7,33 @@
 #include "ctl.h"
 #include "identifiers.h"
 
-int ctl_exit_config(int r, bool checking) {
-        /* The input of check-config, the environment of every other command. */
-        if (checking && r == -EINVAL)
-                return CTL_EXIT_INVALID;
-        return CTL_EXIT_USAGE;
+int ctl_exit_config(int r) {
+        /* Invalid, missing or unreadable alike: the administrator must fix
+         * the configuration, and trying again changes nothing. */
+        return r == -ENOMEM ? CTL_EXIT_SOFTWARE : CTL_EXIT_CONFIG;
+}
+
+int ctl_exit_input(int r) {
+        switch (r) {
+        case -ENOENT:
+        case -ENOTDIR:
+        case -EACCES:
+        case -EPERM:
+        case -ELOOP:  /* a symbolic link, refused like the spool refuses it */
+        case -EISDIR:
+        case -EBADFD: /* not a regular file */
+                return CTL_EXIT_NOINPUT;
+        case -EBADMSG:
+                return CTL_EXIT_DATAERR;
+        case -ENOMEM:
+                return CTL_EXIT_SOFTWARE;
+        default:
+                return CTL_EXIT_IOERR;
+        }
+}
+
+int ctl_exit_output(int r) {
+        return r == -ENOMEM ? CTL_EXIT_SOFTWARE : CTL_EXIT_IOERR;
 }
 
 int ctl_load_config(const char *path, Config **ret) {

@@ -14,9 +14,8 @@
  * with LoadCredential= are checked instead, in the credentials/ directory
  * beside the configuration file (root's, mode 0600).
  *
- * Exit status: 0 the configuration is usable, 1 it is not (every error is
- * printed on stderr), 2 usage error or the configuration file cannot be
- * read. */
+ * Exit status: 0 the configuration is usable, 78 it is not or cannot be
+ * read (every error is printed on stderr), 64 usage error. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -74,8 +73,8 @@ static void help(void) {
                "Run it as root to check the secrets that chorusd.service loads with\n"
                "LoadCredential=.\n"
                "\n"
-               "Exit status: 0 the configuration is valid, 1 it is not,\n"
-               "2 usage error or the configuration file cannot be read.\n",
+               "Exit status: 0 the configuration is valid, 78 it is not or cannot\n"
+               "be read, 64 usage error.\n",
                CONFIG_DEFAULT_PATH);
 }
 
@@ -240,7 +239,7 @@ int ctl_check_config(int argc, char *argv[]) {
                 return r;
         r = ctl_load_config(path, &config);
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ true);
+                return ctl_exit_config(r);
         k = (Check) { .config = config, .diags = DIAGNOSTICS_INIT };
 
         /* ctl_load_conventions() prints its own diagnostics. */
@@ -262,7 +261,7 @@ int ctl_check_config(int argc, char *argv[]) {
         diagnostics_clear(&k.diags);
         if (k.failed) {
                 fprintf(stderr, "configuration invalid: %s\n", config->path);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_CONFIG;
         }
         print_summary(config, conventions);
         return CTL_EXIT_OK;

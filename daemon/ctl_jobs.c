@@ -16,8 +16,9 @@
  * the state directory (chorusd's user), so that chorusd can read what it
  * writes.
  *
- * Exit status: 0 ok, 1 no such job or not requeueable, 2 usage or
- * environment error. */
+ * Exit status: 0 ok, 66 no such job (or its state cannot be read), 65 the
+ * job is not requeueable, 75 its bilan is not in failed/ yet (try again),
+ * 64 usage error, 74 I/O error, 78 the configuration does not load. */
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -111,12 +112,12 @@ static int context_open(const char *config_path, JobsContext *c) {
         int r = ctl_load_config(config_path, &c->config);
 
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ false);
+                return ctl_exit_config(r);
         r = jobstore_open(c->config->state.dir, &c->store);
         if (r < 0) {
                 fprintf(stderr, "chorusctl: cannot open the job states in '%s': %s\n", c->config->state.dir,
                         strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_input(r);
         }
         return CTL_EXIT_OK;
 }
@@ -126,11 +127,11 @@ static int load_job(JobsContext *c, const char *id, Job **ret) {
 
         if (r == -ENOENT) {
                 fprintf(stderr, "chorusctl: no job %s in %s\n", id, c->config->state.dir);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_NOINPUT;
         }
         if (r < 0) {
                 fprintf(stderr, "chorusctl: cannot read job %s: %s\n", id, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_input(r);
         }
         return CTL_EXIT_OK;
 }
@@ -207,7 +208,7 @@ static int status_table(JobsContext *c) {
         if (r < 0) {
                 free(l.ids);
                 fprintf(stderr, "chorusctl: cannot list jobs: %s\n", strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_input(r);
         }
         qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
         printf("%-*s  %-24s  %-16s  %-20s  %-10s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN", "CONVENTION",
@@ -333,7 +334,7 @@ static int status_job(JobsContext *c, const char *id) {
         print_job(j);
         print_files(c->config, j);
         if (asprintf(&audit_path, "%s/%s", c->config->state.dir, AUDIT_LOG_FILE) < 0)
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         printf("\nHistory (audit log):\n");
         snprintf(job_id, sizeof job_id, "%s", id);
         r = audit_foreach(audit_path, print_audit_record, job_id);
@@ -470,7 +471,7 @@ int ctl_requeue(int argc, char *argv[]) {
         if (r < 0) {
                 fprintf(stderr, "chorusctl requeue: cannot act as the owner of %s: %s\n", c.config->state.dir,
                         strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_output(r);
         }
         r = load_job(&c, id, &j);
         if (r != CTL_EXIT_OK)
@@ -480,11 +481,11 @@ int ctl_requeue(int argc, char *argv[]) {
         if (to < 0) {
                 fprintf(stderr, "chorusctl requeue: job %s is %s, not in failed/: nothing to requeue.\n", id,
                         job_state_to_string(from));
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         r = spool_open(c.config->spool.dir, c.config->spool.max_file_size, &s);
         if (r >= 0 && !requeue_bilan_is_failed(s, j))
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_TEMPFAIL; /* chorusd may still be moving it */
         if (r >= 0)
                 r = numbering_open(c.config->state.dir, &n);
         if (r >= 0)
@@ -498,7 +499,7 @@ int ctl_requeue(int argc, char *argv[]) {
                 r = requeue_move(s, j->spool_name);
         if (r < 0) {
                 fprintf(stderr, "chorusctl requeue: %s: %s\n", id, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_output(r);
         }
         snprintf(detail, sizeof detail, "from %s to %s", job_state_to_string(from), job_state_to_string(to));
         requeue_audit(c.config, j, detail);

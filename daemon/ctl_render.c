@@ -6,9 +6,11 @@
  * output is written atomically (temp file, fsync, rename), or to stdout with
  * "-o -". With --bilan-report it writes, instead of the invoice, the bilan
  * report PDF that the invoice carries as its supporting document (BG-24).
- * Exit status: 0 written, 1 the bilan is invalid, its total is zero or the
- * configuration cannot produce this invoice, 2 usage or environment error
- * (a configuration or conventions.d/ that does not load: ctl_exit_config). */
+ * Exit status: 0 written, 65 the bilan is invalid, its total is zero or the
+ * configuration cannot produce this invoice, 64 usage error (a format not
+ * in this build too), 66 the bilan is missing or unreadable, 74 the output
+ * cannot be written, 70 internal error, 78 a configuration or conventions.d/
+ * that does not load (ctl_exit_config). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -52,9 +54,10 @@ static void render_help(void) {
                "                         document) instead of the invoice\n"
                "  -h, --help             this help\n"
                "\n"
-               "Exit status: 0 written, 1 invalid bilan, or a configuration that cannot\n"
-               "produce this invoice, 2 usage or environment error (a configuration\n"
-               "that does not load).\n",
+               "Exit status: 0 written, 65 invalid bilan, or a configuration that cannot\n"
+               "produce this invoice, 64 usage error, 66 the bilan is missing or\n"
+               "unreadable, 74 the output cannot be written, 70 internal error,\n"
+               "78 the configuration or conventions do not load.\n",
                CONFIG_DEFAULT_PATH, RENDER_PREVIEW_NUMBER);
 }
 
@@ -130,22 +133,22 @@ static int render_load_bilan(const char *path, const ConventionSet *conventions,
         r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
         if (r == -EFBIG) {
                 fprintf(stderr, "%s: error: larger than %d bytes\n", path, BILAN_SIZE_MAX);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot read '%s': %s\n", COMMAND, path, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_input(r);
         }
         r = bilan_parse(path, data, size, conventions, ret, ret_convention, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
         diagnostics_clear(&diags);
         if (r == -ENOMEM) {
                 fprintf(stderr, "chorusctl %s: out of memory\n", COMMAND);
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         }
         if (r < 0) {
                 fprintf(stderr, "%s: invalid bilan, no invoice written\n", path);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         return CTL_EXIT_OK;
 }
@@ -196,7 +199,7 @@ static int render_write_bilan_report(const RenderArgs *a, const RenderedInvoice 
                 r = render_write_output(a->output, (const char *) att->data, att->size);
                 if (r < 0) {
                         fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));
-                        return CTL_EXIT_USAGE;
+                        return ctl_exit_output(r);
                 }
                 fprintf(streq(a->output, "-") ? stderr : stdout, "bilan report %s of invoice %s written to %s\n",
                         att->filename, inv->number, streq(a->output, "-") ? "stdout" : a->output);
@@ -204,7 +207,7 @@ static int render_write_bilan_report(const RenderArgs *a, const RenderedInvoice 
         }
         fprintf(stderr, "chorusctl %s: the %s invoice carries no bilan report\n", COMMAND,
                 invoice_format_to_string(out->format));
-        return CTL_EXIT_USAGE;
+        return CTL_EXIT_SOFTWARE;
 }
 
 static int render_run(const RenderArgs *a, const Config *config, const ConventionSet *conventions) {
@@ -234,13 +237,13 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
         diagnostics_clear(&diags);
         if ((r == -EDOM || r == -EINVAL) && explained) {
                 fprintf(stderr, "%s: not invoiced, no invoice written\n", a->bilan_path);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         if (r == -EOPNOTSUPP)
                 return CTL_EXIT_USAGE;
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot render '%s': %s\n", COMMAND, a->bilan_path, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         }
 
         if (a->bilan_report)
@@ -248,7 +251,7 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
         r = render_write_output(a->output, out->data, out->size);
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));
-                return CTL_EXIT_USAGE;
+                return ctl_exit_output(r);
         }
         render_print_summary(a, out);
         return CTL_EXIT_OK;
@@ -265,9 +268,9 @@ int ctl_render(int argc, char *argv[]) {
                 return r;
         r = ctl_load_config(a.config_path, &config);
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ false);
+                return ctl_exit_config(r);
         r = ctl_load_conventions(config, &conventions);
         if (r < 0)
-                return ctl_exit_config(r, /* checking= */ false);
+                return ctl_exit_config(r);
         return render_run(&a, config, conventions);
 }

@@ -5,9 +5,10 @@
  * Nothing is sent and no number is allocated: this is the administrator's
  * dry run (and the bilan author's, with --french). Bilan files are read like
  * the spool reads them: no symlinks, regular files only, at most
- * BILAN_SIZE_MAX bytes. Exit status: 0 all valid, 1 any bilan invalid, 2
- * usage or environment error (configuration or conventions unusable, a
- * bilan that cannot be read). */
+ * BILAN_SIZE_MAX bytes. Exit status: 0 all valid, 65 a bilan is invalid
+ * (or too large), 66 a bilan is missing or not a readable regular file, 74
+ * it cannot be read, 64 usage error, 78 the configuration or conventions
+ * do not load, 70 out of memory; with several bilans, the highest. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -50,8 +51,9 @@ static void help(void) {
                "                          as " VALIDATE_JOB_ID_PLACEHOLDER ")\n"
                "  -h, --help              show this help\n"
                "\n"
-               "Exit status: 0 every bilan is valid, 1 at least one is invalid,\n"
-               "2 usage or environment error.\n",
+               "Exit status: 0 every bilan is valid, 65 at least one is invalid,\n"
+               "66 a bilan is missing or unreadable, 74 I/O error, 64 usage error,\n"
+               "78 the configuration or conventions do not load; the highest wins.\n",
                CONFIG_DEFAULT_PATH);
 }
 
@@ -98,9 +100,9 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
         if (!o->conventions_dir) {
                 r = ctl_load_config(o->config_path, &config);
                 if (r < 0)
-                        return ctl_exit_config(r, /* checking= */ false);
+                        return ctl_exit_config(r);
                 r = ctl_load_conventions(config, ret);
-                return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
+                return r < 0 ? ctl_exit_config(r) : CTL_EXIT_OK;
         }
         r = convention_set_load_dir(o->conventions_dir, ret, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
@@ -108,7 +110,7 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
         if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "chorusctl validate: cannot read conventions in '%s': %s\n", o->conventions_dir,
                         strerror(-r));
-        return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
+        return r < 0 ? ctl_exit_config(r) : CTL_EXIT_OK;
 }
 
 static int max_int(int a, int b) {
@@ -193,9 +195,9 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
         if (r == -EFBIG && french) {
                 if (print_too_large(path) >= 0)
-                        return CTL_EXIT_INVALID;
+                        return CTL_EXIT_DATAERR;
                 fprintf(stderr, "chorusctl validate: out of memory\n");
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         }
         if (r == -EFBIG)
                 printf("%s: INVALID: larger than %d bytes\n", path, BILAN_SIZE_MAX);
@@ -206,7 +208,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         else if (r < 0)
                 fprintf(stderr, "chorusctl validate: cannot read '%s': %s\n", path, strerror(-r));
         if (r < 0)
-                return r == -EFBIG ? CTL_EXIT_INVALID : CTL_EXIT_USAGE;
+                return r == -EFBIG ? CTL_EXIT_DATAERR : ctl_exit_input(r);
 
         r = bilan_parse(path, data, size, conventions, &b, &c, &diags);
         if (r >= 0)
@@ -217,11 +219,11 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         if (r == -ENOMEM) {
                 diagnostics_clear(&diags);
                 fprintf(stderr, "chorusctl validate: out of memory\n");
-                return CTL_EXIT_USAGE;
+                return CTL_EXIT_SOFTWARE;
         }
         if (r < 0 && french) {
                 diagnostics_clear(&diags);
-                return CTL_EXIT_INVALID;
+                return CTL_EXIT_DATAERR;
         }
         if (r < 0)
                 printf("%s: INVALID (%zu error%s)\n", path, diags.n_errors, diags.n_errors == 1 ? "" : "s");
@@ -231,7 +233,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         }
         diagnostics_print(&diags, stdout, french);
         diagnostics_clear(&diags);
-        return r < 0 ? CTL_EXIT_INVALID : CTL_EXIT_OK;
+        return r < 0 ? CTL_EXIT_DATAERR : CTL_EXIT_OK;
 }
 
 int ctl_validate(int argc, char *argv[]) {

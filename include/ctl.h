@@ -2,13 +2,24 @@
  * in a ctl_*.c file of its own and returns the process exit status. */
 #pragma once
 
+#include <sysexits.h>
+
 #include "config.h"
 #include "convention.h"
 
-/* Exit statuses (domain.md §8). */
-#define CTL_EXIT_OK 0
-#define CTL_EXIT_INVALID 1 /* the input is invalid */
-#define CTL_EXIT_USAGE 2   /* usage or environment error */
+/* Exit statuses: sysexits.h's, the Debian habit, so that scripts can tell
+ * a bad bilan from a bad configuration from a Chorus Pro outage. Every
+ * command returns one of these, and nothing else (chorusctl(8), EXIT
+ * STATUS). */
+#define CTL_EXIT_OK EX_OK                   /* 0 */
+#define CTL_EXIT_USAGE EX_USAGE             /* 64: bad option or argument */
+#define CTL_EXIT_DATAERR EX_DATAERR         /* 65: an invalid bilan, a broken audit chain */
+#define CTL_EXIT_NOINPUT EX_NOINPUT         /* 66: an input file or job not there or not readable */
+#define CTL_EXIT_UNAVAILABLE EX_UNAVAILABLE /* 69: Chorus Pro or PISTE unreachable or not working */
+#define CTL_EXIT_SOFTWARE EX_SOFTWARE       /* 70: out of memory, another internal failure */
+#define CTL_EXIT_IOERR EX_IOERR             /* 74: a file could not be read or written */
+#define CTL_EXIT_TEMPFAIL EX_TEMPFAIL       /* 75: try again later (Chorus Pro throttling) */
+#define CTL_EXIT_CONFIG EX_CONFIG           /* 78: configuration, conventions or credentials */
 
 int ctl_check_config(int argc, char *argv[]); /* ctl_config.c */
 int ctl_validate(int argc, char *argv[]);     /* ctl_validate.c */
@@ -28,12 +39,21 @@ int ctl_load_config(const char *path, Config **ret);
 /* Loads the configuration's conventions.d/, printing diagnostics. Same
  * return values. */
 int ctl_load_conventions(const Config *config, ConventionSet **ret);
-/* The exit status of every command whose configuration or conventions.d/
- * does not load (r < 0 from the two functions above), the one place that
- * maps it: an environment error (2) — except for check-config (`checking`),
- * whose input they are: invalid is 1 there, unreadable 2. (A later move to
- * sysexits.h, EX_CONFIG = 78, changes only this function.) */
-int ctl_exit_config(int r, bool checking);
+/* The exit status of every command whose configuration, conventions.d/ or
+ * Chorus Pro secrets do not load (r < 0 from the two functions above, or
+ * from credentials_load_by_hand()), the one place that maps it:
+ * CTL_EXIT_CONFIG, whether the file is invalid, missing or unreadable
+ * (check-config too), except CTL_EXIT_SOFTWARE when memory ran out. */
+int ctl_exit_config(int r);
+/* The exit status for an input that cannot be read (r < 0, -errno): a bilan,
+ * a job's state, the audit log. CTL_EXIT_NOINPUT when it is not there or
+ * not a readable regular file, CTL_EXIT_DATAERR when it is damaged
+ * (-EBADMSG), CTL_EXIT_SOFTWARE when memory ran out, CTL_EXIT_IOERR
+ * otherwise. */
+int ctl_exit_input(int r);
+/* The exit status for a file that cannot be written (r < 0, -errno):
+ * CTL_EXIT_SOFTWARE when memory ran out, CTL_EXIT_IOERR otherwise. */
+int ctl_exit_output(int r);
 /* Prints "chorusctl COMMAND: MESSAGE" and a pointer to --help on stderr;
  * returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *command, const char *format, ...) _printf_(2, 3);

@@ -483,7 +483,7 @@ Test(audit, ctl_verify_broken) {
         cr_redirect_stdout();
         append_n(4);
         edit_line(2, NULL);
-        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_INVALID);
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_DATAERR);
         fflush(stdout);
         /* The first broken record is named: line 2, which carries seq 3. */
         cr_assert(asprintf(&expected,
@@ -501,7 +501,7 @@ Test(audit, ctl_usage_and_missing_file) {
         const char *extra[] = { "audit", "verify", "x", "--file", path, NULL };
 
         cr_redirect_stderr();
-        cr_assert_eq(run_ctl(4, missing), CTL_EXIT_USAGE);
+        cr_assert_eq(run_ctl(4, missing), CTL_EXIT_NOINPUT);
         cr_assert_eq(run_ctl(1, nosub), CTL_EXIT_USAGE);
         cr_assert_eq(run_ctl(2, badsub), CTL_EXIT_USAGE);
         cr_assert_eq(run_ctl(5, extra), CTL_EXIT_USAGE);

@@ -1438,30 +1438,46 @@ Test(chorus_client, chorusctl_ping_diagnoses) {
         conf = make_config(&(EmulatorConfigOptions){ .cpro_password_file = bad_password });
         run = ctl("ping", conf, "--deadline 0");
         cr_expect(strstr(run.output, "Raccordement EDI/API"), "%s", run.output);
-        expect_run(&run, 2, "Chorus Pro refused the technical account (login or password incorrects)",
+        expect_run(&run, 78, "Chorus Pro refused the technical account (login or password incorrects)",
                    "ping, wrong password");
         free(conf);
 
         conf = make_config(&(EmulatorConfigOptions){ .client_secret_file = bad_secret });
         run = ctl("ping", conf, "--deadline 0");
-        expect_run(&run, 2, "check client_id and the piste-client-secret credential", "ping, wrong secret");
+        expect_run(&run, 78, "check client_id and the piste-client-secret credential", "ping, wrong secret");
         free(conf);
 
         conf = make_config(&(EmulatorConfigOptions){ .ca_file = wrong_ca });
         run = ctl("ping", conf, NULL);
-        expect_run(&run, 2, "TLS verification failed", "ping, wrong CA");
+        expect_run(&run, 69, "TLS verification failed", "ping, wrong CA");
         free(conf);
 
         cr_assert_eq(emulator_configure(emu, "{\"not_subscribed\": [\"/cpro/factures\"]}"), 0);
         conf = make_config(NULL);
         run = ctl("ping", conf, NULL);
-        expect_run(&run, 2, "not subscribed to this API", "ping, Factures not subscribed");
+        expect_run(&run, 78, "not subscribed to this API", "ping, Factures not subscribed");
 
         cr_assert_eq(emulator_reset(emu), 0);
         add_fault(EMULATOR_FAULT(.route = HEALTH, .count = 2, .status = 503));
         run = ctl("ping", conf, NULL);
         cr_expect(strstr(run.output, "temporary failure"), "%s", run.output);
         expect_run(&run, 0, "All checks passed", "ping, 503 twice");
+
+        /* Still unavailable at the deadline: EX_UNAVAILABLE; throttled: EX_TEMPFAIL. */
+        cr_assert_eq(emulator_reset(emu), 0);
+        add_fault(EMULATOR_FAULT(.route = HEALTH, .count = 1, .status = 503));
+        run = ctl("ping", conf, "--deadline 0");
+        expect_run(&run, 69, "Chorus Pro health-check", "ping, 503 at the deadline");
+        cr_assert_eq(emulator_reset(emu), 0);
+        add_fault(EMULATOR_FAULT(.route = HEALTH, .count = 1, .status = 429));
+        run = ctl("ping", conf, "--deadline 0");
+        expect_run(&run, 75, "Chorus Pro health-check", "ping, 429 at the deadline");
+        free(conf);
+
+        /* No secret where the configuration says: EX_CONFIG. */
+        conf = make_config(&(EmulatorConfigOptions){ .client_secret_file = "/nonexistent/secret" });
+        run = ctl("ping", conf, NULL);
+        expect_run(&run, 78, "/nonexistent/secret", "ping, missing secret");
         free(conf);
 }
 
@@ -1484,11 +1500,11 @@ Test(chorus_client, chorusctl_structure) {
         run = ctl("structure", conf, "20034003700015");
         expect_run(&run, 0, "not active", "structure, inactive");
         run = ctl("structure", conf, "12345678901234");
-        expect_run(&run, 1, "not a valid SIRET", "structure, bad SIRET");
+        expect_run(&run, 65, "not a valid SIRET", "structure, bad SIRET");
         run = ctl("structure", conf, "73282932000074"); /* valid Luhn, unknown to the emulator */
-        expect_run(&run, 1, "no Chorus Pro structure", "structure, unknown SIRET");
+        expect_run(&run, 65, "no Chorus Pro structure", "structure, unknown SIRET");
         run = ctl("structure", conf, NULL);
-        expect_run(&run, 2, "no SIRET given", "structure, no argument");
+        expect_run(&run, 64, "no SIRET given", "structure, no argument");
 }
 
 /* What Chorus Pro says is printed, but never a control character: an
@@ -1517,5 +1533,5 @@ Test(chorus_client, chorusctl_help) {
         run = run_chorusctl("structure --help");
         expect_run(&run, 0, "usage: chorusctl structure", "structure --help");
         run = run_chorusctl("ping --deadline soon");
-        expect_run(&run, 2, "--deadline", "ping --deadline soon");
+        expect_run(&run, 64, "--deadline", "ping --deadline soon");
 }

@@ -191,7 +191,7 @@ Test(check_config, secret_readable_by_others) {
 
         make_secret("cpro-password", 0644);
         o = run_config();
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "error: chorus.cpro_password_file:"));
         cr_expect(strstr(o.err, "chmod 600"));
         cr_expect(strstr(o.err, "configuration invalid"));
@@ -205,7 +205,7 @@ Test(check_config, secret_missing) {
 
         cr_assert_eq(unlink(path), 0);
         o = run_config();
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "chorus.client_secret_file:"));
         cr_expect(strstr(o.err, "does not exist"));
         output_done(&o);
@@ -233,7 +233,7 @@ Test(check_config, credentials_directory) {
         output_done(&o);
         make_secret("credentials/cpro-password", 0444);
         o = run_config();
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "credentials/cpro-password has mode 0444"), "%s", o.err);
         output_done(&o);
         unsetenv("CREDENTIALS_DIRECTORY");
@@ -247,12 +247,12 @@ Test(check_config, load_credential_sources_beside_the_configuration) {
         write_config(/* with_files= */ false);
         o = run_config();
         if (geteuid() == 0) {
-                cr_expect_eq(o.status, CTL_EXIT_INVALID);
+                cr_expect_eq(o.status, CTL_EXIT_CONFIG);
                 cr_expect(strstr(o.err, "chorusd.service loads this secret with "
                                         "LoadCredential=piste-client-secret:"));
                 cr_expect(strstr(o.err, "/credentials/piste-client-secret does not exist"));
         } else {
-                cr_expect_eq(o.status, CTL_EXIT_INVALID); /* does not exist: not EACCES */
+                cr_expect_eq(o.status, CTL_EXIT_CONFIG); /* does not exist: not EACCES */
         }
         output_done(&o);
 
@@ -261,7 +261,7 @@ Test(check_config, load_credential_sources_beside_the_configuration) {
         make_secret("credentials/piste-client-secret", 0600);
         make_secret("credentials/cpro-password", 0600);
         o = run_config();
-        cr_expect_eq(o.status, geteuid() == 0 ? CTL_EXIT_OK : CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, geteuid() == 0 ? CTL_EXIT_OK : CTL_EXIT_CONFIG);
         output_done(&o);
 }
 
@@ -283,7 +283,7 @@ Test(check_config, spool_is_a_file) {
 
         shell("rm -rf '%s/spool' && touch '%s/spool'", root, root);
         o = run_config();
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "is not a directory"));
         output_done(&o);
 }
@@ -292,7 +292,7 @@ Test(check_config, invalid_configuration) {
         char *args[] = { "-c", "tests/data/config/several-errors.conf", NULL };
         Output o = run(args);
 
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "several-errors.conf:4: error: seller.siret:"));
         cr_expect(strstr(o.err, "several-errors.conf:20: error: chorus.poll_interval:"));
         output_done(&o);
@@ -305,8 +305,8 @@ Test(check_config, usage_errors) {
         char *help[] = { "--help", NULL };
         Output o;
 
-        o = run(missing);
-        cr_expect_eq(o.status, CTL_EXIT_USAGE);
+        o = run(missing); /* a configuration error, not a usage error */
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "/nonexistent/chorusd.conf"));
         output_done(&o);
         o = run(bad_option);
@@ -350,7 +350,7 @@ static Output run_with(const Command *c, char *config) {
         return run_command(c->run, c->name, args);
 }
 
-Test(check_config, configuration_that_does_not_load_is_exit_2_for_every_command) {
+Test(check_config, configuration_that_does_not_load_is_exit_78_for_every_command) {
         static char invalid[] = "tests/data/config/several-errors.conf", missing[] = "/nonexistent/chorusd.conf";
         char *const configs[] = { invalid, missing };
 
@@ -358,7 +358,7 @@ Test(check_config, configuration_that_does_not_load_is_exit_2_for_every_command)
                 for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                         Output o = run_with(&commands[i], configs[k]);
 
-                        cr_expect_eq(o.status, CTL_EXIT_USAGE, "%s with %s: exit %d", commands[i].name, configs[k],
+                        cr_expect_eq(o.status, CTL_EXIT_CONFIG, "%s with %s: exit %d", commands[i].name, configs[k],
                                      o.status);
                         cr_expect(strstr(o.err, configs[k]), "%s: the file is named: %s", commands[i].name, o.err);
                         output_done(&o);
@@ -378,18 +378,46 @@ Test(check_config, convention_for_factures_publiques_is_refused) {
         write_config(/* with_files= */ true);
 
         o = run_config();
-        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
         cr_expect(strstr(o.err, "cdcmc-2026.json: error: buyer.service_code: FACTURES_PUBLIQUES is reserved for "
                                 "invoices between public entities"),
                   "%s", o.err);
         output_done(&o);
 
-        /* For the other commands, conventions that do not load are an
-         * environment error, like the configuration. */
+        /* For the other commands, conventions that do not load are a
+         * configuration error too. */
         for (size_t i = 0; i < 2; i++) {
                 o = run_with(&commands[i], config);
-                cr_expect_eq(o.status, CTL_EXIT_USAGE, "%s: exit %d", commands[i].name, o.status);
+                cr_expect_eq(o.status, CTL_EXIT_CONFIG, "%s: exit %d", commands[i].name, o.status);
                 cr_expect(strstr(o.err, "buyer.service_code: FACTURES_PUBLIQUES"), "%s: %s", commands[i].name, o.err);
                 output_done(&o);
         }
+}
+
+/* The exit statuses are an interface (chorusctl(8), EXIT STATUS): sysexits.h's
+ * numbers, whatever the names. */
+Test(check_config, exit_statuses_are_sysexits) {
+        cr_expect_eq(CTL_EXIT_OK, 0);
+        cr_expect_eq(CTL_EXIT_USAGE, 64);
+        cr_expect_eq(CTL_EXIT_DATAERR, 65);
+        cr_expect_eq(CTL_EXIT_NOINPUT, 66);
+        cr_expect_eq(CTL_EXIT_UNAVAILABLE, 69);
+        cr_expect_eq(CTL_EXIT_SOFTWARE, 70);
+        cr_expect_eq(CTL_EXIT_IOERR, 74);
+        cr_expect_eq(CTL_EXIT_TEMPFAIL, 75);
+        cr_expect_eq(CTL_EXIT_CONFIG, 78);
+}
+
+Test(check_config, input_errors_map_to_sysexits) {
+        cr_expect_eq(ctl_exit_input(-ENOENT), CTL_EXIT_NOINPUT);
+        cr_expect_eq(ctl_exit_input(-EACCES), CTL_EXIT_NOINPUT);
+        cr_expect_eq(ctl_exit_input(-ELOOP), CTL_EXIT_NOINPUT);
+        cr_expect_eq(ctl_exit_input(-EBADMSG), CTL_EXIT_DATAERR);
+        cr_expect_eq(ctl_exit_input(-ENOMEM), CTL_EXIT_SOFTWARE);
+        cr_expect_eq(ctl_exit_input(-EIO), CTL_EXIT_IOERR);
+        cr_expect_eq(ctl_exit_output(-ENOSPC), CTL_EXIT_IOERR);
+        cr_expect_eq(ctl_exit_output(-ENOMEM), CTL_EXIT_SOFTWARE);
+        cr_expect_eq(ctl_exit_config(-EINVAL), CTL_EXIT_CONFIG);
+        cr_expect_eq(ctl_exit_config(-ENOENT), CTL_EXIT_CONFIG);
+        cr_expect_eq(ctl_exit_config(-ENOMEM), CTL_EXIT_SOFTWARE);
 }

@@ -308,7 +308,7 @@ static void expect_validate_french_is_the_error_file(const char *name, const cha
         cr_assert_null(strstr(expected, id));
 
         copy_file(path, source_path);
-        cr_expect_eq(test_daemon_ctl(&d, &out, "validate", "--french", path, NULL), 1);
+        cr_expect_eq(test_daemon_ctl(&d, &out, "validate", "--french", path, NULL), 65); /* EX_DATAERR */
         cr_expect_str_eq(out, expected);
 }
 
@@ -401,7 +401,7 @@ Test(e2e_pipeline, chorus_pro_rejections_reach_failed_and_requeue_gives_a_new_nu
         cr_assert_eq(test_emulator_invoice_count(emu, new_number), 1);
 
         /* A job that is not in failed/ cannot be requeued. */
-        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", service, NULL), 1, "%s", out);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", service, NULL), 65, "%s", out); /* EX_DATAERR */
         free(out);
         /* status lists both, and tells the history of one. */
         cr_assert_eq(test_daemon_ctl(&d, &out, "status", NULL), 0);
@@ -589,7 +589,7 @@ Test(e2e_pipeline, retries_run_out_to_failed_and_requeue_keeps_the_number) {
         snprintf(in_failed, sizeof in_failed, "%s/failed/%s--cdcmc.json", d.spool, id);
         snprintf(elsewhere, sizeof elsewhere, "%s/cdcmc.json", d.root);
         cr_assert_eq(rename(in_failed, elsewhere), 0);
-        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 1, "%s", out);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "requeue", id, NULL), 75, "%s", out); /* EX_TEMPFAIL */
         cr_assert(strstr(out, "not in failed/"), "%s", out);
         free(out);
         cr_assert_eq(test_daemon_wait_state(&d, id, "failed", 0), 0, "requeue changed the state");
