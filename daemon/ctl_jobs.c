@@ -379,8 +379,9 @@ static int requeue_reset(Numbering *n, Job *j, JobState state) {
         }
         j->state = state;
         j->attempts = 0;
-        j->first_attempt_usec = 0;
-        j->next_attempt_usec = 0;
+        j->first_attempt_usec = j->outage_usec = 0;
+        j->next_attempt_usec = j->next_delay_usec = 0;
+        j->lookup_started_usec = j->lookup_usec = 0; /* a look-up starts a full window */
         return job_set_last_error(j, NULL);
 }
 

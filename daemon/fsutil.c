@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -648,11 +649,42 @@ uint64_t random_u64(void) {
         return v;
 }
 
+#ifdef CHORUSD_TEST_HOOKS
+/* CHORUSD_TEST_WALL_CLOCK_FILE=<path>: the wall clock (CLOCK_REALTIME) is
+ * off by the signed number of seconds that file holds, read at every call
+ * (a test steps the clock of a running daemon by rewriting it). Only in
+ * builds made with TEST_HOOKS=1. */
+static int64_t test_wall_clock_offset_usec(void) {
+        const char *path = getenv("CHORUSD_TEST_WALL_CLOCK_FILE");
+        char buf[32];
+        ssize_t n;
+        int fd;
+
+        if (!path)
+                return 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof buf - 1);
+        (void) close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        return (int64_t) strtoll(buf, NULL, 10) * 1000000;
+}
+#endif
+
 uint64_t now_clock_usec(clockid_t clock) {
         struct timespec ts;
+        uint64_t usec;
 
         (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        usec = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+#ifdef CHORUSD_TEST_HOOKS
+        if (clock == CLOCK_REALTIME)
+                usec += (uint64_t) test_wall_clock_offset_usec();
+#endif
+        return usec;
 }
 
 uint64_t now_realtime_usec(void) {

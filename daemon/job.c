@@ -12,14 +12,25 @@
  * rechercher/fournisseur first and adopts the flux it finds. Chorus Pro
  * lists an invoice only once it has integrated it, so "not found" may mean
  * "still being processed": the lookup is repeated with growing intervals for
- * half of retry_deadline before we conclude that the deposit never arrived
- * and send it again (README.md, "Exactly once", explains the reasoning).
+ * half of retry_deadline, counted from that uncertain deposit, before we
+ * conclude that the deposit never arrived and send it again (README.md,
+ * "Exactly once", explains the reasoning). A number whose deposit was ever
+ * uncertain (Job.deposit_ever_uncertain) is never voided automatically: a
+ * refusal of a later flux may be Chorus Pro refusing a duplicate of an
+ * invoice it holds.
  *
  * Failures: temporary ones (network, 5xx, 429, token, and also the
  * operator's PISTE/TLS setup, which a reload can fix) are retried with
  * retry_next_delay() from the persisted attempt count until retry_deadline,
- * then failed/. Functional ones go to failed/ (or rejected/ for a bad
- * bilan) at once, with the reason. A failed fsync is fatal (manager_fatal). */
+ * then failed/. The deadline counts a run of failures without any answer
+ * from Chorus Pro (an outage): any answer, "not found" included, ends it.
+ * Functional ones go to failed/ (or rejected/ for a bad bilan) at once,
+ * with the reason. A failed fsync is fatal (manager_fatal).
+ *
+ * Time: every delay, window and deadline is elapsed time (CLOCK_BOOTTIME,
+ * timers too), persisted as durations (OUTAGE_ELAPSED, LOOKUP_ELAPSED,
+ * NEXT_DELAY) that count while chorusd runs; the wall clock, which may step
+ * either way, only dates things (issue dates, search periods, display). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +83,9 @@ struct JobRun {
                 ChorusInvoiceHistory history;
         } result;
         bool warned_pending; /* "still pending after retry_deadline", once */
+        uint64_t pending_since; /* CLOCK_BOOTTIME of the first pending flux report this run */
+        uint64_t next_elapsed;  /* CLOCK_BOOTTIME of the next attempt; 0 = now */
+        uint64_t clocks_since;  /* CLOCK_BOOTTIME up to which the job's elapsed clocks count */
         /* A state could not be saved, or the files could not follow it
          * (not fatal: a full disk): the timer first brings the files where
          * the state says (run_reconcile). */
@@ -126,8 +140,14 @@ static LogFields run_fields(const JobRun *r) {
                 log_job_errno(level, error, &_f_, id, __VA_ARGS__);        \
         })
 
+/* The wall clock: dates and display only. */
 static uint64_t now_usec(void) {
         return now_realtime_usec();
+}
+
+/* Elapsed time, suspend included, immune to clock steps. */
+static uint64_t now_elapsed(void) {
+        return now_clock_usec(CLOCK_BOOTTIME);
 }
 
 static const Config *run_config(const JobRun *r) {
@@ -138,10 +158,78 @@ static uint64_t config_seconds(const JobRun *r, unsigned seconds) {
         return manager_delay(r->manager, (uint64_t) seconds * USEC_PER_SEC);
 }
 
-/* first_attempt_usec starts a run of failures (the first deposit attempt,
- * or the first failure after Chorus Pro last answered); 0 = none yet. */
 static uint64_t retry_deadline(const JobRun *r) {
-        return r->job->first_attempt_usec + config_seconds(r, run_config(r)->chorus.retry_deadline);
+        return config_seconds(r, run_config(r)->chorus.retry_deadline);
+}
+
+/* How long "not found" is looked up after an uncertain deposit, or after a
+ * refusal of a number whose deposit was once uncertain. */
+static uint64_t lookup_window(const JobRun *r) {
+        return retry_deadline(r) / 2;
+}
+
+/* Brings the job's elapsed clocks (Job.outage_usec, Job.lookup_usec) up to
+ * now: each counts while its run (first_attempt_usec, lookup_started_usec)
+ * is on. Before a save, and before a clock is read. */
+static void run_clocks_update(JobRun *r) {
+        uint64_t now = now_elapsed(), d = now > r->clocks_since ? now - r->clocks_since : 0;
+
+        r->clocks_since = now;
+        if (r->job->first_attempt_usec > 0)
+                r->job->outage_usec += d;
+        if (r->job->lookup_started_usec > 0)
+                r->job->lookup_usec += d;
+}
+
+/* A run of failures without any answer from Chorus Pro: retry_deadline
+ * counts its elapsed time. first_attempt_usec (wall clock) says since when,
+ * for people. */
+static uint64_t run_outage_elapsed(JobRun *r) {
+        run_clocks_update(r);
+        return r->job->first_attempt_usec > 0 ? r->job->outage_usec : 0;
+}
+
+static void run_outage_start(JobRun *r) {
+        run_clocks_update(r);
+        r->job->first_attempt_usec = now_usec();
+        r->job->outage_usec = 0;
+}
+
+/* Chorus Pro answered (whatever it said): not an outage. */
+static void run_answered(JobRun *r) {
+        r->job->first_attempt_usec = 0;
+        r->job->outage_usec = 0;
+}
+
+/* A look-up window starts (an uncertain deposit, a suspicious refusal). */
+static void run_lookup_start(JobRun *r) {
+        run_clocks_update(r);
+        r->job->lookup_started_usec = now_usec();
+        r->job->lookup_usec = 0;
+}
+
+static void run_lookup_stop(JobRun *r) {
+        r->job->lookup_started_usec = 0;
+        r->job->lookup_usec = 0;
+}
+
+static uint64_t run_lookup_elapsed(JobRun *r) {
+        run_clocks_update(r);
+        return r->job->lookup_usec;
+}
+
+/* The next attempt, in `delay` of elapsed time. The wall-clock time is
+ * kept for display, and with the delay as its bound for a resume. */
+static void run_next_in(JobRun *r, uint64_t delay) {
+        r->next_elapsed = now_elapsed() + delay;
+        r->job->next_attempt_usec = now_usec() + delay;
+        r->job->next_delay_usec = delay;
+}
+
+static void run_next_now(JobRun *r) {
+        r->next_elapsed = 0;
+        r->job->next_attempt_usec = 0;
+        r->job->next_delay_usec = 0;
 }
 
 /* poll × 2^attempts, capped. */
@@ -167,8 +255,8 @@ static int run_schedule(JobRun *r, uint64_t when);
 
 /* A local step that could not read or write: try again in a minute. */
 static void run_retry_step_later(JobRun *r) {
-        r->job->next_attempt_usec = now_usec() + manager_delay(r->manager, RETRY_LATER_USEC);
-        (void) run_schedule(r, r->job->next_attempt_usec);
+        run_next_in(r, manager_delay(r->manager, RETRY_LATER_USEC));
+        (void) run_schedule(r, r->next_elapsed);
 }
 
 /* The one way a job changes state: durably first (jobstore_save fsyncs),
@@ -182,6 +270,7 @@ static int run_save(JobRun *r, JobState state) {
         int k;
 
         r->job->state = state;
+        run_clocks_update(r);
         k = jobstore_save(r->manager->jobs, r->job);
         if (k < 0) {
                 r->job->state = old;
@@ -253,13 +342,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Arms the job's timer for `when` (CLOCK_REALTIME µs, as persisted). */
+/* Arms the job's timer for `when` (CLOCK_BOOTTIME µs, r->next_elapsed). */
 static int run_schedule(JobRun *r, uint64_t when) {
         int k;
 
-        log_debug("Job %s: next step in %lld ms.", r->job->id, (long long) ((int64_t) (when - now_usec()) / 1000));
+        if (when == 0)
+                when = 1; /* now */
+        log_debug("Job %s: next step in %lld ms.", r->job->id,
+                  (long long) ((int64_t) (when - now_elapsed()) / 1000));
         if (!r->timer) {
-                k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_REALTIME, when,
+                k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_BOOTTIME, when,
                                       TIMER_ACCURACY_USEC, on_timer, r);
                 if (k >= 0)
                         (void) sd_event_source_set_description(r->timer, "job");
@@ -274,18 +366,23 @@ static int run_schedule(JobRun *r, uint64_t when) {
         return 0;
 }
 
-/* Waits until the persisted next attempt, if it is in the future. */
+/* Waits until the next attempt, if it is in the future. */
 static bool run_wait_next_attempt(JobRun *r) {
-        if (r->job->next_attempt_usec <= now_usec())
+        if (r->next_elapsed <= now_elapsed())
                 return false;
-        (void) run_schedule(r, r->job->next_attempt_usec);
+        (void) run_schedule(r, r->next_elapsed);
         return true;
 }
 
-static void run_reset_attempts(Job *j, uint64_t next) {
-        j->attempts = 0;
-        j->first_attempt_usec = now_usec();
-        j->next_attempt_usec = next;
+/* Chorus Pro answered and the job moved on: counts start again, the next
+ * step in `delay`. */
+static void run_reset_attempts(JobRun *r, uint64_t delay) {
+        r->job->attempts = 0;
+        run_answered(r);
+        if (delay > 0)
+                run_next_in(r, delay);
+        else
+                run_next_now(r);
 }
 
 /* ---- Live jobs list ---------------------------------------------------------- */
@@ -304,6 +401,7 @@ static JobRun *jobrun_new(Manager *m, Job *job) {
                 return NULL;
         r->manager = m;
         r->job = job;
+        r->clocks_since = now_elapsed();
         r->next = m->runs;
         if (m->runs)
                 m->runs->prev = r;
@@ -457,7 +555,7 @@ static StepResult run_reject(JobRun *r, const Diagnostics *d) {
         }
         snprintf(detail, sizeof detail, "%s", diags_first_error(d));
         (void) job_set_last_error(j, detail);
-        j->next_attempt_usec = 0;
+        run_next_now(r);
         if (run_save(r, JOB_STATE_INVALID) < 0)
                 return STEP_WAIT;
         run_log(r, LOG_WARNING, MESSAGE_ID_BILAN_REJECTED,
@@ -560,7 +658,8 @@ static StepResult run_fail(JobRun *r, JobState state, const char *message_id, co
         int k;
 
         (void) job_set_last_error(j, reasons);
-        j->next_attempt_usec = 0;
+        run_next_now(r);
+        run_lookup_stop(r);
         if (state == JOB_STATE_REJECTED && j->invoice_number) {
                 k = numbering_void(r->manager->numbering, j->id, reasons, &voided);
                 if (k < 0 && k != -ENOENT) {
@@ -701,16 +800,42 @@ later:
         return STEP_WAIT;
 }
 
+/* Said once (at CRIT) until a number is allocated again, not at every
+ * retry of every waiting job. */
+static bool clock_behind_said;
+
+/* Today is earlier than the last invoice's issue date: the clock is behind
+ * (not synchronised, or stepped back). Numbering now would issue invoices
+ * dated before, or in a year before, invoices already issued: wait. */
+static StepResult number_wait_for_clock(JobRun *r, Date today, const NumberingEntry *last) {
+        char d1[DATE_STRING_MAX], d2[DATE_STRING_MAX];
+
+        if (!clock_behind_said) {
+                clock_behind_said = true;
+                run_log(r, LOG_CRIT, NULL,
+                        "The clock says %s, earlier than the issue date %s of the last invoice number%s%s: no "
+                        "invoice number is allocated until the clock is right again (check its synchronisation: "
+                        "timedatectl). Bilans wait in processing/ and go on by themselves.",
+                        date_format(today, d1), date_format(last->issue_date, d2), last->number[0] ? " " : "",
+                        last->number);
+        }
+        run_log(r, LOG_DEBUG, NULL, "Bilan '%s' waits for the clock before it is numbered.", r->job->bilan_name);
+        run_retry_step_later(r);
+        return STEP_WAIT;
+}
+
 static StepResult step_number(JobRun *r) {
         Job *j = r->job;
         NumberingEntry e, conflict;
         Diagnostics d = DIAGNOSTICS_INIT;
         char date[DATE_STRING_MAX];
+        Date today = date_from_time((time_t) (now_usec() / USEC_PER_SEC));
         StepResult s;
         int k;
 
-        k = numbering_allocate(r->manager->numbering, run_config(r), j->id, j->convention,
-                               date_from_time((time_t) (now_usec() / USEC_PER_SEC)), &e, &conflict);
+        k = numbering_allocate(r->manager->numbering, run_config(r), j->id, j->convention, today, &e, &conflict);
+        if (k == -ETIME)
+                return number_wait_for_clock(r, today, &conflict);
         if (k == -EEXIST) {
                 diag_error2(&d, j->bilan_name, "convention",
                             "convention %s is already invoiced: invoice %s (flux %s, job %s)",
@@ -733,6 +858,7 @@ static StepResult step_number(JobRun *r) {
                                       : strerror(-k));
                 return run_fail(r, JOB_STATE_FAILED, NULL, reasons);
         }
+        clock_behind_said = false;
         if (job_set(&j->invoice_number, e.number) < 0)
                 return STEP_WAIT;
         j->has_issue_date = true;
@@ -817,8 +943,7 @@ static StepResult step_render(JobRun *r) {
         j->total_before_cap = inv->proration->total_before_cap;
         j->allowance = inv->proration->cap_allowance;
         j->format = inv->format;
-        run_reset_attempts(j, 0);
-        j->first_attempt_usec = 0; /* the deposit phase starts with its first attempt */
+        run_reset_attempts(r, 0); /* the deposit phase starts with its first attempt */
         if (run_save(r, JOB_STATE_RENDERED) < 0)
                 return STEP_WAIT;
         run_log(r, LOG_INFO, MESSAGE_ID_INVOICE_RENDERED, "Invoice %s rendered as %s (%zu bytes, sha256 %s).",
@@ -854,28 +979,28 @@ static bool error_is_retryable(const ChorusError *e) {
  * state `state`; past the deadline, failed/. */
 static StepResult run_retry_later(JobRun *r, JobState state, const char *what, const ChorusError *e) {
         Job *j = r->job;
-        uint64_t now = now_usec(), delay;
+        uint64_t delay;
 
         if (j->first_attempt_usec == 0) {
                 /* The first failure since Chorus Pro last answered starts a run
                  * of failures, and its backoff starts small: attempts also
-                 * counted the polls of a pending flux. */
-                j->first_attempt_usec = now;
+                 * counted the polls of a pending flux or a lookup. */
+                run_outage_start(r);
                 j->attempts = 1;
         }
         delay = manager_delay(r->manager,
                               retry_next_delay(j->attempts > 0 ? j->attempts - 1 : 0, &RETRY_POLICY_DAEMON,
                                                e->has_retry_after ? e->retry_after_usec : 0, random_u64()));
-        if (!retry_within_deadline(now, delay, retry_deadline(r)))
+        if (!retry_within_deadline(run_outage_elapsed(r), delay, retry_deadline(r)))
                 return run_fail_retries(r, what, e->message);
-        j->next_attempt_usec = now + delay;
+        run_next_in(r, delay);
         if (run_save(r, state) < 0)
                 return STEP_WAIT;
         run_log(r, error_is_environment(e) ? LOG_ERR : LOG_WARNING, NULL,
                 "%s for invoice %s failed (attempt %u): %s; trying again in %llu s.", what,
                 strempty(j->invoice_number), j->attempts, strempty(e->message),
                 (unsigned long long) ((delay + USEC_PER_SEC - 1) / USEC_PER_SEC));
-        (void) run_schedule(r, j->next_attempt_usec);
+        (void) run_schedule(r, r->next_elapsed);
         return STEP_WAIT;
 }
 
@@ -898,12 +1023,12 @@ static StepResult step_deposit(JobRun *r) {
 
         /* A deposit of this number may already be on Chorus Pro: look first. */
         if (j->deposit_uncertain_usec > 0) {
-                j->next_attempt_usec = 0;
+                run_next_now(r);
                 return run_save(r, JOB_STATE_DEPOSITING) < 0 ? STEP_WAIT : STEP_NEXT;
         }
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
-        if (j->first_attempt_usec > 0 && now_usec() > retry_deadline(r))
+        if (j->first_attempt_usec > 0 && run_outage_elapsed(r) > retry_deadline(r))
                 return run_fail_retries(r, "Deposit", j->last_error);
 
         k = read_file_bounded_at(spool_dirfd(r->manager->spool, SPOOL_PROCESSING), j->payload_name,
@@ -920,8 +1045,8 @@ static StepResult step_deposit(JobRun *r) {
         /* Durable before the request: from here on, a crash means "maybe sent". */
         j->attempts++;
         if (j->first_attempt_usec == 0)
-                j->first_attempt_usec = now_usec();
-        j->next_attempt_usec = 0;
+                run_outage_start(r);
+        run_next_now(r);
         if (run_save(r, JOB_STATE_DEPOSITING) < 0)
                 return STEP_WAIT;
         (void) run_audit(r, "depositing", payload_public_name(j));
@@ -959,8 +1084,9 @@ static StepResult deposit_succeeded(JobRun *r) {
                 return STEP_WAIT;
         j->deposited_usec = now_usec();
         j->deposit_uncertain_usec = 0;
+        run_lookup_stop(r);
         (void) job_set_last_error(j, NULL);
-        run_reset_attempts(j, now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval));
+        run_reset_attempts(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_DEPOSITED) < 0)
                 return STEP_WAIT;
         run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_DEPOSITED,
@@ -976,8 +1102,11 @@ static StepResult deposit_uncertain(JobRun *r, const ChorusError *e) {
 
         if (j->deposit_uncertain_usec == 0)
                 j->deposit_uncertain_usec = now_usec();
+        j->deposit_ever_uncertain = true;
+        /* Its full look-up window, counted from this deposit. */
+        run_lookup_start(r);
         (void) job_set_last_error(j, e->message);
-        j->next_attempt_usec = now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval);
+        run_next_in(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_DEPOSITING) < 0)
                 return STEP_WAIT;
         run_log(r, LOG_WARNING, NULL,
@@ -985,7 +1114,7 @@ static StepResult deposit_uncertain(JobRun *r, const ChorusError *e) {
                 "before sending anything again.",
                 j->invoice_number, strempty(e->message));
         (void) run_audit(r, "deposit_uncertain", e->message);
-        (void) run_schedule(r, j->next_attempt_usec);
+        (void) run_schedule(r, r->next_elapsed);
         return STEP_WAIT;
 }
 
@@ -1027,10 +1156,12 @@ static StepResult run_search(JobRun *r, const ChorusInvoiceSearch *search, Choru
 }
 
 /* Looks the job's invoice number up on Chorus Pro among the invoices
- * deposited since `since_usec` (CLOCK_REALTIME). */
+ * deposited since `since_usec` (CLOCK_REALTIME), or since now if the wall
+ * clock has gone back since. */
 static StepResult run_search_number(JobRun *r, uint64_t since_usec, ChorusCallback cb, const char *what) {
+        uint64_t now = now_usec();
         /* Chorus Pro dates deposits in Paris time: a day of margin. */
-        Date from = date_add_days(date_from_time((time_t) (since_usec / USEC_PER_SEC)), -1);
+        Date from = date_add_days(date_from_time((time_t) ((since_usec < now ? since_usec : now) / USEC_PER_SEC)), -1);
         ChorusInvoiceSearch search = {
                 .numero_facture = r->job->invoice_number,
                 .deposited_from = &from,
@@ -1043,14 +1174,23 @@ static StepResult step_lookup(JobRun *r) {
         Job *j = r->job;
 
         /* Resumed in depositing: the request may have left before the crash. */
-        if (j->deposit_uncertain_usec == 0) {
-                j->deposit_uncertain_usec = j->updated_usec ? j->updated_usec : now_usec();
+        if (j->deposit_uncertain_usec == 0 || j->lookup_started_usec == 0) {
+                if (j->deposit_uncertain_usec == 0)
+                        j->deposit_uncertain_usec = j->updated_usec ? j->updated_usec : now_usec();
+                j->deposit_ever_uncertain = true;
+                if (j->lookup_started_usec == 0)
+                        run_lookup_start(r);
                 if (run_save(r, JOB_STATE_DEPOSITING) < 0)
                         return STEP_WAIT;
         }
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
-        return run_search_number(r, j->deposit_uncertain_usec, on_lookup_done, "Looking up");
+        /* From the job's start: an earlier deposit of the number may be the
+         * one Chorus Pro holds. */
+        return run_search_number(r, j->created_usec > 0 && j->created_usec < j->deposit_uncertain_usec
+                                            ? j->created_usec
+                                            : j->deposit_uncertain_usec,
+                                 on_lookup_done, "Looking up");
 }
 
 static const ChorusInvoiceSummary *list_find(const ChorusInvoiceList *l, const char *number,
@@ -1088,6 +1228,7 @@ static StepResult lookup_adopt(JobRun *r, const ChorusInvoiceSummary *s) {
         if (!j->deposited_usec)
                 j->deposited_usec = j->deposit_uncertain_usec;
         j->deposit_uncertain_usec = 0;
+        run_lookup_stop(r);
         run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_DEPOSITED,
                 "Invoice %s is already on Chorus Pro (flux %s): adopting that deposit, not sending it again.",
                 j->invoice_number, s->numero_flux_depot);
@@ -1099,7 +1240,6 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
         JobRun *r = userdata;
         Job *j = r->job;
         StepResult s;
-        uint64_t now = now_usec();
         (void) call;
 
         run_call_done(r);
@@ -1107,32 +1247,32 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
                 s = run_call_failed(r, JOB_STATE_DEPOSITING, "Looking up a deposit", error);
         } else {
                 const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
-                uint64_t grace = config_seconds(r, run_config(r)->chorus.retry_deadline) / 2;
+                uint64_t window = lookup_window(r), used = run_lookup_elapsed(r);
 
+                run_answered(r); /* "not found" is an answer: no outage */
                 if (found)
                         s = lookup_adopt(r, found);
-                else if (now < j->deposit_uncertain_usec + grace) {
+                else if (used < window) {
                         uint64_t poll = config_seconds(r, run_config(r)->chorus.poll_interval);
-                        j->attempts++;
-                        /* Grow, but look once more right at the end of the grace. */
-                        j->next_attempt_usec = now + growing_delay(poll, j->attempts, FLUX_POLL_CAP_USEC);
-                        if (j->next_attempt_usec > j->deposit_uncertain_usec + grace)
-                                j->next_attempt_usec = j->deposit_uncertain_usec + grace;
+                        uint64_t delay = growing_delay(poll, ++j->attempts, FLUX_POLL_CAP_USEC);
+
+                        /* Grow, but look once more right at the end of the window. */
+                        run_next_in(r, delay < window - used ? delay : window - used);
                         (void) run_save(r, JOB_STATE_DEPOSITING);
                         s = STEP_WAIT;
                         run_log(r, LOG_INFO, NULL,
                                 "Invoice %s is not listed on Chorus Pro (yet): Chorus Pro lists an invoice "
                                 "once it is integrated; looking again in %llu s.",
-                                j->invoice_number,
-                                (unsigned long long) ((j->next_attempt_usec - now) / USEC_PER_SEC));
-                        (void) run_schedule(r, j->next_attempt_usec);
+                                j->invoice_number, (unsigned long long) (j->next_delay_usec / USEC_PER_SEC));
+                        (void) run_schedule(r, r->next_elapsed);
                 } else {
                         run_log(r, LOG_WARNING, NULL,
                                 "Invoice %s is still not on Chorus Pro %llu min after the uncertain deposit: "
                                 "it never arrived; depositing it again.",
-                                j->invoice_number, (unsigned long long) ((now - j->deposit_uncertain_usec) / (60 * USEC_PER_SEC)));
+                                j->invoice_number, (unsigned long long) (used / (60 * USEC_PER_SEC)));
                         j->deposit_uncertain_usec = 0;
-                        j->next_attempt_usec = 0;
+                        run_lookup_stop(r);
+                        run_next_now(r);
                         s = run_save(r, JOB_STATE_RENDERED) < 0 ? STEP_WAIT : STEP_NEXT;
                         if (s == STEP_NEXT)
                                 (void) run_audit(r, "deposit_lost", NULL);
@@ -1199,7 +1339,7 @@ static StepResult run_find_invoice_id(JobRun *r) {
 
 static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
         Job *j = r->job;
-        uint64_t now = now_usec(), poll = config_seconds(r, run_config(r)->chorus.poll_interval);
+        uint64_t now = now_elapsed(), poll = config_seconds(r, run_config(r)->chorus.poll_interval);
 
         if (!streq_ptr(j->cpp_flux_state, rep->etat)) {
                 run_log(r, rep->state_known ? LOG_INFO : LOG_WARNING, NULL, "Flux %s of invoice %s: %s%s.",
@@ -1207,8 +1347,9 @@ static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
                         rep->state_known ? "" : " (a state chorusd does not know: still waiting)");
                 (void) job_set(&j->cpp_flux_state, rep->etat);
         }
-        if (!r->warned_pending && j->deposited_usec > 0 &&
-            now > j->deposited_usec + config_seconds(r, run_config(r)->chorus.retry_deadline)) {
+        if (r->pending_since == 0)
+                r->pending_since = now;
+        if (!r->warned_pending && now - r->pending_since > retry_deadline(r)) {
                 r->warned_pending = true;
                 run_log(r, LOG_WARNING, NULL,
                         "Flux %s of invoice %s is still %s on Chorus Pro after %u s; still waiting "
@@ -1217,12 +1358,12 @@ static StepResult report_pending(JobRun *r, const ChorusFluxReport *rep) {
         }
         /* Chorus Pro answered: the deadline is for a run of failures, not
          * for how long Chorus Pro takes; a later failure starts a new run. */
-        j->first_attempt_usec = 0;
+        run_answered(r);
         j->attempts++;
-        j->next_attempt_usec = now + growing_delay(poll, j->attempts, poll > FLUX_POLL_CAP_USEC ? poll : FLUX_POLL_CAP_USEC);
+        run_next_in(r, growing_delay(poll, j->attempts, poll > FLUX_POLL_CAP_USEC ? poll : FLUX_POLL_CAP_USEC));
         if (run_save(r, JOB_STATE_DEPOSITED) < 0)
                 return STEP_WAIT;
-        (void) run_schedule(r, j->next_attempt_usec);
+        (void) run_schedule(r, r->next_elapsed);
         return STEP_WAIT;
 }
 
@@ -1242,6 +1383,47 @@ static StepResult run_check_refusal(JobRun *r, const char *reasons) {
                                  "Checking a refusal");
 }
 
+/* A refusal of a number whose deposit was once uncertain, and Chorus Pro
+ * does not list the number: the uncertain deposit may still be on its way
+ * (and a refusal as a duplicate number says it is there). Never voided:
+ * looked up again (the flux report first, then the search) for a whole
+ * window, then failed/ with the number kept, for the administrator. */
+static StepResult refusal_look_again(JobRun *r, const char *reasons) {
+        Job *j = r->job;
+        uint64_t window = lookup_window(r), used, poll, delay;
+        char why[1024];
+
+        if (j->lookup_started_usec == 0) {
+                run_lookup_start(r);
+                run_log(r, LOG_WARNING, NULL,
+                        "Flux %s of invoice %s was refused (%s), but an earlier deposit of this number had an "
+                        "unknown outcome: Chorus Pro may hold the invoice from it (a refusal as a duplicate "
+                        "number says it does). Not voiding the number; looking it up for %llu min.",
+                        j->flux, j->invoice_number, reasons,
+                        (unsigned long long) (window / (60 * USEC_PER_SEC)));
+        }
+        used = run_lookup_elapsed(r);
+        if (used >= window) {
+                /* Within JOB_LAST_ERROR_MAX: the advice must reach the error file whole. */
+                snprintf(why, sizeof why,
+                         "invoice %s may be on Chorus Pro from an earlier deposit whose outcome was unknown (a "
+                         "refusal as a duplicate number means it is), though not listed after %llu min; flux %s "
+                         "was refused (%.80s). Number kept, not voided: look for %s on the Chorus Pro portal; "
+                         "once listed, 'chorusctl requeue %s' adopts it. Do not invoice the convention again "
+                         "meanwhile",
+                         j->invoice_number, (unsigned long long) (used / (60 * USEC_PER_SEC)), strempty(j->flux),
+                         reasons, j->invoice_number, j->id);
+                return run_fail(r, JOB_STATE_FAILED, MESSAGE_ID_CHORUS_REJECTED, why);
+        }
+        poll = config_seconds(r, run_config(r)->chorus.poll_interval);
+        delay = growing_delay(poll, ++j->attempts, FLUX_POLL_CAP_USEC);
+        run_next_in(r, delay < window - used ? delay : window - used);
+        if (run_save(r, j->state) < 0)
+                return STEP_WAIT;
+        (void) run_schedule(r, r->next_elapsed);
+        return STEP_WAIT;
+}
+
 static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void *userdata) {
         JobRun *r = userdata;
         Job *j = r->job;
@@ -1256,6 +1438,7 @@ static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void
                 const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
                 char reasons[JOB_LAST_ERROR_MAX];
 
+                run_answered(r);
                 snprintf(reasons, sizeof reasons, "%s", strempty(j->last_error));
                 if (found) {
                         run_log(r, LOG_WARNING, NULL,
@@ -1263,7 +1446,9 @@ static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void
                                 "deposit of the same number.",
                                 j->flux, j->invoice_number, reasons, strempty(found->numero_flux_depot));
                         s = lookup_adopt(r, found);
-                } else
+                } else if (j->deposit_ever_uncertain)
+                        s = refusal_look_again(r, reasons);
+                else
                         s = run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
         chorus_invoice_list_done(&r->result.list);
@@ -1325,14 +1510,14 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
                         s = run_integrated(r, found);
                 else {
                         /* Integrated but not listed yet: Chorus Pro catches up. */
-                        j->first_attempt_usec = 0; /* it answered: see report_pending() */
+                        run_answered(r);
                         j->attempts++;
-                        j->next_attempt_usec = now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval);
+                        run_next_in(r, config_seconds(r, run_config(r)->chorus.poll_interval));
                         (void) run_save(r, j->state);
                         s = STEP_WAIT;
                         run_log(r, LOG_INFO, NULL, "Flux %s is integrated but invoice %s is not listed yet; "
                                 "looking again.", j->flux, j->invoice_number);
-                        (void) run_schedule(r, j->next_attempt_usec);
+                        (void) run_schedule(r, r->next_elapsed);
                 }
         }
         chorus_invoice_list_done(&r->result.list);
@@ -1411,7 +1596,8 @@ static StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         if (set_cpp_invoice(j, s) < 0)
                 return STEP_WAIT;
         (void) job_set_last_error(j, NULL);
-        run_reset_attempts(j, now_usec() + config_seconds(r, run_config(r)->chorus.poll_interval));
+        run_lookup_stop(r);
+        run_reset_attempts(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
         k = run_finish_integration(r);
@@ -1467,7 +1653,6 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         Job *j = r->job;
         const char *statut = h->statut_courant;
         ChorusInvoiceStatusClass c = chorus_invoice_status_classify(statut);
-        uint64_t now = now_usec();
         const char *comment = h->n_entries > 0 ? h->entries[h->n_entries - 1].commentaire : NULL;
 
         if (isempty(comment))
@@ -1482,7 +1667,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 (void) run_audit(r, "status", statut);
         }
         if (c == CHORUS_INVOICE_PAID) {
-                j->next_attempt_usec = 0;
+                run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
                         return STEP_WAIT;
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_PAID, "Invoice %s is being paid (%s): job done.",
@@ -1499,11 +1684,11 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         /* Quick at first (the first statuses follow integration within
          * minutes), then at lifecycle_poll_interval. */
         j->attempts++;
-        j->next_attempt_usec = now + growing_delay(config_seconds(r, run_config(r)->chorus.poll_interval), j->attempts,
-                                                   config_seconds(r, run_config(r)->chorus.lifecycle_poll_interval));
+        run_next_in(r, growing_delay(config_seconds(r, run_config(r)->chorus.poll_interval), j->attempts,
+                                     config_seconds(r, run_config(r)->chorus.lifecycle_poll_interval)));
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
-        (void) run_schedule(r, j->next_attempt_usec);
+        (void) run_schedule(r, r->next_elapsed);
         return STEP_WAIT;
 }
 
@@ -1523,12 +1708,12 @@ static void on_history_done(ChorusCall *call, int k, ChorusError *error, void *u
                                                                             random_u64()));
                 j->attempts++;
                 (void) job_set_last_error(j, error->message);
-                j->next_attempt_usec = now_usec() + (delay < cap ? delay : cap);
+                run_next_in(r, delay < cap ? delay : cap);
                 run_log(r, LOG_WARNING, NULL, "Following invoice %s failed: %s; trying again later.",
                         j->invoice_number, strempty(error->message));
                 (void) run_save(r, JOB_STATE_INTEGRATED);
                 s = STEP_WAIT;
-                (void) run_schedule(r, j->next_attempt_usec);
+                (void) run_schedule(r, r->next_elapsed);
         } else {
                 s = history_status(r, &r->result.history);
                 chorus_invoice_history_done(&r->result.history);
@@ -1718,6 +1903,47 @@ static int resume_damaged(Manager *m, SpoolRecoveredJob *rec, Job **ret) {
 
 static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *why);
 
+/* The longest wait any step schedules (the backoff cap, the poll caps). */
+static uint64_t run_max_delay(const JobRun *r) {
+        uint64_t max = RETRY_POLICY_DAEMON.cap_usec;
+        uint64_t candidates[] = {
+                FLUX_POLL_CAP_USEC,
+                RETRY_LATER_USEC,
+                (uint64_t) run_config(r)->chorus.poll_interval * USEC_PER_SEC,
+                (uint64_t) run_config(r)->chorus.lifecycle_poll_interval * USEC_PER_SEC,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++)
+                if (candidates[i] > max)
+                        max = candidates[i];
+        return manager_delay(r->manager, max);
+}
+
+/* The persisted next attempt, on the wall clock, is only trusted within
+ * its delay (NEXT_DELAY; an older state file: the longest delay any step
+ * schedules): a clock that stepped forward makes it past (run now), one
+ * that stepped back makes it far (clamped). */
+static void run_resume_next_attempt(JobRun *r) {
+        Job *j = r->job;
+        uint64_t now = now_usec(), left, bound;
+
+        if (j->next_attempt_usec == 0) {
+                run_next_now(r);
+                return;
+        }
+        left = j->next_attempt_usec > now ? j->next_attempt_usec - now : 0;
+        bound = j->next_delay_usec > 0 ? j->next_delay_usec : run_max_delay(r);
+        if (left > bound) {
+                run_log(r, LOG_NOTICE, NULL,
+                        "Job %s: next attempt was set for %llu s from now, more than its delay (%llu s): the "
+                        "clock went back; waiting %llu s.",
+                        j->id, (unsigned long long) (left / USEC_PER_SEC),
+                        (unsigned long long) (bound / USEC_PER_SEC), (unsigned long long) (bound / USEC_PER_SEC));
+                left = bound;
+        }
+        run_next_in(r, left);
+}
+
 int jobrun_resume(Manager *m, SpoolRecoveredJob *rec) {
         return jobrun_resume_full(m, rec, "resumed");
 }
@@ -1783,17 +2009,17 @@ static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *wh
                 jobrun_free(r);
                 return 0;
         }
-        /* The retry deadline counts time chorusd could try: after a long
-         * stop, an expired one starts again rather than fail the job on its
-         * first hiccup. (The lookup grace keeps counting: it is about how
-         * long Chorus Pro takes, not about us.) */
-        if (r->job->first_attempt_usec > 0 && now_usec() > retry_deadline(r))
-                r->job->first_attempt_usec = now_usec();
+        /* The retry deadline and the lookup window count elapsed time while
+         * chorusd runs (a stop does not use them up). An expired deadline
+         * starts again rather than fail the job on its first hiccup. */
+        if (r->job->first_attempt_usec > 0 && r->job->outage_usec > retry_deadline(r))
+                r->job->outage_usec = 0;
+        run_resume_next_attempt(r);
         run_log(r, LOG_INFO, NULL, "Job %s ('%s') %s in state %s.", r->job->id, r->job->bilan_name, why,
                 job_state_to_string(r->job->state));
         (void) run_audit(r, why, job_state_to_string(r->job->state));
         /* After READY=1: the first step runs from the loop. */
-        (void) run_schedule(r, r->job->next_attempt_usec > 0 ? r->job->next_attempt_usec : 1);
+        (void) run_schedule(r, r->next_elapsed);
         return 1;
 }
 
@@ -1805,7 +2031,9 @@ JobState job_requeue_state(const Job *j) {
         if (j->flux)
                 return j->cpp_invoice_id ? JOB_STATE_INTEGRATED : JOB_STATE_DEPOSITED;
         if (j->payload_name && j->payload_sha256)
-                return j->deposit_uncertain_usec > 0 ? JOB_STATE_DEPOSITING : JOB_STATE_RENDERED;
+                /* A deposit once uncertain may be on Chorus Pro: look first. */
+                return j->deposit_uncertain_usec > 0 || j->deposit_ever_uncertain ? JOB_STATE_DEPOSITING
+                                                                                  : JOB_STATE_RENDERED;
         if (j->invoice_number)
                 return JOB_STATE_NUMBERED;
         return JOB_STATE_RECEIVED;

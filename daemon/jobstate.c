@@ -124,6 +124,11 @@ static const U64Field time_fields[] = {
         { "FIRST_ATTEMPT", offsetof(Job, first_attempt_usec) },
         { "NEXT_ATTEMPT", offsetof(Job, next_attempt_usec) },
         { "DEPOSIT_UNCERTAIN", offsetof(Job, deposit_uncertain_usec) },
+        { "LOOKUP_STARTED", offsetof(Job, lookup_started_usec) },
+        /* Durations, not times. */
+        { "OUTAGE_ELAPSED", offsetof(Job, outage_usec) },
+        { "LOOKUP_ELAPSED", offsetof(Job, lookup_usec) },
+        { "NEXT_DELAY", offsetof(Job, next_delay_usec) },
 };
 
 static const StringField amount_fields[] = {
@@ -197,6 +202,8 @@ int job_void_number(Job *j) {
         (void) job_set(&j->cpp_invoice_status, NULL);
         j->deposited_usec = 0;
         j->deposit_uncertain_usec = 0;
+        j->deposit_ever_uncertain = false;
+        j->lookup_started_usec = j->lookup_usec = 0;
         return 0;
 }
 
@@ -226,6 +233,8 @@ int job_serialize(const Job *j, char **ret, size_t *ret_size) {
                 kv_put(&w, "ISSUE_DATE", date_format(j->issue_date, date));
         kv_put(&w, "FORMAT", invoice_format_to_string(j->format));
         kv_put_u64(&w, "ATTEMPTS", j->attempts);
+        if (j->deposit_ever_uncertain)
+                kv_put(&w, "DEPOSIT_EVER_UNCERTAIN", "1");
         for (size_t i = 0; i < j->n_voided; i++)
                 kv_put(&w, "VOIDED", j->voided[i]);
         return kv_writer_finish(&w, ret, ret_size);
@@ -286,6 +295,12 @@ static int parse_others(Job *j, const KvFile *kv) {
                         return -EBADMSG;
                 j->has_issue_date = true;
         }
+        r = kv_get_optional(kv, "DEPOSIT_EVER_UNCERTAIN", &v);
+        if (r < 0)
+                return r;
+        if (r > 0 && !streq(v, "1") && !streq(v, "0"))
+                return -EBADMSG;
+        j->deposit_ever_uncertain = r > 0 && streq(v, "1");
         r = kv_get_optional(kv, "FORMAT", &v);
         if (r < 0)
                 return r;

@@ -286,6 +286,38 @@ static int counter_sequence(const KvFile *counter, int year, uint64_t *ret) {
         return damaged(COUNTER_FILE, r < 0 ? -EBADMSG : 0);
 }
 
+/* The latest issue date the counter knows: its last allocation's, or the
+ * first day of the latest year it holds a sequence for (a counter written
+ * by hand, or before a clock went back). ret->number is "" in the second
+ * case. -ENOENT: nothing allocated yet. */
+static int counter_latest(const KvFile *counter, NumberingEntry *ret) {
+        NumberingEntry last = {};
+        bool have = false;
+        int r;
+
+        if (!counter)
+                return -ENOENT;
+        r = parse_entry(counter, &last);
+        if (r < 0 && r != -ENOENT)
+                return damaged(COUNTER_FILE, r);
+        have = r >= 0;
+        for (size_t i = 0; i < counter->n; i++) {
+                int year;
+                char end;
+
+                if (sscanf(counter->keys[i], "YEAR_%4d%c", &year, &end) != 1 || streq(counter->values[i], "0"))
+                        continue;
+                if (!have || year > last.issue_date.year) {
+                        last = (NumberingEntry){ .issue_date = { year, 1, 1 } };
+                        have = true;
+                }
+        }
+        if (!have)
+                return -ENOENT;
+        *ret = last;
+        return 0;
+}
+
 /* ---- Binding a number to its job --------------------------------------------- */
 
 /* Steps 2–4 of an allocation (numbering.h); each is idempotent. */
@@ -450,7 +482,7 @@ static int allocate_locked(Numbering *n, const Config *config, const char *job_i
                            const char *convention_id, Date today, NumberingEntry *ret,
                            NumberingEntry *reterr_conflict) {
         _cleanup_(kv_file_freep) KvFile *job = NULL, *counter = NULL;
-        NumberingEntry e = {};
+        NumberingEntry e = {}, last;
         uint64_t seq;
         int r;
 
@@ -467,6 +499,16 @@ static int allocate_locked(Numbering *n, const Config *config, const char *job_i
         r = read_counter(n, &counter);
         if (r < 0)
                 return r;
+        /* The issue date never goes back: a clock set back (a step, a lost
+         * RTC) would number invoices in an earlier year, after later ones. */
+        r = counter_latest(counter, &last);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && date_compare(today, last.issue_date) < 0) {
+                if (reterr_conflict)
+                        *reterr_conflict = last;
+                return -ETIME;
+        }
         r = counter_sequence(counter, today.year, &seq);
         if (r < 0)
                 return r;

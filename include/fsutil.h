@@ -208,7 +208,10 @@ int fs_has_room(int fd, uint64_t min_free_bytes, uint64_t min_free_inodes);
  * pool is not ready (the values only need to be unlikely to repeat). */
 void random_bytes(void *buf, size_t size);
 uint64_t random_u64(void);
-/* `clock` (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME…) in microseconds. */
+/* `clock` (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME…) in microseconds.
+ * The wall clock (CLOCK_REALTIME) may step either way: it dates things;
+ * delays, windows and deadlines are measured with CLOCK_BOOTTIME. (Test
+ * builds: $CHORUSD_TEST_WALL_CLOCK_FILE offsets CLOCK_REALTIME, fsutil.c.) */
 uint64_t now_clock_usec(clockid_t clock);
 /* CLOCK_REALTIME in microseconds. */
 uint64_t now_realtime_usec(void);

@@ -98,14 +98,26 @@ typedef struct Job {
         char *cpp_flux_state;     /* etatCourantFlux / statut of the flux */
         char *cpp_invoice_status; /* invoice status (MISE_A_DISPOSITION …) */
 
+        /* Delays, windows and deadlines are counted in elapsed time (the
+         * *_ELAPSED and NEXT_DELAY durations, µs, chorusd running), never
+         * by the wall clock, which may step either way; the wall-clock
+         * times beside them are for people (chorusctl status) and flags. */
         unsigned attempts;
-        uint64_t first_attempt_usec;
-        uint64_t next_attempt_usec;
+        uint64_t first_attempt_usec; /* a run of failures (no answer from Chorus Pro) started then; 0 = none */
+        uint64_t outage_usec;        /* elapsed time of that run so far: retry_deadline counts it */
+        uint64_t next_attempt_usec;  /* when the next attempt is due, for display */
+        uint64_t next_delay_usec;    /* the delay chosen for it: its bound when the job is resumed */
         /* Since when a deposit of the current number may have reached Chorus
          * Pro without our learning its flux (lost answer, 5xx, crash while
          * depositing): 0 = none. Such a job looks its number up before it
          * deposits again (job.c). */
         uint64_t deposit_uncertain_usec;
+        uint64_t lookup_started_usec; /* a look-up window started then; 0 = none */
+        uint64_t lookup_usec;         /* elapsed time of that window used */
+        /* A deposit of the current number was uncertain at least once: the
+         * number may be live on Chorus Pro, so it is never voided
+         * automatically (cleared only when the number is voided). */
+        bool deposit_ever_uncertain;
         char *last_error;         /* one line, no secrets */
 
         char **voided;            /* NULL-terminated: numbers this job gave up */

@@ -1,7 +1,9 @@
 /* numbering.h — durable, gap-free invoice numbers (domain.md §6).
  *
  * A number is PREFIX + YYYY + "-" + a sequence of at least four digits
- * (config_format_invoice_number), the year being the issue date's. Per
+ * (config_format_invoice_number), the year being the issue date's. Issue
+ * dates never go back: no number is allocated while `today` is earlier
+ * than the last allocation's issue date (kept in the counter). Per
  * year the sequence starts at 1 and grows by exactly one per allocation:
  * no gaps, no reuse, even when Chorus Pro later rejects the invoice (the
  * number is then voided, and stays in the register). Each number is bound
@@ -68,6 +70,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Numbering *, numbering_free);
  * and issue date again, nothing written), or:
  *   -EEXIST  the convention is already invoiced by another job's live
  *            number: *reterr_conflict names it (number, job, flux)
+ *   -ETIME   `today` is earlier than the issue date of the last number
+ *            allocated (a clock set back): nothing is used; the caller
+ *            waits for the clock. *reterr_conflict holds that last
+ *            allocation (number "" when only its year is known)
  *   -ERANGE  the number would exceed INVOICE_NUMBER_MAX characters
  *   -EINVAL  bad job or convention id, or a year outside 1000..9999
  *   -EIO     an fsync failed: stop (fsutil.h)

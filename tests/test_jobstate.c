@@ -82,6 +82,12 @@ static Job *full_job(void) {
         j->first_attempt_usec = 1796999000000000;
         j->next_attempt_usec = 1797000600000000;
         j->created_usec = 1796990000000000;
+        j->outage_usec = 95000000;
+        j->next_delay_usec = 40000000;
+        j->deposit_uncertain_usec = 1796999500000000;
+        j->lookup_started_usec = 1796999600000000;
+        j->lookup_usec = 1200000000;
+        j->deposit_ever_uncertain = true;
         cr_assert_eq(job_set_last_error(j, "HTTP 503 from Chorus Pro"), 0);
         return j;
 }
@@ -126,6 +132,14 @@ Test(jobstate, round_trip_every_field) {
         cr_assert_eq(b->first_attempt_usec, j->first_attempt_usec);
         cr_assert_eq(b->next_attempt_usec, j->next_attempt_usec);
         cr_assert_eq(b->created_usec, j->created_usec);
+        /* Elapsed durations, not wall-clock times (issue 9): the windows
+         * and the retry deadline survive a restart and a clock step. */
+        cr_assert_eq(b->outage_usec, 95000000);
+        cr_assert_eq(b->next_delay_usec, 40000000);
+        cr_assert_eq(b->deposit_uncertain_usec, j->deposit_uncertain_usec);
+        cr_assert_eq(b->lookup_started_usec, j->lookup_started_usec);
+        cr_assert_eq(b->lookup_usec, 1200000000);
+        cr_assert(b->deposit_ever_uncertain);
         cr_assert_str_eq(b->last_error, "HTTP 503 from Chorus Pro");
         cr_assert_eq(b->n_voided, 0);
         job_free(b);
@@ -236,6 +250,8 @@ Test(jobstate, malformed_files) {
                 { "repeated date", "VERSION=1\nJOB=" ID1 "\nSTATE=numbered\nISSUE_DATE=2026-12-10\n"
                                    "ISSUE_DATE=2026-12-11\nEND=1\n" },
                 { "repeated format", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nFORMAT=ubl\nFORMAT=cii\nEND=1\n" },
+                { "bad uncertain flag", "VERSION=1\nJOB=" ID1 "\nSTATE=depositing\nDEPOSIT_EVER_UNCERTAIN=yes\nEND=1\n" },
+                { "negative elapsed", "VERSION=1\nJOB=" ID1 "\nSTATE=depositing\nLOOKUP_ELAPSED=-1\nEND=1\n" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -281,6 +297,10 @@ Test(jobstate, void_number) {
         cr_assert_not(j->has_issue_date);
         cr_assert_eq(j->n_voided, 1);
         cr_assert_str_eq(j->voided[0], "CMA34-2026-0007");
+        /* A new number: nothing of the old one's deposits carries over. */
+        cr_assert_not(j->deposit_ever_uncertain);
+        cr_assert_eq(j->deposit_uncertain_usec, 0);
+        cr_assert_eq(j->lookup_started_usec, 0);
         cr_assert_eq(job_void_number(j), -ENOENT);
         cr_assert_eq(job_set(&j->invoice_number, "CMA34-2026-0009"), 0);
         cr_assert_eq(job_void_number(j), 0);

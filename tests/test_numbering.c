@@ -83,9 +83,39 @@ Test(numbering, sequence) {
 Test(numbering, year_change) {
         expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
         expect_number(J2, "CONV-B", JAN5, 0, "CMA34-2027-0001");
-        /* A clock set back a year goes on with that year's sequence. */
-        expect_number(J3, "CONV-C", DEC11, 0, "CMA34-2026-0002");
         expect_number(J4, "CONV-D", JAN5, 0, "CMA34-2027-0002");
+}
+
+/* A clock set back (here 400 days, then one day) must not number invoices
+ * in an earlier year, or date one before invoices already issued: refused,
+ * nothing used, and the job that already has its number still gets it. */
+Test(numbering, clock_set_back_allocates_nothing) {
+        static const Date LAST_YEAR = { 2025, 11, 7 };
+        NumberingEntry e = {}, last = {};
+        uint64_t seq;
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        expect_number(J2, "CONV-B", DEC11, 0, "CMA34-2026-0002");
+        cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-C", LAST_YEAR, &e, &last), -ETIME);
+        cr_assert_str_eq(last.number, "CMA34-2026-0002");
+        cr_assert_eq(date_compare(last.issue_date, DEC11), 0);
+        cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-C", DEC10, &e, &last), -ETIME);
+        cr_assert_eq(numbering_last_sequence(num, 2025, &seq), 0);
+        cr_assert_eq(seq, 0);
+        cr_assert_eq(numbering_lookup_job(num, J3, &e), -ENOENT);
+        cr_assert_eq(numbering_lookup_convention(num, "CONV-C", &e), -ENOENT);
+        cr_assert_eq(numbering_allocate(num, &config, J1, "CONV-A", LAST_YEAR, &e, NULL), 1);
+        reopen();
+        cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-C", LAST_YEAR, &e, NULL), -ETIME);
+        /* The clock is right again: the sequence goes on, no gap. */
+        expect_number(J3, "CONV-C", DEC11, 0, "CMA34-2026-0003");
+        /* A counter that only knows a later year (no last allocation). */
+        char *nd = scratch_path(dir, NUMBERING_DIR);
+        scratch_write(nd, "counter", "VERSION=1\nYEAR_2026=3\nYEAR_2027=1\nEND=1\n");
+        cr_assert_eq(numbering_allocate(num, &config, J4, "CONV-D", DEC11, &e, &last), -ETIME);
+        cr_assert_eq(last.issue_date.year, 2027);
+        expect_number(J4, "CONV-D", JAN5, 0, "CMA34-2027-0002");
+        free(nd);
 }
 
 Test(numbering, sequence_grows_past_four_digits) {
