@@ -307,7 +307,8 @@ static int on_claim(sd_event_source *s, void *userdata) {
         }
         if (claim.stuck) {
                 /* Left in incoming/ and skipped from now on: said once. */
-                log_job(LOG_WARNING, NULL, MESSAGE_ID_BILAN_REJECTED,
+                LogFields f = { .job = claim.job_id };
+                log_job(LOG_WARNING, &f, MESSAGE_ID_BILAN_REJECTED,
                         "'%s' in incoming/: %s; the other bilans are claimed (rejected/%s%s says more).",
                         claim.name, strempty(claim.reason), claim.spool_name, SPOOL_ERROR_SUFFIX);
                 spool_claim_done(&claim);
