@@ -166,6 +166,12 @@ static int transport_error(const ChorusHttpAnswer *a, ChorusError *e) {
         bool maybe = a->connected && !curl_code_before_sending(a->curl_code);
 
         e->curl_code = a->curl_code;
+        if (a->headers_too_large) {
+                classify(e, CHORUS_ERROR_TOO_LARGE, false, true);
+                return chorus_error_set_message(e, "the answer from %s has response headers over our limit of %d KiB: "
+                                                "refused as malformed, transfer aborted",
+                                                strempty(a->url), CHORUS_HTTP_HEADERS_MAX / 1024);
+        }
         if (a->too_large || a->curl_code == CURLE_FILESIZE_EXCEEDED) {
                 classify(e, CHORUS_ERROR_TOO_LARGE, false, true);
                 return chorus_error_set_message(e, "the answer from %s is larger than the maximum response size, transfer aborted",

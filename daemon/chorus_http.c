@@ -71,6 +71,9 @@ struct ChorusHttpRequest {
         char *response;
         size_t response_size, response_allocated;
         bool too_large;
+        bool in_headers;        /* a status line came, the blank line after the headers not yet */
+        bool headers_too_large;
+        size_t headers_size;
         bool finishing; /* in its callback: cancel is a no-op */
         bool trust_failed; /* no trust store could be given to its connection */
         char *www_authenticate;
@@ -519,16 +522,40 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata) {
         ChorusHttpRequest *req = userdata;
         size_t len = size * n;
 
+        /* Every answer's lines count, "100 Continue" too: one limit. */
+        if (len > (size_t) CHORUS_HTTP_HEADERS_MAX - req->headers_size) {
+                req->headers_too_large = true;
+                return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+        }
+        req->headers_size += len;
         /* A new status line (after "100 Continue"): forget earlier headers. */
         if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
                 free(req->www_authenticate);
                 free(req->retry_after);
                 req->www_authenticate = req->retry_after = NULL;
+                req->in_headers = true;
                 return len;
         }
+        if (len <= 2 && (line[0] == '\r' || line[0] == '\n'))
+                req->in_headers = false;
         header_capture(line, len, "WWW-Authenticate", &req->www_authenticate);
         header_capture(line, len, "Retry-After", &req->retry_after);
         return len;
+}
+
+/* A header line too long for libcurl to hold never reaches on_header():
+ * libcurl fails the transfer with CURLE_OUT_OF_MEMORY ("Out of memory", up
+ * to 8.5) or CURLE_TOO_LARGE (8.6 on). Between a status line and the end of
+ * its headers, that is what it means: the line is over libcurl's 100 KiB,
+ * so over our CHORUS_HTTP_HEADERS_MAX too. */
+static bool code_is_header_too_large(const ChorusHttpRequest *req, CURLcode code) {
+        if (!req->in_headers)
+                return false;
+#if LIBCURL_VERSION_NUM >= 0x080600
+        if (code == CURLE_TOO_LARGE)
+                return true;
+#endif
+        return code == CURLE_OUT_OF_MEMORY;
 }
 
 static void request_finish(ChorusHttpRequest *req, CURLcode code) {
@@ -548,6 +575,7 @@ static void request_finish(ChorusHttpRequest *req, CURLcode code) {
                 .curl_message = req->error,
                 .connected = pretransfer > 0 || request_size > 0,
                 .too_large = req->too_large,
+                .headers_too_large = req->headers_too_large || code_is_header_too_large(req, code),
                 .status = status,
                 .body = req->response ? req->response : "",
                 .body_size = req->response_size,

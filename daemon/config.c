@@ -219,7 +219,7 @@ static const ConfigKey config_keys[] = {
         TEXT("seller", "postcode", true, seller.postcode, "a postcode"),
         TEXT("seller", "city", true, seller.city, "a city"),
         CHECKED("seller", "country", NULL, true, seller.country, country_code_is_valid,
-                "an ISO 3166-1 alpha-2 country code such as FR"),
+                "an assigned ISO 3166-1 alpha-2 country code such as FR"),
         CHECKED("seller", "email", NULL, true, seller.email, email_is_valid,
                 "an e-mail address such as facturation@example.org"),
         { "seller", "iban", KEY_IBAN, NULL, true, 0, 0, offsetof(Config, seller.iban), NULL, NULL,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chorus_api.h"
 #include "convention.h"
 #include "fileio.h"
 #include "identifiers.h"
@@ -154,7 +155,7 @@ static void parse_address(JsonCheck *c, const cJSON *buyer, const char *buyer_pa
         jsoncheck_take_text(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
         jsoncheck_take_text(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
         take_checked(c, o, path, "country", true, country_code_is_valid,
-                     "an ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
+                     "an assigned ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
 }
 
 static void parse_buyer(JsonCheck *c, const cJSON *root, ConventionBuyer *b) {
@@ -169,6 +170,18 @@ static void parse_buyer(JsonCheck *c, const cJSON *root, ConventionBuyer *b) {
         take_checked(c, o, path, "service_code", false, service_code_is_valid,
                      "a Chorus Pro service code: 1 to 100 letters, digits, '_', '-' or spaces",
                      &b->service_code);
+        /* chorus-pro-api.md §3.7: this service, which every structure lists,
+         * only takes invoices between public entities; ours would be
+         * rejected after deposit, with a number already spent. */
+        if (streq_ptr(b->service_code, CHORUS_SERVICE_PUBLIC_INVOICES))
+                jsoncheck_error(c, "buyer.service_code",
+                                "%s is reserved for invoices between public entities: Chorus Pro rejects "
+                                "an invoice sent to it; give the buyer's own service code (chorusctl "
+                                "structure SIRET lists them) or leave service_code out",
+                                "le service %s est réservé aux factures entre entités publiques : Chorus Pro "
+                                "rejette une facture qui lui est adressée ; indiquez le code service de "
+                                "l'acheteur ou retirez service_code",
+                                CHORUS_SERVICE_PUBLIC_INVOICES);
         take_checked(c, o, path, "engagement", false, engagement_is_valid,
                      "an engagement number of 1 to 50 printable characters", &b->engagement);
         parse_address(c, o, path, &b->address);

@@ -110,8 +110,8 @@ int ctl_audit(int argc, char *argv[]) {
         if (file)
                 return verify(file);
         r = ctl_load_config(config_path, &config);
-        if (r != CTL_EXIT_OK)
-                return CTL_EXIT_USAGE; /* exit 1 is kept for a broken log */
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ false); /* exit 1 is kept for a broken log */
         if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0)
                 return CTL_EXIT_USAGE;
         return verify(path);

@@ -158,8 +158,8 @@ static int chorus_ctl_open(const char *command, const ChorusCtlOptions *o, Choru
         int r;
 
         r = ctl_load_config(o->config_path, &ret->config);
-        if (r != CTL_EXIT_OK)
-                return CTL_EXIT_USAGE;
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ false);
         r = credentials_load_by_hand(&ret->config->chorus, ret->config->path, &secrets, &message);
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: %s\n", command, message ? message : strerror(-r));

@@ -7,6 +7,13 @@
 #include "ctl.h"
 #include "identifiers.h"
 
+int ctl_exit_config(int r, bool checking) {
+        /* The input of check-config, the environment of every other command. */
+        if (checking && r == -EINVAL)
+                return CTL_EXIT_INVALID;
+        return CTL_EXIT_USAGE;
+}
+
 int ctl_load_config(const char *path, Config **ret) {
         Diagnostics diags = DIAGNOSTICS_INIT;
         const char *p = path ? path : CONFIG_DEFAULT_PATH;
@@ -15,13 +22,9 @@ int ctl_load_config(const char *path, Config **ret) {
         r = config_load(p, ret, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
         diagnostics_clear(&diags);
-        if (r == -EINVAL)
-                return CTL_EXIT_INVALID;
-        if (r < 0) {
+        if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "chorusctl: cannot read configuration '%s': %s\n", p, strerror(-r));
-                return CTL_EXIT_USAGE;
-        }
-        return CTL_EXIT_OK;
+        return r < 0 ? r : 0;
 }
 
 int ctl_load_conventions(const Config *config, ConventionSet **ret) {
@@ -31,14 +34,10 @@ int ctl_load_conventions(const Config *config, ConventionSet **ret) {
         r = convention_set_load_dir(config->conventions.dir, ret, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
         diagnostics_clear(&diags);
-        if (r == -EINVAL)
-                return CTL_EXIT_INVALID;
-        if (r < 0) {
+        if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "chorusctl: cannot read conventions in '%s': %s\n",
                         config->conventions.dir, strerror(-r));
-                return CTL_EXIT_USAGE;
-        }
-        return CTL_EXIT_OK;
+        return r < 0 ? r : 0;
 }
 
 int ctl_usage_error(const char *command, const char *format, ...) {

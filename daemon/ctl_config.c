@@ -239,12 +239,12 @@ int ctl_check_config(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
         r = ctl_load_config(path, &config);
-        if (r != CTL_EXIT_OK)
-                return r;
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ true);
         k = (Check) { .config = config, .diags = DIAGNOSTICS_INIT };
 
         /* ctl_load_conventions() prints its own diagnostics. */
-        if (ctl_load_conventions(config, &conventions) != CTL_EXIT_OK)
+        if (ctl_load_conventions(config, &conventions) < 0)
                 k.failed = true;
         else if (conventions->n_items == 0)
                 check_report(&k, DIAG_WARNING, "conventions.dir",

@@ -110,8 +110,8 @@ static int parse_options(const char *command, int argc, char *argv[], void (*hel
 static int context_open(const char *config_path, JobsContext *c) {
         int r = ctl_load_config(config_path, &c->config);
 
-        if (r != CTL_EXIT_OK)
-                return r;
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ false);
         r = jobstore_open(c->config->state.dir, &c->store);
         if (r < 0) {
                 fprintf(stderr, "chorusctl: cannot open the job states in '%s': %s\n", c->config->state.dir,

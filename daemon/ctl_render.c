@@ -6,8 +6,9 @@
  * output is written atomically (temp file, fsync, rename), or to stdout with
  * "-o -". With --bilan-report it writes, instead of the invoice, the bilan
  * report PDF that the invoice carries as its supporting document (BG-24).
- * Exit status: 0 written, 1 the bilan or configuration is invalid
- * (or its total is zero), 2 usage or environment error. */
+ * Exit status: 0 written, 1 the bilan is invalid, its total is zero or the
+ * configuration cannot produce this invoice, 2 usage or environment error
+ * (a configuration or conventions.d/ that does not load: ctl_exit_config). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -51,8 +52,9 @@ static void render_help(void) {
                "                         document) instead of the invoice\n"
                "  -h, --help             this help\n"
                "\n"
-               "Exit status: 0 written, 1 invalid bilan or configuration, 2 usage or\n"
-               "environment error.\n",
+               "Exit status: 0 written, 1 invalid bilan, or a configuration that cannot\n"
+               "produce this invoice, 2 usage or environment error (a configuration\n"
+               "that does not load).\n",
                CONFIG_DEFAULT_PATH, RENDER_PREVIEW_NUMBER);
 }
 
@@ -262,10 +264,10 @@ int ctl_render(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
         r = ctl_load_config(a.config_path, &config);
-        if (r != CTL_EXIT_OK)
-                return r;
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ false);
         r = ctl_load_conventions(config, &conventions);
-        if (r != CTL_EXIT_OK)
-                return r;
+        if (r < 0)
+                return ctl_exit_config(r, /* checking= */ false);
         return render_run(&a, config, conventions);
 }

@@ -13,11 +13,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libgen.h>
+#include <sys/stat.h>
+
 #include "bilan.h"
 #include "ctl.h"
+#include "error_report.h"
 #include "fileio.h"
 #include "money.h"
 #include "proration.h"
+#include "spool.h"
+
+/* Stands for the reference chorusd gives a bilan when it takes it from
+ * incoming/ (jobstate.h's shape), which a dry run cannot know. */
+#define VALIDATE_JOB_ID_PLACEHOLDER "AAAAMMJJ-HHMMSS-xxxxxxxx"
 
 typedef struct ValidateOptions {
         const char *config_path;
@@ -35,8 +44,10 @@ static void help(void) {
                "  -C, --conventions DIR   read the conventions from DIR instead of the\n"
                "                          configuration's [conventions] dir (the\n"
                "                          configuration file is then not read)\n"
-               "      --french            print the problems in French, as the bilan's\n"
-               "                          authors get them in rejected/NAME.error.txt\n"
+               "      --french            for an invalid bilan, print the text of the error\n"
+               "                          file chorusd would write in rejected/ for its\n"
+               "                          authors (its reference, given at intake, shown\n"
+               "                          as " VALIDATE_JOB_ID_PLACEHOLDER ")\n"
                "  -h, --help              show this help\n"
                "\n"
                "Exit status: 0 every bilan is valid, 1 at least one is invalid,\n"
@@ -86,10 +97,10 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
 
         if (!o->conventions_dir) {
                 r = ctl_load_config(o->config_path, &config);
-                if (r != CTL_EXIT_OK)
-                        return CTL_EXIT_USAGE; /* no usable conventions: an environment error */
+                if (r < 0)
+                        return ctl_exit_config(r, /* checking= */ false);
                 r = ctl_load_conventions(config, ret);
-                return r == CTL_EXIT_OK ? r : CTL_EXIT_USAGE;
+                return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
         }
         r = convention_set_load_dir(o->conventions_dir, ret, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
@@ -97,7 +108,7 @@ static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
         if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "chorusctl validate: cannot read conventions in '%s': %s\n", o->conventions_dir,
                         strerror(-r));
-        return r < 0 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+        return r < 0 ? ctl_exit_config(r, /* checking= */ false) : CTL_EXIT_OK;
 }
 
 static int max_int(int a, int b) {
@@ -135,6 +146,40 @@ static void print_proration(const Convention *c, const Proration *p) {
         printf("  %-*s  %14s\n", w + 27, "total", money_format(p->total, amount));
 }
 
+/* Prints the rejected/…error.txt chorusd would write for the bilan `path`
+ * dropped in incoming/ under its own name. */
+static int print_error_file(const char *path, const Diagnostics *d) {
+        _cleanup_(freep) char *copy = strdup(path), *text = NULL;
+        char spool_name[SPOOL_NAME_MAX];
+        const char *name;
+        size_t size;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        name = basename(copy);
+        spool_bilan_name(VALIDATE_JOB_ID_PLACEHOLDER, name, spool_name);
+        r = error_report_format(name, spool_name, VALIDATE_JOB_ID_PLACEHOLDER, d, &text, &size);
+        if (r < 0)
+                return r;
+        fwrite(text, 1, size, stdout);
+        return 0;
+}
+
+/* --french for a bilan over the size limit: the error file spool.c writes. */
+static int print_too_large(const char *path) {
+        _cleanup_(diagnostics_clear) Diagnostics d = DIAGNOSTICS_INIT;
+        _cleanup_(freep) char *copy = strdup(path);
+        struct stat st = {};
+
+        if (!copy)
+                return -ENOMEM;
+        (void) stat(path, &st);
+        if (spool_unreadable_diag(&d, basename(copy), -EFBIG, (uint64_t) st.st_size, BILAN_SIZE_MAX) < 0)
+                return -ENOMEM;
+        return print_error_file(path, &d);
+}
+
 /* Validates one bilan file. Returns its exit status. */
 static int validate_one(const char *path, const ConventionSet *conventions, bool french) {
         _cleanup_(proration_freep) Proration *p = NULL;
@@ -146,6 +191,12 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         int r;
 
         r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
+        if (r == -EFBIG && french) {
+                if (print_too_large(path) >= 0)
+                        return CTL_EXIT_INVALID;
+                fprintf(stderr, "chorusctl validate: out of memory\n");
+                return CTL_EXIT_USAGE;
+        }
         if (r == -EFBIG)
                 printf("%s: INVALID: larger than %d bytes\n", path, BILAN_SIZE_MAX);
         else if (r == -ELOOP)
@@ -160,10 +211,17 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         r = bilan_parse(path, data, size, conventions, &b, &c, &diags);
         if (r >= 0)
                 r = proration_compute(c, b, &p, &diags);
+        /* The daemon's error file, exactly; the bilan's authors read it. */
+        if (r < 0 && r != -ENOMEM && french)
+                r = print_error_file(path, &diags) < 0 ? -ENOMEM : -EINVAL;
         if (r == -ENOMEM) {
                 diagnostics_clear(&diags);
                 fprintf(stderr, "chorusctl validate: out of memory\n");
                 return CTL_EXIT_USAGE;
+        }
+        if (r < 0 && french) {
+                diagnostics_clear(&diags);
+                return CTL_EXIT_INVALID;
         }
         if (r < 0)
                 printf("%s: INVALID (%zu error%s)\n", path, diags.n_errors, diags.n_errors == 1 ? "" : "s");

@@ -189,8 +189,43 @@ bool bic_is_valid(const char *s) {
         return true;
 }
 
+/* The 249 officially assigned ISO 3166-1 alpha-2 codes (ISO 3166/MA, as
+ * Debian's iso-codes 4.15 lists them): for each first letter, the second
+ * letters. Reserved and user-assigned codes (XK, UK, EL, EU, XX…) are not
+ * countries: an invoice cannot carry them (EN 16931 BT-40, BT-55). */
+static const char *const iso3166_alpha2[26] = {
+        ['A' - 'A'] = "DEFGILMOQRSTUWXZ",
+        ['B' - 'A'] = "ABDEFGHIJLMNOQRSTVWYZ",
+        ['C' - 'A'] = "ACDFGHIKLMNORUVWXYZ",
+        ['D' - 'A'] = "EJKMOZ",
+        ['E' - 'A'] = "CEGHRST",
+        ['F' - 'A'] = "IJKMOR",
+        ['G' - 'A'] = "ABDEFGHILMNPQRSTUWY",
+        ['H' - 'A'] = "KMNRTU",
+        ['I' - 'A'] = "DELMNOQRST",
+        ['J' - 'A'] = "EMOP",
+        ['K' - 'A'] = "EGHIMNPRWYZ",
+        ['L' - 'A'] = "ABCIKRSTUVY",
+        ['M' - 'A'] = "ACDEFGHKLMNOPQRSTUVWXYZ",
+        ['N' - 'A'] = "ACEFGILOPRUZ",
+        ['O' - 'A'] = "M",
+        ['P' - 'A'] = "AEFGHKLMNRSTWY",
+        ['Q' - 'A'] = "A",
+        ['R' - 'A'] = "EOSUW",
+        ['S' - 'A'] = "ABCDEGHIJKLMNORSTVXYZ",
+        ['T' - 'A'] = "CDFGHJKLMNORTVWZ",
+        ['U' - 'A'] = "AGMSYZ",
+        ['V' - 'A'] = "ACEGINU",
+        ['W' - 'A'] = "FS",
+        ['X' - 'A'] = "",
+        ['Y' - 'A'] = "ET",
+        ['Z' - 'A'] = "AMW",
+};
+
 bool country_code_is_valid(const char *s) {
-        return s && is_upper(s[0]) && is_upper(s[1]) && s[2] == '\0';
+        if (!s || !is_upper(s[0]) || !is_upper(s[1]) || s[2] != '\0')
+                return false;
+        return strchr(iso3166_alpha2[s[0] - 'A'], s[1]) != NULL;
 }
 
 size_t utf8_decode(const char *text, size_t n, uint32_t *ret_cp) {

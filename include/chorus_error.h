@@ -19,6 +19,7 @@
  *  | TLS certificate verification failed             | TLS          | functional | no              |
  *  | URL or protocol refused (not https)             | CONFIG       | functional | no              |
  *  | answer larger than the maximum                  | TOO_LARGE    | functional | yes             |
+ *  | response headers over CHORUS_HTTP_HEADERS_MAX   | TOO_LARGE    | functional | yes             |
  *  | HTTP 429 (Retry-After kept)                     | HTTP         | temporary  | no              |
  *  | HTTP 408                                        | HTTP         | temporary  | no              |
  *  | HTTP 503 (Retry-After kept)                     | HTTP         | temporary  | yes (1)         |
@@ -107,6 +108,12 @@ int chorus_error_set_message(ChorusError *e, const char *format, ...) _printf_(2
 /* A local failure (allocation, event loop): kind INTERNAL, temporary. */
 int chorus_error_internal(ChorusError *e, const char *operation, int error);
 
+/* The most bytes of response headers (all lines, status line included) we
+ * take. Chorus Pro's are a few hundred; below libcurl's own limit of one
+ * line (CURL_MAX_HTTP_HEADER, 100 KiB), so that every line libcurl refuses
+ * is over ours too. */
+#define CHORUS_HTTP_HEADERS_MAX (64 * 1024)
+
 /* What one HTTPS exchange gave: either a transport failure (curl_code ≠ 0)
  * or an HTTP answer. Strings may be NULL. */
 typedef struct ChorusHttpAnswer {
@@ -114,6 +121,7 @@ typedef struct ChorusHttpAnswer {
         const char *curl_message;    /* libcurl's error buffer */
         bool connected;              /* the connection (and TLS) was up: bytes may have left */
         bool too_large;              /* the body passed the maximum and was cut */
+        bool headers_too_large;      /* the headers passed CHORUS_HTTP_HEADERS_MAX: refused */
         long status;
         const char *body;            /* NUL-terminated */
         size_t body_size;

@@ -22,12 +22,18 @@ int ctl_audit(int argc, char *argv[]);        /* ctl_audit.c */
 /* Shared by the commands (ctl_common.c). */
 
 /* Loads the configuration (default CONFIG_DEFAULT_PATH when path is NULL),
- * printing every diagnostic to stderr. Returns CTL_EXIT_OK,
- * CTL_EXIT_INVALID (the file is invalid) or CTL_EXIT_USAGE (unreadable). */
+ * printing every diagnostic, or why it cannot be read, to stderr. Returns 0,
+ * -EINVAL (the file is invalid) or the -errno that kept it from being read. */
 int ctl_load_config(const char *path, Config **ret);
 /* Loads the configuration's conventions.d/, printing diagnostics. Same
  * return values. */
 int ctl_load_conventions(const Config *config, ConventionSet **ret);
+/* The exit status of every command whose configuration or conventions.d/
+ * does not load (r < 0 from the two functions above), the one place that
+ * maps it: an environment error (2) — except for check-config (`checking`),
+ * whose input they are: invalid is 1 there, unreadable 2. (A later move to
+ * sysexits.h, EX_CONFIG = 78, changes only this function.) */
+int ctl_exit_config(int r, bool checking);
 /* Prints "chorusctl COMMAND: MESSAGE" and a pointer to --help on stderr;
  * returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *command, const char *format, ...) _printf_(2, 3);

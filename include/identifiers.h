@@ -18,7 +18,7 @@ bool iban_is_valid(const char *s);
 int iban_normalize(const char *s, char *buf, size_t size);
 /* ISO 9362 BIC: 8 or 11 characters, [A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?. */
 bool bic_is_valid(const char *s);
-/* ISO 3166-1 alpha-2 syntax: two upper-case ASCII letters. */
+/* An officially assigned ISO 3166-1 alpha-2 code, upper case ("FR"). */
 bool country_code_is_valid(const char *s);
 /* Chorus Pro service code (BT-10): 1..100 characters, letters (accented
  * ones too), digits, '_', '-', space. */

@@ -570,6 +570,16 @@ static const FaultCase fault_cases[] = {
         { "deposit: 202 accepted", OP_DEPOSIT,
           EMULATOR_FAULT(.route = DEPOSIT, .status = 202, .body_json = "{\"codeRetour\":0}"), 5000, 0, -EREMOTEIO,
           CHORUS_ERROR_RESPONSE, false, true, 1, 0, -1, "may have been processed", 0 },
+        /* libcurl refuses a header line over 100 KiB itself ("Out of memory"
+         * in 7.88); chorusd refuses headers over 64 KiB in all. */
+        { "200 kB response header", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .header_bytes = 200000), 5000, 0,
+          -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "response headers over our limit of 64 KiB",
+          -1 },
+        { "80 kB response header", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .header_bytes = 80000), 5000, 0,
+          -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "response headers over our limit of 64 KiB",
+          -1 },
+        { "deposit: 200 kB response header", OP_DEPOSIT, EMULATOR_FAULT(.route = DEPOSIT, .header_bytes = 200000),
+          5000, 0, -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "refused as malformed", 1 },
         { "token endpoint 503 once", OP_HEALTH, EMULATOR_FAULT(.route = TOKEN_PATH, .status = 503), 5000, 0,
           0, 0, false, false, 1, 0, -1, NULL, -1 },
 };

@@ -136,6 +136,7 @@ static const BadCase bad_cases[] = {
         { "bad-utf8.conf",
           { { 3, "expected UTF-8 text" }, { 2, "missing required key 'name'" } } },
         { "fr-postcode.conf", { { 6, "French postcode of 5 digits" } } },
+        { "unassigned-country.conf", { { 8, "assigned ISO 3166-1 alpha-2 country code such as FR, got 'XX'" } } },
         { "bad-vat.conf", { { 5, "VAT number" } } },
         { "spool-conventions.conf", { { 22, "overlaps the spool directory" } } },
         { "spool-in-default-state.conf", { { 20, "overlaps the spool directory" } } },

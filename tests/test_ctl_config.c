@@ -119,10 +119,11 @@ static char *slurp(const char *path) {
         return text;
 }
 
-/* Runs check-config in this process with stdout and stderr in files. */
-static Output run(char **args) {
+/* Runs chorusctl's `command` in this process with stdout and stderr in
+ * files. */
+static Output run_command(int (*command)(int, char *[]), char *name, char **args) {
         _cleanup_(freep) char *out_path = join(root, "stdout"), *err_path = join(root, "stderr");
-        char *argv[8] = { (char *) "check-config" };
+        char *argv[8] = { name };
         int argc = 1, saved_out, saved_err, fd_out, fd_err;
         Output o = {};
 
@@ -138,7 +139,7 @@ static Output run(char **args) {
         dup2(fd_out, STDOUT_FILENO);
         dup2(fd_err, STDERR_FILENO);
 
-        o.status = ctl_check_config(argc, argv);
+        o.status = command(argc, argv);
 
         fflush(stdout);
         fflush(stderr);
@@ -154,6 +155,11 @@ static Output run(char **args) {
         cr_expect_null(strstr(o.out, SECRET), "the secret leaked to stdout");
         cr_expect_null(strstr(o.err, SECRET), "the secret leaked to stderr");
         return o;
+}
+
+static Output run(char **args) {
+        static char name[] = "check-config";
+        return run_command(ctl_check_config, name, args);
 }
 
 static Output run_config(void) {
@@ -314,4 +320,76 @@ Test(check_config, usage_errors) {
         cr_expect_eq(o.status, CTL_EXIT_OK);
         cr_expect(strstr(o.out, "usage: chorusctl check-config"));
         output_done(&o);
+}
+
+/* ---- a configuration or conventions.d/ that does not load: one exit
+ * status for every command ---- */
+
+typedef struct Command {
+        int (*run)(int, char *[]);
+        char *name;
+        char *args[4]; /* after -c FILE */
+} Command;
+
+static Command commands[] = {
+        { ctl_validate, "validate", { "config/examples/complete.json" } },
+        { ctl_render, "render", { "config/examples/complete.json", "-o", "/tmp" } },
+        { ctl_ping, "ping", {} },
+        { ctl_structure, "structure", { "20003478300015" } },
+        { ctl_status, "status", {} },
+        { ctl_requeue, "requeue", { "20260101-000000-0123abcd" } },
+        { ctl_audit, "audit", { "verify" } },
+};
+
+static Output run_with(const Command *c, char *config) {
+        static char dash_c[] = "-c";
+        char *args[8] = { dash_c, config };
+
+        for (size_t i = 0; c->args[i]; i++)
+                args[2 + i] = c->args[i];
+        return run_command(c->run, c->name, args);
+}
+
+Test(check_config, configuration_that_does_not_load_is_exit_2_for_every_command) {
+        static char invalid[] = "tests/data/config/several-errors.conf", missing[] = "/nonexistent/chorusd.conf";
+        char *const configs[] = { invalid, missing };
+
+        for (size_t k = 0; k < ELEMENTSOF(configs); k++)
+                for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                        Output o = run_with(&commands[i], configs[k]);
+
+                        cr_expect_eq(o.status, CTL_EXIT_USAGE, "%s with %s: exit %d", commands[i].name, configs[k],
+                                     o.status);
+                        cr_expect(strstr(o.err, configs[k]), "%s: the file is named: %s", commands[i].name, o.err);
+                        output_done(&o);
+                }
+}
+
+Test(check_config, convention_for_factures_publiques_is_refused) {
+        _cleanup_(freep) char *dir = join(root, "conventions.d"), *config = join(root, "chorusd.conf");
+        Output o;
+
+        /* The seed convention, its service code replaced. */
+        make_dir("conventions.d");
+        shell("sed 's/\"service_code\": \"ECO\"/\"service_code\": \"FACTURES_PUBLIQUES\"/' "
+              "'%s/cdcmc-2026.json' >'%s/cdcmc-2026.json' && grep -q FACTURES_PUBLIQUES '%s/cdcmc-2026.json'",
+              conventions, dir, dir);
+        strcpy(conventions, dir);
+        write_config(/* with_files= */ true);
+
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_INVALID);
+        cr_expect(strstr(o.err, "cdcmc-2026.json: error: buyer.service_code: FACTURES_PUBLIQUES is reserved for "
+                                "invoices between public entities"),
+                  "%s", o.err);
+        output_done(&o);
+
+        /* For the other commands, conventions that do not load are an
+         * environment error, like the configuration. */
+        for (size_t i = 0; i < 2; i++) {
+                o = run_with(&commands[i], config);
+                cr_expect_eq(o.status, CTL_EXIT_USAGE, "%s: exit %d", commands[i].name, o.status);
+                cr_expect(strstr(o.err, "buyer.service_code: FACTURES_PUBLIQUES"), "%s: %s", commands[i].name, o.err);
+                output_done(&o);
+        }
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "emulator.h"
+#include "json_mutate.h"
 #include "macro.h"
 #include "test_daemon.h"
 #include "spool.h"
@@ -312,6 +313,52 @@ Test(e2e_pipeline, file_written_in_place_is_claimed_once_complete) {
         assert_running();
         free(path);
         free(data);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static void copy_file(const char *to, const char *from) {
+        _cleanup_(freep) char *data = NULL;
+        size_t size;
+        FILE *f;
+
+        cr_assert_eq(test_daemon_read_path(from, &data, &size), 0, "cannot read %s", from);
+        f = fopen(to, "we");
+        cr_assert_not_null(f, "cannot write %s", to);
+        cr_assert_eq(fwrite(data, 1, size, f), size);
+        cr_assert_eq(fclose(f), 0);
+}
+
+/* `chorusctl validate --french` prints the daemon's error file, to the byte,
+ * with a placeholder for the reference given at intake. */
+static void expect_validate_french_is_the_error_file(const char *name, const char *source_path) {
+        _cleanup_(freep) char *path = NULL, *text = NULL, *expected = NULL, *out = NULL;
+        char id[25], error_name[300];
+
+        cr_assert(asprintf(&path, "%s/%s", d.root, name) > 0);
+        wait_job(name, "rejected", NULL, id);
+        snprintf(error_name, sizeof error_name, "%s--%s.error.txt", id, name);
+        cr_assert_eq(test_daemon_wait_file(&d, "rejected", error_name, 10 * SEC), 0, "no error file for %s", name);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        /* The reference appears twice (and only there). */
+        expected = test_replace_first(text, id, "AAAAMMJJ-HHMMSS-xxxxxxxx");
+        cr_assert_not_null(expected);
+        free(text);
+        text = expected;
+        expected = test_replace_first(text, id, "AAAAMMJJ-HHMMSS-xxxxxxxx");
+        cr_assert_not_null(expected);
+        cr_assert_null(strstr(expected, id));
+
+        copy_file(path, source_path);
+        cr_expect_eq(test_daemon_ctl(&d, &out, "validate", "--french", path, NULL), 1);
+        cr_expect_str_eq(out, expected);
+}
+
+Test(e2e_pipeline, validate_french_prints_the_error_file_the_daemon_writes) {
+        start_daemon(NULL);
+        drop("dates.json", "config/examples/invalid-date-outside-period.json");
+        drop("mauvais-type.json", "config/examples/invalid-wrong-types.json");
+        expect_validate_french_is_the_error_file("dates.json", "config/examples/invalid-date-outside-period.json");
+        expect_validate_french_is_the_error_file("mauvais-type.json", "config/examples/invalid-wrong-types.json");
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 

@@ -119,6 +119,16 @@ Test(identifiers, country_code) {
                 { "FR", "FR", true },     { "BE", "BE", true },  { "lower", "fr", false },
                 { "three", "FRA", false }, { "one", "F", false }, { "digit", "F1", false },
                 { "empty", "", false },   { "NULL", NULL, false },
+                /* officially assigned, first and last of the table, overseas */
+                { "AD", "AD", true },     { "ZW", "ZW", true },  { "GF", "GF", true },
+                { "RE", "RE", true },     { "BQ", "BQ", true },  { "SS", "SS", true },
+                /* two letters, but no country */
+                { "XX", "XX", false },    { "AA", "AA", false }, { "ZZ", "ZZ", false },
+                { "Kosovo (user-assigned)", "XK", false },
+                { "UK (exceptionally reserved)", "UK", false },
+                { "EL (Greek VAT prefix)", "EL", false },
+                { "EU (exceptionally reserved)", "EU", false },
+                { "AN (withdrawn)", "AN", false },
         };
         CHECK_ALL(country_code_is_valid, cases);
 }

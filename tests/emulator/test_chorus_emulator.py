@@ -895,8 +895,12 @@ class TestInvoiceChecks(EmulatorTest):
         self.assert_dp_rejected(ubl(service="NOPE"), "n'existe pas")
         self.assert_dp_rejected(ubl("CMA34-2026-0002", service="ANCIEN-ECO"), "n'est pas actif")
 
-    def test_factures_publiques_is_an_active_service(self):
-        self.assert_integrated(ubl(service="FACTURES_PUBLIQUES"))
+    def test_factures_publiques_is_rejected(self):
+        # Listed as an active service, but only for invoices between public
+        # entities (chorus-pro-api.md §3.7): ours are rejected.
+        err = self.assert_dp_rejected(ubl(service="FACTURES_PUBLIQUES"), "réservé aux factures entre entités publiques")
+        self.assertIn("FACTURES_PUBLIQUES", err["libelleErreurDP"])
+        self.assert_integrated(ubl("CMA34-2026-0002", service="ECO"))
 
     def test_service_requiring_an_engagement(self):
         self.assert_dp_rejected(ubl(service="TRAVAUX", engagement=None), "service TRAVAUX")
@@ -1256,6 +1260,18 @@ class TestFaults(EmulatorTest):
         self.assertEqual(self.emu.api(HEALTH, method="GET", token=token).status, 401)
         self.assertEqual(self.emu.api(HEALTH, method="GET").status, 200)
 
+    def test_header_bytes_pads_the_answer(self):
+        # Under http.client's own 64 KiB line limit; chorusd is tested with more.
+        self.fault(route=HEALTH, header_bytes=50000)
+        r = self.emu.api(HEALTH, method="GET")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["X-Emulator-Padding"], "a" * 50000)
+        self.assertIn("statusCode", r.json())
+        self.fault(route=HEALTH, status=503, header_bytes=10)
+        r = self.emu.api(HEALTH, method="GET")
+        self.assertEqual((r.status, r.headers["X-Emulator-Padding"]), (503, "a" * 10))
+        self.assertIsNone(self.emu.api(HEALTH, method="GET").headers["X-Emulator-Padding"])
+
     def test_list_and_clear(self):
         self.fault(route=DEPOSER, status=500, count=3)
         self.emu.deposit(ubl())
@@ -1268,7 +1284,8 @@ class TestFaults(EmulatorTest):
     def test_invalid_fault_rules(self):
         for rule in ({"status": 500}, {"route": DEPOSER}, {"route": DEPOSER, "drop": "sometimes"},
                      {"route": DEPOSER, "status": 99}, {"route": DEPOSER, "status": 500, "colour": "red"},
-                     {"route": "/_emulator/reset", "status": 500}, {"route": DEPOSER, "status": 500, "count": 0}):
+                     {"route": "/_emulator/reset", "status": 500}, {"route": DEPOSER, "status": 500, "count": 0},
+                     {"route": DEPOSER, "header_bytes": 0}, {"route": DEPOSER, "header_bytes": "big"}):
             self.assertEqual(self.emu.control("POST", "/_emulator/faults", rule).status, 400, rule)
 
 

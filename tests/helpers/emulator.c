@@ -260,6 +260,8 @@ int emulator_add_fault(Emulator *e, const EmulatorFault *f) {
         }
         if (f->expire_token)
                 cJSON_AddTrueToObject(o, "expire_token");
+        if (f->header_bytes)
+                cJSON_AddNumberToObject(o, "header_bytes", f->header_bytes);
         return control_object(e, "/_emulator/faults", o, NULL);
 }
 

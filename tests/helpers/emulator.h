@@ -58,6 +58,7 @@ typedef struct EmulatorFault {
         const char *libelle;
         const char *body_json;  /* answer exactly this JSON text (status 200 unless set) */
         bool expire_token;
+        unsigned header_bytes;  /* adds a header of that many bytes to the answer; 0 = none */
 } EmulatorFault;
 
 #define EMULATOR_FAULT(...) ((EmulatorFault){ __VA_ARGS__ })
