@@ -723,10 +723,9 @@ static int watch_due(Spool *s, SpoolWatch *w, uint64_t now, SpoolClaim *ret) {
         }
         /* Quiet for settle_usec since it was closed (or since we first saw
          * it), or for writer_wait() with no close: take it. */
-        name = TAKE_PTR(w->name);
-        w->name = strdup(name);
-        if (!w->name) {
-                w->name = TAKE_PTR(name);
+        name = strdup(w->name);
+        if (!name) {
+                due_insert(s, w, now + s->settle_usec);
                 return -ENOMEM;
         }
         watch_drop(s, w);
