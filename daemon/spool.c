@@ -717,6 +717,8 @@ static int watch_due(Spool *s, SpoolWatch *w, uint64_t now, SpoolClaim *ret) {
                 return r == -ENOENT ? 0 : r;
         }
         if (!watch_unchanged(w, &st)) {
+                if (!watch_same_entry(w, &st))
+                        w->writing = false; /* another file renamed over it: no writer known */
                 watch_set_stat(w, &st);
                 due_insert(s, w, now + (w->writing ? writer_wait(s) : s->settle_usec));
                 return 0;
