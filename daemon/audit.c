@@ -101,7 +101,8 @@ static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, siz
                 ok = add_amount(o, "total", rec->total) &&
                      add_amount(o, "total_before_cap", rec->total_before_cap) &&
                      add_amount(o, "allowance", rec->allowance);
-        ok = ok && add_string(o, "payload_sha256", rec->payload_sha256) &&
+        ok = ok && add_string(o, "bilan_sha256", rec->bilan_sha256) &&
+             add_string(o, "payload_sha256", rec->payload_sha256) &&
              add_string(o, "flux", rec->flux) && add_string(o, "cpp_id", rec->cpp_id) &&
              add_detail(o, rec->detail);
         if (!ok)
@@ -444,6 +445,7 @@ static void record_from_json(const cJSON *o, AuditRecord *rec) {
                 .job = record_string(o, "job"),
                 .convention = record_string(o, "convention"),
                 .invoice = record_string(o, "invoice"),
+                .bilan_sha256 = record_string(o, "bilan_sha256"),
                 .payload_sha256 = record_string(o, "payload_sha256"),
                 .flux = record_string(o, "flux"),
                 .cpp_id = record_string(o, "cpp_id"),

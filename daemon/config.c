@@ -241,6 +241,7 @@ static const ConfigKey config_keys[] = {
         PATH("spool", "dir", "/var/spool/chorusd", false, spool.dir),
         SIZE("spool", "max_file_size", "1M", KIB, MIB, spool.max_file_size),
         SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
+        UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
 
         PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
 

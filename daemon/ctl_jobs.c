@@ -247,6 +247,7 @@ static void print_job(const Job *j) {
         print_field("State:", job_state_to_string(j->state));
         print_field("Bilan:", j->bilan_name);
         print_field("Spool name:", j->spool_name);
+        print_field("Bilan SHA-256:", j->bilan_sha256);
         print_field("Convention:", j->convention);
         print_field("Invoice:", j->invoice_number);
         print_field("Issue date:", j->has_issue_date ? date_format(j->issue_date, date) : NULL);

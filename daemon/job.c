@@ -303,6 +303,7 @@ static int run_audit(JobRun *r, const char *event, const char *detail) {
                 .total = j->total,
                 .total_before_cap = j->total_before_cap,
                 .allowance = j->allowance,
+                .bilan_sha256 = j->bilan_sha256,
                 .payload_sha256 = j->payload_sha256,
                 .flux = j->flux,
                 .cpp_id = j->cpp_invoice_id,
@@ -704,6 +705,30 @@ static void bilan_context_done(BilanContext *c) {
         c->bilan = bilan_free(c->bilan);
 }
 
+/* The bilan must be the one claimed: the claim recorded its SHA-256 (the
+ * copy in processing/ is ours and read-only, so only someone with our
+ * rights could have changed it). A state from before that hash was kept, or
+ * a claim cut short by a crash, records it now, at the first read. */
+static int run_check_bilan_hash(JobRun *r, const char *data, size_t size, Diagnostics *d) {
+        char sha[SHA256_HEX_SIZE];
+        int k;
+
+        k = sha256_hex(data, size, sha);
+        if (k < 0)
+                return k;
+        if (!r->job->bilan_sha256)
+                return job_set(&r->job->bilan_sha256, sha);
+        if (streq(sha, r->job->bilan_sha256))
+                return 0;
+        return diag_error2(d, r->job->bilan_name, NULL,
+                           "changed after it was claimed (SHA-256 %s, claimed as %s): not used",
+                           "le bilan a été modifié après sa prise en charge (SHA-256 %s au lieu de %s) : "
+                           "chorusd ne l'utilise pas. Déposez à nouveau le bilan voulu dans incoming/.",
+                           sha, r->job->bilan_sha256) < 0
+                       ? -ENOMEM
+                       : -EINVAL;
+}
+
 /* Reads and parses the bilan in processing/. -EINVAL: invalid (diags). */
 static int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         _cleanup_(freep) char *data = NULL;
@@ -726,6 +751,9 @@ static int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         if (k < 0)
                 return run_log_errno(r, LOG_ERR, k, NULL, "Failed to read bilan '%s': %m",
                                      r->job->spool_name);
+        k = run_check_bilan_hash(r, data, size, d);
+        if (k < 0)
+                return k;
         return bilan_parse(r->job->bilan_name, data, size, r->manager->conventions, &ret->bilan,
                            &ret->convention, d);
 }
@@ -1800,6 +1828,8 @@ int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
         if (k < 0)
                 return log_error_errno(k, "Failed to create job %s: %m", claim->job_id);
         job->created_usec = claim->claimed_usec;
+        if (!isempty(claim->sha256) && job_set(&job->bilan_sha256, claim->sha256) < 0)
+                return log_oom();
         k = jobstore_create(m->jobs, job);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
@@ -1827,8 +1857,8 @@ int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
                 jobrun_free(r);
                 return fs_error_is_fatal(k) ? k : 0;
         }
-        run_log(r, LOG_INFO, MESSAGE_ID_BILAN_CLAIMED, "Bilan '%s' claimed as job %s.", claim->name,
-                r->job->id);
+        run_log(r, LOG_INFO, MESSAGE_ID_BILAN_CLAIMED, "Bilan '%s' claimed as job %s (sha256 %s).",
+                claim->name, r->job->id, strempty(r->job->bilan_sha256));
         k = run_audit(r, "claimed", claim->name);
         if (k < 0)
                 return k;

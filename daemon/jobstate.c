@@ -101,6 +101,7 @@ typedef struct StringField {
 static const StringField string_fields[] = {
         { "BILAN", offsetof(Job, bilan_name) },
         { "SPOOL_NAME", offsetof(Job, spool_name) },
+        { "BILAN_SHA256", offsetof(Job, bilan_sha256) },
         { "CONVENTION", offsetof(Job, convention) },
         { "INVOICE", offsetof(Job, invoice_number) },
         { "PAYLOAD", offsetof(Job, payload_name) },
@@ -252,7 +253,8 @@ static int parse_strings(Job *j, const KvFile *kv) {
                 if (r < 0)
                         return r;
         }
-        if (j->payload_sha256 && !sha256_hex_is_valid(j->payload_sha256))
+        if ((j->payload_sha256 && !sha256_hex_is_valid(j->payload_sha256)) ||
+            (j->bilan_sha256 && !sha256_hex_is_valid(j->bilan_sha256)))
                 return -EBADMSG;
         return 0;
 }

@@ -10,7 +10,10 @@
  * disables itself. Any event (IN_Q_OVERFLOW included) asks for one more
  * pass from the top once the current one ends, so a lost event costs a
  * rescan, never a bilan. While the disk is too full,
- * claiming pauses and a timer looks again every minute.
+ * claiming pauses and a timer looks again every minute. A file still
+ * settling ([spool] settle_seconds, spool.h) is remembered by the spool;
+ * one timer, armed at the end of a pass for the earliest of them and off
+ * when none waits, brings the claim source back.
  *
  * Failures: a failed fsync anywhere (-EIO) is fatal (manager_fatal: leave
  * the loop, exit non-zero, systemd restarts us into recovery). Everything
@@ -40,6 +43,7 @@
 
 #define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
 #define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
+#define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
 #define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
 
 /* ---- Job counters and STATUS= --------------------------------------------- */
@@ -181,6 +185,40 @@ static int claim_pause_for_room(Manager *m) {
         return manager_arm_timer(m, &m->room_source, ROOM_RECHECK_USEC, on_room_timer, "room-recheck");
 }
 
+static int on_settle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, false);
+        return 0;
+}
+
+/* End of a pass: a timer for the first file still settling, none if no
+ * file waits (nothing wakes us while incoming/ is quiet). */
+static void claim_arm_settle(Manager *m) {
+        uint64_t deadline = spool_next_deadline(m->spool);
+        int r;
+
+        if (deadline == 0) {
+                if (m->settle_source)
+                        (void) sd_event_source_set_enabled(m->settle_source, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->settle_source) {
+                r = sd_event_add_time(m->event, &m->settle_source, CLOCK_MONOTONIC, deadline,
+                                      SETTLE_ACCURACY_USEC, on_settle_timer, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->settle_source, "settle");
+        } else {
+                r = sd_event_source_set_time(m->settle_source, deadline);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the settle timer, files in incoming/ wait for the next "
+                                   "change there: %m");
+}
+
 static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
 
 /* Walks processing/ and the job states as start-up recovery does, resuming
@@ -248,8 +286,10 @@ static int on_claim(sd_event_source *s, void *userdata) {
                  * from the top (rewinding only here keeps each claim O(1)
                  * however many wake-ups come); otherwise sleep until inotify
                  * says more. */
-                if (!m->claim_rewind)
+                if (!m->claim_rewind) {
+                        claim_arm_settle(m);
                         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                }
                 m->claim_rewind = false;
                 spool_rewind(m->spool);
                 return 0;
@@ -265,6 +305,15 @@ static int on_claim(sd_event_source *s, void *userdata) {
                 manager_resume_later(m);
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }
+        if (claim.stuck) {
+                /* Left in incoming/ and skipped from now on: said once. */
+                LogFields f = { .job = claim.job_id };
+                log_job(LOG_WARNING, &f, MESSAGE_ID_BILAN_REJECTED,
+                        "'%s' in incoming/: %s; the other bilans are claimed (rejected/%s%s says more).",
+                        claim.name, strempty(claim.reason), claim.spool_name, SPOOL_ERROR_SUFFIX);
+                spool_claim_done(&claim);
+                return 0;
+        }
         r = jobrun_start_claimed(m, &claim);
         spool_claim_done(&claim);
         if (fs_error_is_fatal(r))
@@ -274,16 +323,18 @@ static int on_claim(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* inotify is only a wake-up. A regular file that was just created is
- * ignored until it is closed or renamed in (IN_CLOSE_WRITE, IN_MOVED_TO),
- * so that a half-written bilan is not taken; a symlink, FIFO, directory or
- * device is taken (to rejected/) at once. */
+/* inotify is only a wake-up. A regular file that was just created is told
+ * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
+ * and then quiet for settle_seconds, so that a half-written bilan is not
+ * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
+ * symlink, FIFO, directory or device is taken (to rejected/) at once. */
 static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         Manager *m = userdata;
         (void) s;
 
         if (ev->mask & IN_Q_OVERFLOW) {
                 log_debug("inotify queue overflow: rescanning incoming/.");
+                spool_forget_writers(m->spool);
                 claim_wake(m, true);
                 return 0;
         }
@@ -297,9 +348,20 @@ static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev,
         if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
                 struct stat st;
                 if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
-                            AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(st.st_mode))
+                            AT_SYMLINK_NOFOLLOW) < 0)
                         return 0;
+                if (S_ISREG(st.st_mode)) {
+                        if (spool_note_created(m->spool, ev->name) < 0)
+                                log_oom();
+                        /* Its close wakes us; with settle_seconds, a pass
+                         * ending now arms the timer in case no close comes. */
+                        if (m->config->spool.settle_seconds > 0)
+                                claim_wake(m, false);
+                        return 0;
+                }
         }
+        if (ev->mask & IN_CLOSE_WRITE)
+                spool_note_closed(m->spool, ev->name);
         claim_wake(m, true);
         return 0;
 }
@@ -488,6 +550,7 @@ static int manager_reload(Manager *m) {
         m->chorus = TAKE_PTR(client);
         m->config = TAKE_PTR(config);
         spool_set_max_file_size(m->spool, m->config->spool.max_file_size);
+        spool_set_settle(m->spool, m->config->spool.settle_seconds * USEC_PER_SEC);
         convention_set_free(m->conventions);
         m->conventions = TAKE_PTR(conventions);
         chorus_secrets_done(&m->secrets);
@@ -593,6 +656,7 @@ static int manager_open_state(Manager *m) {
         r = spool_open(m->config->spool.dir, m->config->spool.max_file_size, &m->spool);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the spool '%s': %m", m->config->spool.dir);
+        spool_set_settle(m->spool, m->config->spool.settle_seconds * USEC_PER_SEC);
         r = jobstore_open(m->config->state.dir, &m->jobs);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the job states in '%s': %m",
@@ -663,6 +727,7 @@ Manager *manager_free(Manager *m) {
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
         m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
+        m->settle_source = sd_event_source_disable_unref(m->settle_source);
         m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
         m->processing_source = sd_event_source_disable_unref(m->processing_source);
         m->sigterm_source = sd_event_source_disable_unref(m->sigterm_source);

@@ -6,7 +6,8 @@
  *    "event":"deposited","job":"20261210-143000-a1b2c3d4",
  *    "convention":"CDCMC-2026","invoice":"CMA34-2026-0007",
  *    "total":"4000.00","total_before_cap":"4500.00","allowance":"500.00",
- *    "payload_sha256":"<64 hex>","flux":"…","cpp_id":"…","detail":"…"}
+ *    "bilan_sha256":"<64 hex>","payload_sha256":"<64 hex>","flux":"…",
+ *    "cpp_id":"…","detail":"…"}
  *
  * seq starts at 1 and grows by one; prev is the SHA-256 (lowercase hex) of
  * the previous line's bytes including its '\n' (64 zeros for the first
@@ -47,6 +48,7 @@ typedef struct AuditRecord {
         const char *invoice;
         bool has_amounts;
         int64_t total, total_before_cap, allowance; /* cents */
+        const char *bilan_sha256; /* the bilan as claimed */
         const char *payload_sha256;
         const char *flux;
         const char *cpp_id;

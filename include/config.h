@@ -73,6 +73,7 @@ typedef struct Config {
                 char *dir;
                 uint64_t max_file_size; /* bytes; larger drops go to rejected/ unread */
                 uint64_t min_free_space; /* bytes; below it, claiming pauses */
+                unsigned settle_seconds; /* a dropped file is claimed after this much quiet */
         } spool;
         struct {
                 char *dir;

@@ -75,6 +75,8 @@ typedef struct Job {
         char id[JOB_ID_MAX];
         char *bilan_name;  /* the name the staff gave the file in incoming/ */
         char *spool_name;  /* its name in processing/, done/, rejected/, failed/ */
+        char *bilan_sha256; /* 64 hex digits: the bilan as claimed (NULL: a
+                             * state written before chorusd recorded it) */
         char *convention;  /* convention id, once known */
         JobState state;
         uint64_t created_usec;

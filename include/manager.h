@@ -67,6 +67,7 @@ typedef struct Manager {
         sd_event_source *claim_source; /* defer: one bilan per iteration */
         sd_event_source *room_source;  /* timer while the disk is full */
         sd_event_source *orphan_source; /* timer: a claim left a bilan in processing/ */
+        sd_event_source *settle_source; /* timer: a file in incoming/ has settled */
         bool claim_rewind;             /* incoming/ changed: rescan from the top */
 
         JobRun *runs; /* live jobs, a doubly-linked list */

@@ -19,7 +19,8 @@
  * Claiming keeps one readdir() cursor on incoming/ between calls: each
  * claim examines only the entries it passes over, so with 10 000 files
  * waiting a claim costs the same as with one, and memory does not grow
- * with the listing. The cursor is rewound only by spool_rewind() (the
+ * with the listing (only files still settling, and entries that cannot be
+ * moved, are remembered, in a hash table by name). The cursor is rewound only by spool_rewind() (the
  * manager calls it at the end of a pass when inotify reported something
  * during it, never per wake-up).
  *
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "fsutil.h"
 #include "jobstate.h"
 #include "macro.h"
 
@@ -51,6 +53,8 @@ SpoolDir spool_dir_from_string(const char *s);
 #define SPOOL_MIN_FREE_INODES 1000
 #define SPOOL_ERROR_SUFFIX ".error.txt"
 #define SPOOL_NAME_SEPARATOR "--"
+/* A claimed bilan is our own read-only copy (spool_claim_next). */
+#define SPOOL_BILAN_MODE 0440
 
 typedef struct Spool Spool;
 
@@ -75,6 +79,9 @@ int spool_unreadable_diag(Diagnostics *d, const char *name, int error, uint64_t 
 
 /* A new limit for the next claims (a reload changed [spool] max_file_size). */
 void spool_set_max_file_size(Spool *s, uint64_t max_file_size);
+/* How long a regular file must stay unchanged before it is claimed
+ * ([spool] settle_seconds; 0, the default of spool_open(), claims at once). */
+void spool_set_settle(Spool *s, uint64_t settle_usec);
 Spool *spool_free(Spool *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Spool *, spool_free);
 
@@ -106,24 +113,64 @@ typedef struct SpoolClaim {
         bool rejected;    /* not a regular file, too large, or not readable by us:
                            * already in rejected/ with its error file; `reason`
                            * says why */
+        bool stuck;       /* could not be moved out of incoming/ at all: left
+                           * there, with rejected/SPOOL_NAME.error.txt saying
+                           * why; no job; `reason` says why */
         char *reason;     /* English, one line, for the journal */
         uint64_t claimed_usec;
+        char sha256[SHA256_HEX_SIZE]; /* of the bilan claimed ("" if rejected or stuck) */
 } SpoolClaim;
 
 #define SPOOL_CLAIM_INIT ((SpoolClaim){})
 void spool_claim_done(SpoolClaim *c);
 
 /* Takes the next file waiting in incoming/: a no-replace rename into
- * processing/ and an fsync of both folders. Ignored names are skipped. A
- * symlink, directory, FIFO, socket or device, or a file over the size
- * limit, is moved to rejected/ with its error file instead, never followed,
- * opened or read (the claim then has rejected = true); so is a regular
- * file whose permissions do not let us open it (-EACCES: a file moved into
- * incoming/ from elsewhere keeps them, see chorusd.tmpfiles). Returns 1 with
- * `ret` filled, 0 when the cursor reached the end of incoming/ (nothing
- * more until spool_rewind()), or -errno. A file that vanishes during the
- * scan is skipped. */
+ * processing/ and an fsync of both folders, then our own copy: the bytes
+ * are read once, hashed (`sha256`) and written back under the same name as
+ * a new file of ours, mode SPOOL_BILAN_MODE, so that the dropper can no
+ * longer change what we validated. Ignored names are skipped. A symlink,
+ * directory, FIFO, socket or device, or a file over the size limit, is
+ * moved to rejected/ with its error file instead, never followed, opened
+ * or read (the claim then has rejected = true); so is a regular file whose
+ * permissions do not let us open it (-EACCES: a file moved into incoming/
+ * from elsewhere keeps them, see chorusd.tmpfiles).
+ *
+ * An entry that cannot be renamed at all (a directory we may not write
+ * into, a file that is not ours in a sticky incoming/, an immutable file:
+ * -EACCES, -EPERM, -EBUSY, -EXDEV from the rename) stays where it is: the
+ * claim comes back with stuck = true and its error file written once in
+ * rejected/; the entry is then skipped, silently, while it stays the same
+ * entry (same inode, mode and owner), and forgotten once a pass from the
+ * top no longer finds it. A new start reports it once again.
+ *
+ * Settling (settle > 0): a regular file is claimed only once its size,
+ * mtime and ctime have stayed the same for `settle` µs of CLOCK_MONOTONIC
+ * from our first look at it in that state; a file spool_note_created()
+ * announced waits for spool_note_closed() first (or, if no close ever
+ * comes, as for a hard link, for max(settle, 60 s) of quiet). A file whose
+ * mtime and ctime are both older than `settle` by the wall clock is taken
+ * at once, unless that clock moved against CLOCK_MONOTONIC since the spool
+ * was opened (stepped, or the machine suspended). A file the cursor passes
+ * before it settled is remembered: the next calls take it once its
+ * deadline (spool_next_deadline()) has come, without a rescan.
+ *
+ * Returns 1 with `ret` filled, 0 when the cursor reached the end of
+ * incoming/ and no remembered file is due (nothing more until
+ * spool_rewind() or spool_next_deadline()), or -errno. A file that
+ * vanishes during the scan is skipped. */
 int spool_claim_next(Spool *s, SpoolClaim *ret);
+/* The CLOCK_MONOTONIC µs at which the earliest settling file should be
+ * looked at again (call spool_claim_next() then), or 0 if none waits. */
+uint64_t spool_next_deadline(const Spool *s);
+/* inotify said `name` was created (IN_CREATE) or closed after writing
+ * (IN_CLOSE_WRITE): a created regular file is not taken before it is
+ * closed, and then only after `settle` of quiet. No-ops when settle is 0.
+ * spool_note_created() returns 0 or -ENOMEM. */
+int spool_note_created(Spool *s, const char *name);
+void spool_note_closed(Spool *s, const char *name);
+/* inotify lost events (IN_Q_OVERFLOW): closes may have been missed, so
+ * files waiting for theirs fall back on the quiet period alone. */
+void spool_forget_writers(Spool *s);
 /* Starts the next scan of incoming/ from the beginning. */
 void spool_rewind(Spool *s);
 

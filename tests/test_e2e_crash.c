@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emulator.h"
@@ -249,6 +250,56 @@ Test(e2e_crash, unreadable_bilan_after_a_crash_is_rejected) {
         free(text);
         free(target);
         free(path);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Issue 9, item 7: the bilan in processing/ is changed after its claim
+ * (here while chorusd is down; the staff could before, the file being
+ * theirs). The hash recorded at the claim, shown by `chorusctl status`,
+ * no longer matches: the job does not use it, even though it is still a
+ * valid bilan, and nothing is deposited. */
+Test(e2e_crash, bilan_changed_after_the_claim_is_not_used) {
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=received", NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char id[25], error_name[80], *path = NULL, *text = NULL, *out = NULL, *sha;
+        struct stat st;
+        FILE *f;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
+        cr_assert_eq(d.exit_status, KILLED);
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", 0, id), 0);
+        sha = test_daemon_job_field(&d, id, "BILAN_SHA256");
+        cr_assert_not_null(sha, "no BILAN_SHA256 in the state");
+        cr_assert_eq(strlen(sha), 64);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", id, NULL), 0, "%s", out);
+        cr_assert(strstr(out, "Bilan SHA-256:") && strstr(out, sha), "status does not show the hash:\n%s", out);
+        free(out);
+
+        cr_assert(asprintf(&path, "%s/processing/%s--cdcmc.json", d.spool, id) > 0);
+        cr_assert_eq(stat(path, &st), 0);
+        cr_assert_eq(st.st_mode & 0222, 0, "the claimed copy is writable: %o", st.st_mode & 0777);
+        cr_assert_eq(chmod(path, 0640), 0);
+        f = fopen(path, "a");
+        cr_assert_not_null(f);
+        fputs("\n\n", f); /* still the same, valid bilan for a JSON parser */
+        cr_assert_eq(fclose(f), 0);
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_wait_job(&d, "rejected", "cdcmc.json", 30 * SEC, id), 0, "the changed bilan was used");
+        snprintf(error_name, sizeof error_name, "%s--cdcmc.json.error.txt", id);
+        cr_assert_eq(test_daemon_wait_file(&d, "rejected", error_name, 5 * SEC), 0);
+        cr_assert_eq(test_daemon_read_file(&d, "rejected", error_name, &text), 0);
+        cr_assert(strstr(text, "modifié après sa prise en charge"), "%s", text);
+        cr_assert_eq(test_emulator_flux_count(emu), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "audit verify: %s", out);
+        free(out);
+        free(text);
+        free(path);
+        free(sha);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 

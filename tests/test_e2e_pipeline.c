@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,46 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         cr_assert_eq(test_emulator_flux_count(emu), 1, "nothing but the valid bilan was deposited");
         cr_assert(test_daemon_log_contains(&d, "rejected"));
         assert_audit_ok();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Issue 9, item 9: a bilan written in place in incoming/ (as Explorer or
+ * Samba do), in three writes with pauses longer than settle_seconds, while
+ * another drop makes the daemon rescan incoming/: it is claimed once,
+ * complete, and goes through; nothing is rejected. */
+Test(e2e_pipeline, file_written_in_place_is_claimed_once_complete) {
+        TestDaemonOptions o = {
+                .env = fast_env,
+                .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n",
+                .spool_extra = "settle_seconds = 1\n",
+        };
+        char *data = NULL, *path = NULL, id[25];
+        size_t size, third;
+        int fd;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "chorusd did not become ready");
+        cr_assert_eq(test_daemon_read_path(BILANS "cdcmc-2026.json", &data, &size), 0);
+        third = size / 3;
+        cr_assert(asprintf(&path, "%s/incoming/cdcmc.json", d.spool) > 0);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        cr_assert_geq(fd, 0, "%s: %m", path);
+        cr_assert_eq(write(fd, data, third), (ssize_t) third);
+        usleep(1500000);
+        drop("commune.json", BILANS "commune-2026.json"); /* a rescan of incoming/ */
+        usleep(1500000);
+        cr_assert_eq(write(fd, data + third, third), (ssize_t) third);
+        usleep(1500000);
+        cr_assert_eq(write(fd, data + 2 * third, size - 2 * third), (ssize_t) (size - 2 * third));
+        cr_assert_eq(close(fd), 0);
+
+        wait_job("cdcmc.json", "done", "done", id);
+        wait_job("commune.json", "done", "done", id);
+        cr_assert_eq(test_daemon_count(&d, "rejected"), 0, "a half-written bilan was claimed");
+        cr_assert_eq(test_emulator_flux_count(emu), 2);
+        assert_running();
+        free(path);
+        free(data);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 

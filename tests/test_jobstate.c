@@ -69,6 +69,8 @@ static Job *full_job(void) {
         cr_assert_eq(job_set(&j->payload_name, ID1 ".CMA34-2026-0007.pdf"), 0);
         cr_assert_eq(job_set(&j->payload_sha256,
                              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), 0);
+        cr_assert_eq(job_set(&j->bilan_sha256,
+                             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), 0);
         j->has_amounts = true;
         j->total = 400000;
         j->total_before_cap = 450000;
@@ -119,6 +121,7 @@ Test(jobstate, round_trip_every_field) {
         cr_assert_eq(b->format, INVOICE_FORMAT_FACTURX);
         cr_assert_str_eq(b->payload_name, j->payload_name);
         cr_assert_str_eq(b->payload_sha256, j->payload_sha256);
+        cr_assert_str_eq(b->bilan_sha256, j->bilan_sha256);
         cr_assert(b->has_amounts);
         cr_assert_eq(b->total, 400000);
         cr_assert_eq(b->total_before_cap, 450000);
@@ -159,6 +162,19 @@ Test(jobstate, minimal_job_round_trip) {
         cr_assert_eq(b->format, _INVOICE_FORMAT_INVALID);
         job_free(b);
         job_free(j);
+}
+
+/* A state written before chorusd recorded the bilan's hash still loads:
+ * the job records it at its next read of the bilan (job.c). */
+Test(jobstate, state_without_bilan_hash_loads) {
+        static const char text[] = "VERSION=1\nJOB=" ID1 "\nSTATE=numbered\nBILAN=x.json\n"
+                                   "SPOOL_NAME=" ID1 "--x.json\nINVOICE=CMA34-2026-0001\nEND=1\n";
+        Job *b = NULL;
+
+        cr_assert_eq(job_parse(text, sizeof text - 1, &b), 0);
+        cr_assert_eq(b->state, JOB_STATE_NUMBERED);
+        cr_assert_null(b->bilan_sha256);
+        job_free(b);
 }
 
 /* The escaping is what stands between an attacker-controlled string (a
@@ -247,6 +263,7 @@ Test(jobstate, malformed_files) {
                 { "bad date", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nISSUE_DATE=2026-02-30\nEND=1\n" },
                 { "bad format", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nFORMAT=pdf\nEND=1\n" },
                 { "bad sha", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nPAYLOAD_SHA256=xyz\nEND=1\n" },
+                { "bad bilan sha", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nBILAN_SHA256=XYZ\nEND=1\n" },
                 { "repeated date", "VERSION=1\nJOB=" ID1 "\nSTATE=numbered\nISSUE_DATE=2026-12-10\n"
                                    "ISSUE_DATE=2026-12-11\nEND=1\n" },
                 { "repeated format", "VERSION=1\nJOB=" ID1 "\nSTATE=received\nFORMAT=ubl\nFORMAT=cii\nEND=1\n" },

@@ -4,6 +4,7 @@
  * claim with 10 000 files waiting, files arriving during a scan, no-replace
  * moves, the French error file, free space, and startup recovery. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
@@ -592,4 +593,295 @@ Test(spool, recovery_callback_owns_job_and_can_stop) {
         job_free(taken);
         jobstore_free(store);
         free(state_dir);
+}
+
+/* ---- Entries that cannot be moved (issue 9, item 2) ---------------------- */
+
+static bool is_error_file(const char *name) {
+        size_t n = strlen(name), k = strlen(SPOOL_ERROR_SUFFIX);
+        return n > k && streq(name + n - k, SPOOL_ERROR_SUFFIX);
+}
+
+static int count_error_files(void) {
+        DIR *dir = opendir(rejected);
+        struct dirent *de;
+        int n = 0;
+
+        cr_assert_not_null(dir);
+        while ((de = readdir(dir)))
+                n += is_error_file(de->d_name);
+        closedir(dir);
+        return n;
+}
+
+/* Claims until the end of incoming/; counts claims and stuck ones. */
+static void claim_all(unsigned *ret_claimed, unsigned *ret_stuck, char **ret_stuck_reason) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        int r;
+
+        *ret_claimed = *ret_stuck = 0;
+        while ((r = claim(&c)) > 0) {
+                if (c.stuck) {
+                        (*ret_stuck)++;
+                        cr_assert_not(c.rejected);
+                        if (ret_stuck_reason) {
+                                free(*ret_stuck_reason);
+                                *ret_stuck_reason = strdup(c.reason);
+                        }
+                } else
+                        (*ret_claimed)++;
+                spool_claim_done(&c);
+        }
+        cr_assert_eq(r, 0, "claim failed: %s", strerror(-r));
+}
+
+/* Runs the rest of the test as nobody, who owns the spool: root may rename
+ * anything, the daemon's user may not. */
+static void become_nobody(void) {
+        const char *const dirs[] = { root, incoming, processing, done_, rejected, failed };
+
+        if (geteuid() != 0)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                cr_assert(chown(dirs[i], 65534, 65534) == 0, "%s: %m", dirs[i]);
+        cr_assert(setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+                  setresuid(65534, 65534, 65534) == 0);
+}
+
+/* `mkdir incoming/x.json` by a member of the staff: chorusd may not write
+ * into that folder, so cannot rename it (its ".." would change). Reported
+ * once (one error file, one stuck claim), left in place, skipped by every
+ * later pass; the other files are claimed. */
+Test(spool, directory_that_cannot_be_moved_is_reported_once) {
+        unsigned claimed, stuck;
+        char *reason = NULL, *dir, *err = NULL;
+
+        become_nobody();
+        dir = scratch_path(incoming, "x.json");
+        cr_assert(mkdir(dir, 0755) == 0);
+        scratch_write(dir, "inside.json", "{}");
+        cr_assert(chmod(dir, 0555) == 0);
+        scratch_write(incoming, "a.json", "{}");
+        scratch_write(incoming, "b.json", "{}");
+
+        claim_all(&claimed, &stuck, &reason);
+        cr_assert_eq(claimed, 2, "the others are claimed");
+        cr_assert_eq(stuck, 1);
+        cr_assert_not_null(strstr(reason, "is a directory"), "%s", reason);
+        cr_assert_not_null(strstr(reason, "cannot be moved out of incoming/"), "%s", reason);
+        cr_assert(scratch_exists(incoming, "x.json"), "left where it was");
+        cr_assert(scratch_exists(dir, "inside.json"));
+        cr_assert_eq(count_error_files(), 1);
+
+        /* Later passes (a new drop each time) skip it without a word. */
+        for (int i = 0; i < 3; i++) {
+                char name[16];
+                snprintf(name, sizeof name, "n%d.json", i);
+                scratch_write(incoming, name, "{}");
+                spool_rewind(spool);
+                claim_all(&claimed, &stuck, NULL);
+                cr_assert_eq(claimed, 1);
+                cr_assert_eq(stuck, 0, "reported again");
+        }
+        cr_assert_eq(count_error_files(), 1, "a new error file at each pass");
+
+        /* The error file says it is still in incoming/, in French. */
+        DIR *d = opendir(rejected);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (is_error_file(de->d_name))
+                        err = scratch_read(rejected, de->d_name);
+        closedir(d);
+        cr_assert_not_null(err);
+        cr_assert_not_null(strstr(err, "ne peut pas sortir cet élément du dossier incoming/"), "%s", err);
+
+        /* Once it changes (its mode here), it is looked at again, once. */
+        cr_assert(chmod(dir, 0755) == 0);
+        spool_rewind(spool);
+        claim_all(&claimed, &stuck, NULL);
+        cr_assert_eq(stuck + claimed, 1);
+        free(err);
+        free(reason);
+        free(dir);
+}
+
+/* A file chorusd may not rename (sticky incoming/ owned by someone else, a
+ * file that is not ours): reported once, skipped, the others claimed.
+ * Needs root, to own what nobody may not touch. */
+Test(spool, file_that_cannot_be_renamed_is_reported_once) {
+        const char *const dirs[] = { root, processing, done_, rejected, failed };
+        unsigned claimed, stuck;
+        char *reason = NULL;
+
+        if (geteuid() != 0)
+                cr_skip_test("needs root to drop to another user");
+        cr_assert(chmod(incoming, 01777) == 0); /* root's, sticky */
+        scratch_write(incoming, "roots.json", "{}");
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                cr_assert(chown(dirs[i], 65534, 65534) == 0, "%s: %m", dirs[i]);
+        cr_assert(setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+                  setresuid(65534, 65534, 65534) == 0);
+        scratch_write(incoming, "mine.json", "{}");
+
+        claim_all(&claimed, &stuck, &reason);
+        cr_assert_eq(claimed, 1);
+        cr_assert_eq(stuck, 1);
+        cr_assert_not_null(strstr(reason, "cannot be moved out of incoming/"), "%s", reason);
+        cr_assert(scratch_exists(incoming, "roots.json"));
+        spool_rewind(spool);
+        claim_all(&claimed, &stuck, NULL);
+        cr_assert_eq(claimed + stuck, 0);
+        cr_assert_eq(count_error_files(), 1);
+        free(reason);
+}
+
+/* ---- The claimed bilan is our own copy (issue 9, item 7) ------------------ */
+
+/* The dropper keeps a second name for the file it dropped (here a hard
+ * link; in real life simply its ownership): writing through it after the
+ * claim must not change what chorusd validated. */
+Test(spool, claim_takes_its_own_read_only_copy) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char sha[SHA256_HEX_SIZE], *kept = scratch_path(root, "kept.json"), *dropped, *claimed, *content;
+        struct stat before, after;
+        FILE *f;
+
+        scratch_write(incoming, "bilan.json", "{\"bilan\": 1}");
+        dropped = scratch_path(incoming, "bilan.json");
+        cr_assert(link(dropped, kept) == 0);
+        cr_assert(stat(dropped, &before) == 0);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert_not(c.rejected);
+        cr_assert_eq(sha256_hex("{\"bilan\": 1}", 12, sha), 0);
+        cr_assert_str_eq(c.sha256, sha);
+
+        claimed = scratch_path(processing, c.spool_name);
+        cr_assert(stat(claimed, &after) == 0);
+        cr_assert_neq(after.st_ino, before.st_ino, "processing/ holds the dropper's own file");
+        cr_assert_eq(after.st_mode & 0777, SPOOL_BILAN_MODE);
+        f = fopen(kept, "a");
+        cr_assert_not_null(f);
+        fputs(", \"changed\": true", f);
+        fclose(f);
+        content = scratch_read(processing, c.spool_name);
+        cr_assert_str_eq(content, "{\"bilan\": 1}");
+        free(content);
+        free(claimed);
+        free(dropped);
+        free(kept);
+        spool_claim_done(&c);
+}
+
+/* ---- Settling (issue 9, item 9) -------------------------------------------- */
+
+#define SETTLE_USEC 300000
+
+static void append(const char *name, const char *text) {
+        char *p = scratch_path(incoming, name);
+        FILE *f = fopen(p, "a");
+
+        cr_assert_not_null(f);
+        fputs(text, f);
+        cr_assert_eq(fclose(f), 0);
+        free(p);
+}
+
+/* A file is claimed only after settle of quiet, measured from our first
+ * look at it in its current state; a rescan does not shorten that. */
+Test(spool, file_is_claimed_only_once_settled) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        uint64_t deadline;
+        char *content;
+
+        spool_set_settle(spool, SETTLE_USEC);
+        cr_assert_eq(spool_next_deadline(spool), 0, "no timer while nothing waits");
+        scratch_write(incoming, "bilan.json", "{\"a\": 1");
+        cr_assert_eq(claim(&c), 0, "claimed at once");
+        deadline = spool_next_deadline(spool);
+        cr_assert_neq(deadline, 0);
+        spool_rewind(spool);
+        cr_assert_eq(claim(&c), 0, "a rescan claimed a young file");
+        cr_assert_eq(spool_next_deadline(spool), deadline, "a rescan moved the deadline");
+
+        usleep(SETTLE_USEC / 2);
+        append("bilan.json", ", \"b\": 2");
+        usleep(SETTLE_USEC / 2 + 50000);
+        /* Its first deadline has come, but it changed since: wait again. */
+        cr_assert_eq(claim(&c), 0, "claimed while still changing");
+        cr_assert_gt(spool_next_deadline(spool), deadline);
+        append("bilan.json", "}");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 0, "claimed less than settle after its last change");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        content = scratch_read(processing, c.spool_name);
+        cr_assert_str_eq(content, "{\"a\": 1, \"b\": 2}");
+        spool_claim_done(&c);
+        cr_assert_eq(spool_next_deadline(spool), 0, "a timer left although nothing waits");
+        cr_assert_eq(claim(&c), 0);
+        free(content);
+}
+
+/* Written in place in several writes, with pauses longer than settle, the
+ * file open all along (as Explorer or Samba write): not claimed before it
+ * is closed, then claimed once, complete. */
+Test(spool, file_open_for_writing_waits_for_its_close) {
+        static const char *const parts[] = { "{\"bilan\"", ": 1, ", "\"end\": true}" };
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char *p = scratch_path(incoming, "bilan.json"), *content;
+        int fd, claimed = 0;
+
+        spool_set_settle(spool, SETTLE_USEC);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(spool_note_created(spool, "bilan.json"), 0); /* inotify's IN_CREATE */
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                cr_assert_eq(write(fd, parts[i], strlen(parts[i])), (ssize_t) strlen(parts[i]));
+                usleep(2 * SETTLE_USEC);
+                spool_rewind(spool); /* another drop made the daemon rescan */
+                cr_assert_eq(claim(&c), 0, "claimed half-written after part %zu", i);
+        }
+        cr_assert_eq(close(fd), 0);
+        spool_note_closed(spool, "bilan.json"); /* IN_CLOSE_WRITE */
+        cr_assert_eq(claim(&c), 0, "claimed at its close, without settling");
+        usleep(SETTLE_USEC + 50000);
+        while (claim(&c) > 0) {
+                claimed++;
+                content = scratch_read(processing, c.spool_name);
+                cr_assert_str_eq(content, "{\"bilan\": 1, \"end\": true}");
+                free(content);
+                spool_claim_done(&c);
+        }
+        cr_assert_eq(claimed, 1);
+        free(p);
+}
+
+/* A file renamed in waits settle too; one that has not changed for longer
+ * than settle when we first see it (a start with files waiting) is old:
+ * taken at once. Non-files are not made to wait. */
+Test(spool, renamed_in_waits_old_file_does_not) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char *from = scratch_path(incoming, ".x.json"), *to = scratch_path(incoming, "x.json");
+        char *fifo = scratch_path(incoming, "f.json");
+
+        spool_set_settle(spool, SETTLE_USEC);
+        scratch_write(incoming, "old.json", "{}");
+        usleep(SETTLE_USEC + 50000);
+        scratch_write(incoming, ".x.json", "{}");
+        cr_assert(rename(from, to) == 0);
+        cr_assert(mkfifo(fifo, 0600) == 0);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert(streq(c.name, "old.json") || streq(c.name, "f.json"), "%s taken at once", c.name);
+        spool_claim_done(&c);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert(streq(c.name, "old.json") || streq(c.name, "f.json"), "%s taken at once", c.name);
+        spool_claim_done(&c);
+        cr_assert_eq(claim(&c), 0, "the renamed file did not wait");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert_str_eq(c.name, "x.json");
+        spool_claim_done(&c);
+        free(from);
+        free(to);
+        free(fifo);
 }

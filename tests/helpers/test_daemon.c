@@ -164,6 +164,7 @@ static int write_config(TestDaemon *d, const char *conventions) {
                      "\n[spool]\n"
                      "dir = %s\n"
                      "min_free_space = 1M\n"
+                     "%s"
                      "\n[state]\n"
                      "dir = %s\n"
                      "\n[conventions]\n"
@@ -181,7 +182,8 @@ static int write_config(TestDaemon *d, const char *conventions) {
                      "timeout = 5\n"
                      "%s\n",
                      env_or("CHORUS_EMULATOR_SUPPLIER_SIRET", "13002602400013"),
-                     d->options.invoice_extra ? d->options.invoice_extra : "", d->spool, d->state,
+                     d->options.invoice_extra ? d->options.invoice_extra : "", d->spool,
+                     d->options.spool_extra ? d->options.spool_extra : "settle_seconds = 0\n", d->state,
                      conventions, url, url, env_or("CHORUS_EMULATOR_CA", "/nonexistent/ca.pem"),
                      env_or("CHORUS_EMULATOR_CLIENT_ID", "test-client"),
                      env_or("CHORUS_EMULATOR_TECH_LOGIN", "TECH_1_test@cpro.fr"),

@@ -25,6 +25,9 @@ typedef struct TestDaemonOptions {
         const char *chorus_extra;
         /* Extra lines appended after [invoice] number_prefix. */
         const char *invoice_extra;
+        /* Lines for the [spool] section after dir and min_free_space; NULL =
+         * "settle_seconds = 0", so that a dropped file is claimed at once. */
+        const char *spool_extra;
         /* Environment for the daemon, "NAME=value", NULL-terminated. */
         const char *const *env;
 } TestDaemonOptions;
