@@ -1043,6 +1043,13 @@ static StepResult step_deposit(JobRun *r) {
                          CHORUS_DEPOSIT_MAX, &data, &size);
         if (k >= 0)
                 k = sha256_hex(data, size, sha);
+        if (k == -EMFILE || k == -ENFILE || k == -ENOMEM) {
+                /* Out of descriptors or memory, not a changed invoice: later. */
+                run_log_errno(r, LOG_WARNING, k, NULL, "Cannot read invoice %s for now, trying again later: %m",
+                              j->invoice_number);
+                run_retry_step_later(r);
+                return STEP_WAIT;
+        }
         if (k < 0 || !streq_ptr(sha, j->payload_sha256)) {
                 char reasons[256];
                 snprintf(reasons, sizeof reasons, "the invoice file processing/%s %s", j->payload_name,
