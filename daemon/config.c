@@ -264,6 +264,7 @@ static const ConfigKey config_keys[] = {
         UNSIGNED("chorus", "poll_interval", "60", 10, DAY, chorus.poll_interval),
         UNSIGNED("chorus", "lifecycle_poll_interval", "21600", 300, 30 * DAY,
                  chorus.lifecycle_poll_interval),
+        UNSIGNED("chorus", "max_parallel_calls", "8", 1, 256, chorus.max_parallel_calls),
 };
 
 #define N_KEYS ELEMENTSOF(config_keys)

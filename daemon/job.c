@@ -90,6 +90,11 @@ struct JobRun {
          * (not fatal: a full disk): the timer first brings the files where
          * the state says (run_reconcile). */
         bool save_failed;
+        /* Waiting for a Chorus Pro call slot (manager's call queue). */
+        bool queued;
+        JobRun *queue_next, *queue_prev;
+        /* The timer could not be armed: manager_wake_later() wakes it. */
+        bool wake_marked;
         JobRun *next, *prev;
 };
 
@@ -280,6 +285,8 @@ static int run_save(JobRun *r, JobState state) {
                 }
                 run_log_errno(r, LOG_ERR, k, NULL, "Failed to save the state of job %s, trying again later: %m",
                               r->job->id);
+                if (k == -ENOSPC || k == -EDQUOT)
+                        manager_disk_full(r->manager, k, "saving a job state");
                 r->save_failed = true;
                 run_retry_step_later(r);
                 return k;
@@ -289,9 +296,10 @@ static int run_save(JobRun *r, JobState state) {
         return 0;
 }
 
-/* An audit record of the job as it stands. A failed fsync is fatal; the
- * record being part of the step, a record that cannot be written (disk
- * full) stops the daemon too, rather than let a step happen unrecorded. */
+/* An audit record of the job as it stands. A failed fsync is fatal. A
+ * record that cannot be written for want of space waits in memory and the
+ * pipeline pauses until it is written (manager_audit): no step happens
+ * while the record of the one before is not durable. */
 static int run_audit(JobRun *r, const char *event, const char *detail) {
         const Job *j = r->job;
         AuditRecord rec = {
@@ -309,25 +317,20 @@ static int run_audit(JobRun *r, const char *event, const char *detail) {
                 .cpp_id = j->cpp_invoice_id,
                 .detail = detail,
         };
-        int k = audit_append(r->manager->audit, &rec);
 
-        if (k < 0)
-                manager_fatal(r->manager, k, "appending to the audit log");
-        return k;
+        return manager_audit(r->manager, &rec);
 }
 
 static int run_reconcile(JobRun *r);
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        JobRun *r = userdata;
-        (void) s;
-        (void) usec;
+/* What the job's timer does. */
+static void run_wake(JobRun *r) {
         log_debug("Job %s: timer fired in state %s.", r->job->id, job_state_to_string(r->job->state));
         if (r->save_failed) {
                 int k = run_reconcile(r);
 
                 if (fs_error_is_fatal(k))
-                        return 0;
+                        return;
                 /* Still not done (a bilan gone from the spool: nothing to do):
                  * again at the next wake-up. */
                 r->save_failed = k < 0 && k != -ENOENT;
@@ -336,10 +339,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                                 run_retry_step_later(r);
                         else
                                 jobrun_free(r);
-                        return 0;
+                        return;
                 }
         }
         run_continue(r);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        run_wake(userdata);
         return 0;
 }
 
@@ -361,9 +370,14 @@ static int run_schedule(JobRun *r, uint64_t when) {
                 if (k >= 0)
                         k = sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
         }
-        if (k < 0)
-                return run_log_errno(r, LOG_ERR, k, NULL, "Failed to arm the timer of job %s: %m",
-                                     r->job->id);
+        if (k < 0) {
+                /* Out of memory: the manager's own timer, armed in advance,
+                 * wakes the job instead (it must not wait for a restart). */
+                r->wake_marked = true;
+                (void) manager_wake_later(r->manager);
+                return run_log_errno(r, LOG_ERR, k, NULL, "Failed to arm the timer of job %s, waking it "
+                                     "up a little later: %m", r->job->id);
+        }
         return 0;
 }
 
@@ -417,7 +431,110 @@ static void run_cancel_call(JobRun *r) {
         chorus_call_cancel(r->call);
         r->call = NULL;
         r->call_client = NULL;
+        r->manager->n_calls--;
         manager_call_finished(r->manager);
+}
+
+/* ---- The call queue ---------------------------------------------------------- */
+
+static void queue_remove(JobRun *r) {
+        Manager *m = r->manager;
+
+        if (!r->queued)
+                return;
+        if (r->queue_prev)
+                r->queue_prev->queue_next = r->queue_next;
+        else
+                m->call_queue = r->queue_next;
+        if (r->queue_next)
+                r->queue_next->queue_prev = r->queue_prev;
+        else
+                m->call_queue_tail = r->queue_prev;
+        r->queue_next = r->queue_prev = NULL;
+        r->queued = false;
+}
+
+static void queue_append(JobRun *r) {
+        Manager *m = r->manager;
+
+        if (r->queued)
+                return;
+        r->queue_prev = m->call_queue_tail;
+        r->queue_next = NULL;
+        if (m->call_queue_tail)
+                m->call_queue_tail->queue_next = r;
+        else
+                m->call_queue = r;
+        m->call_queue_tail = r;
+        r->queued = true;
+}
+
+/* Chorus Pro calls are capped ([chorus] max_parallel_calls): each holds a
+ * socket, TLS state and, for a deposit, its payload, and with thousands of
+ * bilans at once file descriptors ran out (EMFILE) and memory grew. A job
+ * that may not call now waits at the end of the FIFO queue, its place in it
+ * being its wake-up; when a call ends, the head runs its step again (every
+ * step can be redone) and starts its call. Returns true if the job must
+ * wait; call it before the step does anything it would not redo. */
+static bool run_wait_call_slot(JobRun *r) {
+        Manager *m = r->manager;
+        bool granted = m->call_granted == r;
+
+        m->call_granted = NULL;
+        if (m->n_calls < run_config(r)->chorus.max_parallel_calls && (granted || !m->call_queue)) {
+                queue_remove(r);
+                return false;
+        }
+        if (!r->queued)
+                log_debug("Job %s: %u Chorus Pro calls in flight, waiting for one to end.", r->job->id,
+                          m->n_calls);
+        queue_append(r);
+        return true;
+}
+
+void jobrun_run_call_queue(Manager *m) {
+        /* Each turn takes one job off the queue, and a job only goes back
+         * into it when no slot is free: this ends. */
+        while (!m->stopping && m->call_queue && m->n_calls < m->config->chorus.max_parallel_calls) {
+                JobRun *r = m->call_queue;
+
+                queue_remove(r);
+                m->call_granted = r;
+                run_continue(r); /* may free r */
+                m->call_granted = NULL;
+        }
+}
+
+void jobrun_wake_marked(Manager *m) {
+        JobRun *next;
+
+        for (JobRun *r = m->runs; r && !m->stopping; r = next) {
+                next = r->next;
+                if (!r->wake_marked)
+                        continue;
+                r->wake_marked = false;
+                run_wake(r); /* may free r */
+        }
+}
+
+static bool run_has_wakeup(JobRun *r) {
+        int enabled = SD_EVENT_OFF;
+
+        if (r->call || r->queued || r->wake_marked)
+                return true;
+        return r->timer && sd_event_source_get_enabled(r->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF;
+}
+
+unsigned jobrun_count_without_wakeup(Manager *m) {
+        unsigned n = 0;
+
+        for (JobRun *r = m->runs; r; r = r->next)
+                if (!run_has_wakeup(r)) {
+                        log_full(LOG_CRIT, "Job %s (state %s) has nothing to wake it up.", r->job->id,
+                                 job_state_to_string(r->job->state));
+                        n++;
+                }
+        return n;
 }
 
 JobRun *jobrun_free(JobRun *r) {
@@ -427,6 +544,7 @@ JobRun *jobrun_free(JobRun *r) {
                 return NULL;
         m = r->manager;
         run_cancel_call(r);
+        queue_remove(r);
         r->timer = sd_event_source_disable_unref(r->timer);
         if (r->prev)
                 r->prev->next = r->next;
@@ -457,6 +575,12 @@ bool jobrun_any_call_on(Manager *m, ChorusClient *client) {
 static void run_call_done(JobRun *r) {
         r->call = NULL;
         r->call_client = NULL;
+        r->manager->n_calls--;
+        /* The slot just freed is the job's own for the call that follows
+         * from this answer (flux report → invoice search): queueing again
+         * would redo the step, and the report, at each turn. run_after()
+         * takes the grant back. */
+        r->manager->call_granted = r;
         manager_call_finished(r->manager);
 }
 
@@ -474,6 +598,7 @@ static StepResult run_call_begun(JobRun *r, int k, JobState state, const char *w
                 return run_retry_later(r, state, what, &e);
         }
         r->call_client = r->manager->chorus;
+        r->manager->n_calls++;
         return STEP_WAIT;
 }
 
@@ -879,6 +1004,12 @@ static StepResult step_number(JobRun *r) {
                 manager_fatal(r->manager, k, "allocating an invoice number");
                 return STEP_WAIT;
         }
+        if (k == -ENOSPC || k == -EDQUOT) {
+                /* Not the invoice's fault: the same step once space is back. */
+                manager_disk_full(r->manager, k, "allocating an invoice number");
+                run_retry_step_later(r);
+                return STEP_WAIT;
+        }
         if (k < 0) {
                 char reasons[256];
                 snprintf(reasons, sizeof reasons, "cannot allocate an invoice number: %s",
@@ -1058,11 +1189,20 @@ static StepResult step_deposit(JobRun *r) {
                 return STEP_WAIT;
         if (j->first_attempt_usec > 0 && run_outage_elapsed(r) > retry_deadline(r))
                 return run_fail_retries(r, "Deposit", j->last_error);
+        if (run_wait_call_slot(r))
+                return STEP_WAIT;
 
         k = read_file_bounded_at(spool_dirfd(r->manager->spool, SPOOL_PROCESSING), j->payload_name,
                          CHORUS_DEPOSIT_MAX, &data, &size);
         if (k >= 0)
                 k = sha256_hex(data, size, sha);
+        if (k == -EMFILE || k == -ENFILE || k == -ENOMEM) {
+                /* Out of descriptors or memory, not a changed invoice: later. */
+                run_log_errno(r, LOG_WARNING, k, NULL, "Cannot read invoice %s for now, trying again later: %m",
+                              j->invoice_number);
+                run_retry_step_later(r);
+                return STEP_WAIT;
+        }
         if (k < 0 || !streq_ptr(sha, j->payload_sha256)) {
                 char reasons[256];
                 snprintf(reasons, sizeof reasons, "the invoice file processing/%s %s", j->payload_name,
@@ -1178,6 +1318,8 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
 static StepResult run_search(JobRun *r, const ChorusInvoiceSearch *search, ChorusCallback cb, const char *what) {
         int k;
 
+        if (run_wait_call_slot(r))
+                return STEP_WAIT;
         run_prepare_result(&r->result.list);
         k = chorus_invoice_search(r->manager->chorus, search, &r->result.list, cb, r, &r->call);
         return run_call_begun(r, k, r->job->state, what);
@@ -1318,7 +1460,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
 static StepResult step_poll_flux(JobRun *r) {
         int k;
 
-        if (run_wait_next_attempt(r))
+        if (run_wait_next_attempt(r) || run_wait_call_slot(r))
                 return STEP_WAIT;
         run_prepare_result(&r->result.report);
         k = chorus_flux_report(r->manager->chorus, r->job->flux, &r->result.report, on_report_done, r, &r->call);
@@ -1661,6 +1803,8 @@ static StepResult step_lifecycle(JobRun *r) {
         id = strtoll(r->job->cpp_invoice_id, &end, 10);
         if (errno != 0 || *end != 0 || id <= 0)
                 return run_find_invoice_id(r);
+        if (run_wait_call_slot(r))
+                return STEP_WAIT;
         run_prepare_result(&r->result.history);
         k = chorus_invoice_history(r->manager->chorus, id, &r->result.history, on_history_done, r, &r->call);
         return run_call_begun(r, k, JOB_STATE_INTEGRATED, "Following the invoice");
@@ -1772,31 +1916,46 @@ static StepResult run_step(JobRun *r) {
         }
 }
 
-/* A waiting job must have something that wakes it: a call in flight or an
- * armed timer. A step that failed without arming either (a file it could
- * not write, an allocation) is tried again later, instead of leaving the
- * job stuck in memory until the next restart. */
+/* A waiting job must have something that wakes it: a call in flight, an
+ * armed timer, a place in the call queue (or a mark for the manager's wake
+ * timer when its own could not be armed). A step that failed without any
+ * (a file it could not write, an allocation) is tried again later, instead
+ * of leaving the job stuck in memory until the next restart. */
 static void run_ensure_wakeup(JobRun *r) {
-        int enabled = SD_EVENT_OFF;
-
-        if (r->manager->stopping || r->call)
-                return;
-        if (r->timer && sd_event_source_get_enabled(r->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+        if (r->manager->stopping || run_has_wakeup(r))
                 return;
         run_retry_step_later(r);
 }
 
+/* A job is over: it leaves memory, unless its files could not follow its
+ * state (a full spool: save_failed). Then its timer moves them (on_timer,
+ * run_reconcile) before it goes: a job that reached done while the disk
+ * was full must still bring its bilan, invoice and receipt to done/. */
+static void run_over(JobRun *r) {
+        if (r->save_failed && !r->manager->stopping) {
+                run_retry_step_later(r);
+                return;
+        }
+        jobrun_free(r);
+}
+
 /* Runs steps until the job waits or is over. Each callback of the loop
- * runs whole steps: a SIGTERM is served between two of them. */
+ * runs whole steps: a SIGTERM is served between two of them. While the
+ * state directory is full, no step runs: the job is marked, and woken when
+ * space is back (manager.c, on_disk_timer). */
 static void run_continue(JobRun *r) {
         for (;;) {
                 StepResult s;
 
                 if (r->manager->stopping || r->call)
                         return;
+                if (r->manager->disk_full) {
+                        r->wake_marked = true;
+                        return;
+                }
                 s = run_step(r);
                 if (s == STEP_OVER) {
-                        jobrun_free(r);
+                        run_over(r);
                         return;
                 }
                 if (s == STEP_WAIT) {
@@ -1809,10 +1968,11 @@ static void run_continue(JobRun *r) {
 /* What a callback does once its step is decided: go on, wait, or let the
  * job leave memory. */
 static void run_after(JobRun *r, StepResult s) {
+        r->manager->call_granted = NULL;
         if (s == STEP_NEXT)
                 run_continue(r);
         else if (s == STEP_OVER)
-                jobrun_free(r);
+                run_over(r);
         else
                 run_ensure_wakeup(r);
 }

@@ -44,6 +44,10 @@
 #define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
 #define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
 #define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
+#define RESOURCE_RECHECK_USEC (5 * USEC_PER_SEC) /* fds or memory ran out: claim again soon */
+#define WAKE_LATER_USEC (5 * USEC_PER_SEC)
+#define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */
+#define DISK_PROBE_SIZE (64 * 1024)
 #define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
 
 /* ---- Job counters and STATUS= --------------------------------------------- */
@@ -136,6 +140,186 @@ void manager_fatal(Manager *m, int error, const char *what) {
         (void) sd_event_exit(m->event, error < 0 ? error : -EIO);
 }
 
+/* ---- A full state directory ----------------------------------------------- */
+
+static bool error_is_no_space(int r) {
+        return r == -ENOSPC || r == -EDQUOT;
+}
+
+/* AuditRecord's strings are const for audit_append(); the copies waiting
+ * here are ours. */
+static void free_const(const char *p) {
+        free((void *) (uintptr_t) p);
+}
+
+static void audit_record_done(AuditRecord *a) {
+        free_const(a->event);
+        free_const(a->job);
+        free_const(a->convention);
+        free_const(a->invoice);
+        free_const(a->payload_sha256);
+        free_const(a->flux);
+        free_const(a->cpp_id);
+        free_const(a->detail);
+        *a = (AuditRecord) {};
+}
+
+static int strdup_opt(const char *s, const char **ret) {
+        char *c = NULL;
+
+        if (s) {
+                c = strdup(s);
+                if (!c)
+                        return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Keeps a copy of `rec`, stamped with the time the step happened. */
+static int audit_pending_push(Manager *m, const AuditRecord *rec) {
+        AuditRecord *p, c = *rec;
+
+        p = reallocarray(m->audit_pending, m->n_audit_pending + 1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        m->audit_pending = p;
+        if (c.time_usec == 0)
+                c.time_usec = now_realtime_usec();
+        c.event = c.job = c.convention = c.invoice = c.payload_sha256 = c.flux = c.cpp_id = c.detail = NULL;
+        if (strdup_opt(rec->event, &c.event) < 0 || strdup_opt(rec->job, &c.job) < 0 ||
+            strdup_opt(rec->convention, &c.convention) < 0 || strdup_opt(rec->invoice, &c.invoice) < 0 ||
+            strdup_opt(rec->payload_sha256, &c.payload_sha256) < 0 || strdup_opt(rec->flux, &c.flux) < 0 ||
+            strdup_opt(rec->cpp_id, &c.cpp_id) < 0 || strdup_opt(rec->detail, &c.detail) < 0) {
+                audit_record_done(&c);
+                return -ENOMEM;
+        }
+        m->audit_pending[m->n_audit_pending++] = c;
+        return 0;
+}
+
+static void audit_pending_free(Manager *m) {
+        for (size_t i = 0; i < m->n_audit_pending; i++)
+                audit_record_done(&m->audit_pending[i]);
+        free(m->audit_pending);
+        m->audit_pending = NULL;
+        m->n_audit_pending = 0;
+}
+
+/* Writes the waiting records in order. 0: all written; -ENOSPC/-EDQUOT:
+ * still full (those written are gone from the list); other: fatal. */
+static int audit_pending_flush(Manager *m) {
+        size_t done = 0;
+        int r = 0;
+
+        for (; done < m->n_audit_pending; done++) {
+                r = audit_append(m->audit, &m->audit_pending[done]);
+                if (r < 0)
+                        break;
+                audit_record_done(&m->audit_pending[done]);
+        }
+        if (done == 0)
+                return r;
+        memmove(m->audit_pending, m->audit_pending + done, (m->n_audit_pending - done) * sizeof *m->audit_pending);
+        m->n_audit_pending -= done;
+        return r;
+}
+
+/* Is there room again in the state directory? A durable write of a
+ * scratch file says it for ENOSPC and quotas alike, where statvfs() would
+ * not see a quota. */
+static int state_dir_probe(Manager *m) {
+        _cleanup_(freep) char *buf = calloc(1, DISK_PROBE_SIZE);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        r = write_file_atomic(m->state_lock_fd, ".space-probe", buf, DISK_PROBE_SIZE);
+        (void) unlinkat(m->state_lock_fd, ".space-probe", 0);
+        return r;
+}
+
+static void claim_wake(Manager *m, bool rewind);
+
+static int on_disk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+        (void) s;
+        (void) usec;
+
+        if (m->stopping || !m->disk_full)
+                return 0;
+        r = audit_pending_flush(m);
+        if (r >= 0)
+                r = state_dir_probe(m);
+        if (fs_error_is_fatal(r) || r == -EBADMSG) {
+                manager_fatal(m, r, "appending to the audit log");
+                return 0;
+        }
+        if (r < 0) {
+                log_debug_errno(r, "The state directory is still full (%m): looking again later.");
+                (void) sd_event_source_set_time_relative(s, manager_delay(m, DISK_RECHECK_USEC));
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        m->disk_full = false;
+        log_full(LOG_CRIT, "Space is back in the state directory '%s': resuming (waiting audit records "
+                           "written, bilans claimed again).",
+                 m->config->state.dir);
+        (void) notify_status("Resuming: space is back in the state directory");
+        claim_wake(m, true);
+        jobrun_wake_marked(m);
+        free(m->status); /* STATUS= again with the next change */
+        m->status = NULL;
+        return 0;
+}
+
+void manager_disk_full(Manager *m, int error, const char *what) {
+        int r;
+
+        if (m->disk_full || m->stopping)
+                return;
+        m->disk_full = true;
+        log_full_errno(LOG_CRIT, error,
+                       "The state directory '%s' is full (%s): %m. Pausing: no bilan is claimed and no job "
+                       "moves on until space is freed; nothing is lost, chorusd tries again every %u s.",
+                       m->config->state.dir, what, (unsigned) (DISK_RECHECK_USEC / USEC_PER_SEC));
+        (void) notify_status("Paused: the state directory is full, see the journal");
+        if (m->claim_source)
+                (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        if (!m->disk_source) {
+                r = sd_event_add_time_relative(m->event, &m->disk_source, CLOCK_MONOTONIC,
+                                               manager_delay(m, DISK_RECHECK_USEC), USEC_PER_SEC, on_disk_timer, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->disk_source, "disk-recheck");
+        } else {
+                r = sd_event_source_set_time_relative(m->disk_source, manager_delay(m, DISK_RECHECK_USEC));
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->disk_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                /* Nothing would end the pause: better restart. */
+                manager_fatal(m, r, "arming the timer of a full state directory");
+}
+
+int manager_audit(Manager *m, const AuditRecord *rec) {
+        int r;
+
+        /* Records keep their order: behind those already waiting. */
+        r = m->n_audit_pending > 0 ? -ENOSPC : audit_append(m->audit, rec);
+        if (r >= 0)
+                return 0;
+        if (error_is_no_space(r)) {
+                r = audit_pending_push(m, rec);
+                if (r >= 0) {
+                        manager_disk_full(m, -ENOSPC, "appending to the audit log");
+                        return 0;
+                }
+        }
+        /* A step must not happen unrecorded: stop, recovery resumes it. */
+        manager_fatal(m, r, "appending to the audit log");
+        return r;
+}
+
 typedef struct RecoveryCounts {
         Manager *manager;
         unsigned resumed;
@@ -219,6 +403,22 @@ static void claim_arm_settle(Manager *m) {
                                    "change there: %m");
 }
 
+/* File descriptors or memory ran out: temporary, as calls end and free
+ * theirs. The files wait in incoming/ and the pass starts again from the
+ * top a little later, instead of waiting for the next inotify event (which
+ * may never come: everything was already dropped). */
+static bool error_is_resource(int r) {
+        return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+static int claim_pause_for_resources(Manager *m, int error) {
+        log_warning_errno(error, "Cannot claim bilans for now (%m): they wait in incoming/; trying again in %u s.",
+                          (unsigned) (RESOURCE_RECHECK_USEC / USEC_PER_SEC));
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, manager_delay(m, RESOURCE_RECHECK_USEC), on_room_timer,
+                                 "room-recheck");
+}
+
 static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
 
 /* Walks processing/ and the job states as start-up recovery does, resuming
@@ -266,7 +466,7 @@ static int on_claim(sd_event_source *s, void *userdata) {
         SpoolClaim claim = SPOOL_CLAIM_INIT;
         int r;
 
-        if (m->stopping)
+        if (m->stopping || m->disk_full)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 
         r = spool_has_room(m->spool, m->config->spool.min_free_space);
@@ -299,6 +499,8 @@ static int on_claim(sd_event_source *s, void *userdata) {
                         manager_fatal(m, r, "claiming a bilan");
                         return 0;
                 }
+                if (error_is_resource(r))
+                        return claim_pause_for_resources(m, r);
                 /* Something odd about one entry (permissions…): say so, and
                  * wait for the next change rather than spin on it. */
                 log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
@@ -318,8 +520,11 @@ static int on_claim(sd_event_source *s, void *userdata) {
         spool_claim_done(&claim);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "starting a job");
-        else if (r < 0)
+        else if (r < 0) {
                 manager_resume_later(m);
+                if (error_is_resource(r))
+                        (void) claim_pause_for_resources(m, r);
+        }
         return 0;
 }
 
@@ -508,6 +713,92 @@ static int on_drain(sd_event_source *s, void *userdata) {
 void manager_call_finished(Manager *m) {
         if (m->n_old > 0 && m->drain_source)
                 (void) sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+        manager_kick_call_queue(m);
+}
+
+/* ---- The call queue and late wake-ups --------------------------------------- */
+
+void manager_kick_call_queue(Manager *m) {
+        /* A defer source, created at start: enabling it cannot fail. */
+        if (m->call_queue && m->call_queue_source && !m->stopping)
+                (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_ON);
+}
+
+static int on_call_queue(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        jobrun_run_call_queue(m);
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+static int on_wake(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        jobrun_wake_marked(userdata);
+        return 0;
+}
+
+int manager_wake_later(Manager *m) {
+        int r;
+
+        if (!m->wake_source)
+                return -ESRCH;
+        /* The source exists: setting its time allocates nothing. */
+        r = sd_event_source_set_time_relative(m->wake_source, manager_delay(m, WAKE_LATER_USEC));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->wake_source, SD_EVENT_ONESHOT);
+        return r;
+}
+
+#ifdef CHORUSD_TEST_HOOKS
+/* Test builds check, after every loop iteration, that each live job has
+ * something to wake it up: a job without is frozen until a restart. */
+static int on_check_wakeups(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+
+        if (!m->stopping && jobrun_count_without_wakeup(m) > 0) {
+                log_full(LOG_CRIT, "Test hook: a live job has no wake-up; aborting.");
+                abort();
+        }
+        return 0;
+}
+#endif
+
+static int on_noop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        (void) userdata;
+        return 0;
+}
+
+static int manager_setup_wakeups(Manager *m) {
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->call_queue_source, on_call_queue, m);
+        if (r >= 0) {
+                (void) sd_event_source_set_description(m->call_queue_source, "call-queue");
+                (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_OFF);
+                r = sd_event_add_time_relative(m->event, &m->wake_source, CLOCK_MONOTONIC, WAKE_LATER_USEC,
+                                               USEC_PER_SEC, on_wake, m);
+        }
+        if (r >= 0) {
+                (void) sd_event_source_set_description(m->wake_source, "wake-later");
+                (void) sd_event_source_set_enabled(m->wake_source, SD_EVENT_OFF);
+                /* Job timers run on CLOCK_BOOTTIME; sd-event opens that
+                 * clock's timerfd with its first timer. Open it now: with
+                 * file descriptors exhausted later, every job timer failed. */
+                r = sd_event_add_time(m->event, &m->clock_source, CLOCK_BOOTTIME, UINT64_MAX, 0,
+                                      on_noop_timer, m);
+        }
+#ifdef CHORUSD_TEST_HOOKS
+        if (r >= 0)
+                r = sd_event_add_post(m->event, NULL, on_check_wakeups, m);
+#endif
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the job wake-ups: %m");
+        (void) sd_event_source_set_enabled(m->clock_source, SD_EVENT_OFF);
+        return 0;
 }
 
 static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
@@ -561,6 +852,8 @@ static int manager_reload(Manager *m) {
                 m->conventions->n_items);
         /* New conventions may make waiting bilans valid: look again. */
         claim_wake(m, true);
+        /* max_parallel_calls may have grown. */
+        manager_kick_call_queue(m);
         return 0;
 }
 
@@ -734,6 +1027,15 @@ Manager *manager_free(Manager *m) {
         m->sigint_source = sd_event_source_disable_unref(m->sigint_source);
         m->sighup_source = sd_event_source_disable_unref(m->sighup_source);
         m->drain_source = sd_event_source_disable_unref(m->drain_source);
+        m->call_queue_source = sd_event_source_disable_unref(m->call_queue_source);
+        m->wake_source = sd_event_source_disable_unref(m->wake_source);
+        m->clock_source = sd_event_source_disable_unref(m->clock_source);
+        m->disk_source = sd_event_source_disable_unref(m->disk_source);
+        if (m->n_audit_pending > 0 && audit_pending_flush(m) < 0)
+                log_full(LOG_CRIT, "%zu audit record(s) could not be written before stopping (the state directory "
+                                   "is full); the job states hold those steps.",
+                         m->n_audit_pending);
+        audit_pending_free(m);
         for (size_t i = 0; i < m->n_old; i++) {
                 chorus_client_free(m->old_chorus[i]);
                 config_free(m->old_configs[i]);
@@ -796,6 +1098,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_setup_claiming(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_wakeups(m);
         if (r < 0)
                 return r;
 

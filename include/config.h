@@ -63,6 +63,7 @@ typedef struct ChorusConfig {
         unsigned retry_deadline;          /* seconds of retrying before failed/ */
         unsigned poll_interval;           /* first consulterCRDetaille delay, seconds */
         unsigned lifecycle_poll_interval; /* consulter/historique interval, seconds */
+        unsigned max_parallel_calls;      /* Chorus Pro calls in flight; more wait in a queue */
 } ChorusConfig;
 
 typedef struct Config {

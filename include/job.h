@@ -43,6 +43,18 @@ JobRun *jobrun_free(JobRun *r);
 /* Frees every live job of the manager (shutdown). */
 void jobrun_free_all(Manager *m);
 
+/* Starts the calls of the jobs waiting in the call queue, in order, while
+ * fewer than [chorus] max_parallel_calls are in flight. */
+void jobrun_run_call_queue(Manager *m);
+/* Runs the jobs whose timer could not be armed (manager_wake_later). */
+void jobrun_wake_marked(Manager *m);
+/* How many live jobs have nothing to wake them up: no armed timer, no call
+ * in flight, no place in the call queue, no wake mark (a timer that could
+ * not be armed, or a pause while the state directory is full: the
+ * manager's wake or disk timer runs them). Always 0 unless chorusd is
+ * stopping; test builds abort when it is not (manager.c). */
+unsigned jobrun_count_without_wakeup(Manager *m);
+
 /* True if some live job has a call in flight on `client`. */
 bool jobrun_any_call_on(Manager *m, ChorusClient *client);
 

@@ -23,6 +23,7 @@
 #include "jobstate.h"
 
 typedef struct AuditLog AuditLog;
+typedef struct AuditRecord AuditRecord;
 typedef struct ChorusClient ChorusClient;
 typedef struct JobRun JobRun;
 typedef struct JobStore JobStore;
@@ -71,6 +72,25 @@ typedef struct Manager {
         bool claim_rewind;             /* incoming/ changed: rescan from the top */
 
         JobRun *runs; /* live jobs, a doubly-linked list */
+        /* Chorus Pro calls: at most [chorus] max_parallel_calls in flight
+         * (each holds a socket, TLS state and its payload); the other jobs
+         * wait their turn in a FIFO (job.c), run from call_queue_source. */
+        unsigned n_calls;
+        JobRun *call_queue, *call_queue_tail;
+        sd_event_source *call_queue_source; /* defer: a slot is free */
+        JobRun *call_granted; /* the queue's head, running its step again */
+        /* Jobs whose timer could not be armed (out of memory): woken by
+         * this timer, created at start so that arming it needs nothing. */
+        sd_event_source *wake_source;
+        sd_event_source *clock_source; /* keeps sd-event's CLOCK_REALTIME timerfd open */
+
+        /* The state directory is full (ENOSPC, EDQUOT on the audit log or
+         * a job state): no claim, no step; audit records that could not
+         * be written wait here, in order, and a timer tries again. */
+        bool disk_full;
+        AuditRecord *audit_pending;
+        size_t n_audit_pending;
+        sd_event_source *disk_source;
         unsigned n_phase[_JOB_PHASE_MAX];
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
@@ -105,6 +125,15 @@ void manager_log_diagnostics(const Diagnostics *d);
 /* A durable write failed (fsync: -EIO): log at LOG_CRIT, stop taking jobs,
  * leave the loop with the error; systemd restarts us into recovery. */
 void manager_fatal(Manager *m, int error, const char *what);
+/* The state directory is full (`error` -ENOSPC or -EDQUOT while `what`):
+ * pause the pipeline (no claim, no step) and try again on a timer; one
+ * LOG_CRIT line now, one when space is back. Not fatal. */
+void manager_disk_full(Manager *m, int error, const char *what);
+/* Appends an audit record. When the state directory is full, the record
+ * waits in memory, in order, and is written as soon as space returns (the
+ * pipeline paused meanwhile). Returns 0 (written or waiting), or a fatal
+ * error after manager_fatal() (-EIO, a damaged log, no memory to keep it). */
+int manager_audit(Manager *m, const AuditRecord *rec);
 /* Counters: a job moved from one state to another (old = _JOB_STATE_INVALID
  * for a new job, new = _JOB_STATE_INVALID when it leaves memory). Sends
  * STATUS= when the text changes. */
@@ -113,8 +142,14 @@ void manager_job_state_changed(Manager *m, JobState old_state, JobState new_stat
  * to payment; since start: 12 done, 1 rejected, 0 failed". */
 int manager_status_text(const Manager *m, char **ret);
 /* A Chorus Pro call of a job is over: clients retired by a reload may be
- * freed now (from a defer source, not from the call's callback). */
+ * freed now (from a defer source, not from the call's callback), and the
+ * next job waiting for a call may start. */
 void manager_call_finished(Manager *m);
+/* Jobs wait in the call queue: run it once a slot is free. */
+void manager_kick_call_queue(Manager *m);
+/* A job's timer could not be armed: wake the jobs marked so (see
+ * jobrun_wake_marked) in a few seconds. Returns 0 or -errno. */
+int manager_wake_later(Manager *m);
 /* Scales a delay down in test builds (CHORUSD_TEST_TIME_SCALE); identity
  * otherwise. */
 uint64_t manager_delay(const Manager *m, uint64_t usec);

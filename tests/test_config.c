@@ -63,6 +63,7 @@ Test(config, sample_is_valid) {
         cr_expect_eq(c->chorus.retry_deadline, 86400);
         cr_expect_eq(c->chorus.poll_interval, 60);
         cr_expect_eq(c->chorus.lifecycle_poll_interval, 21600);
+        cr_expect_eq(c->chorus.max_parallel_calls, 8);
         diagnostics_clear(&d);
 }
 

@@ -18,7 +18,9 @@
 #include "convention.h"
 #include "credentials.h"
 #include "emulator.h"
+#include "audit.h"
 #include "fsutil.h"
+#include "job.h"
 #include "log.h"
 #include "manager.h"
 #include "test_daemon.h"
@@ -329,4 +331,138 @@ Test(manager, failed_move_failure_is_retried) {
 
         expect_files_reach(no_space_on_processing_rename, &fault, "inactif-2026.json", "inactif.json", "failed",
                            "rejected");
+}
+
+/* A disk that stays full until the test frees it: every operation `op` on
+ * an fd whose path contains `where` fails with ENOSPC while `full`. */
+typedef struct FullDisk {
+        const char *where;
+        FsOp op;
+        bool full;
+        unsigned failed;
+} FullDisk;
+
+static int full_disk(FsOp op, int fd, void *userdata) {
+        FullDisk *f = userdata;
+        char link[64], path[PATH_MAX];
+        ssize_t n;
+
+        if (!f->full || op != f->op)
+                return 0;
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, path, sizeof path - 1);
+        if (n < 0)
+                return 0;
+        path[n] = 0;
+        if (!strstr(path, f->where))
+                return 0;
+        f->failed++;
+        return -ENOSPC;
+}
+
+/* Runs the loop for up to `seconds` until `done(id)` says so, checking
+ * after each iteration that every live job has a wake-up. */
+static bool run_until(double seconds, bool (*done)(const char *id), const char *id) {
+        uint64_t deadline = test_now_usec() + (uint64_t) (seconds * TEST_USEC_PER_SEC);
+
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 20000), 0);
+                cr_assert(m->stopping || jobrun_count_without_wakeup(m) == 0, "a job has no wake-up");
+                if (done(id))
+                        return true;
+        }
+        return false;
+}
+
+static bool job_is_done(const char *id) {
+        char state[32];
+
+        return test_daemon_job_state(&d, id, state) >= 0 && streq(state, "done");
+}
+
+static bool bilan_in_done(const char *id) {
+        (void) id;
+        return test_daemon_count(&d, "processing") == 0 && test_daemon_count(&d, "done") >= 3;
+}
+
+/* The spool is full from integration until the job is done (MISE_EN
+ * PAIEMENT): the receipt cannot be written. Once space is back, the bilan,
+ * the invoice and the receipt reach done/ while chorusd runs; before, the
+ * job left memory at done with its files in processing/ until a restart. */
+Test(manager, done_while_spool_full_reaches_done_later) {
+        FullDisk fault = { .where = "receipt.json.", .op = FS_OP_WRITE };
+        Emulator *emu = NULL;
+        char id[25] = "", receipt[64];
+
+        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fault.full = true;
+        fs_set_fault_hook(full_disk, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        for (uint64_t t = test_now_usec() + 5 * TEST_USEC_PER_SEC; !id[0] && test_now_usec() < t;) {
+                cr_assert_geq(sd_event_run(m->event, 20000), 0);
+                (void) test_daemon_wait_job(&d, "processing", "bilan.json", 0, id);
+        }
+        cr_assert(id[0], "the bilan was not claimed");
+        cr_assert(run_until(40, job_is_done, id), "the job never reached done");
+        cr_assert_gt(fault.failed, 0, "the fault was not injected");
+        cr_assert_eq(test_daemon_count(&d, "done"), 0, "nothing can be in done/ yet");
+        fault.full = false;
+        cr_assert(run_until(10, bilan_in_done, id), "the files stayed in processing/ after space came back");
+        fs_set_fault_hook(NULL, NULL);
+        emulator_free(emu);
+        snprintf(receipt, sizeof receipt, "%s.receipt.json", id);
+        cr_assert(test_daemon_has_file(&d, "done", receipt), "no receipt in done/");
+        cr_assert(!m->stopping, "ENOSPC is not fatal");
+}
+
+static bool disk_is_full(const char *id) {
+        (void) id;
+        return m->disk_full;
+}
+
+static bool job_integrated(const char *id) {
+        (void) id;
+        return test_daemon_count(&d, "done") >= 3 && test_daemon_count(&d, "processing") == 0;
+}
+
+/* The state directory is full when a bilan is claimed: the audit record
+ * cannot be appended. chorusd pauses (no exit: systemd would restart it
+ * every 5 s), and once space is back writes the waiting record, goes on,
+ * and the audit chain is whole. */
+Test(manager, audit_log_full_pauses_then_resumes) {
+        FullDisk fault = { .where = "audit.log", .op = FS_OP_WRITE };
+        _cleanup_(freep) char *audit_path = NULL;
+        AuditVerifyReport report = {};
+        Emulator *emu = NULL;
+        uint64_t t;
+
+        cr_assert_eq(test_emulator_open(&emu, "0.2"), 0);
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fault.full = true;
+        fs_set_fault_hook(full_disk, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        cr_assert(run_until(5, disk_is_full, NULL) || m->stopping, "the full audit log went unnoticed");
+        cr_assert(!m->stopping, "a full state directory is not fatal");
+        /* Paused: nothing moves on, nothing stops. */
+        t = test_now_usec() + TEST_USEC_PER_SEC;
+        while (test_now_usec() < t)
+                cr_assert_geq(sd_event_run(m->event, 20000), 0);
+        cr_assert(!m->stopping);
+        cr_assert(m->disk_full);
+        cr_assert_eq(test_daemon_count(&d, "done"), 0);
+        cr_assert_gt(fault.failed, 1, "no retry while full");
+        fault.full = false;
+        cr_assert(run_until(30, job_integrated, NULL), "the job did not go on once space was back");
+        fs_set_fault_hook(NULL, NULL);
+        emulator_free(emu);
+        cr_assert(!m->disk_full);
+        cr_assert(asprintf(&audit_path, "%s/audit.log", d.state) > 0);
+        cr_assert_eq(audit_verify(audit_path, &report), 0);
+        cr_assert(!report.broken, "the audit chain is broken: %s", report.problem);
+        cr_assert_geq(report.n_records, 5, "records missing: %llu", (unsigned long long) report.n_records);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -322,6 +323,11 @@ static void child_exec(TestDaemon *d) {
                 if (name)
                         setenv(name, eq + 1, 1);
                 free(name);
+        }
+        if (d->options.nofile_limit > 0) {
+                struct rlimit rl = { .rlim_cur = d->options.nofile_limit, .rlim_max = d->options.nofile_limit };
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        _exit(127);
         }
         execl(daemon_path, "chorusd", "-c", d->config, (char *) NULL);
         _exit(127);

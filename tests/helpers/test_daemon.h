@@ -30,6 +30,8 @@ typedef struct TestDaemonOptions {
         const char *spool_extra;
         /* Environment for the daemon, "NAME=value", NULL-terminated. */
         const char *const *env;
+        /* RLIMIT_NOFILE of the daemon (soft and hard); 0 = inherited. */
+        unsigned nofile_limit;
 } TestDaemonOptions;
 
 typedef struct TestDaemon {
