@@ -3,13 +3,17 @@
  * SD_JOURNAL_SUPPRESS_LOCATION keeps sd-journal from stamping every entry
  * with log.c's own location: we pass the caller's through
  * sd_journal_sendv_with_location(). If the journal refuses a message, the
- * message goes to stderr instead: a log line is never silently dropped. */
+ * message goes to stderr instead: a log line is never silently dropped.
+ * sd-journal reports success even when no journald listens (a datagram to
+ * a missing socket is not an error it sees), so "auto" first looks for the
+ * socket itself: no socket, stderr. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -19,6 +23,7 @@
 static LogTarget log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 static const char *log_identifier = "chorusd";
+static const char *log_journal_socket = LOG_JOURNAL_SOCKET;
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
         [LOG_TARGET_AUTO] = "auto",
@@ -88,10 +93,24 @@ int log_parse_environment(void) {
         return r;
 }
 
+void log_set_journal_socket(const char *path) {
+        log_journal_socket = path ? path : LOG_JOURNAL_SOCKET;
+}
+
+/* journald listens: its socket exists and is a socket. Looked at for every
+ * message (one stat), so a journald started after us is used too. */
+static bool log_journal_reachable(void) {
+        struct stat st;
+
+        return stat(log_journal_socket, &st) >= 0 && S_ISSOCK(st.st_mode);
+}
+
 static LogTarget log_effective_target(void) {
         if (log_target != LOG_TARGET_AUTO)
                 return log_target;
-        return isatty(STDERR_FILENO) ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL;
+        if (isatty(STDERR_FILENO))
+                return LOG_TARGET_STDERR;
+        return log_journal_reachable() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
 }
 
 typedef struct FieldName {

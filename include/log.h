@@ -7,7 +7,9 @@
  *
  * Targets: the journal; or stderr as "LEVEL: message key=value…" when stderr
  * is a TTY, when asked (--log-target=stderr, tests), or when the journal
- * cannot be reached. Secrets must never be passed to these functions.
+ * cannot be reached: with "auto", when LOG_JOURNAL_SOCKET is not a socket
+ * (no journald), and with any target when sd-journal refuses a message.
+ * Secrets must never be passed to these functions.
  *
  * The *_errno() variants return -abs(error), so that
  *     return log_error_errno(r, "Failed to claim '%s': %m", name);
@@ -37,7 +39,12 @@ typedef struct LogFields {
         const char *cpp_id;
 } LogFields;
 
+/* journald's native socket, the one sd-journal writes to. */
+#define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
 void log_set_target(LogTarget target);
+/* Where "auto" looks for journald (NULL: LOG_JOURNAL_SOCKET). For tests. */
+void log_set_journal_socket(const char *path);
 LogTarget log_target_from_string(const char *s);
 void log_set_max_level(int level);
 int log_get_max_level(void);
