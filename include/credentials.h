@@ -45,7 +45,8 @@ int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, Cho
  * folder of `config_path`. Returns 0 or -ENOMEM. */
 int credentials_source_path(const char *config_path, const char *name, char **ret);
 
-/* Reads one secret file with the checks above. */
+/* Reads one secret file with the checks above, into secret memory (free it
+ * with credentials_secret_free()). */
 int credentials_read_file(const char *path, char **ret, char **reterr_message);
 
 /* The file a secret is read from: `configured` (client_secret_file or
@@ -65,3 +66,21 @@ int credentials_check_systemd_file(const char *path, char **reterr_message);
 
 /* Wipes (explicit_bzero) and frees both secrets. */
 void chorus_secrets_done(ChorusSecrets *s);
+
+/* Memory for secrets kept long: zero-filled pages of their own (mmap),
+ * MADV_DONTDUMP (left out of any core dump) and MADV_WIPEONFORK. Free only
+ * with credentials_secret_free(), which wipes the whole mapping; it returns
+ * NULL. The strings of a ChorusSecrets are such memory. alloc and strdup
+ * return NULL (errno ENOMEM) on failure. */
+void *credentials_secret_alloc(size_t size);
+char *credentials_secret_strdup(const char *s);
+void *credentials_secret_free(void *p);
+static inline void credentials_secret_freep(char **p) {
+        credentials_secret_free(*p);
+}
+
+/* Makes the process non-dumpable (PR_SET_DUMPABLE 0, RLIMIT_CORE 0): no
+ * core dump, no ptrace by the same user, /proc/PID/mem root's. Called by
+ * chorusd at start and before any secret is read (so by every chorusctl
+ * command that reads one). */
+void credentials_forbid_core_dumps(void);
