@@ -388,6 +388,70 @@ int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, Cho
         return load_both(c, config_path, ret, reterr_message);
 }
 
+/* ---- The audit key ----------------------------------------------------------------- */
+
+static int unhex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int credentials_audit_key_path(const char *config_path, char **ret) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+        if (!isempty(dir))
+                return asprintf(ret, "%s/%s", dir, CREDENTIAL_AUDIT_KEY) < 0 ? -ENOMEM : 1;
+        if (!config_path)
+                return -ENOENT;
+        return credentials_source_path(config_path, CREDENTIAL_AUDIT_KEY, ret) < 0 ? -ENOMEM : 0;
+}
+
+static int audit_key_read(const char *path, SecretOrigin origin, uint8_t **ret, char **reterr_message) {
+        _cleanup_(secret_buffer_freep) char *text = NULL;
+        uint8_t *key;
+        int r;
+
+        r = secret_read(path, geteuid(), origin, &text, reterr_message);
+        if (r < 0)
+                return r;
+        if (strlen(text) != 2 * AUDIT_KEY_BYTES)
+                return fail(reterr_message, -EBADMSG,
+                            "%s is not an audit key (%d hexadecimal digits): 'chorusctl audit init' "
+                            "writes one",
+                            path, 2 * AUDIT_KEY_BYTES);
+        key = credentials_secret_alloc(AUDIT_KEY_BYTES);
+        if (!key)
+                return -ENOMEM;
+        for (size_t i = 0; i < AUDIT_KEY_BYTES; i++) {
+                int hi = unhex(text[2 * i]), lo = unhex(text[2 * i + 1]);
+                if (hi < 0 || lo < 0) {
+                        credentials_secret_free(key);
+                        return fail(reterr_message, -EBADMSG,
+                                    "%s is not an audit key (%d hexadecimal digits): 'chorusctl audit "
+                                    "init' writes one",
+                                    path, 2 * AUDIT_KEY_BYTES);
+                }
+                key[i] = (uint8_t) (hi << 4 | lo);
+        }
+        *ret = key;
+        return 0;
+}
+
+int credentials_read_audit_key(const char *path, uint8_t **ret, char **reterr_message) {
+        return audit_key_read(path, SECRET_ORIGIN_FILE, ret, reterr_message);
+}
+
+int credentials_load_audit_key(const char *config_path, uint8_t **ret, char **reterr_message) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        assert(ret);
+        r = credentials_audit_key_path(config_path, &path);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return -ENOENT; /* no key configured */
+        return audit_key_read(path, r > 0 ? SECRET_ORIGIN_SYSTEMD : SECRET_ORIGIN_FILE, ret, reterr_message);
+}
+
 void chorus_secrets_done(ChorusSecrets *s) {
         if (!s)
                 return;

@@ -9,6 +9,7 @@
  * socket itself: no socket, stderr. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,15 @@ done:
         for (int i = 0; i < n; i++)
                 free(strings[i]);
         return r;
+}
+
+void log_audit_anchor(const char *path, uint64_t seq, const char *head, const char *event) {
+        if (log_effective_target() != LOG_TARGET_JOURNAL)
+                return;
+        (void) sd_journal_send("MESSAGE=Audit record %" PRIu64 " (%s) appended to %s.", seq, event, path,
+                               "PRIORITY=%i", LOG_INFO, "SYSLOG_IDENTIFIER=%s", log_identifier,
+                               "CHORUSD_AUDIT_FILE=%s", path, "CHORUSD_AUDIT_SEQ=%" PRIu64, seq,
+                               "CHORUSD_AUDIT_HEAD=%s", head, NULL);
 }
 
 int log_internal(int level, int error, const LogFields *fields, const char *message_id,

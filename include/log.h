@@ -17,6 +17,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -53,6 +54,12 @@ void log_set_identifier(const char *identifier);
 /* Parses $CHORUSD_LOG_LEVEL (debug, info, notice, warning, err) and
  * $CHORUSD_LOG_TARGET, if set. Returns 0 or -EINVAL (the setting is ignored). */
 int log_parse_environment(void);
+
+/* The audit log's anchor (audit.c): one journal entry per record appended,
+ * with CHORUSD_AUDIT_FILE= (absolute path), CHORUSD_AUDIT_SEQ= and
+ * CHORUSD_AUDIT_HEAD= (the SHA-256 of the line). Sent only when the
+ * messages go to the journal. */
+void log_audit_anchor(const char *path, uint64_t seq, const char *head, const char *event);
 
 int log_internal(int level, int error, const LogFields *fields, const char *message_id,
                  const char *file, int line, const char *func, const char *format, ...)
