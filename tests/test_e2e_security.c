@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_daemon.h"
 
@@ -32,4 +33,68 @@ Test(e2e_security, daemon_is_not_dumpable) {
         cr_expect(test_daemon_log_contains(&d, "Core dumps off (dumpable=0)."),
                   "chorusd is dumpable: a core would hold its secrets");
         cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* An emptied or deleted audit.log was started again at seq 1 while job
+ * states existed: chorusd must refuse to start, and say why. */
+Test(e2e_security, deleted_audit_log_with_jobs_refuses_to_start) {
+        char path[512];
+        FILE *f;
+
+        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        /* A job's state, as any past bilan leaves one. */
+        snprintf(path, sizeof path, "%s/jobs/20261210-143000-a1b2c3d4.state", d.state);
+        f = fopen(path, "we");
+        cr_assert_not_null(f, "cannot create %s", path);
+        fputs("STATE=done\n", f);
+        fclose(f);
+        snprintf(path, sizeof path, "%s/audit.log", d.state);
+        (void) unlink(path);
+
+        cr_assert_eq(test_daemon_start(&d), 0);
+        cr_assert_eq(test_daemon_wait_exit(&d, 20 * SEC), 0);
+        cr_expect_eq(d.exit_status, 1, "exit status %d", d.exit_status);
+        cr_expect(test_daemon_log_contains(&d, "Refusing to start it again at seq 1"),
+                  "chorusd does not say why it stops");
+}
+
+/* No key configured: keyed when there is one, a warning when not. */
+Test(e2e_security, no_audit_key_is_a_warning) {
+        TestDaemonOptions o = { .no_audit_key = true };
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        cr_expect(test_daemon_log_contains(&d, "warning: No audit key"), "no warning without a key");
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* With the key the tests install, the daemon's records carry a mac. */
+Test(e2e_security, daemon_writes_a_keyed_log) {
+        char path[512], *text = NULL;
+        uint64_t deadline;
+
+        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "keyed.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        snprintf(path, sizeof path, "%s/audit.log", d.state);
+        deadline = test_now_usec() + 20 * SEC;
+        for (;;) {
+                free(text);
+                text = NULL;
+                if (test_daemon_read_path(path, &text, NULL) == 0 && strchr(text, '\n'))
+                        break;
+                cr_assert(test_now_usec() < deadline, "nothing in the audit log");
+                usleep(50000);
+        }
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        free(text);
+        cr_assert_eq(test_daemon_read_path(path, &text, NULL), 0);
+        for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = '\0';
+                cr_expect(strstr(line, ",\"mac\":\""), "a record without mac: %s", line);
+        }
+        free(text);
+        cr_expect_not(test_daemon_log_contains(&d, "No audit key"));
 }
