@@ -125,6 +125,7 @@ static int init_key(const char *path) {
         _cleanup_(closep) int fd = -1;
         int r = 0;
 
+        credentials_forbid_core_dumps(); /* the key is in memory from here on */
         if (getrandom(raw, sizeof raw, 0) != (ssize_t) sizeof raw) {
                 fprintf(stderr, "chorusctl audit init: no random bytes: %s\n", strerror(errno));
                 return CTL_EXIT_USAGE;
