@@ -580,14 +580,21 @@ static int manager_lock_dir(const char *dir, const char *what, int *ret_fd) {
         return 0;
 }
 
-static int found_job(JobStore *s, const char *id, void *userdata) {
-        (void) s, (void) id, (void) userdata;
-        return -EEXIST; /* one is enough */
+/* A job past its claim: its "claimed" record (or, rejected as it was
+ * claimed, its "rejected" one) was written before it moved on. A crash may
+ * leave a job "received" or "invalid" with the record not yet written. */
+static int found_audited_job(JobStore *s, const char *id, void *userdata) {
+        _cleanup_(job_freep) Job *j = NULL;
+
+        (void) userdata;
+        if (jobstore_load(s, id, &j, NULL) < 0)
+                return 0; /* recovery deals with it */
+        return j->state == JOB_STATE_RECEIVED || j->state == JOB_STATE_INVALID ? 0 : -EEXIST;
 }
 
 /* The audit log, keyed when an audit key is configured (credentials.c).
- * An empty log while job states exist means it was emptied or deleted:
- * starting it again at seq 1 would hide that, so chorusd refuses. */
+ * An empty log while jobs past their claim exist means it was emptied or
+ * deleted: starting it again at seq 1 would hide that, so chorusd refuses. */
 static int manager_open_audit(Manager *m, const char *audit_path) {
         _cleanup_(freep) char *message = NULL;
         uint8_t *key = NULL;
@@ -609,7 +616,7 @@ static int manager_open_audit(Manager *m, const char *audit_path) {
                                        audit_path);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the audit log '%s': %m", audit_path);
-        if (audit_last_seq(m->audit) == 0 && jobstore_foreach(m->jobs, found_job, NULL) == -EEXIST)
+        if (audit_last_seq(m->audit) == 0 && jobstore_foreach(m->jobs, found_audited_job, NULL) == -EEXIST)
                 return log_crit_errno(-EBADMSG, "The audit log '%s' is empty (or was deleted) but job "
                                                 "states exist in '%s/%s': it was emptied or removed. "
                                                 "Refusing to start it again at seq 1; restore it from a "
