@@ -5,7 +5,14 @@
  * catches up first if another process appended meanwhile. Reading (verify, foreach) streams the
  * file through a fixed buffer of two records: memory never grows with the
  * log. A failed fdatasync or a short write that cannot be cut back is -EIO,
- * fatal (fsutil.h); the caller logs it at LOG_CRIT and stops. */
+ * fatal (fsutil.h); the caller logs it at LOG_CRIT and stops.
+ *
+ * With a key (audit-key, credentials.c) every record ends with a "mac":
+ * HMAC-SHA256 under the key of the line's bytes before ',"mac":'. prev
+ * still chains the SHA-256 of whole lines (mac included), so rewriting one
+ * record means forging the mac of it and of every later one: impossible
+ * without the key. What a key cannot show, records cut off at the end, the
+ * journal anchors do (CHORUSD_AUDIT_SEQ/HEAD at each append, log.c). */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,9 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "audit.h"
+#include "credentials.h"
 #include "identifiers.h"
 #include "log.h"
 #include "money.h"
@@ -26,10 +37,16 @@ struct AuditLog {
         uint64_t good_size;
         uint64_t last_seq;
         char last_hash[SHA256_HEX_SIZE];
+        bool last_keyed; /* the last record carries a mac */
+        uint8_t *key;    /* AUDIT_KEY_BYTES bytes of secret memory, or NULL */
         char *path;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete);
+
+bool audit_is_keyed(const AuditLog *a) {
+        return a->key != NULL;
+}
 
 uint64_t audit_last_seq(const AuditLog *a) {
         return a->last_seq;
@@ -82,6 +99,61 @@ static bool add_detail(cJSON *o, const char *detail) {
         return cut && cJSON_AddStringToObject(o, "detail", cut);
 }
 
+/* ---- The mac --------------------------------------------------------------------- */
+
+/* ',"mac":"' + 64 hex + '"}': how every keyed line ends. */
+#define MAC_PREFIX ",\"mac\":\""
+#define MAC_SUFFIX_LEN (sizeof(MAC_PREFIX) - 1 + 64 + 2)
+
+static int mac_hex(const uint8_t *key, const char *data, size_t size, char ret[static SHA256_HEX_SIZE]) {
+        static const char hex[] = "0123456789abcdef";
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned md_len = 0;
+
+        if (!HMAC(EVP_sha256(), key, AUDIT_KEY_BYTES, (const unsigned char *) data, size, md, &md_len) ||
+            md_len != 32)
+                return -EIO;
+        for (unsigned i = 0; i < 32; i++) {
+                ret[2 * i] = hex[md[i] >> 4];
+                ret[2 * i + 1] = hex[md[i] & 15];
+        }
+        ret[64] = '\0';
+        explicit_bzero(md, sizeof md);
+        return 0;
+}
+
+/* The line (without '\n') ends with a mac field: returns where it starts
+ * (the bytes the mac covers end there), else 0. */
+static size_t line_mac_start(const char *line, size_t len) {
+        size_t start;
+
+        if (len <= MAC_SUFFIX_LEN)
+                return 0;
+        start = len - MAC_SUFFIX_LEN;
+        if (memcmp(line + start, MAC_PREFIX, sizeof(MAC_PREFIX) - 1) != 0 ||
+            memcmp(line + len - 2, "\"}", 2) != 0)
+                return 0;
+        return start;
+}
+
+/* "…}" becomes "…,"mac":"<hmac of …>"}": text is realloc'd. */
+static int add_mac(const uint8_t *key, char **text, size_t *n) {
+        char mac[SHA256_HEX_SIZE], *t;
+        size_t body = *n - 1; /* without the closing brace */
+        int r;
+
+        r = mac_hex(key, *text, body, mac);
+        if (r < 0)
+                return r;
+        t = realloc(*text, body + MAC_SUFFIX_LEN + 1);
+        if (!t)
+                return -ENOMEM;
+        snprintf(t + body, MAC_SUFFIX_LEN + 1, MAC_PREFIX "%s\"}", mac);
+        *text = t;
+        *n = body + MAC_SUFFIX_LEN;
+        return 0;
+}
+
 static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, size_t *ret_size) {
         _cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
         uint64_t when = rec->time_usec > 0 ? rec->time_usec : now_realtime_usec();
@@ -111,6 +183,13 @@ static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, siz
         if (!text)
                 return -ENOMEM;
         n = strlen(text);
+        if (a->key) {
+                int r = add_mac(a->key, &text, &n);
+                if (r < 0) {
+                        free(text);
+                        return r;
+                }
+        }
         if (n + 1 > AUDIT_LINE_MAX) {
                 free(text);
                 return -EINVAL;
@@ -127,9 +206,56 @@ AuditLog *audit_free(AuditLog *a) {
         if (!a)
                 return NULL;
         safe_close(a->fd);
+        credentials_secret_free(a->key);
         free(a->path);
         free(a);
         return NULL;
+}
+
+/* Copies the torn bytes after tail->good_size to PATH.damaged-TIMESTAMP
+ * (never overwriting one) before they are cut: a crash leaves a torn
+ * record, but so does a committed record shortened by hand, and that must
+ * stay for the administrator to see. */
+static int keep_damaged_tail(AuditLog *a, const FsTail *tail) {
+        _cleanup_(freep) char *buf = NULL, *copy = NULL;
+        _cleanup_(closep) int fd = -1;
+        char ts[TIMESTAMP_ISO_MAX];
+        ssize_t n;
+        int r;
+
+        if (tail->torn_bytes == 0)
+                return 0;
+        buf = malloc(tail->torn_bytes);
+        if (!buf)
+                return -ENOMEM;
+        n = pread(a->fd, buf, tail->torn_bytes, (off_t) tail->good_size);
+        if (n < 0 || (uint64_t) n != tail->torn_bytes)
+                return n < 0 ? negative_errno() : -EIO;
+        /* 20261207T031500Z: no colons, which some tools take for a host. */
+        time_t now = (time_t) (now_realtime_usec() / 1000000);
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm) == 0)
+                return -EINVAL;
+        for (unsigned i = 0; fd < 0; i++) {
+                free(copy);
+                copy = NULL;
+                if ((i == 0 ? asprintf(&copy, "%s" AUDIT_DAMAGED_SUFFIX "%s", a->path, ts)
+                            : asprintf(&copy, "%s" AUDIT_DAMAGED_SUFFIX "%s.%u", a->path, ts, i)) < 0)
+                        return -ENOMEM;
+                fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+                if (fd < 0 && (errno != EEXIST || i >= 100))
+                        return log_error_errno(negative_errno(), "Cannot keep the damaged end of %s in %s: %m",
+                                               a->path, copy);
+        }
+        r = fs_write_all(fd, buf, tail->torn_bytes);
+        if (r >= 0)
+                r = fs_fsync(fd, copy);
+        if (r < 0)
+                return log_error_errno(r, "Cannot keep the damaged end of %s in %s: %m", a->path, copy);
+        log_warning("Audit log %s ends with %" PRIu64 " bytes that are not a whole record (a crash, or a "
+                    "record shortened by hand): they are kept in %s, then cut off.",
+                    a->path, tail->torn_bytes, copy);
+        return 0;
 }
 
 /* good_size, last_seq and last_hash change together, and only on success:
@@ -146,6 +272,9 @@ static int learn_tail(AuditLog *a) {
         r = fs_read_tail(a->fd, AUDIT_LINE_MAX - 1, &tail);
         if (r < 0)
                 return log_error_errno(r, "Audit log %s: its end is not a record of ours", a->path);
+        r = keep_damaged_tail(a, &tail);
+        if (r < 0)
+                return r;
         r = fs_cut_torn_tail(a->fd, &tail, a->path);
         if (r < 0)
                 return r;
@@ -168,6 +297,7 @@ static int learn_tail(AuditLog *a) {
                 if (r < 0)
                         return r;
         }
+        a->last_keyed = tail.last_line && line_mac_start(tail.last_line, tail.last_line_len) > 0;
         a->good_size = tail.good_size;
         a->last_seq = seq;
         memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
@@ -210,6 +340,10 @@ static int open_log(const char *path) {
 }
 
 int audit_open(const char *path, AuditLog **ret) {
+        return audit_open_keyed(path, NULL, ret);
+}
+
+int audit_open_keyed(const char *path, const uint8_t *key, AuditLog **ret) {
         _cleanup_(audit_freep) AuditLog *a = calloc(1, sizeof(AuditLog));
         int r;
 
@@ -219,9 +353,21 @@ int audit_open(const char *path, AuditLog **ret) {
         a->path = strdup(path);
         if (!a->path)
                 return -ENOMEM;
+        if (key) {
+                a->key = credentials_secret_alloc(AUDIT_KEY_BYTES);
+                if (!a->key)
+                        return -ENOMEM;
+                memcpy(a->key, key, AUDIT_KEY_BYTES);
+        }
         a->fd = open_log(path);
         if (a->fd < 0)
                 return a->fd;
+        /* Absolute: the journal anchors name the file (CHORUSD_AUDIT_FILE=). */
+        char *abs = realpath(path, NULL);
+        if (abs) {
+                free(a->path);
+                a->path = abs;
+        }
         r = lock(a);
         if (r < 0)
                 return r;
@@ -229,6 +375,10 @@ int audit_open(const char *path, AuditLog **ret) {
         unlock(a);
         if (r < 0)
                 return r;
+        if (a->last_keyed && !a->key)
+                return log_error_errno(-ENOKEY, "Audit log %s is keyed (HMAC), but no audit key is "
+                                                "configured: an unkeyed record would break it.",
+                                       a->path);
         *ret = TAKE_PTR(a);
         return 0;
 }
@@ -248,11 +398,17 @@ static int append_locked(AuditLog *a, const AuditRecord *rec) {
         r = sha256_hex(line, size, hash);
         if (r < 0)
                 return r;
+        if (a->last_keyed && !a->key)
+                return -ENOKEY; /* another writer started the keyed chain meanwhile */
         r = fs_append_record(a->fd, &a->good_size, line, size, a->path);
         if (r < 0)
                 return r;
         a->last_seq++;
+        a->last_keyed = a->key != NULL;
         memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
+        /* The anchor: a copy of seq and head out of reach of whoever can
+         * rewrite the file (the journal). */
+        log_audit_anchor(a->path, a->last_seq, a->last_hash, rec->event);
         return 0;
 }
 
@@ -351,8 +507,44 @@ _printf_(3, 4) static void report_broken(AuditVerifyReport *rep, uint64_t lineno
         va_end(ap);
 }
 
+/* The mac of a line: none (an unkeyed record: only before the first keyed
+ * one), or one that must be right when the key is known. */
+static bool verify_mac(AuditVerifyReport *rep, const uint8_t *key, const cJSON *o, uint64_t lineno,
+                       const char *line, size_t len) {
+        size_t start = line_mac_start(line, len);
+        const char *mac = record_string(o, "mac");
+        char expected[SHA256_HEX_SIZE];
+
+        if (!mac && start == 0) {
+                if (rep->first_keyed_seq > 0) {
+                        report_broken(rep, lineno, "no \"mac\" after the keyed chain started at seq %" PRIu64
+                                                   ": inserted or rewritten without the key",
+                                      rep->first_keyed_seq);
+                        return false;
+                }
+                rep->n_unkeyed++;
+                return true;
+        }
+        if (!mac || start == 0 || strlen(mac) != 64 || memcmp(mac, line + start + sizeof(MAC_PREFIX) - 1, 64) != 0) {
+                report_broken(rep, lineno, "\"mac\" is not the last field, as chorusd writes it");
+                return false;
+        }
+        if (rep->first_keyed_seq == 0)
+                rep->first_keyed_seq = rep->last_seq + 1;
+        if (!key)
+                return true;
+        if (mac_hex(key, line, start, expected) < 0 || !streq(expected, mac)) {
+                report_broken(rep, lineno, "\"mac\" does not match under the audit key: the record was "
+                                           "changed, or written with another key");
+                return false;
+        }
+        rep->n_macs_checked++;
+        return true;
+}
+
 /* Checks one whole line against the chain so far. Returns true if good. */
-static bool verify_line(AuditVerifyReport *rep, uint64_t lineno, const char *line, size_t len) {
+static bool verify_line(AuditVerifyReport *rep, const uint8_t *key, uint64_t lineno, const char *line,
+                        size_t len) {
         _cleanup_(cJSON_Deletep) cJSON *o = cJSON_ParseWithLength(line, len);
         const char *prev;
         uint64_t seq;
@@ -391,12 +583,37 @@ static bool verify_line(AuditVerifyReport *rep, uint64_t lineno, const char *lin
                 report_broken(rep, lineno, "no \"time\" or no \"event\"");
                 return false;
         }
+        return verify_mac(rep, key, o, lineno, line, len);
+}
+
+/* The journal anchors for the record just checked (anchors sorted by seq;
+ * *i moves past them): each must name this record's hash. */
+static bool verify_anchors(AuditVerifyReport *rep, const AuditAnchor *anchors, size_t n, size_t *i,
+                           uint64_t lineno, uint64_t seq, const char *hash) {
+        for (; *i < n && anchors[*i].seq <= seq; (*i)++) {
+                if (anchors[*i].seq < seq)
+                        continue; /* before a restart of the chain: not this file's */
+                if (!streq(anchors[*i].head, hash)) {
+                        rep->broken_seq = seq;
+                        report_broken(rep, lineno, "record %" PRIu64 " is not the one the journal recorded "
+                                                   "when it was written: it was rewritten (or records "
+                                                   "before it were)", seq);
+                        return false;
+                }
+                rep->n_anchors_checked++;
+        }
         return true;
 }
 
 int audit_verify(const char *path, AuditVerifyReport *ret) {
+        return audit_verify_full(path, NULL, NULL, 0, ret);
+}
+
+int audit_verify_full(const char *path, const uint8_t *key, const AuditAnchor *anchors, size_t n_anchors,
+                      AuditVerifyReport *ret) {
         _cleanup_(line_reader_freep) LineReader *lr = NULL;
-        AuditVerifyReport rep = {};
+        AuditVerifyReport rep = { .key_known = key != NULL };
+        size_t anchor = 0;
         int r;
 
         memcpy(rep.last_hash, AUDIT_FIRST_PREV, SHA256_HEX_SIZE);
@@ -422,13 +639,26 @@ int audit_verify(const char *path, AuditVerifyReport *ret) {
                         rep.torn_bytes = len; /* a crash cut the last write: accepted */
                         break;
                 }
-                if (!verify_line(&rep, lr->lineno, line, len))
+                if (!verify_line(&rep, key, lr->lineno, line, len))
                         break;
                 r = sha256_hex(line, len + 1, rep.last_hash);
                 if (r < 0)
                         return r;
+                if (!verify_anchors(&rep, anchors, n_anchors, &anchor, lr->lineno, rep.last_seq + 1,
+                                    rep.last_hash))
+                        break;
                 rep.last_seq++;
                 rep.n_records++;
+        }
+        /* Journaled records the file no longer has: cut off at the end. */
+        if (!rep.broken && n_anchors > 0 && anchors[n_anchors - 1].seq > rep.last_seq) {
+                rep.broken = true;
+                rep.broken_line = lr->lineno + 1;
+                rep.broken_seq = 0;
+                snprintf(rep.problem, sizeof rep.problem,
+                         "the journal recorded seq %" PRIu64 ", but the file ends at seq %" PRIu64
+                         ": records were removed from the end",
+                         anchors[n_anchors - 1].seq, rep.last_seq);
         }
         *ret = rep;
         return 0;

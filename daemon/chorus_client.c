@@ -943,7 +943,7 @@ static bool url_is_https(const char *url) {
 
 static int client_copy_settings(ChorusClient *c, const ChorusClientOptions *o, char **reterr_message) {
         const ChorusConfig *cfg = o->config;
-        _cleanup_(erase_and_freep) char *account = NULL;
+        _cleanup_(erase_and_freep) char *account = NULL, *form = NULL, *encoded = NULL;
         size_t n;
 
         if (!url_is_https(cfg->api_url) || !url_is_https(cfg->oauth_url))
@@ -958,14 +958,18 @@ static int client_copy_settings(ChorusClient *c, const ChorusClientOptions *o, c
         c->api_url = strdup(cfg->api_url);
         c->oauth_url = strdup(cfg->oauth_url);
         c->client_id = strdup(cfg->client_id);
-        c->client_secret = strdup(o->secrets->client_secret);
-        c->client_secret_form = form_escape(o->secrets->client_secret);
-        c->cpro_password = strdup(o->secrets->cpro_password);
+        /* Kept for the client's life: in secret memory (credentials.h), out
+         * of core dumps; the malloc'd intermediates are wiped at once. */
+        c->client_secret = credentials_secret_strdup(o->secrets->client_secret);
+        form = form_escape(o->secrets->client_secret);
+        c->client_secret_form = credentials_secret_strdup(form);
+        c->cpro_password = credentials_secret_strdup(o->secrets->cpro_password);
         (void) secret_printf(&account, "%s:%s", cfg->technical_login, o->secrets->cpro_password);
         if (!c->api_url || !c->oauth_url || !c->client_id || !c->client_secret || !c->client_secret_form ||
             !c->cpro_password || !account)
                 return -ENOMEM;
-        c->cpro_account = base64_string(account);
+        encoded = base64_string(account);
+        c->cpro_account = credentials_secret_strdup(encoded);
         if (!c->cpro_account)
                 return -ENOMEM;
         /* "https://host/" + "/cpro/…" would give a double slash. */
@@ -1026,10 +1030,10 @@ ChorusClient *chorus_client_free(ChorusClient *c) {
         free(c->api_url);
         free(c->oauth_url);
         free(c->client_id);
-        erase_and_free(c->client_secret);
-        erase_and_free(c->client_secret_form);
-        erase_and_free(c->cpro_password);
-        erase_and_free(c->cpro_account);
+        credentials_secret_free(c->client_secret);
+        credentials_secret_free(c->client_secret_form);
+        credentials_secret_free(c->cpro_password);
+        credentials_secret_free(c->cpro_account);
         erase_and_free(c->token);
         sd_event_unref(c->event);
         free(c);

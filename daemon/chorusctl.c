@@ -22,7 +22,7 @@ static const CtlCommand commands[] = {
         { "structure", "look a buyer up on Chorus Pro by SIRET", ctl_structure },
         { "status", "list jobs, or show one job's history", ctl_status },
         { "requeue", "send a job from failed/ through the pipeline again", ctl_requeue },
-        { "audit", "audit log tools: 'audit verify' checks the hash chain", ctl_audit },
+        { "audit", "audit log tools: 'audit verify' checks the chain, 'audit init' makes its key", ctl_audit },
 };
 
 static void usage(FILE *f) {

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 
 #include "config.h"
@@ -25,7 +26,7 @@ static void help(void) {
                "Turns bilans dropped in the spool into invoices deposited on Chorus Pro.\n"
                "\n"
                "  -c, --config=FILE   configuration (default %s)\n"
-               "      --log-target=T  auto (journal, or stderr on a terminal), journal, stderr\n"
+               "      --log-target=T  auto (journal; stderr on a terminal or without journald), journal, stderr\n"
                "      --version       print the version (and \"+test-hooks\" in test builds)\n"
                "  -h, --help          this help\n"
                "\n"
@@ -148,6 +149,10 @@ int main(int argc, char *argv[]) {
         log_set_identifier("chorusd");
         if (log_parse_environment() < 0)
                 log_warning("Ignoring a bad $CHORUSD_LOG_LEVEL or $CHORUSD_LOG_TARGET.");
+        /* Before anything else is read: a core of this process would hold
+         * the secrets. The tests read the debug line. */
+        credentials_forbid_core_dumps();
+        log_debug("Core dumps off (dumpable=%d).", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EX_USAGE : EX_OK;

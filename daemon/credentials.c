@@ -17,27 +17,98 @@
  *
  * Secrets never leave this file except through the ChorusSecrets they are
  * loaded into: not in a message, not in a log. Every buffer that held one is
- * wiped with explicit_bzero before it is freed, on every path. */
+ * wiped with explicit_bzero before it is freed, on every path.
+ *
+ * Nor in a core dump: the process is made non-dumpable (PR_SET_DUMPABLE 0,
+ * RLIMIT_CORE 0) before the first secret is read, and the buffers that keep
+ * secrets for the life of the process are pages of their own (mmap) marked
+ * MADV_DONTDUMP, so that a core written anyway (a kernel that dumps
+ * non-dumpable processes for root, fs.suid_dumpable=2) leaves them out.
+ * They are not mlock'ed: an unprivileged service has a small RLIMIT_MEMLOCK
+ * and no business raising it; keeping swap off or encrypted is the
+ * administrator's. */
 #include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "credentials.h"
 #include "fsutil.h"
+#include "log.h"
 
 /* One byte more than allowed tells "too big" from "exactly the maximum";
  * one more keeps the buffer NUL-terminated. */
 #define SECRET_BUFFER_SIZE (CREDENTIAL_SIZE_MAX + 2)
 
-static void secret_buffer_freep(char **p) {
-        if (*p) {
-                explicit_bzero(*p, SECRET_BUFFER_SIZE);
-                free(*p);
+/* ---- Memory for secrets ------------------------------------------------------ */
+
+/* The mapping's size is kept in front of the bytes handed out. */
+#define SECRET_HEADER_SIZE 16
+
+void *credentials_secret_alloc(size_t size) {
+        long page = sysconf(_SC_PAGESIZE);
+        size_t total;
+        void *p;
+
+        if (page <= 0)
+                page = 4096;
+        if (size > SIZE_MAX - SECRET_HEADER_SIZE - (size_t) page) {
+                errno = ENOMEM;
+                return NULL;
         }
+        total = (size + SECRET_HEADER_SIZE + (size_t) page - 1) / (size_t) page * (size_t) page;
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        /* Best effort: an old kernel without these still gets the wipe. */
+        (void) madvise(p, total, MADV_DONTDUMP);
+        (void) madvise(p, total, MADV_WIPEONFORK);
+        memcpy(p, &total, sizeof total);
+        return (char *) p + SECRET_HEADER_SIZE; /* zero-filled by mmap */
+}
+
+char *credentials_secret_strdup(const char *s) {
+        size_t n;
+        char *p;
+
+        if (!s)
+                return NULL;
+        n = strlen(s);
+        p = credentials_secret_alloc(n + 1);
+        if (p)
+                memcpy(p, s, n + 1);
+        return p;
+}
+
+void *credentials_secret_free(void *p) {
+        char *base;
+        size_t total;
+
+        if (!p)
+                return NULL;
+        base = (char *) p - SECRET_HEADER_SIZE;
+        memcpy(&total, base, sizeof total);
+        explicit_bzero(base, total);
+        (void) munmap(base, total);
+        return NULL;
+}
+
+void credentials_forbid_core_dumps(void) {
+        /* RLIMIT_CORE may be refused (the unit's ~@resources filter): the
+         * unit sets LimitCORE=0 itself, and PR_SET_DUMPABLE is what counts. */
+        (void) setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                log_warning_errno(negative_errno(), "Cannot turn core dumps off (PR_SET_DUMPABLE): %m");
+}
+
+static void secret_buffer_freep(char **p) {
+        credentials_secret_free(*p);
 }
 
 static int fail(char **reterr_message, int error, const char *format, ...) _printf_(3, 4);
@@ -191,7 +262,8 @@ static int secret_read(const char *path, uid_t owner, SecretOrigin origin, char 
         if (r < 0)
                 return r;
 
-        buf = calloc(1, SECRET_BUFFER_SIZE);
+        credentials_forbid_core_dumps(); /* before the first secret is in memory */
+        buf = credentials_secret_alloc(SECRET_BUFFER_SIZE);
         if (!buf)
                 return -ENOMEM;
         /* st_size was a hint: read one byte more than allowed to be sure. */
@@ -286,7 +358,7 @@ static int credentials_load_one(const char *configured, const char *config_path,
 
 static int load_both(const ChorusConfig *c, const char *config_path, ChorusSecrets *ret,
                      char **reterr_message) {
-        _cleanup_(erase_and_freep) char *client_secret = NULL, *cpro_password = NULL;
+        _cleanup_(secret_buffer_freep) char *client_secret = NULL, *cpro_password = NULL;
         int r;
 
         assert(c);
@@ -316,9 +388,73 @@ int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, Cho
         return load_both(c, config_path, ret, reterr_message);
 }
 
+/* ---- The audit key ----------------------------------------------------------------- */
+
+static int unhex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int credentials_audit_key_path(const char *config_path, char **ret) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+        if (!isempty(dir))
+                return asprintf(ret, "%s/%s", dir, CREDENTIAL_AUDIT_KEY) < 0 ? -ENOMEM : 1;
+        if (!config_path)
+                return -ENOENT;
+        return credentials_source_path(config_path, CREDENTIAL_AUDIT_KEY, ret) < 0 ? -ENOMEM : 0;
+}
+
+static int audit_key_read(const char *path, SecretOrigin origin, uint8_t **ret, char **reterr_message) {
+        _cleanup_(secret_buffer_freep) char *text = NULL;
+        uint8_t *key;
+        int r;
+
+        r = secret_read(path, geteuid(), origin, &text, reterr_message);
+        if (r < 0)
+                return r;
+        if (strlen(text) != 2 * AUDIT_KEY_BYTES)
+                return fail(reterr_message, -EBADMSG,
+                            "%s is not an audit key (%d hexadecimal digits): 'chorusctl audit init' "
+                            "writes one",
+                            path, 2 * AUDIT_KEY_BYTES);
+        key = credentials_secret_alloc(AUDIT_KEY_BYTES);
+        if (!key)
+                return -ENOMEM;
+        for (size_t i = 0; i < AUDIT_KEY_BYTES; i++) {
+                int hi = unhex(text[2 * i]), lo = unhex(text[2 * i + 1]);
+                if (hi < 0 || lo < 0) {
+                        credentials_secret_free(key);
+                        return fail(reterr_message, -EBADMSG,
+                                    "%s is not an audit key (%d hexadecimal digits): 'chorusctl audit "
+                                    "init' writes one",
+                                    path, 2 * AUDIT_KEY_BYTES);
+                }
+                key[i] = (uint8_t) (hi << 4 | lo);
+        }
+        *ret = key;
+        return 0;
+}
+
+int credentials_read_audit_key(const char *path, uint8_t **ret, char **reterr_message) {
+        return audit_key_read(path, SECRET_ORIGIN_FILE, ret, reterr_message);
+}
+
+int credentials_load_audit_key(const char *config_path, uint8_t **ret, char **reterr_message) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        assert(ret);
+        r = credentials_audit_key_path(config_path, &path);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return -ENOENT; /* no key configured */
+        return audit_key_read(path, r > 0 ? SECRET_ORIGIN_SYSTEMD : SECRET_ORIGIN_FILE, ret, reterr_message);
+}
+
 void chorus_secrets_done(ChorusSecrets *s) {
         if (!s)
                 return;
-        s->client_secret = erase_and_free(s->client_secret);
-        s->cpro_password = erase_and_free(s->cpro_password);
+        s->client_secret = credentials_secret_free(s->client_secret);
+        s->cpro_password = credentials_secret_free(s->cpro_password);
 }

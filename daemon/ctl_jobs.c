@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "credentials.h"
 #include "ctl.h"
 #include "fsutil.h"
 #include "identifiers.h"
@@ -434,7 +435,8 @@ static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
  * turn that it resumed the job). The requeue is done by then: a failure
  * here is reported, not undone. */
 static void requeue_audit(const Config *config, const Job *j, const char *detail) {
-        _cleanup_(freep) char *path = NULL;
+        _cleanup_(freep) char *path = NULL, *message = NULL;
+        uint8_t *key = NULL;
         _cleanup_(audit_freep) AuditLog *a = NULL;
         AuditRecord rec = { .event = "requeued", .job = j->id, .convention = j->convention,
                             .invoice = j->invoice_number, .detail = detail };
@@ -445,7 +447,15 @@ static void requeue_audit(const Config *config, const Job *j, const char *detail
                         strerror(ENOMEM));
                 return;
         }
-        r = audit_open(path, &a);
+        /* Keyed as the daemon keys it: an unkeyed record would break the chain. */
+        r = credentials_load_audit_key(config->path, &key, &message);
+        if (r < 0 && r != -ENOENT) {
+                fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log: %s\n",
+                        message ? message : strerror(-r));
+                return;
+        }
+        r = audit_open_keyed(path, key, &a);
+        credentials_secret_free(key);
         if (r >= 0)
                 r = audit_append(a, &rec);
         if (r < 0)

@@ -3,13 +3,18 @@
  * SD_JOURNAL_SUPPRESS_LOCATION keeps sd-journal from stamping every entry
  * with log.c's own location: we pass the caller's through
  * sd_journal_sendv_with_location(). If the journal refuses a message, the
- * message goes to stderr instead: a log line is never silently dropped. */
+ * message goes to stderr instead: a log line is never silently dropped.
+ * sd-journal reports success even when no journald listens (a datagram to
+ * a missing socket is not an error it sees), so "auto" first looks for the
+ * socket itself: no socket, stderr. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -19,6 +24,7 @@
 static LogTarget log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 static const char *log_identifier = "chorusd";
+static const char *log_journal_socket = LOG_JOURNAL_SOCKET;
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
         [LOG_TARGET_AUTO] = "auto",
@@ -88,10 +94,24 @@ int log_parse_environment(void) {
         return r;
 }
 
+void log_set_journal_socket(const char *path) {
+        log_journal_socket = path ? path : LOG_JOURNAL_SOCKET;
+}
+
+/* journald listens: its socket exists and is a socket. Looked at for every
+ * message (one stat), so a journald started after us is used too. */
+static bool log_journal_reachable(void) {
+        struct stat st;
+
+        return stat(log_journal_socket, &st) >= 0 && S_ISSOCK(st.st_mode);
+}
+
 static LogTarget log_effective_target(void) {
         if (log_target != LOG_TARGET_AUTO)
                 return log_target;
-        return isatty(STDERR_FILENO) ? LOG_TARGET_STDERR : LOG_TARGET_JOURNAL;
+        if (isatty(STDERR_FILENO))
+                return LOG_TARGET_STDERR;
+        return log_journal_reachable() ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
 }
 
 typedef struct FieldName {
@@ -194,6 +214,15 @@ done:
         for (int i = 0; i < n; i++)
                 free(strings[i]);
         return r;
+}
+
+void log_audit_anchor(const char *path, uint64_t seq, const char *head, const char *event) {
+        if (log_effective_target() != LOG_TARGET_JOURNAL)
+                return;
+        (void) sd_journal_send("MESSAGE=Audit record %" PRIu64 " (%s) appended to %s.", seq, event, path,
+                               "PRIORITY=%i", LOG_INFO, "SYSLOG_IDENTIFIER=%s", log_identifier,
+                               "CHORUSD_AUDIT_FILE=%s", path, "CHORUSD_AUDIT_SEQ=%" PRIu64, seq,
+                               "CHORUSD_AUDIT_HEAD=%s", head, NULL);
 }
 
 int log_internal(int level, int error, const LogFields *fields, const char *message_id,

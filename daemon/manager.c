@@ -936,6 +936,52 @@ static int manager_lock_dir(const char *dir, const char *what, int *ret_fd) {
         return 0;
 }
 
+/* A job past its claim: its "claimed" record (or, rejected as it was
+ * claimed, its "rejected" one) was written before it moved on. A crash may
+ * leave a job "received" or "invalid" with the record not yet written. */
+static int found_audited_job(JobStore *s, const char *id, void *userdata) {
+        _cleanup_(job_freep) Job *j = NULL;
+
+        (void) userdata;
+        if (jobstore_load(s, id, &j, NULL) < 0)
+                return 0; /* recovery deals with it */
+        return j->state == JOB_STATE_RECEIVED || j->state == JOB_STATE_INVALID ? 0 : -EEXIST;
+}
+
+/* The audit log, keyed when an audit key is configured (credentials.c).
+ * An empty log while jobs past their claim exist means it was emptied or
+ * deleted: starting it again at seq 1 would hide that, so chorusd refuses. */
+static int manager_open_audit(Manager *m, const char *audit_path) {
+        _cleanup_(freep) char *message = NULL;
+        uint8_t *key = NULL;
+        int r;
+
+        r = credentials_load_audit_key(m->config->path, &key, &message);
+        if (r == -ENOENT)
+                log_warning("No audit key (credential %s): the audit log is chained but not keyed, "
+                            "so whoever can write it can rewrite it unseen; create one with "
+                            "'chorusctl audit init'.",
+                            CREDENTIAL_AUDIT_KEY);
+        else if (r < 0)
+                return log_error_errno(r, "%s", message ? message : "Failed to load the audit key.");
+        r = audit_open_keyed(audit_path, key, &m->audit);
+        credentials_secret_free(key);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "The audit log '%s' is damaged: run 'chorusctl audit "
+                                          "verify' to see where.",
+                                       audit_path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log '%s': %m", audit_path);
+        if (audit_last_seq(m->audit) == 0 && jobstore_foreach(m->jobs, found_audited_job, NULL) == -EEXIST)
+                return log_crit_errno(-EBADMSG, "The audit log '%s' is empty (or was deleted) but job "
+                                                "states exist in '%s/%s': it was emptied or removed. "
+                                                "Refusing to start it again at seq 1; restore it from a "
+                                                "backup ('chorusctl audit verify --journal' compares it "
+                                                "with the journal).",
+                                      audit_path, m->config->state.dir, JOBSTORE_DIR);
+        return 0;
+}
+
 static int manager_open_state(Manager *m) {
         _cleanup_(freep) char *audit_path = NULL;
         int r;
@@ -960,13 +1006,9 @@ static int manager_open_state(Manager *m) {
                                        m->config->state.dir);
         if (asprintf(&audit_path, "%s/%s", m->config->state.dir, AUDIT_LOG_FILE) < 0)
                 return log_oom();
-        r = audit_open(audit_path, &m->audit);
-        if (r == -EBADMSG)
-                return log_error_errno(r, "The audit log '%s' is damaged: run 'chorusctl audit "
-                                          "verify' to see where.",
-                                       audit_path);
+        r = manager_open_audit(m, audit_path);
         if (r < 0)
-                return log_error_errno(r, "Failed to open the audit log '%s': %m", audit_path);
+                return r;
         return 0;
 }
 

@@ -39,6 +39,8 @@
 #define AUDIT_LINE_MAX 8192   /* bytes of one record, '\n' included */
 #define AUDIT_DETAIL_MAX 1024 /* a longer detail is cut (at a UTF-8 boundary) */
 #define AUDIT_FIRST_PREV "0000000000000000000000000000000000000000000000000000000000000000"
+/* A torn end is copied to PATH.damaged-TIMESTAMP before it is cut. */
+#define AUDIT_DAMAGED_SUFFIX ".damaged-"
 
 /* What one record says. Strings may be NULL (left out). */
 typedef struct AuditRecord {
@@ -62,6 +64,11 @@ typedef struct AuditLog AuditLog;
  * torn last line, and learns the last seq and hash from the tail. Returns
  * 0, -EBADMSG (the tail is damaged: not one of our records), -errno. */
 int audit_open(const char *path, AuditLog **ret);
+/* The same with the HMAC key (AUDIT_KEY_BYTES bytes, credentials.h, copied into secret
+ * memory), or NULL: every record then ends with "mac". Without a key, a
+ * log whose last record is keyed is refused (-ENOKEY). */
+int audit_open_keyed(const char *path, const uint8_t *key, AuditLog **ret);
+bool audit_is_keyed(const AuditLog *a);
 AuditLog *audit_free(AuditLog *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_free);
 
@@ -85,7 +92,19 @@ typedef struct AuditVerifyReport {
         uint64_t broken_line; /* 1-based line number of the first bad record */
         uint64_t broken_seq;  /* the seq it carries, 0 if unreadable */
         char problem[256];    /* what is wrong, for people */
+        uint64_t n_unkeyed;       /* good records without a mac (before the key) */
+        uint64_t first_keyed_seq; /* where the keyed chain starts, 0 if none */
+        bool key_known;           /* macs were checked */
+        uint64_t n_macs_checked;
+        uint64_t n_anchors_checked; /* journal anchors that matched */
 } AuditVerifyReport;
+
+/* What the journal recorded at one append (CHORUSD_AUDIT_SEQ=,
+ * CHORUSD_AUDIT_HEAD=): the seq and the SHA-256 of the line written. */
+typedef struct AuditAnchor {
+        uint64_t seq;
+        char head[SHA256_HEX_SIZE];
+} AuditAnchor;
 
 /* Checks the whole chain, streaming line by line (memory stays flat):
  * each line is a JSON object with seq = previous + 1, prev = the SHA-256
@@ -94,6 +113,13 @@ typedef struct AuditVerifyReport {
  * Returns 0 with the report filled (look at report->broken), or -errno if
  * the file cannot be read or is not a regular file (fs_open_regular()). */
 int audit_verify(const char *path, AuditVerifyReport *ret);
+/* The same, also checking each "mac" under `key` (NULL: macs are only
+ * checked to be there, from the first keyed record on) and each record
+ * against the journal `anchors` (sorted by seq; may be NULL): a record
+ * whose hash differs from its anchor was rewritten, an anchor past the
+ * last seq names records removed from the end. */
+int audit_verify_full(const char *path, const uint8_t *key, const AuditAnchor *anchors, size_t n_anchors,
+                      AuditVerifyReport *ret);
 
 /* Calls f for every whole record, in order, streaming; the record's
  * strings live until f returns. Stops at the first unreadable line

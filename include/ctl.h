@@ -17,6 +17,7 @@
 #define CTL_EXIT_NOINPUT EX_NOINPUT         /* 66: an input file or job not there or not readable */
 #define CTL_EXIT_UNAVAILABLE EX_UNAVAILABLE /* 69: Chorus Pro or PISTE unreachable or not working */
 #define CTL_EXIT_SOFTWARE EX_SOFTWARE       /* 70: out of memory, another internal failure */
+#define CTL_EXIT_CANTCREAT EX_CANTCREAT     /* 73: an output that must be new exists, or cannot be created */
 #define CTL_EXIT_IOERR EX_IOERR             /* 74: a file could not be read or written */
 #define CTL_EXIT_TEMPFAIL EX_TEMPFAIL       /* 75: try again later (Chorus Pro throttling) */
 #define CTL_EXIT_CONFIG EX_CONFIG           /* 78: configuration, conventions or credentials */

@@ -7,7 +7,9 @@
  *
  * Targets: the journal; or stderr as "LEVEL: message key=value…" when stderr
  * is a TTY, when asked (--log-target=stderr, tests), or when the journal
- * cannot be reached. Secrets must never be passed to these functions.
+ * cannot be reached: with "auto", when LOG_JOURNAL_SOCKET is not a socket
+ * (no journald), and with any target when sd-journal refuses a message.
+ * Secrets must never be passed to these functions.
  *
  * The *_errno() variants return -abs(error), so that
  *     return log_error_errno(r, "Failed to claim '%s': %m", name);
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -37,7 +40,12 @@ typedef struct LogFields {
         const char *cpp_id;
 } LogFields;
 
+/* journald's native socket, the one sd-journal writes to. */
+#define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
 void log_set_target(LogTarget target);
+/* Where "auto" looks for journald (NULL: LOG_JOURNAL_SOCKET). For tests. */
+void log_set_journal_socket(const char *path);
 LogTarget log_target_from_string(const char *s);
 void log_set_max_level(int level);
 int log_get_max_level(void);
@@ -46,6 +54,12 @@ void log_set_identifier(const char *identifier);
 /* Parses $CHORUSD_LOG_LEVEL (debug, info, notice, warning, err) and
  * $CHORUSD_LOG_TARGET, if set. Returns 0 or -EINVAL (the setting is ignored). */
 int log_parse_environment(void);
+
+/* The audit log's anchor (audit.c): one journal entry per record appended,
+ * with CHORUSD_AUDIT_FILE= (absolute path), CHORUSD_AUDIT_SEQ= and
+ * CHORUSD_AUDIT_HEAD= (the SHA-256 of the line). Sent only when the
+ * messages go to the journal. */
+void log_audit_anchor(const char *path, uint64_t seq, const char *head, const char *event);
 
 int log_internal(int level, int error, const LogFields *fields, const char *message_id,
                  const char *file, int line, const char *func, const char *format, ...)

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "credentials.h"
 #include "ctl.h"
 #include "scratch.h"
 
@@ -461,6 +463,10 @@ Test(audit, verify_refuses_what_is_not_a_file, .timeout = 10) {
 
 /* ---- chorusctl audit verify ------------------------------------------------------- */
 
+#define NOTE_UNKEYED                                                                                 \
+        "note: no record is keyed (no audit key was configured): the chain shows changes, but whoever " \
+        "can write the file can rewrite it and chain it again.\n"
+
 static int run_ctl(int argc, const char *const argv[]) {
         return ctl_audit(argc, (char **) (uintptr_t) argv);
 }
@@ -472,7 +478,7 @@ Test(audit, ctl_verify_ok) {
         append_n(3);
         cr_assert_eq(run_ctl(4, argv), CTL_EXIT_OK);
         fflush(stdout);
-        cr_assert_stdout_eq_str("audit log OK: 3 records, last seq 3\n");
+        cr_assert_stdout_eq_str("audit log OK: 3 records, last seq 3\n" NOTE_UNKEYED);
 }
 
 Test(audit, ctl_verify_broken) {
@@ -521,8 +527,209 @@ Test(audit, ctl_verify_uses_the_configuration) {
         cr_redirect_stdout();
         cr_assert_eq(run_ctl(4, argv), CTL_EXIT_OK);
         fflush(stdout);
-        cr_assert_stdout_eq_str("audit log OK: 2 records, last seq 2\n");
+        cr_assert_stdout_eq_str("audit log OK: 2 records, last seq 2\n" NOTE_UNKEYED);
         free(conf_path);
         free(conf);
         free(base);
+}
+
+/* ---- Keyed chain, journal anchors, damaged tails (issue 9, item 11) -------------- */
+
+static const uint8_t key[AUDIT_KEY_BYTES] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                              17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+
+static void reopen_keyed(const uint8_t *k) {
+        log_ = audit_free(log_);
+        cr_assert_eq(audit_open_keyed(path, k, &log_), 0);
+}
+
+/* What someone with write access does after an edit: every "prev" after
+ * the first line set again to the SHA-256 of the line before. */
+static void rechain(void) {
+        char *text = read_log(), *out = NULL, *save = NULL, prev[SHA256_HEX_SIZE] = "";
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *p = strstr(line, "\"prev\":\"");
+                _cleanup_(freep) char *with_nl = NULL;
+
+                if (*prev && p)
+                        memcpy(p + 8, prev, 64);
+                cr_assert(asprintf(&with_nl, "%s\n", line) > 0);
+                cr_assert_eq(sha256_hex(with_nl, strlen(with_nl), prev), 0);
+                fputs(with_nl, f);
+        }
+        fclose(f);
+        scratch_write(dir, AUDIT_LOG_FILE, out);
+        free(out);
+        free(text);
+}
+
+/* Replaces the first `from` in line `lineno` by `to` (same length or not). */
+static void edit_in_line(int lineno, const char *from, const char *to) {
+        _cleanup_(freep) char *line = line_of(lineno), *edited = NULL;
+        char *p = strstr(line, from);
+
+        cr_assert_not_null(p, "'%s' not in line %d", from, lineno);
+        cr_assert(asprintf(&edited, "%.*s%s%s", (int) (p - line), line, to, p + strlen(from)) > 0);
+        edit_line(lineno, edited);
+}
+
+/* The old chain had no key: an edit re-chained by hand verified OK. */
+Test(audit, rechained_edit_is_caught_by_the_key) {
+        AuditVerifyReport rep;
+
+        reopen_keyed(key);
+        append_n(3);
+        cr_assert_eq(audit_verify_full(path, key, NULL, 0, &rep), 0);
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_expect_eq(rep.n_macs_checked, 3);
+        cr_expect_eq(rep.first_keyed_seq, 1);
+        cr_expect_eq(rep.n_unkeyed, 0);
+
+        edit_in_line(2, "\"total\":\"4000.00\"", "\"total\":\"9000.00\"");
+        rechain();
+        cr_assert_eq(audit_verify_full(path, key, NULL, 0, &rep), 0);
+        cr_expect(rep.broken);
+        cr_expect_eq(rep.broken_line, 2);
+        cr_expect(strstr(rep.problem, "mac"), "%s", rep.problem);
+}
+
+/* Dropping the macs does not help: after the first keyed record, a record
+ * without one is refused, key or not. */
+Test(audit, unkeyed_record_after_keyed_ones_is_broken) {
+        AuditVerifyReport rep;
+        _cleanup_(freep) char *line = NULL, *stripped = NULL;
+        char *mac;
+
+        reopen_keyed(key);
+        append_n(3);
+        line = line_of(3);
+        mac = strstr(line, ",\"mac\":");
+        cr_assert_not_null(mac);
+        cr_assert(asprintf(&stripped, "%.*s}", (int) (mac - line), line) > 0);
+        edit_line(3, stripped);
+        cr_assert_eq(audit_verify(path, &rep), 0);
+        cr_expect(rep.broken);
+        cr_expect_eq(rep.broken_line, 3);
+        cr_expect(strstr(rep.problem, "no \"mac\""), "%s", rep.problem);
+}
+
+/* An installation upgrading: the old records stay unkeyed, the new ones are
+ * keyed, verify says where the keyed chain starts; once keyed, a writer
+ * without the key is refused. */
+Test(audit, upgrade_from_an_unkeyed_log) {
+        AuditVerifyReport rep;
+        AuditLog *other = NULL;
+
+        append_n(2);
+        reopen_keyed(key);
+        append_n(2);
+        cr_assert_eq(audit_verify_full(path, key, NULL, 0, &rep), 0);
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_expect_eq(rep.n_records, 4);
+        cr_expect_eq(rep.n_unkeyed, 2);
+        cr_expect_eq(rep.first_keyed_seq, 3);
+        cr_expect_eq(rep.n_macs_checked, 2);
+        cr_expect_eq(audit_open(path, &other), -ENOKEY);
+        cr_expect_null(other);
+}
+
+/* Records removed or rewritten after the journal saw them. */
+Test(audit, journal_anchors_catch_removed_and_rewritten_records) {
+        AuditAnchor anchors[4];
+        AuditVerifyReport rep;
+
+        for (int i = 0; i < 4; i++) {
+                append("claimed", "job");
+                anchors[i].seq = audit_last_seq(log_);
+                memcpy(anchors[i].head, audit_last_hash(log_), SHA256_HEX_SIZE);
+        }
+        cr_assert_eq(audit_verify_full(path, NULL, anchors, 4, &rep), 0);
+        cr_assert_not(rep.broken, "%s", rep.problem);
+        cr_expect_eq(rep.n_anchors_checked, 4);
+
+        /* Unkeyed: an edit re-chained by hand passes the chain, not the journal. */
+        edit_in_line(2, "\"event\":\"claimed\"", "\"event\":\"voided\"");
+        rechain();
+        cr_assert_eq(audit_verify(path, &rep), 0);
+        cr_expect_not(rep.broken, "the chain alone cannot see it: %s", rep.problem);
+        cr_assert_eq(audit_verify_full(path, NULL, anchors, 4, &rep), 0);
+        cr_expect(rep.broken);
+        cr_expect_eq(rep.broken_seq, 2);
+        cr_expect(strstr(rep.problem, "rewritten"), "%s", rep.problem);
+
+        /* The last record removed: the chain is whole, the journal knows better. */
+        log_ = audit_free(log_);
+        scratch_remove(dir);
+        dir = scratch_new();
+        free(path);
+        path = scratch_path(dir, AUDIT_LOG_FILE);
+        cr_assert_eq(audit_open(path, &log_), 0);
+        for (int i = 0; i < 4; i++) {
+                append("claimed", "job");
+                memcpy(anchors[i].head, audit_last_hash(log_), SHA256_HEX_SIZE);
+        }
+        edit_line(4, NULL);
+        cr_assert_eq(audit_verify_full(path, NULL, anchors, 4, &rep), 0);
+        cr_expect(rep.broken);
+        cr_expect(strstr(rep.problem, "removed from the end"), "%s", rep.problem);
+}
+
+/* A few bytes cut off the last record were "repaired" as a torn write:
+ * the record was gone. They are now kept aside first. */
+Test(audit, damaged_tail_is_kept_aside) {
+        _cleanup_(freep) char *text = NULL, *kept = NULL, *name = NULL;
+        AuditVerifyReport rep;
+        size_t n;
+        DIR *d;
+        struct dirent *de;
+
+        append_n(3);
+        log_ = audit_free(log_);
+        text = read_log();
+        n = strlen(text);
+        cr_assert_eq(truncate(path, (off_t) n - 5), 0);
+        cr_assert_eq(audit_verify(path, &rep), 0);
+        cr_assert_not_null(strstr(text, "{\"seq\":3"));
+        cr_expect_eq(rep.torn_bytes, n - 5 - (size_t) (strstr(text, "{\"seq\":3") - text));
+
+        cr_redirect_stderr();
+        cr_assert_eq(audit_open(path, &log_), 0);
+        cr_expect_eq(audit_last_seq(log_), 2);
+        d = opendir(dir);
+        cr_assert_not_null(d);
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, AUDIT_LOG_FILE AUDIT_DAMAGED_SUFFIX, strlen(AUDIT_LOG_FILE AUDIT_DAMAGED_SUFFIX)) == 0)
+                        name = strdup(de->d_name);
+        closedir(d);
+        cr_assert_not_null(name, "no audit.log.damaged-* kept");
+        kept = scratch_read(dir, name);
+        cr_assert_not_null(kept);
+        cr_expect(strncmp(kept, strstr(text, "{\"seq\":3"), strlen(kept)) == 0 && strlen(kept) == rep.torn_bytes,
+                  "the kept bytes are not the torn record: %s", kept);
+}
+
+/* chorusctl audit init: a fresh 0600 key, never an overwrite. */
+Test(audit, ctl_init_writes_a_key_once) {
+        _cleanup_(freep) char *key_path = scratch_path(dir, "audit-key"), *first = NULL, *second = NULL;
+        const char *argv[] = { "audit", "init", "--key", key_path, NULL };
+        uint8_t *k = NULL;
+        struct stat st;
+
+        cr_redirect_stdout();
+        cr_redirect_stderr();
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_OK);
+        cr_assert_eq(stat(key_path, &st), 0);
+        cr_expect_eq(st.st_mode & 07777, 0600);
+        first = scratch_read(dir, "audit-key");
+        cr_assert_not_null(first);
+        cr_expect_eq(strlen(first), 65);
+        cr_expect_eq(credentials_read_audit_key(key_path, &k, NULL), 0);
+        credentials_secret_free(k);
+
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_USAGE, "an existing key was not refused");
+        second = scratch_read(dir, "audit-key");
+        cr_expect_str_eq(second, first, "the key was replaced");
 }

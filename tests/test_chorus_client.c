@@ -781,7 +781,8 @@ Test(chorus_client, token_lifetime_counts_from_the_request) {
 }
 
 Test(chorus_client, wrong_technical_password) {
-        ChorusSecrets bad = { .client_secret = strdup(secrets.client_secret), .cpro_password = strdup("not-the-password") };
+        ChorusSecrets bad = { .client_secret = credentials_secret_strdup(secrets.client_secret),
+                             .cpro_password = credentials_secret_strdup("not-the-password") };
         _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
         ChorusHealth h = {};
         ChorusError e = {};
@@ -803,7 +804,8 @@ Test(chorus_client, wrong_technical_password) {
 }
 
 Test(chorus_client, wrong_client_secret) {
-        ChorusSecrets bad = { .client_secret = strdup("not-the-secret"), .cpro_password = strdup(secrets.cpro_password) };
+        ChorusSecrets bad = { .client_secret = credentials_secret_strdup("not-the-secret"),
+                              .cpro_password = credentials_secret_strdup(secrets.cpro_password) };
         _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
         ChorusHealth h = {};
         ChorusError e = {};
@@ -1284,7 +1286,8 @@ Test(chorus_client, token_failure_logged_without_secrets) {
 }
 
 Test(chorus_client, form_encoded_secret_is_scrubbed_too) {
-        ChorusSecrets s = { .client_secret = strdup("Sx+k/9q=Zz"), .cpro_password = strdup(secrets.cpro_password) };
+        ChorusSecrets s = { .client_secret = credentials_secret_strdup("Sx+k/9q=Zz"),
+                            .cpro_password = credentials_secret_strdup(secrets.cpro_password) };
         _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
         ChorusTokenInfo t = {};
         ChorusError e = {};

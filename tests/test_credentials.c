@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,7 +77,7 @@ Test(credentials, read_file_cases) {
                 const ReadCase *t = &read_cases[i];
                 _cleanup_(freep) char *name = NULL, *path = NULL, *message = NULL,
                                       *fragment = NULL;
-                _cleanup_(erase_and_freep) char *secret = NULL;
+                _cleanup_(credentials_secret_freep) char *secret = NULL;
                 int r;
 
                 cr_assert(asprintf(&name, "case-%zu", i) > 0);
@@ -132,7 +133,7 @@ Test(credentials, directory_and_fifo_are_refused) {
 Test(credentials, size_limit) {
         _cleanup_(freep) char *big = malloc(CREDENTIAL_SIZE_MAX + 1);
         _cleanup_(freep) char *ok_path = NULL, *big_path = NULL, *message = NULL;
-        _cleanup_(erase_and_freep) char *secret = NULL;
+        _cleanup_(credentials_secret_freep) char *secret = NULL;
         char *none = NULL;
 
         cr_assert(big);
@@ -332,4 +333,74 @@ Test(credentials, path) {
         cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", "", 1), 0);
         cr_expect_eq(credentials_path(NULL, "cpro-password", &p3), -ENOENT);
         cr_expect_null(p3);
+}
+
+/* ---- Core dumps (issue 9, item 8) -------------------------------------------- */
+
+/* The VmFlags line of the mapping of /proc/self/smaps that holds p. */
+static char *vm_flags_of(const void *p) {
+        _cleanup_(freep) char *line = NULL;
+        size_t size = 0;
+        bool inside = false;
+        char *found = NULL;
+        FILE *f = fopen("/proc/self/smaps", "re");
+
+        cr_assert(f);
+        while (!found && getline(&line, &size, f) > 0) {
+                unsigned long start, end;
+
+                if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' '))
+                        inside = (unsigned long) p >= start && (unsigned long) p < end;
+                else if (inside && strncmp(line, "VmFlags:", 8) == 0)
+                        found = strdup(line);
+        }
+        fclose(f);
+        return found;
+}
+
+static bool vm_flag(const char *flags, const char *flag) {
+        size_t n = strlen(flag);
+
+        for (const char *p = strstr(flags, flag); p; p = strstr(p + 1, flag))
+                if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+/* A core held the client secret three times and the password twice: the
+ * process must not be dumpable once a secret is read, and the secrets it
+ * keeps must sit in pages marked "dd" (MADV_DONTDUMP). */
+Test(credentials, secrets_stay_out_of_core_dumps) {
+        ChorusConfig c = {};
+        ChorusSecrets s = {};
+        _cleanup_(freep) char *message = NULL, *flags1 = NULL, *flags2 = NULL;
+
+        free(make_secret(CREDENTIAL_CLIENT_SECRET, "client-secret\n", 0400));
+        free(make_secret(CREDENTIAL_CPRO_PASSWORD, "password", 0400));
+        cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+        cr_assert_eq(credentials_load(&c, &s, &message), 0, "%s", strempty(message));
+        cr_expect_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0, "the process is still dumpable");
+
+        flags1 = vm_flags_of(s.client_secret);
+        flags2 = vm_flags_of(s.cpro_password);
+        cr_assert(flags1 && flags2, "no mapping found in /proc/self/smaps");
+        cr_expect(vm_flag(flags1, "dd"), "client secret not MADV_DONTDUMP: %s", flags1);
+        cr_expect(vm_flag(flags2, "dd"), "password not MADV_DONTDUMP: %s", flags2);
+        chorus_secrets_done(&s);
+}
+
+/* A copy made with credentials_secret_strdup() is in DONTDUMP pages,
+ * zero-filled past the string. */
+Test(credentials, secret_memory) {
+        _cleanup_(freep) char *flags = NULL;
+        char *p = credentials_secret_strdup(SECRET);
+
+        cr_assert(p);
+        cr_expect_str_eq(p, SECRET);
+        cr_expect_eq(p[strlen(SECRET) + 1], 0);
+        flags = vm_flags_of(p);
+        cr_assert(flags);
+        cr_expect(vm_flag(flags, "dd"), "%s", flags);
+        cr_expect_null(credentials_secret_free(p));
+        cr_expect_null(credentials_secret_free(NULL));
 }

@@ -44,3 +44,32 @@ Test(log, one_line_per_event) {
         cr_expect_str_eq(out, "error: rejected: line one error: forged line and a tab [31m job=job 1 "
                               "flux=CPP  error: forged\n");
 }
+
+static void log_crit_auto(void *userdata) {
+        (void) userdata;
+        (void) log_crit_errno(-EIO, "Failed to sync %s: %m", "audit.log");
+}
+
+/* "auto" with stderr not a terminal (a file here) and no journald: the
+ * message must reach stderr. sd-journal reports success when its socket is
+ * missing, so without a look at the socket it was silently dropped. */
+Test(log, auto_without_journal_falls_back_to_stderr) {
+        _cleanup_(freep) char *out = NULL;
+
+        log_set_target(LOG_TARGET_AUTO);
+        log_set_journal_socket("/nonexistent/chorusd-test/journal/socket");
+        out = scratch_stderr_of(log_crit_auto, NULL);
+        log_set_journal_socket(NULL);
+        cr_expect_str_eq(out, "crit: Failed to sync audit.log: Input/output error\n");
+}
+
+/* A path that exists but is not a socket is no journal either. */
+Test(log, auto_with_a_file_for_socket_falls_back_to_stderr) {
+        _cleanup_(freep) char *out = NULL;
+
+        log_set_target(LOG_TARGET_AUTO);
+        log_set_journal_socket("/dev/null");
+        out = scratch_stderr_of(log_crit_auto, NULL);
+        log_set_journal_socket(NULL);
+        cr_expect_str_eq(out, "crit: Failed to sync audit.log: Input/output error\n");
+}

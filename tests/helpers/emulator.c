@@ -379,7 +379,8 @@ void emulator_chorus_config_done(ChorusConfig *c) {
 }
 
 int emulator_chorus_secrets(Emulator *e, ChorusSecrets *ret) {
-        ChorusSecrets s = { .client_secret = strdup(e->client_secret), .cpro_password = strdup(e->tech_password) };
+        ChorusSecrets s = { .client_secret = credentials_secret_strdup(e->client_secret),
+                           .cpro_password = credentials_secret_strdup(e->tech_password) };
 
         if (!s.client_secret || !s.cpro_password) {
                 chorus_secrets_done(&s);

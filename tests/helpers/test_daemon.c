@@ -265,6 +265,33 @@ bool test_daemon_has_hooks(void) {
         return hooks;
 }
 
+/* credentials/audit-key beside the configuration, where chorusd looks for
+ * it outside systemd: the tests run with a keyed audit log, as installed. */
+static int write_audit_key(TestDaemon *d) {
+        char *dir = path_join(d->root, "credentials"), *path = NULL;
+        int fd, r = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        path = path_join(dir, "audit-key");
+        if (!path || (mkdir(dir, 0700) < 0 && errno != EEXIST))
+                r = path ? -errno : -ENOMEM;
+        if (r >= 0) {
+                fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        r = -errno;
+                else {
+                        if (write(fd, TEST_AUDIT_KEY "\n", strlen(TEST_AUDIT_KEY) + 1) !=
+                            (ssize_t) strlen(TEST_AUDIT_KEY) + 1)
+                                r = -EIO;
+                        close(fd);
+                }
+        }
+        free(path);
+        free(dir);
+        return r;
+}
+
 int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o) {
         char tmpl[] = "/tmp/chorusd-e2e-XXXXXX";
         char *conventions = NULL;
@@ -294,6 +321,8 @@ int test_daemon_setup(TestDaemon *d, const TestDaemonOptions *o) {
                 r = install_conventions(d, conventions);
         if (r >= 0)
                 r = write_config(d, conventions);
+        if (r >= 0 && !d->options.no_audit_key)
+                r = write_audit_key(d);
         if (r >= 0)
                 r = notify_socket_open(d);
         if (r >= 0) {

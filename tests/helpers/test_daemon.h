@@ -32,7 +32,12 @@ typedef struct TestDaemonOptions {
         const char *const *env;
         /* RLIMIT_NOFILE of the daemon (soft and hard); 0 = inherited. */
         unsigned nofile_limit;
+        /* No root/credentials/audit-key (TEST_AUDIT_KEY): an unkeyed log. */
+        bool no_audit_key;
 } TestDaemonOptions;
+
+/* The audit key test_daemon_setup() writes (64 hex digits). */
+#define TEST_AUDIT_KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 typedef struct TestDaemon {
         char *root;   /* scratch directory */
