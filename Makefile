@@ -2,6 +2,8 @@
 #
 #   make              build chorusd and chorusctl (build/)
 #   make check        install missing dependencies, build with ASan+UBSan, run every test
+#   make faults       the long fault suite (scripts/fault-suite --long: 500 bilans, 30 %
+#                     faults, 20 kills, clock steps, full disks, EMFILE; about 25 min)
 #   make demo         the main job: the daemon against the local emulator, a bilan in, an invoice out
 #   make install      DESTDIR=… PREFIX=… (default /usr/local)
 #   make CC=clang     any C11 compiler; warnings are errors
@@ -66,7 +68,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tests check deps demo install clean fuzz fuzz-build fuzz-targets FORCE
+.PHONY: all tests check faults deps demo install clean fuzz fuzz-build fuzz-targets FORCE
 # Keep the test helpers' objects between runs (they are intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -129,6 +131,11 @@ deps:
 check: deps
 	$(MAKE) BUILD=build/check SAN=1 TEST_HOOKS=1 tests
 	BUILD=build/check tests/run-all
+
+# The long form of tests/suites/47-faults, on the sanitized build of make check.
+faults: deps
+	$(MAKE) BUILD=build/check SAN=1 TEST_HOOKS=1 all
+	scripts/fault-suite --build build/check --long
 
 demo: deps
 	$(MAKE) all

@@ -1251,6 +1251,51 @@ class TestFaults(EmulatorTest):
         self.assertEqual([r["status"] for r in req], [None, 200])
         self.assertEqual(req[0]["fault"]["drop"], "after_body")
 
+    def test_lost_answer_then_integrated_later_on_its_own(self):
+        # The platform accepts the flux, the answer is lost, and the flux is
+        # integrated later without anyone moving it (auto_advance is 0 here):
+        # invisible to the search until then, found afterwards.
+        self.fault(route=DEPOSER, drop="after_body", integrate_after=0.5)
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+            self.emu.deposit(ubl())
+        fluxes = self.emu.ctl("GET", "/_emulator/fluxes")["fluxes"]
+        self.assertEqual(len(fluxes), 1)
+        numero = fluxes[0]["numeroFluxDepot"]
+        self.assertEqual(self.emu.cr(numero)["etatCourantDepotFlux"], PENDING[0])
+        since = (date.today() - timedelta(days=1)).isoformat()
+        query = {"numeroFacture": "CMA34-2026-0001", "periodeDateDepotDu": since}
+        self.assertEqual(self.search(query)["listeFactures"], [])
+        for _ in range(60):
+            if self.emu.cr(numero)["etatCourantDepotFlux"] == "IN_INTEGRE":
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.emu.cr(numero)["etatCourantDepotFlux"], "IN_INTEGRE")
+        found = self.search(query)["listeFactures"]
+        self.assertEqual([(f["numeroFacture"], f["numeroFluxDepot"]) for f in found],
+                         [("CMA34-2026-0001", numero)])
+
+    def test_integrate_after_waits_even_with_auto_advance(self):
+        self.emu.ctl("POST", "/_emulator/config", {"auto_advance": 0.05})
+        self.fault(route=DEPOSER, integrate_after=1.0)
+        held = self.emu.deposit_ok(ubl())
+        other = self.emu.deposit_ok(ubl(number="CMA34-2026-0002"))
+        time.sleep(0.6)
+        self.assertEqual(self.emu.cr(other)["etatCourantDepotFlux"], "IN_INTEGRE")
+        self.assertEqual(self.emu.cr(held)["etatCourantDepotFlux"], PENDING[0])
+        time.sleep(0.7)
+        self.assertEqual(self.emu.cr(held)["etatCourantDepotFlux"], "IN_INTEGRE")
+
+    def test_processed_then_gateway_error(self):
+        # A 502 after the platform accepted the flux: the deposit is recorded.
+        self.fault(route=DEPOSER, status=502, processed=True)
+        self.assertEqual(self.emu.deposit(ubl()).status, 502)
+        fluxes = self.emu.ctl("GET", "/_emulator/fluxes")["fluxes"]
+        self.assertEqual([i["numeroFacture"] for f in fluxes for i in f["invoices"]], ["CMA34-2026-0001"])
+        # without "processed" nothing is recorded
+        self.fault(route=DEPOSER, status=502)
+        self.assertEqual(self.emu.deposit(ubl(number="CMA34-2026-0002")).status, 502)
+        self.assertEqual(len(self.emu.ctl("GET", "/_emulator/fluxes")["fluxes"]), 1)
+
     def test_expire_token_fault(self):
         token = self.emu.token()
         self.fault(route=HEALTH, expire_token=True)
@@ -1285,7 +1330,11 @@ class TestFaults(EmulatorTest):
         for rule in ({"status": 500}, {"route": DEPOSER}, {"route": DEPOSER, "drop": "sometimes"},
                      {"route": DEPOSER, "status": 99}, {"route": DEPOSER, "status": 500, "colour": "red"},
                      {"route": "/_emulator/reset", "status": 500}, {"route": DEPOSER, "status": 500, "count": 0},
-                     {"route": DEPOSER, "header_bytes": 0}, {"route": DEPOSER, "header_bytes": "big"}):
+                     {"route": DEPOSER, "header_bytes": 0}, {"route": DEPOSER, "header_bytes": "big"},
+                     {"route": DEPOSER, "processed": True}, {"route": DEPOSER, "status": 502, "processed": 1},
+                     {"route": DEPOSER, "integrate_after": -1},
+                     {"route": DEPOSER, "integrate_after": 1, "drop": "before_body"},
+                     {"route": DEPOSER, "integrate_after": 1, "status": 500}):
             self.assertEqual(self.emu.control("POST", "/_emulator/faults", rule).status, 400, rule)
 
 
