@@ -243,6 +243,7 @@ static const ConfigKey config_keys[] = {
         SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
 
         PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
+        PATH("state", "metrics_file", NULL, false, state.metrics_file),
 
         PATH("conventions", "dir", "/etc/chorusd/conventions.d", false, conventions.dir),
 

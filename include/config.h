@@ -76,6 +76,7 @@ typedef struct Config {
         } spool;
         struct {
                 char *dir;
+                char *metrics_file; /* node_exporter text file chorusd rewrites; NULL = none */
         } state;
         struct {
                 char *dir;
