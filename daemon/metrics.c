@@ -35,19 +35,26 @@ struct Metrics {
 };
 
 int write_file_replace_nosync(const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_(freep) char *tmp = NULL;
-        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *tmp = NULL, *dir = NULL;
+        _cleanup_(closep) int fd = -EBADF, dirfd = -EBADF;
         const char *slash = strrchr(path, '/');
         int r;
 
         /* ".NAME.XXXXXX.tmp" beside NAME: the rename stays in one folder. */
         if (asprintf(&tmp, "%.*s.%s.XXXXXX.tmp", slash ? (int) (slash - path + 1) : 0, path,
-                     slash ? slash + 1 : path) < 0)
+                     slash ? slash + 1 : path) < 0 ||
+            !(dir = slash ? strndup(path, slash == path ? 1 : (size_t) (slash - path)) : strdup(".")))
                 return -ENOMEM;
+        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
         fd = mkostemps(tmp, 4, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        r = fs_write_all(fd, data, size);
+        /* chorusctl run as root: the file stays the daemon's user's. */
+        r = fs_adopt_dir_owner(fd, dirfd);
+        if (r >= 0)
+                r = fs_write_all(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, path) < 0)
@@ -73,6 +80,54 @@ int health_file_read(const char *state_dir, uint64_t *ret_last_contact_usec) {
         if (r < 0 && r != -ENOENT)
                 return r;
         *ret_last_contact_usec = v;
+        return 0;
+}
+
+int chorus_account_file_write(const char *state_dir, const char *password_expiry) {
+        _cleanup_(kv_writer_done) KvWriter w = KV_WRITER_INIT;
+        _cleanup_(freep) char *path = NULL, *text = NULL, *day = NULL;
+        size_t size;
+        int r;
+
+        if (password_expiry && !(day = strndup(password_expiry, 10)))
+                return -ENOMEM;
+        r = kv_writer_open(&w, 1);
+        if (r < 0)
+                return r;
+        kv_put(&w, "PASSWORD_EXPIRY", day);
+        kv_put_u64(&w, "CHECKED_USEC", now_realtime_usec());
+        r = kv_writer_finish(&w, &text, &size);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/%s", state_dir, CHORUS_ACCOUNT_FILE) < 0)
+                return -ENOMEM;
+        return write_file_replace_nosync(path, text, size, WRITE_FILE_MODE);
+}
+
+int chorus_account_file_read(const char *state_dir, char **ret_expiry, uint64_t *ret_checked_usec) {
+        _cleanup_(kv_file_freep) KvFile *kv = NULL;
+        _cleanup_(closep) int dirfd = -EBADF;
+        const char *expiry = NULL;
+        char *copy = NULL;
+        uint64_t checked = 0;
+        int r;
+
+        dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        r = kv_read_file(dirfd, CHORUS_ACCOUNT_FILE, &kv);
+        if (r < 0)
+                return r;
+        r = kv_get_optional(kv, "PASSWORD_EXPIRY", &expiry);
+        if (r < 0)
+                return r;
+        r = kv_get_u64(kv, "CHECKED_USEC", &checked);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (expiry && !(copy = strdup(expiry)))
+                return -ENOMEM;
+        *ret_expiry = copy;
+        *ret_checked_usec = checked;
         return 0;
 }
 

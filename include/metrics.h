@@ -23,6 +23,16 @@
 #define METRICS_MIN_INTERVAL_USEC (5 * USEC_PER_SEC)
 #define HEALTH_FILE "health" /* in the state directory */
 #define HEALTH_FILE_VERSION 1
+/* In the state directory too, written by `chorusctl ping` (and `health
+ * --ping`): what Chorus Pro said of the technical account. */
+#define CHORUS_ACCOUNT_FILE "chorus-account"
+
+/* Records the technical account's password expiry (an ISO date or
+ * date-time, "YYYY-MM-DD…"; NULL: not reported) in STATE_DIR/chorus-account. */
+int chorus_account_file_write(const char *state_dir, const char *password_expiry);
+/* Reads it back: *ret_expiry the date (NULL when not reported; free()),
+ * *ret_checked_usec when it was recorded. -ENOENT when there is no file. */
+int chorus_account_file_read(const char *state_dir, char **ret_expiry, uint64_t *ret_checked_usec);
 
 typedef struct Metrics Metrics;
 
@@ -50,6 +60,6 @@ int metrics_format(const Metrics *m, uint64_t now_usec, char **ret);
  * (CLOCK_REALTIME µs, 0 = none recorded). -ENOENT when there is no file. */
 int health_file_read(const char *state_dir, uint64_t *ret_last_contact_usec);
 
-/* Writes dir/name (an absolute path when dirfd is AT_FDCWD) by temp file +
- * rename, with `mode`, without fsync: for caches only. */
+/* Writes `path` by temp file + rename in its folder, with `mode` (and, run
+ * as root, the folder's owner), without fsync: for caches only. */
 int write_file_replace_nosync(const char *path, const void *data, size_t size, mode_t mode);
