@@ -195,7 +195,8 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
                 fprintf(stderr, "chorusctl: cannot list jobs: %s\n", strerror(-r));
                 return ctl_exit_input(r);
         }
-        qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
+        if (l.n > 0) /* l.ids is NULL when there is no job */
+                qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
         if (o->json)
                 printf("[");
         else
