@@ -25,6 +25,8 @@ typedef struct TestDaemonOptions {
         const char *chorus_extra;
         /* Extra lines appended after [invoice] number_prefix. */
         const char *invoice_extra;
+        /* Extra lines appended after [state] dir. */
+        const char *state_extra;
         /* Environment for the daemon, "NAME=value", NULL-terminated. */
         const char *const *env;
 } TestDaemonOptions;
