@@ -672,11 +672,13 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* The metrics file keeps the counts of the last moment (jobs
+         * leaving memory at exit did not go away): written, then gone. */
+        metrics_flush(m->metrics);
+        m->metrics = metrics_free(m->metrics);
         /* Reverse order of construction: jobs first (they hold calls and
          * timers), then the client, the durable modules, the loop. */
         jobrun_free_all(m);
-        metrics_flush(m->metrics);
-        m->metrics = metrics_free(m->metrics);
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
         m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
