@@ -77,7 +77,7 @@ static void teardown(void) {
         _cleanup_(freep) char *cmd = NULL;
 
         cr_assert(asprintf(&cmd, "rm -rf '%s'", root) > 0);
-        (void) system(cmd);
+        cr_expect_eq(system(cmd), 0, "%s", cmd);
         free(config_path);
         free(state_dir);
 }
