@@ -438,3 +438,22 @@ Test(health, unknown_when_nothing_can_be_read) {
         cr_expect_eq(o.status, 3, "%s", o.out);
         output_done(&o);
 }
+
+Test(health, ping_unreachable_is_critical) {
+        _cleanup_(freep) char *secret = join(root, "secret"), *extra = NULL;
+        Output o;
+
+        cr_assert_eq(write_file_replace_nosync(secret, "s3cret\n", 7, 0600), 0);
+        /* Nothing listens on 127.0.0.1:1: refused at once. */
+        cr_assert(asprintf(&extra,
+                           "environment = custom\napi_url = https://127.0.0.1:1\noauth_url = https://127.0.0.1:1/token\n"
+                           "client_secret_file = %s\ncpro_password_file = %s\nconnect_timeout = 1\ntimeout = 2\n",
+                           secret, secret) > 0);
+        write_config(extra);
+        expect_health(0, "CHORUSD OK"); /* no call without --ping */
+        o = HEALTH("--ping");
+        cr_expect_eq(o.status, 2, "%s", o.out);
+        cr_expect(strstr(o.out, "CHORUSD CRITICAL - 0 jobs, 0 in failed/; Chorus Pro unreachable: "), "%s", o.out);
+        cr_expect_null(strstr(o.out, "s3cret"));
+        output_done(&o);
+}

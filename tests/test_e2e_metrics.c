@@ -127,6 +127,17 @@ Test(e2e_metrics, counts_deposits_and_the_last_contact) {
         cr_expect(strstr(out, "CHORUSD OK - 1 jobs, 0 in failed/ | ") && strstr(out, " last_contact="), "%s", out);
         free(out);
 
+        /* ping records the password expiry; health --ping asks Chorus Pro. */
+        cr_expect_eq(test_daemon_ctl(&d, &out, "ping", NULL), 0, "%s", out);
+        free(out);
+        snprintf(health_path, sizeof health_path, "%s/chorus-account", d.state);
+        cr_assert_eq(test_daemon_read_path(health_path, &text, NULL), 0);
+        cr_expect(strstr(text, "\nPASSWORD_EXPIRY="), "%s", text);
+        free(text);
+        cr_expect_eq(test_daemon_ctl(&d, &out, "health", "--ping", NULL), 0, "%s", out);
+        cr_expect(strstr(out, " password_days="), "%s", out);
+        free(out);
+
         /* Idle: nothing changes, nothing is written. */
         usleep(6 * 1000 * 1000);
         before = mtime_of(metrics);
