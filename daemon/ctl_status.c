@@ -192,6 +192,8 @@ static bool add_cents(cJSON *o, const char *name, bool has, int64_t cents) {
 }
 
 static cJSON *job_json(const char *id, const Job *j) {
+        /* A state file that cannot be read: nothing known but the id. */
+        static const Job unreadable = { .state = _JOB_STATE_INVALID, .format = _INVOICE_FORMAT_INVALID };
         _cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
         char date[DATE_STRING_MAX];
         cJSON *voided;
@@ -200,7 +202,7 @@ static cJSON *job_json(const char *id, const Job *j) {
         if (!o)
                 return NULL;
         if (!j)
-                j = &(const Job){ .state = _JOB_STATE_INVALID, .format = _INVOICE_FORMAT_INVALID };
+                j = &unreadable;
         ok = add_string(o, "id", id) && cJSON_AddBoolToObject(o, "unreadable", j->state < 0) &&
              add_string(o, "state", j->state >= 0 ? job_state_to_string(j->state) : NULL) &&
              (j->state >= 0 ? !!cJSON_AddBoolToObject(o, "terminal", job_state_is_terminal(j->state))

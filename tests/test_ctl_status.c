@@ -457,3 +457,30 @@ Test(health, ping_unreachable_is_critical) {
         cr_expect_null(strstr(o.out, "s3cret"));
         output_done(&o);
 }
+
+Test(status, json_unreadable_job) {
+        _cleanup_(freep) char *jobs = join(state_dir, "jobs"), *path = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *a = NULL;
+        const cJSON *j;
+        Output o;
+
+        add_three_jobs();
+        path = join(jobs, "20261204-100000-0000000d.state");
+        cr_assert_eq(write_file_replace_nosync(path, "torn", 4, 0640), 0);
+        o = STATUS("--json");
+        cr_assert_eq(o.status, 0);
+        a = cJSON_Parse(o.out);
+        cr_assert(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 4, "%s", o.out);
+        j = cJSON_GetArrayItem(a, 3);
+        cr_expect_str_eq(cJSON_GetObjectItem(j, "id")->valuestring, "20261204-100000-0000000d");
+        cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "unreadable")));
+        cr_expect(cJSON_IsNull(cJSON_GetObjectItem(j, "state")));
+        output_done(&o);
+        /* A filter leaves it out. */
+        o = STATUS("--json", "--convention", "cdcmc-2026");
+        cr_expect_null(strstr(o.out, "0000000d"), "%s", o.out);
+        output_done(&o);
+        o = STATUS("--state", "done");
+        cr_expect_null(strstr(o.out, "0000000d"), "%s", o.out);
+        output_done(&o);
+}
