@@ -32,6 +32,7 @@ struct Metrics {
         uint64_t health_written_usec; /* the last contact STATE_DIR/health holds */
         uint64_t last_write;          /* CLOCK_MONOTONIC of the last write, 0 = none */
         bool dirty;
+        bool metrics_failed, health_failed; /* said once, not at every change */
 };
 
 int write_file_replace_nosync(const char *path, const void *data, size_t size, mode_t mode) {
@@ -198,9 +199,11 @@ static void metrics_write(Metrics *m) {
         if (m->last_contact_usec != m->health_written_usec) {
                 r = health_file_write(m);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to write %s/%s, ignoring: %m", m->state_dir, HEALTH_FILE);
+                        log_full_errno(m->health_failed ? LOG_DEBUG : LOG_WARNING, r,
+                                       "Failed to write %s/%s, ignoring: %m", m->state_dir, HEALTH_FILE);
                 else
                         m->health_written_usec = m->last_contact_usec;
+                m->health_failed = r < 0;
         }
         if (path && *path) {
                 _cleanup_(freep) char *text = NULL;
@@ -209,7 +212,9 @@ static void metrics_write(Metrics *m) {
                 if (r >= 0)
                         r = write_file_replace_nosync(path, text, strlen(text), 0644);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to write the metrics file '%s', ignoring: %m", path);
+                        log_full_errno(m->metrics_failed ? LOG_DEBUG : LOG_WARNING, r,
+                                       "Failed to write the metrics file '%s', ignoring: %m", path);
+                m->metrics_failed = r < 0;
         }
 }
 
