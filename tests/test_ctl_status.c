@@ -484,3 +484,12 @@ Test(status, json_unreadable_job) {
         cr_expect_null(strstr(o.out, "0000000d"), "%s", o.out);
         output_done(&o);
 }
+
+Test(health, unreadable_job_state_is_a_warning) {
+        _cleanup_(freep) char *path = NULL;
+
+        add_job(&(JobSpec){ .id = "20261201-100000-0000000a", .state = JOB_STATE_DONE });
+        path = join(state_dir, "jobs/20261204-100000-0000000d.state");
+        cr_assert_eq(write_file_replace_nosync(path, "torn", 4, 0640), 0);
+        expect_health(1, "CHORUSD WARNING - 2 jobs, 0 in failed/; 1 job state(s) unreadable");
+}
