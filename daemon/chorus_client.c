@@ -110,6 +110,8 @@ struct ChorusClient {
         RetryPolicy retry_policy;
         ChorusRetryHook retry_hook;
         void *retry_hook_userdata;
+        ChorusAnswerHook answer_hook;
+        void *answer_hook_userdata;
 };
 
 static void call_step(ChorusCall *call);
@@ -617,6 +619,8 @@ static void on_call_http(ChorusHttpRequest *req, const ChorusHttpAnswer *answer,
         (void) req;
         call->http = NULL;
         r = chorus_answer_check(answer, call->op->name, time(NULL), &json, &e);
+        if ((r >= 0 || e.kind == CHORUS_ERROR_BUSINESS) && call->client->answer_hook)
+                call->client->answer_hook(call->client->answer_hook_userdata);
         if (r >= 0) {
                 call_answer_parse(call, json);
                 return;
@@ -1010,6 +1014,8 @@ int chorus_client_new(const ChorusClientOptions *o, ChorusClient **ret, char **r
                                                                                  : RETRY_POLICY_INTERACTIVE;
         c->retry_hook = o->retry_hook;
         c->retry_hook_userdata = o->retry_hook_userdata;
+        c->answer_hook = o->answer_hook;
+        c->answer_hook_userdata = o->answer_hook_userdata;
         r = client_copy_settings(c, o, reterr_message);
         if (r < 0)
                 return r;

@@ -23,6 +23,7 @@ static const CtlCommand commands[] = {
         { "status", "list jobs, or show one job's history", ctl_status },
         { "requeue", "send a job from failed/ through the pipeline again", ctl_requeue },
         { "audit", "audit log tools: 'audit verify' checks the chain, 'audit init' makes its key", ctl_audit },
+        { "health", "one-line check for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", ctl_health },
 };
 
 static void usage(FILE *f) {

@@ -244,6 +244,7 @@ static const ConfigKey config_keys[] = {
         UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
 
         PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
+        PATH("state", "metrics_file", NULL, false, state.metrics_file),
 
         PATH("conventions", "dir", "/etc/chorusd/conventions.d", false, conventions.dir),
 

@@ -34,6 +34,7 @@
 #include "date.h"
 #include "identifiers.h"
 #include "log.h"
+#include "metrics.h"
 
 #define CTL_DEADLINE_DEFAULT_SEC 60
 #define PASSWORD_EXPIRY_WARNING_DAYS 15
@@ -353,6 +354,15 @@ static int ping_account_lookup(ChorusCtl *c, const char *check, ChorusStructure 
         return r < 0 ? r : 1;
 }
 
+/* For `chorusctl health`, which makes no call by default: STATE_DIR/chorus-account. */
+static void record_password_expiry(const Config *config, const char *expiry, bool say) {
+        int r = chorus_account_file_write(config->state.dir, expiry);
+
+        if (r < 0 && say)
+                printf("%-28s   (not recorded for 'chorusctl health' in %s/%s: %s)\n", "", config->state.dir,
+                       CHORUS_ACCOUNT_FILE, strerror(-r));
+}
+
 static int ping_account(ChorusCtl *c) {
         const char *check = "Technical account";
         char buf[CTL_PRINTABLE_MAX];
@@ -370,6 +380,7 @@ static int ping_account(ChorusCtl *c) {
                 printf("%-28s OK (%s): structure %s, idStructureCPP %" PRId64 "\n", check,
                        c->config->chorus.technical_login, ctl_printable(s.raison_sociale, buf), s.id_structure_cpp);
                 print_password_expiry(&s);
+                record_password_expiry(c->config, s.password_expiry, true);
         }
         chorus_structure_done(&s);
         chorus_error_done(&e);
@@ -538,4 +549,38 @@ int ctl_structure(int argc, char *argv[]) {
         if (r != CTL_EXIT_OK)
                 return r;
         return structure_show(&c, siret);
+}
+
+/* ---- health --ping ---- */
+
+int ctl_chorus_live_check(const char *config_path, long deadline_sec, char **ret_message) {
+        _cleanup_(chorus_ctl_done) ChorusCtl c = {};
+        ChorusCtlOptions o = { .config_path = config_path, .deadline_sec = deadline_sec };
+        ChorusStructureSummary summary = {};
+        ChorusHealth h = {};
+        ChorusStructure s = {};
+        ChorusError e = {}, e2 = {};
+        size_t count;
+        int r;
+
+        *ret_message = NULL;
+        r = chorus_ctl_open("health", &o, &c);
+        if (r != CTL_EXIT_OK)
+                return -EINVAL;
+        r = chorus_health_check_sync(c.client, &h, &e);
+        chorus_health_done(&h);
+        /* The account's structure: its password expiry, recorded (best effort). */
+        if (r >= 0 && structure_find(c.client, c.config->seller.siret, &summary, &count, &e2) > 0 &&
+            chorus_structure_get_sync(c.client, summary.id_structure_cpp, &s, &e2) >= 0)
+                record_password_expiry(c.config, s.password_expiry, false);
+        chorus_structure_summary_done(&summary);
+        chorus_structure_done(&s);
+        chorus_error_done(&e2);
+        if (r < 0) {
+                *ret_message = e.message ? strdup(e.message) : NULL;
+                chorus_error_done(&e);
+                return r;
+        }
+        chorus_error_done(&e);
+        return 0;
 }

@@ -32,6 +32,7 @@
 #include "audit.h"
 #include "credentials.h"
 #include "ctl.h"
+#include "ctl_status.h"
 #include "fsutil.h"
 #include "identifiers.h"
 #include "job.h"
@@ -49,18 +50,6 @@ typedef struct JobsContext {
 static void jobs_context_done(JobsContext *c) {
         c->store = jobstore_free(c->store);
         c->config = config_free(c->config);
-}
-
-static void status_help(void) {
-        printf("usage: chorusctl status [-c FILE] [JOB]\n"
-               "\n"
-               "Without JOB: one line per job, oldest first: bilan, convention, invoice\n"
-               "number, state, Chorus Pro status, next attempt and last error.\n"
-               "With JOB: the job's persisted state, its files and its history (audit log).\n"
-               "\n"
-               "  -c, --config FILE   main configuration (default %s)\n"
-               "  -h, --help          show this help\n",
-               CONFIG_DEFAULT_PATH);
 }
 
 static void requeue_help(void) {
@@ -175,14 +164,9 @@ static const char *format_local(uint64_t usec, char buf[static 32]) {
         return buf;
 }
 
-/* At most `width` bytes, cut at a UTF-8 boundary, "…"-less: a table. */
+/* A cell cuts a long value with a visible "…". */
 static void print_cell(const char *s, int width) {
-        char buf[CTL_PRINTABLE_MAX];
-        int n = (int) strlen(ctl_printable(s, buf));
-
-        if (n > width)
-                n = (int) utf8_char_start(buf, (size_t) width);
-        printf("%-*.*s  ", width, n, buf);
+        status_print_cell(s, width);
 }
 
 static void print_row(const Job *j) {
@@ -198,9 +182,10 @@ static void print_row(const Job *j) {
         printf("%s\n", ctl_printable(j->last_error, buf));
 }
 
-static int status_table(JobsContext *c) {
+static int status_table(JobsContext *c, const StatusOptions *o) {
         IdList l = {};
         unsigned n_by_state[_JOB_STATE_MAX] = {};
+        size_t shown = 0;
         int r;
 
         /* Only the ids are kept (25 bytes each), to sort them; jobs are read
@@ -211,24 +196,43 @@ static int status_table(JobsContext *c) {
                 fprintf(stderr, "chorusctl: cannot list jobs: %s\n", strerror(-r));
                 return ctl_exit_input(r);
         }
-        qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
-        printf("%-*s  %-24s  %-16s  %-20s  %-10s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN", "CONVENTION",
-               "INVOICE", "STATE", "CHORUS PRO", "NEXT ATTEMPT", "LAST ERROR");
+        if (l.n > 0) /* l.ids is NULL when there is no job */
+                qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
+        if (o->json)
+                printf("[");
+        else
+                printf("%-*s  %-24s  %-16s  %-20s  %-10s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
+                       "CONVENTION", "INVOICE", "STATE", "CHORUS PRO", "NEXT ATTEMPT", "LAST ERROR");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_(job_freep) Job *j = NULL;
-                if (jobstore_load(c->store, l.ids[i], &j, NULL) < 0) {
-                        printf("%-*s  (state file unreadable)\n", JOB_ID_LEN, l.ids[i]);
+                bool readable = jobstore_load(c->store, l.ids[i], &j, NULL) >= 0;
+
+                if (readable ? !status_filter_match(o, j) : status_filter_any(o))
                         continue;
-                }
-                n_by_state[j->state]++;
-                print_row(j);
+                if (o->json) {
+                        printf("%s\n", shown == 0 ? "" : ",");
+                        if (status_print_json(l.ids[i], j, NULL) < 0) {
+                                free(l.ids);
+                                return CTL_EXIT_SOFTWARE;
+                        }
+                } else if (!readable)
+                        printf("%-*s  (state file unreadable)\n", JOB_ID_LEN, l.ids[i]);
+                else
+                        print_row(j);
+                shown++;
+                if (readable)
+                        n_by_state[j->state]++;
         }
-        printf("\n%zu jobs", l.n);
+        free(l.ids);
+        if (o->json) {
+                printf("%s]\n", shown == 0 ? "" : "\n");
+                return CTL_EXIT_OK;
+        }
+        printf("\n%zu jobs", shown);
         for (int s = 0; s < _JOB_STATE_MAX; s++)
                 if (n_by_state[s] > 0)
                         printf(", %u %s", n_by_state[s], job_state_to_string(s));
         printf("\n");
-        free(l.ids);
         return CTL_EXIT_OK;
 }
 
@@ -325,7 +329,7 @@ static int print_audit_record(uint64_t seq, const char *time, const AuditRecord 
         return 0;
 }
 
-static int status_job(JobsContext *c, const char *id) {
+static int status_job(JobsContext *c, const char *id, bool json) {
         _cleanup_(job_freep) Job *j = NULL;
         _cleanup_(freep) char *audit_path = NULL;
         char job_id[JOB_ID_MAX];
@@ -333,10 +337,16 @@ static int status_job(JobsContext *c, const char *id) {
 
         if (r != CTL_EXIT_OK)
                 return r;
-        print_job(j);
-        print_files(c->config, j);
         if (asprintf(&audit_path, "%s/%s", c->config->state.dir, AUDIT_LOG_FILE) < 0)
                 return CTL_EXIT_SOFTWARE;
+        if (json) {
+                if (status_print_json(id, j, audit_path) < 0)
+                        return CTL_EXIT_SOFTWARE;
+                printf("\n");
+                return CTL_EXIT_OK;
+        }
+        print_job(j);
+        print_files(c->config, j);
         printf("\nHistory (audit log):\n");
         snprintf(job_id, sizeof job_id, "%s", id);
         r = audit_foreach(audit_path, print_audit_record, job_id);
@@ -348,16 +358,16 @@ static int status_job(JobsContext *c, const char *id) {
 
 int ctl_status(int argc, char *argv[]) {
         _cleanup_(jobs_context_done) JobsContext c = {};
-        const char *config = NULL, *job = NULL;
+        StatusOptions o;
         int r;
 
-        r = parse_options("status", argc, argv, status_help, false, &config, &job);
+        r = status_parse_options(argc, argv, &o);
         if (r >= 0)
                 return r;
-        r = context_open(config, &c);
+        r = context_open(o.config_path, &c);
         if (r != CTL_EXIT_OK)
                 return r;
-        return job ? status_job(&c, job) : status_table(&c);
+        return o.job ? status_job(&c, o.job, o.json) : status_table(&c, &o);
 }
 
 /* ---- requeue ----------------------------------------------------------------------- */

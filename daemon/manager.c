@@ -37,6 +37,7 @@
 #include "log-ids.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "notify.h"
 #include "numbering.h"
 #include "spool.h"
@@ -121,6 +122,7 @@ void manager_job_state_changed(Manager *m, JobState old_state, JobState new_stat
                 else if (new_state == JOB_STATE_REJECTED || new_state == JOB_STATE_FAILED)
                         m->n_failed++;
         }
+        metrics_job_state_changed(m->metrics, old_state, new_state);
         manager_send_status(m);
 }
 
@@ -840,6 +842,8 @@ static int manager_reload(Manager *m) {
                 return log_error_errno(r, "Failed to reload: %m");
         m->chorus = TAKE_PTR(client);
         m->config = TAKE_PTR(config);
+        if (metrics_set_file(m->metrics, m->config->state.metrics_file) < 0)
+                log_oom();
         spool_set_max_file_size(m->spool, m->config->spool.max_file_size);
         spool_set_settle(m->spool, m->config->spool.settle_seconds * USEC_PER_SEC);
         convention_set_free(m->conventions);
@@ -898,6 +902,12 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
 /* ---- Life cycle ------------------------------------------------------------ */
 
+static void on_chorus_answered(void *userdata) {
+        Manager *m = userdata;
+
+        metrics_chorus_answered(m->metrics);
+}
+
 static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
                               ChorusClient **ret) {
         _cleanup_(freep) char *message = NULL;
@@ -906,6 +916,8 @@ static int manager_new_client(Manager *m, const Config *config, const ChorusSecr
                 .secrets = secrets,
                 .event = m->event,
                 .retry_deadline_usec = 0, /* our retries are durable: job.c */
+                .answer_hook = on_chorus_answered,
+                .answer_hook_userdata = m,
         };
         int r;
 
@@ -1046,6 +1058,9 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         r = manager_open_state(m);
         if (r < 0)
                 return r;
+        r = metrics_new(m->event, m->config->state.dir, m->config->state.metrics_file, &m->metrics);
+        if (r < 0)
+                return log_oom();
         r = manager_new_client(m, m->config, &m->secrets, &m->chorus);
         if (r < 0)
                 return r;
@@ -1056,6 +1071,10 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* The metrics file keeps the counts of the last moment (jobs
+         * leaving memory at exit did not go away): written, then gone. */
+        metrics_flush(m->metrics);
+        m->metrics = metrics_free(m->metrics);
         /* Reverse order of construction: jobs first (they hold calls and
          * timers), then the client, the durable modules, the loop. */
         jobrun_free_all(m);

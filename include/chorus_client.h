@@ -69,6 +69,11 @@ typedef struct ChorusCall ChorusCall;
 typedef void (*ChorusRetryHook)(const ChorusError *error, unsigned attempt, uint64_t delay_usec,
                                 void *userdata);
 
+/* Called each time Chorus Pro answered a request as its API says: a
+ * result, or a refusal (codeRetour). chorusd records it as its last
+ * contact (metrics.h). */
+typedef void (*ChorusAnswerHook)(void *userdata);
+
 typedef struct ChorusClientOptions {
         const ChorusConfig *config;   /* api_url, oauth_url, ca_file, client_id, technical_login, timeouts */
         const ChorusSecrets *secrets; /* copied */
@@ -80,6 +85,8 @@ typedef struct ChorusClientOptions {
         unsigned timeout_ms;          /* 0 = config->timeout seconds */
         ChorusRetryHook retry_hook;
         void *retry_hook_userdata;
+        ChorusAnswerHook answer_hook;
+        void *answer_hook_userdata;
 } ChorusClientOptions;
 
 /* Returns 0, or a negative errno with *reterr_message (free()) naming the

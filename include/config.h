@@ -78,6 +78,7 @@ typedef struct Config {
         } spool;
         struct {
                 char *dir;
+                char *metrics_file; /* node_exporter text file chorusd rewrites; NULL = none */
         } state;
         struct {
                 char *dir;

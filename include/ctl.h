@@ -30,6 +30,12 @@ int ctl_structure(int argc, char *argv[]);    /* ctl_chorus.c */
 int ctl_status(int argc, char *argv[]);       /* ctl_jobs.c */
 int ctl_requeue(int argc, char *argv[]);      /* ctl_jobs.c */
 int ctl_audit(int argc, char *argv[]);        /* ctl_audit.c */
+int ctl_health(int argc, char *argv[]);       /* ctl_health.c */
+
+/* health --ping: the Chorus Pro health-check with the technical account,
+ * and its password expiry recorded (ctl_chorus.c). Returns 0, or < 0 with
+ * *ret_message (free()) saying why when Chorus Pro could be asked. */
+int ctl_chorus_live_check(const char *config_path, long deadline_sec, char **ret_message);
 
 /* Shared by the commands (ctl_common.c). */
 

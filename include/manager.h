@@ -27,6 +27,7 @@ typedef struct AuditRecord AuditRecord;
 typedef struct ChorusClient ChorusClient;
 typedef struct JobRun JobRun;
 typedef struct JobStore JobStore;
+typedef struct Metrics Metrics;
 typedef struct Numbering Numbering;
 typedef struct Spool Spool;
 
@@ -94,6 +95,7 @@ typedef struct Manager {
         unsigned n_phase[_JOB_PHASE_MAX];
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
+        Metrics *metrics; /* [state] metrics_file and STATE_DIR/health (metrics.h) */
 
         bool stopping;
         uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */

@@ -168,6 +168,7 @@ static int write_config(TestDaemon *d, const char *conventions) {
                      "%s"
                      "\n[state]\n"
                      "dir = %s\n"
+                     "%s\n"
                      "\n[conventions]\n"
                      "dir = %s\n"
                      "\n[chorus]\n"
@@ -185,7 +186,8 @@ static int write_config(TestDaemon *d, const char *conventions) {
                      env_or("CHORUS_EMULATOR_SUPPLIER_SIRET", "13002602400013"),
                      d->options.invoice_extra ? d->options.invoice_extra : "", d->spool,
                      d->options.spool_extra ? d->options.spool_extra : "settle_seconds = 0\n", d->state,
-                     conventions, url, url, env_or("CHORUS_EMULATOR_CA", "/nonexistent/ca.pem"),
+                     d->options.state_extra ? d->options.state_extra : "", conventions, url, url,
+                     env_or("CHORUS_EMULATOR_CA", "/nonexistent/ca.pem"),
                      env_or("CHORUS_EMULATOR_CLIENT_ID", "test-client"),
                      env_or("CHORUS_EMULATOR_TECH_LOGIN", "TECH_1_test@cpro.fr"),
                      env_or("CHORUS_EMULATOR_CLIENT_SECRET_FILE", "/nonexistent/secret"),

@@ -28,6 +28,8 @@ typedef struct TestDaemonOptions {
         /* Lines for the [spool] section after dir and min_free_space; NULL =
          * "settle_seconds = 0", so that a dropped file is claimed at once. */
         const char *spool_extra;
+        /* Extra lines appended after [state] dir. */
+        const char *state_extra;
         /* Environment for the daemon, "NAME=value", NULL-terminated. */
         const char *const *env;
         /* RLIMIT_NOFILE of the daemon (soft and hard); 0 = inherited. */
