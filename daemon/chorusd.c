@@ -118,6 +118,8 @@ static int exit_status(int r) {
         case -ENOMEM:
                 return EX_SOFTWARE;
         case -EBUSY:
+        case -EMFILE: /* too low a LimitNOFILE= at start: systemd restarts us */
+        case -ENFILE:
                 return EX_TEMPFAIL;
         default:
                 return EX_IOERR;
