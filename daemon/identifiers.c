@@ -313,7 +313,19 @@ int utf8_validate(const char *s, size_t size, size_t *reterr_offset) {
                 return size == 0 ? 0 : -EINVAL;
         for (size_t i = 0; i < size;) {
                 uint32_t cp;
-                size_t len = utf8_decode(s + i, size - i, &cp);
+                size_t len;
+
+                /* Eight ASCII bytes at a time (most of a bilan or a
+                 * configuration): a byte below 0x80 is a whole character. */
+                if (size - i >= 8) {
+                        uint64_t w;
+                        memcpy(&w, s + i, 8);
+                        if ((w & UINT64_C(0x8080808080808080)) == 0) {
+                                i += 8;
+                                continue;
+                        }
+                }
+                len = utf8_decode(s + i, size - i, &cp);
                 if (len == 0) {
                         if (reterr_offset)
                                 *reterr_offset = i;
