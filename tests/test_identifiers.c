@@ -283,6 +283,27 @@ Test(identifiers, utf8_validate_after_ascii_runs) {
         }
 }
 
+/* utf8_text_is_valid() looks for controls eight bytes at a time: one at
+ * any offset is still found; \t \n \r, DEL and é still pass. */
+Test(identifiers, utf8_text_is_valid_controls_at_any_offset) {
+        char buf[48];
+
+        for (size_t k = 0; k + 2 < sizeof buf; k++) {
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + k, "\xC3\xA9", 2);
+                cr_expect(utf8_text_is_valid(buf, sizeof buf), "é at %zu", k);
+                buf[k] = '\t';
+                buf[k + 1] = 0x7F;
+                cr_expect(utf8_text_is_valid(buf, sizeof buf), "tab, DEL at %zu", k);
+                for (unsigned c = 0; c < 0x20; c++) {
+                        buf[k] = (char) c;
+                        cr_expect_eq(utf8_text_is_valid(buf, sizeof buf), c == '\t' || c == '\n' || c == '\r',
+                                     "0x%02X at %zu", c, k);
+                        cr_expect(utf8_text_is_valid(buf, k), "0x%02X just past the end (%zu)", c, k);
+                }
+        }
+}
+
 Test(identifiers, utf8_decode_one_sequence) {
         uint32_t cp = 0;
 
