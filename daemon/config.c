@@ -902,32 +902,32 @@ static int parser_run(Parser *p) {
         return 0;
 }
 
-int config_load(const char *path, Config **ret, Diagnostics *diags) {
+/* Size bound of config_load() (read_fd_bounded), for text from memory. */
+static int config_too_big(const char *name, Diagnostics *diags) {
+        return diag_add(diags, DIAG_ERROR, name, 0, NULL,
+                        "file is larger than %d bytes: is it the right file?",
+                        CONFIG_FILE_MAX) < 0 ? -ENOMEM : -EINVAL;
+}
+
+int config_parse_text(const char *name, const char *text, size_t size, Config **ret, Diagnostics *diags) {
         _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_(freep) char *text = NULL;
-        size_t size;
         Parser p;
         int r;
 
-        assert(path);
+        assert(name);
+        assert(text || size == 0);
         assert(ret);
 
-        r = config_read_file(path, &text, &size);
-        if (r == -EFBIG)
-                return diag_add(diags, DIAG_ERROR, path, 0, NULL,
-                                "file is larger than %d bytes: is it the right file?",
-                                CONFIG_FILE_MAX) < 0 ? -ENOMEM : -EINVAL;
-        if (r < 0)
-                return r;
-
+        if (size > CONFIG_FILE_MAX)
+                return config_too_big(name, diags);
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->path = strdup(path);
+        c->path = strdup(name);
         if (!c->path)
                 return -ENOMEM;
 
-        p = (Parser) { .config = c, .file = path, .diags = diags, .text = text, .size = size };
+        p = (Parser) { .config = c, .file = name, .diags = diags, .text = text, .size = size };
         r = parser_run(&p);
         if (r < 0)
                 return r;
@@ -935,6 +935,22 @@ int config_load(const char *path, Config **ret, Diagnostics *diags) {
                 return -EINVAL;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int config_load(const char *path, Config **ret, Diagnostics *diags) {
+        _cleanup_(freep) char *text = NULL;
+        size_t size;
+        int r;
+
+        assert(path);
+        assert(ret);
+
+        r = config_read_file(path, &text, &size);
+        if (r == -EFBIG)
+                return config_too_big(path, diags);
+        if (r < 0)
+                return r;
+        return config_parse_text(path, text, size, ret, diags);
 }
 
 int config_format_invoice_number(const Config *c, int year, uint64_t sequence,

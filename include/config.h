@@ -89,6 +89,10 @@ typedef struct Config {
 /* Parses and validates `path`. On error returns -EINVAL (every problem in
  * `diags`, with file and line), -ENOENT/-EACCES (cannot read it), -ENOMEM. */
 int config_load(const char *path, Config **ret, Diagnostics *diags);
+/* The same from `size` bytes of text already read (need not end with NUL);
+ * `name` stands for the file in diagnostics and Config.path. The fuzz target
+ * uses it; config_load() reads the file and calls it. */
+int config_parse_text(const char *name, const char *text, size_t size, Config **ret, Diagnostics *diags);
 Config *config_free(Config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
 

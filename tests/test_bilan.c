@@ -532,6 +532,42 @@ Test(bilan, first_raw_problem_is_reported) {
                        "invalid byte 0xE9 at byte offset 8", NULL);
 }
 
+/* The raw scan skips the text of a string 8 bytes at a time: what ends or
+ * breaks a string is still seen at any offset in a long one. */
+Test(bilan, raw_problems_at_any_offset_in_a_long_string) {
+        for (unsigned k = 0; k < 40; k++) {
+                char json[128], fragment[128];
+                int n;
+
+                /* {"a": "xx…x<control>yyy…"}: the control at byte 7 + k */
+                n = snprintf(json, sizeof json, "{\"a\": \"%.*s\x01%s\"}", (int) k,
+                             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "yyyyyyyyyyyyyyyyyyyy");
+                snprintf(fragment, sizeof fragment, "control character 0x01 inside a string at line 1, column %u "
+                         "(byte offset %u)", 8 + k, 7 + k);
+                expect_refused("control", json, (size_t) n, -EINVAL, NULL, fragment, NULL);
+
+                /* a quote ends the string: the control after it is outside */
+                n = snprintf(json, sizeof json, "{\"a\": \"%.*s\"\x01, \"b\": \"yyyyyyyyyyyyyyyy\"}", (int) k,
+                             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                snprintf(fragment, sizeof fragment, "unexpected control character 0x01 at line 1, column %u", 9 + k);
+                expect_refused("after the end", json, (size_t) n, -EINVAL, NULL, fragment, NULL);
+
+                /* an escaped quote does not end it; é (2 bytes) is 1 column */
+                n = snprintf(json, sizeof json, "{\"a\": \"\xC3\xA9%.*s\\\"zzzzzzzzzz\n\"}", (int) k,
+                             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                snprintf(fragment, sizeof fragment, "control character 0x0A inside a string at line 1, column %u",
+                         8 + 1 + k + 2 + 10);
+                expect_refused("escaped quote", json, (size_t) n, -EINVAL, NULL, fragment, NULL);
+
+                /* \u0000 */
+                n = snprintf(json, sizeof json, "{\"a\": \"%.*s\\u0000yyyyyyyyyyyyyyyy\"}", (int) k,
+                             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                snprintf(fragment, sizeof fragment, "(the NUL character) inside a string at line 1, column %u",
+                         8 + k);
+                expect_refused("NUL escape", json, (size_t) n, -EINVAL, NULL, fragment, NULL);
+        }
+}
+
 Test(bilan, not_an_object_or_empty) {
         expect_refused("array", "[]", 2, -EINVAL, NULL, "expected a JSON object { … } at the top level, got an array",
                        "un objet JSON");

@@ -360,6 +360,53 @@ Test(config, unreadable_files) {
         diagnostics_clear(&d);
 }
 
+/* config_parse_text() is config_load() without the read: same result, same
+ * diagnostics (named after `name`), on text that does not end with NUL. */
+Test(config, parse_text_is_load_from_memory) {
+        static const char *const files[] = { SAMPLE, DATA "good-minimal.conf", DATA "several-errors.conf",
+                                             DATA "bad-utf8.conf", DATA "continuation.conf" };
+        char big[70 * 1024];
+
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+                _cleanup_(config_freep) Config *from_file = NULL, *from_text = NULL;
+                Diagnostics d1, d2 = DIAGNOSTICS_INIT;
+                size_t size;
+                _cleanup_(freep) char *text = test_read_file(files[i], &size);
+                _cleanup_(freep) char *exact = malloc(size ? size : 1);
+                int r1, r2;
+
+                cr_assert(text && exact);
+                memcpy(exact, text, size); /* no NUL after the text: ASan checks the reads */
+                r1 = load(files[i], &from_file, &d1);
+                r2 = config_parse_text(files[i], exact, size, &from_text, &d2);
+                cr_expect_eq(r2, r1, "%s: %d, config_load %d", files[i], r2, r1);
+                cr_expect_eq(!from_text, !from_file, "%s", files[i]);
+                if (from_text)
+                        cr_expect_str_eq(from_text->path, files[i]);
+                cr_assert_eq(d2.n_items, d1.n_items, "%s", files[i]);
+                for (size_t j = 0; j < d1.n_items; j++) {
+                        cr_expect_eq(d2.items[j].line, d1.items[j].line, "%s", files[i]);
+                        cr_expect_str_eq(d2.items[j].message, d1.items[j].message);
+                        cr_expect_str_eq(d2.items[j].file, d1.items[j].file);
+                }
+                diagnostics_clear(&d1);
+                diagnostics_clear(&d2);
+        }
+
+        {
+                Config *c = NULL;
+                Diagnostics d = DIAGNOSTICS_INIT;
+
+                memset(big, ';', sizeof big);
+                cr_expect_eq(config_parse_text("big.conf", big, sizeof big, &c, &d), -EINVAL);
+                cr_expect_null(c);
+                cr_expect(d.n_items == 1 && strstr(d.items[0].message, "larger than"));
+                cr_expect_eq(config_parse_text("empty.conf", NULL, 0, &c, &d), -EINVAL);
+                cr_expect_null(c);
+                diagnostics_clear(&d);
+        }
+}
+
 Test(config, diagnostics_may_be_null) {
         Config *c = NULL;
 

@@ -259,6 +259,51 @@ Test(identifiers, utf8_validate_offsets) {
         cr_expect_eq(utf8_validate(NULL, 1, NULL), -EINVAL);
 }
 
+/* utf8_validate() skips ASCII eight bytes at a time: a bad or truncated
+ * sequence after any number of ASCII bytes, at any alignment, is still found
+ * at its offset, and a good one still passes. */
+Test(identifiers, utf8_validate_after_ascii_runs) {
+        char buf[64];
+
+        for (size_t k = 0; k + 5 < sizeof buf; k++) {
+                size_t offset = SIZE_MAX;
+
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + k, "\xC3\xA9", 2);
+                cr_expect_eq(utf8_validate(buf, sizeof buf, &offset), 0, "good at %zu", k);
+                buf[k + 1] = 'x'; /* truncated */
+                cr_expect_eq(utf8_validate(buf, sizeof buf, &offset), -EILSEQ, "bad at %zu", k);
+                cr_expect_eq(offset, k, "bad at %zu: offset %zu", k, offset);
+                cr_expect_eq(utf8_validate(buf, k + 1, &offset), -EILSEQ, "cut at %zu", k);
+                cr_expect_eq(offset, k, "cut at %zu: offset %zu", k, offset);
+                buf[k] = (char) 0xFF;
+                buf[k + 1] = 'a';
+                cr_expect_eq(utf8_validate(buf, sizeof buf, &offset), -EILSEQ, "0xFF at %zu", k);
+                cr_expect_eq(offset, k, "0xFF at %zu: offset %zu", k, offset);
+        }
+}
+
+/* utf8_text_is_valid() looks for controls eight bytes at a time: one at
+ * any offset is still found; \t \n \r, DEL and é still pass. */
+Test(identifiers, utf8_text_is_valid_controls_at_any_offset) {
+        char buf[48];
+
+        for (size_t k = 0; k + 2 < sizeof buf; k++) {
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + k, "\xC3\xA9", 2);
+                cr_expect(utf8_text_is_valid(buf, sizeof buf), "é at %zu", k);
+                buf[k] = '\t';
+                buf[k + 1] = 0x7F;
+                cr_expect(utf8_text_is_valid(buf, sizeof buf), "tab, DEL at %zu", k);
+                for (unsigned c = 0; c < 0x20; c++) {
+                        buf[k] = (char) c;
+                        cr_expect_eq(utf8_text_is_valid(buf, sizeof buf), c == '\t' || c == '\n' || c == '\r',
+                                     "0x%02X at %zu", c, k);
+                        cr_expect(utf8_text_is_valid(buf, k), "0x%02X just past the end (%zu)", c, k);
+                }
+        }
+}
+
 Test(identifiers, utf8_decode_one_sequence) {
         uint32_t cp = 0;
 

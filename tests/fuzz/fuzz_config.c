@@ -1,6 +1,7 @@
-/* fuzz_config — config_load(): the INI configuration (libinih and the
- * checks of daemon/config.c). config_load() only takes a path: the input is
- * written to a file in /dev/shm (memory) for each run. */
+/* fuzz_config — config_parse_text(): the INI configuration (libinih and
+ * the checks of daemon/config.c), parsed from memory as config_load() does
+ * once it has read the file (writing each input to a file cost half the
+ * time of this target). */
 #include "config.h"
 #include "fuzz.h"
 
@@ -14,16 +15,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Diagnostics diags = DIAGNOSTICS_INIT;
         Config *c = NULL;
-        char path[512];
         int r;
 
-        /* config_load() opens [chorus] ca_file to check it is a regular
-         * file. A fuzzer running as root must not open devices (opening
+        /* The checks open [chorus] ca_file to see it is a regular file. A
+         * fuzzer running as root must not open devices (opening
          * /dev/watchdog arms it): inputs naming one are skipped. */
         if (memmem(data, size, "dev", 3) || memmem(data, size, "watchdog", 8))
                 return 0;
-        fuzz_write_file("chorusd.conf", data, size, path);
-        r = config_load(path, &c, &diags);
+        r = config_parse_text("chorusd.conf", (const char *) data, size, &c, &diags);
         if (r >= 0) {
                 char number[INVOICE_NUMBER_MAX + 1];
                 if (!c)
