@@ -729,7 +729,7 @@ Test(audit, ctl_init_writes_a_key_once) {
         cr_expect_eq(credentials_read_audit_key(key_path, &k, NULL), 0);
         credentials_secret_free(k);
 
-        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_USAGE, "an existing key was not refused");
+        cr_assert_eq(run_ctl(4, argv), CTL_EXIT_CANTCREAT, "an existing key was not refused");
         second = scratch_read(dir, "audit-key");
         cr_expect_str_eq(second, first, "the key was replaced");
 }
