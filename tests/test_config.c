@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "json_mutate.h"
 
 #define DATA "tests/data/config/"

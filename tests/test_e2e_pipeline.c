@@ -23,9 +23,9 @@
 
 #include "emulator.h"
 #include "json_mutate.h"
-#include "macro.h"
+#include "base/macro.h"
 #include "test_daemon.h"
-#include "spool.h"
+#include "service/spool.h"
 
 #define SEC TEST_USEC_PER_SEC
 #define BILANS "tests/data/e2e/bilans/"

@@ -1,7 +1,7 @@
 /* fuzz_config — config_load(): the INI configuration (libinih and the
  * checks of daemon/config.c). config_load() only takes a path: the input is
  * written to a file in /dev/shm (memory) for each run. */
-#include "config.h"
+#include "base/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

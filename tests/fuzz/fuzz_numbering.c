@@ -14,8 +14,8 @@
 #include <ftw.h>
 
 #include "fuzz.h"
-#include "kvfile.h"
-#include "numbering.h"
+#include "base/kvfile.h"
+#include "service/numbering.h"
 
 #define STATE_PARENT "p1/p2/p3"
 
