@@ -31,7 +31,7 @@ static void help(void) {
                "  -h, --help          this help\n"
                "\n"
                "Signals: SIGHUP reloads the configuration, conventions and secrets;\n"
-               "SIGTERM stops after the current step. See README.md, section Operate.\n",
+               "SIGTERM stops after the current step. See chorusd(8).\n",
                CONFIG_DEFAULT_PATH);
 }
 

@@ -95,7 +95,7 @@ static int parse_entry(const KvFile *kv, NumberingEntry *ret) {
 
 static int damaged(const char *what, int r) {
         if (r == -EBADMSG)
-                log_error("Numbering file %s is damaged; see README.md, \"When the state needs care\"",
+                log_error("Numbering file %s is damaged; see chorusd(8), \"When the state needs care\"",
                           what);
         return r;
 }

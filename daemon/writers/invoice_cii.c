@@ -3,7 +3,7 @@
  *
  * A translation only: every decision is in invoice.c. Elements follow the
  * order of CrossIndustryInvoice_100pD16B.xsd and the EN 16931 CII binding;
- * README.md (The invoices, Mapping) maps each BT to its path.
+ * daemon/README.md (The invoices, Mapping) maps each BT to its path.
  * ApplicableHeaderTradeDelivery is mandatory in the XSD (other generators forget it); it holds BT-72;
  * notes are plain ram:Content text (Chorus Pro rejects child elements there);
  * dates use format 102 (YYYYMMDD). Fails with -ENOMEM/-EIO, or -EINVAL for

@@ -3,7 +3,7 @@
  * A translation only: every decision is in invoice.c. Elements are written
  * in the order of UBL-Invoice-2.1.xsd and the common aggregate schema (an
  * element out of order is an XSD error that Chorus Pro rejects), following
- * the EN 16931 UBL binding; README.md (The invoices, Mapping) maps each BT
+ * the EN 16931 UBL binding; daemon/README.md (The invoices, Mapping) maps each BT
  * to its path.
  * Absent optional data (BT-10, BT-13, BIC) means an absent element, never an
  * empty one. Fails with -ENOMEM/-EIO from libxml2, or -EINVAL for text XML

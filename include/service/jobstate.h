@@ -12,7 +12,7 @@
  * "rendered" goes to depositing, which looks the number up on Chorus Pro
  * before any deposit, since the lost copy may have said depositing).
  *
- * Job states (README.md, "Job states", has the diagram):
+ * Job states (chorusd(8), JOB STATES, has the diagram):
  *
  *   received → validated → numbered → rendered → depositing → deposited
  *     → integrated (lifecycle followed: mise à disposition … mise en paiement)
