@@ -12,7 +12,7 @@
 #
 # BUILD=dir puts objects elsewhere (several builds side by side); SAN=1 adds
 # AddressSanitizer + UndefinedBehaviorSanitizer; TEST_HOOKS=1 compiles in the
-# daemon's test-only hooks (crash points, time scale: see daemon/job.c).
+# daemon's test-only hooks (crash points, time scale: see daemon/service/job.c).
 
 # The version chorusd --version and chorusctl --version print: here only.
 VERSION := 1.0.0
@@ -55,8 +55,10 @@ ifeq ($(FUZZ),1)
   ALL_LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS := daemon/chorusd.c daemon/chorusctl.c
-LIB_SRCS := $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c)))
+# daemon/LAYER/*.c, layers from the bottom up: base, core, writers, chorus,
+# service, ctl (daemon/README.md; scripts/check-layers enforces the order).
+MAINS := daemon/service/chorusd.c daemon/ctl/chorusctl.c
+LIB_SRCS := $(filter-out $(MAINS),$(sort $(wildcard daemon/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libchorus.a
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
@@ -94,7 +96,9 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+$(BUILD)/chorusd: $(BUILD)/obj/service/chorusd.o $(LIB)
+$(BUILD)/chorusctl: $(BUILD)/obj/ctl/chorusctl.o $(LIB)
+$(BINS):
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
 $(BUILD)/tests/helpers/%.o: tests/helpers/%.c
@@ -148,5 +152,5 @@ install: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BINS:$(BUILD)/%=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d) \
+-include $(LIB_OBJS:.o=.d) $(MAINS:daemon/%.c=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d) \
 	$(FUZZ_BINS:=.d)

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "credentials.h"
-#include "ctl.h"
+#include "service/audit.h"
+#include "chorus/credentials.h"
+#include "ctl/ctl.h"
 #include "scratch.h"
 
 static char *dir, *path;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bilan.h"
+#include "core/bilan.h"
 #include "json_mutate.h"
-#include "macro.h"
+#include "base/macro.h"
 
 #define COMPLETE "config/examples/complete.json"
 

@@ -8,9 +8,9 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-#include "chorus_api.h"
-#include "chorus_json.h"
-#include "macro.h"
+#include "chorus/chorus_api.h"
+#include "chorus/chorus_json.h"
+#include "base/macro.h"
 
 static cJSON *parse(const char *text) {
         cJSON *j = cJSON_Parse(text);

@@ -21,11 +21,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "chorus_client.h"
+#include "chorus/chorus_client.h"
 #include "emulator.h"
 #include "json_mutate.h"
-#include "fileio.h"
-#include "log.h"
+#include "base/fileio.h"
+#include "base/log.h"
 #include "scratch.h"
 
 #define TOKEN_PATH "/api/oauth/token"

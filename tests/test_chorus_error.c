@@ -7,9 +7,9 @@
 #include <curl/curl.h>
 #include <string.h>
 
-#include "chorus_error.h"
-#include "macro.h"
-#include "retry.h"
+#include "chorus/chorus_error.h"
+#include "base/macro.h"
+#include "chorus/retry.h"
 
 #define URL "https://api.example/cpro/x"
 #define NOW ((time_t) 784111777) /* Sun, 06 Nov 1994 08:49:37 GMT */

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "json_mutate.h"
 
 #define DATA "tests/data/config/"
 #define SAMPLE "config/chorusd.conf"
-#define DOC "README.md"
+#define DOC "man/chorusd.conf.5"
 
 static int load(const char *path, Config **ret, Diagnostics *d) {
         *d = DIAGNOSTICS_INIT;
@@ -502,13 +502,16 @@ Test(config, documentation_lists_every_key) {
                 _cleanup_(freep) char *heading = NULL, *row = NULL;
                 const char *start, *end;
 
-                cr_assert(asprintf(&heading, "\n### [%s]", section) > 0);
-                cr_assert(asprintf(&row, "\n| `%s` |", name) > 0);
+                /* mdoc: ".Ss \&[section]\&" opens a section, ".It Cm key" is a key. */
+                cr_assert(asprintf(&heading, "\n.Ss \\&[%s]\\&\n", section) > 0);
+                cr_assert(asprintf(&row, "\n.It Cm %s\n", name) > 0);
                 start = strstr(doc, heading);
                 cr_expect(start, DOC " has no '%s' heading", heading + 1);
                 if (!start)
                         continue;
-                end = strstr(start + 1, "\n### ");
+                end = strstr(start + 1, "\n.Ss ");
+                if (!end)
+                        end = strstr(start + 1, "\n.Sh ");
                 cr_expect(strstr(start, row) && (!end || strstr(start, row) < end),
                           DOC ": [%s] does not list %s", section, name);
         }

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "convention.h"
+#include "core/convention.h"
 #include "json_mutate.h"
-#include "macro.h"
+#include "base/macro.h"
 #include "scratch.h"
 
 #define SEED "config/conventions.d/cdcmc-2026.json"

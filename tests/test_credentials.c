@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "credentials.h"
+#include "chorus/credentials.h"
 
 #define SECRET "TopSecret-42!"
 

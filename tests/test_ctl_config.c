@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ctl.h"
-#include "fileio.h"
+#include "ctl/ctl.h"
+#include "base/fileio.h"
 
 #define SECRET "TopSecret-42!"
 

@@ -14,14 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "ctl.h"
-#include "fileio.h"
-#include "fsutil.h"
-#include "jobstate.h"
-#include "json-cleanup.h"
-#include "metrics.h"
-#include "retry.h"
+#include "service/audit.h"
+#include "ctl/ctl.h"
+#include "base/fileio.h"
+#include "base/fsutil.h"
+#include "service/jobstate.h"
+#include "base/json-cleanup.h"
+#include "service/metrics.h"
+#include "chorus/retry.h"
 
 #define HOUR (3600 * USEC_PER_SEC)
 #define DAY_USEC (24 * HOUR)

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "date.h"
-#include "macro.h"
+#include "base/date.h"
+#include "base/macro.h"
 
 Test(date, parse) {
         static const struct {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "emulator.h"
-#include "macro.h"
+#include "base/macro.h"
 #include "test_daemon.h"
 
 #define SEC TEST_USEC_PER_SEC

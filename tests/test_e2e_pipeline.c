@@ -23,9 +23,9 @@
 
 #include "emulator.h"
 #include "json_mutate.h"
-#include "macro.h"
+#include "base/macro.h"
 #include "test_daemon.h"
-#include "spool.h"
+#include "service/spool.h"
 
 #define SEC TEST_USEC_PER_SEC
 #define BILANS "tests/data/e2e/bilans/"
@@ -678,7 +678,7 @@ Test(e2e_pipeline, hung_chorus_pro_does_not_block_the_daemon) {
 
 /* The answer to a deposit is lost and Chorus Pro keeps that flux pending
  * past the lookup grace, so the job deposits the number again (the one case
- * README.md's "Exactly once" cannot rule out). The first flux is integrated
+ * daemon/README.md's "Exactly once" cannot rule out). The first flux is integrated
  * after all, and Chorus Pro rejects the second as a duplicate number. The
  * invoice exists on Chorus Pro: the job adopts it rather than void a number
  * that is live there (a requeue would then invoice the convention twice). */

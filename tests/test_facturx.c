@@ -11,10 +11,10 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "bilan_report.h"
-#include "facturx.h"
-#include "invoice_cii.h"
-#include "pdf_document.h"
+#include "writers/bilan_report.h"
+#include "writers/facturx.h"
+#include "writers/invoice_cii.h"
+#include "writers/pdf_document.h"
 #include "render_fixture.h"
 
 #define EXAMPLE_CII FIXTURE_STANDARDS "/examples/cii/CII_example1.xml"

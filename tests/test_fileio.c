@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "macro.h"
+#include "base/fileio.h"
+#include "base/macro.h"
 
 static char dir[] = "/tmp/test-fileio-XXXXXX";
 

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "identifiers.h"
-#include "macro.h"
+#include "base/identifiers.h"
+#include "base/macro.h"
 
 typedef struct Case {
         const char *label;

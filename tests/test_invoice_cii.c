@@ -5,7 +5,7 @@
  * tests/suites/20-invoices. */
 #include <criterion/criterion.h>
 
-#include "invoice_cii.h"
+#include "writers/invoice_cii.h"
 #include "render_fixture.h"
 
 #define CII "/rsm:CrossIndustryInvoice"

@@ -4,7 +4,7 @@
  * in tests/suites/20-invoices (one JVM for every file). */
 #include <criterion/criterion.h>
 
-#include "invoice_ubl.h"
+#include "writers/invoice_ubl.h"
 #include "render_fixture.h"
 
 #define INV "/ubl:Invoice"

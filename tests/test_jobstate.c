@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jobstate.h"
-#include "kvfile.h"
+#include "service/jobstate.h"
+#include "base/kvfile.h"
 #include "scratch.h"
 
 #define ID1 "20261210-143000-0a1b2c3d"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "log.h"
+#include "base/fileio.h"
+#include "base/log.h"
 #include "scratch.h"
 
 /* What `f` logs to stderr. */

@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "convention.h"
-#include "credentials.h"
+#include "base/config.h"
+#include "core/convention.h"
+#include "chorus/credentials.h"
 #include "emulator.h"
-#include "audit.h"
-#include "fsutil.h"
-#include "job.h"
-#include "log.h"
-#include "manager.h"
+#include "service/audit.h"
+#include "base/fsutil.h"
+#include "service/job.h"
+#include "base/log.h"
+#include "service/manager.h"
 #include "test_daemon.h"
 
 static TestDaemon d;

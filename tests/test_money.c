@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "macro.h"
-#include "money.h"
+#include "base/macro.h"
+#include "base/money.h"
 
 typedef struct ParseCase {
         const char *input;

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "numbering.h"
+#include "service/numbering.h"
 #include "scratch.h"
 
 #define J1 "20261210-100000-00000001"

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pdf_document.h"
-#include "pdf_font.h"
-#include "pdf_layout.h"
-#include "pdf_writer.h"
+#include "writers/pdf_document.h"
+#include "writers/pdf_font.h"
+#include "writers/pdf_layout.h"
+#include "writers/pdf_writer.h"
 
 static const char *buffer_str(PdfBuffer *b) {
         pdf_buffer_append(b, "", 1);

@@ -4,11 +4,11 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bilan.h"
+#include "core/bilan.h"
 #include "json_mutate.h"
-#include "money.h"
-#include "macro.h"
-#include "proration.h"
+#include "base/money.h"
+#include "base/macro.h"
+#include "core/proration.h"
 
 /* A bilan reporting quantity q[i] for action i of `c`: all proration reads. */
 typedef struct FakeBilan {

@@ -22,8 +22,8 @@
 #include <criterion/parameterized.h>
 #include <fcntl.h>
 
-#include "bilan_report.h"
-#include "fsutil.h"
+#include "writers/bilan_report.h"
+#include "base/fsutil.h"
 #include "render_fixture.h"
 
 #define GOLDEN_DIR "tests/golden"

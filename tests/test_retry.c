@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 
-#include "retry.h"
+#include "chorus/retry.h"
 
 static const RetryPolicy policy = { .base_usec = 2 * USEC_PER_SEC, .cap_usec = 60 * USEC_PER_SEC };
 

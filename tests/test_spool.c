@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jobstate.h"
+#include "service/jobstate.h"
 #include "scratch.h"
-#include "spool.h"
+#include "service/spool.h"
 
 #define MAX_SIZE 1024
 

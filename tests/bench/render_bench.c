@@ -26,13 +26,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bilan.h"
-#include "bilan_report.h"
-#include "config.h"
-#include "convention.h"
-#include "fileio.h"
-#include "proration.h"
-#include "render.h"
+#include "core/bilan.h"
+#include "writers/bilan_report.h"
+#include "base/config.h"
+#include "core/convention.h"
+#include "base/fileio.h"
+#include "core/proration.h"
+#include "writers/render.h"
 
 #define BENCH_NUMBER "CMA34-2026-0001"
 #define ITERATIONS_MAX 100000

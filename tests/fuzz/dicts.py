@@ -36,26 +36,26 @@ JSON = ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '""', '-1', '0', 
 KV = ['VERSION=1\n', 'END=1\n', '\\x', '\\n', '\\\\', '\\t', '=', '\n']
 q = lambda ks: ['"%s"' % k for k in ks]
 
-api = lits('daemon/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
+api = lits('daemon/chorus/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
 write('fuzz_chorus_answer', q(api + ['codeRetour', 'libelle', 'parametresRetour', 'pageCourante', 'pages']) + JSON)
 write('fuzz_chorus_token', q(['access_token', 'token_type', 'expires_in', 'scope', 'error', 'error_description',
                               'Bearer', 'bearer']) + JSON)
-write('fuzz_bilan', q(lits('daemon/bilan.c', r'[a-z_]+') + lits('daemon/convention.c', r'[a-z_]+') +
+write('fuzz_bilan', q(lits('daemon/core/bilan.c', r'[a-z_]+') + lits('daemon/core/convention.c', r'[a-z_]+') +
                       ['2026-12-10', 'CDCMC-2026']) + JSON)
-write('fuzz_convention', q(lits('daemon/convention.c', r'[a-zA-Z_]+') + ['2026-01-01', '20.00']) + JSON)
-cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/config.c').read())))
+write('fuzz_convention', q(lits('daemon/core/convention.c', r'[a-zA-Z_]+') + ['2026-01-01', '20.00']) + JSON)
+cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/base/config.c').read())))
 write('fuzz_config', ['[%s]' % s for s in sorted(set(k[0] for k in cfg))] + ['%s = ' % k[1] for k in cfg] +
       ['=', ';', '#', '\n', '\\', 'ubl', 'cii', 'facturx', 'production', 'qualification', 'custom', '30s', '1M',
        'FR', '18446744073709551616'])
-jobkeys = lits('daemon/jobstate.c', r'[A-Z_0-9]{3,}')
-numkeys = lits('daemon/numbering.c', r'[A-Z_0-9]{3,}') + ['JOB', 'CONVENTION', 'NUMBER', 'ISSUE_DATE', 'ALLOCATED',
+jobkeys = lits('daemon/service/jobstate.c', r'[A-Z_0-9]{3,}')
+numkeys = lits('daemon/service/numbering.c', r'[A-Z_0-9]{3,}') + ['JOB', 'CONVENTION', 'NUMBER', 'ISSUE_DATE', 'ALLOCATED',
                                                           'STATE', 'FLUX', 'VOIDED', 'YEAR_2026']
 write('fuzz_kvfile', [k + '=' for k in jobkeys + numkeys] + KV)
-write('fuzz_jobstate', [k + '=' for k in jobkeys] + lits('daemon/jobstate.c', r'[a-z_]{3,}') + KV +
+write('fuzz_jobstate', [k + '=' for k in jobkeys] + lits('daemon/service/jobstate.c', r'[a-z_]{3,}') + KV +
       ['20261201-000000-76e8efe5', '2026-12-10'])
 write('fuzz_numbering', [k + '=' for k in numkeys] + ['live', 'voided'] + KV +
       ['\n\n', '20261201-000000-76e8efe5', '2026-12-10'])
-write('fuzz_audit', q(lits('daemon/audit.c', r'[a-z_]{2,}')) + JSON +
+write('fuzz_audit', q(lits('daemon/service/audit.c', r'[a-z_]{2,}')) + JSON +
       ['\n', '0' * 64, '"2026-12-01T00:00:00.000000Z"'])
 write('fuzz_http_headers', ['Retry-After: ', 'WWW-Authenticate: ', '\r\n', 'HTTP/1.1 ', 'Bearer ', 'realm=',
                             'error=', 'error_description=', '"', ',', 'GMT', 'Sun, 06 Nov 1994 08:50:07 GMT',

@@ -2,7 +2,7 @@
  * `chorusctl audit verify` and `chorusctl audit show`; and audit_open(),
  * which reads the last record back when chorusd starts. They only take a
  * path: the input is written to a file in /dev/shm (memory) for each run. */
-#include "audit.h"
+#include "service/audit.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

@@ -1,7 +1,7 @@
 /* fuzz_bilan — bilan_parse() and bilan_peek_convention(): the JSON a CMA
  * drops into the spool, against the sample conventions (config/conventions.d
  * and tests/data/conventions, loaded once). */
-#include "bilan.h"
+#include "core/bilan.h"
 #include "fuzz.h"
 
 static ConventionSet *conventions;

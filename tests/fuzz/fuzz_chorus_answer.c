@@ -9,8 +9,8 @@
  * answers whose body chorus_error.c reads too (400, 500, 503). */
 #include <cjson/cJSON.h>
 
-#include "chorus_api.h"
-#include "chorus_error.h"
+#include "chorus/chorus_api.h"
+#include "chorus/chorus_error.h"
 #include "fuzz.h"
 
 #define NOW ((time_t) 1796083200) /* 2026-12-01 */

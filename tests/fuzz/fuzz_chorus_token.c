@@ -2,7 +2,7 @@
  * OAuth token endpoint (access_token, expires_in; error and
  * error_description when refused). The input is the body, checked as a 200
  * answer and as the 400 and 401 answers PISTE gives a bad client. */
-#include "chorus_error.h"
+#include "chorus/chorus_error.h"
 #include "fuzz.h"
 
 #define NOW ((time_t) 1796083200)

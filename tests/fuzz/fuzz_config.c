@@ -1,8 +1,8 @@
 /* fuzz_config — config_parse_text(): the INI configuration (libinih and
- * the checks of daemon/config.c), parsed from memory as config_load() does
+ * the checks of daemon/base/config.c), parsed from memory as config_load() does
  * once it has read the file (writing each input to a file cost half the
  * time of this target). */
-#include "config.h"
+#include "base/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

@@ -1,6 +1,6 @@
 /* fuzz_convention — convention_parse(): a convention document of
  * CONVENTIONS_DIR (written by people, read by the daemon at start-up). */
-#include "convention.h"
+#include "core/convention.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

@@ -6,10 +6,10 @@
  * chorus_answer_check() sees them on 429, 503 and 401 answers.
  *
  * The input is a header block, one header per line ("Name: value\r\n"). */
-#include "chorus_error.h"
-#include "chorus_http.h"
+#include "chorus/chorus_error.h"
+#include "chorus/chorus_http.h"
 #include "fuzz.h"
-#include "retry.h"
+#include "chorus/retry.h"
 
 #define NOW ((time_t) 1796083200)
 

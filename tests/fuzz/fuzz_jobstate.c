@@ -2,7 +2,7 @@
  * read back at every start-up and by chorusctl. What parses must serialize,
  * and the serialization must parse to the same text again. */
 #include "fuzz.h"
-#include "jobstate.h"
+#include "service/jobstate.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         (void) argc;

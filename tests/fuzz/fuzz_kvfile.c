@@ -2,7 +2,7 @@
  * (kvfile.h). Checks too that what parses writes back to a file that
  * parses to the same keys and values (escaping round trip). */
 #include "fuzz.h"
-#include "kvfile.h"
+#include "base/kvfile.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         (void) argc;

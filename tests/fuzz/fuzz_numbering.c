@@ -21,8 +21,8 @@
 #include <sys/inotify.h>
 
 #include "fuzz.h"
-#include "kvfile.h"
-#include "numbering.h"
+#include "base/kvfile.h"
+#include "service/numbering.h"
 
 #define STATE_PARENT "p1/p2/p3"
 

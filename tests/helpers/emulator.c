@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "emulator.h"
-#include "macro.h"
+#include "base/macro.h"
 
 #define EMULATOR_ANSWER_MAX (64 * 1024 * 1024)
 #define SECRET_FILE_MAX 4096

@@ -13,8 +13,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "config.h"
-#include "credentials.h"
+#include "base/config.h"
+#include "chorus/credentials.h"
 
 typedef struct Emulator {
         char *url;                /* https://127.0.0.1:PORT */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "json_mutate.h"
-#include "macro.h"
+#include "base/macro.h"
 
 /* One step of a path: a key or an index. */
 typedef struct Step {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 typedef struct JsonMutation {
         const char *path;  /* NULL ends a list of mutations */

@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "bilan.h"
-#include "config.h"
-#include "convention.h"
-#include "fileio.h"
-#include "invoice.h"
-#include "proration.h"
-#include "render.h"
+#include "core/bilan.h"
+#include "base/config.h"
+#include "core/convention.h"
+#include "base/fileio.h"
+#include "core/invoice.h"
+#include "core/proration.h"
+#include "writers/render.h"
 
 #define FIXTURE_DIR "tests/data/render"
 #define FIXTURE_NUMBER "CMA34-2026-0001"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "fsutil.h"
+#include "base/fsutil.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); free with scratch_remove(). */
 char *scratch_new(void);

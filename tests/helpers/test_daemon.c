@@ -24,7 +24,7 @@
 #include <criterion/criterion.h>
 
 #include "emulator.h"
-#include "macro.h"
+#include "base/macro.h"
 #include "test_daemon.h"
 
 #define E2E_CONVENTIONS "tests/data/e2e/conventions.d"

@@ -1,0 +1,970 @@
+/* config.c — the main configuration (see config.h): an INI file read with
+ * libinih into one Config, then validated.
+ *
+ * config_keys[] is the single list of every key: section, name, type,
+ * default, whether it is required, bounds, and where it goes in Config. The
+ * parser, the checks and config/chorusd.conf follow it (test_config checks
+ * that the sample shows every key with its default).
+ *
+ * How it fails: every problem is reported, not just the first, as a
+ * Diagnostic naming the file, the line and what was expected; config_load()
+ * then returns -EINVAL and no Config. Reading the file fails with its -errno
+ * (-ENOENT, -EACCES, -EISDIR…), running out of memory with -ENOMEM.
+ *
+ * libinih as Debian builds it (libinih1 55): ';' and '#' start comment
+ * lines, ';' after whitespace starts an inline comment ("a;b" is a value),
+ * "key: value" works too, values are never unquoted, an indented line
+ * continues the previous value, and lines are cut at 200 bytes without
+ * telling anyone. Its handler gets no line number. So we feed it through our
+ * own reader: the reader counts lines, refuses lines that are too long,
+ * indented or malformed (reporting each one and handing libinih an empty
+ * line instead), checks section names, and lets the handler report the line
+ * it is on. */
+#include <assert.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "base/config.h"
+#include "base/fileio.h"
+#include "base/identifiers.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+#define STRING_MAX 200      /* names, addresses: plenty for an invoice field */
+#define TOKEN_MAX 255       /* client_id, technical_login */
+#define URL_MAX 2048
+#define EMAIL_MAX 254       /* RFC 5321 path limit */
+#define VALUE_SHOWN_MAX 64  /* a bad value is quoted at most this long */
+/* The prefix leaves room for "YYYY-NNNN" within Chorus Pro's 20 characters. */
+#define NUMBER_PREFIX_MAX 11
+_Static_assert(NUMBER_PREFIX_MAX + 4 + 1 + 4 == INVOICE_NUMBER_MAX, "prefix + YYYY-NNNN");
+#define STRINGIFY2(x) #x
+#define STRINGIFY(x) STRINGIFY2(x)
+
+static const char *const environment_names[_CHORUS_ENVIRONMENT_MAX] = {
+        [CHORUS_ENVIRONMENT_SANDBOX] = "sandbox",
+        [CHORUS_ENVIRONMENT_PRODUCTION] = "production",
+        [CHORUS_ENVIRONMENT_CUSTOM] = "custom",
+};
+
+/* chorus-pro-api.md §1.1: PISTE's hosts for the Chorus Pro APIs. */
+static const struct {
+        const char *api_url;
+        const char *oauth_url;
+} environment_urls[_CHORUS_ENVIRONMENT_MAX] = {
+        [CHORUS_ENVIRONMENT_SANDBOX] = { "https://sandbox-api.piste.gouv.fr",
+                                         "https://sandbox-oauth.piste.gouv.fr/api/oauth/token" },
+        [CHORUS_ENVIRONMENT_PRODUCTION] = { "https://api.piste.gouv.fr",
+                                            "https://oauth.piste.gouv.fr/api/oauth/token" },
+};
+
+DEFINE_STRING_TABLE_LOOKUP(chorus_environment, ChorusEnvironment, environment_names, _CHORUS_ENVIRONMENT_MAX, _CHORUS_ENVIRONMENT_INVALID);
+
+/* ---- value checks used by the table ---- */
+
+static bool is_printable_ascii_token(const char *s) {
+        for (; *s; s++)
+                if (*s <= ' ' || *s >= 0x7F)
+                        return false;
+        return true;
+}
+
+static bool token_is_valid(const char *s) {
+        return strlen(s) <= TOKEN_MAX && is_printable_ascii_token(s);
+}
+
+static bool number_prefix_is_valid(const char *s) {
+        if (strlen(s) > NUMBER_PREFIX_MAX)
+                return false;
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") ==
+               strlen(s);
+}
+
+static bool payment_means_is_valid(const char *s) {
+        return streq(s, "30") || streq(s, "58");
+}
+
+static bool all_digits(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+        return true;
+}
+
+/* EN 16931 BT-31: a country prefix and up to 12 characters. A French one is
+ * "FR" + a two-digit key + the SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97. */
+static bool vat_id_is_valid(const char *s) {
+        size_t n = strlen(s);
+        unsigned long siren, key;
+
+        if (n < 4 || n > 14 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+                return false;
+        if (strspn(s + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n - 2)
+                return false;
+        if (strncmp(s, "FR", 2) != 0 || !all_digits(s + 2, 2))
+                return true;
+        if (n != 13 || !all_digits(s + 4, 9))
+                return false;
+        siren = strtoul(s + 4, NULL, 10);
+        key = (unsigned long) (s[2] - '0') * 10 + (unsigned long) (s[3] - '0');
+        return key == (12 + 3 * (siren % 97)) % 97;
+}
+
+/* Deliberately simple: one '@', something before it, a dotted domain of
+ * letters, digits and hyphens after it. */
+static bool email_is_valid(const char *s) {
+        const char *at = strchr(s, '@');
+        const char *domain;
+
+        if (strlen(s) > EMAIL_MAX || !is_printable_ascii_token(s))
+                return false;
+        if (!at || at == s || strchr(at + 1, '@'))
+                return false;
+        domain = at + 1;
+        if (!strchr(domain, '.') || domain[0] == '.' || domain[0] == '-' ||
+            domain[strlen(domain) - 1] == '.' || strstr(domain, ".."))
+                return false;
+        return strspn(domain, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") ==
+               strlen(domain);
+}
+
+static bool https_url_is_valid(const char *s) {
+        const char *host = s + strlen("https://");
+
+        if (strncmp(s, "https://", strlen("https://")) != 0 || strlen(s) > URL_MAX)
+                return false;
+        return *host && *host != '/' && is_printable_ascii_token(s);
+}
+
+static bool absolute_path_is_valid(const char *s) {
+        return s[0] == '/' && strlen(s) < PATH_MAX;
+}
+
+/* ---- the table ---- */
+
+typedef enum KeyType {
+        KEY_STRING,   /* char *, checked by `valid` when set */
+        KEY_IBAN,     /* char *, stored normalised (no spaces, upper case) */
+        KEY_ENUM,     /* int (an enum), from `parse_enum` */
+        KEY_UNSIGNED, /* unsigned, min..max */
+        KEY_SIZE,     /* uint64_t bytes, with an optional K/M/G/T suffix, min..max */
+} KeyType;
+
+typedef struct ConfigKey {
+        const char *section;
+        const char *name;
+        KeyType type;
+        const char *default_value; /* parsed like the file's values; NULL = none */
+        bool required;
+        uint64_t min, max;      /* KEY_UNSIGNED, KEY_SIZE */
+        size_t offset;          /* in Config */
+        bool (*valid)(const char *s); /* KEY_STRING */
+        int (*parse_enum)(const char *s); /* KEY_ENUM: >= 0, or < 0 if unknown */
+        const char *expected;   /* what a good value looks like, for messages */
+        bool hide_value;        /* never quote a bad value: it may be a secret */
+} ConfigKey;
+
+static int parse_format(const char *s) {
+        return invoice_format_from_string(s);
+}
+static int parse_environment(const char *s) {
+        return chorus_environment_from_string(s);
+}
+static bool utf8_line_is_valid(const char *s) {
+        return strlen(s) <= STRING_MAX && utf8_text_is_valid(s, strlen(s)) && !strpbrk(s, "\t\r");
+}
+
+_Static_assert(sizeof(InvoiceFormat) == sizeof(int), "KEY_ENUM stores an int");
+_Static_assert(sizeof(ChorusEnvironment) == sizeof(int), "KEY_ENUM stores an int");
+
+#define TEXT(sec, key, req, field, expect) \
+        { sec, key, KEY_STRING, NULL, req, 0, 0, offsetof(Config, field), utf8_line_is_valid, NULL, expect, false }
+#define CHECKED(sec, key, def, req, field, check, expect) \
+        { sec, key, KEY_STRING, def, req, 0, 0, offsetof(Config, field), check, NULL, expect, false }
+#define PATH(sec, key, def, req, field) \
+        CHECKED(sec, key, def, req, field, absolute_path_is_valid, "an absolute path")
+/* The file of a secret: pasting the secret itself here is a classic
+ * mistake, and the error message goes to the journal. */
+#define SECRET_PATH(sec, key, field) \
+        { sec, key, KEY_STRING, NULL, false, 0, 0, offsetof(Config, field), absolute_path_is_valid, NULL, \
+          "an absolute path", true }
+#define URL(sec, key, field) \
+        CHECKED(sec, key, NULL, false, field, https_url_is_valid, \
+                "an https:// URL (TLS is always verified: there is no http option)")
+#define ENUM(sec, key, def, field, parse, expect) \
+        { sec, key, KEY_ENUM, def, false, 0, 0, offsetof(Config, field), NULL, parse, expect, false }
+#define UNSIGNED(sec, key, def, lo, hi, field) \
+        { sec, key, KEY_UNSIGNED, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
+#define SIZE(sec, key, def, lo, hi, field) \
+        { sec, key, KEY_SIZE, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
+
+#define KIB UINT64_C(1024)
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
+#define DAY 86400
+
+/* domain.md §8, plus payment_means, max_file_size and min_free_space. */
+static const ConfigKey config_keys[] = {
+        TEXT("seller", "name", true, seller.name, "the seller's legal name"),
+        CHECKED("seller", "siret", NULL, true, seller.siret, siret_is_valid,
+                "a SIRET: 14 digits with a valid Luhn check digit"),
+        CHECKED("seller", "vat_id", NULL, false, seller.vat_id, vat_id_is_valid,
+                "an intra-community VAT number such as FR53130026024 (country, key, SIREN)"),
+        TEXT("seller", "street", true, seller.street, "a street address"),
+        TEXT("seller", "postcode", true, seller.postcode, "a postcode"),
+        TEXT("seller", "city", true, seller.city, "a city"),
+        CHECKED("seller", "country", NULL, true, seller.country, country_code_is_valid,
+                "an assigned ISO 3166-1 alpha-2 country code such as FR"),
+        CHECKED("seller", "email", NULL, true, seller.email, email_is_valid,
+                "an e-mail address such as facturation@example.org"),
+        { "seller", "iban", KEY_IBAN, NULL, true, 0, 0, offsetof(Config, seller.iban), NULL, NULL,
+          "an IBAN with valid check digits, such as FR76 3000 1007 9412 3456 7890 185", false },
+        CHECKED("seller", "bic", NULL, false, seller.bic, bic_is_valid,
+                "a BIC: 8 or 11 characters such as BDFEFRPPXXX"),
+        CHECKED("seller", "payment_means", "30", false, seller.payment_means,
+                payment_means_is_valid, "30 (credit transfer) or 58 (SEPA credit transfer)"),
+
+        CHECKED("invoice", "number_prefix", NULL, true, invoice.number_prefix,
+                number_prefix_is_valid,
+                "at most " STRINGIFY(NUMBER_PREFIX_MAX) " characters from [A-Za-z0-9_./-]: "
+                "prefix + YYYY + \"-\" + 4 digits must fit in the 20 characters Chorus Pro "
+                "accepts for an invoice number"),
+        UNSIGNED("invoice", "payment_terms_days", "30", 0, 60, invoice.payment_terms_days),
+        ENUM("invoice", "default_format", "ubl", invoice.default_format, parse_format,
+             "ubl, cii or facturx"),
+
+        PATH("spool", "dir", "/var/spool/chorusd", false, spool.dir),
+        SIZE("spool", "max_file_size", "1M", KIB, MIB, spool.max_file_size),
+        SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
+        UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
+
+        PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
+        PATH("state", "metrics_file", NULL, false, state.metrics_file),
+
+        PATH("conventions", "dir", "/etc/chorusd/conventions.d", false, conventions.dir),
+
+        ENUM("chorus", "environment", "sandbox", chorus.environment, parse_environment,
+             "sandbox, production or custom"),
+        URL("chorus", "api_url", chorus.api_url),
+        URL("chorus", "oauth_url", chorus.oauth_url),
+        PATH("chorus", "ca_file", NULL, false, chorus.ca_file),
+        CHECKED("chorus", "client_id", NULL, true, chorus.client_id, token_is_valid,
+                "the PISTE application's client id (printable, no spaces)"),
+        CHECKED("chorus", "technical_login", NULL, true, chorus.technical_login, token_is_valid,
+                "the Chorus Pro technical account login, such as TECH_1_xxxx@cpro.fr"),
+        SECRET_PATH("chorus", "client_secret_file", chorus.client_secret_file),
+        SECRET_PATH("chorus", "cpro_password_file", chorus.cpro_password_file),
+        UNSIGNED("chorus", "connect_timeout", "10", 1, 300, chorus.connect_timeout),
+        UNSIGNED("chorus", "timeout", "60", 1, 3600, chorus.timeout),
+        UNSIGNED("chorus", "retry_deadline", "86400", 60, 30 * DAY, chorus.retry_deadline),
+        UNSIGNED("chorus", "poll_interval", "60", 10, DAY, chorus.poll_interval),
+        UNSIGNED("chorus", "lifecycle_poll_interval", "21600", 300, 30 * DAY,
+                 chorus.lifecycle_poll_interval),
+        UNSIGNED("chorus", "max_parallel_calls", "8", 1, 256, chorus.max_parallel_calls),
+};
+
+#define N_KEYS ELEMENTSOF(config_keys)
+
+static const char *const config_sections[] = {
+        "seller", "invoice", "spool", "state", "conventions", "chorus",
+};
+
+#define N_SECTIONS ELEMENTSOF(config_sections)
+
+const char *config_key_at(size_t i, const char **ret_section, const char **ret_default,
+                          bool *ret_required) {
+        if (i >= N_KEYS)
+                return NULL;
+        if (ret_section)
+                *ret_section = config_keys[i].section;
+        if (ret_default)
+                *ret_default = config_keys[i].default_value;
+        if (ret_required)
+                *ret_required = config_keys[i].required;
+        return config_keys[i].name;
+}
+
+static const ConfigKey *config_key_find(const char *section, const char *name) {
+        for (size_t i = 0; i < N_KEYS; i++)
+                if ((!section || streq(config_keys[i].section, section)) &&
+                    streq(config_keys[i].name, name))
+                        return &config_keys[i];
+        return NULL;
+}
+
+static int config_section_index(const char *name, size_t len) {
+        for (size_t i = 0; i < N_SECTIONS; i++)
+                if (strlen(config_sections[i]) == len && strncmp(config_sections[i], name, len) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
+static void *config_field(Config *c, const ConfigKey *k) {
+        return (char *) c + k->offset;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < N_KEYS; i++)
+                if (config_keys[i].type == KEY_STRING || config_keys[i].type == KEY_IBAN)
+                        free(*(char **) config_field(c, &config_keys[i]));
+        free(c->path);
+        free(c);
+        return NULL;
+}
+
+/* ---- the parser state shared by the reader and the handler ---- */
+
+typedef enum KeyState {
+        KEY_ABSENT, /* not in the file */
+        KEY_EMPTY,  /* "key =": the same as leaving it out */
+        KEY_BAD,    /* reported; neither the default nor "missing" applies */
+        KEY_SET,
+} KeyState;
+
+typedef struct Parser {
+        Config *config;
+        const char *file;
+        Diagnostics *diags;
+        const char *text; /* the whole file */
+        size_t size, pos;
+        unsigned line;         /* the line libinih is on */
+        bool section_known;    /* the current [section] is one of ours */
+        unsigned section_line[N_SECTIONS]; /* first line of each section; 0 = absent */
+        unsigned key_line[N_KEYS];         /* line that set each key; 0 = not in the file */
+        KeyState key_state[N_KEYS];
+        size_t n_errors;
+        bool oom;
+} Parser;
+
+static void parser_report(Parser *p, DiagSeverity severity, unsigned line, const char *section,
+                          const char *name, const char *format, ...) _printf_(6, 7);
+
+static void parser_report(Parser *p, DiagSeverity severity, unsigned line, const char *section,
+                          const char *name, const char *format, ...) {
+        _cleanup_(freep) char *message = NULL, *path = NULL;
+        va_list ap;
+        int r;
+
+        if (severity == DIAG_ERROR)
+                p->n_errors++;
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                message = NULL;
+                p->oom = true;
+                return;
+        }
+        if (section && name && asprintf(&path, "%s.%s", section, name) < 0) {
+                path = NULL;
+                p->oom = true;
+                return;
+        }
+        if (diag_add(p->diags, severity, p->file, line, path, "%s", message) < 0)
+                p->oom = true;
+}
+
+#define parser_error(p, line, section, name, ...) \
+        parser_report(p, DIAG_ERROR, line, section, name, __VA_ARGS__)
+
+/* ---- the reader: one line at a time, with its number ---- */
+
+static bool line_is_blank_or_comment(const char *s) {
+        s += strspn(s, " \t\r");
+        return *s == '\0' || *s == ';' || *s == '#';
+}
+
+/* A section header: reports unknown ones, and returns false for a malformed
+ * one. The keys that follow either are ignored: their section is reported. */
+static bool parser_check_section(Parser *p, const char *s) {
+        const char *end = strchr(s, ']');
+        int i;
+
+        if (!end) {
+                parser_error(p, p->line, NULL, NULL, "expected ']' to close the section name");
+                p->section_known = false;
+                return false;
+        }
+        i = config_section_index(s + 1, (size_t) (end - s - 1));
+        p->section_known = i >= 0;
+        if (i < 0) {
+                parser_error(p, p->line, NULL, NULL,
+                             "unknown section [%.*s]: expected [seller], [invoice], [spool], "
+                             "[state], [conventions] or [chorus]",
+                             (int) (end - s - 1 > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : end - s - 1),
+                             s + 1);
+                return true;
+        }
+        if (p->section_line[i] == 0)
+                p->section_line[i] = p->line;
+        return true;
+}
+
+/* Checks one line (NUL-terminated, `len` bytes) before libinih sees it.
+ * Returns false if it is reported as bad: libinih then gets an empty line. */
+static bool parser_check_line(Parser *p, const char *s, size_t len) {
+        if (!utf8_text_is_valid(s, len)) {
+                parser_error(p, p->line, NULL, NULL,
+                             "expected UTF-8 text without control characters");
+                return false;
+        }
+        if (p->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+                s += 3; /* libinih skips a byte order mark */
+                len -= 3;
+        }
+        if (line_is_blank_or_comment(s))
+                return true;
+        if (s[0] == ' ' || s[0] == '\t') {
+                parser_error(p, p->line, NULL, NULL,
+                             "line starts with white space: values cannot continue on a "
+                             "second line; write 'key = value' at the start of a line");
+                return false;
+        }
+        if (s[0] == '[')
+                return parser_check_section(p, s);
+        if (!strpbrk(s, "=:")) {
+                parser_error(p, p->line, NULL, NULL,
+                             "expected 'key = value', a [section] or a ; comment");
+                return false;
+        }
+        return true;
+}
+
+static char *parser_read_line(char *buf, int buffer_size, void *userdata) {
+        Parser *p = userdata;
+        const char *s, *nl;
+        size_t len;
+
+        if (p->pos >= p->size)
+                return NULL;
+        s = p->text + p->pos;
+        nl = memchr(s, '\n', p->size - p->pos);
+        len = nl ? (size_t) (nl - s) : p->size - p->pos;
+        p->pos += len + (nl ? 1 : 0);
+        p->line++;
+
+        /* libinih needs room for "\r\n\0" after the text, and would cut a
+         * longer line silently. */
+        if (buffer_size < 3 || len > (size_t) buffer_size - 3) {
+                parser_error(p, p->line, NULL, NULL,
+                             "line is %zu bytes long, more than the %d allowed: shorten it "
+                             "(a comment can go on a line of its own)",
+                             len, buffer_size - 3);
+                buf[0] = '\0';
+                return buf;
+        }
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        if (!parser_check_line(p, buf, len))
+                buf[0] = '\0';
+        return buf;
+}
+
+/* ---- values ---- */
+
+static int parse_uint64(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                unsigned d;
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                d = (unsigned) (*s - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* "1048576", "1024K", "64M", "1G": binary multiples, one upper-case letter. */
+static int parse_size(const char *s, uint64_t *ret) {
+        static const char suffixes[] = "KMGT";
+        _cleanup_(freep) char *digits = NULL;
+        size_t n = strlen(s);
+        uint64_t v, factor = 1;
+        const char *suffix;
+        int r;
+
+        if (n == 0)
+                return -EINVAL;
+        suffix = strchr(suffixes, s[n - 1]);
+        if (suffix && *suffix) {
+                for (const char *x = suffixes; x <= suffix; x++)
+                        factor *= 1024;
+                n--;
+        }
+        digits = strndup(s, n);
+        if (!digits)
+                return -ENOMEM;
+        r = parse_uint64(digits, &v);
+        if (r < 0)
+                return r;
+        if (v > UINT64_MAX / factor)
+                return -ERANGE;
+        *ret = v * factor;
+        return 0;
+}
+
+/* 1048576 -> "1M", 1000 -> "1000". */
+static const char *format_size(uint64_t v, char buf[static 32]) {
+        static const char suffixes[] = "KMGT";
+        size_t i = 0;
+
+        while (v >= 1024 && v % 1024 == 0 && i < strlen(suffixes)) {
+                v /= 1024;
+                i++;
+        }
+        if (i == 0)
+                snprintf(buf, 32, "%" PRIu64, v);
+        else
+                snprintf(buf, 32, "%" PRIu64 "%c", v, suffixes[i - 1]);
+        return buf;
+}
+
+static void parser_bad_number(Parser *p, unsigned line, const ConfigKey *k, const char *value) {
+        char lo[32], hi[32];
+
+        if (k->type == KEY_SIZE)
+                parser_error(p, line, k->section, k->name,
+                             "expected a size in bytes from %s to %s (suffixes K, M, G, T "
+                             "multiply by 1024), got '%.*s'",
+                             format_size(k->min, lo), format_size(k->max, hi), VALUE_SHOWN_MAX,
+                             value);
+        else
+                parser_error(p, line, k->section, k->name,
+                             "expected an integer from %" PRIu64 " to %" PRIu64 ", got '%.*s'",
+                             k->min, k->max, VALUE_SHOWN_MAX, value);
+}
+
+static int parser_set_number(Parser *p, unsigned line, const ConfigKey *k, const char *value) {
+        uint64_t v;
+        int r;
+
+        r = k->type == KEY_SIZE ? parse_size(value, &v) : parse_uint64(value, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && (v < k->min || v > k->max))
+                r = -ERANGE;
+        if (r < 0) {
+                parser_bad_number(p, line, k, value);
+                return r;
+        }
+        if (k->type == KEY_SIZE)
+                *(uint64_t *) config_field(p->config, k) = v;
+        else
+                *(unsigned *) config_field(p->config, k) = (unsigned) v;
+        return 0;
+}
+
+static int parser_set_string(Parser *p, unsigned line, const ConfigKey *k, const char *value) {
+        char iban[64];
+        char *copy;
+        char **field = config_field(p->config, k);
+
+        if (!utf8_line_is_valid(value) || (k->valid && !k->valid(value)) ||
+            (k->type == KEY_IBAN && (!iban_is_valid(value) ||
+                                     iban_normalize(value, iban, sizeof iban) < 0))) {
+                if (k->hide_value)
+                        parser_error(p, line, k->section, k->name,
+                                     "expected %s (the value is not shown: it may be the secret itself)",
+                                     k->expected);
+                else
+                        parser_error(p, line, k->section, k->name, "expected %s, got '%.*s'",
+                                     k->expected, VALUE_SHOWN_MAX, value);
+                return -EINVAL;
+        }
+        copy = strdup(k->type == KEY_IBAN ? iban : value);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+/* Stores one value. Returns 0, -EINVAL (reported) or -ENOMEM. */
+static int parser_set(Parser *p, unsigned line, const ConfigKey *k, const char *value) {
+        int e;
+
+        switch (k->type) {
+        case KEY_STRING:
+        case KEY_IBAN:
+                return parser_set_string(p, line, k, value);
+        case KEY_ENUM:
+                e = k->parse_enum(value);
+                if (e < 0) {
+                        parser_error(p, line, k->section, k->name, "expected %s, got '%.*s'",
+                                     k->expected, VALUE_SHOWN_MAX, value);
+                        return -EINVAL;
+                }
+                *(int *) config_field(p->config, k) = e;
+                return 0;
+        case KEY_UNSIGNED:
+        case KEY_SIZE:
+                return parser_set_number(p, line, k, value);
+        }
+        assert(!"unknown key type");
+        return -EINVAL;
+}
+
+/* ---- the libinih handler ---- */
+
+/* Whether an unknown key may be quoted: keys are lower-case words. A
+ * secret pasted alone on a line reads as a key when it holds '=' (base64
+ * padding) or ':', and the message goes to the journal. */
+static bool key_name_is_plain(const char *name) {
+        size_t n = strlen(name);
+
+        return n > 0 && n <= 32 && strspn(name, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
+static void parser_unknown_key(Parser *p, const char *section, const char *name) {
+        const ConfigKey *elsewhere = config_key_find(/* section= */ NULL, name);
+
+        if (!section[0] && elsewhere)
+                parser_error(p, p->line, NULL, name, "'%s' is outside any section: put it under [%s]",
+                             name, elsewhere->section);
+        else if (!key_name_is_plain(name))
+                parser_error(p, p->line, section[0] ? section : NULL, NULL,
+                             "unknown key (not shown: it is not a key name, and may be a secret)%s%s%s",
+                             section[0] ? " in [" : " outside any section", section, section[0] ? "]" : "");
+        else if (!section[0])
+                parser_error(p, p->line, NULL, name,
+                             "unknown key '%.*s' outside any section", VALUE_SHOWN_MAX, name);
+        else if (elsewhere)
+                parser_error(p, p->line, section, name, "unknown key '%s' in [%s]: it belongs in [%s]",
+                             name, section, elsewhere->section);
+        else
+                parser_error(p, p->line, section, name, "unknown key '%.*s' in [%s]",
+                             VALUE_SHOWN_MAX, name, section);
+}
+
+static int parser_handle_key(void *userdata, const char *section, const char *name,
+                             const char *value) {
+        Parser *p = userdata;
+        const ConfigKey *k;
+        size_t i;
+        int r;
+
+        /* An unknown [section] was reported on its own line already. */
+        if (section[0] && !p->section_known)
+                return 1;
+        k = config_key_find(section, name);
+        if (!k) {
+                parser_unknown_key(p, section, name);
+                return 1;
+        }
+        i = (size_t) (k - config_keys);
+        if (p->key_line[i] > 0) {
+                parser_error(p, p->line, k->section, k->name,
+                             "duplicate key '%s' in [%s] (first set on line %u)", k->name,
+                             k->section, p->key_line[i]);
+                return 1;
+        }
+        p->key_line[i] = p->line;
+        if (isempty(value)) {
+                p->key_state[i] = KEY_EMPTY;
+                return 1;
+        }
+        r = parser_set(p, p->line, k, value);
+        if (r == -ENOMEM)
+                p->oom = true;
+        p->key_state[i] = r < 0 ? KEY_BAD : KEY_SET;
+        return 1;
+}
+
+/* ---- after the file: defaults, required keys, checks across keys ---- */
+
+static unsigned parser_key_line(const Parser *p, const char *section, const char *name) {
+        const ConfigKey *k = config_key_find(section, name);
+        assert(k);
+        return p->key_line[k - config_keys];
+}
+
+static KeyState parser_key_state(const Parser *p, const char *section, const char *name) {
+        const ConfigKey *k = config_key_find(section, name);
+        assert(k);
+        return p->key_state[k - config_keys];
+}
+
+/* The line of one key, or of the other key of a conflict when the first is
+ * left to its default (not in the file): an error points at a line that is
+ * there. */
+static unsigned parser_conflict_line(const Parser *p, const char *section, const char *name,
+                                     const char *other_section, const char *other_name) {
+        unsigned line = parser_key_line(p, section, name);
+
+        return line > 0 ? line : parser_key_line(p, other_section, other_name);
+}
+
+/* Where to point at when something is missing: the key's empty line, or
+ * the section header, or nowhere (the whole file). */
+static unsigned parser_missing_line(const Parser *p, size_t key_index) {
+        int s;
+
+        if (p->key_line[key_index] > 0)
+                return p->key_line[key_index];
+        s = config_section_index(config_keys[key_index].section,
+                                 strlen(config_keys[key_index].section));
+        assert(s >= 0);
+        return p->section_line[s];
+}
+
+static int parser_apply_defaults(Parser *p) {
+        for (size_t i = 0; i < N_KEYS; i++) {
+                const ConfigKey *k = &config_keys[i];
+                int r;
+
+                if (p->key_state[i] == KEY_SET || p->key_state[i] == KEY_BAD)
+                        continue;
+                if (k->required) {
+                        parser_error(p, parser_missing_line(p, i), k->section, k->name,
+                                     p->key_state[i] == KEY_EMPTY ? "'%s' in [%s] is required: expected %s"
+                                                        : "missing required key '%s' in [%s]: expected %s",
+                                     k->name, k->section, k->expected);
+                        continue;
+                }
+                if (!k->default_value)
+                        continue;
+                r = parser_set(p, 0, k, k->default_value);
+                if (r == -ENOMEM)
+                        return r;
+                assert(r >= 0); /* the table's defaults are valid */
+        }
+        return 0;
+}
+
+/* environment = sandbox or production sets the URL; a URL given anyway
+ * must be that one (anything else would be ambiguous). custom needs both. */
+static int parser_resolve_url(Parser *p, const char *name, char **field, const char *official) {
+        ChorusEnvironment e = p->config->chorus.environment;
+        unsigned line = parser_key_line(p, "chorus", name);
+
+        if (parser_key_state(p, "chorus", name) == KEY_BAD)
+                return 0;
+        if (e == CHORUS_ENVIRONMENT_CUSTOM) {
+                if (!*field)
+                        parser_error(p, line ? line : parser_key_line(p, "chorus", "environment"),
+                                     "chorus", name,
+                                     "environment = custom needs %s: expected an https:// URL",
+                                     name);
+                return 0;
+        }
+        if (*field && !streq(*field, official)) {
+                parser_error(p, line, "chorus", name,
+                             "environment = %s uses %s; leave %s empty, or set environment = "
+                             "custom to use another server",
+                             chorus_environment_to_string(e), official, name);
+                return 0;
+        }
+        if (!*field) {
+                *field = strdup(official);
+                if (!*field)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int parser_check_chorus(Parser *p) {
+        ChorusConfig *c = &p->config->chorus;
+        int r;
+
+        if (parser_key_state(p, "chorus", "timeout") != KEY_BAD &&
+            parser_key_state(p, "chorus", "connect_timeout") != KEY_BAD &&
+            c->timeout < c->connect_timeout)
+                parser_error(p, parser_conflict_line(p, "chorus", "timeout", "chorus", "connect_timeout"),
+                             "chorus", "timeout",
+                             "timeout (%u s, the whole request) is shorter than connect_timeout "
+                             "(%u s)", c->timeout, c->connect_timeout);
+        if (parser_key_state(p, "chorus", "environment") == KEY_BAD)
+                return 0;
+        r = parser_resolve_url(p, "api_url", &c->api_url,
+                               environment_urls[c->environment].api_url);
+        if (r < 0)
+                return r;
+        r = parser_resolve_url(p, "oauth_url", &c->oauth_url,
+                               environment_urls[c->environment].oauth_url);
+        return r;
+}
+
+/* chorusd reads the CA bundle when it sets its Chorus Pro client up, but
+ * chorusctl check-config sets none up: check here that the file is there. */
+static void parser_check_ca_file(Parser *p) {
+        const char *path = p->config->chorus.ca_file;
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+
+        if (!path)
+                return;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                parser_error(p, parser_key_line(p, "chorus", "ca_file"), "chorus", "ca_file",
+                             "cannot read '%s': %s", path, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+                parser_error(p, parser_key_line(p, "chorus", "ca_file"), "chorus", "ca_file",
+                             "'%s' is not a regular file: expected a PEM CA bundle", path);
+}
+
+static void parser_check_seller(Parser *p) {
+        const SellerConfig *s = &p->config->seller;
+
+        if (s->country && s->postcode && streq(s->country, "FR") &&
+            (strlen(s->postcode) != 5 || !all_digits(s->postcode, 5)))
+                parser_error(p, parser_key_line(p, "seller", "postcode"), "seller", "postcode",
+                             "expected a French postcode of 5 digits, got '%.*s'",
+                             VALUE_SHOWN_MAX, s->postcode);
+        /* A French VAT number embeds the SIREN: the first 9 digits of the SIRET. */
+        if (s->vat_id && s->siret && strncmp(s->vat_id, "FR", 2) == 0 && strlen(s->vat_id) == 13 &&
+            strncmp(s->vat_id + 4, s->siret, 9) != 0)
+                parser_report(p, DIAG_WARNING, parser_key_line(p, "seller", "vat_id"), "seller",
+                              "vat_id", "vat_id %s is not the VAT number of SIREN %.9s (siret)",
+                              s->vat_id, s->siret);
+}
+
+/* True if one directory is the other or inside it. */
+static bool paths_overlap(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), n;
+
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (lb > 1 && b[lb - 1] == '/')
+                lb--;
+        n = la < lb ? la : lb;
+        if (strncmp(a, b, n) != 0)
+                return false;
+        return la == lb || (la < lb ? b[n] == '/' : a[n] == '/') || n == 1;
+}
+
+/* Whoever can write to the spool must not reach the conventions or the
+ * state (domain.md §2): the directories must be apart. */
+static void parser_check_dirs(Parser *p) {
+        const Config *c = p->config;
+
+        if (c->spool.dir && c->conventions.dir && paths_overlap(c->spool.dir, c->conventions.dir))
+                parser_error(p, parser_conflict_line(p, "conventions", "dir", "spool", "dir"), "conventions", "dir",
+                             "'%s' overlaps the spool directory '%s': conventions must not "
+                             "be reachable by whoever drops bilans",
+                             c->conventions.dir, c->spool.dir);
+        if (c->spool.dir && c->state.dir && paths_overlap(c->spool.dir, c->state.dir))
+                parser_error(p, parser_conflict_line(p, "state", "dir", "spool", "dir"), "state", "dir",
+                             "'%s' overlaps the spool directory '%s': expected separate directories",
+                             c->state.dir, c->spool.dir);
+}
+
+static int parser_check(Parser *p) {
+        int r;
+
+        r = parser_apply_defaults(p);
+        if (r < 0)
+                return r;
+        /* The checks below skip what was reported already: a bad value is
+         * NULL, or 0 for numbers, and would only add confusion. */
+        parser_check_seller(p);
+        parser_check_dirs(p);
+        parser_check_ca_file(p);
+        return parser_check_chorus(p);
+}
+
+static int config_read_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_(closep) int fd = -1;
+
+        /* Not O_NOFOLLOW: /etc/chorusd/chorusd.conf may well be a symlink
+         * managed by configuration management; the file is root's anyway. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        return read_fd_bounded(fd, CONFIG_FILE_MAX, ret, ret_size);
+}
+
+static int parser_run(Parser *p) {
+        int r;
+
+        r = ini_parse_stream(parser_read_line, p, parser_handle_key, p);
+        if (r == -2 || p->oom)
+                return -ENOMEM;
+        /* Our reader hands libinih only lines it has checked, so this is a
+         * safety net (libinih tells only the first line it did not like). */
+        if (r > 0)
+                parser_error(p, (unsigned) r, NULL, NULL, "syntax error");
+        r = parser_check(p);
+        if (r < 0 || p->oom)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Size bound of config_load() (read_fd_bounded), for text from memory. */
+static int config_too_big(const char *name, Diagnostics *diags) {
+        return diag_add(diags, DIAG_ERROR, name, 0, NULL,
+                        "file is larger than %d bytes: is it the right file?",
+                        CONFIG_FILE_MAX) < 0 ? -ENOMEM : -EINVAL;
+}
+
+int config_parse_text(const char *name, const char *text, size_t size, Config **ret, Diagnostics *diags) {
+        _cleanup_(config_freep) Config *c = NULL;
+        Parser p;
+        int r;
+
+        assert(name);
+        assert(text || size == 0);
+        assert(ret);
+
+        if (size > CONFIG_FILE_MAX)
+                return config_too_big(name, diags);
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(name);
+        if (!c->path)
+                return -ENOMEM;
+
+        p = (Parser) { .config = c, .file = name, .diags = diags, .text = text, .size = size };
+        r = parser_run(&p);
+        if (r < 0)
+                return r;
+        if (p.n_errors > 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, Config **ret, Diagnostics *diags) {
+        _cleanup_(freep) char *text = NULL;
+        size_t size;
+        int r;
+
+        assert(path);
+        assert(ret);
+
+        r = config_read_file(path, &text, &size);
+        if (r == -EFBIG)
+                return config_too_big(path, diags);
+        if (r < 0)
+                return r;
+        return config_parse_text(path, text, size, ret, diags);
+}
+
+int config_format_invoice_number(const Config *c, int year, uint64_t sequence,
+                                 char buf[static INVOICE_NUMBER_MAX + 1]) {
+        char tmp[INVOICE_NUMBER_MAX + 32];
+        int n;
+
+        assert(c);
+        if (year < 1000 || year > 9999)
+                return -EINVAL;
+        n = snprintf(tmp, sizeof tmp, "%s%d-%04" PRIu64, strempty(c->invoice.number_prefix), year,
+                     sequence);
+        if (n < 0 || (size_t) n > INVOICE_NUMBER_MAX)
+                return -ERANGE;
+        memcpy(buf, tmp, (size_t) n + 1);
+        return 0;
+}

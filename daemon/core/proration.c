@@ -1,0 +1,88 @@
+/* proration.c — realised quantities to line amounts and the cap allowance
+ * (see proration.h and domain.md §4).
+ *
+ * line = round_half_up(amount × min(q, target) / target), all in int64
+ * cents: amount ≤ MONEY_MAX_CENTS (10^12) and target ≤ 10^6 keep every
+ * product below 2^63. The cap never changes a line: it becomes one
+ * document-level allowance, so the invoice shows what was done and what the
+ * contract's ceiling took off. Pure: no I/O, no logging. Fails with -EDOM
+ * (nothing to invoice, reported in English and French) or -ENOMEM. */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "base/money.h"
+#include "core/proration.h"
+
+Proration *proration_free(Proration *p) {
+        if (!p)
+                return NULL;
+        free(p->lines);
+        free(p);
+        return NULL;
+}
+
+static void compute_line(const ConventionAction *a, int64_t realised, ProrationLine *l) {
+        assert(a->target > 0 && a->amount >= 0 && realised >= 0);
+
+        l->action = a;
+        l->realised = realised;
+        l->counted = realised < a->target ? realised : a->target;
+        l->amount = round_half_up(a->amount * l->counted, a->target);
+        /* Shown as "counted × amount/target" when that is exact to the
+         * cent; otherwise as one unit at the prorated amount, so that
+         * quantity × unit price is always exactly the line amount. */
+        if (a->amount % a->target == 0) {
+                l->invoiced_quantity = l->counted;
+                l->unit_price = a->amount / a->target;
+        } else {
+                l->invoiced_quantity = l->counted > 0 ? 1 : 0;
+                l->unit_price = l->amount;
+        }
+}
+
+/* The bilan's quantity for action `a`: 0 when the bilan does not report it. */
+static int64_t realised_for(const Bilan *b, const ConventionAction *a) {
+        for (size_t i = 0; i < b->n_actions; i++)
+                if (b->actions[i].action == a)
+                        return b->actions[i].quantity;
+        return 0;
+}
+
+int proration_compute(const Convention *c, const Bilan *b, Proration **ret, Diagnostics *diags) {
+        _cleanup_(proration_freep) Proration *p = NULL;
+
+        p = calloc(1, sizeof(Proration));
+        if (!p)
+                return -ENOMEM;
+        p->lines = calloc(c->n_actions + 1, sizeof(ProrationLine));
+        if (!p->lines)
+                return -ENOMEM;
+        p->n_lines = c->n_actions;
+        for (size_t i = 0; i < c->n_actions; i++) {
+                compute_line(&c->actions[i], realised_for(b, &c->actions[i]), &p->lines[i]);
+                p->total_before_cap += p->lines[i].amount;
+        }
+        p->cap_allowance = p->total_before_cap > c->cap ? p->total_before_cap - c->cap : 0;
+        p->total = p->total_before_cap - p->cap_allowance;
+
+        if (p->total == 0) {
+                int r = diag_error2(diags, b->source_file, "realisations",
+                                    "nothing to invoice: the prorated total for convention %s is 0.00 "
+                                    "(no action realised); the bilan is not invoiced",
+                                    "rien à facturer : le total de la convention %s est de 0,00 € (aucune "
+                                    "action réalisée) ; complétez les réalisations du bilan",
+                                    c->id);
+                return r < 0 ? r : -EDOM;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+size_t proration_n_invoiced_lines(const Proration *p) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_lines; i++)
+                if (p->lines[i].counted > 0)
+                        n++;
+        return n;
+}

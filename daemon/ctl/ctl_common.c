@@ -1,0 +1,91 @@
+/* ctl_common.c — what chorusctl's commands share: loading the configuration
+ * and the conventions with their diagnostics printed, usage errors. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ctl/ctl.h"
+#include "base/identifiers.h"
+
+int ctl_exit_config(int r) {
+        /* Invalid, missing or unreadable alike: the administrator must fix
+         * the configuration, and trying again changes nothing. */
+        return r == -ENOMEM ? CTL_EXIT_SOFTWARE : CTL_EXIT_CONFIG;
+}
+
+int ctl_exit_input(int r) {
+        switch (r) {
+        case -ENOENT:
+        case -ENOTDIR:
+        case -EACCES:
+        case -EPERM:
+        case -ELOOP:  /* a symbolic link, refused like the spool refuses it */
+        case -EISDIR:
+        case -EBADFD: /* not a regular file */
+                return CTL_EXIT_NOINPUT;
+        case -EBADMSG:
+                return CTL_EXIT_DATAERR;
+        case -ENOMEM:
+                return CTL_EXIT_SOFTWARE;
+        default:
+                return CTL_EXIT_IOERR;
+        }
+}
+
+int ctl_exit_output(int r) {
+        return r == -ENOMEM ? CTL_EXIT_SOFTWARE : CTL_EXIT_IOERR;
+}
+
+int ctl_load_config(const char *path, Config **ret) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        const char *p = path ? path : CONFIG_DEFAULT_PATH;
+        int r;
+
+        r = config_load(p, ret, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r < 0 && r != -EINVAL)
+                fprintf(stderr, "chorusctl: cannot read configuration '%s': %s\n", p, strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+int ctl_load_conventions(const Config *config, ConventionSet **ret) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        int r;
+
+        r = convention_set_load_dir(config->conventions.dir, ret, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r < 0 && r != -EINVAL)
+                fprintf(stderr, "chorusctl: cannot read conventions in '%s': %s\n",
+                        config->conventions.dir, strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+int ctl_usage_error(const char *command, const char *format, ...) {
+        va_list ap;
+
+        fprintf(stderr, "chorusctl %s: ", command);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'chorusctl %s --help'.\n", command);
+        return CTL_EXIT_USAGE;
+}
+
+const char *ctl_printable(const char *s, char buf[static CTL_PRINTABLE_MAX]) {
+        size_t i = 0;
+
+        while (s && s[i] && i < CTL_PRINTABLE_MAX - 1) {
+                size_t c = utf8_control_len(s + i);
+
+                if (c == 0) {
+                        buf[i] = s[i];
+                        i++;
+                }
+                for (; c > 0 && i < CTL_PRINTABLE_MAX - 1; c--)
+                        buf[i++] = '?'; /* byte for byte */
+        }
+        buf[i] = 0;
+        return buf;
+}

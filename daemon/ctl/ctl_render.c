@@ -1,0 +1,276 @@
+/* ctl_render.c — `chorusctl render`: preview the invoice of a bilan.
+ *
+ * Runs the daemon's own pipeline (render.h) on a bilan file, with the number
+ * "PREVIEW" unless --number is given: it allocates no number and talks to
+ * nobody. The bilan is validated first and every diagnostic printed. The
+ * output is written atomically (temp file, fsync, rename), or to stdout with
+ * "-o -". With --bilan-report it writes, instead of the invoice, the bilan
+ * report PDF that the invoice carries as its supporting document (BG-24).
+ * Exit status: 0 written, 65 the bilan is invalid, its total is zero or the
+ * configuration cannot produce this invoice, 64 usage error (a format not
+ * in this build too), 66 the bilan is missing or unreadable, 74 the output
+ * cannot be written, 70 internal error, 78 a configuration or conventions.d/
+ * that does not load (ctl_exit_config). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "core/bilan.h"
+#include "writers/bilan_report.h"
+#include "ctl/ctl.h"
+#include "base/fileio.h"
+#include "base/fsutil.h"
+#include "base/money.h"
+#include "writers/render.h"
+
+#define COMMAND "render"
+
+typedef struct RenderArgs {
+        const char *config_path;
+        const char *bilan_path;
+        const char *output;
+        const char *number;
+        InvoiceFormat format;
+        Date issue_date;
+        bool bilan_report;
+} RenderArgs;
+
+static void render_help(void) {
+        printf("usage: chorusctl render [-c FILE] BILAN -o OUT [--format ubl|cii|facturx]\n"
+               "                        [--number N] [--issue-date YYYY-MM-DD] [--bilan-report]\n"
+               "\n"
+               "Validates BILAN against its convention and writes the invoice chorusd would\n"
+               "deposit for it, without allocating a number or contacting Chorus Pro.\n"
+               "\n"
+               "  -c, --config FILE      configuration (default %s)\n"
+               "  -o, --output OUT       where to write the invoice ('-' for stdout)\n"
+               "  -f, --format FORMAT    ubl, cii or facturx (default: the convention's\n"
+               "                         format, else [invoice] default_format)\n"
+               "  -n, --number N         invoice number to print (default %s)\n"
+               "  -d, --issue-date DATE  issue date (default: today)\n"
+               "  -b, --bilan-report     write the bilan report PDF (the invoice's supporting\n"
+               "                         document) instead of the invoice\n"
+               "  -h, --help             this help\n"
+               "\n"
+               "Exit status: 0 written, 65 invalid bilan, or a configuration that cannot\n"
+               "produce this invoice, 64 usage error, 66 the bilan is missing or\n"
+               "unreadable, 74 the output cannot be written, 70 internal error,\n"
+               "78 the configuration or conventions do not load.\n",
+               CONFIG_DEFAULT_PATH, RENDER_PREVIEW_NUMBER);
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "output", required_argument, NULL, 'o' },
+                { "format", required_argument, NULL, 'f' },
+                { "number", required_argument, NULL, 'n' },
+                { "issue-date", required_argument, NULL, 'd' },
+                { "bilan-report", no_argument, NULL, 'b' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        *a = (RenderArgs) {
+                .number = RENDER_PREVIEW_NUMBER,
+                .format = _INVOICE_FORMAT_INVALID,
+                .issue_date = date_from_time(time(NULL)),
+        };
+        optind = 0; /* a fresh scan, whatever ran before */
+        while ((c = getopt_long(argc, argv, "c:o:f:n:d:bh", options, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        a->config_path = optarg;
+                        break;
+                case 'o':
+                        a->output = optarg;
+                        break;
+                case 'f':
+                        a->format = invoice_format_from_string(optarg);
+                        if (a->format < 0)
+                                return ctl_usage_error(COMMAND, "unknown format '%s' (ubl, cii or facturx)", optarg);
+                        break;
+                case 'n':
+                        if (isempty(optarg) || strlen(optarg) > INVOICE_NUMBER_MAX)
+                                return ctl_usage_error(COMMAND, "invoice number must have 1 to %d characters",
+                                                       INVOICE_NUMBER_MAX);
+                        a->number = optarg;
+                        break;
+                case 'd':
+                        if (date_parse(optarg, &a->issue_date) < 0)
+                                return ctl_usage_error(COMMAND, "invalid issue date '%s' (YYYY-MM-DD)", optarg);
+                        break;
+                case 'b':
+                        a->bilan_report = true;
+                        break;
+                case 'h':
+                        render_help();
+                        return CTL_EXIT_OK;
+                default:
+                        return ctl_usage_error(COMMAND, "invalid option");
+                }
+        }
+        if (optind != argc - 1)
+                return ctl_usage_error(COMMAND, "expected exactly one BILAN file");
+        if (!a->output)
+                return ctl_usage_error(COMMAND, "missing -o OUT");
+        a->bilan_path = argv[optind];
+        return -1;
+}
+
+/* Reads and validates the bilan; prints every diagnostic. */
+static int render_load_bilan(const char *path, const ConventionSet *conventions, Bilan **ret,
+                             const Convention **ret_convention) {
+        _cleanup_(freep) char *data = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        size_t size;
+        int r;
+
+        r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
+        if (r == -EFBIG) {
+                fprintf(stderr, "%s: error: larger than %d bytes\n", path, BILAN_SIZE_MAX);
+                return CTL_EXIT_DATAERR;
+        }
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: cannot read '%s': %s\n", COMMAND, path, strerror(-r));
+                return ctl_exit_input(r);
+        }
+        r = bilan_parse(path, data, size, conventions, ret, ret_convention, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "chorusctl %s: out of memory\n", COMMAND);
+                return CTL_EXIT_SOFTWARE;
+        }
+        if (r < 0) {
+                fprintf(stderr, "%s: invalid bilan, no invoice written\n", path);
+                return CTL_EXIT_DATAERR;
+        }
+        return CTL_EXIT_OK;
+}
+
+/* Atomically replaces `path` (temp file in the same directory, fsync,
+ * rename, directory fsync), or writes to stdout for "-". */
+static int render_write_output(const char *path, const char *data, size_t size) {
+        _cleanup_(freep) char *dir_copy = NULL, *base_copy = NULL;
+        _cleanup_(closep) int dirfd = -1;
+
+        if (streq(path, "-"))
+                return fwrite(data, 1, size, stdout) == size && fflush(stdout) == 0 ? 0 : -EIO;
+
+        dir_copy = strdup(path);
+        base_copy = strdup(path);
+        if (!dir_copy || !base_copy)
+                return -ENOMEM;
+        dirfd = fs_open_dir(AT_FDCWD, dirname(dir_copy), /* create= */ false);
+        if (dirfd < 0)
+                return dirfd;
+        return write_file_atomic(dirfd, basename(base_copy), data, size);
+}
+
+static void render_print_summary(const RenderArgs *a, const RenderedInvoice *out) {
+        char total[MONEY_DECIMAL_MAX], before[MONEY_DECIMAL_MAX];
+        const Invoice *inv = out->invoice;
+        FILE *f = streq(a->output, "-") ? stderr : stdout;
+
+        fprintf(f, "%s invoice %s written to %s: %zu line(s), total %s %s",
+                invoice_format_to_string(out->format), inv->number,
+                streq(a->output, "-") ? "stdout" : a->output, inv->n_lines,
+                money_format(inv->payable, total), inv->currency);
+        if (out->proration->cap_allowance > 0)
+                fprintf(f, " (capped from %s)", money_format(out->proration->total_before_cap, before));
+        fputc('\n', f);
+}
+
+/* Writes the bilan report exactly as the invoice carries it. */
+static int render_write_bilan_report(const RenderArgs *a, const RenderedInvoice *out) {
+        const Invoice *inv = out->invoice;
+        int r;
+
+        for (size_t i = 0; i < inv->n_attachments; i++) {
+                const InvoiceAttachment *att = &inv->attachments[i];
+
+                if (!streq(att->mime, BILAN_REPORT_MIME))
+                        continue;
+                r = render_write_output(a->output, (const char *) att->data, att->size);
+                if (r < 0) {
+                        fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));
+                        return ctl_exit_output(r);
+                }
+                fprintf(streq(a->output, "-") ? stderr : stdout, "bilan report %s of invoice %s written to %s\n",
+                        att->filename, inv->number, streq(a->output, "-") ? "stdout" : a->output);
+                return CTL_EXIT_OK;
+        }
+        fprintf(stderr, "chorusctl %s: the %s invoice carries no bilan report\n", COMMAND,
+                invoice_format_to_string(out->format));
+        return CTL_EXIT_SOFTWARE;
+}
+
+static int render_run(const RenderArgs *a, const Config *config, const ConventionSet *conventions) {
+        _cleanup_(bilan_freep) Bilan *bilan = NULL;
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        const Convention *convention = NULL;
+        RenderRequest req;
+        bool explained;
+        int r;
+
+        r = render_load_bilan(a->bilan_path, conventions, &bilan, &convention);
+        if (r != CTL_EXIT_OK)
+                return r;
+
+        req = (RenderRequest) {
+                .config = config,
+                .convention = convention,
+                .bilan = bilan,
+                .number = a->number,
+                .issue_date = a->issue_date,
+                .format = a->format,
+        };
+        r = render_invoice(&req, &out, &diags);
+        explained = diagnostics_has_errors(&diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if ((r == -EDOM || r == -EINVAL) && explained) {
+                fprintf(stderr, "%s: not invoiced, no invoice written\n", a->bilan_path);
+                return CTL_EXIT_DATAERR;
+        }
+        if (r == -EOPNOTSUPP)
+                return CTL_EXIT_USAGE;
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: cannot render '%s': %s\n", COMMAND, a->bilan_path, strerror(-r));
+                return CTL_EXIT_SOFTWARE;
+        }
+
+        if (a->bilan_report)
+                return render_write_bilan_report(a, out);
+        r = render_write_output(a->output, out->data, out->size);
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: cannot write '%s': %s\n", COMMAND, a->output, strerror(-r));
+                return ctl_exit_output(r);
+        }
+        render_print_summary(a, out);
+        return CTL_EXIT_OK;
+}
+
+int ctl_render(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        RenderArgs a;
+        int r;
+
+        r = render_parse_args(argc, argv, &a);
+        if (r >= 0)
+                return r;
+        r = ctl_load_config(a.config_path, &config);
+        if (r < 0)
+                return ctl_exit_config(r);
+        r = ctl_load_conventions(config, &conventions);
+        if (r < 0)
+                return ctl_exit_config(r);
+        return render_run(&a, config, conventions);
+}

@@ -1,0 +1,1197 @@
+/* manager.c — chorusd's runtime state and event loop (see manager.h).
+ *
+ * Owns: the configuration, conventions and secrets in use; the spool, job
+ * store, numbering and audit log; the Chorus Pro client; the sd-event loop
+ * and its sources; the list of live jobs (job.c owns each JobRun).
+ *
+ * Wake-ups: inotify on incoming/ only re-enables the claim source (a
+ * defer source), which claims one bilan per loop iteration through the
+ * spool's persistent readdir() cursor until the folder is exhausted, then
+ * disables itself. Any event (IN_Q_OVERFLOW included) asks for one more
+ * pass from the top once the current one ends, so a lost event costs a
+ * rescan, never a bilan. While the disk is too full,
+ * claiming pauses and a timer looks again every minute. A file still
+ * settling ([spool] settle_seconds, spool.h) is remembered by the spool;
+ * one timer, armed at the end of a pass for the earliest of them and off
+ * when none waits, brings the claim source back.
+ *
+ * Failures: a failed fsync anywhere (-EIO) is fatal (manager_fatal: leave
+ * the loop, exit non-zero, systemd restarts us into recovery). Everything
+ * else is a job's business and is handled in job.c. A reload with a bad
+ * configuration keeps the old one and says why. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service/audit.h"
+#include "chorus/chorus_client.h"
+#include "base/fsutil.h"
+#include "service/job.h"
+#include "service/log-ids.h"
+#include "base/log.h"
+#include "service/manager.h"
+#include "service/metrics.h"
+#include "service/notify.h"
+#include "service/numbering.h"
+#include "service/spool.h"
+
+#define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
+#define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
+#define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
+#define RESOURCE_RECHECK_USEC (5 * USEC_PER_SEC) /* fds or memory ran out: claim again soon */
+#define WAKE_LATER_USEC (5 * USEC_PER_SEC)
+#define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */
+#define DISK_PROBE_SIZE (64 * 1024)
+#define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+/* ---- Job counters and STATUS= --------------------------------------------- */
+
+JobPhase job_state_phase(JobState s) {
+        switch (s) {
+        case JOB_STATE_RECEIVED:
+        case JOB_STATE_VALIDATED:
+        case JOB_STATE_NUMBERED:
+        case JOB_STATE_RENDERED:
+                return JOB_PHASE_LOCAL;
+        case JOB_STATE_DEPOSITING:
+        case JOB_STATE_DEPOSITED:
+                return JOB_PHASE_CHORUS;
+        case JOB_STATE_INTEGRATED:
+                return JOB_PHASE_LIFECYCLE;
+        default:
+                return JOB_PHASE_OVER;
+        }
+}
+
+int manager_status_text(const Manager *m, char **ret) {
+        char *s;
+
+        if (asprintf(&s,
+                     "%u in progress, %u awaiting Chorus Pro, %u followed to payment; "
+                     "since start: %u done, %u rejected, %u failed",
+                     m->n_phase[JOB_PHASE_LOCAL], m->n_phase[JOB_PHASE_CHORUS],
+                     m->n_phase[JOB_PHASE_LIFECYCLE], m->n_done, m->n_rejected, m->n_failed) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static void manager_send_status(Manager *m) {
+        _cleanup_(freep) char *s = NULL;
+
+        if (m->stopping || manager_status_text(m, &s) < 0)
+                return;
+        if (streq_ptr(s, m->status))
+                return;
+        (void) notify_status(s);
+        free(m->status);
+        m->status = TAKE_PTR(s);
+}
+
+static void phase_count(Manager *m, JobPhase p, int delta) {
+        if (p == JOB_PHASE_OVER)
+                return;
+        if (delta < 0 && m->n_phase[p] == 0)
+                return; /* cannot happen; never wrap around */
+        m->n_phase[p] = (unsigned) ((int) m->n_phase[p] + delta);
+}
+
+void manager_job_state_changed(Manager *m, JobState old_state, JobState new_state) {
+        if (old_state == new_state)
+                return;
+        if (old_state >= 0)
+                phase_count(m, job_state_phase(old_state), -1);
+        if (new_state >= 0)
+                phase_count(m, job_state_phase(new_state), +1);
+        /* Outcomes count on transitions only, not when a job enters or
+         * leaves memory. */
+        if (old_state >= 0 && new_state >= 0) {
+                /* A job counts as done when Chorus Pro integrated it: the staff
+                 * see it in done/ from then on. */
+                if (new_state == JOB_STATE_INTEGRATED)
+                        m->n_done++;
+                else if (new_state == JOB_STATE_INVALID)
+                        m->n_rejected++;
+                else if (new_state == JOB_STATE_REJECTED || new_state == JOB_STATE_FAILED)
+                        m->n_failed++;
+        }
+        metrics_job_state_changed(m->metrics, old_state, new_state);
+        manager_send_status(m);
+}
+
+uint64_t manager_delay(const Manager *m, uint64_t usec) {
+        return m->time_scale > 1 ? usec / m->time_scale : usec;
+}
+
+void manager_fatal(Manager *m, int error, const char *what) {
+        log_full_errno(LOG_CRIT, error,
+                       "Cannot write durably (%s): %m. Stopping; systemd will restart chorusd, "
+                       "which resumes every job from its last durable state.",
+                       what);
+        m->stopping = true;
+        (void) notify_status("Stopped: a durable write failed, see the journal");
+        if (m->claim_source)
+                (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        (void) sd_event_exit(m->event, error < 0 ? error : -EIO);
+}
+
+/* ---- A full state directory ----------------------------------------------- */
+
+static bool error_is_no_space(int r) {
+        return r == -ENOSPC || r == -EDQUOT;
+}
+
+/* AuditRecord's strings are const for audit_append(); the copies waiting
+ * here are ours. */
+static void free_const(const char *p) {
+        free((void *) (uintptr_t) p);
+}
+
+static void audit_record_done(AuditRecord *a) {
+        free_const(a->event);
+        free_const(a->job);
+        free_const(a->convention);
+        free_const(a->invoice);
+        free_const(a->payload_sha256);
+        free_const(a->flux);
+        free_const(a->cpp_id);
+        free_const(a->detail);
+        *a = (AuditRecord) {};
+}
+
+static int strdup_opt(const char *s, const char **ret) {
+        char *c = NULL;
+
+        if (s) {
+                c = strdup(s);
+                if (!c)
+                        return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Keeps a copy of `rec`, stamped with the time the step happened. */
+static int audit_pending_push(Manager *m, const AuditRecord *rec) {
+        AuditRecord *p, c = *rec;
+
+        p = reallocarray(m->audit_pending, m->n_audit_pending + 1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        m->audit_pending = p;
+        if (c.time_usec == 0)
+                c.time_usec = now_realtime_usec();
+        c.event = c.job = c.convention = c.invoice = c.payload_sha256 = c.flux = c.cpp_id = c.detail = NULL;
+        if (strdup_opt(rec->event, &c.event) < 0 || strdup_opt(rec->job, &c.job) < 0 ||
+            strdup_opt(rec->convention, &c.convention) < 0 || strdup_opt(rec->invoice, &c.invoice) < 0 ||
+            strdup_opt(rec->payload_sha256, &c.payload_sha256) < 0 || strdup_opt(rec->flux, &c.flux) < 0 ||
+            strdup_opt(rec->cpp_id, &c.cpp_id) < 0 || strdup_opt(rec->detail, &c.detail) < 0) {
+                audit_record_done(&c);
+                return -ENOMEM;
+        }
+        m->audit_pending[m->n_audit_pending++] = c;
+        return 0;
+}
+
+static void audit_pending_free(Manager *m) {
+        for (size_t i = 0; i < m->n_audit_pending; i++)
+                audit_record_done(&m->audit_pending[i]);
+        free(m->audit_pending);
+        m->audit_pending = NULL;
+        m->n_audit_pending = 0;
+}
+
+/* Writes the waiting records in order. 0: all written; -ENOSPC/-EDQUOT:
+ * still full (those written are gone from the list); other: fatal. */
+static int audit_pending_flush(Manager *m) {
+        size_t done = 0;
+        int r = 0;
+
+        for (; done < m->n_audit_pending; done++) {
+                r = audit_append(m->audit, &m->audit_pending[done]);
+                if (r < 0)
+                        break;
+                audit_record_done(&m->audit_pending[done]);
+        }
+        if (done == 0)
+                return r;
+        memmove(m->audit_pending, m->audit_pending + done, (m->n_audit_pending - done) * sizeof *m->audit_pending);
+        m->n_audit_pending -= done;
+        return r;
+}
+
+/* Is there room again in the state directory? A durable write of a
+ * scratch file says it for ENOSPC and quotas alike, where statvfs() would
+ * not see a quota. */
+static int state_dir_probe(Manager *m) {
+        _cleanup_(freep) char *buf = calloc(1, DISK_PROBE_SIZE);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        r = write_file_atomic(m->state_lock_fd, ".space-probe", buf, DISK_PROBE_SIZE);
+        (void) unlinkat(m->state_lock_fd, ".space-probe", 0);
+        return r;
+}
+
+static void claim_wake(Manager *m, bool rewind);
+
+static int on_disk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+        (void) s;
+        (void) usec;
+
+        if (m->stopping || !m->disk_full)
+                return 0;
+        r = audit_pending_flush(m);
+        if (r >= 0)
+                r = state_dir_probe(m);
+        if (fs_error_is_fatal(r) || r == -EBADMSG) {
+                manager_fatal(m, r, "appending to the audit log");
+                return 0;
+        }
+        if (r < 0) {
+                log_debug_errno(r, "The state directory is still full (%m): looking again later.");
+                (void) sd_event_source_set_time_relative(s, manager_delay(m, DISK_RECHECK_USEC));
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        m->disk_full = false;
+        log_full(LOG_CRIT, "Space is back in the state directory '%s': resuming (waiting audit records "
+                           "written, bilans claimed again).",
+                 m->config->state.dir);
+        (void) notify_status("Resuming: space is back in the state directory");
+        claim_wake(m, true);
+        jobrun_wake_marked(m);
+        free(m->status); /* STATUS= again with the next change */
+        m->status = NULL;
+        return 0;
+}
+
+void manager_disk_full(Manager *m, int error, const char *what) {
+        int r;
+
+        if (m->disk_full || m->stopping)
+                return;
+        m->disk_full = true;
+        log_full_errno(LOG_CRIT, error,
+                       "The state directory '%s' is full (%s): %m. Pausing: no bilan is claimed and no job "
+                       "moves on until space is freed; nothing is lost, chorusd tries again every %u s.",
+                       m->config->state.dir, what, (unsigned) (DISK_RECHECK_USEC / USEC_PER_SEC));
+        (void) notify_status("Paused: the state directory is full, see the journal");
+        if (m->claim_source)
+                (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        if (!m->disk_source) {
+                r = sd_event_add_time_relative(m->event, &m->disk_source, CLOCK_MONOTONIC,
+                                               manager_delay(m, DISK_RECHECK_USEC), USEC_PER_SEC, on_disk_timer, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->disk_source, "disk-recheck");
+        } else {
+                r = sd_event_source_set_time_relative(m->disk_source, manager_delay(m, DISK_RECHECK_USEC));
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->disk_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                /* Nothing would end the pause: better restart. */
+                manager_fatal(m, r, "arming the timer of a full state directory");
+}
+
+int manager_audit(Manager *m, const AuditRecord *rec) {
+        int r;
+
+        /* Records keep their order: behind those already waiting. */
+        r = m->n_audit_pending > 0 ? -ENOSPC : audit_append(m->audit, rec);
+        if (r >= 0)
+                return 0;
+        if (error_is_no_space(r)) {
+                r = audit_pending_push(m, rec);
+                if (r >= 0) {
+                        manager_disk_full(m, -ENOSPC, "appending to the audit log");
+                        return 0;
+                }
+        }
+        /* A step must not happen unrecorded: stop, recovery resumes it. */
+        manager_fatal(m, r, "appending to the audit log");
+        return r;
+}
+
+typedef struct RecoveryCounts {
+        Manager *manager;
+        unsigned resumed;
+        unsigned failed; /* jobs that could not be resumed (not fatally) */
+        int fatal;
+} RecoveryCounts;
+
+/* ---- Claiming --------------------------------------------------------------- */
+
+static void claim_wake(Manager *m, bool rewind) {
+        if (m->stopping || !m->claim_source)
+                return;
+        if (rewind)
+                m->claim_rewind = true;
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_ON);
+}
+
+static int on_room_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, true);
+        return 0;
+}
+
+/* Arms the one-shot timer *source (created on first use) `usec` from now. */
+static int manager_arm_timer(Manager *m, sd_event_source **source, uint64_t usec,
+                             sd_event_time_handler_t handler, const char *description) {
+        int r;
+
+        if (!*source) {
+                r = sd_event_add_time_relative(m->event, source, CLOCK_MONOTONIC, usec, USEC_PER_SEC,
+                                               handler, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(*source, description);
+        } else {
+                r = sd_event_source_set_time_relative(*source, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(*source, SD_EVENT_ONESHOT);
+        }
+        return r < 0 ? log_error_errno(r, "Failed to arm the %s timer: %m", description) : 0;
+}
+
+/* The disk is too full: files wait in incoming/; look again in a minute. */
+static int claim_pause_for_room(Manager *m) {
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, ROOM_RECHECK_USEC, on_room_timer, "room-recheck");
+}
+
+static int on_settle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, false);
+        return 0;
+}
+
+/* End of a pass: a timer for the first file still settling, none if no
+ * file waits (nothing wakes us while incoming/ is quiet). */
+static void claim_arm_settle(Manager *m) {
+        uint64_t deadline = spool_next_deadline(m->spool);
+        int r;
+
+        if (deadline == 0) {
+                if (m->settle_source)
+                        (void) sd_event_source_set_enabled(m->settle_source, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->settle_source) {
+                r = sd_event_add_time(m->event, &m->settle_source, CLOCK_MONOTONIC, deadline,
+                                      SETTLE_ACCURACY_USEC, on_settle_timer, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->settle_source, "settle");
+        } else {
+                r = sd_event_source_set_time(m->settle_source, deadline);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the settle timer, files in incoming/ wait for the next "
+                                   "change there: %m");
+}
+
+/* File descriptors or memory ran out: temporary, as calls end and free
+ * theirs. The files wait in incoming/ and the pass starts again from the
+ * top a little later, instead of waiting for the next inotify event (which
+ * may never come: everything was already dropped). */
+static bool error_is_resource(int r) {
+        return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+static int claim_pause_for_resources(Manager *m, int error) {
+        log_warning_errno(error, "Cannot claim bilans for now (%m): they wait in incoming/; trying again in %u s.",
+                          (unsigned) (RESOURCE_RECHECK_USEC / USEC_PER_SEC));
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, manager_delay(m, RESOURCE_RECHECK_USEC), on_room_timer,
+                                 "room-recheck");
+}
+
+static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
+
+/* Walks processing/ and the job states as start-up recovery does, resuming
+ * every job not already running. Returns true if all could be resumed. */
+static bool manager_rescan_processing(Manager *m, const char *why) {
+        RecoveryCounts counts = { .manager = m };
+        int r;
+
+        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+        if (counts.fatal < 0)
+                r = counts.fatal;
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, why);
+        else if (r < 0)
+                log_error_errno(r, "Failed to look for jobs to resume in processing/: %m");
+        return r >= 0 && counts.failed == 0;
+}
+
+static void manager_resume_later(Manager *m);
+
+static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+
+        if (!m->stopping && !manager_rescan_processing(m, "resuming a bilan left in processing/") &&
+            !m->stopping)
+                manager_resume_later(m);
+        return 0;
+}
+
+/* A claim failed after its rename (no job state could be written, memory
+ * ran out), or recovery could not resume a job: its bilan is safe in
+ * processing/ but no job holds it. Look again in a minute rather than wait
+ * for the next start. */
+static void manager_resume_later(Manager *m) {
+        log_notice("A bilan may be waiting in processing/ without a job: looking again in %u s.",
+                   (unsigned) (ORPHAN_RECHECK_USEC / USEC_PER_SEC));
+        (void) manager_arm_timer(m, &m->orphan_source, manager_delay(m, ORPHAN_RECHECK_USEC), on_orphan_timer,
+                                 "orphan-recheck");
+}
+
+static int on_claim(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        SpoolClaim claim = SPOOL_CLAIM_INIT;
+        int r;
+
+        if (m->stopping || m->disk_full)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+        r = spool_has_room(m->spool, m->config->spool.min_free_space);
+        if (r == 0) {
+                log_warning("Less than %llu bytes or %u inodes free in the spool: bilans wait in "
+                            "incoming/ until space is freed.",
+                            (unsigned long long) m->config->spool.min_free_space,
+                            (unsigned) SPOOL_MIN_FREE_INODES);
+                return claim_pause_for_room(m);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to check free space in the spool, ignoring: %m");
+
+        r = spool_claim_next(m->spool, &claim);
+        if (r == 0) {
+                /* End of this pass. Something arrived meanwhile: one more pass
+                 * from the top (rewinding only here keeps each claim O(1)
+                 * however many wake-ups come); otherwise sleep until inotify
+                 * says more. */
+                if (!m->claim_rewind) {
+                        claim_arm_settle(m);
+                        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                }
+                m->claim_rewind = false;
+                spool_rewind(m->spool);
+                return 0;
+        }
+        if (r < 0) {
+                if (fs_error_is_fatal(r)) {
+                        manager_fatal(m, r, "claiming a bilan");
+                        return 0;
+                }
+                if (error_is_resource(r))
+                        return claim_pause_for_resources(m, r);
+                /* Something odd about one entry (permissions…): say so, and
+                 * wait for the next change rather than spin on it. */
+                log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
+                manager_resume_later(m);
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        if (claim.stuck) {
+                /* Left in incoming/ and skipped from now on: said once. */
+                LogFields f = { .job = claim.job_id };
+                log_job(LOG_WARNING, &f, MESSAGE_ID_BILAN_REJECTED,
+                        "'%s' in incoming/: %s; the other bilans are claimed (rejected/%s%s says more).",
+                        claim.name, strempty(claim.reason), claim.spool_name, SPOOL_ERROR_SUFFIX);
+                spool_claim_done(&claim);
+                return 0;
+        }
+        r = jobrun_start_claimed(m, &claim);
+        spool_claim_done(&claim);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "starting a job");
+        else if (r < 0) {
+                manager_resume_later(m);
+                if (error_is_resource(r))
+                        (void) claim_pause_for_resources(m, r);
+        }
+        return 0;
+}
+
+/* inotify is only a wake-up. A regular file that was just created is told
+ * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
+ * and then quiet for settle_seconds, so that a half-written bilan is not
+ * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
+ * symlink, FIFO, directory or device is taken (to rejected/) at once. */
+static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+
+        if (ev->mask & IN_Q_OVERFLOW) {
+                log_debug("inotify queue overflow: rescanning incoming/.");
+                spool_forget_writers(m->spool);
+                claim_wake(m, true);
+                return 0;
+        }
+        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+                log_error("The spool folder incoming/ went away: no new bilan will be seen until "
+                          "chorusd is restarted.");
+                return 0;
+        }
+        if (ev->len == 0 || spool_name_is_ignored(ev->name))
+                return 0;
+        if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
+                struct stat st;
+                if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
+                            AT_SYMLINK_NOFOLLOW) < 0)
+                        return 0;
+                if (S_ISREG(st.st_mode)) {
+                        if (spool_note_created(m->spool, ev->name) < 0)
+                                log_oom();
+                        /* Its close wakes us; with settle_seconds, a pass
+                         * ending now arms the timer in case no close comes. */
+                        if (m->config->spool.settle_seconds > 0)
+                                claim_wake(m, false);
+                        return 0;
+                }
+        }
+        if (ev->mask & IN_CLOSE_WRITE)
+                spool_note_closed(m->spool, ev->name);
+        claim_wake(m, true);
+        return 0;
+}
+
+/* Our own claims land in processing/ too. A job still under way is
+ * recognised as live by jobrun_resume_moved_in(); one that ended during its
+ * claim (a bilan rejected at once) has already moved its file out again.
+ * Looking for the file is one fstatat(), where loading the job's state to
+ * find it over is a file read and a parse (8 % of a rejected bilan). Only
+ * a name that is not there is skipped: nothing in processing/ to resume. */
+static bool processing_holds(Manager *m, const char *name) {
+        struct stat st;
+
+        return fstatat(spool_dirfd(m->spool, SPOOL_PROCESSING), name, &st, AT_SYMLINK_NOFOLLOW) >= 0 ||
+               errno != ENOENT;
+}
+
+/* processing/ is ours, but `chorusctl requeue` moves a failed job's bilan
+ * back into it: resume that job. */
+static int on_processing_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        int r = 0;
+        (void) s;
+
+        if (m->stopping)
+                return 0;
+        if (ev->mask & IN_Q_OVERFLOW)
+                manager_rescan_processing(m, "resuming a requeued job");
+        else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
+                r = jobrun_resume_moved_in(m, ev->name);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "resuming a requeued job");
+        return 0;
+}
+
+static int manager_setup_claiming(Manager *m) {
+        _cleanup_(freep) char *incoming = NULL;
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->claim_source, on_claim, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the claim source: %m");
+        /* After timers, I/O and signals: a full incoming/ must not starve the
+         * Chorus Pro calls or a SIGTERM. */
+        (void) sd_event_source_set_priority(m->claim_source, SD_EVENT_PRIORITY_IDLE);
+        (void) sd_event_source_set_description(m->claim_source, "claim");
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+
+        if (asprintf(&incoming, "%s/incoming", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->inotify_source, incoming, INCOMING_EVENTS,
+                                 on_incoming_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->inotify_source, "incoming");
+
+        free(incoming);
+        if (asprintf(&incoming, "%s/processing", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->processing_source, incoming,
+                                 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW, on_processing_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->processing_source, "processing");
+        return 0;
+}
+
+/* ---- Reload --------------------------------------------------------------- */
+
+void manager_log_diagnostics(const Diagnostics *d) {
+        for (size_t i = 0; i < d->n_items; i++) {
+                const Diag *x = &d->items[i];
+                char line[32] = "";
+                if (x->line > 0)
+                        snprintf(line, sizeof line, ":%u", x->line);
+                log_full(x->severity == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s%s: %s%s%s",
+                         strempty(x->file), line, strempty(x->path), x->path ? ": " : "", x->message);
+        }
+}
+
+static bool path_changed(const char *a, const char *b, const char *what) {
+        if (streq_ptr(a, b))
+                return false;
+        log_error("The new configuration moves %s from '%s' to '%s': that needs a restart "
+                  "(systemctl restart chorusd).",
+                  what, strempty(a), strempty(b));
+        return true;
+}
+
+static int on_drain(sd_event_source *s, void *userdata);
+
+/* Keeps the old client (and the configuration it was built from) until the
+ * calls it has in flight are over. On failure nothing is kept: the caller
+ * still owns both. */
+static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_config) {
+        ChorusClient **c;
+        Config **k;
+        int r;
+
+        if (!m->drain_source) {
+                r = sd_event_add_defer(m->event, &m->drain_source, on_drain, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->drain_source, "drain-clients");
+        }
+        c = reallocarray(m->old_chorus, m->n_old + 1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        m->old_chorus = c;
+        k = reallocarray(m->old_configs, m->n_old + 1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        m->old_configs = k;
+        m->old_chorus[m->n_old] = old;
+        m->old_configs[m->n_old] = old_config;
+        m->n_old++;
+        /* A defer source: enabling it cannot fail, and if it did the client
+         * would only wait for the next call to end (manager_call_finished). */
+        (void) sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+        return 0;
+}
+
+/* Frees retired clients with no call left. Runs from its own defer source:
+ * a client must not be freed from one of its callbacks. Stays enabled only
+ * while something is left to drain; job.c re-enables it after each call. */
+static int on_drain(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        size_t kept = 0;
+
+        for (size_t i = 0; i < m->n_old; i++) {
+                if (jobrun_any_call_on(m, m->old_chorus[i])) {
+                        m->old_chorus[kept] = m->old_chorus[i];
+                        m->old_configs[kept] = m->old_configs[i];
+                        kept++;
+                        continue;
+                }
+                chorus_client_free(m->old_chorus[i]);
+                config_free(m->old_configs[i]);
+        }
+        m->n_old = kept;
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+void manager_call_finished(Manager *m) {
+        if (m->n_old > 0 && m->drain_source)
+                (void) sd_event_source_set_enabled(m->drain_source, SD_EVENT_ON);
+        manager_kick_call_queue(m);
+}
+
+/* ---- The call queue and late wake-ups --------------------------------------- */
+
+void manager_kick_call_queue(Manager *m) {
+        /* A defer source, created at start: enabling it cannot fail. */
+        if (m->call_queue && m->call_queue_source && !m->stopping)
+                (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_ON);
+}
+
+static int on_call_queue(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        jobrun_run_call_queue(m);
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+static int on_wake(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        jobrun_wake_marked(userdata);
+        return 0;
+}
+
+int manager_wake_later(Manager *m) {
+        int r;
+
+        if (!m->wake_source)
+                return -ESRCH;
+        /* The source exists: setting its time allocates nothing. */
+        r = sd_event_source_set_time_relative(m->wake_source, manager_delay(m, WAKE_LATER_USEC));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->wake_source, SD_EVENT_ONESHOT);
+        return r;
+}
+
+#ifdef CHORUSD_TEST_HOOKS
+/* Test builds check, after every loop iteration, that each live job has
+ * something to wake it up: a job without is frozen until a restart. */
+static int on_check_wakeups(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+
+        if (!m->stopping && jobrun_count_without_wakeup(m) > 0) {
+                log_full(LOG_CRIT, "Test hook: a live job has no wake-up; aborting.");
+                abort();
+        }
+        return 0;
+}
+#endif
+
+static int on_noop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        (void) userdata;
+        return 0;
+}
+
+static int manager_setup_wakeups(Manager *m) {
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->call_queue_source, on_call_queue, m);
+        if (r >= 0) {
+                (void) sd_event_source_set_description(m->call_queue_source, "call-queue");
+                (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_OFF);
+                r = sd_event_add_time_relative(m->event, &m->wake_source, CLOCK_MONOTONIC, WAKE_LATER_USEC,
+                                               USEC_PER_SEC, on_wake, m);
+        }
+        if (r >= 0) {
+                (void) sd_event_source_set_description(m->wake_source, "wake-later");
+                (void) sd_event_source_set_enabled(m->wake_source, SD_EVENT_OFF);
+                /* Job timers run on CLOCK_BOOTTIME; sd-event opens that
+                 * clock's timerfd with its first timer. Open it now: with
+                 * file descriptors exhausted later, every job timer failed. */
+                r = sd_event_add_time(m->event, &m->clock_source, CLOCK_BOOTTIME, UINT64_MAX, 0,
+                                      on_noop_timer, m);
+        }
+#ifdef CHORUSD_TEST_HOOKS
+        if (r >= 0)
+                r = sd_event_add_post(m->event, NULL, on_check_wakeups, m);
+#endif
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the job wake-ups: %m");
+        (void) sd_event_source_set_enabled(m->clock_source, SD_EVENT_OFF);
+        return 0;
+}
+
+static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
+                              ChorusClient **ret);
+
+/* Parses everything into new objects; swaps them in only if all is valid. */
+static int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
+        _cleanup_(chorus_secrets_done) ChorusSecrets secrets = {};
+        _cleanup_(chorus_client_freep) ChorusClient *client = NULL;
+        _cleanup_(freep) char *message = NULL;
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        int r;
+
+        r = config_load(m->config->path, &config, &diags);
+        if (r >= 0 && (path_changed(m->config->spool.dir, config->spool.dir, "the spool") ||
+                       path_changed(m->config->state.dir, config->state.dir, "the state directory")))
+                r = -EINVAL;
+        if (r >= 0)
+                r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
+        manager_log_diagnostics(&diags);
+        diagnostics_clear(&diags);
+        if (r >= 0) {
+                r = credentials_load(&config->chorus, &secrets, &message);
+                if (r < 0)
+                        log_error_errno(r, "%s", strempty(message));
+        }
+        if (r >= 0)
+                r = manager_new_client(m, config, &secrets, &client);
+        if (r < 0)
+                return log_job_errno(LOG_ERR, r, NULL, MESSAGE_ID_CONFIG_RELOADED,
+                                     "New configuration '%s' refused (see above); keeping the one "
+                                     "in use.",
+                                     m->config->path);
+
+        r = manager_retire_client(m, m->chorus, m->config);
+        if (r < 0)
+                return log_error_errno(r, "Failed to reload: %m");
+        m->chorus = TAKE_PTR(client);
+        m->config = TAKE_PTR(config);
+        if (metrics_set_file(m->metrics, m->config->state.metrics_file) < 0)
+                log_oom();
+        spool_set_max_file_size(m->spool, m->config->spool.max_file_size);
+        spool_set_settle(m->spool, m->config->spool.settle_seconds * USEC_PER_SEC);
+        convention_set_free(m->conventions);
+        m->conventions = TAKE_PTR(conventions);
+        chorus_secrets_done(&m->secrets);
+        m->secrets = secrets;
+        secrets = (ChorusSecrets) {};
+        log_job(LOG_NOTICE, NULL, MESSAGE_ID_CONFIG_RELOADED,
+                "Configuration '%s' reloaded: %zu conventions.", m->config->path,
+                m->conventions->n_items);
+        /* New conventions may make waiting bilans valid: look again. */
+        claim_wake(m, true);
+        /* max_parallel_calls may have grown. */
+        manager_kick_call_queue(m);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(freep) char *status = NULL;
+        (void) s;
+        (void) si;
+
+        (void) notify_reloading();
+        (void) manager_reload(m);
+        if (manager_status_text(m, &status) >= 0) {
+                (void) notify_ready(status);
+                free(m->status);
+                m->status = TAKE_PTR(status);
+        }
+        return 0;
+}
+
+/* ---- Stop ------------------------------------------------------------------ */
+
+/* Every step persists its state before it acts, and a callback never
+ * returns in the middle of a write: stopping between two callbacks loses
+ * nothing. Calls in flight are abandoned; their jobs resume at the next
+ * start (a deposit is looked up before it is sent again). */
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(freep) char *status = NULL;
+        (void) s;
+
+        log_info("Received %s: stopping; %u jobs resume at the next start.",
+                 si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM",
+                 m->n_phase[JOB_PHASE_LOCAL] + m->n_phase[JOB_PHASE_CHORUS] +
+                         m->n_phase[JOB_PHASE_LIFECYCLE]);
+        if (manager_status_text(m, &status) < 0)
+                status = NULL;
+        (void) notify_stopping(status ? status : "Stopping");
+        m->stopping = true;
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return sd_event_exit(m->event, 0);
+}
+
+/* ---- Life cycle ------------------------------------------------------------ */
+
+static void on_chorus_answered(void *userdata) {
+        Manager *m = userdata;
+
+        metrics_chorus_answered(m->metrics);
+}
+
+static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
+                              ChorusClient **ret) {
+        _cleanup_(freep) char *message = NULL;
+        ChorusClientOptions o = {
+                .config = &config->chorus,
+                .secrets = secrets,
+                .event = m->event,
+                .retry_deadline_usec = 0, /* our retries are durable: job.c */
+                .answer_hook = on_chorus_answered,
+                .answer_hook_userdata = m,
+        };
+        int r;
+
+        r = chorus_client_new(&o, ret, &message);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the Chorus Pro client: %s",
+                                       message ? message : "see above");
+        return 0;
+}
+
+/* Locks `dir` (flock on the folder itself, no file added) for the
+ * daemon's life. Two daemons on one spool or one state directory would
+ * both resume every job in processing/ and both deposit it: the second one
+ * must not start. chorusctl takes no such lock. */
+static int manager_lock_dir(const char *dir, const char *what, int *ret_fd) {
+        _cleanup_(closep) int fd = -EBADF;
+
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "Failed to open the %s '%s': %m", what, dir);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return log_error_errno(-EBUSY, "Another chorusd is already running with the %s '%s'.",
+                                               what, dir);
+                return log_error_errno(negative_errno(), "Failed to lock the %s '%s': %m", what, dir);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* A job past its claim: its "claimed" record (or, rejected as it was
+ * claimed, its "rejected" one) was written before it moved on. A crash may
+ * leave a job "received" or "invalid" with the record not yet written. */
+static int found_audited_job(JobStore *s, const char *id, void *userdata) {
+        _cleanup_(job_freep) Job *j = NULL;
+
+        (void) userdata;
+        if (jobstore_load(s, id, &j, NULL) < 0)
+                return 0; /* recovery deals with it */
+        return j->state == JOB_STATE_RECEIVED || j->state == JOB_STATE_INVALID ? 0 : -EEXIST;
+}
+
+/* The audit log, keyed when an audit key is configured (credentials.c).
+ * An empty log while jobs past their claim exist means it was emptied or
+ * deleted: starting it again at seq 1 would hide that, so chorusd refuses. */
+static int manager_open_audit(Manager *m, const char *audit_path) {
+        _cleanup_(freep) char *message = NULL;
+        uint8_t *key = NULL;
+        int r;
+
+        r = credentials_load_audit_key(m->config->path, &key, &message);
+        if (r == -ENOENT)
+                log_warning("No audit key (credential %s): the audit log is chained but not keyed, "
+                            "so whoever can write it can rewrite it unseen; create one with "
+                            "'chorusctl audit init'.",
+                            CREDENTIAL_AUDIT_KEY);
+        else if (r < 0)
+                return log_error_errno(r, "%s", message ? message : "Failed to load the audit key.");
+        r = audit_open_keyed(audit_path, key, &m->audit);
+        credentials_secret_free(key);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "The audit log '%s' is damaged: run 'chorusctl audit "
+                                          "verify' to see where.",
+                                       audit_path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log '%s': %m", audit_path);
+        if (audit_last_seq(m->audit) == 0 && jobstore_foreach(m->jobs, found_audited_job, NULL) == -EEXIST)
+                return log_crit_errno(-EBADMSG, "The audit log '%s' is empty (or was deleted) but job "
+                                                "states exist in '%s/%s': it was emptied or removed. "
+                                                "Refusing to start it again at seq 1; restore it from a "
+                                                "backup ('chorusctl audit verify --journal' compares it "
+                                                "with the journal).",
+                                      audit_path, m->config->state.dir, JOBSTORE_DIR);
+        return 0;
+}
+
+static int manager_open_state(Manager *m) {
+        _cleanup_(freep) char *audit_path = NULL;
+        int r;
+
+        r = manager_lock_dir(m->config->spool.dir, "spool", &m->spool_lock_fd);
+        if (r < 0)
+                return r;
+        r = manager_lock_dir(m->config->state.dir, "state directory", &m->state_lock_fd);
+        if (r < 0)
+                return r;
+        r = spool_open(m->config->spool.dir, m->config->spool.max_file_size, &m->spool);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the spool '%s': %m", m->config->spool.dir);
+        spool_set_settle(m->spool, m->config->spool.settle_seconds * USEC_PER_SEC);
+        r = jobstore_open(m->config->state.dir, &m->jobs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the job states in '%s': %m",
+                                       m->config->state.dir);
+        r = numbering_open(m->config->state.dir, &m->numbering);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the invoice numbering in '%s': %m",
+                                       m->config->state.dir);
+        if (asprintf(&audit_path, "%s/%s", m->config->state.dir, AUDIT_LOG_FILE) < 0)
+                return log_oom();
+        r = manager_open_audit(m, audit_path);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+static void manager_read_test_hooks(Manager *m) {
+        m->time_scale = 1;
+#ifdef CHORUSD_TEST_HOOKS
+        const char *e = getenv("CHORUSD_TEST_TIME_SCALE");
+        if (e) {
+                char *end;
+                unsigned long long v = strtoull(e, &end, 10);
+                if (*end == 0 && v >= 1 && v <= 1000)
+                        m->time_scale = v;
+        }
+#endif
+}
+
+int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *secrets,
+                Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return log_oom();
+        m->spool_lock_fd = m->state_lock_fd = -EBADF;
+        manager_read_test_hooks(m);
+        m->config = TAKE_PTR(*config);
+        m->conventions = TAKE_PTR(*conventions);
+        m->secrets = *secrets;
+        *secrets = (ChorusSecrets) {};
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        r = manager_open_state(m);
+        if (r < 0)
+                return r;
+        r = metrics_new(m->event, m->config->state.dir, m->config->state.metrics_file, &m->metrics);
+        if (r < 0)
+                return log_oom();
+        r = manager_new_client(m, m->config, &m->secrets, &m->chorus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        /* The metrics file keeps the counts of the last moment (jobs
+         * leaving memory at exit did not go away): written, then gone. */
+        metrics_flush(m->metrics);
+        m->metrics = metrics_free(m->metrics);
+        /* Reverse order of construction: jobs first (they hold calls and
+         * timers), then the client, the durable modules, the loop. */
+        jobrun_free_all(m);
+        m->claim_source = sd_event_source_disable_unref(m->claim_source);
+        m->room_source = sd_event_source_disable_unref(m->room_source);
+        m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
+        m->settle_source = sd_event_source_disable_unref(m->settle_source);
+        m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
+        m->processing_source = sd_event_source_disable_unref(m->processing_source);
+        m->sigterm_source = sd_event_source_disable_unref(m->sigterm_source);
+        m->sigint_source = sd_event_source_disable_unref(m->sigint_source);
+        m->sighup_source = sd_event_source_disable_unref(m->sighup_source);
+        m->drain_source = sd_event_source_disable_unref(m->drain_source);
+        m->call_queue_source = sd_event_source_disable_unref(m->call_queue_source);
+        m->wake_source = sd_event_source_disable_unref(m->wake_source);
+        m->clock_source = sd_event_source_disable_unref(m->clock_source);
+        m->disk_source = sd_event_source_disable_unref(m->disk_source);
+        if (m->n_audit_pending > 0 && audit_pending_flush(m) < 0)
+                log_full(LOG_CRIT, "%zu audit record(s) could not be written before stopping (the state directory "
+                                   "is full); the job states hold those steps.",
+                         m->n_audit_pending);
+        audit_pending_free(m);
+        for (size_t i = 0; i < m->n_old; i++) {
+                chorus_client_free(m->old_chorus[i]);
+                config_free(m->old_configs[i]);
+        }
+        free(m->old_chorus);
+        free(m->old_configs);
+        chorus_client_free(m->chorus);
+        audit_free(m->audit);
+        numbering_free(m->numbering);
+        jobstore_free(m->jobs);
+        spool_free(m->spool);
+        safe_close(m->state_lock_fd);
+        safe_close(m->spool_lock_fd);
+        sd_event_unref(m->event);
+        chorus_secrets_done(&m->secrets);
+        convention_set_free(m->conventions);
+        config_free(m->config);
+        free(m->status);
+        free(m);
+        return NULL;
+}
+
+static int manager_setup_signals(Manager *m) {
+        int r;
+
+        /* sigprocmask() in main() blocked them; sd-event takes them via signalfd. */
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+        /* Signals first: a SIGTERM is served before the next bilan. */
+        (void) sd_event_source_set_priority(m->sigterm_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_priority(m->sigint_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_priority(m->sighup_source, SD_EVENT_PRIORITY_IMPORTANT);
+        return 0;
+}
+
+static int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
+        RecoveryCounts *c = userdata;
+        int r = jobrun_resume(c->manager, rec);
+
+        if (fs_error_is_fatal(r))
+                return c->fatal = r;
+        if (r < 0)
+                c->failed++;
+        if (r > 0)
+                c->resumed++;
+        return 0; /* one bad job does not stop the recovery of the others */
+}
+
+int manager_start(Manager *m) {
+        _cleanup_(freep) char *status = NULL;
+        RecoveryCounts counts = { .manager = m };
+        int r;
+
+        r = manager_setup_signals(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_claiming(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_wakeups(m);
+        if (r < 0)
+                return r;
+
+        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+        if (counts.fatal < 0)
+                return log_crit_errno(counts.fatal, "Recovery stopped: a durable write failed.");
+        if (r < 0)
+                return log_error_errno(r, "Recovery failed: %m");
+        log_job(LOG_INFO, NULL, MESSAGE_ID_RECOVERY_DONE,
+                "Start-up recovery done: %u jobs resumed; looking at incoming/.", counts.resumed);
+        if (counts.failed > 0)
+                manager_resume_later(m);
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+        claim_wake(m, true);
+
+        r = manager_status_text(m, &status);
+        if (r < 0)
+                return log_oom();
+        (void) notify_ready(status);
+        free(m->status);
+        m->status = TAKE_PTR(status);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+        if (r < 0)
+                return r;
+        return 0;
+}

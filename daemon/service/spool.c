@@ -1,0 +1,959 @@
+/* spool.c — spool folders, claim by rename, moves, rejections, recovery
+ * (see spool.h).
+ *
+ * Owns the open folder fds and the readdir() cursor on incoming/. Never
+ * deletes, never overwrites (every rename into a folder is no-replace), and
+ * never opens what it has not first lstat()ed as a regular file. Every
+ * failure comes back as -errno; -EIO means an fsync failed and the daemon
+ * must stop (fsutil.h). Logs only what it decides alone (a file moved back
+ * from processing/ during recovery); the manager logs the rest. */
+#include <assert.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/error_report.h"
+#include "base/fileio.h"
+#include "base/fsutil.h"
+#include "base/identifiers.h"
+#include "base/log.h"
+#include "service/spool.h"
+
+/* An entry of incoming/ that a claim pass did not take: a file still
+ * settling (waiting for settle_usec of quiet), or one we could not move
+ * (stuck: reported once, then skipped while it stays the same). */
+typedef struct SpoolWatch SpoolWatch;
+struct SpoolWatch {
+        char *name;
+        SpoolWatch *hnext;       /* hash bucket chain */
+        SpoolWatch *prev, *next; /* the due list (settling entries only) */
+        dev_t dev;
+        ino_t ino;
+        mode_t mode;
+        uid_t uid;
+        off_t size;
+        struct timespec mtime, ctime;
+        uint64_t deadline; /* CLOCK_MONOTONIC µs: look again then */
+        uint64_t pass;     /* stuck: the last pass that saw it */
+        bool stuck;
+        bool writing; /* created under our eyes and not yet closed */
+        bool queued;  /* in the due list */
+};
+
+struct Spool {
+        int root_fd;
+        int dirfds[_SPOOL_DIR_MAX];
+        DIR *incoming; /* the claim cursor */
+        uint64_t max_file_size;
+        uint64_t settle_usec;
+        SpoolStats stats;
+
+        /* Watched entries by name (chained hash, power-of-two buckets), and
+         * the settling ones by deadline, earliest first. */
+        SpoolWatch **buckets;
+        size_t n_buckets, n_watches, n_stuck;
+        SpoolWatch *due_head, *due_tail;
+        uint64_t pass;          /* bumped by each rewind */
+        bool pass_from_top;     /* this pass started at the top of incoming/ */
+        int64_t clock_offset;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at open */
+        bool clock_stepped;     /* the wall clock jumped since: trust no mtime */
+};
+
+static const char *const spool_dir_table[_SPOOL_DIR_MAX] = {
+        [SPOOL_INCOMING] = "incoming", [SPOOL_PROCESSING] = "processing", [SPOOL_DONE] = "done",
+        [SPOOL_REJECTED] = "rejected", [SPOOL_FAILED] = "failed",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(spool_dir, SpoolDir, spool_dir_table, _SPOOL_DIR_MAX, _SPOOL_DIR_INVALID);
+
+void spool_set_max_file_size(Spool *s, uint64_t max_file_size) {
+        assert(s);
+        assert(max_file_size > 0);
+        s->max_file_size = max_file_size;
+}
+
+static int64_t clock_offset_now(void) {
+        return (int64_t) now_clock_usec(CLOCK_REALTIME) - (int64_t) now_clock_usec(CLOCK_MONOTONIC);
+}
+
+void spool_set_settle(Spool *s, uint64_t settle_usec) {
+        assert(s);
+        s->settle_usec = settle_usec;
+}
+
+int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
+        _cleanup_(spool_freep) Spool *s = NULL;
+        int r;
+
+        if (max_file_size == 0)
+                return -EINVAL;
+        s = calloc(1, sizeof(Spool));
+        if (!s)
+                return -ENOMEM;
+        s->root_fd = -1;
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++)
+                s->dirfds[i] = -1;
+        s->max_file_size = max_file_size;
+        s->clock_offset = clock_offset_now();
+        s->pass_from_top = true;
+        s->root_fd = fs_open_dir(AT_FDCWD, dir, /* create= */ false);
+        if (s->root_fd < 0)
+                return s->root_fd;
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++) {
+                s->dirfds[i] = fs_open_dir(s->root_fd, spool_dir_table[i], /* create= */ true);
+                if (s->dirfds[i] < 0)
+                        return s->dirfds[i];
+        }
+        r = fs_opendir_at(s->dirfds[SPOOL_INCOMING], &s->incoming);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static SpoolWatch *watch_free(SpoolWatch *w) {
+        if (w) {
+                free(w->name);
+                free(w);
+        }
+        return NULL;
+}
+
+Spool *spool_free(Spool *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_buckets; i++)
+                for (SpoolWatch *w = s->buckets[i], *next; w; w = next) {
+                        next = w->hnext;
+                        watch_free(w);
+                }
+        free(s->buckets);
+        if (s->incoming)
+                closedir(s->incoming);
+        for (int i = 0; i < _SPOOL_DIR_MAX; i++)
+                safe_close(s->dirfds[i]);
+        safe_close(s->root_fd);
+        free(s);
+        return NULL;
+}
+
+int spool_dirfd(const Spool *s, SpoolDir d) {
+        return d >= 0 && d < _SPOOL_DIR_MAX ? s->dirfds[d] : -EINVAL;
+}
+
+SpoolStats spool_get_stats(const Spool *s) {
+        return s->stats;
+}
+
+/* ---- Names ------------------------------------------------------------------ */
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t n = strlen(s), k = strlen(suffix);
+        return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+bool spool_name_is_ignored(const char *name) {
+        return name[0] == '.' || endswith(name, ".tmp") || endswith(name, "~");
+}
+
+void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOOL_NAME_MAX]) {
+        /* 255 = id + "--" + NAME + ".error.txt" */
+        size_t keep = 255 - JOB_ID_LEN - strlen(SPOOL_NAME_SEPARATOR) - strlen(SPOOL_ERROR_SUFFIX);
+        size_t n = strlen(name);
+
+        if (n > keep)
+                n = utf8_char_start(name, keep);
+        snprintf(ret, SPOOL_NAME_MAX, "%s%s%.*s", job_id, SPOOL_NAME_SEPARATOR, (int) n, name);
+}
+
+int spool_artifact_name(const char *job_id, const char *suffix, char ret[static SPOOL_NAME_MAX]) {
+        if (!job_id_is_valid(job_id) || isempty(suffix) || strchr(suffix, '/'))
+                return -EINVAL;
+        if (snprintf(ret, SPOOL_NAME_MAX, "%s.%s", job_id, suffix) >= SPOOL_NAME_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static bool name_has_job_prefix(const char *name, const char *sep, char ret[static JOB_ID_MAX]) {
+        size_t k = strlen(sep);
+
+        if (strlen(name) <= JOB_ID_LEN + k || memcmp(name + JOB_ID_LEN, sep, k) != 0)
+                return false;
+        memcpy(ret, name, JOB_ID_LEN);
+        ret[JOB_ID_LEN] = 0;
+        return job_id_is_valid(ret);
+}
+
+bool spool_name_job_id(const char *name, char ret_job_id[static JOB_ID_MAX]) {
+        return name_has_job_prefix(name, SPOOL_NAME_SEPARATOR, ret_job_id);
+}
+
+/* ---- Moves and writes ------------------------------------------------------- */
+
+int spool_move(Spool *s, SpoolDir from, SpoolDir to, const char *name) {
+        if (spool_dirfd(s, from) < 0 || spool_dirfd(s, to) < 0)
+                return -EINVAL;
+        return move_file(s->dirfds[from], name, s->dirfds[to], name, MOVE_FILE_NOREPLACE);
+}
+
+int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size) {
+        if (spool_dirfd(s, dir) < 0)
+                return -EINVAL;
+        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE,
+                                      WRITE_FILE_NOREPLACE);
+}
+
+/* Rejects `from_name` in folder `from`, which becomes rejected/SPOOL_NAME. */
+static int reject_file(Spool *s, SpoolDir from, const char *from_name, const char *job_id,
+                       const char *bilan_name, const char *spool_name, const Diagnostics *d) {
+        _cleanup_(freep) char *text = NULL;
+        char error_name[SPOOL_NAME_MAX + 16];
+        size_t size;
+        int r;
+
+        if (spool_dirfd(s, from) < 0 || from == SPOOL_REJECTED)
+                return -EINVAL;
+        snprintf(error_name, sizeof error_name, "%s%s", spool_name, SPOOL_ERROR_SUFFIX);
+        r = error_report_format(bilan_name, spool_name, job_id, d, &text, &size);
+        if (r < 0)
+                return r;
+        /* The explanation first, then the bilan: a crash in between leaves
+         * the bilan where it was, to be rejected again. */
+        r = spool_write(s, SPOOL_REJECTED, error_name, text, size);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        r = move_file(s->dirfds[from], from_name, s->dirfds[SPOOL_REJECTED], spool_name,
+                      MOVE_FILE_NOREPLACE);
+        if (r < 0)
+                return r;
+        s->stats.rejected++;
+        return 0;
+}
+
+int spool_reject(Spool *s, SpoolDir from, const char *job_id, const char *bilan_name,
+                 const char *spool_name, const Diagnostics *d) {
+        return reject_file(s, from, spool_name, job_id, bilan_name, spool_name, d);
+}
+
+int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret) {
+        static const SpoolDir order[] = { SPOOL_PROCESSING, SPOOL_DONE, SPOOL_FAILED, SPOOL_REJECTED };
+        struct stat st;
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                if (fstatat(s->dirfds[order[i]], spool_name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                        *ret = order[i];
+                        return 0;
+                }
+                if (errno != ENOENT)
+                        return negative_errno();
+        }
+        return -ENOENT;
+}
+
+int spool_has_room(Spool *s, uint64_t min_free_bytes) {
+        return fs_has_room(s->root_fd, min_free_bytes, SPOOL_MIN_FREE_INODES);
+}
+
+/* ---- Claiming ---------------------------------------------------------------- */
+
+void spool_claim_done(SpoolClaim *c) {
+        free(c->name);
+        free(c->spool_name);
+        free(c->reason);
+        *c = SPOOL_CLAIM_INIT;
+}
+
+static int claim_init(SpoolClaim *c, const char *name) {
+        char spool_name[SPOOL_NAME_MAX];
+
+        *c = SPOOL_CLAIM_INIT;
+        c->claimed_usec = now_realtime_usec();
+        job_id_new(c->claimed_usec, c->job_id);
+        spool_bilan_name(c->job_id, name, spool_name);
+        c->name = strdup(name);
+        c->spool_name = strdup(spool_name);
+        if (!c->name || !c->spool_name) {
+                spool_claim_done(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The texts without arguments go through diag_add2() directly:
+ * diag_error2() needs at least one argument to check. */
+int spool_unreadable_diag(Diagnostics *d, const char *name, int error, uint64_t size, uint64_t max_size) {
+        switch (error) {
+        case -ELOOP:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "is a symbolic link, not a file: not followed",
+                                 "ce n'est pas un fichier mais un lien symbolique (un raccourci) : "
+                                 "chorusd ne suit pas les liens. Déposez le fichier lui-même.");
+        case -EISDIR:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL, "is a directory, not a file",
+                                 "c'est un dossier, pas un fichier. Déposez chaque bilan "
+                                 "directement dans incoming/, sans sous-dossier.");
+        case -EACCES:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "cannot be read by chorusd (permission denied): a file moved into "
+                                 "incoming/ from elsewhere keeps its own permissions, only files created "
+                                 "there get the folder's default ACL; not read",
+                                 "chorusd n'a pas le droit de lire ce fichier. Cela arrive quand il a été "
+                                 "déplacé dans incoming/ depuis un autre dossier : il y garde ses droits "
+                                 "d'origine. Enregistrez le bilan directement dans incoming/ sous un nom "
+                                 "commençant par un point (par exemple « .bilan.json »), puis renommez-le "
+                                 "sans le point.");
+        case -EFBIG:
+                return diag_error2(d, name, NULL,
+                                   "is %" PRIu64 " bytes, over the limit of %" PRIu64 " bytes: not read",
+                                   "le fichier fait %" PRIu64 " octets, plus que la limite de %" PRIu64
+                                   " octets d'un bilan. Vérifiez qu'il s'agit bien du bilan au format "
+                                   "JSON, sans image ni pièce jointe.",
+                                   size, max_size);
+        default:
+                return diag_add2(d, DIAG_ERROR, name, 0, NULL,
+                                 "is not a regular file (FIFO, socket or device): not opened",
+                                 "ce n'est pas un fichier ordinaire (tube, socket ou périphérique). "
+                                 "Déposez un fichier JSON ordinaire.");
+        }
+}
+
+/* Moves a dropped thing that is not a readable bilan to rejected/. */
+static int claim_reject(Spool *s, SpoolDir from, const char *from_name, SpoolClaim *c, int error,
+                        const struct stat *st) {
+        _cleanup_(diagnostics_clear) Diagnostics d = DIAGNOSTICS_INIT;
+        int r;
+
+        r = spool_unreadable_diag(&d, c->name, error, (uint64_t) st->st_size, s->max_file_size);
+        if (r < 0)
+                return r;
+        free(c->reason);
+        c->reason = strdup(d.items[0].message);
+        if (!c->reason)
+                return -ENOMEM;
+        r = reject_file(s, from, from_name, c->job_id, c->name, c->spool_name, &d);
+        if (r < 0)
+                return r;
+        c->rejected = true;
+        return 0;
+}
+
+bool spool_error_is_unreadable(int r) {
+        return r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EFBIG || r == -EACCES;
+}
+
+/* Our own copy of the claimed bilan. The dropped file keeps its dropper's
+ * owner and mode, so that its owner could still write to it in processing/
+ * or done/ after we validated it. Its bytes are read once, hashed, and
+ * written back under the same name as a new file of ours, read-only
+ * (SPOOL_BILAN_MODE); the job checks that hash whenever it reads the bilan
+ * again. The entry may also have been swapped since the lstat in incoming/,
+ * or be a regular file we may not open (its permissions are its owner's,
+ * see spool_unreadable_diag()): those errors are spool_error_is_unreadable(). */
+static int adopt_claimed(Spool *s, SpoolClaim *c, struct stat *ret_st) {
+        int dirfd = s->dirfds[SPOOL_PROCESSING];
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *data = NULL;
+        size_t size;
+        int r;
+
+        r = fs_check_regular_at(dirfd, c->spool_name, s->max_file_size, ret_st);
+        if (r < 0)
+                return r;
+        fd = fs_open_regular(dirfd, c->spool_name, s->max_file_size);
+        if (fd < 0)
+                return fd;
+        r = read_fd_bounded(fd, (size_t) s->max_file_size, &data, &size);
+        if (r < 0)
+                return r;
+        r = sha256_hex(data, size, c->sha256);
+        if (r < 0)
+                return r;
+        return write_file_atomic_full(dirfd, c->spool_name, data, size, SPOOL_BILAN_MODE, 0);
+}
+
+/* Renames incoming/NAME to processing/JOBID--NAME; a job id already taken
+ * there (practically impossible) gets a new one. */
+static int claim_rename(Spool *s, const char *name, SpoolClaim *c) {
+        for (unsigned attempt = 0;; attempt++) {
+                int r = move_file(s->dirfds[SPOOL_INCOMING], name, s->dirfds[SPOOL_PROCESSING],
+                                  c->spool_name, MOVE_FILE_NOREPLACE);
+                if (r != -EEXIST || attempt >= 8)
+                        return r;
+                spool_claim_done(c);
+                r = claim_init(c, name);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Errors of a rename that concern the entry, not the spool: a directory
+ * we may not write into (its ".." must change), a file in a sticky
+ * incoming/ that is not ours, an immutable file, a mount point. */
+static bool move_error_is_entrys(int r) {
+        return r == -EACCES || r == -EPERM || r == -EBUSY || r == -EXDEV;
+}
+
+static int watch_add(Spool *s, const char *name, const struct stat *st, SpoolWatch **ret);
+
+/* `name` cannot leave incoming/ (`error`, from the rename); `check` says why
+ * it is not a bilan we would read (0: a regular file). Writes
+ * rejected/SPOOL_NAME.error.txt, which a rejection may have written a moment
+ * ago under this claim's new job id (so replacing it loses nothing), and
+ * remembers the entry: it is skipped, unreported, while it stays the same
+ * (spool.h). The claim comes back with stuck = true. */
+static int claim_stuck(Spool *s, const char *name, SpoolClaim *c, int check, int error,
+                       const struct stat *st) {
+        _cleanup_(diagnostics_clear) Diagnostics d = DIAGNOSTICS_INIT;
+        _cleanup_(freep) char *text = NULL;
+        char error_name[SPOOL_NAME_MAX + 16];
+        SpoolWatch *w;
+        size_t size;
+        int r;
+
+        if (check < 0) {
+                r = spool_unreadable_diag(&d, c->name, check, (uint64_t) st->st_size, s->max_file_size);
+                if (r < 0)
+                        return r;
+        }
+        r = diag_error2(&d, c->name, NULL,
+                        "cannot be moved out of incoming/ (%s): left there, and ignored until it changes",
+                        "chorusd ne peut pas sortir cet élément du dossier incoming/ (%s). Il y reste, "
+                        "et chorusd l'ignore tant qu'il ne change pas ; les autres bilans sont traités "
+                        "normalement. Retirez-le d'incoming/ (ou demandez à l'administrateur de corriger "
+                        "ses droits), puis déposez le bilan comme un fichier ordinaire.",
+                        strerror(-error));
+        if (r < 0)
+                return r;
+        free(c->reason);
+        c->reason = NULL;
+        if (asprintf(&c->reason, "%s%s%s", check < 0 ? d.items[0].message : "", check < 0 ? "; " : "",
+                     d.items[d.n_items - 1].message) < 0)
+                return -ENOMEM;
+        snprintf(error_name, sizeof error_name, "%s%s", c->spool_name, SPOOL_ERROR_SUFFIX);
+        r = error_report_format(c->name, c->spool_name, c->job_id, &d, &text, &size);
+        if (r < 0)
+                return r;
+        r = write_file_atomic_full(s->dirfds[SPOOL_REJECTED], error_name, text, size, WRITE_FILE_MODE, 0);
+        if (r < 0)
+                return r;
+        r = watch_add(s, name, st, &w);
+        if (r < 0)
+                return r;
+        w->stuck = true;
+        w->pass = s->pass;
+        s->n_stuck++;
+        c->stuck = true;
+        return 0;
+}
+
+static int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
+        _cleanup_(spool_claim_done) SpoolClaim c = SPOOL_CLAIM_INIT;
+        struct stat st = {};
+        int r, check;
+
+        check = fs_check_regular_at(s->dirfds[SPOOL_INCOMING], name, s->max_file_size, &st);
+        if (check < 0 && !spool_error_is_unreadable(check))
+                return check; /* -ENOENT: gone since readdir(), the caller skips it */
+        r = claim_init(&c, name);
+        if (r < 0)
+                return r;
+        if (check < 0) {
+                r = claim_reject(s, SPOOL_INCOMING, name, &c, check, &st);
+                if (move_error_is_entrys(r))
+                        r = claim_stuck(s, name, &c, check, r, &st);
+        } else {
+                r = claim_rename(s, name, &c);
+                if (move_error_is_entrys(r))
+                        r = claim_stuck(s, name, &c, 0, r, &st);
+                else if (r >= 0) {
+                        s->stats.claimed++;
+                        check = adopt_claimed(s, &c, &st);
+                        if (spool_error_is_unreadable(check))
+                                r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
+                        else
+                                r = check;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = SPOOL_CLAIM_INIT;
+        return 0;
+}
+
+/* ---- Watched entries: settling files, stuck entries ---------------------- */
+
+#ifndef USEC_PER_SEC
+#define USEC_PER_SEC UINT64_C(1000000)
+#endif
+#define MAX_U64(a, b) ((a) > (b) ? (a) : (b))
+#define CLOCK_STEP_USEC USEC_PER_SEC
+/* A file created under our eyes is waited for until it is closed; a hard
+ * link never sends a close, so after this much quiet we stop waiting. */
+#define WRITER_WAIT_USEC (60 * USEC_PER_SEC)
+
+static uint64_t timespec_usec(struct timespec t) {
+        return t.tv_sec < 0 ? 0 : (uint64_t) t.tv_sec * USEC_PER_SEC + (uint64_t) t.tv_nsec / 1000;
+}
+
+static bool timespec_eq(struct timespec a, struct timespec b) {
+        return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+static void watch_set_stat(SpoolWatch *w, const struct stat *st) {
+        w->dev = st->st_dev;
+        w->ino = st->st_ino;
+        w->mode = st->st_mode;
+        w->uid = st->st_uid;
+        w->size = st->st_size;
+        w->mtime = st->st_mtim;
+        w->ctime = st->st_ctim;
+}
+
+/* The same entry (a chmod or a chown makes it another one: worth a look). */
+static bool watch_same_entry(const SpoolWatch *w, const struct stat *st) {
+        return w->dev == st->st_dev && w->ino == st->st_ino && w->mode == st->st_mode && w->uid == st->st_uid;
+}
+
+/* ... with the same content, as far as stat() tells: ctime moves with every
+ * write and cannot be set back by the writer. */
+static bool watch_unchanged(const SpoolWatch *w, const struct stat *st) {
+        return watch_same_entry(w, st) && w->size == st->st_size && timespec_eq(w->mtime, st->st_mtim) &&
+               timespec_eq(w->ctime, st->st_ctim);
+}
+
+static size_t name_hash(const char *name) {
+        uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+
+        for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+                h = (h ^ *p) * UINT64_C(1099511628211);
+        return (size_t) h;
+}
+
+static SpoolWatch *watch_find(const Spool *s, const char *name) {
+        if (s->n_buckets == 0)
+                return NULL;
+        for (SpoolWatch *w = s->buckets[name_hash(name) & (s->n_buckets - 1)]; w; w = w->hnext)
+                if (streq(w->name, name))
+                        return w;
+        return NULL;
+}
+
+static int watch_grow(Spool *s) {
+        size_t n = s->n_buckets > 0 ? s->n_buckets * 2 : 64;
+        SpoolWatch **b = calloc(n, sizeof *b);
+
+        if (!b)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_buckets; i++)
+                for (SpoolWatch *w = s->buckets[i], *next; w; w = next) {
+                        size_t k = name_hash(w->name) & (n - 1);
+                        next = w->hnext;
+                        w->hnext = b[k];
+                        b[k] = w;
+                }
+        free(s->buckets);
+        s->buckets = b;
+        s->n_buckets = n;
+        return 0;
+}
+
+static int watch_add(Spool *s, const char *name, const struct stat *st, SpoolWatch **ret) {
+        SpoolWatch *w;
+        size_t k;
+        int r;
+
+        if (s->n_watches >= s->n_buckets) {
+                r = watch_grow(s);
+                if (r < 0)
+                        return r;
+        }
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->name = strdup(name);
+        if (!w->name) {
+                free(w);
+                return -ENOMEM;
+        }
+        watch_set_stat(w, st);
+        k = name_hash(name) & (s->n_buckets - 1);
+        w->hnext = s->buckets[k];
+        s->buckets[k] = w;
+        s->n_watches++;
+        *ret = w;
+        return 0;
+}
+
+static void due_unlink(Spool *s, SpoolWatch *w) {
+        if (!w->queued)
+                return;
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                s->due_head = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        else
+                s->due_tail = w->prev;
+        w->prev = w->next = NULL;
+        w->queued = false;
+}
+
+/* Deadlines mostly come in order (now + settle): insert from the tail. */
+static void due_insert(Spool *s, SpoolWatch *w, uint64_t deadline) {
+        SpoolWatch *after;
+
+        due_unlink(s, w);
+        w->deadline = deadline;
+        for (after = s->due_tail; after && after->deadline > deadline; after = after->prev)
+                ;
+        w->prev = after;
+        w->next = after ? after->next : s->due_head;
+        if (w->next)
+                w->next->prev = w;
+        else
+                s->due_tail = w;
+        if (after)
+                after->next = w;
+        else
+                s->due_head = w;
+        w->queued = true;
+}
+
+static void watch_drop(Spool *s, SpoolWatch *w) {
+        SpoolWatch **p = &s->buckets[name_hash(w->name) & (s->n_buckets - 1)];
+
+        due_unlink(s, w);
+        while (*p != w)
+                p = &(*p)->hnext;
+        *p = w->hnext;
+        if (w->stuck)
+                s->n_stuck--;
+        s->n_watches--;
+        watch_free(w);
+}
+
+/* Stuck entries not seen by a whole pass are gone: forget them. */
+static void watch_prune_stuck(Spool *s) {
+        for (size_t i = 0; s->n_stuck > 0 && i < s->n_buckets; i++)
+                for (SpoolWatch *w = s->buckets[i], *next; w; w = next) {
+                        next = w->hnext;
+                        if (w->stuck && w->pass != s->pass)
+                                watch_drop(s, w);
+                }
+}
+
+/* Old enough to take at once: neither written nor renamed (mtime, ctime)
+ * for settle_usec by the wall clock, as long as that clock has not been
+ * stepped (or the machine suspended) since the spool was opened. */
+static bool file_is_old(Spool *s, const struct stat *st) {
+        int64_t drift = clock_offset_now() - s->clock_offset;
+        uint64_t now, latest;
+
+        if (drift > (int64_t) CLOCK_STEP_USEC || drift < -(int64_t) CLOCK_STEP_USEC)
+                s->clock_stepped = true;
+        if (s->clock_stepped)
+                return false;
+        now = now_realtime_usec();
+        latest = MAX_U64(timespec_usec(st->st_mtim), timespec_usec(st->st_ctim));
+        return latest <= now && now - latest >= s->settle_usec;
+}
+
+static uint64_t writer_wait(const Spool *s) {
+        return MAX_U64(s->settle_usec, WRITER_WAIT_USEC);
+}
+
+/* The next entry of the cursor: claimed (1, `ret` filled), left to settle
+ * or skipped as stuck (0), or -errno (-ENOENT: gone, skip it). */
+static int claim_or_watch(Spool *s, const char *name, uint64_t now, SpoolClaim *ret) {
+        int dirfd = s->dirfds[SPOOL_INCOMING], r;
+        SpoolWatch *w = watch_find(s, name);
+        struct stat st;
+
+        if (w && !w->stuck)
+                return 0; /* settling: its deadline brings it back */
+        if (w || s->settle_usec > 0) {
+                if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = negative_errno();
+                        if (w && r == -ENOENT)
+                                watch_drop(s, w);
+                        return r;
+                }
+        }
+        if (w) {
+                if (watch_same_entry(w, &st)) {
+                        w->pass = s->pass;
+                        return 0;
+                }
+                watch_drop(s, w); /* changed: look at it anew */
+        }
+        if (s->settle_usec > 0 && S_ISREG(st.st_mode) && !file_is_old(s, &st)) {
+                r = watch_add(s, name, &st, &w);
+                if (r < 0)
+                        return r;
+                due_insert(s, w, now + s->settle_usec);
+                return 0;
+        }
+        r = claim_one(s, name, ret);
+        return r < 0 ? r : 1;
+}
+
+/* A settling entry whose deadline came: claimed (1), still settling or gone
+ * (0), or -errno. */
+static int watch_due(Spool *s, SpoolWatch *w, uint64_t now, SpoolClaim *ret) {
+        _cleanup_(freep) char *name = NULL;
+        struct stat st;
+        int r;
+
+        due_unlink(s, w);
+        if (fstatat(s->dirfds[SPOOL_INCOMING], w->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                r = negative_errno();
+                watch_drop(s, w);
+                return r == -ENOENT ? 0 : r;
+        }
+        if (!watch_unchanged(w, &st)) {
+                if (!watch_same_entry(w, &st))
+                        w->writing = false; /* another file renamed over it: no writer known */
+                watch_set_stat(w, &st);
+                due_insert(s, w, now + (w->writing ? writer_wait(s) : s->settle_usec));
+                return 0;
+        }
+        /* Quiet for settle_usec since it was closed (or since we first saw
+         * it), or for writer_wait() with no close: take it. */
+        name = strdup(w->name);
+        if (!name) {
+                due_insert(s, w, now + s->settle_usec);
+                return -ENOMEM;
+        }
+        watch_drop(s, w);
+        r = claim_one(s, name, ret);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+int spool_claim_next(Spool *s, SpoolClaim *ret) {
+        uint64_t now = now_clock_usec(CLOCK_MONOTONIC);
+        int r;
+
+        while (s->due_head && s->due_head->deadline <= now) {
+                r = watch_due(s, s->due_head, now, ret);
+                if (r != 0)
+                        return r;
+        }
+        for (;;) {
+                struct dirent *de;
+
+                r = fs_readdir(s->incoming, &de);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        if (s->pass_from_top)
+                                watch_prune_stuck(s);
+                        s->pass_from_top = false;
+                        return 0;
+                }
+                s->stats.entries_examined++;
+                if (spool_name_is_ignored(de->d_name))
+                        continue;
+                r = claim_or_watch(s, de->d_name, now, ret);
+                if (r == 0 || r == -ENOENT)
+                        continue; /* settling, stuck, or taken or removed since readdir() */
+                return r;
+        }
+}
+
+uint64_t spool_next_deadline(const Spool *s) {
+        return s->due_head ? s->due_head->deadline : 0;
+}
+
+int spool_note_created(Spool *s, const char *name) {
+        SpoolWatch *w;
+        struct stat st;
+        int r;
+
+        if (s->settle_usec == 0 || spool_name_is_ignored(name))
+                return 0;
+        if (fstatat(s->dirfds[SPOOL_INCOMING], name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                return 0; /* gone already, or not a file: the claim pass sees to it */
+        w = watch_find(s, name);
+        if (w && w->stuck) {
+                watch_drop(s, w);
+                w = NULL;
+        }
+        if (!w) {
+                r = watch_add(s, name, &st, &w);
+                if (r < 0)
+                        return r;
+        } else
+                watch_set_stat(w, &st);
+        w->writing = true;
+        due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + writer_wait(s));
+        return 0;
+}
+
+void spool_note_closed(Spool *s, const char *name) {
+        SpoolWatch *w = watch_find(s, name);
+        struct stat st;
+
+        if (!w || w->stuck)
+                return; /* the claim pass the close wakes finds it */
+        w->writing = false;
+        if (fstatat(s->dirfds[SPOOL_INCOMING], name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                watch_set_stat(w, &st);
+        due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec);
+}
+
+void spool_forget_writers(Spool *s) {
+        uint64_t deadline = now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec;
+
+        for (size_t i = 0; i < s->n_buckets; i++)
+                for (SpoolWatch *w = s->buckets[i]; w; w = w->hnext)
+                        if (w->writing) {
+                                w->writing = false;
+                                due_insert(s, w, deadline);
+                        }
+}
+
+void spool_rewind(Spool *s) {
+        rewinddir(s->incoming);
+        s->stats.rewinds++;
+        s->pass++;
+        s->pass_from_top = true;
+}
+
+/* ---- Recovery ------------------------------------------------------------------ */
+
+typedef struct RecoverContext {
+        Spool *spool;
+        SpoolRecoverFunc f;
+        void *userdata;
+} RecoverContext;
+
+static int report(RecoverContext *c, SpoolRecoveredJob *rj) {
+        int r = c->f(rj, c->userdata);
+        rj->job = job_free(rj->job);
+        return r;
+}
+
+static int report_from_processing(RecoverContext *c, JobStore *store, const char *id,
+                                  const char *name) {
+        SpoolRecoveredJob rj = {
+                .job_id = id,
+                .spool_name = name,
+                .location = SPOOL_PROCESSING,
+        };
+
+        rj.state_error = jobstore_load(store, id, &rj.job, &rj.source);
+        if (rj.state_error < 0 && rj.state_error != -ENOENT && rj.state_error != -EBADMSG)
+                return rj.state_error;
+        return report(c, &rj);
+}
+
+/* A file someone put in processing/ by hand: give it back to incoming/,
+ * where it will be claimed like any other. */
+static void return_foreign_file(Spool *s, const char *name) {
+        int r = move_file(s->dirfds[SPOOL_PROCESSING], name, s->dirfds[SPOOL_INCOMING], name,
+                          MOVE_FILE_NOREPLACE);
+        if (r < 0)
+                log_warning_errno(r, "Cannot move processing/%s (not a job's file) back to incoming/: %m; "
+                                     "leaving it, ignoring", name);
+        else
+                log_notice("Moved processing/%s (not a job's file) back to incoming/", name);
+}
+
+static int recover_processing(RecoverContext *c, JobStore *store) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r;
+
+        r = fs_opendir_at(c->spool->dirfds[SPOOL_PROCESSING], &d);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char id[JOB_ID_MAX];
+                struct dirent *de;
+
+                r = fs_readdir(d, &de);
+                if (r <= 0)
+                        return r;
+                if (spool_name_is_ignored(de->d_name))
+                        continue;
+                if (spool_name_job_id(de->d_name, id))
+                        r = report_from_processing(c, store, id, de->d_name);
+                else if (!name_has_job_prefix(de->d_name, ".", id))
+                        return_foreign_file(c->spool, de->d_name);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* Is some JOBID--* in processing/? Only asked for a job whose state cannot
+ * be read, which should never happen: a scan is fine there. */
+static int processing_has_job(Spool *s, const char *id) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r;
+
+        r = fs_opendir_at(s->dirfds[SPOOL_PROCESSING], &d);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char other[JOB_ID_MAX];
+                struct dirent *de;
+
+                r = fs_readdir(d, &de);
+                if (r <= 0)
+                        return r;
+                if (spool_name_job_id(de->d_name, other) && streq(other, id))
+                        return 1;
+        }
+}
+
+static int recover_state(JobStore *store, const char *id, void *userdata) {
+        RecoverContext *c = userdata;
+        SpoolRecoveredJob rj = { .job_id = id, .location = _SPOOL_DIR_INVALID };
+        SpoolDir where;
+        int r;
+
+        rj.state_error = jobstore_load(store, id, &rj.job, &rj.source);
+        if (rj.state_error == -EBADMSG) {
+                r = processing_has_job(c->spool, id);
+                if (r != 0)
+                        return r < 0 ? r : 0; /* reported with its bilan already */
+                return report(c, &rj);
+        }
+        if (rj.state_error < 0)
+                return rj.state_error == -ENOENT ? 0 : rj.state_error;
+        if (job_state_is_terminal(rj.job->state)) {
+                rj.job = job_free(rj.job);
+                return 0;
+        }
+        if (!rj.job->spool_name)
+                return report(c, &rj); /* cannot happen: jobs are created with it */
+        r = spool_locate(c->spool, rj.job->spool_name, &where);
+        if (r < 0 && r != -ENOENT) {
+                rj.job = job_free(rj.job);
+                return r;
+        }
+        if (r >= 0 && where == SPOOL_PROCESSING) {
+                rj.job = job_free(rj.job); /* reported by the processing/ pass */
+                return 0;
+        }
+        rj.spool_name = rj.job->spool_name;
+        rj.location = r >= 0 ? where : _SPOOL_DIR_INVALID;
+        return report(c, &rj);
+}
+
+int spool_recover(Spool *s, JobStore *store, SpoolRecoverFunc f, void *userdata) {
+        RecoverContext c = { .spool = s, .f = f, .userdata = userdata };
+        int r;
+
+        r = recover_processing(&c, store);
+        if (r < 0)
+                return r;
+        return jobstore_foreach(store, recover_state, &c);
+}

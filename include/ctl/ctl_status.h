@@ -1,0 +1,36 @@
+/* ctl_status.h — `chorusctl status`'s filters, its JSON output and its
+ * table cells (ctl_status.c); the command itself is in ctl_jobs.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "service/jobstate.h"
+
+typedef struct StatusOptions {
+        const char *config_path;
+        const char *job; /* the JOB argument, or NULL */
+        bool states[_JOB_STATE_MAX]; /* --state: which states to show */
+        bool any_state;              /* false: every state */
+        const char *convention;      /* --convention, or NULL */
+        uint64_t since_usec;         /* --since: local midnight of that day, CLOCK_REALTIME µs; 0 = none */
+        bool json;
+} StatusOptions;
+
+/* Parses status's command line. Returns -1 to go on, or an exit status
+ * (after --help or a usage error). */
+int status_parse_options(int argc, char *argv[], StatusOptions *ret);
+/* Whether a job passes --state, --convention and --since. */
+bool status_filter_match(const StatusOptions *o, const Job *j);
+/* Whether any filter is set (unreadable jobs are then left out). */
+bool status_filter_any(const StatusOptions *o);
+
+/* One table cell: `s` made printable, padded to `width` characters, or cut
+ * to width - 1 characters and "…" so that no cut goes unseen. */
+void status_print_cell(const char *s, int width);
+
+/* The JSON object of a job (chorusctl(8), "status --json"), printed on
+ * one line; a job whose state cannot be read as {"id":…,"unreadable":true}
+ * with every other field null (voided_numbers empty). With `audit_path`, the object also has the
+ * job's history from the audit log. Returns 0 or -ENOMEM. */
+int status_print_json(const char *id, const Job *j, const char *audit_path);

@@ -1,0 +1,101 @@
+/* numbering.h — durable, gap-free invoice numbers (domain.md §6).
+ *
+ * A number is PREFIX + YYYY + "-" + a sequence of at least four digits
+ * (config_format_invoice_number), the year being the issue date's. Issue
+ * dates never go back: no number is allocated while `today` is earlier
+ * than the last allocation's issue date (kept in the counter). Per
+ * year the sequence starts at 1 and grows by exactly one per allocation:
+ * no gaps, no reuse, even when Chorus Pro later rejects the invoice (the
+ * number is then voided, and stays in the register). Each number is bound
+ * to one job forever; one convention is invoiced once.
+ *
+ * Files, in STATE_DIR/numbers/ (all KEY=VALUE files by write_file_atomic,
+ * the ledger by fs_append_record):
+ *
+ *   counter               last sequence of every year (YEAR_2026=7) and the
+ *                         last allocation in full (job, convention, number,
+ *                         date): the reservation
+ *   by-job/JOBID          the job's number and issue date, numbers it voided
+ *   by-convention/ID.invoiced  the convention's invoice: number, job, flux,
+ *                         live or voided
+ *   ledger                append-only register, one line per event
+ *                         (allocated, flux, voided), for people
+ *   lock                  flock()ed around every operation, so that
+ *                         chorusctl and the daemon never interleave
+ *
+ * Allocation order, and why it is crash-safe:
+ *   1. counter := N, with LAST_JOB/LAST_CONVENTION/LAST_NUMBER/LAST_DATE
+ *      (written and fsynced before the number is used or shown anywhere);
+ *   2. by-convention/C := N (live), 3. ledger += "allocated N", and last
+ *   4. by-job/J := N, which marks the allocation complete.
+ * A crash after 1 leaves a reservation: numbering_open() (and every later
+ * operation) completes it (steps 2–4, each idempotent) before anything
+ * else, so N is bound to J even if another job asks for a number before J
+ * is resumed, and J gets N back when it asks again. Nothing can take N
+ * twice or skip it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "core/convention.h"
+#include "base/date.h"
+#include "service/jobstate.h"
+#include "base/macro.h"
+
+#define NUMBERING_DIR "numbers"
+#define NUMBERING_FLUX_MAX 65 /* numeroFluxDepot, kept as text */
+
+typedef struct Numbering Numbering;
+
+typedef struct NumberingEntry {
+        char number[INVOICE_NUMBER_MAX + 1];
+        char job_id[JOB_ID_MAX];
+        char convention[CONVENTION_ID_MAX + 1];
+        char flux[NUMBERING_FLUX_MAX]; /* "" until recorded */
+        Date issue_date;
+        uint64_t allocated_usec;
+        bool voided;
+} NumberingEntry;
+
+/* Opens (creating) STATE_DIR/numbers/ and completes an allocation a crash
+ * interrupted. -EIO is fatal (fsutil.h). */
+int numbering_open(const char *state_dir, Numbering **ret);
+Numbering *numbering_free(Numbering *n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Numbering *, numbering_free);
+
+/* Gives job `job_id` its number for `convention_id`, issued `today`.
+ * Returns 0 (a new number), 1 (the job already had one: the same number
+ * and issue date again, nothing written), or:
+ *   -EEXIST  the convention is already invoiced by another job's live
+ *            number: *reterr_conflict names it (number, job, flux)
+ *   -ETIME   `today` is earlier than the issue date of the last number
+ *            allocated (a clock set back): nothing is used; the caller
+ *            waits for the clock. *reterr_conflict holds that last
+ *            allocation (number "" when only its year is known)
+ *   -ERANGE  the number would exceed INVOICE_NUMBER_MAX characters
+ *   -EINVAL  bad job or convention id, or a year outside 1000..9999
+ *   -EIO     an fsync failed: stop (fsutil.h)
+ * The number is durable before this returns. */
+int numbering_allocate(Numbering *n, const Config *config, const char *job_id,
+                       const char *convention_id, Date today, NumberingEntry *ret,
+                       NumberingEntry *reterr_conflict);
+
+/* The job's live number (-ENOENT: none, or only voided ones). */
+int numbering_lookup_job(Numbering *n, const char *job_id, NumberingEntry *ret);
+/* The convention's invoice, live or voided (-ENOENT: never invoiced). */
+int numbering_lookup_convention(Numbering *n, const char *convention_id, NumberingEntry *ret);
+
+/* Records the numeroFluxDepot of the job's live number (by-convention and
+ * ledger), so that a later bilan for the convention is refused naming it. */
+int numbering_record_flux(Numbering *n, const char *job_id, const char *flux);
+
+/* Voids the job's live number (Chorus Pro rejected the invoice): it stays
+ * in the register as voided, is never used again, the convention is free
+ * to be invoiced again, and the job's next numbering_allocate() gets a new
+ * number. Returns 0 and the voided entry, or -ENOENT (no live number). */
+int numbering_void(Numbering *n, const char *job_id, const char *reason, NumberingEntry *ret);
+
+/* The last sequence allocated for `year` (0 if none). */
+int numbering_last_sequence(Numbering *n, int year, uint64_t *ret);

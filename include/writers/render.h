@@ -1,0 +1,61 @@
+/* render.h — the one pipeline from a validated bilan to invoice bytes,
+ * shared by the daemon (after it has allocated a number) and by
+ * `chorusctl render` (a preview, number "PREVIEW"):
+ *
+ *   config + convention + bilan → proration → invoice model (invoice.h)
+ *   → supporting document (BG-24) → UBL / CII / Factur-X document.
+ *
+ * Pure: no I/O, no logging; callers write the bytes where they belong. */
+#pragma once
+
+#include <stddef.h>
+
+#include "core/bilan.h"
+#include "base/config.h"
+#include "core/convention.h"
+#include "base/date.h"
+#include "base/diag.h"
+#include "core/invoice.h"
+#include "base/invoice_format.h"
+#include "core/proration.h"
+
+#define RENDER_PREVIEW_NUMBER "PREVIEW"
+
+typedef struct RenderRequest {
+        const Config *config;         /* [seller], [invoice] */
+        const Convention *convention; /* the bilan's convention */
+        const Bilan *bilan;           /* parsed and validated against it */
+        const char *number;           /* BT-1, at most INVOICE_NUMBER_MAX characters */
+        Date issue_date;              /* BT-2 */
+        InvoiceFormat format;         /* _INVOICE_FORMAT_INVALID: render_resolve_format() */
+} RenderRequest;
+
+typedef struct RenderedInvoice {
+        InvoiceFormat format;
+        char *data; /* the document (NUL-terminated for XML) */
+        size_t size;
+        char *filename;        /* suggested name: "CMA34-2026-0001.xml" */
+        Proration *proration;  /* the amounts, for receipts and logs */
+        Invoice *invoice;      /* the model, for receipts and logs */
+} RenderedInvoice;
+
+/* The format used when none is asked for: the convention's, else the
+ * configuration's default. */
+InvoiceFormat render_resolve_format(const Config *config, const Convention *convention,
+                                    InvoiceFormat requested);
+
+/* What makes a convention impossible to invoice with this configuration,
+ * independently of any bilan: a taxable VAT category while [seller] vat_id
+ * is unset (BR-S-02/BR-Z-02/BR-E-02), a number prefix that leaves no room in
+ * BT-1's 20 characters. Lets the daemon refuse before it allocates a
+ * number. Returns 0 or -EINVAL with the reasons in `diags`. */
+int render_check(const Config *config, const Convention *convention, Diagnostics *diags);
+
+/* Renders one invoice. Returns 0 and the result, or:
+ *   -EDOM        the bilan's total is 0: not invoiced (reason in diags)
+ *   -EINVAL      render_check() failed, or a bad number (reason in diags)
+ *   -EOPNOTSUPP  the format is not available in this build (diags)
+ *   -ENOMEM, -EIO (libxml2), or a writer's error. */
+int render_invoice(const RenderRequest *req, RenderedInvoice **ret, Diagnostics *diags);
+RenderedInvoice *rendered_invoice_free(RenderedInvoice *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RenderedInvoice *, rendered_invoice_free);
