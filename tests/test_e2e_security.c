@@ -70,7 +70,7 @@ Test(e2e_security, deleted_audit_log_with_jobs_refuses_to_start) {
 
         cr_assert_eq(test_daemon_start(&d), 0);
         cr_assert_eq(test_daemon_wait_exit(&d, 20 * SEC), 0);
-        cr_expect_eq(d.exit_status, 1, "exit status %d", d.exit_status);
+        cr_expect_eq(d.exit_status, 65, "exit status %d (EX_DATAERR)", d.exit_status);
         cr_expect(test_daemon_log_contains(&d, "Refusing to start it again at seq 1"),
                   "chorusd does not say why it stops");
 }

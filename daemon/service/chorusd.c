@@ -117,6 +117,10 @@ static int exit_status(int r) {
         switch (r) {
         case -ENOMEM:
                 return EX_SOFTWARE;
+        case -ENOKEY: /* the audit key is unreadable or badly protected */
+                return EX_CONFIG;
+        case -EBADMSG: /* the audit log is damaged, or emptied beside job states */
+                return EX_DATAERR;
         case -EBUSY:
         case -EMFILE: /* too low a LimitNOFILE= at start: systemd restarts us */
         case -ENFILE:

@@ -974,8 +974,12 @@ static int manager_open_audit(Manager *m, const char *audit_path) {
                             "so whoever can write it can rewrite it unseen; create one with "
                             "'chorusctl audit init'.",
                             CREDENTIAL_AUDIT_KEY);
-        else if (r < 0)
-                return log_error_errno(r, "%s", message ? message : "Failed to load the audit key.");
+        else if (r == -ENOMEM)
+                return log_oom();
+        else if (r < 0) { /* like the other secrets: a configuration matter (exit 78) */
+                log_error_errno(r, "%s", message ? message : "Failed to load the audit key.");
+                return -ENOKEY;
+        }
         r = audit_open_keyed(audit_path, key, &m->audit);
         credentials_secret_free(key);
         if (r == -EBADMSG)
