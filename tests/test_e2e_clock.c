@@ -23,6 +23,7 @@
 #define BILANS "tests/data/e2e/bilans/"
 #define JOB_WAIT (60 * SEC)
 #define DEPOSIT "/cpro/factures/v1/deposer/flux"
+#define SEARCH "/cpro/factures/v1/rechercher/fournisseur"
 
 static TestDaemon d;
 static Emulator *emu;
@@ -261,5 +262,35 @@ Test(e2e_clock, clock_behind_the_last_issue_date_allocates_nothing) {
                 cr_assert(strstr(number, expect), "%s is not in %s", number, first_year);
                 free(number);
         }
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* A deposit's answer is lost; every look-up of its number then gets a 503,
+ * while Chorus Pro answers another job's flux reports all along. That is
+ * not an outage: retry_deadline counts time without any answer from the
+ * platform, so the job keeps looking instead of giving up. It used to end
+ * in failed/ ("retries ran out") once its own failures filled the deadline,
+ * its invoice live on Chorus Pro (the fault suite's long run saw it). */
+Test(e2e_clock, failing_lookups_while_chorus_pro_answers_others_are_no_outage) {
+        char a[25], b[25];
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = DEPOSIT, .count = 1, .drop = "after_body")), 0);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = SEARCH, .count = 1000, .status = 503)), 0);
+        /* retry_deadline 300 s is 30 s here; flux reports come at 1, 3, 7,
+         * 15 and 31 s: never 30 s without an answer. */
+        start("poll_interval = 10\nretry_deadline = 300\n", 0);
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, a), 0);
+        wait_log("may have reached Chorus Pro", JOB_WAIT);
+        cr_assert_eq(test_daemon_drop_file(&d, "commune.json", BILANS "commune-2026.json"), 0);
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "commune.json", JOB_WAIT, b), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, b, "deposited", JOB_WAIT), 0);
+
+        sleep(40); /* more than the deadline, with only 503s for the look-ups */
+        cr_assert(!test_daemon_log_contains(&d, "retries ran out"), "the job gave up while Chorus Pro answered");
+        cr_assert_gt(emulator_count_requests(emu, SEARCH), 3, "the job did not keep looking");
+        cr_assert_eq(test_daemon_wait_state(&d, a, "depositing", 5 * SEC), 0);
+        cr_assert_eq(emulator_count_requests(emu, DEPOSIT), 2, "a number was deposited again");
         cr_assert_eq(test_daemon_stop(&d), 0);
 }

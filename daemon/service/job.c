@@ -190,8 +190,17 @@ static void run_clocks_update(JobRun *r) {
  * counts its elapsed time. first_attempt_usec (wall clock) says since when,
  * for people. */
 static uint64_t run_outage_elapsed(JobRun *r) {
+        uint64_t last = r->manager->last_answer_elapsed, now = now_elapsed();
+
         run_clocks_update(r);
-        return r->job->first_attempt_usec > 0 ? r->job->outage_usec : 0;
+        if (r->job->first_attempt_usec == 0)
+                return 0;
+        /* Chorus Pro answered another job's call since: the platform is up,
+         * and this job's failures (a 503 on its look-up, a dropped answer)
+         * are not an outage. The deadline counts time without any answer. */
+        if (last > 0 && now >= last && now - last < r->job->outage_usec)
+                r->job->outage_usec = now - last;
+        return r->job->outage_usec;
 }
 
 static void run_outage_start(JobRun *r) {
@@ -1138,7 +1147,7 @@ static bool error_is_retryable(const ChorusError *e) {
  * state `state`; past the deadline, failed/. */
 static StepResult run_retry_later(JobRun *r, JobState state, const char *what, const ChorusError *e) {
         Job *j = r->job;
-        uint64_t delay;
+        uint64_t delay, outage;
 
         if (j->first_attempt_usec == 0) {
                 /* The first failure since Chorus Pro last answered starts a run
@@ -1150,8 +1159,15 @@ static StepResult run_retry_later(JobRun *r, JobState state, const char *what, c
         delay = manager_delay(r->manager,
                               retry_next_delay(j->attempts > 0 ? j->attempts - 1 : 0, &RETRY_POLICY_DAEMON,
                                                e->has_retry_after ? e->retry_after_usec : 0, random_u64()));
-        if (!retry_within_deadline(run_outage_elapsed(r), delay, retry_deadline(r)))
+        /* Give up only once the outage (time without any answer from Chorus
+         * Pro, to any job) has lasted the deadline; a next attempt that would
+         * come later is brought forward to the deadline: the platform may
+         * well answer another job before then, and this one goes on. */
+        outage = run_outage_elapsed(r);
+        if (outage >= retry_deadline(r))
                 return run_fail_retries(r, what, e->message);
+        if (!retry_within_deadline(outage, delay, retry_deadline(r)))
+                delay = retry_deadline(r) - outage;
         run_next_in(r, delay);
         if (run_save(r, state) < 0)
                 return STEP_WAIT;

@@ -905,6 +905,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 static void on_chorus_answered(void *userdata) {
         Manager *m = userdata;
 
+        m->last_answer_elapsed = now_clock_usec(CLOCK_BOOTTIME);
         metrics_chorus_answered(m->metrics);
 }
 

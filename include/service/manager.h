@@ -44,6 +44,9 @@ JobPhase job_state_phase(JobState s);
 
 typedef struct Manager {
         sd_event *event;
+        /* CLOCK_BOOTTIME of the last answer from Chorus Pro to any call (0:
+         * none since start): while it answers, no job is in an outage. */
+        uint64_t last_answer_elapsed;
 
         /* What main() loaded; replaced as a whole by a successful reload. */
         Config *config;
