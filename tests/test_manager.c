@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "service/manager.h"
 #include "test_daemon.h"
+#include "service/convention_dir.h"
 
 static TestDaemon d;
 static Manager *m;

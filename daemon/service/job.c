@@ -1054,6 +1054,7 @@ static StepResult step_render(JobRun *r) {
         _cleanup_(bilan_context_done) BilanContext c = {};
         _cleanup_(rendered_invoice_freep) RenderedInvoice *inv = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
+        const PdfAssets *assets = NULL;
         char name[SPOOL_NAME_MAX], sha[SHA256_HEX_SIZE], reasons[JOB_LAST_ERROR_MAX];
         Job *j = r->job;
         int k;
@@ -1067,6 +1068,8 @@ static StepResult step_render(JobRun *r) {
                                 c.convention->id, j->invoice_number, strempty(j->convention)) < 0
                             ? -ENOMEM
                             : -EINVAL;
+        if (k >= 0)
+                k = manager_pdf_assets(r->manager, &assets);
         if (k >= 0) {
                 RenderRequest req = {
                         .config = run_config(r),
@@ -1075,6 +1078,7 @@ static StepResult step_render(JobRun *r) {
                         .number = j->invoice_number,
                         .issue_date = j->issue_date,
                         .format = j->format,
+                        .pdf_assets = assets,
                 };
                 k = render_invoice(&req, &inv, &d);
         }

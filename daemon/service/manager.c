@@ -40,7 +40,9 @@
 #include "service/metrics.h"
 #include "service/notify.h"
 #include "service/numbering.h"
+#include "service/pdf_assets.h"
 #include "service/spool.h"
+#include "service/convention_dir.h"
 
 #define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
 #define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
@@ -124,6 +126,18 @@ void manager_job_state_changed(Manager *m, JobState old_state, JobState new_stat
         }
         metrics_job_state_changed(m->metrics, old_state, new_state);
         manager_send_status(m);
+}
+
+int manager_pdf_assets(Manager *m, const PdfAssets **ret) {
+        int r;
+
+        if (!m->pdf_assets) {
+                r = pdf_assets_load(&m->pdf_assets);
+                if (r < 0)
+                        return r;
+        }
+        *ret = m->pdf_assets;
+        return 0;
 }
 
 uint64_t manager_delay(const Manager *m, uint64_t usec) {
@@ -1075,6 +1089,7 @@ Manager *manager_free(Manager *m) {
          * leaving memory at exit did not go away): written, then gone. */
         metrics_flush(m->metrics);
         m->metrics = metrics_free(m->metrics);
+        m->pdf_assets = pdf_assets_free(m->pdf_assets);
         /* Reverse order of construction: jobs first (they hold calls and
          * timers), then the client, the durable modules, the loop. */
         jobrun_free_all(m);

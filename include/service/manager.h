@@ -29,6 +29,7 @@ typedef struct JobRun JobRun;
 typedef struct JobStore JobStore;
 typedef struct Metrics Metrics;
 typedef struct Numbering Numbering;
+typedef struct PdfAssets PdfAssets;
 typedef struct Spool Spool;
 
 /* Where a live job is, for STATUS= and `chorusctl status`. */
@@ -96,6 +97,7 @@ typedef struct Manager {
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
         Metrics *metrics; /* [state] metrics_file and STATE_DIR/health (metrics.h) */
+        PdfAssets *pdf_assets; /* fonts and ICC profile, read at the first render */
 
         bool stopping;
         uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */
@@ -152,6 +154,10 @@ void manager_kick_call_queue(Manager *m);
 /* A job's timer could not be armed: wake the jobs marked so (see
  * jobrun_wake_marked) in a few seconds. Returns 0 or -errno. */
 int manager_wake_later(Manager *m);
+/* The fonts and ICC profile of the PDFs (pdf_assets.h), read at the first
+ * call and kept; a failure is returned (the job that renders fails, as when
+ * the writer read them itself) and the next call tries again. */
+int manager_pdf_assets(Manager *m, const PdfAssets **ret);
 /* Scales a delay down in test builds (CHORUSD_TEST_TIME_SCALE); identity
  * otherwise. */
 uint64_t manager_delay(const Manager *m, uint64_t usec);
