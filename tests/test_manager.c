@@ -368,7 +368,7 @@ static bool run_until(double seconds, bool (*done)(const char *id), const char *
 
         while (test_now_usec() < deadline) {
                 cr_assert_geq(sd_event_run(m->event, 20000), 0);
-                cr_assert(m->stopping || jobrun_count_without_wakeup(m) == 0, "a job has no wake-up");
+                cr_assert(m->stopping || jobrun_count_without_wakeup(&m->host) == 0, "a job has no wake-up");
                 if (done(id))
                         return true;
         }

@@ -48,11 +48,13 @@
 #include "base/fileio.h"
 #include "base/fsutil.h"
 #include "service/job.h"
+#include "service/job_host.h"
 #include "service/log-ids.h"
 #include "base/log.h"
 #include "base/money.h"
 #include "service/numbering.h"
 #include "writers/render.h"
+#include "service/pdf_assets.h"
 #include "chorus/retry.h"
 
 #define RETRY_LATER_USEC (60 * USEC_PER_SEC)       /* a local step that could not write */
@@ -67,7 +69,7 @@ typedef enum StepResult {
 } StepResult;
 
 struct JobRun {
-        Manager *manager;
+        JobHost *host;
         Job *job;
         sd_event_source *timer;
         ChorusCall *call;
@@ -156,11 +158,11 @@ static uint64_t now_elapsed(void) {
 }
 
 static const Config *run_config(const JobRun *r) {
-        return r->manager->config;
+        return job_host_config(r->host);
 }
 
 static uint64_t config_seconds(const JobRun *r, unsigned seconds) {
-        return manager_delay(r->manager, (uint64_t) seconds * USEC_PER_SEC);
+        return job_host_delay(r->host, (uint64_t) seconds * USEC_PER_SEC);
 }
 
 static uint64_t retry_deadline(const JobRun *r) {
@@ -260,7 +262,7 @@ static int run_schedule(JobRun *r, uint64_t when);
 
 /* A local step that could not read or write: try again in a minute. */
 static void run_retry_step_later(JobRun *r) {
-        run_next_in(r, manager_delay(r->manager, RETRY_LATER_USEC));
+        run_next_in(r, job_host_delay(r->host, RETRY_LATER_USEC));
         (void) run_schedule(r, r->next_elapsed);
 }
 
@@ -276,22 +278,22 @@ static int run_save(JobRun *r, JobState state) {
 
         r->job->state = state;
         run_clocks_update(r);
-        k = jobstore_save(r->manager->jobs, r->job);
+        k = jobstore_save(r->host->jobs, r->job);
         if (k < 0) {
                 r->job->state = old;
                 if (fs_error_is_fatal(k)) {
-                        manager_fatal(r->manager, k, "saving a job state");
+                        job_host_fatal(r->host, k, "saving a job state");
                         return k;
                 }
                 run_log_errno(r, LOG_ERR, k, NULL, "Failed to save the state of job %s, trying again later: %m",
                               r->job->id);
                 if (k == -ENOSPC || k == -EDQUOT)
-                        manager_disk_full(r->manager, k, "saving a job state");
+                        job_host_disk_full(r->host, k, "saving a job state");
                 r->save_failed = true;
                 run_retry_step_later(r);
                 return k;
         }
-        manager_job_state_changed(r->manager, old, state);
+        job_host_state_changed(r->host, old, state);
         crash_point(job_state_to_string(state));
         return 0;
 }
@@ -318,7 +320,7 @@ static int run_audit(JobRun *r, const char *event, const char *detail) {
                 .detail = detail,
         };
 
-        return manager_audit(r->manager, &rec);
+        return job_host_audit(r->host, &rec);
 }
 
 static int run_reconcile(JobRun *r);
@@ -361,7 +363,7 @@ static int run_schedule(JobRun *r, uint64_t when) {
         log_debug("Job %s: next step in %lld ms.", r->job->id,
                   (long long) ((int64_t) (when - now_elapsed()) / 1000));
         if (!r->timer) {
-                k = sd_event_add_time(r->manager->event, &r->timer, CLOCK_BOOTTIME, when,
+                k = sd_event_add_time(r->host->event, &r->timer, CLOCK_BOOTTIME, when,
                                       TIMER_ACCURACY_USEC, on_timer, r);
                 if (k >= 0)
                         (void) sd_event_source_set_description(r->timer, "job");
@@ -374,7 +376,7 @@ static int run_schedule(JobRun *r, uint64_t when) {
                 /* Out of memory: the manager's own timer, armed in advance,
                  * wakes the job instead (it must not wait for a restart). */
                 r->wake_marked = true;
-                (void) manager_wake_later(r->manager);
+                (void) job_host_wake_later(r->host);
                 return run_log_errno(r, LOG_ERR, k, NULL, "Failed to arm the timer of job %s, waking it "
                                      "up a little later: %m", r->job->id);
         }
@@ -402,26 +404,26 @@ static void run_reset_attempts(JobRun *r, uint64_t delay) {
 
 /* ---- Live jobs list ---------------------------------------------------------- */
 
-static JobRun *jobrun_find(Manager *m, const char *id) {
-        for (JobRun *r = m->runs; r; r = r->next)
+static JobRun *jobrun_find(JobHost *h, const char *id) {
+        for (JobRun *r = h->runs; r; r = r->next)
                 if (streq(r->job->id, id))
                         return r;
         return NULL;
 }
 
-static JobRun *jobrun_new(Manager *m, Job *job) {
+static JobRun *jobrun_new(JobHost *h, Job *job) {
         JobRun *r = calloc(1, sizeof *r);
 
         if (!r)
                 return NULL;
-        r->manager = m;
+        r->host = h;
         r->job = job;
         r->clocks_since = now_elapsed();
-        r->next = m->runs;
-        if (m->runs)
-                m->runs->prev = r;
-        m->runs = r;
-        manager_job_state_changed(m, _JOB_STATE_INVALID, job->state);
+        r->next = h->runs;
+        if (h->runs)
+                h->runs->prev = r;
+        h->runs = r;
+        job_host_state_changed(h, _JOB_STATE_INVALID, job->state);
         return r;
 }
 
@@ -431,41 +433,41 @@ static void run_cancel_call(JobRun *r) {
         chorus_call_cancel(r->call);
         r->call = NULL;
         r->call_client = NULL;
-        r->manager->n_calls--;
-        manager_call_finished(r->manager);
+        r->host->n_calls--;
+        job_host_call_finished(r->host);
 }
 
 /* ---- The call queue ---------------------------------------------------------- */
 
 static void queue_remove(JobRun *r) {
-        Manager *m = r->manager;
+        JobHost *h = r->host;
 
         if (!r->queued)
                 return;
         if (r->queue_prev)
                 r->queue_prev->queue_next = r->queue_next;
         else
-                m->call_queue = r->queue_next;
+                h->call_queue = r->queue_next;
         if (r->queue_next)
                 r->queue_next->queue_prev = r->queue_prev;
         else
-                m->call_queue_tail = r->queue_prev;
+                h->call_queue_tail = r->queue_prev;
         r->queue_next = r->queue_prev = NULL;
         r->queued = false;
 }
 
 static void queue_append(JobRun *r) {
-        Manager *m = r->manager;
+        JobHost *h = r->host;
 
         if (r->queued)
                 return;
-        r->queue_prev = m->call_queue_tail;
+        r->queue_prev = h->call_queue_tail;
         r->queue_next = NULL;
-        if (m->call_queue_tail)
-                m->call_queue_tail->queue_next = r;
+        if (h->call_queue_tail)
+                h->call_queue_tail->queue_next = r;
         else
-                m->call_queue = r;
-        m->call_queue_tail = r;
+                h->call_queue = r;
+        h->call_queue_tail = r;
         r->queued = true;
 }
 
@@ -477,38 +479,38 @@ static void queue_append(JobRun *r) {
  * step can be redone) and starts its call. Returns true if the job must
  * wait; call it before the step does anything it would not redo. */
 static bool run_wait_call_slot(JobRun *r) {
-        Manager *m = r->manager;
-        bool granted = m->call_granted == r;
+        JobHost *h = r->host;
+        bool granted = h->call_granted == r;
 
-        m->call_granted = NULL;
-        if (m->n_calls < run_config(r)->chorus.max_parallel_calls && (granted || !m->call_queue)) {
+        h->call_granted = NULL;
+        if (h->n_calls < run_config(r)->chorus.max_parallel_calls && (granted || !h->call_queue)) {
                 queue_remove(r);
                 return false;
         }
         if (!r->queued)
                 log_debug("Job %s: %u Chorus Pro calls in flight, waiting for one to end.", r->job->id,
-                          m->n_calls);
+                          h->n_calls);
         queue_append(r);
         return true;
 }
 
-void jobrun_run_call_queue(Manager *m) {
+void jobrun_run_call_queue(JobHost *h) {
         /* Each turn takes one job off the queue, and a job only goes back
          * into it when no slot is free: this ends. */
-        while (!m->stopping && m->call_queue && m->n_calls < m->config->chorus.max_parallel_calls) {
-                JobRun *r = m->call_queue;
+        while (!job_host_stopping(h) && h->call_queue && h->n_calls < job_host_config(h)->chorus.max_parallel_calls) {
+                JobRun *r = h->call_queue;
 
                 queue_remove(r);
-                m->call_granted = r;
+                h->call_granted = r;
                 run_continue(r); /* may free r */
-                m->call_granted = NULL;
+                h->call_granted = NULL;
         }
 }
 
-void jobrun_wake_marked(Manager *m) {
+void jobrun_wake_marked(JobHost *h) {
         JobRun *next;
 
-        for (JobRun *r = m->runs; r && !m->stopping; r = next) {
+        for (JobRun *r = h->runs; r && !job_host_stopping(h); r = next) {
                 next = r->next;
                 if (!r->wake_marked)
                         continue;
@@ -525,10 +527,10 @@ static bool run_has_wakeup(JobRun *r) {
         return r->timer && sd_event_source_get_enabled(r->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF;
 }
 
-unsigned jobrun_count_without_wakeup(Manager *m) {
+unsigned jobrun_count_without_wakeup(JobHost *h) {
         unsigned n = 0;
 
-        for (JobRun *r = m->runs; r; r = r->next)
+        for (JobRun *r = h->runs; r; r = r->next)
                 if (!run_has_wakeup(r)) {
                         log_full(LOG_CRIT, "Job %s (state %s) has nothing to wake it up.", r->job->id,
                                  job_state_to_string(r->job->state));
@@ -538,34 +540,34 @@ unsigned jobrun_count_without_wakeup(Manager *m) {
 }
 
 JobRun *jobrun_free(JobRun *r) {
-        Manager *m;
+        JobHost *h;
 
         if (!r)
                 return NULL;
-        m = r->manager;
+        h = r->host;
         run_cancel_call(r);
         queue_remove(r);
         r->timer = sd_event_source_disable_unref(r->timer);
         if (r->prev)
                 r->prev->next = r->next;
         else
-                m->runs = r->next;
+                h->runs = r->next;
         if (r->next)
                 r->next->prev = r->prev;
-        manager_job_state_changed(m, r->job->state, _JOB_STATE_INVALID);
+        job_host_state_changed(h, r->job->state, _JOB_STATE_INVALID);
         job_free(r->job);
         free(r->payload);
         free(r);
         return NULL;
 }
 
-void jobrun_free_all(Manager *m) {
-        while (m->runs)
-                jobrun_free(m->runs);
+void jobrun_free_all(JobHost *h) {
+        while (h->runs)
+                jobrun_free(h->runs);
 }
 
-bool jobrun_any_call_on(Manager *m, ChorusClient *client) {
-        for (JobRun *r = m->runs; r; r = r->next)
+bool jobrun_any_call_on(JobHost *h, ChorusClient *client) {
+        for (JobRun *r = h->runs; r; r = r->next)
                 if (r->call && r->call_client == client)
                         return true;
         return false;
@@ -575,13 +577,13 @@ bool jobrun_any_call_on(Manager *m, ChorusClient *client) {
 static void run_call_done(JobRun *r) {
         r->call = NULL;
         r->call_client = NULL;
-        r->manager->n_calls--;
+        r->host->n_calls--;
         /* The slot just freed is the job's own for the call that follows
          * from this answer (flux report → invoice search): queueing again
          * would redo the step, and the report, at each turn. run_after()
          * takes the grant back. */
-        r->manager->call_granted = r;
-        manager_call_finished(r->manager);
+        r->host->call_granted = r;
+        job_host_call_finished(r->host);
 }
 
 /* A result is filled only on success: start from zero, so that the
@@ -597,8 +599,8 @@ static StepResult run_call_begun(JobRun *r, int k, JobState state, const char *w
                 ChorusError e = { .temporary = true, .message = not_started };
                 return run_retry_later(r, state, what, &e);
         }
-        r->call_client = r->manager->chorus;
-        r->manager->n_calls++;
+        r->call_client = job_host_chorus(r->host);
+        r->host->n_calls++;
         return STEP_WAIT;
 }
 
@@ -612,14 +614,14 @@ static int run_move_file(JobRun *r, const char *name, SpoolDir to) {
 
         if (!name)
                 return 0;
-        k = spool_locate(r->manager->spool, name, &where);
+        k = spool_locate(r->host->spool, name, &where);
         if (k == -ENOENT || (k >= 0 && where == to))
                 return 0;
         if (k < 0)
                 return k;
-        k = spool_move(r->manager->spool, where, to, name);
+        k = spool_move(r->host->spool, where, to, name);
         if (k < 0 && fs_error_is_fatal(k))
-                manager_fatal(r->manager, k, "moving a job's file");
+                job_host_fatal(r->host, k, "moving a job's file");
         return k;
 }
 
@@ -670,10 +672,10 @@ static StepResult run_reject(JobRun *r, const Diagnostics *d) {
         char detail[AUDIT_DETAIL_MAX];
         int k;
 
-        k = spool_reject(r->manager->spool, SPOOL_PROCESSING, j->id, j->bilan_name, j->spool_name, d);
+        k = spool_reject(r->host->spool, SPOOL_PROCESSING, j->id, j->bilan_name, j->spool_name, d);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
-                        manager_fatal(r->manager, k, "rejecting a bilan");
+                        job_host_fatal(r->host, k, "rejecting a bilan");
                 else
                         run_log_errno(r, LOG_ERR, k, NULL, "Failed to move bilan '%s' to rejected/: %m",
                                       j->bilan_name);
@@ -743,12 +745,12 @@ static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
                 k = spool_artifact_name(r->job->id, suffix, ret);
                 if (k < 0)
                         return k;
-                if (spool_locate(r->manager->spool, ret, &where) >= 0) {
+                if (spool_locate(r->host->spool, ret, &where) >= 0) {
                         if (where == SPOOL_PROCESSING)
                                 return 0;
                         continue; /* an earlier failure's, in failed/ */
                 }
-                k = spool_write(r->manager->spool, SPOOL_PROCESSING, ret, text, strlen(text));
+                k = spool_write(r->host->spool, SPOOL_PROCESSING, ret, text, strlen(text));
                 if (k != -EEXIST)
                         return k;
         }
@@ -764,7 +766,7 @@ static int run_fail_files(JobRun *r) {
 
         k = run_write_failed_file(r, r->job->state, strempty(r->job->last_error), error_name);
         if (k < 0 && fs_error_is_fatal(k)) {
-                manager_fatal(r->manager, k, "writing an error file");
+                job_host_fatal(r->host, k, "writing an error file");
                 return k;
         }
         if (k < 0)
@@ -787,10 +789,10 @@ static StepResult run_fail(JobRun *r, JobState state, const char *message_id, co
         run_next_now(r);
         run_lookup_stop(r);
         if (state == JOB_STATE_REJECTED && j->invoice_number) {
-                k = numbering_void(r->manager->numbering, j->id, reasons, &voided);
+                k = numbering_void(r->host->numbering, j->id, reasons, &voided);
                 if (k < 0 && k != -ENOENT) {
                         if (fs_error_is_fatal(k))
-                                manager_fatal(r->manager, k, "voiding an invoice number");
+                                job_host_fatal(r->host, k, "voiding an invoice number");
                         return STEP_WAIT;
                 }
         }
@@ -823,7 +825,7 @@ static StepResult run_fail_retries(JobRun *r, const char *what, const char *last
 
 typedef struct BilanContext {
         Bilan *bilan;
-        const Convention *convention; /* in manager->conventions */
+        const Convention *convention; /* in the host's conventions */
 } BilanContext;
 
 static void bilan_context_done(BilanContext *c) {
@@ -860,7 +862,7 @@ static int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         size_t size;
         int k;
 
-        int dirfd = spool_dirfd(r->manager->spool, SPOOL_PROCESSING);
+        int dirfd = spool_dirfd(r->host->spool, SPOOL_PROCESSING);
         uint64_t max = run_config(r)->spool.max_file_size;
         struct stat st = {};
 
@@ -879,14 +881,14 @@ static int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         k = run_check_bilan_hash(r, data, size, d);
         if (k < 0)
                 return k;
-        return bilan_parse(r->job->bilan_name, data, size, r->manager->conventions, &ret->bilan,
+        return bilan_parse(r->job->bilan_name, data, size, job_host_conventions(r->host), &ret->bilan,
                            &ret->convention, d);
 }
 
 /* A second bilan for a convention that already has a live invoice. */
 static bool convention_already_invoiced(JobRun *r, const char *convention_id, Diagnostics *d) {
         NumberingEntry e;
-        int k = numbering_lookup_convention(r->manager->numbering, convention_id, &e);
+        int k = numbering_lookup_convention(r->host->numbering, convention_id, &e);
 
         if (k < 0 || e.voided || streq(e.job_id, r->job->id))
                 return false;
@@ -986,7 +988,7 @@ static StepResult step_number(JobRun *r) {
         StepResult s;
         int k;
 
-        k = numbering_allocate(r->manager->numbering, run_config(r), j->id, j->convention, today, &e, &conflict);
+        k = numbering_allocate(r->host->numbering, run_config(r), j->id, j->convention, today, &e, &conflict);
         if (k == -ETIME)
                 return number_wait_for_clock(r, today, &conflict);
         if (k == -EEXIST) {
@@ -1001,12 +1003,12 @@ static StepResult step_number(JobRun *r) {
                 return s;
         }
         if (fs_error_is_fatal(k)) {
-                manager_fatal(r->manager, k, "allocating an invoice number");
+                job_host_fatal(r->host, k, "allocating an invoice number");
                 return STEP_WAIT;
         }
         if (k == -ENOSPC || k == -EDQUOT) {
                 /* Not the invoice's fault: the same step once space is back. */
-                manager_disk_full(r->manager, k, "allocating an invoice number");
+                job_host_disk_full(r->host, k, "allocating an invoice number");
                 run_retry_step_later(r);
                 return STEP_WAIT;
         }
@@ -1036,13 +1038,13 @@ static StepResult step_number(JobRun *r) {
  * what gets deposited. */
 static int run_store_payload(JobRun *r, const RenderedInvoice *inv, char name[static SPOOL_NAME_MAX],
                              char sha[static SHA256_HEX_SIZE]) {
-        int dirfd = spool_dirfd(r->manager->spool, SPOOL_PROCESSING);
+        int dirfd = spool_dirfd(r->host->spool, SPOOL_PROCESSING);
         int k;
 
         k = spool_artifact_name(r->job->id, inv->filename, name);
         if (k < 0)
                 return k;
-        k = spool_write(r->manager->spool, SPOOL_PROCESSING, name, inv->data, inv->size);
+        k = spool_write(r->host->spool, SPOOL_PROCESSING, name, inv->data, inv->size);
         if (k == -EEXIST)
                 return sha256_file_at(dirfd, name, sha);
         if (k < 0)
@@ -1069,7 +1071,7 @@ static StepResult step_render(JobRun *r) {
                             ? -ENOMEM
                             : -EINVAL;
         if (k >= 0)
-                k = manager_pdf_assets(r->manager, &assets);
+                k = job_host_pdf_assets(r->host, &assets);
         if (k >= 0) {
                 RenderRequest req = {
                         .config = run_config(r),
@@ -1093,7 +1095,7 @@ static StepResult step_render(JobRun *r) {
         k = run_store_payload(r, inv, name, sha);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
-                        manager_fatal(r->manager, k, "writing an invoice");
+                        job_host_fatal(r->host, k, "writing an invoice");
                 else
                         run_log_errno(r, LOG_ERR, k, NULL, "Failed to write invoice %s: %m",
                                       j->invoice_number);
@@ -1151,7 +1153,7 @@ static StepResult run_retry_later(JobRun *r, JobState state, const char *what, c
                 run_outage_start(r);
                 j->attempts = 1;
         }
-        delay = manager_delay(r->manager,
+        delay = job_host_delay(r->host,
                               retry_next_delay(j->attempts > 0 ? j->attempts - 1 : 0, &RETRY_POLICY_DAEMON,
                                                e->has_retry_after ? e->retry_after_usec : 0, random_u64()));
         if (!retry_within_deadline(run_outage_elapsed(r), delay, retry_deadline(r)))
@@ -1196,7 +1198,7 @@ static StepResult step_deposit(JobRun *r) {
         if (run_wait_call_slot(r))
                 return STEP_WAIT;
 
-        k = read_file_bounded_at(spool_dirfd(r->manager->spool, SPOOL_PROCESSING), j->payload_name,
+        k = read_file_bounded_at(spool_dirfd(r->host->spool, SPOOL_PROCESSING), j->payload_name,
                          CHORUS_DEPOSIT_MAX, &data, &size);
         if (k >= 0)
                 k = sha256_hex(data, size, sha);
@@ -1230,7 +1232,7 @@ static StepResult step_deposit(JobRun *r) {
                 .format = j->format,
         };
         run_prepare_result(&r->result.deposit);
-        k = chorus_deposit(r->manager->chorus, &req, &r->result.deposit, on_deposit_done, r, &r->call);
+        k = chorus_deposit(job_host_chorus(r->host), &req, &r->result.deposit, on_deposit_done, r, &r->call);
         s = run_call_begun(r, k, JOB_STATE_RENDERED, "Deposit"); /* not started: nothing left, back to rendered */
         if (k < 0)
                 return s;
@@ -1244,9 +1246,9 @@ static StepResult deposit_succeeded(JobRun *r) {
         Job *j = r->job;
         int k;
 
-        k = numbering_record_flux(r->manager->numbering, j->id, r->result.deposit.numero_flux_depot);
+        k = numbering_record_flux(r->host->numbering, j->id, r->result.deposit.numero_flux_depot);
         if (fs_error_is_fatal(k)) {
-                manager_fatal(r->manager, k, "recording a flux number");
+                job_host_fatal(r->host, k, "recording a flux number");
                 return STEP_WAIT;
         }
         if (k < 0)
@@ -1325,7 +1327,7 @@ static StepResult run_search(JobRun *r, const ChorusInvoiceSearch *search, Choru
         if (run_wait_call_slot(r))
                 return STEP_WAIT;
         run_prepare_result(&r->result.list);
-        k = chorus_invoice_search(r->manager->chorus, search, &r->result.list, cb, r, &r->call);
+        k = chorus_invoice_search(job_host_chorus(r->host), search, &r->result.list, cb, r, &r->call);
         return run_call_begun(r, k, r->job->state, what);
 }
 
@@ -1394,9 +1396,9 @@ static StepResult lookup_adopt(JobRun *r, const ChorusInvoiceSummary *s) {
 
         if (job_set(&j->flux, s->numero_flux_depot) < 0)
                 return STEP_WAIT;
-        k = numbering_record_flux(r->manager->numbering, j->id, s->numero_flux_depot);
+        k = numbering_record_flux(r->host->numbering, j->id, s->numero_flux_depot);
         if (fs_error_is_fatal(k)) {
-                manager_fatal(r->manager, k, "recording a flux number");
+                job_host_fatal(r->host, k, "recording a flux number");
                 return STEP_WAIT;
         }
         if (!j->deposited_usec)
@@ -1467,7 +1469,7 @@ static StepResult step_poll_flux(JobRun *r) {
         if (run_wait_next_attempt(r) || run_wait_call_slot(r))
                 return STEP_WAIT;
         run_prepare_result(&r->result.report);
-        k = chorus_flux_report(r->manager->chorus, r->job->flux, &r->result.report, on_report_done, r, &r->call);
+        k = chorus_flux_report(job_host_chorus(r->host), r->job->flux, &r->result.report, on_report_done, r, &r->call);
         return run_call_begun(r, k, JOB_STATE_DEPOSITED, "Following the flux");
 }
 
@@ -1748,14 +1750,14 @@ static int run_finish_integration(JobRun *r) {
         k = job_receipt_name(r->job, name);
         if (k < 0)
                 return k;
-        if (spool_locate(r->manager->spool, name, &where) == -ENOENT) {
+        if (spool_locate(r->host->spool, name, &where) == -ENOENT) {
                 _cleanup_(freep) char *text = NULL;
                 k = receipt_json(r->job, &text);
                 if (k >= 0)
-                        k = spool_write(r->manager->spool, SPOOL_PROCESSING, name, text, strlen(text));
+                        k = spool_write(r->host->spool, SPOOL_PROCESSING, name, text, strlen(text));
                 if (k < 0 && k != -EEXIST) {
                         if (fs_error_is_fatal(k))
-                                manager_fatal(r->manager, k, "writing a receipt");
+                                job_host_fatal(r->host, k, "writing a receipt");
                         return k;
                 }
         }
@@ -1775,7 +1777,7 @@ static StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
         k = run_finish_integration(r);
-        if (k < 0 && r->manager->stopping)
+        if (k < 0 && job_host_stopping(r->host))
                 return STEP_WAIT;
         if (k < 0)
                 r->save_failed = true; /* a full disk: moved at the next wake-up (on_timer) */
@@ -1810,7 +1812,7 @@ static StepResult step_lifecycle(JobRun *r) {
         if (run_wait_call_slot(r))
                 return STEP_WAIT;
         run_prepare_result(&r->result.history);
-        k = chorus_invoice_history(r->manager->chorus, id, &r->result.history, on_history_done, r, &r->call);
+        k = chorus_invoice_history(job_host_chorus(r->host), id, &r->result.history, on_history_done, r, &r->call);
         return run_call_begun(r, k, JOB_STATE_INTEGRATED, "Following the invoice");
 }
 
@@ -1879,7 +1881,7 @@ static void on_history_done(ChorusCall *call, int k, ChorusError *error, void *u
                 /* The invoice is safe on Chorus Pro: never give up following it,
                  * but never faster than the lifecycle interval once retries grow. */
                 uint64_t cap = config_seconds(r, run_config(r)->chorus.lifecycle_poll_interval);
-                uint64_t delay = manager_delay(r->manager, retry_next_delay(j->attempts, &RETRY_POLICY_DAEMON,
+                uint64_t delay = job_host_delay(r->host, retry_next_delay(j->attempts, &RETRY_POLICY_DAEMON,
                                                                             error->has_retry_after ? error->retry_after_usec : 0,
                                                                             random_u64()));
                 j->attempts++;
@@ -1926,7 +1928,7 @@ static StepResult run_step(JobRun *r) {
  * (a file it could not write, an allocation) is tried again later, instead
  * of leaving the job stuck in memory until the next restart. */
 static void run_ensure_wakeup(JobRun *r) {
-        if (r->manager->stopping || run_has_wakeup(r))
+        if (job_host_stopping(r->host) || run_has_wakeup(r))
                 return;
         run_retry_step_later(r);
 }
@@ -1936,7 +1938,7 @@ static void run_ensure_wakeup(JobRun *r) {
  * run_reconcile) before it goes: a job that reached done while the disk
  * was full must still bring its bilan, invoice and receipt to done/. */
 static void run_over(JobRun *r) {
-        if (r->save_failed && !r->manager->stopping) {
+        if (r->save_failed && !job_host_stopping(r->host)) {
                 run_retry_step_later(r);
                 return;
         }
@@ -1951,9 +1953,9 @@ static void run_continue(JobRun *r) {
         for (;;) {
                 StepResult s;
 
-                if (r->manager->stopping || r->call)
+                if (job_host_stopping(r->host) || r->call)
                         return;
-                if (r->manager->disk_full) {
+                if (job_host_paused(r->host)) {
                         r->wake_marked = true;
                         return;
                 }
@@ -1972,7 +1974,7 @@ static void run_continue(JobRun *r) {
 /* What a callback does once its step is decided: go on, wait, or let the
  * job leave memory. */
 static void run_after(JobRun *r, StepResult s) {
-        r->manager->call_granted = NULL;
+        r->host->call_granted = NULL;
         if (s == STEP_NEXT)
                 run_continue(r);
         else if (s == STEP_OVER)
@@ -1983,7 +1985,7 @@ static void run_after(JobRun *r, StepResult s) {
 
 /* ---- Entry points ------------------------------------------------------------------ */
 
-int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
+int jobrun_start_claimed(JobHost *h, const SpoolClaim *claim) {
         _cleanup_(job_freep) Job *job = NULL;
         JobRun *r;
         int k;
@@ -1994,7 +1996,7 @@ int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
         job->created_usec = claim->claimed_usec;
         if (!isempty(claim->sha256) && job_set(&job->bilan_sha256, claim->sha256) < 0)
                 return log_oom();
-        k = jobstore_create(m->jobs, job);
+        k = jobstore_create(h->jobs, job);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
                         return k;
@@ -2003,7 +2005,7 @@ int jobrun_start_claimed(Manager *m, const SpoolClaim *claim) {
                  * recovery would too. */
                 return log_error_errno(k, "Failed to save job %s for '%s': %m", claim->job_id, claim->name);
         }
-        r = jobrun_new(m, TAKE_PTR(job));
+        r = jobrun_new(h, TAKE_PTR(job));
         if (!r)
                 return log_oom(); /* its state is on disk: resumed the same way */
         crash_point("received");
@@ -2055,7 +2057,7 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
                 Diagnostics d = DIAGNOSTICS_INIT;
                 int k = diag_error2(&d, j->bilan_name, NULL, "%s", "%s", strempty(j->last_error));
                 if (k >= 0)
-                        k = spool_reject(r->manager->spool, SPOOL_PROCESSING, j->id, j->bilan_name, j->spool_name, &d);
+                        k = spool_reject(r->host->spool, SPOOL_PROCESSING, j->id, j->bilan_name, j->spool_name, &d);
                 diagnostics_clear(&d);
                 return k;
         }
@@ -2069,7 +2071,7 @@ static int run_reconcile(JobRun *r) {
         SpoolDir where;
         int k;
 
-        k = spool_locate(r->manager->spool, r->job->spool_name, &where);
+        k = spool_locate(r->host->spool, r->job->spool_name, &where);
         if (k < 0)
                 return k;
         return resume_reconcile(r, where);
@@ -2077,7 +2079,7 @@ static int run_reconcile(JobRun *r) {
 
 /* A job whose state cannot be read: its bilan goes to failed/ with the
  * reason, under a fresh state (the damaged file is kept as .prev). */
-static int resume_damaged(Manager *m, SpoolRecoveredJob *rec, Job **ret) {
+static int resume_damaged(JobHost *h, SpoolRecoveredJob *rec, Job **ret) {
         const char *name = rec->spool_name ? strstr(rec->spool_name, SPOOL_NAME_SEPARATOR) : NULL;
         _cleanup_(job_freep) Job *job = NULL;
         int k;
@@ -2087,7 +2089,7 @@ static int resume_damaged(Manager *m, SpoolRecoveredJob *rec, Job **ret) {
                 return k;
         job->state = JOB_STATE_FAILED;
         (void) job_set_last_error(job, "the job's state file is damaged; check it before requeueing");
-        k = jobstore_save(m->jobs, job);
+        k = jobstore_save(h->jobs, job);
         if (k < 0)
                 return k;
         log_error("Job %s: state file damaged; bilan moved to failed/.", rec->job_id);
@@ -2095,7 +2097,7 @@ static int resume_damaged(Manager *m, SpoolRecoveredJob *rec, Job **ret) {
         return 0;
 }
 
-static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *why);
+static int jobrun_resume_full(JobHost *h, SpoolRecoveredJob *rec, const char *why);
 
 /* The longest wait any step schedules (the backoff cap, the poll caps). */
 static uint64_t run_max_delay(const JobRun *r) {
@@ -2110,7 +2112,7 @@ static uint64_t run_max_delay(const JobRun *r) {
         for (size_t i = 0; i < ELEMENTSOF(candidates); i++)
                 if (candidates[i] > max)
                         max = candidates[i];
-        return manager_delay(r->manager, max);
+        return job_host_delay(r->host, max);
 }
 
 /* The persisted next attempt, on the wall clock, is only trusted within
@@ -2138,44 +2140,44 @@ static void run_resume_next_attempt(JobRun *r) {
         run_next_in(r, left);
 }
 
-int jobrun_resume(Manager *m, SpoolRecoveredJob *rec) {
-        return jobrun_resume_full(m, rec, "resumed");
+int jobrun_resume(JobHost *h, SpoolRecoveredJob *rec) {
+        return jobrun_resume_full(h, rec, "resumed");
 }
 
-int jobrun_resume_moved_in(Manager *m, const char *spool_name) {
+int jobrun_resume_moved_in(JobHost *h, const char *spool_name) {
         SpoolRecoveredJob rec = { .spool_name = spool_name, .location = SPOOL_PROCESSING };
         char id[JOB_ID_MAX];
         int k;
 
-        if (!spool_name_job_id(spool_name, id) || jobrun_find(m, id))
+        if (!spool_name_job_id(spool_name, id) || jobrun_find(h, id))
                 return 0; /* not a bilan, or one of ours on its way */
         rec.job_id = id;
-        k = jobstore_load(m->jobs, id, &rec.job, &rec.source);
+        k = jobstore_load(h->jobs, id, &rec.job, &rec.source);
         if (k < 0 || job_state_is_terminal(rec.job->state)) {
                 job_free(rec.job);
                 return 0;
         }
-        k = jobrun_resume_full(m, &rec, "requeued");
+        k = jobrun_resume_full(h, &rec, "requeued");
         job_free(rec.job);
         return k;
 }
 
-static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *why) {
+static int jobrun_resume_full(JobHost *h, SpoolRecoveredJob *rec, const char *why) {
         _cleanup_(job_freep) Job *job = NULL;
         JobRun *r;
         int k;
 
-        if (jobrun_find(m, rec->job_id))
+        if (jobrun_find(h, rec->job_id))
                 return 0;
         if (rec->state_error == -EBADMSG)
-                k = resume_damaged(m, rec, &job);
+                k = resume_damaged(h, rec, &job);
         else if (!rec->job) {
                 /* Claimed, then a crash before its first state: start over. */
                 const char *name = strstr(rec->spool_name, SPOOL_NAME_SEPARATOR);
                 k = job_new(rec->job_id, name ? name + strlen(SPOOL_NAME_SEPARATOR) : rec->spool_name,
                             rec->spool_name, &job);
                 if (k >= 0)
-                        k = jobstore_create(m->jobs, job);
+                        k = jobstore_create(h->jobs, job);
         } else {
                 job = TAKE_PTR(rec->job);
                 k = 0;
@@ -2183,7 +2185,7 @@ static int jobrun_resume_full(Manager *m, SpoolRecoveredJob *rec, const char *wh
         if (k < 0)
                 return log_error_errno(k, "Failed to resume job %s: %m", rec->job_id);
 
-        r = jobrun_new(m, TAKE_PTR(job));
+        r = jobrun_new(h, TAKE_PTR(job));
         if (!r)
                 return log_oom();
         if (rec->source == JOB_LOAD_PREVIOUS) {

@@ -283,7 +283,7 @@ static int on_disk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                  m->config->state.dir);
         (void) notify_status("Resuming: space is back in the state directory");
         claim_wake(m, true);
-        jobrun_wake_marked(m);
+        jobrun_wake_marked(&m->host);
         free(m->status); /* STATUS= again with the next change */
         m->status = NULL;
         return 0;
@@ -532,7 +532,7 @@ static int on_claim(sd_event_source *s, void *userdata) {
                 spool_claim_done(&claim);
                 return 0;
         }
-        r = jobrun_start_claimed(m, &claim);
+        r = jobrun_start_claimed(&m->host, &claim);
         spool_claim_done(&claim);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "starting a job");
@@ -612,7 +612,7 @@ static int on_processing_event(sd_event_source *s, const struct inotify_event *e
         if (ev->mask & IN_Q_OVERFLOW)
                 manager_rescan_processing(m, "resuming a requeued job");
         else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
-                r = jobrun_resume_moved_in(m, ev->name);
+                r = jobrun_resume_moved_in(&m->host, ev->name);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "resuming a requeued job");
         return 0;
@@ -713,7 +713,7 @@ static int on_drain(sd_event_source *s, void *userdata) {
         size_t kept = 0;
 
         for (size_t i = 0; i < m->n_old; i++) {
-                if (jobrun_any_call_on(m, m->old_chorus[i])) {
+                if (jobrun_any_call_on(&m->host, m->old_chorus[i])) {
                         m->old_chorus[kept] = m->old_chorus[i];
                         m->old_configs[kept] = m->old_configs[i];
                         kept++;
@@ -736,21 +736,24 @@ void manager_call_finished(Manager *m) {
 
 void manager_kick_call_queue(Manager *m) {
         /* A defer source, created at start: enabling it cannot fail. */
-        if (m->call_queue && m->call_queue_source && !m->stopping)
+        if (m->host.call_queue && m->call_queue_source && !m->stopping)
                 (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_ON);
 }
 
 static int on_call_queue(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
-        jobrun_run_call_queue(m);
+        jobrun_run_call_queue(&m->host);
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
 static int on_wake(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
+        Manager *m = userdata;
+
+        (void) s;
         (void) usec;
-        jobrun_wake_marked(userdata);
+        jobrun_wake_marked(&m->host);
         return 0;
 }
 
@@ -773,7 +776,7 @@ static int on_check_wakeups(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         (void) s;
 
-        if (!m->stopping && jobrun_count_without_wakeup(m) > 0) {
+        if (!m->stopping && jobrun_count_without_wakeup(&m->host) > 0) {
                 log_full(LOG_CRIT, "Test hook: a live job has no wake-up; aborting.");
                 abort();
         }
@@ -1051,6 +1054,80 @@ static void manager_read_test_hooks(Manager *m) {
 #endif
 }
 
+/* ---- The job host (job_host.h) -------------------------------------------- */
+
+static Manager *host_manager(JobHost *h) {
+        return h->userdata;
+}
+
+static const Config *host_config(JobHost *h) {
+        return host_manager(h)->config;
+}
+
+static const ConventionSet *host_conventions(JobHost *h) {
+        return host_manager(h)->conventions;
+}
+
+static ChorusClient *host_chorus(JobHost *h) {
+        return host_manager(h)->chorus;
+}
+
+static int host_pdf_assets(JobHost *h, const PdfAssets **ret) {
+        return manager_pdf_assets(host_manager(h), ret);
+}
+
+static bool host_stopping(JobHost *h) {
+        return host_manager(h)->stopping;
+}
+
+static bool host_paused(JobHost *h) {
+        return host_manager(h)->disk_full;
+}
+
+static void host_fatal(JobHost *h, int error, const char *what) {
+        manager_fatal(host_manager(h), error, what);
+}
+
+static void host_disk_full(JobHost *h, int error, const char *what) {
+        manager_disk_full(host_manager(h), error, what);
+}
+
+static int host_audit(JobHost *h, const AuditRecord *rec) {
+        return manager_audit(host_manager(h), rec);
+}
+
+static void host_state_changed(JobHost *h, JobState old_state, JobState new_state) {
+        manager_job_state_changed(host_manager(h), old_state, new_state);
+}
+
+static void host_call_finished(JobHost *h) {
+        manager_call_finished(host_manager(h));
+}
+
+static int host_wake_later(JobHost *h) {
+        return manager_wake_later(host_manager(h));
+}
+
+static uint64_t host_delay(const JobHost *h, uint64_t usec) {
+        return manager_delay(h->userdata, usec);
+}
+
+static const JobHostOps manager_job_host_ops = {
+        .config = host_config,
+        .conventions = host_conventions,
+        .chorus = host_chorus,
+        .pdf_assets = host_pdf_assets,
+        .stopping = host_stopping,
+        .paused = host_paused,
+        .fatal = host_fatal,
+        .disk_full = host_disk_full,
+        .audit = host_audit,
+        .state_changed = host_state_changed,
+        .call_finished = host_call_finished,
+        .wake_later = host_wake_later,
+        .delay = host_delay,
+};
+
 int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *secrets,
                 Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -1060,6 +1137,7 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         if (!m)
                 return log_oom();
         m->spool_lock_fd = m->state_lock_fd = -EBADF;
+        m->host = (JobHost) { .ops = &manager_job_host_ops, .userdata = m };
         manager_read_test_hooks(m);
         m->config = TAKE_PTR(*config);
         m->conventions = TAKE_PTR(*conventions);
@@ -1078,6 +1156,10 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         r = manager_new_client(m, m->config, &m->secrets, &m->chorus);
         if (r < 0)
                 return r;
+        m->host.event = m->event;
+        m->host.spool = m->spool;
+        m->host.jobs = m->jobs;
+        m->host.numbering = m->numbering;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -1092,7 +1174,7 @@ Manager *manager_free(Manager *m) {
         m->pdf_assets = pdf_assets_free(m->pdf_assets);
         /* Reverse order of construction: jobs first (they hold calls and
          * timers), then the client, the durable modules, the loop. */
-        jobrun_free_all(m);
+        jobrun_free_all(&m->host);
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
         m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
@@ -1154,7 +1236,7 @@ static int manager_setup_signals(Manager *m) {
 
 static int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
         RecoveryCounts *c = userdata;
-        int r = jobrun_resume(c->manager, rec);
+        int r = jobrun_resume(&c->manager->host, rec);
 
         if (fs_error_is_fatal(r))
                 return c->fatal = r;

@@ -20,6 +20,7 @@
 #include "base/config.h"
 #include "core/convention.h"
 #include "chorus/credentials.h"
+#include "service/job_host.h"
 #include "service/jobstate.h"
 
 typedef struct AuditLog AuditLog;
@@ -73,14 +74,10 @@ typedef struct Manager {
         sd_event_source *settle_source; /* timer: a file in incoming/ has settled */
         bool claim_rewind;             /* incoming/ changed: rescan from the top */
 
-        JobRun *runs; /* live jobs, a doubly-linked list */
-        /* Chorus Pro calls: at most [chorus] max_parallel_calls in flight
-         * (each holds a socket, TLS state and its payload); the other jobs
-         * wait their turn in a FIFO (job.c), run from call_queue_source. */
-        unsigned n_calls;
-        JobRun *call_queue, *call_queue_tail;
-        sd_event_source *call_queue_source; /* defer: a slot is free */
-        JobRun *call_granted; /* the queue's head, running its step again */
+        /* What the jobs see of us (job_host.h): the live jobs and the call
+         * queue are kept there. */
+        JobHost host;
+        sd_event_source *call_queue_source; /* defer: the call queue may move */
         /* Jobs whose timer could not be armed (out of memory): woken by
          * this timer, created at start so that arming it needs nothing. */
         sd_event_source *wake_source;
@@ -124,7 +121,7 @@ int manager_run(Manager *m);
  * LOG_WARNING), "FILE:LINE: PATH: message", so they reach the journal. */
 void manager_log_diagnostics(const Diagnostics *d);
 
-/* ---- For job.c ---------------------------------------------------------- */
+/* ---- Behind the job host (job_host.h, filled by manager_new()) ----------- */
 
 /* A durable write failed (fsync: -EIO): log at LOG_CRIT, stop taking jobs,
  * leave the loop with the error; systemd restarts us into recovery. */
