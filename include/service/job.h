@@ -14,7 +14,7 @@
  * the loop iteration that claimed the bilan; only Chorus Pro calls are
  * asynchronous. Every failure is handled where it happens: rejected/ with
  * the French error file, failed/ with the reason, or a retry timer; the
- * loop goes on. Exactly once: see job.c's deposit section and
+ * loop goes on. Exactly once: see job_deposit.c and
  * README.md, "Exactly once". */
 #pragma once
 
