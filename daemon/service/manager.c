@@ -210,7 +210,8 @@ static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_conf
 
 /* Frees retired clients with no call left. Runs from its own defer source:
  * a client must not be freed from one of its callbacks. Stays enabled only
- * while something is left to drain; job.c re-enables it after each call. */
+ * while something is left to drain; a job's call ending (job_calls.c)
+ * re-enables it. */
 static int on_drain(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         size_t kept = 0;

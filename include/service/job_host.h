@@ -1,12 +1,13 @@
 /* job_host.h — what a job sees of the daemon that runs it (job.h).
  *
  * The Manager (manager.h) owns one JobHost and fills it: the durable modules
- * the jobs write to, the live jobs and the Chorus Pro call queue that job.c
- * keeps here, and a table of operations for what belongs to the manager
- * (the configuration and client a reload replaces, the pause while the
- * state directory is full, fatal errors, audit records, the STATUS=
- * counters). The job code includes this header, never manager.h: jobs
- * depend on this narrow interface, the manager depends on the jobs. */
+ * the jobs write to, the live jobs and the Chorus Pro call queue that the
+ * job pipeline (job.c, job_calls.c) keeps here, and a table of operations
+ * for what belongs to the manager (the configuration and client a reload
+ * replaces, the pause while the state directory is full, fatal errors,
+ * audit records, the STATUS= counters). The job code includes this
+ * header, never manager.h: jobs depend on this narrow interface, the
+ * manager depends on the jobs. */
 #pragma once
 
 #include <stdbool.h>
@@ -71,7 +72,7 @@ struct JobHost {
         JobStore *jobs;
         Numbering *numbering;
 
-        /* Kept by job.c. */
+        /* Kept by job.c and job_calls.c. */
         JobRun *runs; /* live jobs, a doubly-linked list */
         /* Chorus Pro calls: at most [chorus] max_parallel_calls in flight
          * (each holds a socket, TLS state and its payload); the other jobs
