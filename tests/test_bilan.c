@@ -12,6 +12,7 @@
 #include "core/bilan.h"
 #include "json_mutate.h"
 #include "base/macro.h"
+#include "service/convention_dir.h"
 
 #define COMPLETE "config/examples/complete.json"
 

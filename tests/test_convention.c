@@ -13,6 +13,7 @@
 #include "json_mutate.h"
 #include "base/macro.h"
 #include "scratch.h"
+#include "service/convention_dir.h"
 
 #define SEED "config/conventions.d/cdcmc-2026.json"
 

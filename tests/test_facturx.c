@@ -188,7 +188,7 @@ Test(facturx, hand_built_invoice_with_example_xml_paginates) {
 
         cr_assert_eq(read_file_bounded(EXAMPLE_CII, 1 << 20, &xml, &xml_size), 0);
         hand_invoice(&inv, lines, 1);
-        cr_assert_eq(facturx_assemble(&inv, xml, xml_size, &pdf, &n), 0);
+        cr_assert_eq(facturx_assemble(&inv, fixture_pdf_assets(), xml, xml_size, &pdf, &n), 0);
         cr_expect_eq(page_count(pdf, n), 1);
         embedded = embedded_file(pdf, n, "/Subtype /text#2Fxml", &embedded_size);
         cr_assert_eq(embedded_size, xml_size);
@@ -198,7 +198,7 @@ Test(facturx, hand_built_invoice_with_example_xml_paginates) {
 
         /* 40 lines do not fit on one page: the table continues */
         hand_invoice(&inv, lines, 40);
-        cr_assert_eq(facturx_assemble(&inv, xml, xml_size, &pdf, &n), 0);
+        cr_assert_eq(facturx_assemble(&inv, fixture_pdf_assets(), xml, xml_size, &pdf, &n), 0);
         cr_expect_geq(page_count(pdf, n), 3);
         cr_expect_lt(n, 80000u);
 }
@@ -237,7 +237,7 @@ Test(bilan_report, refuses_a_foreign_proration) {
         fixture_load(&f, "complete");
         fixture_load(&g, "third"); /* another convention */
         inv = fixture_model(&g, &p);
-        cr_expect_eq(bilan_report_render(f.convention, f.bilan, p, &pdf, &n), -EINVAL);
+        cr_expect_eq(bilan_report_render(f.convention, f.bilan, p, fixture_pdf_assets(), &pdf, &n), -EINVAL);
         cr_expect_null(pdf);
         fixture_done(&f);
         fixture_done(&g);
@@ -279,7 +279,7 @@ Test(bilan_report, ten_thousand_entries_paginate, .timeout = 120) {
         cr_assert_eq(bilan_parse("big.json", json, size, f.conventions, &b, &c, &diags), 0);
         cr_assert_eq(proration_compute(c, b, &p, &diags), 0);
         diagnostics_clear(&diags);
-        cr_assert_eq(bilan_report_render(c, b, p, &pdf, &n), 0);
+        cr_assert_eq(bilan_report_render(c, b, p, fixture_pdf_assets(), &pdf, &n), 0);
         /* ~40 rows a page */
         cr_expect_gt(page_count(pdf, n), 200);
         cr_expect_lt(page_count(pdf, n), 400);
@@ -296,8 +296,8 @@ Test(bilan_report, report_of_a_fixture) {
 
         fixture_load(&f, "over-target");
         inv = fixture_model(&f, &p);
-        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, &a, &na), 0);
-        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, &b, &nb), 0);
+        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, fixture_pdf_assets(), &a, &na), 0);
+        cr_assert_eq(bilan_report_render(f.convention, f.bilan, p, fixture_pdf_assets(), &b, &nb), 0);
         cr_assert_eq(na, nb);
         cr_expect_eq(memcmp(a, b, na), 0, "deterministic");
         cr_expect_geq(page_count(a, na), 1);

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "service/manager.h"
 #include "test_daemon.h"
+#include "service/convention_dir.h"
 
 static TestDaemon d;
 static Manager *m;
@@ -367,7 +368,7 @@ static bool run_until(double seconds, bool (*done)(const char *id), const char *
 
         while (test_now_usec() < deadline) {
                 cr_assert_geq(sd_event_run(m->event, 20000), 0);
-                cr_assert(m->stopping || jobrun_count_without_wakeup(m) == 0, "a job has no wake-up");
+                cr_assert(m->stopping || jobrun_count_without_wakeup(&m->host) == 0, "a job has no wake-up");
                 if (done(id))
                         return true;
         }

@@ -10,6 +10,7 @@
 #include "writers/pdf_font.h"
 #include "writers/pdf_layout.h"
 #include "writers/pdf_writer.h"
+#include "pdf_assets_fixture.h"
 
 static const char *buffer_str(PdfBuffer *b) {
         pdf_buffer_append(b, "", 1);
@@ -165,10 +166,24 @@ Test(pdf_writer, sticky_error) {
 /* ---------------------------------------------------------------- fonts */
 
 Test(pdf_font, missing_file) {
+        PdfAssets *a = NULL;
+
+        cr_expect_eq(pdf_assets_load_from("/nonexistent/font.ttf", PDF_FONT_BOLD_PATH, PDF_ICC_SRGB_PATH, &a),
+                     -ENOENT);
+        cr_expect_null(a);
+}
+
+Test(pdf_font, not_a_font) {
         PdfFont *f = NULL;
 
-        cr_expect_eq(pdf_font_load("/nonexistent/font.ttf", &f), -ENOENT);
+        cr_expect_eq(pdf_font_new("not a font", strlen("not a font"), &f), -EINVAL);
         cr_expect_null(f);
+}
+
+static int font_regular(PdfFont **ret) {
+        const PdfAsset *a = &fixture_pdf_assets()->fonts[PDF_REGULAR];
+
+        return pdf_font_new(a->data, a->size, ret);
 }
 
 Test(pdf_font, shows_glyphs_and_measures) {
@@ -176,7 +191,7 @@ Test(pdf_font, shows_glyphs_and_measures) {
         PdfBuffer b = {};
         double w_euro, w_ab, w_a, w_b;
 
-        cr_assert_eq(pdf_font_load(PDF_FONT_REGULAR_PATH, &f), 0, "install fonts-liberation2");
+        cr_assert_eq(font_regular(&f), 0);
         w_euro = pdf_font_width(f, "€");
         w_a = pdf_font_width(f, "A");
         w_b = pdf_font_width(f, "V");
@@ -198,7 +213,7 @@ Test(pdf_font, shows_glyphs_and_measures) {
 Test(pdf_font, missing_characters_are_substituted) {
         _cleanup_(pdf_font_freep) PdfFont *f = NULL;
 
-        cr_assert_eq(pdf_font_load(PDF_FONT_REGULAR_PATH, &f), 0);
+        cr_assert_eq(font_regular(&f), 0);
         /* no CJK in Liberation Sans: '?' rather than .notdef */
         cr_expect_float_eq(pdf_font_width(f, "中"), pdf_font_width(f, "?"), 0.01);
         /* control characters are drawn as spaces */
@@ -215,6 +230,7 @@ static PdfDocument *new_document(void) {
                 .author = "CMA & co",
                 .subject = "<sujet>",
                 .date = { 2026, 12, 15 },
+                .assets = fixture_pdf_assets(),
         }, &d), 0);
         return d;
 }

@@ -9,6 +9,7 @@
 #include "base/money.h"
 #include "base/macro.h"
 #include "core/proration.h"
+#include "service/convention_dir.h"
 
 /* A bilan reporting quantity q[i] for action i of `c`: all proration reads. */
 typedef struct FakeBilan {

@@ -135,7 +135,7 @@ static void golden_check_attachment(const Fixture *f, InvoiceFormat format, cons
         cr_expect_eq(memcmp(decoded, "%PDF-", 5), 0, "the attachment is not a PDF");
 
         cr_assert_eq(proration_compute(f->convention, f->bilan, &p, NULL), 0);
-        cr_assert_eq(bilan_report_render(f->convention, f->bilan, p, &report, &report_size), 0);
+        cr_assert_eq(bilan_report_render(f->convention, f->bilan, p, fixture_pdf_assets(), &report, &report_size), 0);
         cr_assert_eq(decoded_size, report_size, "the attachment is not the bilan report");
         cr_expect_eq(memcmp(decoded, report, report_size), 0, "the attachment is not the bilan report");
 }

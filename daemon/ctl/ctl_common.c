@@ -6,6 +6,7 @@
 
 #include "ctl/ctl.h"
 #include "base/identifiers.h"
+#include "service/convention_dir.h"
 
 int ctl_exit_config(int r) {
         /* Invalid, missing or unreadable alike: the administrator must fix

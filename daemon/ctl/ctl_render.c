@@ -24,6 +24,7 @@
 #include "base/fsutil.h"
 #include "base/money.h"
 #include "writers/render.h"
+#include "service/pdf_assets.h"
 
 #define COMMAND "render"
 
@@ -213,6 +214,7 @@ static int render_write_bilan_report(const RenderArgs *a, const RenderedInvoice 
 static int render_run(const RenderArgs *a, const Config *config, const ConventionSet *conventions) {
         _cleanup_(bilan_freep) Bilan *bilan = NULL;
         _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        _cleanup_(pdf_assets_freep) PdfAssets *assets = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         const Convention *convention = NULL;
         RenderRequest req;
@@ -223,6 +225,11 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
         if (r != CTL_EXIT_OK)
                 return r;
 
+        r = pdf_assets_load(&assets);
+        if (r < 0) {
+                fprintf(stderr, "chorusctl %s: cannot render '%s': %s\n", COMMAND, a->bilan_path, strerror(-r));
+                return CTL_EXIT_SOFTWARE;
+        }
         req = (RenderRequest) {
                 .config = config,
                 .convention = convention,
@@ -230,6 +237,7 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
                 .number = a->number,
                 .issue_date = a->issue_date,
                 .format = a->format,
+                .pdf_assets = assets,
         };
         r = render_invoice(&req, &out, &diags);
         explained = diagnostics_has_errors(&diags);

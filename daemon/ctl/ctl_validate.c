@@ -24,6 +24,7 @@
 #include "base/money.h"
 #include "core/proration.h"
 #include "service/spool.h"
+#include "service/convention_dir.h"
 
 /* Stands for the reference chorusd gives a bilan when it takes it from
  * incoming/ (jobstate.h's shape), which a dry run cannot know. */

@@ -16,6 +16,7 @@
 #include "chorus/credentials.h"
 #include "base/log.h"
 #include "service/manager.h"
+#include "service/convention_dir.h"
 
 #include "version.h" /* CHORUSD_VERSION, from the Makefile */
 

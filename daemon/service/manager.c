@@ -18,7 +18,12 @@
  * Failures: a failed fsync anywhere (-EIO) is fatal (manager_fatal: leave
  * the loop, exit non-zero, systemd restarts us into recovery). Everything
  * else is a job's business and is handled in job.c. A reload with a bad
- * configuration keeps the old one and says why. */
+ * configuration keeps the old one and says why.
+ *
+ * Here: the counters and STATUS=, reload, the call queue and wake-ups, stop,
+ * construction and the loop. Claiming is in manager_claim.c, the pause
+ * while the state directory is full in manager_disk.c, the JobHost in
+ * manager_host.c (manager_internal.h joins them). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,16 +45,10 @@
 #include "service/metrics.h"
 #include "service/notify.h"
 #include "service/numbering.h"
+#include "service/pdf_assets.h"
 #include "service/spool.h"
-
-#define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
-#define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
-#define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
-#define RESOURCE_RECHECK_USEC (5 * USEC_PER_SEC) /* fds or memory ran out: claim again soon */
-#define WAKE_LATER_USEC (5 * USEC_PER_SEC)
-#define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */
-#define DISK_PROBE_SIZE (64 * 1024)
-#define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
+#include "service/convention_dir.h"
+#include "service/manager_internal.h"
 
 /* ---- Job counters and STATUS= --------------------------------------------- */
 
@@ -126,6 +125,18 @@ void manager_job_state_changed(Manager *m, JobState old_state, JobState new_stat
         manager_send_status(m);
 }
 
+int manager_pdf_assets(Manager *m, const PdfAssets **ret) {
+        int r;
+
+        if (!m->pdf_assets) {
+                r = pdf_assets_load(&m->pdf_assets);
+                if (r < 0)
+                        return r;
+        }
+        *ret = m->pdf_assets;
+        return 0;
+}
+
 uint64_t manager_delay(const Manager *m, uint64_t usec) {
         return m->time_scale > 1 ? usec / m->time_scale : usec;
 }
@@ -140,500 +151,6 @@ void manager_fatal(Manager *m, int error, const char *what) {
         if (m->claim_source)
                 (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
         (void) sd_event_exit(m->event, error < 0 ? error : -EIO);
-}
-
-/* ---- A full state directory ----------------------------------------------- */
-
-static bool error_is_no_space(int r) {
-        return r == -ENOSPC || r == -EDQUOT;
-}
-
-/* AuditRecord's strings are const for audit_append(); the copies waiting
- * here are ours. */
-static void free_const(const char *p) {
-        free((void *) (uintptr_t) p);
-}
-
-static void audit_record_done(AuditRecord *a) {
-        free_const(a->event);
-        free_const(a->job);
-        free_const(a->convention);
-        free_const(a->invoice);
-        free_const(a->payload_sha256);
-        free_const(a->flux);
-        free_const(a->cpp_id);
-        free_const(a->detail);
-        *a = (AuditRecord) {};
-}
-
-static int strdup_opt(const char *s, const char **ret) {
-        char *c = NULL;
-
-        if (s) {
-                c = strdup(s);
-                if (!c)
-                        return -ENOMEM;
-        }
-        *ret = c;
-        return 0;
-}
-
-/* Keeps a copy of `rec`, stamped with the time the step happened. */
-static int audit_pending_push(Manager *m, const AuditRecord *rec) {
-        AuditRecord *p, c = *rec;
-
-        p = reallocarray(m->audit_pending, m->n_audit_pending + 1, sizeof *p);
-        if (!p)
-                return -ENOMEM;
-        m->audit_pending = p;
-        if (c.time_usec == 0)
-                c.time_usec = now_realtime_usec();
-        c.event = c.job = c.convention = c.invoice = c.payload_sha256 = c.flux = c.cpp_id = c.detail = NULL;
-        if (strdup_opt(rec->event, &c.event) < 0 || strdup_opt(rec->job, &c.job) < 0 ||
-            strdup_opt(rec->convention, &c.convention) < 0 || strdup_opt(rec->invoice, &c.invoice) < 0 ||
-            strdup_opt(rec->payload_sha256, &c.payload_sha256) < 0 || strdup_opt(rec->flux, &c.flux) < 0 ||
-            strdup_opt(rec->cpp_id, &c.cpp_id) < 0 || strdup_opt(rec->detail, &c.detail) < 0) {
-                audit_record_done(&c);
-                return -ENOMEM;
-        }
-        m->audit_pending[m->n_audit_pending++] = c;
-        return 0;
-}
-
-static void audit_pending_free(Manager *m) {
-        for (size_t i = 0; i < m->n_audit_pending; i++)
-                audit_record_done(&m->audit_pending[i]);
-        free(m->audit_pending);
-        m->audit_pending = NULL;
-        m->n_audit_pending = 0;
-}
-
-/* Writes the waiting records in order. 0: all written; -ENOSPC/-EDQUOT:
- * still full (those written are gone from the list); other: fatal. */
-static int audit_pending_flush(Manager *m) {
-        size_t done = 0;
-        int r = 0;
-
-        for (; done < m->n_audit_pending; done++) {
-                r = audit_append(m->audit, &m->audit_pending[done]);
-                if (r < 0)
-                        break;
-                audit_record_done(&m->audit_pending[done]);
-        }
-        if (done == 0)
-                return r;
-        memmove(m->audit_pending, m->audit_pending + done, (m->n_audit_pending - done) * sizeof *m->audit_pending);
-        m->n_audit_pending -= done;
-        return r;
-}
-
-/* Is there room again in the state directory? A durable write of a
- * scratch file says it for ENOSPC and quotas alike, where statvfs() would
- * not see a quota. */
-static int state_dir_probe(Manager *m) {
-        _cleanup_(freep) char *buf = calloc(1, DISK_PROBE_SIZE);
-        int r;
-
-        if (!buf)
-                return -ENOMEM;
-        r = write_file_atomic(m->state_lock_fd, ".space-probe", buf, DISK_PROBE_SIZE);
-        (void) unlinkat(m->state_lock_fd, ".space-probe", 0);
-        return r;
-}
-
-static void claim_wake(Manager *m, bool rewind);
-
-static int on_disk_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        int r;
-        (void) s;
-        (void) usec;
-
-        if (m->stopping || !m->disk_full)
-                return 0;
-        r = audit_pending_flush(m);
-        if (r >= 0)
-                r = state_dir_probe(m);
-        if (fs_error_is_fatal(r) || r == -EBADMSG) {
-                manager_fatal(m, r, "appending to the audit log");
-                return 0;
-        }
-        if (r < 0) {
-                log_debug_errno(r, "The state directory is still full (%m): looking again later.");
-                (void) sd_event_source_set_time_relative(s, manager_delay(m, DISK_RECHECK_USEC));
-                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        }
-        m->disk_full = false;
-        log_full(LOG_CRIT, "Space is back in the state directory '%s': resuming (waiting audit records "
-                           "written, bilans claimed again).",
-                 m->config->state.dir);
-        (void) notify_status("Resuming: space is back in the state directory");
-        claim_wake(m, true);
-        jobrun_wake_marked(m);
-        free(m->status); /* STATUS= again with the next change */
-        m->status = NULL;
-        return 0;
-}
-
-void manager_disk_full(Manager *m, int error, const char *what) {
-        int r;
-
-        if (m->disk_full || m->stopping)
-                return;
-        m->disk_full = true;
-        log_full_errno(LOG_CRIT, error,
-                       "The state directory '%s' is full (%s): %m. Pausing: no bilan is claimed and no job "
-                       "moves on until space is freed; nothing is lost, chorusd tries again every %u s.",
-                       m->config->state.dir, what, (unsigned) (DISK_RECHECK_USEC / USEC_PER_SEC));
-        (void) notify_status("Paused: the state directory is full, see the journal");
-        if (m->claim_source)
-                (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
-        if (!m->disk_source) {
-                r = sd_event_add_time_relative(m->event, &m->disk_source, CLOCK_MONOTONIC,
-                                               manager_delay(m, DISK_RECHECK_USEC), USEC_PER_SEC, on_disk_timer, m);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(m->disk_source, "disk-recheck");
-        } else {
-                r = sd_event_source_set_time_relative(m->disk_source, manager_delay(m, DISK_RECHECK_USEC));
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(m->disk_source, SD_EVENT_ONESHOT);
-        }
-        if (r < 0)
-                /* Nothing would end the pause: better restart. */
-                manager_fatal(m, r, "arming the timer of a full state directory");
-}
-
-int manager_audit(Manager *m, const AuditRecord *rec) {
-        int r;
-
-        /* Records keep their order: behind those already waiting. */
-        r = m->n_audit_pending > 0 ? -ENOSPC : audit_append(m->audit, rec);
-        if (r >= 0)
-                return 0;
-        if (error_is_no_space(r)) {
-                r = audit_pending_push(m, rec);
-                if (r >= 0) {
-                        manager_disk_full(m, -ENOSPC, "appending to the audit log");
-                        return 0;
-                }
-        }
-        /* A step must not happen unrecorded: stop, recovery resumes it. */
-        manager_fatal(m, r, "appending to the audit log");
-        return r;
-}
-
-typedef struct RecoveryCounts {
-        Manager *manager;
-        unsigned resumed;
-        unsigned failed; /* jobs that could not be resumed (not fatally) */
-        int fatal;
-} RecoveryCounts;
-
-/* ---- Claiming --------------------------------------------------------------- */
-
-static void claim_wake(Manager *m, bool rewind) {
-        if (m->stopping || !m->claim_source)
-                return;
-        if (rewind)
-                m->claim_rewind = true;
-        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_ON);
-}
-
-static int on_room_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        (void) s;
-        (void) usec;
-        claim_wake(m, true);
-        return 0;
-}
-
-/* Arms the one-shot timer *source (created on first use) `usec` from now. */
-static int manager_arm_timer(Manager *m, sd_event_source **source, uint64_t usec,
-                             sd_event_time_handler_t handler, const char *description) {
-        int r;
-
-        if (!*source) {
-                r = sd_event_add_time_relative(m->event, source, CLOCK_MONOTONIC, usec, USEC_PER_SEC,
-                                               handler, m);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(*source, description);
-        } else {
-                r = sd_event_source_set_time_relative(*source, usec);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(*source, SD_EVENT_ONESHOT);
-        }
-        return r < 0 ? log_error_errno(r, "Failed to arm the %s timer: %m", description) : 0;
-}
-
-/* The disk is too full: files wait in incoming/; look again in a minute. */
-static int claim_pause_for_room(Manager *m) {
-        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
-        return manager_arm_timer(m, &m->room_source, ROOM_RECHECK_USEC, on_room_timer, "room-recheck");
-}
-
-static int on_settle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        (void) s;
-        (void) usec;
-        claim_wake(m, false);
-        return 0;
-}
-
-/* End of a pass: a timer for the first file still settling, none if no
- * file waits (nothing wakes us while incoming/ is quiet). */
-static void claim_arm_settle(Manager *m) {
-        uint64_t deadline = spool_next_deadline(m->spool);
-        int r;
-
-        if (deadline == 0) {
-                if (m->settle_source)
-                        (void) sd_event_source_set_enabled(m->settle_source, SD_EVENT_OFF);
-                return;
-        }
-        if (!m->settle_source) {
-                r = sd_event_add_time(m->event, &m->settle_source, CLOCK_MONOTONIC, deadline,
-                                      SETTLE_ACCURACY_USEC, on_settle_timer, m);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(m->settle_source, "settle");
-        } else {
-                r = sd_event_source_set_time(m->settle_source, deadline);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
-        }
-        if (r < 0)
-                log_error_errno(r, "Failed to arm the settle timer, files in incoming/ wait for the next "
-                                   "change there: %m");
-}
-
-/* File descriptors or memory ran out: temporary, as calls end and free
- * theirs. The files wait in incoming/ and the pass starts again from the
- * top a little later, instead of waiting for the next inotify event (which
- * may never come: everything was already dropped). */
-static bool error_is_resource(int r) {
-        return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
-}
-
-static int claim_pause_for_resources(Manager *m, int error) {
-        log_warning_errno(error, "Cannot claim bilans for now (%m): they wait in incoming/; trying again in %u s.",
-                          (unsigned) (RESOURCE_RECHECK_USEC / USEC_PER_SEC));
-        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
-        return manager_arm_timer(m, &m->room_source, manager_delay(m, RESOURCE_RECHECK_USEC), on_room_timer,
-                                 "room-recheck");
-}
-
-static int on_recovered(SpoolRecoveredJob *rec, void *userdata);
-
-/* Walks processing/ and the job states as start-up recovery does, resuming
- * every job not already running. Returns true if all could be resumed. */
-static bool manager_rescan_processing(Manager *m, const char *why) {
-        RecoveryCounts counts = { .manager = m };
-        int r;
-
-        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
-        if (counts.fatal < 0)
-                r = counts.fatal;
-        if (fs_error_is_fatal(r))
-                manager_fatal(m, r, why);
-        else if (r < 0)
-                log_error_errno(r, "Failed to look for jobs to resume in processing/: %m");
-        return r >= 0 && counts.failed == 0;
-}
-
-static void manager_resume_later(Manager *m);
-
-static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        (void) s;
-        (void) usec;
-
-        if (!m->stopping && !manager_rescan_processing(m, "resuming a bilan left in processing/") &&
-            !m->stopping)
-                manager_resume_later(m);
-        return 0;
-}
-
-/* A claim failed after its rename (no job state could be written, memory
- * ran out), or recovery could not resume a job: its bilan is safe in
- * processing/ but no job holds it. Look again in a minute rather than wait
- * for the next start. */
-static void manager_resume_later(Manager *m) {
-        log_notice("A bilan may be waiting in processing/ without a job: looking again in %u s.",
-                   (unsigned) (ORPHAN_RECHECK_USEC / USEC_PER_SEC));
-        (void) manager_arm_timer(m, &m->orphan_source, manager_delay(m, ORPHAN_RECHECK_USEC), on_orphan_timer,
-                                 "orphan-recheck");
-}
-
-static int on_claim(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
-        SpoolClaim claim = SPOOL_CLAIM_INIT;
-        int r;
-
-        if (m->stopping || m->disk_full)
-                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-
-        r = spool_has_room(m->spool, m->config->spool.min_free_space);
-        if (r == 0) {
-                log_warning("Less than %llu bytes or %u inodes free in the spool: bilans wait in "
-                            "incoming/ until space is freed.",
-                            (unsigned long long) m->config->spool.min_free_space,
-                            (unsigned) SPOOL_MIN_FREE_INODES);
-                return claim_pause_for_room(m);
-        }
-        if (r < 0)
-                log_warning_errno(r, "Failed to check free space in the spool, ignoring: %m");
-
-        r = spool_claim_next(m->spool, &claim);
-        if (r == 0) {
-                /* End of this pass. Something arrived meanwhile: one more pass
-                 * from the top (rewinding only here keeps each claim O(1)
-                 * however many wake-ups come); otherwise sleep until inotify
-                 * says more. */
-                if (!m->claim_rewind) {
-                        claim_arm_settle(m);
-                        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-                }
-                m->claim_rewind = false;
-                spool_rewind(m->spool);
-                return 0;
-        }
-        if (r < 0) {
-                if (fs_error_is_fatal(r)) {
-                        manager_fatal(m, r, "claiming a bilan");
-                        return 0;
-                }
-                if (error_is_resource(r))
-                        return claim_pause_for_resources(m, r);
-                /* Something odd about one entry (permissions…): say so, and
-                 * wait for the next change rather than spin on it. */
-                log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
-                manager_resume_later(m);
-                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        }
-        if (claim.stuck) {
-                /* Left in incoming/ and skipped from now on: said once. */
-                LogFields f = { .job = claim.job_id };
-                log_job(LOG_WARNING, &f, MESSAGE_ID_BILAN_REJECTED,
-                        "'%s' in incoming/: %s; the other bilans are claimed (rejected/%s%s says more).",
-                        claim.name, strempty(claim.reason), claim.spool_name, SPOOL_ERROR_SUFFIX);
-                spool_claim_done(&claim);
-                return 0;
-        }
-        r = jobrun_start_claimed(m, &claim);
-        spool_claim_done(&claim);
-        if (fs_error_is_fatal(r))
-                manager_fatal(m, r, "starting a job");
-        else if (r < 0) {
-                manager_resume_later(m);
-                if (error_is_resource(r))
-                        (void) claim_pause_for_resources(m, r);
-        }
-        return 0;
-}
-
-/* inotify is only a wake-up. A regular file that was just created is told
- * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
- * and then quiet for settle_seconds, so that a half-written bilan is not
- * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
- * symlink, FIFO, directory or device is taken (to rejected/) at once. */
-static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
-        Manager *m = userdata;
-        (void) s;
-
-        if (ev->mask & IN_Q_OVERFLOW) {
-                log_debug("inotify queue overflow: rescanning incoming/.");
-                spool_forget_writers(m->spool);
-                claim_wake(m, true);
-                return 0;
-        }
-        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
-                log_error("The spool folder incoming/ went away: no new bilan will be seen until "
-                          "chorusd is restarted.");
-                return 0;
-        }
-        if (ev->len == 0 || spool_name_is_ignored(ev->name))
-                return 0;
-        if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
-                struct stat st;
-                if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
-                            AT_SYMLINK_NOFOLLOW) < 0)
-                        return 0;
-                if (S_ISREG(st.st_mode)) {
-                        if (spool_note_created(m->spool, ev->name) < 0)
-                                log_oom();
-                        /* Its close wakes us; with settle_seconds, a pass
-                         * ending now arms the timer in case no close comes. */
-                        if (m->config->spool.settle_seconds > 0)
-                                claim_wake(m, false);
-                        return 0;
-                }
-        }
-        if (ev->mask & IN_CLOSE_WRITE)
-                spool_note_closed(m->spool, ev->name);
-        claim_wake(m, true);
-        return 0;
-}
-
-/* Our own claims land in processing/ too. A job still under way is
- * recognised as live by jobrun_resume_moved_in(); one that ended during its
- * claim (a bilan rejected at once) has already moved its file out again.
- * Looking for the file is one fstatat(), where loading the job's state to
- * find it over is a file read and a parse (8 % of a rejected bilan). Only
- * a name that is not there is skipped: nothing in processing/ to resume. */
-static bool processing_holds(Manager *m, const char *name) {
-        struct stat st;
-
-        return fstatat(spool_dirfd(m->spool, SPOOL_PROCESSING), name, &st, AT_SYMLINK_NOFOLLOW) >= 0 ||
-               errno != ENOENT;
-}
-
-/* processing/ is ours, but `chorusctl requeue` moves a failed job's bilan
- * back into it: resume that job. */
-static int on_processing_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
-        Manager *m = userdata;
-        int r = 0;
-        (void) s;
-
-        if (m->stopping)
-                return 0;
-        if (ev->mask & IN_Q_OVERFLOW)
-                manager_rescan_processing(m, "resuming a requeued job");
-        else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
-                r = jobrun_resume_moved_in(m, ev->name);
-        if (fs_error_is_fatal(r))
-                manager_fatal(m, r, "resuming a requeued job");
-        return 0;
-}
-
-static int manager_setup_claiming(Manager *m) {
-        _cleanup_(freep) char *incoming = NULL;
-        int r;
-
-        r = sd_event_add_defer(m->event, &m->claim_source, on_claim, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to create the claim source: %m");
-        /* After timers, I/O and signals: a full incoming/ must not starve the
-         * Chorus Pro calls or a SIGTERM. */
-        (void) sd_event_source_set_priority(m->claim_source, SD_EVENT_PRIORITY_IDLE);
-        (void) sd_event_source_set_description(m->claim_source, "claim");
-        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
-
-        if (asprintf(&incoming, "%s/incoming", m->config->spool.dir) < 0)
-                return log_oom();
-        r = sd_event_add_inotify(m->event, &m->inotify_source, incoming, INCOMING_EVENTS,
-                                 on_incoming_event, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
-        (void) sd_event_source_set_description(m->inotify_source, "incoming");
-
-        free(incoming);
-        if (asprintf(&incoming, "%s/processing", m->config->spool.dir) < 0)
-                return log_oom();
-        r = sd_event_add_inotify(m->event, &m->processing_source, incoming,
-                                 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW, on_processing_event, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
-        (void) sd_event_source_set_description(m->processing_source, "processing");
-        return 0;
 }
 
 /* ---- Reload --------------------------------------------------------------- */
@@ -693,13 +210,14 @@ static int manager_retire_client(Manager *m, ChorusClient *old, Config *old_conf
 
 /* Frees retired clients with no call left. Runs from its own defer source:
  * a client must not be freed from one of its callbacks. Stays enabled only
- * while something is left to drain; job.c re-enables it after each call. */
+ * while something is left to drain; a job's call ending (job_calls.c)
+ * re-enables it. */
 static int on_drain(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         size_t kept = 0;
 
         for (size_t i = 0; i < m->n_old; i++) {
-                if (jobrun_any_call_on(m, m->old_chorus[i])) {
+                if (jobrun_any_call_on(&m->host, m->old_chorus[i])) {
                         m->old_chorus[kept] = m->old_chorus[i];
                         m->old_configs[kept] = m->old_configs[i];
                         kept++;
@@ -722,21 +240,24 @@ void manager_call_finished(Manager *m) {
 
 void manager_kick_call_queue(Manager *m) {
         /* A defer source, created at start: enabling it cannot fail. */
-        if (m->call_queue && m->call_queue_source && !m->stopping)
+        if (m->host.call_queue && m->call_queue_source && !m->stopping)
                 (void) sd_event_source_set_enabled(m->call_queue_source, SD_EVENT_ON);
 }
 
 static int on_call_queue(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
-        jobrun_run_call_queue(m);
+        jobrun_run_call_queue(&m->host);
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
 static int on_wake(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
+        Manager *m = userdata;
+
+        (void) s;
         (void) usec;
-        jobrun_wake_marked(userdata);
+        jobrun_wake_marked(&m->host);
         return 0;
 }
 
@@ -759,7 +280,7 @@ static int on_check_wakeups(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         (void) s;
 
-        if (!m->stopping && jobrun_count_without_wakeup(m) > 0) {
+        if (!m->stopping && jobrun_count_without_wakeup(&m->host) > 0) {
                 log_full(LOG_CRIT, "Test hook: a live job has no wake-up; aborting.");
                 abort();
         }
@@ -905,7 +426,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 static void on_chorus_answered(void *userdata) {
         Manager *m = userdata;
 
-        m->last_answer_elapsed = now_clock_usec(CLOCK_BOOTTIME);
+        m->host.last_answer_elapsed = now_clock_usec(CLOCK_BOOTTIME);
         metrics_chorus_answered(m->metrics);
 }
 
@@ -1051,6 +572,7 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         if (!m)
                 return log_oom();
         m->spool_lock_fd = m->state_lock_fd = -EBADF;
+        m->host = (JobHost) { .ops = &manager_job_host_ops, .userdata = m };
         manager_read_test_hooks(m);
         m->config = TAKE_PTR(*config);
         m->conventions = TAKE_PTR(*conventions);
@@ -1069,6 +591,10 @@ int manager_new(Config **config, ConventionSet **conventions, ChorusSecrets *sec
         r = manager_new_client(m, m->config, &m->secrets, &m->chorus);
         if (r < 0)
                 return r;
+        m->host.event = m->event;
+        m->host.spool = m->spool;
+        m->host.jobs = m->jobs;
+        m->host.numbering = m->numbering;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -1080,9 +606,10 @@ Manager *manager_free(Manager *m) {
          * leaving memory at exit did not go away): written, then gone. */
         metrics_flush(m->metrics);
         m->metrics = metrics_free(m->metrics);
+        m->pdf_assets = pdf_assets_free(m->pdf_assets);
         /* Reverse order of construction: jobs first (they hold calls and
          * timers), then the client, the durable modules, the loop. */
-        jobrun_free_all(m);
+        jobrun_free_all(&m->host);
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
         m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
@@ -1142,9 +669,9 @@ static int manager_setup_signals(Manager *m) {
         return 0;
 }
 
-static int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
+int on_recovered(SpoolRecoveredJob *rec, void *userdata) {
         RecoveryCounts *c = userdata;
-        int r = jobrun_resume(c->manager, rec);
+        int r = jobrun_resume(&c->manager->host, rec);
 
         if (fs_error_is_fatal(r))
                 return c->fatal = r;

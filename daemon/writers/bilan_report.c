@@ -370,7 +370,8 @@ static int report_draw(Report *r) {
         return draw_qualitative(r);
 }
 
-int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, char **ret, size_t *ret_size) {
+int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, const PdfAssets *assets,
+                        char **ret, size_t *ret_size) {
         _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
         _cleanup_(freep) char *title = NULL, *footer = NULL;
         char issued[32];
@@ -391,6 +392,7 @@ int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p,
                 .author = b->author,
                 .subject = c->title,
                 .date = b->issued_on,
+                .assets = assets,
         }, &d);
         if (k < 0)
                 return k;

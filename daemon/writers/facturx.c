@@ -78,7 +78,8 @@ static int attach_files(PdfDocument *d, const Invoice *inv, const char *xml, siz
         return 0;
 }
 
-int facturx_assemble(const Invoice *inv, const char *xml, size_t xml_size, char **ret, size_t *ret_size) {
+int facturx_assemble(const Invoice *inv, const PdfAssets *assets, const char *xml, size_t xml_size, char **ret,
+                     size_t *ret_size) {
         _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
         _cleanup_(freep) char *title = NULL, *subject = NULL;
         PdfDocumentInfo info;
@@ -87,6 +88,7 @@ int facturx_assemble(const Invoice *inv, const char *xml, size_t xml_size, char 
         r = invoice_pdf_info(inv, &info, &title, &subject);
         if (r < 0)
                 return r;
+        info.assets = assets;
         r = pdf_document_new(&info, &d);
         if (r < 0)
                 return r;
@@ -102,7 +104,7 @@ int facturx_assemble(const Invoice *inv, const char *xml, size_t xml_size, char 
         return pdf_document_render(d, ret, ret_size);
 }
 
-int facturx_render(const Invoice *inv, char **ret, size_t *ret_size) {
+int facturx_render(const Invoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size) {
         _cleanup_(freep) char *xml = NULL;
         size_t size;
         int r;
@@ -110,5 +112,5 @@ int facturx_render(const Invoice *inv, char **ret, size_t *ret_size) {
         r = invoice_cii_render(inv, &xml, &size);
         if (r < 0)
                 return r;
-        return facturx_assemble(inv, xml, size, ret, ret_size);
+        return facturx_assemble(inv, assets, xml, size, ret, ret_size);
 }

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fileio.h"
 #include "base/identifiers.h"
 #include "writers/pdf_document.h"
 #include "writers/pdf_font.h"
@@ -35,6 +34,7 @@ struct PdfDocument {
         char *title, *author, *subject;
         Date date;
         PdfFont *fonts[_PDF_FONT_STYLE_MAX];
+        const PdfAsset *icc; /* in the caller's PdfAssets */
         PdfBuffer *pages;
         size_t n_pages;
         Attachment attachments[ATTACHMENTS_MAX];
@@ -56,13 +56,11 @@ static void document_fail(PdfDocument *d, int r) {
 }
 
 int pdf_document_new(const PdfDocumentInfo *info, PdfDocument **ret) {
-        static const char *const paths[_PDF_FONT_STYLE_MAX] = {
-                [PDF_REGULAR] = PDF_FONT_REGULAR_PATH,
-                [PDF_BOLD] = PDF_FONT_BOLD_PATH,
-        };
         _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
         int r;
 
+        if (!info->assets)
+                return -EINVAL;
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
@@ -72,8 +70,9 @@ int pdf_document_new(const PdfDocumentInfo *info, PdfDocument **ret) {
         if (!d->title || (info->author && !d->author) || (info->subject && !d->subject))
                 return -ENOMEM;
         d->date = info->date;
+        d->icc = &info->assets->icc;
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++) {
-                r = pdf_font_load(paths[i], &d->fonts[i]);
+                r = pdf_font_new(info->assets->fonts[i].data, info->assets->fonts[i].size, &d->fonts[i]);
                 if (r < 0)
                         return r;
         }
@@ -571,9 +570,7 @@ static void write_attachment(PdfDocument *d, PdfWriter *w, const Attachment *a, 
 }
 
 static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
-        _cleanup_(freep) char *icc = NULL;
         PdfBuffer xmp = {}, *b;
-        size_t icc_size;
         int r;
 
         r = build_xmp(d, &xmp);
@@ -584,9 +581,6 @@ static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
         if (r < 0)
                 return r;
 
-        r = read_file_bounded(PDF_ICC_SRGB_PATH, PDF_ICC_SIZE_MAX, &icc, &icc_size);
-        if (r < 0)
-                return r;
         b = pdf_writer_begin_object(w, l->output_intent);
         pdf_buffer_printf(b, "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1)"
                              " /RegistryName (http://www.color.org) /Info (sRGB IEC61966-2.1)"
@@ -594,7 +588,7 @@ static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
                           l->icc);
         pdf_writer_end_object(w);
         /* /N 3: the profile's number of colour components, required. */
-        pdf_writer_stream(w, l->icc, "/N 3", icc, icc_size, true);
+        pdf_writer_stream(w, l->icc, "/N 3", d->icc->data, d->icc->size, true);
         return 0;
 }
 

@@ -9,9 +9,9 @@
 #include <hb-ot.h>
 #include <hb-subset.h>
 #include <hb.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "writers/pdf_font.h"
 
@@ -71,15 +71,17 @@ static bool face_has_table(hb_face_t *face, hb_tag_t tag) {
         return r;
 }
 
-int pdf_font_load(const char *path, PdfFont **ret) {
+int pdf_font_new(const char *data, size_t size, PdfFont **ret) {
         _cleanup_(pdf_font_freep) PdfFont *f = NULL;
 
         f = calloc(1, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        f->blob = hb_blob_create_from_file_or_fail(path);
+        if (size > UINT_MAX)
+                return -EINVAL;
+        f->blob = hb_blob_create_or_fail(data, (unsigned) size, HB_MEMORY_MODE_READONLY, NULL, NULL);
         if (!f->blob)
-                return access(path, R_OK) < 0 ? negative_errno() : -ENOMEM;
+                return -ENOMEM;
         f->face = hb_face_create(f->blob, 0);
         f->upem = hb_face_get_upem(f->face);
         f->n_glyphs = hb_face_get_glyph_count(f->face);

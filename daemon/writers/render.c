@@ -35,7 +35,7 @@ static int render_attach_bilan_report(const RenderRequest *req, const Proration 
         size_t size;
         int r;
 
-        r = bilan_report_render(req->convention, req->bilan, p, &pdf, &size);
+        r = bilan_report_render(req->convention, req->bilan, p, req->pdf_assets, &pdf, &size);
         if (r < 0)
                 return r;
         r = bilan_report_filename(inv->number, filename);
@@ -63,7 +63,7 @@ static int render_write_cii(const RenderRequest *req, const Invoice *inv, char *
 
 static int render_write_facturx(const RenderRequest *req, const Invoice *inv, char **ret, size_t *ret_size) {
         (void) req;
-        return facturx_render(inv, ret, ret_size);
+        return facturx_render(inv, req->pdf_assets, ret, ret_size);
 }
 
 static const RenderFormat render_formats[_INVOICE_FORMAT_MAX] = {

@@ -23,6 +23,9 @@ bool country_code_is_valid(const char *s);
 /* Chorus Pro service code (BT-10): 1..100 characters, letters (accented
  * ones too), digits, '_', '-', space. */
 bool service_code_is_valid(const char *s);
+/* The service every Chorus Pro structure lists, which only takes invoices
+ * between public entities (chorus-pro-api.md §3.7): never ours. */
+#define CHORUS_SERVICE_PUBLIC_INVOICES "FACTURES_PUBLIQUES"
 /* Engagement juridique (BT-13): 1..50 printable characters, no control. */
 bool engagement_is_valid(const char *s);
 /* Decodes the UTF-8 sequence at the start of s[0..n). Returns its length

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/date.h"
+#include "base/identifiers.h"
 #include "base/invoice_format.h"
 
 typedef struct cJSON cJSON;
@@ -266,7 +267,6 @@ void chorus_structure_done(ChorusStructure *s);
 /* ---- POST /cpro/structures/v1/rechercher/services (every page) ---- */
 
 #define CHORUS_SERVICE_SEARCH_PAGING "parametresRechercherServicesStructure"
-#define CHORUS_SERVICE_PUBLIC_INVOICES "FACTURES_PUBLIQUES"
 
 typedef struct ChorusService {
         int64_t id_service;

@@ -94,7 +94,6 @@ typedef struct Convention {
  * `diags` (file, JSON path, what was expected); warnings do not fail. */
 int convention_parse(const char *file, const char *json, size_t size, Convention **ret,
                      Diagnostics *diags);
-int convention_load_file(const char *path, Convention **ret, Diagnostics *diags);
 Convention *convention_free(Convention *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Convention *, convention_free);
 
@@ -108,7 +107,10 @@ typedef struct ConventionSet {
         size_t n_items;
 } ConventionSet;
 
-int convention_set_load_dir(const char *dir, ConventionSet **ret, Diagnostics *diags);
+/* Adds conv to the set, which takes it (freed on failure too). Returns 0,
+ * -ENOMEM, or -EINVAL with a diagnostic if its id is already used. The
+ * directory is read by convention_set_load_dir() (service/convention_dir.h). */
+int convention_set_add(ConventionSet *s, Convention *conv, Diagnostics *diags);
 ConventionSet *convention_set_free(ConventionSet *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ConventionSet *, convention_set_free);
 const Convention *convention_set_find(const ConventionSet *s, const char *id);

@@ -14,49 +14,49 @@
  * the loop iteration that claimed the bilan; only Chorus Pro calls are
  * asynchronous. Every failure is handled where it happens: rejected/ with
  * the French error file, failed/ with the reason, or a retry timer; the
- * loop goes on. Exactly once: see job.c's deposit section and
+ * loop goes on. Exactly once: see job_deposit.c and
  * README.md, "Exactly once". */
 #pragma once
 
 #include <stdbool.h>
 
 #include "service/jobstate.h"
-#include "service/manager.h"
+#include "service/job_host.h"
 #include "service/spool.h"
 
 /* Starts a job for a freshly claimed bilan (already in processing/, or
  * already rejected by the spool when it was not a regular file). Runs the
  * local steps at once. Returns 0, or a fatal error (-EIO) for the manager. */
-int jobrun_start_claimed(Manager *m, const SpoolClaim *claim);
+int jobrun_start_claimed(JobHost *h, const SpoolClaim *claim);
 
 /* Resumes a job found by spool_recover() at start-up: re-arms its timer
  * or schedules its next step. May take rec->job. */
-int jobrun_resume(Manager *m, SpoolRecoveredJob *rec);
+int jobrun_resume(JobHost *h, SpoolRecoveredJob *rec);
 
 /* A bilan arrived in processing/ (chorusctl requeue moves it back there):
  * if its job is not live, load its state and resume it. */
-int jobrun_resume_moved_in(Manager *m, const char *spool_name);
+int jobrun_resume_moved_in(JobHost *h, const char *spool_name);
 
 /* Frees a live job: cancels its call and timer, leaves the persisted state
  * as it is (shutdown, or the job is over). Returns NULL. */
 JobRun *jobrun_free(JobRun *r);
 /* Frees every live job of the manager (shutdown). */
-void jobrun_free_all(Manager *m);
+void jobrun_free_all(JobHost *h);
 
 /* Starts the calls of the jobs waiting in the call queue, in order, while
  * fewer than [chorus] max_parallel_calls are in flight. */
-void jobrun_run_call_queue(Manager *m);
-/* Runs the jobs whose timer could not be armed (manager_wake_later). */
-void jobrun_wake_marked(Manager *m);
+void jobrun_run_call_queue(JobHost *h);
+/* Runs the jobs whose timer could not be armed (the host's wake_later). */
+void jobrun_wake_marked(JobHost *h);
 /* How many live jobs have nothing to wake them up: no armed timer, no call
  * in flight, no place in the call queue, no wake mark (a timer that could
  * not be armed, or a pause while the state directory is full: the
  * manager's wake or disk timer runs them). Always 0 unless chorusd is
  * stopping; test builds abort when it is not (manager.c). */
-unsigned jobrun_count_without_wakeup(Manager *m);
+unsigned jobrun_count_without_wakeup(JobHost *h);
 
 /* True if some live job has a call in flight on `client`. */
-bool jobrun_any_call_on(Manager *m, ChorusClient *client);
+bool jobrun_any_call_on(JobHost *h, ChorusClient *client);
 
 /* ---- For chorusctl (ctl_jobs.c) and tests -------------------------------- */
 

@@ -112,7 +112,7 @@ typedef struct Job {
         /* Since when a deposit of the current number may have reached Chorus
          * Pro without our learning its flux (lost answer, 5xx, crash while
          * depositing): 0 = none. Such a job looks its number up before it
-         * deposits again (job.c). */
+         * deposits again (job_deposit.c). */
         uint64_t deposit_uncertain_usec;
         uint64_t lookup_started_usec; /* a look-up window started then; 0 = none */
         uint64_t lookup_usec;         /* elapsed time of that window used */

@@ -20,6 +20,7 @@
 #include "base/config.h"
 #include "core/convention.h"
 #include "chorus/credentials.h"
+#include "service/job_host.h"
 #include "service/jobstate.h"
 
 typedef struct AuditLog AuditLog;
@@ -29,6 +30,7 @@ typedef struct JobRun JobRun;
 typedef struct JobStore JobStore;
 typedef struct Metrics Metrics;
 typedef struct Numbering Numbering;
+typedef struct PdfAssets PdfAssets;
 typedef struct Spool Spool;
 
 /* Where a live job is, for STATUS= and `chorusctl status`. */
@@ -44,9 +46,6 @@ JobPhase job_state_phase(JobState s);
 
 typedef struct Manager {
         sd_event *event;
-        /* CLOCK_BOOTTIME of the last answer from Chorus Pro to any call (0:
-         * none since start): while it answers, no job is in an outage. */
-        uint64_t last_answer_elapsed;
 
         /* What main() loaded; replaced as a whole by a successful reload. */
         Config *config;
@@ -75,14 +74,10 @@ typedef struct Manager {
         sd_event_source *settle_source; /* timer: a file in incoming/ has settled */
         bool claim_rewind;             /* incoming/ changed: rescan from the top */
 
-        JobRun *runs; /* live jobs, a doubly-linked list */
-        /* Chorus Pro calls: at most [chorus] max_parallel_calls in flight
-         * (each holds a socket, TLS state and its payload); the other jobs
-         * wait their turn in a FIFO (job.c), run from call_queue_source. */
-        unsigned n_calls;
-        JobRun *call_queue, *call_queue_tail;
-        sd_event_source *call_queue_source; /* defer: a slot is free */
-        JobRun *call_granted; /* the queue's head, running its step again */
+        /* What the jobs see of us (job_host.h): the live jobs and the call
+         * queue are kept there. */
+        JobHost host;
+        sd_event_source *call_queue_source; /* defer: the call queue may move */
         /* Jobs whose timer could not be armed (out of memory): woken by
          * this timer, created at start so that arming it needs nothing. */
         sd_event_source *wake_source;
@@ -99,6 +94,7 @@ typedef struct Manager {
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
         Metrics *metrics; /* [state] metrics_file and STATE_DIR/health (metrics.h) */
+        PdfAssets *pdf_assets; /* fonts and ICC profile, read at the first render */
 
         bool stopping;
         uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */
@@ -125,7 +121,7 @@ int manager_run(Manager *m);
  * LOG_WARNING), "FILE:LINE: PATH: message", so they reach the journal. */
 void manager_log_diagnostics(const Diagnostics *d);
 
-/* ---- For job.c ---------------------------------------------------------- */
+/* ---- Behind the job host (job_host.h, filled by manager_new()) ----------- */
 
 /* A durable write failed (fsync: -EIO): log at LOG_CRIT, stop taking jobs,
  * leave the loop with the error; systemd restarts us into recovery. */
@@ -155,6 +151,10 @@ void manager_kick_call_queue(Manager *m);
 /* A job's timer could not be armed: wake the jobs marked so (see
  * jobrun_wake_marked) in a few seconds. Returns 0 or -errno. */
 int manager_wake_later(Manager *m);
+/* The fonts and ICC profile of the PDFs (pdf_assets.h), read at the first
+ * call and kept; a failure is returned (the job that renders fails, as when
+ * the writer read them itself) and the next call tries again. */
+int manager_pdf_assets(Manager *m, const PdfAssets **ret);
 /* Scales a delay down in test builds (CHORUSD_TEST_TIME_SCALE); identity
  * otherwise. */
 uint64_t manager_delay(const Manager *m, uint64_t usec);

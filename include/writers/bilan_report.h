@@ -16,14 +16,17 @@
 #include "core/bilan.h"
 #include "core/convention.h"
 #include "core/proration.h"
+#include "writers/pdf_document.h"
 
 #define BILAN_REPORT_MIME "application/pdf"
 /* Chorus Pro refuses attachment names over 50 characters, extension included. */
 #define BILAN_REPORT_FILENAME_MAX 50
 
-/* The PDF. Returns 0, -EINVAL (the proration is not the bilan's), -ENOENT
- * (a font or the ICC profile is missing), -EFBIG or -ENOMEM. */
-int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, char **ret, size_t *ret_size);
+/* The PDF, with the fonts and ICC profile of `assets`. Returns 0, -EINVAL
+ * (the proration is not the bilan's, no assets, an unusable font), -EFBIG
+ * or -ENOMEM. */
+int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, const PdfAssets *assets,
+                        char **ret, size_t *ret_size);
 
 /* "bilan-CMA34-2026-0001.pdf" (characters outside [A-Za-z0-9._-] become
  * '_'). Returns 0 or -ENAMETOOLONG. */

@@ -14,17 +14,19 @@
 #include <stddef.h>
 
 #include "core/invoice.h"
+#include "writers/pdf_document.h"
 
 #define FACTURX_XML_NAME "factur-x.xml"
 #define FACTURX_VERSION "1.0"
 #define FACTURX_CONFORMANCE_LEVEL "EN 16931"
 #define FACTURX_NAMESPACE "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 
-/* Renders the Factur-X PDF. Returns 0, or -ENOENT (a font or the ICC
- * profile is missing: see scripts/install-deps), -EFBIG, -ENOMEM, or
- * invoice_cii_render()'s error. */
-int facturx_render(const Invoice *inv, char **ret, size_t *ret_size);
+/* Renders the Factur-X PDF with the fonts and ICC profile of `assets`.
+ * Returns 0, or -EINVAL (no assets, or an unusable font), -EFBIG, -ENOMEM,
+ * or invoice_cii_render()'s error. */
+int facturx_render(const Invoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size);
 
 /* The same with the factur-x.xml given instead of rendered: for callers
  * that already hold the CII, and for tests. */
-int facturx_assemble(const Invoice *inv, const char *xml, size_t xml_size, char **ret, size_t *ret_size);
+int facturx_assemble(const Invoice *inv, const PdfAssets *assets, const char *xml, size_t xml_size, char **ret,
+                     size_t *ret_size);

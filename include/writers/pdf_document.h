@@ -29,15 +29,27 @@
 #define PDF_FOOTER_BASELINE (PDF_A4_HEIGHT - 28.0)
 #define PDF_FOOTER_TOP (PDF_A4_HEIGHT - 48.0)
 
-/* sRGB IEC 61966-2.1 profile of Debian's icc-profiles-free (zlib licence). */
-#define PDF_ICC_SRGB_PATH "/usr/share/color/icc/sRGB.icc"
-#define PDF_ICC_SIZE_MAX (1u << 20)
-
 typedef enum PdfFontStyle {
         PDF_REGULAR,
         PDF_BOLD,
         _PDF_FONT_STYLE_MAX,
 } PdfFontStyle;
+
+/* The bytes of a file the PDFs embed. */
+typedef struct PdfAsset {
+        char *data;
+        size_t size;
+} PdfAsset;
+
+/* What every PDF we write needs from the system: the TrueType fonts (one
+ * per PdfFontStyle) and the sRGB ICC profile of the PDF/A OutputIntent.
+ * The writers do no I/O: a caller loads these once (pdf_assets_load(),
+ * service/pdf_assets.h) and hands them down; they must outlive every
+ * document made with them. */
+typedef struct PdfAssets {
+        PdfAsset fonts[_PDF_FONT_STYLE_MAX];
+        PdfAsset icc;
+} PdfAssets;
 
 typedef enum PdfAlign {
         PDF_ALIGN_LEFT,
@@ -74,12 +86,13 @@ typedef struct PdfDocumentInfo {
         const char *author;  /* /Author and dc:creator; may be NULL */
         const char *subject; /* /Subject and dc:description; may be NULL */
         Date date;           /* creation = modification date, at 00:00:00 UTC */
+        const PdfAssets *assets; /* fonts and ICC profile; must outlive the document */
 } PdfDocumentInfo;
 
 typedef struct PdfDocument PdfDocument;
 
-/* Loads the fonts. Returns 0, -ENOENT (a font file is missing: install
- * fonts-liberation2), -EINVAL, -ENOMEM. */
+/* Sets the fonts up from info->assets. Returns 0, -EINVAL (no assets, or a
+ * font that is not a usable TrueType font), -ENOMEM. */
 int pdf_document_new(const PdfDocumentInfo *info, PdfDocument **ret);
 PdfDocument *pdf_document_free(PdfDocument *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PdfDocument *, pdf_document_free);

@@ -16,17 +16,12 @@
 #include "base/macro.h"
 #include "writers/pdf_writer.h"
 
-/* The fonts we embed, from Debian's fonts-liberation2 (SIL Open Font
- * License 1.1): metric-compatible with Arial, complete for French and €. */
-#define PDF_FONT_REGULAR_PATH "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"
-#define PDF_FONT_BOLD_PATH "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf"
-
 typedef struct PdfFont PdfFont;
 
-/* Loads a TrueType font file. Returns 0, -ENOENT (no such file: the message
- * should name the Debian package), -EINVAL (not a usable TrueType font:
- * no glyf outlines) or -ENOMEM. */
-int pdf_font_load(const char *path, PdfFont **ret);
+/* A TrueType font from the bytes of its file (not copied: they must outlive
+ * the font; pdf_assets_load() reads them). Returns 0, -EINVAL (not a usable
+ * TrueType font: no glyf outlines) or -ENOMEM. */
+int pdf_font_new(const char *data, size_t size, PdfFont **ret);
 PdfFont *pdf_font_free(PdfFont *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PdfFont *, pdf_font_free);
 

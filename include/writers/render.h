@@ -18,6 +18,7 @@
 #include "core/invoice.h"
 #include "base/invoice_format.h"
 #include "core/proration.h"
+#include "writers/pdf_document.h"
 
 #define RENDER_PREVIEW_NUMBER "PREVIEW"
 
@@ -28,6 +29,7 @@ typedef struct RenderRequest {
         const char *number;           /* BT-1, at most INVOICE_NUMBER_MAX characters */
         Date issue_date;              /* BT-2 */
         InvoiceFormat format;         /* _INVOICE_FORMAT_INVALID: render_resolve_format() */
+        const PdfAssets *pdf_assets;  /* fonts and ICC profile of the PDFs (pdf_assets_load()) */
 } RenderRequest;
 
 typedef struct RenderedInvoice {

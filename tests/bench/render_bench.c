@@ -33,6 +33,8 @@
 #include "base/fileio.h"
 #include "core/proration.h"
 #include "writers/render.h"
+#include "service/convention_dir.h"
+#include "service/pdf_assets.h"
 
 #define BENCH_NUMBER "CMA34-2026-0001"
 #define ITERATIONS_MAX 100000
@@ -59,6 +61,7 @@ typedef struct BenchInput {
         Bilan *bilan;
         Proration *proration;
         Date issue_date;
+        PdfAssets *pdf_assets; /* read once, outside the measured renders */
 } BenchInput;
 
 static void bench_input_done(BenchInput *in) {
@@ -66,6 +69,7 @@ static void bench_input_done(BenchInput *in) {
         bilan_free(in->bilan);
         convention_set_free(in->conventions);
         config_free(in->config);
+        pdf_assets_free(in->pdf_assets);
 }
 
 static uint64_t now_ns(void) {
@@ -101,6 +105,11 @@ static int bench_load(const char *config_path, const char *bilan_path, BenchInpu
         int r;
 
         r = config_load(config_path, &in->config, &d);
+        if (r >= 0) {
+                r = pdf_assets_load(&in->pdf_assets);
+                if (r < 0)
+                        fprintf(stderr, "render_bench: cannot read the fonts or ICC profile: %s\n", strerror(-r));
+        }
         if (r >= 0)
                 r = convention_set_load_dir(in->config->conventions.dir, &in->conventions, &d);
         if (r >= 0) {
@@ -127,7 +136,7 @@ static int64_t bench_render_once(const BenchInput *in, BenchKind kind) {
                 _cleanup_(freep) char *pdf = NULL;
                 size_t n;
 
-                r = bilan_report_render(in->convention, in->bilan, in->proration, &pdf, &n);
+                r = bilan_report_render(in->convention, in->bilan, in->proration, in->pdf_assets, &pdf, &n);
                 return r < 0 ? r : (int64_t) n;
         }
 
@@ -143,6 +152,7 @@ static int64_t bench_render_once(const BenchInput *in, BenchKind kind) {
                 .number = BENCH_NUMBER,
                 .issue_date = in->issue_date,
                 .format = formats[kind],
+                .pdf_assets = in->pdf_assets,
         };
         _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
 

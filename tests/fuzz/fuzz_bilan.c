@@ -3,6 +3,7 @@
  * and tests/data/conventions, loaded once). */
 #include "core/bilan.h"
 #include "fuzz.h"
+#include "service/convention_dir.h"
 
 static ConventionSet *conventions;
 

@@ -26,6 +26,8 @@
 #include "core/invoice.h"
 #include "core/proration.h"
 #include "writers/render.h"
+#include "service/convention_dir.h"
+#include "pdf_assets_fixture.h"
 
 #define FIXTURE_DIR "tests/data/render"
 #define FIXTURE_NUMBER "CMA34-2026-0001"
@@ -135,6 +137,7 @@ static inline RenderRequest fixture_request(const Fixture *f, InvoiceFormat form
                 .number = FIXTURE_NUMBER,
                 .issue_date = FIXTURE_ISSUE_DATE,
                 .format = format,
+                .pdf_assets = fixture_pdf_assets(),
         };
 }
 

@@ -1,0 +1,283 @@
+/* job_files.c — a job's files in the spool (job.c): moving them between
+ * the spool folders, failed/ with its error file (Chorus Pro's rejection,
+ * retries that ran out, a local failure), and done/ with the receipt once
+ * Chorus Pro integrated the invoice.
+ *
+ * Failures: temporary ones (network, 5xx, 429, token, and also the
+ * operator's PISTE/TLS setup, which a reload can fix) are retried with
+ * retry_next_delay() from the persisted attempt count until retry_deadline,
+ * then failed/. The deadline counts a run of failures without any answer
+ * from Chorus Pro (an outage): any answer, "not found" included, ends it.
+ * Functional ones go to failed/ (or rejected/ for a bad bilan) at once,
+ * with the reason. A failed fsync is fatal (manager_fatal).
+ * */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "service/audit.h"
+#include "core/bilan.h"
+#include "chorus/chorus_client.h"
+#include "chorus/chorus_json.h"
+#include "base/fileio.h"
+#include "base/fsutil.h"
+#include "service/job.h"
+#include "service/job_host.h"
+#include "service/log-ids.h"
+#include "base/log.h"
+#include "base/money.h"
+#include "service/numbering.h"
+#include "writers/render.h"
+#include "service/pdf_assets.h"
+#include "chorus/retry.h"
+#include "service/job_internal.h"
+
+/* ---- Files in the spool -------------------------------------------------------- */
+
+/* Moves one of the job's files to `to` from wherever it is (idempotent:
+ * a file already there, or gone, is left alone). */
+static int run_move_file(JobRun *r, const char *name, SpoolDir to) {
+        SpoolDir where;
+        int k;
+
+        if (!name)
+                return 0;
+        k = spool_locate(r->host->spool, name, &where);
+        if (k == -ENOENT || (k >= 0 && where == to))
+                return 0;
+        if (k < 0)
+                return k;
+        k = spool_move(r->host->spool, where, to, name);
+        if (k < 0 && fs_error_is_fatal(k))
+                job_host_fatal(r->host, k, "moving a job's file");
+        return k;
+}
+
+int job_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
+        char suffix[48];
+
+        if (j->n_voided == 0)
+                return spool_artifact_name(j->id, "receipt.json", ret);
+        snprintf(suffix, sizeof suffix, "receipt-%zu.json", j->n_voided);
+        return spool_artifact_name(j->id, suffix, ret);
+}
+
+/* Moves the job's files to `to`: the artifacts first, the bilan last, so
+ * that a bilan still in processing/ means "not finished" after a crash. */
+static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
+        char receipt[SPOOL_NAME_MAX];
+        int k;
+
+        if (job_receipt_name(r->job, receipt) < 0)
+                receipt[0] = 0;
+        k = run_move_file(r, extra, to);
+        if (k >= 0)
+                k = run_move_file(r, receipt[0] ? receipt : NULL, to);
+        if (k >= 0)
+                k = run_move_file(r, r->job->payload_name, to);
+        if (k >= 0)
+                k = run_move_file(r, r->job->spool_name, to);
+        if (k < 0 && !fs_error_is_fatal(k))
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to move the files of job %s to %s/: %m",
+                              r->job->id, spool_dir_to_string(to));
+        return k;
+}
+
+/* ---- failed/: Chorus Pro's rejection, or retries that ran out --------------- */
+
+static int failed_text(const Job *j, JobState state, const char *reasons, char **ret) {
+        const char *what_fr = state == JOB_STATE_REJECTED
+                                      ? "Chorus Pro a rejeté cette facture."
+                                      : "La facture n'a pas pu être transmise ou suivie sur Chorus Pro.";
+        const char *todo_fr = state == JOB_STATE_REJECTED
+                                      ? "Corriger la cause (SIRET, code service ou numéro d'engagement de la "
+                                        "convention, configuration du vendeur), puis demander à "
+                                        "l'administrateur « chorusctl requeue %s » : un nouveau numéro de facture "
+                                        "sera attribué, l'ancien restera annulé."
+                                      : "Vérifier la connexion à Chorus Pro et les identifiants (« chorusctl ping »), "
+                                        "puis demander à l'administrateur « chorusctl requeue %s » : la facture "
+                                        "garde son numéro.";
+        char todo[512];
+        int n;
+
+        snprintf(todo, sizeof todo, todo_fr, j->id);
+        n = asprintf(ret,
+                     "Bilan : %s\nRéférence : %s\nConvention : %s\nFacture : %s\nFlux Chorus Pro : %s\n\n"
+                     "%s\n\nMotif :\n  %s\n\nQue faire : %s\n\n"
+                     "--- English ---\n%s\nReason: %s\n",
+                     strempty(j->bilan_name), j->id, strempty(j->convention),
+                     j->invoice_number ? j->invoice_number : "(aucune)", j->flux ? j->flux : "(aucun)",
+                     what_fr, reasons, todo,
+                     state == JOB_STATE_REJECTED ? "Chorus Pro rejected this invoice."
+                                                 : "The invoice could not be sent to or followed on Chorus Pro.",
+                     reasons);
+        return n < 0 ? -ENOMEM : 0;
+}
+
+/* Writes JOBID.error.txt (JOBID.error-N.txt if an earlier failure left one
+ * in failed/) in processing/; its name in *ret. One found in processing/ is
+ * this failure's, written before a crash: it is kept. */
+static int run_write_failed_file(JobRun *r, JobState state, const char *reasons,
+                                 char ret[static SPOOL_NAME_MAX]) {
+        _cleanup_(freep) char *text = NULL;
+        SpoolDir where;
+        int k;
+
+        k = failed_text(r->job, state, reasons, &text);
+        if (k < 0)
+                return k;
+        for (unsigned n = 0; n < 100; n++) {
+                char suffix[32];
+                if (n == 0)
+                        snprintf(suffix, sizeof suffix, "%s", FAILED_SUFFIX);
+                else
+                        snprintf(suffix, sizeof suffix, "error-%u.txt", n);
+                k = spool_artifact_name(r->job->id, suffix, ret);
+                if (k < 0)
+                        return k;
+                if (spool_locate(r->host->spool, ret, &where) >= 0) {
+                        if (where == SPOOL_PROCESSING)
+                                return 0;
+                        continue; /* an earlier failure's, in failed/ */
+                }
+                k = spool_write(r->host->spool, SPOOL_PROCESSING, ret, text, strlen(text));
+                if (k != -EEXIST)
+                        return k;
+        }
+        return -EEXIST;
+}
+
+/* The files of a job in state rejected or failed: its error file, then
+ * everything to failed/, the bilan last. Also what a recovered job in one
+ * of those states does if its bilan is still in processing/. */
+int run_fail_files(JobRun *r) {
+        char error_name[SPOOL_NAME_MAX];
+        int k;
+
+        k = run_write_failed_file(r, r->job->state, strempty(r->job->last_error), error_name);
+        if (k < 0 && fs_error_is_fatal(k)) {
+                job_host_fatal(r->host, k, "writing an error file");
+                return k;
+        }
+        if (k < 0)
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to write the error file of job %s, ignoring: %m",
+                              r->job->id);
+        crash_point("failed-file");
+        return run_move_all(r, SPOOL_FAILED, k >= 0 ? error_name : NULL);
+}
+
+/* The job goes to failed/: JOB_STATE_REJECTED (Chorus Pro or the buyer
+ * rejected the invoice: its number is voided now, requeue gives a new one)
+ * or JOB_STATE_FAILED (retries ran out, or an error we cannot retry: the
+ * number is kept). State first, then the files. */
+StepResult run_fail(JobRun *r, JobState state, const char *message_id, const char *reasons) {
+        Job *j = r->job;
+        NumberingEntry voided;
+        int k;
+
+        (void) job_set_last_error(j, reasons);
+        run_next_now(r);
+        run_lookup_stop(r);
+        if (state == JOB_STATE_REJECTED && j->invoice_number) {
+                k = numbering_void(r->host->numbering, j->id, reasons, &voided);
+                if (k < 0 && k != -ENOENT) {
+                        if (fs_error_is_fatal(k))
+                                job_host_fatal(r->host, k, "voiding an invoice number");
+                        return STEP_WAIT;
+                }
+        }
+        if (run_save(r, state) < 0)
+                return STEP_WAIT;
+        run_log(r, LOG_ERR, message_id,
+                "%s %s: %s. Bilan '%s' moved to failed/; fix the cause, then 'chorusctl requeue %s'.",
+                state == JOB_STATE_REJECTED ? "Chorus Pro rejected invoice" : "Giving up on invoice",
+                j->invoice_number ? j->invoice_number : j->bilan_name, reasons, j->bilan_name, j->id);
+        if (run_audit(r, state == JOB_STATE_REJECTED ? "chorus_rejected" : "failed", reasons) < 0)
+                return STEP_WAIT;
+        k = run_fail_files(r);
+        if (k < 0) {
+                /* Not fatal (a full disk): moved at the next wake-up (on_timer). */
+                r->save_failed = !fs_error_is_fatal(k);
+                return STEP_WAIT;
+        }
+        return STEP_OVER;
+}
+
+StepResult run_fail_retries(JobRun *r, const char *what, const char *last_error) {
+        char reasons[JOB_LAST_ERROR_MAX];
+
+        snprintf(reasons, sizeof reasons, "%s: retries ran out after %u attempt(s); last error: %s",
+                 what, r->job->attempts, strempty(last_error));
+        return run_fail(r, JOB_STATE_FAILED, MESSAGE_ID_RETRIES_EXHAUSTED, reasons);
+}
+
+/* ---- Integrated: done/ and the receipt ---------------------------------------- */
+
+static int receipt_json(const Job *j, char **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
+        char money[3][MONEY_DECIMAL_MAX], t[3][TIMESTAMP_ISO_MAX], date[DATE_STRING_MAX];
+        char *text;
+
+        if (!o)
+                return -ENOMEM;
+        money_format(j->total, money[0]);
+        money_format(j->total_before_cap, money[1]);
+        money_format(j->allowance, money[2]);
+        if (!cJSON_AddStringToObject(o, "invoice", strempty(j->invoice_number)) ||
+            !cJSON_AddStringToObject(o, "issue_date", j->has_issue_date ? date_format(j->issue_date, date) : "") ||
+            !cJSON_AddStringToObject(o, "job", j->id) ||
+            !cJSON_AddStringToObject(o, "bilan", strempty(j->bilan_name)) ||
+            !cJSON_AddStringToObject(o, "convention", strempty(j->convention)) ||
+            !cJSON_AddStringToObject(o, "format", strempty(invoice_format_to_string(j->format))) ||
+            !cJSON_AddStringToObject(o, "payload", strempty(j->payload_name)) ||
+            !cJSON_AddStringToObject(o, "payload_sha256", strempty(j->payload_sha256)) ||
+            !cJSON_AddStringToObject(o, "currency", "EUR") ||
+            !cJSON_AddStringToObject(o, "total", money[0]) ||
+            !cJSON_AddStringToObject(o, "total_before_cap", money[1]) ||
+            !cJSON_AddStringToObject(o, "cap_allowance", money[2]) ||
+            !cJSON_AddStringToObject(o, "flux", strempty(j->flux)) ||
+            !cJSON_AddStringToObject(o, "chorus_invoice_id", strempty(j->cpp_invoice_id)) ||
+            !cJSON_AddStringToObject(o, "chorus_status_at_integration", strempty(j->cpp_invoice_status)) ||
+            !cJSON_AddStringToObject(o, "claimed_at", format_timestamp_iso(j->created_usec, t[0])) ||
+            !cJSON_AddStringToObject(o, "deposited_at", format_timestamp_iso(j->deposited_usec, t[1])) ||
+            !cJSON_AddStringToObject(o, "integrated_at", format_timestamp_iso(j->updated_usec, t[2])))
+                return -ENOMEM;
+        text = cJSON_Print(o);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
+}
+
+/* The receipt (written once, at integration: later statuses are in the job
+ * state and the audit log, see `chorusctl status JOB`), then the files to
+ * done/. Idempotent: also what a resumed job in state integrated does if its
+ * bilan is still in processing/. */
+int run_finish_integration(JobRun *r) {
+        char name[SPOOL_NAME_MAX];
+        SpoolDir where;
+        int k;
+
+        k = job_receipt_name(r->job, name);
+        if (k < 0)
+                return k;
+        if (spool_locate(r->host->spool, name, &where) == -ENOENT) {
+                _cleanup_(freep) char *text = NULL;
+                k = receipt_json(r->job, &text);
+                if (k >= 0)
+                        k = spool_write(r->host->spool, SPOOL_PROCESSING, name, text, strlen(text));
+                if (k < 0 && k != -EEXIST) {
+                        if (fs_error_is_fatal(k))
+                                job_host_fatal(r->host, k, "writing a receipt");
+                        return k;
+                }
+        }
+        return run_move_all(r, SPOOL_DONE, NULL);
+}
+

@@ -1,0 +1,333 @@
+/* manager_claim.c — claiming bilans (see manager.c, manager.h): the claim
+ * defer source that takes one bilan per loop iteration from incoming/, the
+ * inotify watches on incoming/ and processing/, the timers for settling
+ * files, orphans left in processing/ and a disk too full to claim, and the
+ * rescan of processing/ for requeued jobs. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "service/audit.h"
+#include "chorus/chorus_client.h"
+#include "base/fsutil.h"
+#include "service/job.h"
+#include "service/log-ids.h"
+#include "base/log.h"
+#include "service/manager.h"
+#include "service/metrics.h"
+#include "service/notify.h"
+#include "service/numbering.h"
+#include "service/pdf_assets.h"
+#include "service/spool.h"
+#include "service/convention_dir.h"
+#include "service/manager_internal.h"
+
+/* ---- Claiming --------------------------------------------------------------- */
+
+void claim_wake(Manager *m, bool rewind) {
+        if (m->stopping || !m->claim_source)
+                return;
+        if (rewind)
+                m->claim_rewind = true;
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_ON);
+}
+
+static int on_room_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, true);
+        return 0;
+}
+
+/* Arms the one-shot timer *source (created on first use) `usec` from now. */
+static int manager_arm_timer(Manager *m, sd_event_source **source, uint64_t usec,
+                             sd_event_time_handler_t handler, const char *description) {
+        int r;
+
+        if (!*source) {
+                r = sd_event_add_time_relative(m->event, source, CLOCK_MONOTONIC, usec, USEC_PER_SEC,
+                                               handler, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(*source, description);
+        } else {
+                r = sd_event_source_set_time_relative(*source, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(*source, SD_EVENT_ONESHOT);
+        }
+        return r < 0 ? log_error_errno(r, "Failed to arm the %s timer: %m", description) : 0;
+}
+
+/* The disk is too full: files wait in incoming/; look again in a minute. */
+static int claim_pause_for_room(Manager *m) {
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, ROOM_RECHECK_USEC, on_room_timer, "room-recheck");
+}
+
+static int on_settle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+        claim_wake(m, false);
+        return 0;
+}
+
+/* End of a pass: a timer for the first file still settling, none if no
+ * file waits (nothing wakes us while incoming/ is quiet). */
+static void claim_arm_settle(Manager *m) {
+        uint64_t deadline = spool_next_deadline(m->spool);
+        int r;
+
+        if (deadline == 0) {
+                if (m->settle_source)
+                        (void) sd_event_source_set_enabled(m->settle_source, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->settle_source) {
+                r = sd_event_add_time(m->event, &m->settle_source, CLOCK_MONOTONIC, deadline,
+                                      SETTLE_ACCURACY_USEC, on_settle_timer, m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->settle_source, "settle");
+        } else {
+                r = sd_event_source_set_time(m->settle_source, deadline);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->settle_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the settle timer, files in incoming/ wait for the next "
+                                   "change there: %m");
+}
+
+/* File descriptors or memory ran out: temporary, as calls end and free
+ * theirs. The files wait in incoming/ and the pass starts again from the
+ * top a little later, instead of waiting for the next inotify event (which
+ * may never come: everything was already dropped). */
+static bool error_is_resource(int r) {
+        return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+static int claim_pause_for_resources(Manager *m, int error) {
+        log_warning_errno(error, "Cannot claim bilans for now (%m): they wait in incoming/; trying again in %u s.",
+                          (unsigned) (RESOURCE_RECHECK_USEC / USEC_PER_SEC));
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+        return manager_arm_timer(m, &m->room_source, manager_delay(m, RESOURCE_RECHECK_USEC), on_room_timer,
+                                 "room-recheck");
+}
+
+/* Walks processing/ and the job states as start-up recovery does, resuming
+ * every job not already running. Returns true if all could be resumed. */
+static bool manager_rescan_processing(Manager *m, const char *why) {
+        RecoveryCounts counts = { .manager = m };
+        int r;
+
+        r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
+        if (counts.fatal < 0)
+                r = counts.fatal;
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, why);
+        else if (r < 0)
+                log_error_errno(r, "Failed to look for jobs to resume in processing/: %m");
+        return r >= 0 && counts.failed == 0;
+}
+
+static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+        (void) usec;
+
+        if (!m->stopping && !manager_rescan_processing(m, "resuming a bilan left in processing/") &&
+            !m->stopping)
+                manager_resume_later(m);
+        return 0;
+}
+
+/* A claim failed after its rename (no job state could be written, memory
+ * ran out), or recovery could not resume a job: its bilan is safe in
+ * processing/ but no job holds it. Look again in a minute rather than wait
+ * for the next start. */
+void manager_resume_later(Manager *m) {
+        log_notice("A bilan may be waiting in processing/ without a job: looking again in %u s.",
+                   (unsigned) (ORPHAN_RECHECK_USEC / USEC_PER_SEC));
+        (void) manager_arm_timer(m, &m->orphan_source, manager_delay(m, ORPHAN_RECHECK_USEC), on_orphan_timer,
+                                 "orphan-recheck");
+}
+
+static int on_claim(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        SpoolClaim claim = SPOOL_CLAIM_INIT;
+        int r;
+
+        if (m->stopping || m->disk_full)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
+        r = spool_has_room(m->spool, m->config->spool.min_free_space);
+        if (r == 0) {
+                log_warning("Less than %llu bytes or %u inodes free in the spool: bilans wait in "
+                            "incoming/ until space is freed.",
+                            (unsigned long long) m->config->spool.min_free_space,
+                            (unsigned) SPOOL_MIN_FREE_INODES);
+                return claim_pause_for_room(m);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to check free space in the spool, ignoring: %m");
+
+        r = spool_claim_next(m->spool, &claim);
+        if (r == 0) {
+                /* End of this pass. Something arrived meanwhile: one more pass
+                 * from the top (rewinding only here keeps each claim O(1)
+                 * however many wake-ups come); otherwise sleep until inotify
+                 * says more. */
+                if (!m->claim_rewind) {
+                        claim_arm_settle(m);
+                        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                }
+                m->claim_rewind = false;
+                spool_rewind(m->spool);
+                return 0;
+        }
+        if (r < 0) {
+                if (fs_error_is_fatal(r)) {
+                        manager_fatal(m, r, "claiming a bilan");
+                        return 0;
+                }
+                if (error_is_resource(r))
+                        return claim_pause_for_resources(m, r);
+                /* Something odd about one entry (permissions…): say so, and
+                 * wait for the next change rather than spin on it. */
+                log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
+                manager_resume_later(m);
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        if (claim.stuck) {
+                /* Left in incoming/ and skipped from now on: said once. */
+                LogFields f = { .job = claim.job_id };
+                log_job(LOG_WARNING, &f, MESSAGE_ID_BILAN_REJECTED,
+                        "'%s' in incoming/: %s; the other bilans are claimed (rejected/%s%s says more).",
+                        claim.name, strempty(claim.reason), claim.spool_name, SPOOL_ERROR_SUFFIX);
+                spool_claim_done(&claim);
+                return 0;
+        }
+        r = jobrun_start_claimed(&m->host, &claim);
+        spool_claim_done(&claim);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "starting a job");
+        else if (r < 0) {
+                manager_resume_later(m);
+                if (error_is_resource(r))
+                        (void) claim_pause_for_resources(m, r);
+        }
+        return 0;
+}
+
+/* inotify is only a wake-up. A regular file that was just created is told
+ * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
+ * and then quiet for settle_seconds, so that a half-written bilan is not
+ * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
+ * symlink, FIFO, directory or device is taken (to rejected/) at once. */
+static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        (void) s;
+
+        if (ev->mask & IN_Q_OVERFLOW) {
+                log_debug("inotify queue overflow: rescanning incoming/.");
+                spool_forget_writers(m->spool);
+                claim_wake(m, true);
+                return 0;
+        }
+        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+                log_error("The spool folder incoming/ went away: no new bilan will be seen until "
+                          "chorusd is restarted.");
+                return 0;
+        }
+        if (ev->len == 0 || spool_name_is_ignored(ev->name))
+                return 0;
+        if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
+                struct stat st;
+                if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
+                            AT_SYMLINK_NOFOLLOW) < 0)
+                        return 0;
+                if (S_ISREG(st.st_mode)) {
+                        if (spool_note_created(m->spool, ev->name) < 0)
+                                log_oom();
+                        /* Its close wakes us; with settle_seconds, a pass
+                         * ending now arms the timer in case no close comes. */
+                        if (m->config->spool.settle_seconds > 0)
+                                claim_wake(m, false);
+                        return 0;
+                }
+        }
+        if (ev->mask & IN_CLOSE_WRITE)
+                spool_note_closed(m->spool, ev->name);
+        claim_wake(m, true);
+        return 0;
+}
+
+/* Our own claims land in processing/ too. A job still under way is
+ * recognised as live by jobrun_resume_moved_in(); one that ended during its
+ * claim (a bilan rejected at once) has already moved its file out again.
+ * Looking for the file is one fstatat(), where loading the job's state to
+ * find it over is a file read and a parse (8 % of a rejected bilan). Only
+ * a name that is not there is skipped: nothing in processing/ to resume. */
+static bool processing_holds(Manager *m, const char *name) {
+        struct stat st;
+
+        return fstatat(spool_dirfd(m->spool, SPOOL_PROCESSING), name, &st, AT_SYMLINK_NOFOLLOW) >= 0 ||
+               errno != ENOENT;
+}
+
+/* processing/ is ours, but `chorusctl requeue` moves a failed job's bilan
+ * back into it: resume that job. */
+static int on_processing_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        int r = 0;
+        (void) s;
+
+        if (m->stopping)
+                return 0;
+        if (ev->mask & IN_Q_OVERFLOW)
+                manager_rescan_processing(m, "resuming a requeued job");
+        else if (ev->len > 0 && !spool_name_is_ignored(ev->name) && processing_holds(m, ev->name))
+                r = jobrun_resume_moved_in(&m->host, ev->name);
+        if (fs_error_is_fatal(r))
+                manager_fatal(m, r, "resuming a requeued job");
+        return 0;
+}
+
+int manager_setup_claiming(Manager *m) {
+        _cleanup_(freep) char *incoming = NULL;
+        int r;
+
+        r = sd_event_add_defer(m->event, &m->claim_source, on_claim, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the claim source: %m");
+        /* After timers, I/O and signals: a full incoming/ must not starve the
+         * Chorus Pro calls or a SIGTERM. */
+        (void) sd_event_source_set_priority(m->claim_source, SD_EVENT_PRIORITY_IDLE);
+        (void) sd_event_source_set_description(m->claim_source, "claim");
+        (void) sd_event_source_set_enabled(m->claim_source, SD_EVENT_OFF);
+
+        if (asprintf(&incoming, "%s/incoming", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->inotify_source, incoming, INCOMING_EVENTS,
+                                 on_incoming_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->inotify_source, "incoming");
+
+        free(incoming);
+        if (asprintf(&incoming, "%s/processing", m->config->spool.dir) < 0)
+                return log_oom();
+        r = sd_event_add_inotify(m->event, &m->processing_source, incoming,
+                                 IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW, on_processing_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", incoming);
+        (void) sd_event_source_set_description(m->processing_source, "processing");
+        return 0;
+}

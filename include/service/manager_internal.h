@@ -1,0 +1,46 @@
+/* manager_internal.h — private to manager.c, manager_claim.c,
+ * manager_disk.c and manager_host.c: the delays of the manager's timers and
+ * the functions they call across files. No other module includes it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "service/job_host.h"
+#include "service/spool.h"
+
+typedef struct AuditRecord AuditRecord;
+typedef struct Manager Manager;
+
+#define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
+#define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
+#define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
+#define RESOURCE_RECHECK_USEC (5 * USEC_PER_SEC) /* fds or memory ran out: claim again soon */
+#define WAKE_LATER_USEC (5 * USEC_PER_SEC)
+#define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */
+#define DISK_PROBE_SIZE (64 * 1024)
+#define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+/* What start-up recovery and a rescan of processing/ count (on_recovered). */
+typedef struct RecoveryCounts {
+        Manager *manager;
+        unsigned resumed;
+        unsigned failed; /* jobs that could not be resumed (not fatally) */
+        int fatal;
+} RecoveryCounts;
+
+/* ---- manager.c */
+int on_recovered(SpoolRecoveredJob *rec, void *userdata);
+
+/* ---- manager_disk.c */
+void audit_pending_free(Manager *m);
+int audit_pending_flush(Manager *m);
+
+/* ---- manager_claim.c */
+void claim_wake(Manager *m, bool rewind);
+void manager_resume_later(Manager *m);
+int manager_setup_claiming(Manager *m);
+
+/* ---- manager_host.c */
+extern const JobHostOps manager_job_host_ops;
