@@ -4,8 +4,8 @@
  * chorus_client.h). Part of the chorus_client module
  * (chorus_client_internal.h).
  *
- * How it fails: a request builder's -errno (-EINVAL, -ENOMEM) is returned
- * before any call starts; otherwise the call runs in chorus_client.c and
+ * How it fails: a request builder's -errno is returned before any call
+ * starts; otherwise the call runs in chorus_client.c and
  * reports through its callback. A synchronous wrapper runs the event loop
  * until the call reports and returns its -errno with the scrubbed
  * ChorusError in `reterr` (an sd_event_run() failure cancels the call). */

@@ -5,8 +5,8 @@
  *
  * Part of the spool module (spool_internal.h). Never deletes or
  * overwrites: a due entry is claimed through claim_one() in spool.c.
- * Failures come back as -errno (-ENOMEM when a watch cannot be kept, the
- * entry is then looked at again by the next pass); logs nothing. */
+ * Failures come back as -errno (an fstatat() error, -ENOMEM when a watch
+ * cannot be added, or claim_one()'s); logs nothing. */
 #include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
