@@ -381,7 +381,7 @@ int fs_open_regular(int dirfd, const char *name, uint64_t max_size) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
 
-static void hex_encode(const unsigned char *digest, size_t n, char *ret) {
+void hex_encode(const unsigned char *digest, size_t n, char *ret) {
         static const char hex[] = "0123456789abcdef";
 
         for (size_t i = 0; i < n; i++) {

@@ -122,7 +122,6 @@ static int parse_options(int argc, char *argv[], AuditOptions *o) {
 /* ---- init ------------------------------------------------------------------------ */
 
 static int init_key(const char *path) {
-        static const char hex[] = "0123456789abcdef";
         uint8_t raw[AUDIT_KEY_BYTES];
         char text[2 * AUDIT_KEY_BYTES + 1];
         _cleanup_(closep) int fd = -1;
@@ -133,11 +132,8 @@ static int init_key(const char *path) {
                 fprintf(stderr, "chorusctl audit init: no random bytes: %s\n", strerror(errno));
                 return CTL_EXIT_SOFTWARE;
         }
-        for (size_t i = 0; i < sizeof raw; i++) {
-                text[2 * i] = hex[raw[i] >> 4];
-                text[2 * i + 1] = hex[raw[i] & 15];
-        }
-        text[2 * AUDIT_KEY_BYTES] = '\n';
+        hex_encode(raw, sizeof raw, text);
+        text[2 * AUDIT_KEY_BYTES] = '\n'; /* in place of the NUL: the file's last byte */
         explicit_bzero(raw, sizeof raw);
 
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -106,18 +106,13 @@ static bool add_detail(cJSON *o, const char *detail) {
 #define MAC_SUFFIX_LEN (sizeof(MAC_PREFIX) - 1 + 64 + 2)
 
 static int mac_hex(const uint8_t *key, const char *data, size_t size, char ret[static SHA256_HEX_SIZE]) {
-        static const char hex[] = "0123456789abcdef";
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned md_len = 0;
 
         if (!HMAC(EVP_sha256(), key, AUDIT_KEY_BYTES, (const unsigned char *) data, size, md, &md_len) ||
             md_len != 32)
                 return -EIO;
-        for (unsigned i = 0; i < 32; i++) {
-                ret[2 * i] = hex[md[i] >> 4];
-                ret[2 * i + 1] = hex[md[i] & 15];
-        }
-        ret[64] = '\0';
+        hex_encode(md, 32, ret);
         explicit_bzero(md, sizeof md);
         return 0;
 }

@@ -149,6 +149,8 @@ int fs_open_regular(int dirfd, const char *name, uint64_t max_size);
 
 /* ---- SHA-256 (OpenSSL EVP) ------------------------------------------------- */
 
+/* Writes the 2n lowercase hex digits of n bytes and a NUL to ret. */
+void hex_encode(const unsigned char *digest, size_t n, char *ret);
 /* Lowercase hex digest of a buffer. Returns 0, or -ENOMEM/-EIO if OpenSSL
  * fails. */
 int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]);
