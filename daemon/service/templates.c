@@ -33,7 +33,7 @@ static int templates_open_dir(const char *path) {
 
         fd = fs_open_dir(AT_FDCWD, path, /* create= */ false);
         if (fd != -ENOENT)
-                return fd;
+                return TAKE_FD(fd);
         if (mkdir(path, TEMPLATE_DIR_MODE) < 0 && errno != EEXIST)
                 return negative_errno();
         fd = fs_open_dir(AT_FDCWD, path, /* create= */ false);
