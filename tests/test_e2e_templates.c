@@ -3,7 +3,8 @@
  * created 0755, the files 0644 whatever the umask), a reload that changes
  * nothing rewrites nothing (same inode, same mtime), a reload after a
  * convention is removed deletes its templates and only files named like a
- * template; a folder that cannot be written is a warning, not a stop. */
+ * template; a folder that cannot be used is a warning, not a stop. And
+ * chorusctl template, which makes the same bytes. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -183,5 +184,64 @@ Test(e2e_templates, unusable_folder_is_not_fatal) {
         cr_expect(test_daemon_log_contains(&d, "Failed to open the templates folder"));
         cr_assert_eq(test_daemon_drop_file(&d, "b.json", "config/examples/invalid-not-json.json"), 0);
         cr_expect_eq(test_daemon_wait_job(&d, "rejected", "b.json", 20 * SEC, id), 0, "no longer claims");
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static bool same_file(const char *a, const char *b) {
+        _cleanup_(freep) char *x = NULL, *y = NULL;
+        size_t nx, ny;
+
+        cr_assert_eq(test_daemon_read_path(a, &x, &nx), 0, "%s", a);
+        cr_assert_eq(test_daemon_read_path(b, &y, &ny), 0, "%s", b);
+        return nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* chorusctl template: the format from -o's extension or --format, the
+ * same bytes as the daemon's templates of the day, mode 0644, '-o -' to
+ * stdout, an unknown convention refused with the known ones listed. */
+Test(e2e_templates, chorusctl_template) {
+        static const char *const conventions[] = { "cdcmc-2026.json", "commune-2026.json", NULL };
+        TestDaemonOptions o = { .conventions = conventions };
+        _cleanup_(freep) char *dir = NULL, *ods = NULL, *xlsx = NULL, *other = NULL, *out = NULL;
+        _cleanup_(freep) char *daemon_ods = NULL, *daemon_xlsx = NULL;
+        struct stat st;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        dir = templates_dir();
+        configure(dir);
+        cr_assert_eq(test_daemon_start_ready(&d, 20 * SEC), 0);
+        cr_assert(asprintf(&ods, "%s/t.ods", d.root) > 0);
+        cr_assert(asprintf(&xlsx, "%s/t.xlsx", d.root) > 0);
+        cr_assert(asprintf(&other, "%s/t.bin", d.root) > 0);
+        cr_assert(asprintf(&daemon_ods, "%s/modele-bilan-CDCMC-2026.ods", dir) > 0);
+        cr_assert(asprintf(&daemon_xlsx, "%s/modele-bilan-CDCMC-2026.xlsx", dir) > 0);
+
+        cr_expect_eq(test_daemon_ctl(&d, &out, "template", "CDCMC-2026", "-o", ods, NULL), 0, "%s", out);
+        cr_expect(strstr(out, "template of convention CDCMC-2026 written to"), "%s", out);
+        free(out);
+        out = NULL;
+        cr_expect(same_file(ods, daemon_ods), "chorusctl and chorusd make different ODS files");
+        cr_assert_eq(stat(ods, &st), 0);
+        cr_expect_eq(st.st_mode & 07777, 0644);
+        cr_expect_eq(test_daemon_ctl(&d, NULL, "template", "CDCMC-2026", "--output", xlsx, NULL), 0);
+        cr_expect(same_file(xlsx, daemon_xlsx), "chorusctl and chorusd make different XLSX files");
+        cr_expect_eq(test_daemon_ctl(&d, NULL, "template", "CDCMC-2026", "-f", "ods", "-o", other, NULL), 0);
+        cr_expect(same_file(other, daemon_ods), "--format ods is not ODS");
+
+        cr_expect_eq(test_daemon_ctl(&d, &out, "template", "CDCMC-2026", "-o", "-", NULL), 0);
+        cr_expect(out && memcmp(out, "PK\3\4", 4) == 0, "stdout is not the ZIP");
+        free(out);
+        out = NULL;
+
+        cr_expect_eq(test_daemon_ctl(&d, &out, "template", "NOPE-2026", "-o", ods, NULL), 64);
+        cr_expect(strstr(out, "unknown convention 'NOPE-2026'; known: CDCMC-2026, COMMUNE-2026"), "%s", out);
+        free(out);
+        out = NULL;
+        cr_expect_eq(test_daemon_ctl(&d, &out, "template", "CDCMC-2026", "-o", other, NULL), 64);
+        cr_expect(strstr(out, "name it .ods or .xlsx"), "%s", out);
+        free(out);
+        out = NULL;
+        cr_expect_eq(test_daemon_ctl(&d, NULL, "template", "CDCMC-2026", "--format", "csv", NULL), 64);
+        cr_expect_eq(test_daemon_ctl(&d, NULL, "template", NULL), 64, "no convention");
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
