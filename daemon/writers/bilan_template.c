@@ -268,6 +268,7 @@ typedef struct TplBuilder {
         TplWorkbook *w;
         TplSheet *sheet;
         uint32_t next_row;
+        bool use_labels; /* in the Action lists; else the ids */
         int r;
 } TplBuilder;
 
@@ -345,18 +346,74 @@ enum {
         COLUMN_NOTE,
 };
 
-/* The Action drop-down shows the labels; when two labels are the same
- * (ignoring case), the ids, which are unique. */
-static bool labels_are_distinct(const Convention *c) {
-        for (size_t i = 0; i < c->n_actions; i++)
-                for (size_t j = i + 1; j < c->n_actions; j++)
-                        if (strcasecmp(c->actions[i].label, c->actions[j].label) == 0)
-                                return false;
-        return true;
+/* The base letter of a Latin-1 letter written C3 xx in UTF-8 (é → e,
+ * Ç → c), or 0. */
+static char latin1_base(unsigned char second) {
+        static const char map[64] = "aaaaaaaceeeeiiiidnooooo/ouuuuyts" /* C3 80..9F */
+                                    "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  /* C3 A0..BF */
+
+        return second >= 0x80 && second <= 0xBF ? map[second - 0x80] : 0;
 }
 
-static const char *action_item(const Convention *c, size_t i) {
-        return labels_are_distinct(c) ? c->actions[i].label : c->actions[i].id;
+/* `s` as the reader compares labels (chorusd-bilan(5)): lower case, Latin
+ * accents dropped, no surrounding spaces, inner runs of spaces as one. */
+static char *label_key(const char *s) {
+        size_t n = strlen(s), k = 0;
+        char *key = malloc(n + 1);
+        bool space = false;
+
+        if (!key)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+                char base = c == 0xC3 && i + 1 < n ? latin1_base((unsigned char) s[i + 1]) : 0;
+
+                if (c == ' ' || c == '\t') {
+                        space = k > 0;
+                        continue;
+                }
+                if (space)
+                        key[k++] = ' ';
+                space = false;
+                if (base) {
+                        key[k++] = base;
+                        i++;
+                } else
+                        key[k++] = (char) (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        key[k] = 0;
+        return key;
+}
+
+static int labels_equal(const char *a, const char *b) {
+        _cleanup_(freep) char *ka = label_key(a), *kb = label_key(b);
+
+        if (!ka || !kb)
+                return -ENOMEM;
+        return streq(ka, kb);
+}
+
+/* The Action drop-down shows the labels; when the reader could take one
+ * for another action (two labels that compare equal, or a label equal to
+ * another action's id), the ids, which are unique. */
+static int labels_are_distinct(const Convention *c) {
+        for (size_t i = 0; i < c->n_actions; i++)
+                for (size_t j = 0; j < c->n_actions; j++) {
+                        int r;
+
+                        if (i == j)
+                                continue;
+                        r = labels_equal(c->actions[i].label, c->actions[j].id);
+                        if (r == 0 && j > i)
+                                r = labels_equal(c->actions[i].label, c->actions[j].label);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
+                }
+        return 1;
+}
+
+static const char *action_item(const Convention *c, bool use_labels, size_t i) {
+        return use_labels ? c->actions[i].label : c->actions[i].id;
 }
 
 /* Every kind of every action, each once, in the convention's order. */
@@ -413,7 +470,7 @@ static void build_guide_examples(TplBuilder *b, const Convention *c) {
                 const ConventionAction *a = &c->actions[i];
                 TplRow *row = tpl_row(b, 0);
 
-                tpl_cell(b, row, COLUMN_ACTION, TPL_STYLE_WRAP, action_item(c, i));
+                tpl_cell(b, row, COLUMN_ACTION, TPL_STYLE_WRAP, action_item(c, b->use_labels, i));
                 tpl_cell(b, row, COLUMN_REF, TPL_STYLE_TEXT, "SIRET ou référence");
                 tpl_cell(b, row, COLUMN_NAME, TPL_STYLE_WRAP, "Nom de l'entreprise ou de la réunion");
                 if (a->n_kinds > 0)
@@ -589,7 +646,7 @@ static void build_lists(TplBuilder *b, const Convention *c, const char **kinds, 
                 TplRow *row = tpl_row(b, 0);
 
                 if (i < c->n_actions)
-                        tpl_cell(b, row, 0, TPL_STYLE_DEFAULT, action_item(c, i));
+                        tpl_cell(b, row, 0, TPL_STYLE_DEFAULT, action_item(c, b->use_labels, i));
                 if (i < n_kinds)
                         tpl_cell(b, row, 1, TPL_STYLE_DEFAULT, kinds[i]);
         }
@@ -648,6 +705,10 @@ static int tpl_build(const Convention *c, const TemplateInfo *info, TplWorkbook 
         r = collect_kinds(c, &kinds, &n_kinds);
         if (r < 0)
                 return r;
+        r = labels_are_distinct(c);
+        if (r < 0)
+                return r;
+        b.use_labels = r > 0;
         w->title = tpl_printf(w, "Bilan de la convention %s", c->id);
         w->creator = info->author;
         w->date = info->today;
