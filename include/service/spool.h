@@ -174,9 +174,11 @@ uint64_t spool_next_deadline(const Spool *s);
  * reading (IN_CLOSE_NOWRITE): a created or written regular file is not
  * taken before it is closed, a file opened under our eyes not while it is
  * still open (however long the writer pauses), and then only after `settle`
- * of quiet. No-ops when settle is 0. The note_created/modified/opened
- * functions return 0 or -ENOMEM; spool_note_released() returns true when
- * the last opener closed the file, which then settles (arm the timer). */
+ * of quiet. No-ops when settle is 0. spool_note_created() returns 0 or
+ * -ENOMEM; spool_note_modified() and spool_note_opened() 1 when the file
+ * was not watched yet (arm the timer: a claim pass does), 0, or -ENOMEM;
+ * spool_note_released() true when the last opener closed the file, which
+ * then settles (arm the timer too). */
 int spool_note_created(Spool *s, const char *name);
 int spool_note_modified(Spool *s, const char *name);
 int spool_note_opened(Spool *s, const char *name);
