@@ -406,13 +406,15 @@ bool spool_note_released(Spool *s, const char *name) {
         return true;
 }
 
+/* Closes may have been lost, so an open count could stay up for ever; but
+ * the file may as well still be open: wait for a writer's quiet minute. */
 void spool_forget_writers(Spool *s) {
-        uint64_t deadline = now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec;
+        uint64_t deadline = now_clock_usec(CLOCK_MONOTONIC) + writer_wait(s);
 
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (SpoolWatch *w = s->buckets[i]; w; w = w->hnext)
                         if (w->writing || w->opens > 0) {
-                                w->writing = false;
+                                w->writing = true;
                                 w->opens = 0;
                                 due_insert(s, w, deadline);
                         }

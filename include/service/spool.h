@@ -185,7 +185,8 @@ int spool_note_opened(Spool *s, const char *name);
 void spool_note_closed(Spool *s, const char *name);
 bool spool_note_released(Spool *s, const char *name);
 /* inotify lost events (IN_Q_OVERFLOW): opens and closes may have been
- * missed, so files waiting for theirs fall back on the quiet period alone. */
+ * missed, so the files waiting for a close are taken after the writer
+ * wait (SPOOL_WRITER_WAIT_USEC) of quiet, open or not. */
 void spool_forget_writers(Spool *s);
 /* Starts the next scan of incoming/ from the beginning. */
 void spool_rewind(Spool *s);
