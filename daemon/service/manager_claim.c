@@ -234,10 +234,13 @@ static int on_claim(sd_event_source *s, void *userdata) {
 /* inotify is only a wake-up. A regular file that was just created is told
  * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
  * and then quiet for settle_seconds, so that a half-written bilan is not
- * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
+ * taken; opens and closes (IN_OPEN, IN_CLOSE_*) are counted, so that a file
+ * still open is not taken however long its writer pauses (an SMB copy that
+ * stalls); a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
  * symlink, FIFO, directory or device is taken (to rejected/) at once. */
 static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         Manager *m = userdata;
+        int r;
         (void) s;
 
         if (ev->mask & IN_Q_OVERFLOW) {
@@ -253,6 +256,24 @@ static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev,
         }
         if (ev->len == 0 || spool_name_is_ignored(ev->name))
                 return 0;
+        if (ev->mask & (IN_OPEN | IN_MODIFY | IN_CLOSE_NOWRITE)) {
+                /* Bookkeeping only: no rescan. A file newly watched, or one
+                 * whose last opener left, needs the timer armed: a pass that
+                 * goes on from the cursor does it. */
+                if (ev->mask & IN_ISDIR)
+                        return 0;
+                if (ev->mask & IN_CLOSE_NOWRITE)
+                        r = spool_note_released(m->spool, ev->name);
+                else if (ev->mask & IN_OPEN)
+                        r = spool_note_opened(m->spool, ev->name);
+                else
+                        r = spool_note_modified(m->spool, ev->name);
+                if (r < 0)
+                        log_oom();
+                else if (r > 0)
+                        claim_wake(m, false);
+                return 0;
+        }
         if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
                 struct stat st;
                 if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,
