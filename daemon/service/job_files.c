@@ -358,6 +358,8 @@ int run_write_text_receipt(JobRun *r) {
                 return 0;
         if (k >= 0)
                 k = spool_rewrite(r->host->spool, where, name, text, size);
+        if (k >= 0)
+                crash_point("text-receipt");
         if (k < 0 && fs_error_is_fatal(k))
                 job_host_fatal(r->host, k, "writing a text receipt");
         else if (k < 0)

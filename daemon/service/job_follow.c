@@ -374,6 +374,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         ChorusInvoiceStatusClass c = chorus_invoice_status_classify(statut);
         const char *comment = h->n_entries > 0 ? h->entries[h->n_entries - 1].commentaire : NULL;
         bool receipt_failed;
+        int k;
 
         if (isempty(comment))
                 comment = NULL;
@@ -389,7 +390,10 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         /* The text receipt follows every status, before the job moves on
          * (to failed/ with REJETEE) or stops (MISE_EN_PAIEMENT). */
         history_status_details(j, history_current_entry(h));
-        receipt_failed = run_write_text_receipt(r) < 0;
+        k = run_write_text_receipt(r);
+        if (fs_error_is_fatal(k))
+                return STEP_WAIT; /* the daemon stops */
+        receipt_failed = k < 0;
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
