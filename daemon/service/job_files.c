@@ -352,6 +352,8 @@ int run_write_text_receipt(JobRun *r) {
                 k = spool_locate(r->host->spool, name, &where);
                 if (k == -ENOENT)
                         k = spool_locate(r->host->spool, r->job->spool_name, &where);
+                if (k == -ENOENT)
+                        return 0; /* the bilan left the spool (by hand): nowhere to write */
         }
         if (k >= 0 && read_file_bounded_at(spool_dirfd(r->host->spool, where), name, size, &old, &old_size) >= 0 &&
             old_size == size && memcmp(old, text, size) == 0)
