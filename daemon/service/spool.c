@@ -183,6 +183,12 @@ int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size
                                       WRITE_FILE_NOREPLACE);
 }
 
+int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size) {
+        if (spool_dirfd(s, dir) < 0)
+                return -EINVAL;
+        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE, 0);
+}
+
 /* Rejects `from_name` in folder `from`, which becomes rejected/SPOOL_NAME. */
 static int reject_file(Spool *s, SpoolDir from, const char *from_name, const char *job_id,
                        const char *bilan_name, const char *spool_name, const Diagnostics *d) {
