@@ -551,7 +551,8 @@ int sheet_builder_finish(SheetBuilder *b) {
                 }
                 s->n_cells = n;
         }
-        qsort(s->hidden_rows, s->n_hidden_rows, sizeof(uint32_t), row_compare);
+        if (s->n_hidden_rows > 1)
+                qsort(s->hidden_rows, s->n_hidden_rows, sizeof(uint32_t), row_compare);
         n = 0;
         for (size_t i = 0; i < s->n_hidden_rows; i++)
                 if (n == 0 || s->hidden_rows[n - 1] != s->hidden_rows[i])
