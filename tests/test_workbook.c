@@ -938,3 +938,332 @@ Test(workbook_xlsx, damaged_parts) {
                 diagnostics_clear(&d);
         }
 }
+
+/* ---- hostile and damaged files ---- */
+
+Test(workbook_hostile, doctype) {
+        static const char *const contents[] = {
+                /* entities declared and used */
+                "<?xml version=\"1.0\"?>\n<!DOCTYPE office:document-content [<!ENTITY a \"aaaaaaaa\">"
+                "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]>"
+                "<office:document-content " ODS_NS "><office:body><office:spreadsheet><table:table "
+                "table:name=\"&c;\"/></office:spreadsheet></office:body></office:document-content>",
+                /* an external entity */
+                "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                "<office:document-content " ODS_NS "><office:body><office:spreadsheet><table:table "
+                "table:name=\"Bilan\"><table:table-row><table:table-cell><text:p>&e;</text:p></table:table-cell>"
+                "</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>",
+                /* an external DTD over the network */
+                "<?xml version=\"1.0\"?>\n<!DOCTYPE x SYSTEM \"http://127.0.0.1:9/x.dtd\">"
+                "<office:document-content " ODS_NS "/>",
+                /* a parameter entity */
+                "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]><x/>",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(contents); i++) {
+                Workbook *w = NULL;
+                Diagnostics d = DIAGNOSTICS_INIT;
+                int r = read_ods_content(contents[i], NULL, &w, &d);
+
+                expect_refused(r, &d, "the workbook contains a DTD declaration (content.xml)",
+                               "le classeur contient une déclaration DTD (content.xml)");
+                cr_expect_null(w);
+                diagnostics_clear(&d);
+        }
+}
+
+/* Sets the uncompressed size `entry` declares, in its local header and
+ * the central directory, to `size`: an archive that lies. */
+static void zip_patch_size(uint8_t *zip, size_t zip_size, const char *entry, uint32_t size) {
+        size_t len = strlen(entry);
+        unsigned patched = 0;
+
+        for (size_t i = 0; i + 46 + len <= zip_size; i++) {
+                size_t at = 0;
+
+                if (zip[i] != 'P' || zip[i + 1] != 'K')
+                        continue;
+                if (zip[i + 2] == 3 && zip[i + 3] == 4 && memcmp(zip + i + 30, entry, len) == 0)
+                        at = i + 22;
+                else if (zip[i + 2] == 1 && zip[i + 3] == 2 && memcmp(zip + i + 46, entry, len) == 0)
+                        at = i + 24;
+                if (!at)
+                        continue;
+                for (int k = 0; k < 4; k++)
+                        zip[at + (size_t) k] = (uint8_t) (size >> (8 * k));
+                patched++;
+        }
+        cr_assert_eq(patched, 2);
+}
+
+/* A document of `n` bytes, most of it in comments (quick to parse):
+ * `random` letters (incompressible), or the same one. */
+static char *big_content(size_t n, bool random) {
+        static const char head[] = "<?xml version=\"1.0\"?>\n<office:document-content " ODS_NS "><office:body>";
+        static const char tail[] = "</office:body></office:document-content>";
+        char *s = malloc(n + 1);
+        size_t len = strlen(head);
+        uint32_t seed = 12345;
+
+        cr_assert_not_null(s);
+        memcpy(s, head, len);
+        while (len + 65536 + strlen(tail) < n) {
+                memcpy(s + len, "<!--", 4);
+                len += 4;
+                for (int i = 0; i < 65000; i++) {
+                        seed = seed * 1103515245u + 12345u;
+                        s[len++] = random ? (char) ('a' + (seed >> 16) % 26) : 'a';
+                }
+                memcpy(s + len, "-->", 3);
+                len += 3;
+        }
+        while (len + strlen(tail) < n)
+                s[len++] = ' ';
+        memcpy(s + len, tail, strlen(tail) + 1);
+        return s;
+}
+
+static int read_ods_bytes(uint8_t *data, size_t size, Workbook **ret, Diagnostics *d) {
+        int r = workbook_read("bilan.ods", data, size, WORKBOOK_ODS, ret, d);
+        free(data);
+        return r;
+}
+
+static uint8_t *build_ods(const char *content, bool store, size_t *ret_size) {
+        ZipFixtureEntry e[] = {
+                { .name = "mimetype", .text = ODS_MIMETYPE, .store = true },
+                { .name = "content.xml", .text = content, .store = store },
+        };
+        return zipfixture_build(e, ELEMENTSOF(e), ret_size);
+}
+
+Test(workbook_hostile, zip_bomb) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        size_t zeros_size = (size_t) 50 << 20, size;
+        _cleanup_(freep) char *zeros = calloc(1, zeros_size);
+        _cleanup_(freep) char *same = big_content((size_t) 20 << 20, false);
+        ZipFixtureEntry e[] = {
+                { .name = "mimetype", .text = ODS_MIMETYPE, .store = true },
+                { .name = "content.xml", .data = zeros, .size = zeros_size },
+        };
+        uint8_t *data;
+        int r;
+
+        /* 50 MiB of zeros: refused on what it declares. */
+        cr_assert_not_null(zeros);
+        data = zipfixture_build(e, ELEMENTSOF(e), &size);
+        cr_expect_lt(size, 100000);
+        r = read_ods_bytes(data, size, &w, &d);
+        expect_refused(r, &d, "abnormal archive (ZIP bomb): content.xml expands to more than 200 times its size",
+                       "archive anormale (bombe ZIP) : content.xml se décompresse en plus de 200 fois sa taille");
+        diagnostics_clear(&d);
+
+        /* 20 MiB of valid XML declared as 1000 bytes: refused as it comes out. */
+        data = build_ods(same, false, &size);
+        zip_patch_size(data, size, "content.xml", 1000);
+        r = read_ods_bytes(data, size, &w, &d);
+        expect_refused(r, &d, "abnormal archive (ZIP bomb)", "archive anormale (bombe ZIP)");
+        diagnostics_clear(&d);
+}
+
+Test(workbook_hostile, entry_too_large) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        _cleanup_(freep) char *content = big_content((size_t) 33 << 20, true);
+        Diagnostics d = DIAGNOSTICS_INIT;
+        size_t size;
+        uint8_t *data;
+        int r;
+
+        uint8_t *copy;
+
+        /* Stored: a ratio of 1, only the size is wrong. */
+        data = build_ods(content, true, &size);
+        copy = malloc(size);
+        cr_assert_not_null(copy);
+        memcpy(copy, data, size);
+        r = read_ods_bytes(data, size, &w, &d);
+        expect_refused(r, &d, "the workbook is too large: content.xml is over 32 MiB uncompressed",
+                       "le classeur est trop gros : content.xml dépasse 32 Mio une fois décompressé");
+        diagnostics_clear(&d);
+
+        /* Declared as 4000 bytes: libzip would read on, the count stops it. */
+        zip_patch_size(copy, size, "content.xml", 4000);
+        r = read_ods_bytes(copy, size, &w, &d);
+        expect_refused(r, &d, "content.xml is over 32 MiB", "content.xml dépasse 32 Mio");
+        diagnostics_clear(&d);
+}
+
+Test(workbook_hostile, total_too_large) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        _cleanup_(freep) char *sheet = big_content((size_t) 22 << 20, true);
+        Diagnostics d = DIAGNOSTICS_INIT;
+        ZipFixtureEntry e[] = {
+                { .name = "[Content_Types].xml",
+                  .text = "<?xml version=\"1.0\"?><Types "
+                          "xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>" },
+                { .name = "xl/workbook.xml",
+                  .text = "<?xml version=\"1.0\"?><workbook xmlns=\"" XLSX_MAIN "\" xmlns:r=\"" XLSX_RELS "\"><sheets>"
+                          "<sheet name=\"A\" sheetId=\"1\" r:id=\"rId1\"/><sheet name=\"B\" sheetId=\"2\" r:id=\"rId2\"/>"
+                          "<sheet name=\"C\" sheetId=\"3\" r:id=\"rId3\"/></sheets></workbook>" },
+                { .name = "xl/_rels/workbook.xml.rels",
+                  .text = "<?xml version=\"1.0\"?><Relationships xmlns=\"" XLSX_PKG_RELS "\">"
+                          "<Relationship Id=\"rId1\" Type=\"" XLSX_RELS "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+                          "<Relationship Id=\"rId2\" Type=\"" XLSX_RELS "/worksheet\" Target=\"worksheets/sheet2.xml\"/>"
+                          "<Relationship Id=\"rId3\" Type=\"" XLSX_RELS "/worksheet\" Target=\"worksheets/sheet3.xml\"/>"
+                          "</Relationships>" },
+                { .name = "xl/worksheets/sheet1.xml", .text = sheet, .store = true },
+                { .name = "xl/worksheets/sheet2.xml", .text = sheet, .store = true },
+                { .name = "xl/worksheets/sheet3.xml", .text = sheet, .store = true },
+        };
+        int r;
+
+        /* Three sheets of 22 MiB: each under the entry limit, not together. */
+        r = read_zip(e, ELEMENTSOF(e), WORKBOOK_XLSX, &w, &d);
+        expect_refused(r, &d, "the workbook is too large: over 64 MiB uncompressed",
+                       "le classeur est trop gros : plus de 64 Mio une fois décompressé");
+        diagnostics_clear(&d);
+}
+
+Test(workbook_hostile, too_many_entries) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        _cleanup_(freep) char *content = ods_content(NULL, "<table:table table:name=\"Bilan\"/>");
+        Diagnostics d = DIAGNOSTICS_INIT;
+        static char names[1001][32];
+        ZipFixtureEntry *e = calloc(1001, sizeof(ZipFixtureEntry));
+        size_t size;
+        uint8_t *data;
+        int r;
+
+        cr_assert_not_null(e);
+        e[0] = (ZipFixtureEntry) { .name = "mimetype", .text = ODS_MIMETYPE, .store = true };
+        e[1] = (ZipFixtureEntry) { .name = "content.xml", .text = content };
+        for (size_t i = 2; i < 1001; i++) {
+                snprintf(names[i], sizeof names[i], "Pictures/%zu.png", i);
+                e[i] = (ZipFixtureEntry) { .name = names[i], .text = "x" };
+        }
+        data = zipfixture_build(e, 1000, &size);
+        expect_ok(read_ods_bytes(data, size, &w, &d), &d);
+        w = workbook_free(w);
+        data = zipfixture_build(e, 1001, &size);
+        r = read_ods_bytes(data, size, &w, &d);
+        expect_refused(r, &d, "abnormal archive: more than 1000 entries in the workbook",
+                       "archive anormale : le classeur contient plus de 1 000 fichiers internes");
+        diagnostics_clear(&d);
+        free(e);
+}
+
+Test(workbook_hostile, damaged_zip) {
+        _cleanup_(freep) char *content = ods_content(NULL, "<table:table table:name=\"Bilan\"><table:table-row>"
+                                                           "<table:table-cell office:value-type=\"string\"><text:p>"
+                                                           "une valeur assez longue</text:p></table:table-cell>"
+                                                           "</table:table-row></table:table>");
+        size_t size;
+        uint8_t *good = build_ods(content, true, &size);
+        static const struct {
+                const char *label;
+                size_t cut;      /* keep that many bytes (0: all) */
+                bool flip;       /* change one byte of content.xml's text */
+                const char *fr;
+        } cases[] = {
+                { "empty", SIZE_MAX, false, "(" },
+                { "cut in the middle", 1, false, "(" },
+                { "cut before the end", 2, false, "(" },
+                { "one byte changed", 0, true, "content.xml : somme de contrôle fausse" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Workbook *w = NULL;
+                Diagnostics d = DIAGNOSTICS_INIT;
+                uint8_t *data = malloc(size);
+                size_t n = size;
+                int r;
+
+                cr_assert_not_null(data);
+                memcpy(data, good, size);
+                if (cases[i].cut == SIZE_MAX)
+                        n = 0;
+                else if (cases[i].cut == 1)
+                        n = size / 2;
+                else if (cases[i].cut == 2)
+                        n = size - 10;
+                if (cases[i].flip) {
+                        uint8_t *p = memmem(data, size, "assez longue", 12);
+                        cr_assert_not_null(p);
+                        p[0] = 'A';
+                }
+                cr_log_info("%s", cases[i].label);
+                r = read_ods_bytes(data, n, &w, &d);
+                expect_refused(r, &d, "the workbook is damaged or incomplete", "le classeur est abîmé ou incomplet");
+                expect_refused(r, &d, "", cases[i].fr);
+                diagnostics_clear(&d);
+        }
+        free(good);
+}
+
+Test(workbook_hostile, ods_parts) {
+        static const struct {
+                const char *label;
+                const char *content; /* NULL: no content.xml */
+                const char *fr;
+        } cases[] = {
+                { "no content.xml", NULL, "(content.xml manquant)" },
+                { "not XML", "PK\x03\x04 binary", "(content.xml, ligne 1 :" },
+                { "unclosed", "<?xml version=\"1.0\"?><office:document-content " ODS_NS "><office:body>",
+                  "(content.xml, ligne 1 :" },
+                { "in a table", "<?xml version=\"1.0\"?>\n<office:document-content " ODS_NS "><office:body>"
+                  "<office:spreadsheet><table:table table:name=\"A\"><table:table-row><table:table-cell>\n\n<text:p>x"
+                  "</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>"
+                  "</office:document-content>", "(content.xml, ligne 4 :" },
+                { "undeclared entity", "<?xml version=\"1.0\"?><x>&nbsp;</x>", "(content.xml, ligne 1 :" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Workbook *w = NULL;
+                Diagnostics d = DIAGNOSTICS_INIT;
+                ZipFixtureEntry e[] = {
+                        { .name = "mimetype", .text = ODS_MIMETYPE, .store = true },
+                        { .name = cases[i].content ? "content.xml" : "styles.xml",
+                          .text = cases[i].content ? cases[i].content : "<x/>" },
+                };
+                int r = read_zip(e, ELEMENTSOF(e), WORKBOOK_ODS, &w, &d);
+
+                cr_log_info("%s", cases[i].label);
+                expect_refused(r, &d, "the workbook is damaged or incomplete", cases[i].fr);
+                cr_expect_null(w);
+                diagnostics_clear(&d);
+        }
+}
+
+Test(workbook_hostile, xlsx_doctype) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        XlsxFixture f = {
+                .sheets = { { .name = "Bilan" } },
+                .shared_strings = "<si><t>a</t></si>",
+        };
+        ZipFixtureEntry styles = {
+                .name = "xl/styles.xml",
+                .text = "<?xml version=\"1.0\"?>\n<!DOCTYPE styleSheet [<!ENTITY x \"y\">]><styleSheet/>",
+        };
+        int r;
+
+        f.extra = styles;
+        r = read_xlsx(&f, &w, &d);
+        expect_refused(r, &d, "DTD declaration (xl/styles.xml)", "le classeur contient une déclaration DTD (xl/styles.xml)");
+        diagnostics_clear(&d);
+}
+
+Test(workbook_hostile, sheet_name_in_messages) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        static const char tables[] =
+                "<table:table table:name=\"Ré&#10;al&#133;x\"><table:table-row><table:table-cell "
+                "table:number-columns-repeated=\"1024\"/><table:table-cell office:value-type=\"string\">"
+                "<text:p>x</text:p></table:table-cell></table:table-row></table:table>";
+        int r;
+
+        r = read_ods(NULL, tables, &w, &d);
+        expect_refused(r, &d, "sheet Ré?al?x has a cell", "de la feuille Ré?al?x a une cellule");
+        diagnostics_clear(&d);
+}

@@ -156,15 +156,14 @@ bool workbook_zip_has_prefix(WorkbookInput *in, const char *prefix) {
 
 /* ---- the limits, as the entry is decompressed ---- */
 
-static int entry_too_large(WorkbookXml *x) {
-        WorkbookInput *in = x->in;
+static int entry_too_large(WorkbookInput *in, const char *entry, bool total) {
         int r;
 
-        if (x->read > WORKBOOK_ENTRY_MAX)
+        if (!total)
                 r = diag_error2(in->diags, in->file, NULL,
                                 "the workbook is too large: %s is over 32 MiB uncompressed",
                                 "le classeur est trop gros : %s dépasse 32 Mio une fois décompressé",
-                                x->entry);
+                                entry);
         else
                 r = diag_add2(in->diags, DIAG_ERROR, in->file, 0, NULL,
                               "the workbook is too large: over 64 MiB uncompressed",
@@ -172,13 +171,16 @@ static int entry_too_large(WorkbookXml *x) {
         return r < 0 ? r : -EINVAL;
 }
 
-static int entry_bomb(WorkbookXml *x) {
-        WorkbookInput *in = x->in;
+static int entry_bomb(WorkbookInput *in, const char *entry) {
         int r = diag_error2(in->diags, in->file, NULL,
                             "abnormal archive (ZIP bomb): %s expands to more than 200 times its size",
                             "archive anormale (bombe ZIP) : %s se décompresse en plus de 200 fois sa taille",
-                            x->entry);
+                            entry);
         return r < 0 ? r : -EINVAL;
+}
+
+static bool entry_ratio_too_high(uint64_t size, uint64_t compressed) {
+        return size > WORKBOOK_BOMB_SIZE && size / WORKBOOK_BOMB_RATIO > compressed;
 }
 
 /* libxml2's input callback: at most the limit plus one byte is ever
@@ -202,11 +204,11 @@ static int entry_read(void *userdata, char *buf, int len) {
         x->read += (uint64_t) n;
         x->in->total_read += (uint64_t) n;
         if (x->read > WORKBOOK_ENTRY_MAX || x->in->total_read > WORKBOOK_TOTAL_MAX) {
-                x->stream_error = entry_too_large(x);
+                x->stream_error = entry_too_large(x->in, x->entry, x->read <= WORKBOOK_ENTRY_MAX);
                 return -1;
         }
-        if (x->read > WORKBOOK_BOMB_SIZE && x->read / WORKBOOK_BOMB_RATIO > x->compressed) {
-                x->stream_error = entry_bomb(x);
+        if (entry_ratio_too_high(x->read, x->compressed)) {
+                x->stream_error = entry_bomb(x->in, x->entry);
                 return -1;
         }
         return (int) n;
@@ -260,6 +262,12 @@ int workbook_xml_open(WorkbookInput *in, const char *name, WorkbookXml **ret) {
                 return zip_damaged(in, name, zip_error_code_zip(zip_get_error(in->zip)));
         if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
                 return workbook_password(in, name);
+        /* What the archive declares may refuse it at once (never accept it:
+         * the read below counts what really comes out). */
+        if ((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE) && entry_ratio_too_high(st.size, st.comp_size))
+                return entry_bomb(in, name);
+        if ((st.valid & ZIP_STAT_SIZE) && st.size > WORKBOOK_ENTRY_MAX)
+                return entry_too_large(in, name, false);
 
         x = calloc(1, sizeof(WorkbookXml));
         if (!x)
