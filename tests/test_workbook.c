@@ -15,6 +15,7 @@
 #include "base/macro.h"
 #include "core/workbook.h"
 #include "core/workbook_internal.h"
+#include "json_mutate.h" /* test_read_file() */
 #include "zipfixture.h"
 
 /* ---- fixtures ---- */
@@ -1266,4 +1267,81 @@ Test(workbook_hostile, sheet_name_in_messages) {
         r = read_ods(NULL, tables, &w, &d);
         expect_refused(r, &d, "sheet Ré?al?x has a cell", "de la feuille Ré?al?x a une cellule");
         diagnostics_clear(&d);
+}
+
+/* ---- files written by the real applications (tests/data/workbooks/make-workbooks.py) ---- */
+
+static Workbook *read_real(const char *name, WorkbookFormat format) {
+        _cleanup_(freep) char *path = NULL, *data = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        Workbook *w = NULL;
+        size_t size;
+
+        cr_assert_geq(asprintf(&path, "tests/data/workbooks/%s", name), 0);
+        data = test_read_file(path, &size);
+        cr_assert_not_null(data, "%s", path);
+        expect_ok(workbook_read(name, data, size, format, &w, &d), &d);
+        return w;
+}
+
+/* The same workbook written by openpyxl, then saved by LibreOffice in its
+ * two formats, reads the same (a formula only has a value once LibreOffice
+ * computed it). */
+Test(workbook_real, openpyxl_and_libreoffice) {
+        static const struct {
+                const char *file;
+                WorkbookFormat format;
+                bool computed;
+        } files[] = {
+                { "openpyxl.xlsx", WORKBOOK_XLSX, false },
+                { "libreoffice.xlsx", WORKBOOK_XLSX, true },
+                { "libreoffice.ods", WORKBOOK_ODS, true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_(workbook_freep) Workbook *w = read_real(files[i].file, files[i].format);
+                const Sheet *s;
+
+                cr_log_info("%s", files[i].file);
+                cr_assert_eq(w->n_sheets, 4, "%s", files[i].file);
+                cr_expect(!w->has_macros);
+                cr_expect_str_eq(w->sheets[0].name, "Mode d'emploi");
+                cr_expect(w->sheets[3].hidden, "%s: Listes is hidden", files[i].file);
+
+                s = workbook_find_sheet(w, "Bilan");
+                cr_assert_not_null(s);
+                expect_cell(s, "B1", CELL_TEXT, "cma-exemple-2026");
+                expect_date(s, "B2", 2026, 12, 10);
+                expect_cell(s, "B3", CELL_TEXT, "Claire Martin");
+                expect_cell(s, "A5", CELL_TEXT, "Une année riche :\nquatre ateliers.");
+                expect_empty(s, "B5"); /* merged A5:D5 */
+
+                s = workbook_find_sheet(w, "Réalisations");
+                cr_assert_not_null(s);
+                expect_cell(s, "B1", CELL_TEXT, "Référence");
+                expect_cell(s, "B2", CELL_NUMBER, "13002602400013");
+                expect_date(s, "E2", 2026, 3, 14);
+                expect_cell(s, "B3", CELL_TEXT, "130 026 024 00013");
+                expect_cell(s, "E3", CELL_TEXT, "14/03/2026");
+                expect_cell(s, "B4", CELL_TEXT, "2026-05-20");
+                expect_date(s, "E4", 2026, 5, 20); /* 9:30 dropped */
+                expect_cell(s, "F4", CELL_NUMBER, "12");
+                if (files[i].computed)
+                        expect_cell(s, "G4", CELL_NUMBER, "24");
+                else
+                        expect_empty(s, "G4");
+                cr_expect(sheet_row_is_hidden(s, 4));
+                cr_expect(!sheet_row_is_hidden(s, 3));
+                expect_cell(s, "B5", CELL_TEXT, "caché");
+        }
+}
+
+Test(workbook_real, odfpy) {
+        _cleanup_(workbook_freep) Workbook *w = read_real("odfpy.ods", WORKBOOK_ODS);
+        const Sheet *s = workbook_find_sheet(w, "realisations");
+
+        cr_assert_not_null(s);
+        expect_cell(s, "B2", CELL_NUMBER, "13002602400013");
+        expect_date(s, "C2", 2026, 3, 14);
+        expect_cell(s, "D2", CELL_NUMBER, "12");
 }
