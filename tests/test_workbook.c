@@ -16,6 +16,7 @@
 #include "core/workbook.h"
 #include "core/workbook_internal.h"
 #include "json_mutate.h" /* test_read_file() */
+#include "scratch.h"
 #include "zipfixture.h"
 
 /* ---- fixtures ---- */
@@ -1344,4 +1345,30 @@ Test(workbook_real, odfpy) {
         expect_cell(s, "B2", CELL_NUMBER, "13002602400013");
         expect_date(s, "C2", 2026, 3, 14);
         expect_cell(s, "D2", CELL_NUMBER, "12");
+}
+
+static void read_bad_encoding(void *userdata) {
+        Diagnostics *d = userdata;
+        Workbook *w = NULL;
+        /* Declared Latin-1, then a UTF-16 declaration that the bytes contradict. */
+        static const char content[] = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><office:document-content/>";
+        static const char content2[] = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>\n<x>\xc3\xa9\x1b$B\xff</x>";
+
+        cr_expect_eq(read_ods_content(content, NULL, &w, d), -EINVAL);
+        cr_expect_eq(read_ods_content(content2, NULL, &w, d), -EINVAL);
+}
+
+/* libxml2 prints encoding errors through its global handler: never while
+ * a workbook is read (a pure module logs nothing), and the caller's
+ * handler is back afterwards. */
+Test(workbook_hostile, nothing_printed) {
+        Diagnostics d = DIAGNOSTICS_INIT;
+        xmlGenericErrorFunc before = xmlGenericError;
+        _cleanup_(freep) char *printed = scratch_stderr_of(read_bad_encoding, &d);
+
+        cr_expect_str_eq(printed, "");
+        cr_expect_eq(d.n_errors, 2);
+        cr_expect(strstr(d.items[1].message_fr, "(content.xml : XML illisible)"), "%s", d.items[1].message_fr);
+        cr_expect(xmlGenericError == before);
+        diagnostics_clear(&d);
 }

@@ -43,6 +43,7 @@ int workbook_read(const char *file, const void *data, size_t size, WorkbookForma
                 .file = file,
                 .diags = diags,
         };
+        WorkbookXmlErrors errors;
         int r;
 
         if (!ret || (!data && size > 0) || format < 0 || format >= _WORKBOOK_FORMAT_MAX)
@@ -54,11 +55,12 @@ int workbook_read(const char *file, const void *data, size_t size, WorkbookForma
         in.workbook = w;
         in.nocase = format == WORKBOOK_XLSX;
 
+        workbook_xml_errors_silence(&errors);
         r = workbook_zip_open(&in, data, size);
-        if (r < 0)
-                return r;
-        r = format == WORKBOOK_ODS ? workbook_ods_read(&in) : workbook_xlsx_read(&in);
+        if (r >= 0)
+                r = format == WORKBOOK_ODS ? workbook_ods_read(&in) : workbook_xlsx_read(&in);
         workbook_zip_close(&in);
+        workbook_xml_errors_restore(&errors);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(w);
@@ -218,9 +220,7 @@ static void label_fold(LabelIter *it, uint32_t cp) {
                 for (const char *f = latin_fold[cp - 0xC0]; *f; f++)
                         it->pending[it->n_pending++] = (unsigned char) *f;
                 return;
-        } else if (cp == 0x178)
-                cp = 'y';
-        else if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC)
+        } else if (cp == 0x2018 || cp == 0x2019 || cp == 0x02BC)
                 cp = '\''; /* Word's typographic apostrophe */
         else if (cp >= 0x2010 && cp <= 0x2015)
                 cp = '-';

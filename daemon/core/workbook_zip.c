@@ -236,6 +236,32 @@ static void entry_parse_error(void *userdata, xmlErrorPtr error) {
 
 /* ---- XML entries ---- */
 
+static void xml_ignore_generic(void *context, const char *format, ...) {
+        (void) context;
+        (void) format;
+}
+
+static void xml_ignore_structured(void *context, xmlErrorPtr error) {
+        (void) context;
+        (void) error;
+}
+
+void workbook_xml_errors_silence(WorkbookXmlErrors *saved) {
+        *saved = (WorkbookXmlErrors) {
+                .generic = xmlGenericError,
+                .generic_context = xmlGenericErrorContext,
+                .structured = xmlStructuredError,
+                .structured_context = xmlStructuredErrorContext,
+        };
+        xmlSetGenericErrorFunc(NULL, xml_ignore_generic);
+        xmlSetStructuredErrorFunc(NULL, xml_ignore_structured);
+}
+
+void workbook_xml_errors_restore(const WorkbookXmlErrors *saved) {
+        xmlSetGenericErrorFunc(saved->generic_context, saved->generic);
+        xmlSetStructuredErrorFunc(saved->structured_context, saved->structured);
+}
+
 WorkbookXml *workbook_xml_free(WorkbookXml *x) {
         if (!x)
                 return NULL;
@@ -306,14 +332,24 @@ static int xml_refuse_dtd(WorkbookXml *x) {
 }
 
 static int xml_damaged(WorkbookXml *x) {
+        const char *en_what = x->parse_error ? x->parse_error : "unreadable XML";
+        const char *fr_what = x->parse_error ? x->parse_error : "XML illisible";
         char *en = NULL, *fr = NULL;
-        const char *what = x->parse_error ? x->parse_error : "XML error";
         int r;
 
-        if (asprintf(&en, "%s, line %d: %s", x->entry, x->parse_line, what) < 0)
-                en = NULL;
-        if (asprintf(&fr, "%s, ligne %d : %s", x->entry, x->parse_line, what) < 0)
-                fr = NULL;
+        /* libxml2's message stays in English in both: it names the fault
+         * precisely, and the French text around it says what to do. */
+        if (x->parse_line > 0) {
+                if (asprintf(&en, "%s, line %d: %s", x->entry, x->parse_line, en_what) < 0)
+                        en = NULL;
+                if (asprintf(&fr, "%s, ligne %d : %s", x->entry, x->parse_line, fr_what) < 0)
+                        fr = NULL;
+        } else {
+                if (asprintf(&en, "%s: %s", x->entry, en_what) < 0)
+                        en = NULL;
+                if (asprintf(&fr, "%s : %s", x->entry, fr_what) < 0)
+                        fr = NULL;
+        }
         r = en && fr ? workbook_damaged(x->in, en, fr) : -ENOMEM;
         free(en);
         free(fr);

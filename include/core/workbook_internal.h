@@ -46,6 +46,20 @@ int workbook_password(WorkbookInput *in, const char *entry);
 /* Is there an entry whose name starts with `prefix` ("Basic/")? */
 bool workbook_zip_has_prefix(WorkbookInput *in, const char *prefix);
 
+/* libxml2 reports some errors (input encoding conversions, I/O) through
+ * its global handlers, which print to stderr: a pure module must not, and
+ * a file from outside must not reach the log. workbook_read() silences
+ * them for its duration and restores the caller's. */
+typedef struct WorkbookXmlErrors {
+        xmlGenericErrorFunc generic;
+        void *generic_context;
+        xmlStructuredErrorFunc structured;
+        void *structured_context;
+} WorkbookXmlErrors;
+
+void workbook_xml_errors_silence(WorkbookXmlErrors *saved);
+void workbook_xml_errors_restore(const WorkbookXmlErrors *saved);
+
 /* A ZIP entry streamed through libxml2's xmlTextReader, with the limits of
  * workbook_zip.c on what is decompressed, no DTD, no entity loading, no
  * network; a DOCTYPE anywhere is refused. */
