@@ -924,6 +924,9 @@ Test(workbook_xlsx, damaged_parts) {
                 { "broken XML", { .sheets = { { .name = "Bilan", .data = "<row r=\"1\"><c r=\"A1\"><v>1</c></row>" } } },
                   "xl/worksheets/sheet1.xml, line 2:", "(xl/worksheets/sheet1.xml, ligne 2 :" },
                 { "no sheet", { .sheets = { { .name = NULL } } }, "no sheet", "aucune feuille" },
+                { "control characters in a part name",
+                  { .sheets = { { .name = "Bilan", .target = "worksheets/a&#10;b&#x85;.xml", .no_part = true } } },
+                  "xl/worksheets/a?b?.xml missing", "(xl/worksheets/a?b?.xml manquant)" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -1370,5 +1373,27 @@ Test(workbook_hostile, nothing_printed) {
         cr_expect_eq(d.n_errors, 2);
         cr_expect(strstr(d.items[1].message_fr, "(content.xml : XML illisible)"), "%s", d.items[1].message_fr);
         cr_expect(xmlGenericError == before);
+        diagnostics_clear(&d);
+}
+
+Test(workbook_xlsx, shared_string_too_long) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        size_t n = WORKBOOK_CELL_TEXT_MAX + 1;
+        _cleanup_(freep) char *sst = malloc(n + 32);
+        XlsxFixture f = { .sheets = { { .name = "Bilan" } } };
+        int r;
+
+        cr_assert_not_null(sst);
+        strcpy(sst, "<si><t>");
+        for (size_t i = 0, seed = 1; i < n; i++) { /* not one letter: that would be a bomb */
+                seed = seed * 1103515245u + 12345u;
+                sst[7 + i] = (char) ('a' + (seed >> 16) % 26);
+        }
+        strcpy(sst + 7 + n, "</t></si>");
+        f.shared_strings = sst;
+        r = read_xlsx(&f, &w, &d);
+        expect_refused(r, &d, "xl/sharedStrings.xml: a text longer than 1 MiB",
+                       "(xl/sharedStrings.xml : un texte de plus de 1 Mio)");
         diagnostics_clear(&d);
 }

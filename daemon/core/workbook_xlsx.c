@@ -78,10 +78,11 @@ static bool xlsx_true(const char *s) {
 }
 
 static int xlsx_missing(WorkbookInput *in, const char *entry) {
-        char en[XLSX_PATH_MAX + 32], fr[XLSX_PATH_MAX + 32];
+        char name[128], en[256], fr[256];
 
-        snprintf(en, sizeof en, "%s missing", entry);
-        snprintf(fr, sizeof fr, "%s manquant", entry);
+        workbook_display_name(entry, name);
+        snprintf(en, sizeof en, "%s missing", name);
+        snprintf(fr, sizeof fr, "%s manquant", name);
         return workbook_damaged(in, en, fr);
 }
 
@@ -342,10 +343,11 @@ static int xlsx_read_rich_text(WorkbookXml *xml, WorkbookText *t) {
 }
 
 static int xlsx_text_too_long(Xlsx *x, const char *entry) {
-        char en[XLSX_PATH_MAX + 64], fr[XLSX_PATH_MAX + 64];
+        char name[128], en[256], fr[256];
 
-        snprintf(en, sizeof en, "%s: a text longer than %d MiB", entry, WORKBOOK_CELL_TEXT_MAX >> 20);
-        snprintf(fr, sizeof fr, "%s : un texte de plus de %d Mio", entry, WORKBOOK_CELL_TEXT_MAX >> 20);
+        workbook_display_name(entry, name);
+        snprintf(en, sizeof en, "%s: a text longer than %d MiB", name, WORKBOOK_CELL_TEXT_MAX >> 20);
+        snprintf(fr, sizeof fr, "%s : un texte de plus de %d Mio", name, WORKBOOK_CELL_TEXT_MAX >> 20);
         return workbook_damaged(x->in, en, fr);
 }
 

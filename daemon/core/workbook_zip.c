@@ -225,12 +225,14 @@ static void entry_parse_error(void *userdata, xmlErrorPtr error) {
 
         if (!error || error->level < XML_ERR_ERROR || x->parse_error)
                 return;
-        x->parse_error = strndup(error->message ? error->message : "XML error", 200);
+        x->parse_error = malloc(128);
         x->parse_line = error->line;
         if (!x->parse_error)
                 return;
+        workbook_display_name(error->message ? error->message : "XML error", x->parse_error);
+        /* libxml2 ends its messages with a newline (now a '?'). */
         n = strlen(x->parse_error);
-        while (n > 0 && (x->parse_error[n - 1] == '\n' || x->parse_error[n - 1] == ' '))
+        while (n > 0 && (x->parse_error[n - 1] == '?' || x->parse_error[n - 1] == ' '))
                 x->parse_error[--n] = 0;
 }
 
@@ -275,14 +277,16 @@ WorkbookXml *workbook_xml_free(WorkbookXml *x) {
         return NULL;
 }
 
-int workbook_xml_open(WorkbookInput *in, const char *name, WorkbookXml **ret) {
+int workbook_xml_open(WorkbookInput *in, const char *part, WorkbookXml **ret) {
         _cleanup_(workbook_xml_freep) WorkbookXml *x = NULL;
+        char name[128]; /* `part` as messages show it: it may come from the file */
         zip_int64_t index;
         zip_stat_t st;
 
-        index = zip_locate(in, name);
+        index = zip_locate(in, part);
         if (index < 0)
                 return -ENOENT;
+        workbook_display_name(part, name);
         zip_stat_init(&st);
         if (zip_stat_index(in->zip, (zip_uint64_t) index, 0, &st) < 0)
                 return zip_damaged(in, name, zip_error_code_zip(zip_get_error(in->zip)));
