@@ -276,6 +276,24 @@ bool workbook_label_equal(const char *a, const char *b) {
         }
 }
 
+/* ---- arrays ---- */
+
+void *workbook_grow(void *array, size_t *cap, size_t n, size_t size) {
+        size_t want;
+        void *p;
+
+        if (array && n < *cap)
+                return array;
+        want = *cap ? *cap * 2 : 16;
+        if (want > SIZE_MAX / size)
+                return NULL;
+        p = realloc(array, want * size);
+        if (!p)
+                return NULL;
+        *cap = want;
+        return p;
+}
+
 /* ---- bounded text ---- */
 
 static int workbook_text_reserve(WorkbookText *t, size_t n) {

@@ -44,7 +44,7 @@ typedef struct Ods {
         WorkbookXml *x;
         xmlTextReaderPtr r;
         char **hidden_styles; /* automatic table styles with table:display="false" */
-        size_t n_hidden_styles;
+        size_t n_hidden_styles, cap_hidden_styles;
         SheetBuilder sheet;
         uint64_t row;         /* the next row's index */
         uint64_t column;      /* the next cell's index */
@@ -94,19 +94,18 @@ static bool ods_is_end_at(Ods *o, int depth) {
 /* ---- automatic styles: which table styles hide their sheet ---- */
 
 static int ods_add_hidden_style(Ods *o, const char *name) {
-        char **styles, *copy;
+        void *grown;
+        char *copy;
 
         if (o->n_hidden_styles >= ODS_HIDDEN_STYLES_MAX)
                 return 0; /* only a hostile file has so many: its sheets show */
+        grown = workbook_grow(o->hidden_styles, &o->cap_hidden_styles, o->n_hidden_styles, sizeof(char *));
+        if (!grown)
+                return -ENOMEM;
+        o->hidden_styles = grown;
         copy = strdup(name);
         if (!copy)
                 return -ENOMEM;
-        styles = realloc(o->hidden_styles, (o->n_hidden_styles + 1) * sizeof(char *));
-        if (!styles) {
-                free(copy);
-                return -ENOMEM;
-        }
-        o->hidden_styles = styles;
         o->hidden_styles[o->n_hidden_styles++] = copy;
         return 0;
 }

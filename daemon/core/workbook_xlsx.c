@@ -39,9 +39,9 @@ typedef struct Xlsx {
         WorkbookInput *in;
         bool date1904;
         XlsxSheetRef *sheets;
-        size_t n_sheets;
+        size_t n_sheets, cap_sheets;
         XlsxRel *rels;
-        size_t n_rels;
+        size_t n_rels, cap_rels;
         /* Shared strings, one buffer: string i is strings + offsets[i]. */
         char *strings;
         size_t strings_len, strings_cap;
@@ -141,14 +141,15 @@ static int xlsx_add_sheet(Xlsx *x, xmlTextReaderPtr r) {
         _cleanup_(xml_freep) char *name = workbook_xml_attr(r, NULL, "name");
         _cleanup_(xml_freep) char *state = workbook_xml_attr(r, NULL, "state");
         _cleanup_(xml_freep) char *rid = workbook_xml_attr_any_ns(r, "id");
-        XlsxSheetRef *sheets, *s;
+        XlsxSheetRef *s;
+        void *grown;
 
         if (x->n_sheets >= WORKBOOK_SHEETS_MAX)
                 return workbook_damaged(x->in, "more than 1000 sheets", "plus de 1 000 feuilles");
-        sheets = realloc(x->sheets, (x->n_sheets + 1) * sizeof(XlsxSheetRef));
-        if (!sheets)
+        grown = workbook_grow(x->sheets, &x->cap_sheets, x->n_sheets, sizeof(XlsxSheetRef));
+        if (!grown)
                 return -ENOMEM;
-        x->sheets = sheets;
+        x->sheets = grown;
         s = &x->sheets[x->n_sheets];
         *s = (XlsxSheetRef) {
                 .name = strndup(strempty(name), WORKBOOK_NAME_MAX),
@@ -215,14 +216,15 @@ static int xlsx_add_rel(Xlsx *x, xmlTextReaderPtr r) {
         _cleanup_(xml_freep) char *target = workbook_xml_attr(r, NULL, "Target");
         _cleanup_(xml_freep) char *mode = workbook_xml_attr(r, NULL, "TargetMode");
         char path[XLSX_PATH_MAX];
-        XlsxRel *rels, *rel;
+        XlsxRel *rel;
+        void *grown;
 
         if (!id || !type || !target || x->n_rels >= XLSX_RELS_MAX)
                 return 0;
-        rels = realloc(x->rels, (x->n_rels + 1) * sizeof(XlsxRel));
-        if (!rels)
+        grown = workbook_grow(x->rels, &x->cap_rels, x->n_rels, sizeof(XlsxRel));
+        if (!grown)
                 return -ENOMEM;
-        x->rels = rels;
+        x->rels = grown;
         rel = &x->rels[x->n_rels++];
         *rel = (XlsxRel) { .id = strdup(id), .type = strdup(type) };
         if (!rel->id || !rel->type)
@@ -436,9 +438,9 @@ typedef struct XlsxFormat {
 
 typedef struct XlsxStyles {
         XlsxFormat *formats;
-        size_t n_formats;
+        size_t n_formats, cap_formats;
         unsigned *xf_formats;
-        size_t n_xfs;
+        size_t n_xfs, cap_xfs;
 } XlsxStyles;
 
 static void xlsx_styles_done(XlsxStyles *s) {
@@ -460,38 +462,46 @@ static unsigned xlsx_uint(const char *s) {
 static int xlsx_styles_add_format(XlsxStyles *s, xmlTextReaderPtr r) {
         _cleanup_(xml_freep) char *id = workbook_xml_attr(r, NULL, "numFmtId");
         _cleanup_(xml_freep) char *code = workbook_xml_attr(r, NULL, "formatCode");
-        XlsxFormat *formats;
+        void *grown;
 
         if (!id || !code || s->n_formats >= XLSX_STYLES_MAX)
                 return 0;
-        formats = realloc(s->formats, (s->n_formats + 1) * sizeof(XlsxFormat));
-        if (!formats)
+        grown = workbook_grow(s->formats, &s->cap_formats, s->n_formats, sizeof(XlsxFormat));
+        if (!grown)
                 return -ENOMEM;
-        s->formats = formats;
+        s->formats = grown;
         s->formats[s->n_formats++] = (XlsxFormat) { xlsx_uint(id), xlsx_format_code_is_date(code) };
         return 0;
 }
 
 static int xlsx_styles_add_xf(XlsxStyles *s, xmlTextReaderPtr r) {
         _cleanup_(xml_freep) char *id = workbook_xml_attr(r, NULL, "numFmtId");
-        unsigned *xfs;
+        void *grown;
 
         if (s->n_xfs >= XLSX_STYLES_MAX)
                 return 0;
-        xfs = realloc(s->xf_formats, (s->n_xfs + 1) * sizeof(unsigned));
-        if (!xfs)
+        grown = workbook_grow(s->xf_formats, &s->cap_xfs, s->n_xfs, sizeof(unsigned));
+        if (!grown)
                 return -ENOMEM;
-        s->xf_formats = xfs;
+        s->xf_formats = grown;
         s->xf_formats[s->n_xfs++] = xlsx_uint(id);
         return 0;
 }
 
+static int xlsx_format_compare(const void *a, const void *b) {
+        const XlsxFormat *x = a, *y = b;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* s->formats sorted by id (a hostile file may have 100 000 of them). */
 static bool xlsx_styles_is_date(const XlsxStyles *s, unsigned id) {
+        XlsxFormat key = { .id = id };
+        const XlsxFormat *f = s->n_formats > 0 ? bsearch(&key, s->formats, s->n_formats, sizeof(XlsxFormat),
+                                                         xlsx_format_compare)
+                                               : NULL;
+
         /* A format the file defines wins over the built-in of that id. */
-        for (size_t i = 0; i < s->n_formats; i++)
-                if (s->formats[i].id == id)
-                        return s->formats[i].date;
-        return xlsx_builtin_date_format(id);
+        return f ? f->date : xlsx_builtin_date_format(id);
 }
 
 static int xlsx_read_styles(Xlsx *x) {
@@ -527,6 +537,8 @@ static int xlsx_read_styles(Xlsx *x) {
                 if (k < 0)
                         return k;
         }
+        if (s.n_formats > 1)
+                qsort(s.formats, s.n_formats, sizeof(XlsxFormat), xlsx_format_compare);
         x->date_styles = calloc(s.n_xfs ? s.n_xfs : 1, sizeof(bool));
         if (!x->date_styles)
                 return -ENOMEM;

@@ -102,6 +102,13 @@ char *workbook_xml_attr(xmlTextReaderPtr r, const char *ns, const char *local);
  * none (OOXML's r:id under either namespace). */
 char *workbook_xml_attr_any_ns(xmlTextReaderPtr r, const char *local);
 
+/* ---- workbook.c: arrays that grow ---- */
+
+/* Makes room for one more element in `array` (n in use, *cap allocated),
+ * doubling. Returns the array (maybe moved), or NULL when out of memory
+ * (the old one is kept). */
+void *workbook_grow(void *array, size_t *cap, size_t n, size_t size);
+
 /* ---- workbook.c: text being collected, bounded by WORKBOOK_CELL_TEXT_MAX ---- */
 
 typedef struct WorkbookText {
