@@ -1397,3 +1397,34 @@ Test(workbook_xlsx, shared_string_too_long) {
                        "(xl/sharedStrings.xml : un texte de plus de 1 Mio)");
         diagnostics_clear(&d);
 }
+
+/* 50 000 number formats and 50 000 cell styles: read in linear time (a
+ * quadratic lookup took minutes). */
+Test(workbook_xlsx, many_styles) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        size_t n = 50000, size = n * 96 + 256, len;
+        _cleanup_(freep) char *styles = malloc(size);
+        XlsxFixture f = {
+                .sheets = { { .name = "Bilan", .data = "<row r=\"1\"><c r=\"A1\" s=\"49999\"><v>46095</v></c>"
+                                                       "<c r=\"B1\" s=\"49998\"><v>46095</v></c></row>" } },
+        };
+        struct timespec t0;
+
+        cr_assert_not_null(styles);
+        len = (size_t) snprintf(styles, size, "<?xml version=\"1.0\"?>\n<styleSheet xmlns=\"" XLSX_MAIN "\"><numFmts>");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(styles + len, size - len, "<numFmt numFmtId=\"%zu\" formatCode=\"%s\"/>",
+                                         164 + i, i % 2 ? "dd/mm/yyyy" : "0.00");
+        len += (size_t) snprintf(styles + len, size - len, "</numFmts><cellXfs>");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(styles + len, size - len, "<xf numFmtId=\"%zu\"/>", 164 + i);
+        snprintf(styles + len, size - len, "</cellXfs></styleSheet>");
+        f.extra = (ZipFixtureEntry) { .name = "xl/styles.xml", .text = styles, .store = true };
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_ok(read_xlsx(&f, &w, &d), &d);
+        cr_expect_lt(ms_since(&t0), 3000, "%" PRId64 " ms", ms_since(&t0));
+        expect_date(&w->sheets[0], "A1", 2026, 3, 14);
+        expect_cell(&w->sheets[0], "B1", CELL_NUMBER, "46095");
+}
