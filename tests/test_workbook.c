@@ -1428,3 +1428,37 @@ Test(workbook_xlsx, many_styles) {
         expect_date(&w->sheets[0], "A1", 2026, 3, 14);
         expect_cell(&w->sheets[0], "B1", CELL_NUMBER, "46095");
 }
+
+/* text:s is the one way a few bytes of XML make much text: bounded for
+ * the whole document, also in cells whose text is not kept, and before a
+ * repeated cell is copied. */
+Test(workbook_ods, spaces_limit) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        static const char repeated[] =
+                "<table:table table:name=\"Bilan\"><table:table-row><table:table-cell "
+                "table:number-columns-repeated=\"1000\" office:value-type=\"string\"><text:p><text:s "
+                "text:c=\"1000000\"/>x</text:p></table:table-cell></table:table-row></table:table>";
+        size_t n = 2000, size = n * 160 + 200, len = 0;
+        _cleanup_(freep) char *numbers = malloc(size);
+        struct timespec t0;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = read_ods(NULL, repeated, &w, &d);
+        expect_refused(r, &d, "more than 64 MiB of text", "plus de 64 Mio de texte");
+        diagnostics_clear(&d);
+
+        cr_assert_not_null(numbers);
+        len += (size_t) snprintf(numbers, size, "<table:table table:name=\"Bilan\">");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(numbers + len, size - len,
+                                         "<table:table-row><table:table-cell office:value-type=\"float\" "
+                                         "office:value=\"1\"><text:p><text:s text:c=\"1000000\"/></text:p>"
+                                         "</table:table-cell></table:table-row>");
+        snprintf(numbers + len, size - len, "</table:table>");
+        r = read_ods(NULL, numbers, &w, &d);
+        expect_refused(r, &d, "more than 64 MiB of text", "plus de 64 Mio de texte");
+        diagnostics_clear(&d);
+        cr_expect_lt(ms_since(&t0), 3000, "%" PRId64 " ms", ms_since(&t0));
+}

@@ -420,7 +420,7 @@ int sheet_builder_text_error(SheetBuilder *b, uint64_t column, int r) {
         return r < 0 ? r : -EINVAL;
 }
 
-static int workbook_limit_cells(WorkbookInput *in) {
+int workbook_too_much_text(WorkbookInput *in) {
         int r;
 
         r = diag_add2(in->diags, DIAG_ERROR, in->file, 0, NULL,
@@ -502,7 +502,7 @@ int sheet_builder_cell(SheetBuilder *b, uint64_t column, CellType type, const ch
         if (b->row > UINT32_MAX - 1)
                 return workbook_damaged(in, "row number out of range", "numéro de ligne hors limites");
         if (in->total_cells >= WORKBOOK_CELLS_MAX || len > WORKBOOK_TEXT_TOTAL_MAX - in->total_text)
-                return workbook_limit_cells(in);
+                return workbook_too_much_text(in);
         if (!b->row_has_cells) {
                 r = sheet_builder_first_cell_of_row(b);
                 if (r < 0)

@@ -50,6 +50,8 @@ typedef struct Ods {
         uint64_t column;      /* the next cell's index */
         OdsCell *cells;       /* the current row's non-empty cells */
         size_t n_cells, cap_cells;
+        uint64_t row_text;    /* the bytes of their texts */
+        uint64_t spaces;      /* made by text:s in the whole document */
         WorkbookText text;    /* the current cell's paragraphs */
 } Ods;
 
@@ -57,6 +59,7 @@ static void ods_row_clear(Ods *o) {
         for (size_t i = 0; i < o->n_cells; i++)
                 free(o->cells[i].text);
         o->n_cells = 0;
+        o->row_text = 0;
 }
 
 static void ods_done(Ods *o) {
@@ -186,9 +189,15 @@ static int ods_read_inline(Ods *o, bool *space) {
                 return workbook_xml_skip(o->x);
         if (streq(local, "s")) {
                 _cleanup_(xml_freep) char *c = workbook_xml_attr(o->r, NS_TEXT, "c");
+                uint64_t n = ods_repeat(c);
 
+                /* The one way a few bytes of XML make much text, even in
+                 * cells whose text is then not kept (a number's). */
+                o->spaces += n;
+                if (o->spaces > WORKBOOK_TEXT_TOTAL_MAX)
+                        return workbook_too_much_text(o->in);
                 *space = false;
-                return workbook_text_repeat(&o->text, ' ', ods_repeat(c));
+                return workbook_text_repeat(&o->text, ' ', n);
         }
         if (streq(local, "tab")) {
                 *space = false;
@@ -352,6 +361,10 @@ static int ods_read_cell(Ods *o, bool covered) {
                 return sheet_builder_text_error(&o->sheet, column, -E2BIG);
         if (column >= WORKBOOK_COLUMNS_MAX || repeat > WORKBOOK_COLUMNS_MAX - column)
                 return sheet_builder_column_limit(&o->sheet);
+        /* The copies are made before the sheet builder counts them. */
+        if (len * repeat > WORKBOOK_TEXT_TOTAL_MAX - o->in->total_text - o->row_text)
+                return workbook_too_much_text(o->in);
+        o->row_text += len * repeat;
         for (uint64_t k = 0; k < repeat; k++) {
                 r = ods_push_cell(o, column + k, type, text, len, type == CELL_DATE ? &date : NULL);
                 if (r < 0)

@@ -177,6 +177,10 @@ int sheet_builder_column_limit(SheetBuilder *b);
  * WORKBOOK_CELL_TEXT_MAX in the cell (current row, `column`). */
 int sheet_builder_text_error(SheetBuilder *b, uint64_t column, int r);
 
+/* More than WORKBOOK_CELLS_MAX cells or WORKBOOK_TEXT_TOTAL_MAX of text
+ * in the workbook. */
+int workbook_too_much_text(WorkbookInput *in);
+
 /* « le classeur est abîmé ou incomplet (DETAIL) : ouvrez-le et
  * enregistrez-le de nouveau ». */
 int workbook_damaged(WorkbookInput *in, const char *detail_en, const char *detail_fr);
