@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/identifiers.h"
 #include "base/macro.h"
 #include "core/workbook.h"
 #include "core/workbook_internal.h"
@@ -723,7 +724,7 @@ static const char xlsx_sst[] =
         "<si><r><rPr><b/></rPr><t xml:space=\"preserve\">dev-</t></r><r><t>durable</t></r>"
         "<rPh sb=\"0\" eb=\"1\"><t>ふりがな</t></rPh><phoneticPr fontId=\"1\"/></si>"
         "<si><t xml:space=\"preserve\">  espaces  </t></si>"
-        "<si><t>ligne_x000D_\nsuite _x005F_x0041_</t></si>"
+        "<si><t>ligne_x000D_\nsuite _x005F_x0041_ _x0001_ _x00e9_ _xD800_ _x20AC_</t></si>"
         "<si><t/></si>";
 
 static const char xlsx_sheet[] =
@@ -786,7 +787,7 @@ Test(workbook_xlsx, basics) {
         expect_date(s, "F4", 2026, 3, 14);
         expect_empty(s, "G4"); /* an empty shared string */
         expect_cell(s, "A5", CELL_TEXT, "  espaces  ");
-        expect_cell(s, "C5", CELL_TEXT, "ligne\r\nsuite _x0041_");
+        expect_cell(s, "C5", CELL_TEXT, "ligne\r\nsuite _x0041_ _x0001_ é _xD800_ €");
         cr_expect(!sheet_row_is_hidden(s, 1));
         cr_expect(sheet_row_is_hidden(s, 2));
         cr_expect(sheet_row_is_hidden(s, 3));
@@ -1461,4 +1462,21 @@ Test(workbook_ods, spaces_limit) {
         expect_refused(r, &d, "more than 64 MiB of text", "plus de 64 Mio de texte");
         diagnostics_clear(&d);
         cr_expect_lt(ms_since(&t0), 3000, "%" PRId64 " ms", ms_since(&t0));
+}
+
+Test(workbook, long_sheet_name) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        _cleanup_(freep) char *tables = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        char name[2048];
+
+        /* "a" then 1000 "é": byte 1024 falls inside an "é". */
+        name[0] = 'a';
+        for (size_t i = 0; i < 1000; i++)
+                memcpy(name + 1 + 2 * i, "é", 2);
+        name[2001] = 0;
+        cr_assert_geq(asprintf(&tables, "<table:table table:name=\"%s\"/>", name), 0);
+        expect_ok(read_ods(NULL, tables, &w, &d), &d);
+        cr_expect_eq(strlen(w->sheets[0].name), 1023);
+        cr_expect_eq(utf8_validate(w->sheets[0].name, strlen(w->sheets[0].name), NULL), 0);
 }

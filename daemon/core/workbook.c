@@ -442,7 +442,10 @@ int sheet_builder_start(SheetBuilder *b, WorkbookInput *in, const char *name, bo
                                   "le classeur contient plus de 1 000 feuilles");
                 return r < 0 ? r : -EINVAL;
         }
-        copy = strndup(strempty(name), WORKBOOK_NAME_MAX);
+        name = strempty(name);
+        /* Cut long names, never inside a UTF-8 sequence. */
+        copy = strndup(name, strlen(name) > WORKBOOK_NAME_MAX ? utf8_char_start(name, WORKBOOK_NAME_MAX)
+                                                               : WORKBOOK_NAME_MAX);
         if (!copy)
                 return -ENOMEM;
         sheets = realloc(w->sheets, (w->n_sheets + 1) * sizeof(Sheet));

@@ -108,14 +108,16 @@ static int hex4(const char *s) {
 }
 
 /* Decodes in place (the UTF-8 of U+HHHH is never longer than "_xHHHH_").
- * NUL and surrogates stay as written. */
+ * What XML itself could not carry (NUL, C0 controls other than tab, LF,
+ * CR, surrogates) stays as written. */
 static size_t xlsx_unescape(char *s, size_t len) {
         size_t i = 0, o = 0;
 
         while (i < len) {
                 int cp = i + 7 <= len && s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_' ? hex4(s + i + 2) : -1;
 
-                if (cp <= 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                if (cp <= 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+                    (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) {
                         s[o++] = s[i++];
                         continue;
                 }
@@ -152,7 +154,7 @@ static int xlsx_add_sheet(Xlsx *x, xmlTextReaderPtr r) {
         x->sheets = grown;
         s = &x->sheets[x->n_sheets];
         *s = (XlsxSheetRef) {
-                .name = strndup(strempty(name), WORKBOOK_NAME_MAX),
+                .name = strdup(strempty(name)), /* cut by sheet_builder_start() */
                 .rid = strdup(strempty(rid)),
                 .hidden = state && (streq(state, "hidden") || streq(state, "veryHidden")),
         };
