@@ -1480,3 +1480,42 @@ Test(workbook, long_sheet_name) {
         cr_expect_eq(strlen(w->sheets[0].name), 1023);
         cr_expect_eq(utf8_validate(w->sheets[0].name, strlen(w->sheets[0].name), NULL), 0);
 }
+
+/* Excel's "Strict Open XML" namespaces, prefixed elements, a chart sheet
+ * (no cells) and part names in another case. */
+Test(workbook_xlsx, strict_and_chartsheet) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+#define STRICT_MAIN "http://purl.oclc.org/ooxml/spreadsheetml/main"
+#define STRICT_RELS "http://purl.oclc.org/ooxml/officeDocument/relationships"
+        ZipFixtureEntry e[] = {
+                { .name = "[Content_Types].xml",
+                  .text = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>" },
+                { .name = "xl/workbook.xml",
+                  .text = "<?xml version=\"1.0\"?><x:workbook xmlns:x=\"" STRICT_MAIN "\" xmlns:rel=\"" STRICT_RELS "\">"
+                          "<x:workbookPr date1904=\"1\"/><x:sheets><x:sheet name=\"Graphique\" sheetId=\"1\" rel:id=\"rId1\"/>"
+                          "<x:sheet name=\"Réalisations\" sheetId=\"2\" state=\"veryHidden\" rel:id=\"rId2\"/></x:sheets></x:workbook>" },
+                { .name = "xl/_rels/workbook.xml.rels",
+                  .text = "<?xml version=\"1.0\"?><Relationships xmlns=\"" XLSX_PKG_RELS "\">"
+                          "<Relationship Id=\"rId1\" Type=\"" STRICT_RELS "/chartsheet\" Target=\"chartsheets/sheet1.xml\"/>"
+                          "<Relationship Id=\"rId2\" Type=\"" STRICT_RELS "/worksheet\" Target=\"worksheets/Sheet2.xml\"/>"
+                          "<Relationship Id=\"rId3\" Type=\"" STRICT_RELS "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+                          "<Relationship Id=\"rId4\" Type=\"" STRICT_RELS "/hyperlink\" Target=\"http://127.0.0.1/\" "
+                          "TargetMode=\"External\"/></Relationships>" },
+                { .name = "xl/chartsheets/sheet1.xml", .text = "<chartsheet/>" },
+                { .name = "XL/Worksheets/sheet2.xml",
+                  .text = "<?xml version=\"1.0\"?><x:worksheet xmlns:x=\"" STRICT_MAIN "\"><x:sheetData><x:row r=\"1\">"
+                          "<x:c r=\"A1\" t=\"s\"><x:v>0</x:v></x:c><x:c r=\"B1\"><x:v>42</x:v></x:c></x:row></x:sheetData>"
+                          "</x:worksheet>" },
+                { .name = "xl/sharedStrings.xml",
+                  .text = "<?xml version=\"1.0\"?><sst xmlns=\"" STRICT_MAIN "\"><si><t>strict</t></si></sst>" },
+        };
+
+        expect_ok(read_zip(e, ELEMENTSOF(e), WORKBOOK_XLSX, &w, &d), &d);
+        cr_assert_eq(w->n_sheets, 2);
+        cr_expect_str_eq(w->sheets[0].name, "Graphique");
+        cr_expect_eq(w->sheets[0].n_cells, 0);
+        cr_expect(w->sheets[1].hidden);
+        expect_cell(&w->sheets[1], "A1", CELL_TEXT, "strict");
+        expect_cell(&w->sheets[1], "B1", CELL_NUMBER, "42");
+}
