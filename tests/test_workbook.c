@@ -1519,3 +1519,25 @@ Test(workbook_xlsx, strict_and_chartsheet) {
         expect_cell(&w->sheets[1], "A1", CELL_TEXT, "strict");
         expect_cell(&w->sheets[1], "B1", CELL_NUMBER, "42");
 }
+
+/* A ZIP64 end record claiming 100 000 entries: refused before libzip
+ * builds a table of them. */
+Test(workbook_hostile, zip64_entries) {
+        _cleanup_(workbook_freep) Workbook *w = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        uint8_t *zip = calloc(1, 56 + 20 + 22);
+        int r;
+
+        cr_assert_not_null(zip);
+        memcpy(zip, "PK\6\6", 4);            /* ZIP64 end of central directory, at 0 */
+        zip[4] = 44;                          /* its size */
+        zip[24] = zip[32] = 0xA0, zip[25] = zip[33] = 0x86, zip[26] = zip[34] = 0x01; /* 100 000 */
+        memcpy(zip + 56, "PK\6\7", 4);       /* its locator: offset 0 */
+        zip[56 + 16] = 1;                     /* disks */
+        memcpy(zip + 76, "PK\5\6", 4);       /* end of central directory */
+        zip[76 + 8] = zip[76 + 9] = zip[76 + 10] = zip[76 + 11] = 0xFF;
+        memset(zip + 76 + 12, 0xFF, 8);
+        r = read_ods_bytes(zip, 56 + 20 + 22, &w, &d);
+        expect_refused(r, &d, "more than 1000 entries", "plus de 1 000 fichiers internes");
+        diagnostics_clear(&d);
+}

@@ -74,18 +74,40 @@ int workbook_password(WorkbookInput *in, const char *entry) {
         return r < 0 ? r : -EINVAL;
 }
 
-/* The entry count of the end of central directory record, read before
- * libzip builds its table of them: 0xFFFF (ZIP64, or no record found)
- * leaves the check to after the open. */
+static uint64_t le(const uint8_t *p, size_t n) {
+        uint64_t v = 0;
+
+        for (size_t i = n; i-- > 0;)
+                v = v << 8 | p[i];
+        return v;
+}
+
+/* The entry count of the end of central directory record (or of its
+ * ZIP64 form, when the record says 0xFFFF), read before libzip builds its
+ * table of them. 0 when there is no record: libzip will say what is
+ * wrong. */
 static uint64_t zip_declared_entries(const uint8_t *p, size_t size) {
-        size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
+        size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0, at = SIZE_MAX;
+        uint64_t n, record;
 
         if (size < 22)
                 return 0;
+        /* The record whose comment ends the file (a comment may hold the
+         * signature too). */
         for (size_t i = size - 22 + 1; i-- > lowest;)
-                if (p[i] == 'P' && p[i + 1] == 'K' && p[i + 2] == 5 && p[i + 3] == 6)
-                        return (uint64_t) p[i + 10] | (uint64_t) p[i + 11] << 8;
-        return 0;
+                if (memcmp(p + i, "PK\5\6", 4) == 0 && i + 22 + le(p + i + 20, 2) == size) {
+                        at = i;
+                        break;
+                }
+        if (at == SIZE_MAX)
+                return 0;
+        n = le(p + at + 10, 2);
+        if (n != 0xFFFF || at < 20 || memcmp(p + at - 20, "PK\6\7", 4) != 0)
+                return n;
+        record = le(p + at - 20 + 8, 8);
+        if (size < 56 || record > size - 56 || memcmp(p + record, "PK\6\6", 4) != 0)
+                return n;
+        return le(p + record + 32, 8);
 }
 
 static int zip_too_many_entries(WorkbookInput *in) {
@@ -102,7 +124,7 @@ int workbook_zip_open(WorkbookInput *in, const void *data, size_t size) {
         uint64_t declared;
 
         declared = zip_declared_entries(data, size);
-        if (declared > WORKBOOK_ZIP_ENTRIES_MAX && declared != 0xFFFF)
+        if (declared > WORKBOOK_ZIP_ENTRIES_MAX)
                 return zip_too_many_entries(in);
 
         zip_error_init(&error);
