@@ -12,10 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fileio.h"
 #include "base/identifiers.h"
 #include "base/macro.h"
+#include "core/convention.h"
 #include "core/workbook.h"
 #include "core/workbook_internal.h"
+#include "writers/bilan_template.h"
 #include "json_mutate.h" /* test_read_file() */
 #include "scratch.h"
 #include "zipfixture.h"
@@ -1540,4 +1543,40 @@ Test(workbook_hostile, zip64_entries) {
         r = read_ods_bytes(zip, 56 + 20 + 22, &w, &d);
         expect_refused(r, &d, "more than 1000 entries", "plus de 1 000 fichiers internes");
         diagnostics_clear(&d);
+}
+
+/* The templates of `chorusctl template` (writers/bilan_template.c), read
+ * back in both formats: the layout bilan_sheet.c expects. */
+Test(workbook_real, templates) {
+        _cleanup_(freep) char *json = NULL;
+        _cleanup_(convention_freep) Convention *c = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        size_t size;
+
+        cr_assert_eq(read_file_bounded("config/conventions.d/cdcmc-2026.json", 1 << 20, &json, &size), 0);
+        cr_assert_eq(convention_parse("seed", json, size, &c, &d), 0);
+        for (WorkbookFormat f = 0; f < _WORKBOOK_FORMAT_MAX; f++) {
+                TemplateInfo info = { .author = "CMA Hérault", .today = { 2026, 12, 10 } };
+                _cleanup_(workbook_freep) Workbook *w = NULL;
+                _cleanup_(freep) char *data = NULL;
+                const Sheet *s;
+
+                cr_assert_eq(bilan_template_write(c, &info, f, &data, &size), 0);
+                expect_ok(workbook_read("modele", data, size, f, &w, &d), &d);
+                cr_assert_eq(w->n_sheets, 4);
+                cr_expect(!w->has_macros);
+                cr_expect(w->sheets[3].hidden, "the Listes sheet is hidden");
+                s = workbook_find_sheet(w, "bilan");
+                cr_assert_not_null(s);
+                expect_cell(s, "A1", CELL_TEXT, "Convention");
+                expect_cell(s, "B1", CELL_TEXT, "CDCMC-2026");
+                expect_date(s, "B4", 2026, 12, 10); /* =TODAY(), cached */
+                expect_cell(s, "B5", CELL_TEXT, "CMA Hérault");
+                s = workbook_find_sheet(w, "realisations");
+                cr_assert_not_null(s);
+                expect_cell(s, "A1", CELL_TEXT, "Action");
+                expect_cell(s, "B1", CELL_TEXT, "Référence");
+                expect_cell(s, "G1", CELL_TEXT, "Note");
+                cr_expect_eq(s->n_cells, 7, "unfilled: only the header (%zu cells)", s->n_cells);
+        }
 }
