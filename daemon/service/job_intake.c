@@ -13,6 +13,7 @@
 
 #include "service/audit.h"
 #include "core/bilan.h"
+#include "core/bilan_input.h"
 #include "chorus/chorus_client.h"
 #include "chorus/chorus_json.h"
 #include "base/fileio.h"
@@ -121,7 +122,7 @@ int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         k = run_check_bilan_hash(r, data, size, d);
         if (k < 0)
                 return k;
-        return bilan_parse(r->job->bilan_name, data, size, job_host_conventions(r->host), &ret->bilan,
+        return bilan_read(r->job->bilan_name, data, size, job_host_conventions(r->host), &ret->bilan,
                            &ret->convention, d);
 }
 
