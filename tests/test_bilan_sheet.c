@@ -638,6 +638,19 @@ Test(sheet, hidden_rows_skipped_with_a_warning) {
         diagnostics_clear(&d);
 }
 
+/* .xlsm or an ODS with scripts: read, with a warning; nothing is run. */
+Test(sheet, macros_warned) {
+        _cleanup_(workbook_freep) Workbook *w = complete_workbook();
+        _cleanup_(bilan_freep) Bilan *b = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+
+        w->has_macros = true;
+        b = sheet_ok(w, &d);
+        cr_expect_eq(d.n_warnings, 1);
+        find_at(&d, DIAG_WARNING, NULL, NULL, "les macros ne sont pas exécutées");
+        diagnostics_clear(&d);
+}
+
 Test(sheet, formula_error_cell) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;

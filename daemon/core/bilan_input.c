@@ -319,12 +319,6 @@ static int read_workbook(const char *file, const void *data, size_t size, BilanF
         r = workbook_read(file, data, size, k == BILAN_FILE_ODS ? WORKBOOK_ODS : WORKBOOK_XLSX, &w, diags);
         if (r < 0)
                 return r;
-        if (w->has_macros &&
-            diag_warning2(diags, file, NULL, "the workbook has macros: they are not run, only its cells are read%s",
-                          "le classeur contient des macros : les macros ne sont pas exécutées, seules les "
-                          "valeurs des cellules sont lues%s",
-                          "") < 0)
-                return -ENOMEM;
         return bilan_sheet_parse(file, w, conventions, ret, ret_convention, diags);
 }
 

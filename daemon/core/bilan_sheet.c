@@ -1058,6 +1058,14 @@ int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *
         root = cJSON_CreateObject();
         if (!root)
                 return -ENOMEM;
+        /* .xlsm, or an ODS with Basic or Scripts: nothing in a workbook is
+         * ever run, and the author should know that formulas computed by a
+         * macro only count for the value saved in the file. */
+        if (w->has_macros)
+                sheet_warning(&r, NULL, NULL, "the workbook has macros: they are not run, only its cells are read%s",
+                              "le classeur contient des macros : les macros ne sont pas exécutées, seules les "
+                              "valeurs enregistrées dans les cellules sont lues%s",
+                              "");
         read_main(&r, w, conventions, root);
         if (r.error >= 0)
                 read_realisations(&r, w, root);

@@ -21,7 +21,7 @@
 
 /* Reads the bilan in `w` and checks it against its convention, looked up
  * in `conventions`. Returns 0, the bilan and (optionally) its convention,
- * warnings (hidden rows, repeated refs) in `diags`; or -EINVAL (every
+ * warnings (hidden rows, repeated refs, macros not run) in `diags`; or -EINVAL (every
  * problem in `diags`, located by sheet and cell), -ENOMEM. */
 int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *conventions, Bilan **ret,
                       const Convention **ret_convention, Diagnostics *diags);
