@@ -143,11 +143,17 @@ static bool convention_already_invoiced(JobRun *r, const char *convention_id, Di
 }
 
 static void log_warnings(JobRun *r, const Diagnostics *d) {
-        for (size_t i = 0; i < d->n_items; i++)
-                if (d->items[i].severity == DIAG_WARNING)
-                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': %s%s%s.", r->job->bilan_name,
-                                strempty(d->items[i].path), d->items[i].path ? ": " : "",
-                                d->items[i].message);
+        for (size_t i = 0; i < d->n_items; i++) {
+                const Diag *x = &d->items[i];
+                if (x->severity != DIAG_WARNING)
+                        continue;
+                if (x->sheet) /* a workbook's: where its author looks */
+                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': sheet %s%s%s: %s.", r->job->bilan_name, x->sheet,
+                                x->cell ? ", cell " : "", strempty(x->cell), x->message);
+                else
+                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': %s%s%s.", r->job->bilan_name, strempty(x->path),
+                                x->path ? ": " : "", x->message);
+        }
 }
 
 StepResult step_validate(JobRun *r) {
