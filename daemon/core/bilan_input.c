@@ -280,20 +280,23 @@ static int refuse(const char *file, BilanFileKind k, Diagnostics *diags) {
                                 "");
                 break;
         case BILAN_FILE_CSV:
-                r = diag_error2(diags, file, NULL, "a CSV file, which chorusd does not read: save the workbook as .ods or .xlsx%s",
-                                "un fichier CSV (du texte séparé par des points-virgules ou des virgules) "
-                                "ne peut pas être lu : enregistrez le classeur au format .ods ou .xlsx, "
-                                "ou écrivez le bilan en JSON%s",
+                r = diag_error2(diags, file, NULL,
+                                "a CSV file, which chorusd does not read: save the workbook as .ods or .xlsx%s",
+                                "ce fichier est un fichier CSV (du texte séparé par des points-virgules ou des "
+                                "virgules), que chorusd ne lit pas ; " EXPECTED_FR " : enregistrez le classeur "
+                                "au format .ods ou .xlsx%s",
                                 "");
                 break;
         case BILAN_FILE_ZIP:
-                r = diag_error2(diags, file, NULL, "a ZIP archive that is neither an .ods nor an .xlsx workbook%s",
+                r = diag_error2(diags, file, NULL,
+                                "a ZIP archive that is neither an .ods nor an .xlsx workbook%s",
                                 "ce fichier est une archive ZIP qui n'est ni un classeur .ods ni un classeur "
                                 ".xlsx ; " EXPECTED_FR " : déposez le classeur lui-même, sans le compresser%s",
                                 "");
                 break;
         case BILAN_FILE_ZIP_DAMAGED:
-                r = diag_error2(diags, file, NULL, "starts like a ZIP archive but cannot be opened (damaged or incomplete)%s",
+                r = diag_error2(diags, file, NULL,
+                                "starts like a ZIP archive but cannot be opened (damaged or incomplete)%s",
                                 "ce fichier commence comme un classeur (une archive ZIP) mais il est abîmé ou "
                                 "incomplet : enregistrez-le à nouveau, puis déposez-le%s",
                                 "");

@@ -999,6 +999,10 @@ static int rewrite_row_paths(const SheetRead *r, Diag *x) {
         return 0;
 }
 
+static bool path_is_realisations(const char *path) {
+        return strncmp(path, "realisations", strlen("realisations")) == 0;
+}
+
 /* Locates `x` (from bilan.c) by its path. Returns 1 when it must be
  * dropped (already reported here), 0, or -ENOMEM. */
 static int relocate(const SheetRead *r, Diag *x) {
@@ -1015,7 +1019,7 @@ static int relocate(const SheetRead *r, Diag *x) {
         if (o)
                 k = diag_set_location(x, o->sheet, o->has_cell ? cell_at(o->row, o->column, name) : NULL);
         else
-                k = diag_set_location(x, strncmp(x->path, "realisations", strlen("realisations")) == 0 ? r->real_name : r->main_name, NULL);
+                k = diag_set_location(x, path_is_realisations(x->path) ? r->real_name : r->main_name, NULL);
         if (k < 0)
                 return k;
         k = replace_text(&x->message_fr, "(\"kind\")", "(colonne « Type »)");
