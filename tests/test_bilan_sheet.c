@@ -548,6 +548,12 @@ Test(sheet, bilan_errors_relocated_to_cells) {
         find_at(&d, DIAG_ERROR, "Réalisations", "D6", "précisez le type de réalisation de l'action dev-durable (colonne « Type »)");
         find_at(&d, DIAG_ERROR, "Réalisations", "B7", "ni tabulation");
         cr_expect_eq(d.n_errors, 4);
+        /* in the order of the sheet, whichever check found them */
+        cr_assert_eq(d.n_items, 4);
+        cr_expect_str_eq(d.items[0].cell, "E4");
+        cr_expect_str_eq(d.items[1].cell, "D5");
+        cr_expect_str_eq(d.items[2].cell, "D6");
+        cr_expect_str_eq(d.items[3].cell, "B7");
 
         fr = printed(&d, true);
         cr_expect_not_null(strstr(fr, "erreur: feuille Réalisations, cellule E4 : la date 8 janvier 2027"), "%s", fr);
@@ -557,6 +563,31 @@ Test(sheet, bilan_errors_relocated_to_cells) {
         cr_expect_not_null(strstr(report, "  error: sheet Réalisations, cell E4: 2027-01-08 is outside"), "%s",
                            report);
         cr_expect_null(strstr(report, "champ «"), "%s", report);
+        diagnostics_clear(&d);
+}
+
+/* Errors found here (a text date) and by bilan.c (a date outside the
+ * period) come out in the sheet's order. */
+Test(sheet, errors_in_sheet_order) {
+        Diagnostics d = DIAGNOSTICS_INIT;
+        Sheet *s;
+        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+
+        wb_text(s, "B4", "13002602400013");
+        wb_date(s, "E4", "2027-01-08");
+        wb_text(s, "A5", "dev-durable");
+        wb_text(s, "B5", "41234567000019");
+        wb_text(s, "D5", "visite-energie");
+        wb_text(s, "E5", "32/01/2026");
+        free(w->sheets[0].cells[8].text); /* Bilan's B6, the author */
+        cr_assert_eq(w->sheets[0].cells[8].row, 5);
+        w->sheets[0].cells[8].text = strdup("x\x01y");
+        sheet_fails(w, &d);
+        cr_assert_eq(d.n_items, 3);
+        cr_expect_str_eq(d.items[0].sheet, "Bilan");
+        cr_expect_str_eq(d.items[0].cell, "B6");
+        cr_expect_str_eq(d.items[1].cell, "E4");
+        cr_expect_str_eq(d.items[2].cell, "E5");
         diagnostics_clear(&d);
 }
 

@@ -1043,6 +1043,71 @@ static int relocate_all(const SheetRead *r, Diagnostics *inner, Diagnostics *out
         return diagnostics_move(out, inner);
 }
 
+/* ---- in the order the author reads the workbook ---- */
+
+typedef struct DiagPlace {
+        size_t index;
+        unsigned rank; /* the whole workbook, sheet Bilan, sheet Réalisations, other */
+        uint32_t row, column;
+} DiagPlace;
+
+/* "E7" → row 7, column 5 (1-based; 0 for no cell). */
+static void cell_place(const char *cell, uint32_t *row, uint32_t *column) {
+        uint32_t c = 0, n = 0;
+
+        *row = *column = 0;
+        if (!cell)
+                return;
+        for (; *cell >= 'A' && *cell <= 'Z' && c < UINT32_MAX / 27; cell++)
+                c = c * 26 + (uint32_t) (*cell - 'A' + 1);
+        for (; *cell >= '0' && *cell <= '9' && n < UINT32_MAX / 11; cell++)
+                n = n * 10 + (uint32_t) (*cell - '0');
+        *row = n;
+        *column = c;
+}
+
+static int diag_place_compare(const void *a, const void *b) {
+        const DiagPlace *x = a, *y = b;
+
+        if (x->rank != y->rank)
+                return x->rank < y->rank ? -1 : 1;
+        if (x->row != y->row)
+                return x->row < y->row ? -1 : 1;
+        if (x->column != y->column)
+                return x->column < y->column ? -1 : 1;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts the diagnostics from `first` on by sheet, row and column (stable):
+ * the checks run in two passes (the cells here, then bilan.c), but the
+ * author fixes the workbook from top to bottom. */
+static int sort_by_place(const SheetRead *r, Diagnostics *d, size_t first) {
+        _cleanup_(freep) DiagPlace *places = NULL;
+        _cleanup_(freep) Diag *sorted = NULL;
+        size_t n = d->n_items - first;
+
+        if (n < 2)
+                return 0;
+        places = calloc(n, sizeof(DiagPlace));
+        sorted = calloc(n, sizeof(Diag));
+        if (!places || !sorted)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const Diag *x = &d->items[first + i];
+                places[i].index = i;
+                places[i].rank = !x->sheet                        ? 0
+                                 : streq(x->sheet, r->main_name) ? 1
+                                 : streq(x->sheet, r->real_name) ? 2
+                                                                 : 3;
+                cell_place(x->cell, &places[i].row, &places[i].column);
+        }
+        qsort(places, n, sizeof(DiagPlace), diag_place_compare);
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = d->items[first + places[i].index];
+        memcpy(d->items + first, sorted, n * sizeof(Diag));
+        return 0;
+}
+
 /* ---- entry points ---- */
 
 int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *conventions, Bilan **ret,
@@ -1057,6 +1122,7 @@ int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *
                 .main_name = BILAN_SHEET_MAIN,
                 .real_name = BILAN_SHEET_REALISATIONS,
         };
+        size_t first = diags ? diags->n_items : 0;
         int k;
 
         root = cJSON_CreateObject();
@@ -1079,7 +1145,7 @@ int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *
         }
         qsort(r.origins, r.n_origins, sizeof(Origin), origin_compare);
         k = bilan_check_tree(file, root, conventions, &b, &c, diags ? &inner : NULL);
-        if (k == -ENOMEM || (diags && relocate_all(&r, &inner, diags) < 0)) {
+        if (k == -ENOMEM || (diags && (relocate_all(&r, &inner, diags) < 0 || sort_by_place(&r, diags, first) < 0))) {
                 sheet_read_done(&r);
                 return -ENOMEM;
         }
