@@ -856,6 +856,8 @@ Test(sniff, zips) {
         expect_zip_kind((const char *const[]) { "mimetype", "application/vnd.oasis.opendocument.spreadsheet-template",
                                                 NULL },
                         BILAN_FILE_ODS);
+        expect_zip_kind((const char *const[]) { "mimetype", "application/vnd.oasis.opendocument.spreadsheet\n", NULL },
+                        BILAN_FILE_ODS);
         expect_zip_kind((const char *const[]) { "mimetype", "application/vnd.oasis.opendocument.text", NULL },
                         BILAN_FILE_ODT);
         expect_zip_kind((const char *const[]) { "mimetype", "application/vnd.oasis.opendocument.presentation", NULL },

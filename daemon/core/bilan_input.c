@@ -156,8 +156,11 @@ static BilanFileKind zip_kind(const void *data, size_t size) {
                 goto done;
         }
         r = zip_entry_head(z, "mimetype", buf, SNIFF_ENTRY_MAX);
-        if (r >= 0)
+        if (r >= 0) {
+                /* written without a newline, but a hand-made one may have one */
+                buf[strcspn(buf, " \t\r\n")] = '\0';
                 k = opendocument_kind(buf);
+        }
         else {
                 r = zip_entry_head(z, "[Content_Types].xml", buf, SNIFF_ENTRY_MAX);
                 k = r >= 0 ? content_types_kind(buf) : _BILAN_FILE_KIND_MAX;
