@@ -682,6 +682,29 @@ Test(sheet, macros_warned) {
         diagnostics_clear(&d);
 }
 
+/* Listed up to 1 000 of each severity: hidden rows by the thousand do not
+ * hide the error after them. */
+Test(sheet, many_warnings_do_not_hide_errors) {
+        Diagnostics d = DIAGNOSTICS_INIT;
+        char name[16];
+        Sheet *s;
+        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+
+        wb_text(s, "B4", "13002602400013");
+        wb_text(s, "E4", "14/13/2026");
+        for (unsigned row = 5; row < 5 + 1100; row++) {
+                snprintf(name, sizeof name, "A%u", row);
+                wb_text(s, name, "dev-durable");
+                wb_hide_row(s, row);
+        }
+        sheet_fails(w, &d);
+        cr_expect_eq(d.n_errors, 1);
+        cr_expect_eq(d.n_warnings, 1001);
+        find_at(&d, DIAG_ERROR, "Réalisations", "E4", "la date 14/13/2026 n'existe pas");
+        find_at(&d, DIAG_WARNING, NULL, NULL, "plus de 1000 avertissements dans les cellules");
+        diagnostics_clear(&d);
+}
+
 Test(sheet, formula_error_cell) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;

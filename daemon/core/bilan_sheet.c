@@ -50,7 +50,8 @@ typedef struct SheetRead {
         ActionList *lists;
         size_t n_lists;
         char *known_actions; /* "geometiers, dev-durable, …", for messages */
-        size_t n_errors, n_listed;
+        size_t n_errors;
+        size_t n_listed[2]; /* warnings, errors listed so far */
         int error;
 } SheetRead;
 
@@ -83,20 +84,43 @@ static void sheet_read_done(SheetRead *r) {
 
 /* ---- reports located by sheet and cell ---- */
 
+static void report_list_full(SheetRead *r, DiagSeverity severity) {
+        int k;
+
+        if (severity == DIAG_ERROR)
+                k = diag_error2(r->diags, r->file, NULL,
+                                "more than %d errors in the cells: the others are not listed; correct these and "
+                                "check the file again",
+                                "plus de %d erreurs dans les cellules : les suivantes ne sont pas listées ; "
+                                "corrigez celles-ci puis vérifiez à nouveau le classeur",
+                                JSONCHECK_REPORTS_MAX);
+        else
+                k = diag_warning2(r->diags, r->file, NULL, "more than %d warnings in the cells: the others are not listed",
+                                  "plus de %d avertissements dans les cellules : les suivants ne sont pas listés",
+                                  JSONCHECK_REPORTS_MAX);
+        if (k < 0)
+                r->error = -ENOMEM;
+}
+
 /* Adds an error or warning at `sheet` (NULL: the whole workbook) and
- * `cell` (NULL: the whole sheet). Listed up to JSONCHECK_REPORTS_MAX, like
- * bilan.c's own; counted anyway. */
+ * `cell` (NULL: the whole sheet). Listed up to JSONCHECK_REPORTS_MAX of
+ * each severity, like bilan.c's own (a thousand hidden rows must not hide
+ * an error); counted anyway. */
 static void sheet_report(SheetRead *r, DiagSeverity severity, const char *sheet, const char *cell,
                          const char *format_en, const char *format_fr, ...) {
+        size_t *listed = &r->n_listed[severity == DIAG_ERROR];
         _cleanup_(freep) char *en = NULL, *fr = NULL;
         va_list ap, aq;
         int r1, r2;
 
         if (severity == DIAG_ERROR)
                 r->n_errors++;
-        if (!r->diags || r->n_listed >= JSONCHECK_REPORTS_MAX)
+        if (!r->diags || *listed > JSONCHECK_REPORTS_MAX)
                 return;
-        r->n_listed++;
+        if ((*listed)++ == JSONCHECK_REPORTS_MAX) {
+                report_list_full(r, severity);
+                return;
+        }
         va_start(ap, format_fr);
         va_copy(aq, ap);
         r1 = vasprintf(&en, format_en, ap);
@@ -1047,7 +1071,7 @@ static int relocate_all(const SheetRead *r, Diagnostics *inner, Diagnostics *out
 
 typedef struct DiagPlace {
         size_t index;
-        unsigned rank; /* the whole workbook, sheet Bilan, sheet Réalisations, other */
+        unsigned rank; /* sheet Bilan, sheet Réalisations, other */
         uint32_t row, column;
 } DiagPlace;
 
@@ -1078,33 +1102,38 @@ static int diag_place_compare(const void *a, const void *b) {
         return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Sorts the diagnostics from `first` on by sheet, row and column (stable):
- * the checks run in two passes (the cells here, then bilan.c), but the
- * author fixes the workbook from top to bottom. */
+/* Sorts the diagnostics located in the workbook, from `first` on, by
+ * sheet, row and column (stable), in the slots they already hold: the
+ * checks run in two passes (the cells here, then bilan.c), but the author
+ * fixes the workbook from top to bottom. The others (a missing sheet, the
+ * macros, "the list stops here") stay where they are. */
 static int sort_by_place(const SheetRead *r, Diagnostics *d, size_t first) {
         _cleanup_(freep) DiagPlace *places = NULL;
+        _cleanup_(freep) size_t *slots = NULL;
         _cleanup_(freep) Diag *sorted = NULL;
-        size_t n = d->n_items - first;
+        size_t n = 0;
 
-        if (n < 2)
+        if (d->n_items - first < 2)
                 return 0;
-        places = calloc(n, sizeof(DiagPlace));
-        sorted = calloc(n, sizeof(Diag));
-        if (!places || !sorted)
+        places = calloc(d->n_items - first, sizeof(DiagPlace));
+        slots = calloc(d->n_items - first, sizeof(size_t));
+        sorted = calloc(d->n_items - first, sizeof(Diag));
+        if (!places || !slots || !sorted)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const Diag *x = &d->items[first + i];
-                places[i].index = i;
-                places[i].rank = !x->sheet                        ? 0
-                                 : streq(x->sheet, r->main_name) ? 1
-                                 : streq(x->sheet, r->real_name) ? 2
-                                                                 : 3;
-                cell_place(x->cell, &places[i].row, &places[i].column);
+        for (size_t i = first; i < d->n_items; i++) {
+                const Diag *x = &d->items[i];
+                if (!x->sheet)
+                        continue;
+                places[n].index = i;
+                places[n].rank = streq(x->sheet, r->main_name) ? 1 : streq(x->sheet, r->real_name) ? 2 : 3;
+                cell_place(x->cell, &places[n].row, &places[n].column);
+                slots[n++] = i;
         }
         qsort(places, n, sizeof(DiagPlace), diag_place_compare);
         for (size_t i = 0; i < n; i++)
-                sorted[i] = d->items[first + places[i].index];
-        memcpy(d->items + first, sorted, n * sizeof(Diag));
+                sorted[i] = d->items[places[i].index];
+        for (size_t i = 0; i < n; i++)
+                d->items[slots[i]] = sorted[i];
         return 0;
 }
 
