@@ -46,6 +46,25 @@ TestSuite(sniff);
 
 /* ---- building workbooks ---- */
 
+/* Frees a workbook built here (not by workbook_read(), whose memory
+ * layout is the reader's business). */
+static Workbook *wb_free(Workbook *w) {
+        if (!w)
+                return NULL;
+        for (size_t i = 0; i < w->n_sheets; i++) {
+                Sheet *s = &w->sheets[i];
+                for (size_t j = 0; j < s->n_cells; j++)
+                        free(s->cells[j].text);
+                free(s->cells);
+                free(s->hidden_rows);
+                free(s->name);
+        }
+        free(w->sheets);
+        free(w);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Workbook *, wb_free);
+
 static Workbook *wb_new(void) {
         Workbook *w = calloc(1, sizeof(Workbook));
 
@@ -299,7 +318,7 @@ static void expect_same_bilan(const Bilan *a, const Bilan *b) {
 }
 
 Test(sheet, complete_is_the_json_bilan) {
-        _cleanup_(workbook_freep) Workbook *w = complete_workbook();
+        _cleanup_(wb_freep) Workbook *w = complete_workbook();
         _cleanup_(bilan_freep) Bilan *b = NULL, *json = NULL;
         _cleanup_(freep) char *data = NULL;
         Diagnostics d = DIAGNOSTICS_INIT, dj = DIAGNOSTICS_INIT;
@@ -320,7 +339,7 @@ Test(sheet, complete_is_the_json_bilan) {
 /* Labels and sheet names as people type them, the header anywhere in the
  * first 50 rows, in any column order. */
 Test(sheet, labels_and_header_in_any_order) {
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
         _cleanup_(bilan_freep) Bilan *b = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
         char buf[DATE_STRING_MAX];
@@ -388,7 +407,7 @@ Test(sheet, text_dates) {
                 Diagnostics d = DIAGNOSTICS_INIT;
                 char buf[DATE_STRING_MAX];
                 Sheet *s;
-                _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+                _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
                 wb_text(s, "B4", "13002602400013");
                 wb_text(s, "E4", cases[i].text);
@@ -407,7 +426,7 @@ Test(sheet, bad_dates_located) {
         _cleanup_(freep) char *fr = NULL, *en = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_text(s, "E4", "14/13/2026");
@@ -464,7 +483,7 @@ Test(sheet, siret_and_references) {
                 _cleanup_(bilan_freep) Bilan *b = NULL;
                 Diagnostics d = DIAGNOSTICS_INIT;
                 Sheet *s;
-                _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+                _cleanup_(wb_freep) Workbook *w = one_row(&s);
                 const BilanEntry *e;
 
                 wb_put(s, "B4", cases[i].type, cases[i].text);
@@ -490,7 +509,7 @@ Test(sheet, attendees) {
                 _cleanup_(bilan_freep) Bilan *b = NULL;
                 Diagnostics d = DIAGNOSTICS_INIT;
                 Sheet *s;
-                _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+                _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
                 wb_text(s, "B4", "13002602400013");
                 wb_date(s, "E4", "2026-03-14");
@@ -510,7 +529,7 @@ Test(sheet, attendees) {
 Test(sheet, attendees_range_checked_by_bilan) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2026-03-14");
@@ -527,7 +546,7 @@ Test(sheet, bilan_errors_relocated_to_cells) {
         Diagnostics d = DIAGNOSTICS_INIT;
         size_t size;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2027-01-08");                /* outside the period */
@@ -571,7 +590,7 @@ Test(sheet, bilan_errors_relocated_to_cells) {
 Test(sheet, errors_in_sheet_order) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2027-01-08");
@@ -596,7 +615,7 @@ Test(sheet, duplicate_ref_names_rows) {
         Diagnostics d = DIAGNOSTICS_INIT;
         const Diag *x;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2026-03-14");
@@ -613,7 +632,7 @@ Test(sheet, duplicate_ref_names_rows) {
 
 Test(sheet, unknown_convention_at_its_cell) {
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = complete_workbook();
+        _cleanup_(wb_freep) Workbook *w = complete_workbook();
 
         free(w->sheets[1].cells[2].text); /* B3 of Bilan */
         cr_assert_eq(w->sheets[1].cells[2].row, 2);
@@ -627,7 +646,7 @@ Test(sheet, unknown_convention_at_its_cell) {
 Test(sheet, actions_by_id_or_label) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2026-03-14");
@@ -653,7 +672,7 @@ Test(sheet, hidden_rows_skipped_with_a_warning) {
         _cleanup_(bilan_freep) Bilan *b = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_date(s, "E4", "2026-03-14");
@@ -671,7 +690,7 @@ Test(sheet, hidden_rows_skipped_with_a_warning) {
 
 /* .xlsm or an ODS with scripts: read, with a warning; nothing is run. */
 Test(sheet, macros_warned) {
-        _cleanup_(workbook_freep) Workbook *w = complete_workbook();
+        _cleanup_(wb_freep) Workbook *w = complete_workbook();
         _cleanup_(bilan_freep) Bilan *b = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
 
@@ -688,7 +707,7 @@ Test(sheet, many_warnings_do_not_hide_errors) {
         Diagnostics d = DIAGNOSTICS_INIT;
         char name[16];
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "B4", "13002602400013");
         wb_text(s, "E4", "14/13/2026");
@@ -708,7 +727,7 @@ Test(sheet, many_warnings_do_not_hide_errors) {
 Test(sheet, formula_error_cell) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_put(s, "B4", CELL_ERROR, "#N/A");
         wb_date(s, "E4", "2026-03-14");
@@ -721,7 +740,7 @@ Test(sheet, formula_error_cell) {
 Test(sheet, empty_required_cells) {
         Diagnostics d = DIAGNOSTICS_INIT;
         Sheet *s;
-        _cleanup_(workbook_freep) Workbook *w = one_row(&s);
+        _cleanup_(wb_freep) Workbook *w = one_row(&s);
 
         wb_text(s, "C4", "Boulangerie"); /* no ref, no date */
         sheet_fails(w, &d);
@@ -734,7 +753,7 @@ Test(sheet, empty_required_cells) {
 Test(sheet, missing_sheets) {
         _cleanup_(freep) char *fr = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
 
         wb_sheet(w, "Feuille1");
         sheet_fails(w, &d);
@@ -748,7 +767,7 @@ Test(sheet, missing_sheets) {
 
 Test(sheet, missing_labels_and_values) {
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
         _cleanup_(freep) char *fr = NULL;
         Sheet *s = wb_sheet(w, "Bilan");
 
@@ -770,7 +789,7 @@ Test(sheet, missing_labels_and_values) {
 
 Test(sheet, no_header_row) {
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
         Sheet *s;
 
         complete_main(w);
@@ -786,7 +805,7 @@ Test(sheet, no_header_row) {
 
 Test(sheet, no_date_column) {
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
         Sheet *s;
 
         complete_main(w);
@@ -806,7 +825,7 @@ Test(sheet, no_date_column) {
 Test(sheet, empty_template_is_valid_with_nothing) {
         _cleanup_(bilan_freep) Bilan *b = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
-        _cleanup_(workbook_freep) Workbook *w = wb_new();
+        _cleanup_(wb_freep) Workbook *w = wb_new();
 
         complete_main(w);
         realisations_header(w);
@@ -817,7 +836,7 @@ Test(sheet, empty_template_is_valid_with_nothing) {
 }
 
 Test(sheet, peek_convention) {
-        _cleanup_(workbook_freep) Workbook *w = complete_workbook(), *e = wb_new();
+        _cleanup_(wb_freep) Workbook *w = complete_workbook(), *e = wb_new();
         _cleanup_(freep) char *id = bilan_sheet_peek_convention(w);
 
         cr_expect_str_eq(id, "CDCMC-2026");
