@@ -42,6 +42,7 @@ static void help(void) {
                "\n"
                "Checks each bilan against its convention and prints the invoice lines and\n"
                "totals it would give. Nothing is sent to Chorus Pro, no number is allocated.\n"
+               "A bilan is a JSON file or an .ods, .xlsx or .xlsm workbook, told by its content.\n"
                "\n"
                "  -c, --config FILE       main configuration (default %s)\n"
                "  -C, --conventions DIR   read the conventions from DIR instead of the\n"
