@@ -197,8 +197,13 @@ static int on_claim(sd_event_source *s, void *userdata) {
                         manager_fatal(m, r, "claiming a bilan");
                         return 0;
                 }
-                if (error_is_resource(r))
+                /* A resource error may come after the rename, while the
+                 * claim copies the bilan: it may wait in processing/ with
+                 * no job, so look there again too. */
+                if (error_is_resource(r)) {
+                        manager_resume_later(m);
                         return claim_pause_for_resources(m, r);
+                }
                 /* Something odd about one entry (permissions…): say so, and
                  * wait for the next change rather than spin on it. */
                 log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
