@@ -297,6 +297,13 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         free(big);
         static const char latin1[] = "{\"bilan\": 1, \"author\": \"\xe9\"}";
         cr_assert_eq(test_daemon_drop(&d, "latin1.json", latin1, strlen(latin1)), 0);
+        /* Not bilans, told by their content: each says what it is. */
+        static const char csv[] = "Action;Référence;Date\ndev-durable;13002602400013;14/03/2026\n";
+        cr_assert_eq(test_daemon_drop(&d, "export.csv", csv, strlen(csv)), 0);
+        cr_assert_eq(test_daemon_drop(&d, "bilan.pdf", "%PDF-1.7\n", 9), 0);
+        char ole2[2048] = { '\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1' };
+        memcpy(ole2 + 1024, "E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0", 32);
+        cr_assert_eq(test_daemon_drop(&d, "protege.xlsx", ole2, sizeof ole2), 0);
         /* Ignored: a dropper's temp file and an editor's backup stay put. */
         cr_assert_eq(test_daemon_drop(&d, "notes.json~", "x", 1), 0);
 
@@ -309,6 +316,9 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         expect_rejected("dossier.json", NULL);
         expect_rejected("enorme.json", NULL);
         expect_rejected("latin1.json", NULL);
+        expect_rejected("export.csv", "ce fichier est un fichier CSV");
+        expect_rejected("bilan.pdf", "ce fichier est un document PDF");
+        expect_rejected("protege.xlsx", "le classeur est protégé par un mot de passe");
         assert_running();
 
         /* The hostile entries were moved, not followed: the symlink is still
