@@ -18,6 +18,7 @@
 #include "core/bilan.h"
 #include "core/bilan_input.h"
 #include "core/bilan_sheet.h"
+#include "core/proration.h"
 #include "core/error_report.h"
 #include "core/workbook.h"
 #include "json_mutate.h"
@@ -828,6 +829,27 @@ Test(sheet, empty_template_is_valid_with_nothing) {
         b = sheet_ok(w, &d);
         for (size_t i = 0; i < b->n_actions; i++)
                 cr_expect_eq(b->actions[i].quantity, 0);
+        diagnostics_clear(&d);
+}
+
+/* Proration's "nothing to invoice" names the sheet of the realisations,
+ * not the JSON member a workbook does not have. */
+Test(sheet, nothing_to_invoice_names_the_sheet) {
+        _cleanup_(bilan_freep) Bilan *b = NULL;
+        _cleanup_(proration_freep) Proration *p = NULL;
+        _cleanup_(freep) char *fr = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        _cleanup_(wb_freep) Workbook *w = wb_new();
+        const Convention *c;
+
+        complete_main(w);
+        realisations_header(w);
+        b = sheet_ok(w, &d);
+        c = convention_set_find(conventions, b->convention_id);
+        cr_assert_not_null(c);
+        cr_assert_eq(proration_compute(c, b, &p, &d), -EDOM);
+        fr = printed(&d, true);
+        cr_expect(strstr(fr, "feuille Réalisations : rien à facturer"), "%s", fr);
         diagnostics_clear(&d);
 }
 

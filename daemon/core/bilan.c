@@ -46,6 +46,7 @@ Bilan *bilan_free(Bilan *b) {
         free(b->author);
         free(b->qualitative);
         free(b->source_file);
+        free(b->realisations_sheet);
         free(b);
         return NULL;
 }

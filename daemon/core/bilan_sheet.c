@@ -1178,6 +1178,13 @@ int bilan_sheet_parse(const char *file, const Workbook *w, const ConventionSet *
                 sheet_read_done(&r);
                 return -ENOMEM;
         }
+        /* Later checks of the whole bilan (proration's "nothing to
+         * invoice") point at the sheet of the realisations, not a path. */
+        if (k >= 0 && r.n_errors == 0 && r.real_name) {
+                b->realisations_sheet = strdup(r.real_name);
+                if (!b->realisations_sheet)
+                        k = -ENOMEM;
+        }
         sheet_read_done(&r);
         if (k < 0)
                 return k;

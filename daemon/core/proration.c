@@ -72,6 +72,8 @@ int proration_compute(const Convention *c, const Bilan *b, Proration **ret, Diag
                                     "rien à facturer : le total de la convention %s est de 0,00 € (aucune "
                                     "action réalisée) ; complétez les réalisations du bilan",
                                     c->id);
+                if (r >= 0 && diags && b->realisations_sheet)
+                        r = diag_set_location(&diags->items[diags->n_items - 1], b->realisations_sheet, NULL);
                 return r < 0 ? r : -EDOM;
         }
         *ret = TAKE_PTR(p);

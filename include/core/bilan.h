@@ -47,6 +47,9 @@ typedef struct Bilan {
         BilanAction *actions;
         size_t n_actions;
         char *source_file;
+        /* A workbook's sheet of realisations, where later checks of the
+         * whole bilan locate their diagnostics; NULL for JSON. */
+        char *realisations_sheet;
 } Bilan;
 
 /* Parses `data` (the whole file, `size` bytes) and validates it against the
