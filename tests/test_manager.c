@@ -209,6 +209,41 @@ Test(manager, claim_state_write_failure_is_retried) {
         expect_job_goes_on_after_state_write_failure(1);
 }
 
+/* EMFILE while the claim makes its own copy of the bilan, after the rename
+ * into processing/: a resource error pauses claiming, and the bilan waits
+ * in processing/ with no job. chorusd looks for it again a little later
+ * (the fault suite found it left there until the next restart). */
+static int no_files_on_processing_copy(FsOp op, int fd, void *userdata) {
+        int r = no_space_on(op, FS_OP_WRITE, fd, userdata, path_contains);
+        return r == -ENOSPC ? -EMFILE : r;
+}
+
+Test(manager, claim_copy_out_of_files_is_retried) {
+        NoSpace fault = { .where = "/processing/.", .nth = 1 };
+        char id[25], state[32] = "";
+        uint64_t deadline;
+
+        cr_assert_eq(setenv("CHORUSD_TEST_TIME_SCALE", "1000", 1), 0);
+        manager_up();
+        cr_assert_eq(unsetenv("CHORUSD_TEST_TIME_SCALE"), 0);
+        fs_set_fault_hook(no_files_on_processing_copy, &fault);
+        cr_assert_eq(test_daemon_drop_file(&d, "bilan.json", "tests/data/e2e/bilans/cdcmc-2026.json"), 0);
+        deadline = test_now_usec() + 10 * TEST_USEC_PER_SEC;
+        while (test_now_usec() < deadline) {
+                cr_assert_geq(sd_event_run(m->event, 50000), 0);
+                if (fault.failed > 0 &&
+                    (test_daemon_wait_job(&d, "processing", "bilan.json", 0, id) >= 0 ||
+                     test_daemon_wait_job(&d, "done", "bilan.json", 0, id) >= 0) &&
+                    test_daemon_job_state(&d, id, state) >= 0 && !streq(state, "received"))
+                        break;
+        }
+        fs_set_fault_hook(NULL, NULL);
+        cr_assert_eq(fault.failed, 1, "the fault was not injected");
+        cr_assert(!m->stopping, "EMFILE is not fatal");
+        cr_assert_str_neq(state, "", "the bilan left in processing/ never got a job");
+        cr_assert_str_neq(state, "received", "the job stalled after the claim");
+}
+
 /* A bilan claimed just before a crash waits in processing/ without a state;
  * at the next start its first state cannot be written (ENOSPC). Recovery
  * looks for it again a little later instead of leaving it until the next

@@ -72,6 +72,10 @@ Test(spool, ignored_names) {
                 { "bilan.json", false }, { ".bilan.json", true }, { "bilan.json.tmp", true },
                 { "bilan.json~", true }, { ".", true }, { "..", true },
                 { "tmp", false },        { "bilan.tmp.json", false },
+                /* Office and LibreOffice lock files beside an open workbook. */
+                { "~$bilan.xlsx", true }, { "~$", true }, { ".~lock.bilan.ods#", true },
+                { ".~lock.bilan 2026.xlsx#", true }, { "~bilan.xlsx", false }, { "bilan~$.xlsx", false },
+                { "$bilan.xlsx", false }, { "bilan.xlsx", false }, { "bilan.ods", false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -131,8 +135,10 @@ Test(spool, ignored_files_stay) {
         scratch_write(incoming, ".in-progress.json", "{");
         scratch_write(incoming, "bilan.json.tmp", "{");
         scratch_write(incoming, "bilan.json~", "{");
+        scratch_write(incoming, "~$bilan.xlsx", "owner");       /* Excel's lock file */
+        scratch_write(incoming, ".~lock.bilan.ods#", "lock"); /* LibreOffice's */
         cr_assert_eq(claim(&c), 0);
-        cr_assert_eq(scratch_count(incoming), 3);
+        cr_assert_eq(scratch_count(incoming), 5);
         cr_assert_eq(scratch_count(processing), 0);
         cr_assert_eq(scratch_count(rejected), 0);
 }
@@ -884,4 +890,103 @@ Test(spool, renamed_in_waits_old_file_does_not) {
         free(from);
         free(to);
         free(fifo);
+}
+
+/* An SMB copy that stalls: the file was opened under our eyes, written in
+ * part, then left open and quiet for longer than settle and longer than
+ * the wait for a writer's close. It is never taken while open; once closed
+ * it settles and is taken once, complete. (Before open files were counted,
+ * it was taken half-written once the writer wait ran out.) */
+Test(spool, stalled_open_file_is_never_taken) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char *p = scratch_path(incoming, "bilan.json"), *content;
+        int fd;
+
+        spool_set_settle(spool, SETTLE_USEC);
+        spool_set_writer_wait(spool, 2 * SETTLE_USEC);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(spool_note_created(spool, "bilan.json"), 0); /* IN_CREATE */
+        cr_assert_eq(spool_note_opened(spool, "bilan.json"), 0);  /* IN_OPEN, already watched */
+        cr_assert_eq(write(fd, "{\"bilan\"", 8), 8);
+        cr_assert_eq(spool_note_modified(spool, "bilan.json"), 0); /* IN_MODIFY */
+        /* A reader comes and goes (a preview on a desktop): still open. */
+        cr_assert_eq(spool_note_opened(spool, "bilan.json"), 0);
+        cr_assert_not(spool_note_released(spool, "bilan.json"), "the writer still holds it");
+        for (int i = 0; i < 4; i++) {
+                usleep(2 * SETTLE_USEC + 50000);
+                spool_rewind(spool);
+                cr_assert_eq(claim(&c), 0, "taken while still open, after %d writer waits", i + 1);
+        }
+        cr_assert_eq(write(fd, ": 1}", 4), 4);
+        cr_assert_eq(close(fd), 0);
+        spool_note_closed(spool, "bilan.json"); /* IN_CLOSE_WRITE */
+        cr_assert_eq(claim(&c), 0, "taken at its close, without settling");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        content = scratch_read(processing, c.spool_name);
+        cr_assert_str_eq(content, "{\"bilan\": 1}");
+        spool_claim_done(&c);
+        cr_assert_eq(claim(&c), 0, "taken twice");
+        free(content);
+        free(p);
+}
+
+/* A file already there whose writer we never saw open it (chorusd started
+ * during the copy) but that is written again: it waits for the close too. */
+Test(spool, written_file_waits_for_close) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+        char *p = scratch_path(incoming, "bilan.json");
+        int fd;
+
+        spool_set_settle(spool, SETTLE_USEC);
+        spool_set_writer_wait(spool, 4 * SETTLE_USEC);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, "{", 1), 1);
+        cr_assert_eq(claim(&c), 0, "a young file taken at once");
+        cr_assert_eq(write(fd, "}", 1), 1);
+        cr_assert_eq(spool_note_modified(spool, "bilan.json"), 0); /* watched already */
+        usleep(2 * SETTLE_USEC);
+        cr_assert_eq(claim(&c), 0, "taken before its writer closed it");
+        cr_assert_eq(close(fd), 0);
+        spool_note_closed(spool, "bilan.json");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        spool_claim_done(&c);
+        free(p);
+}
+
+/* Opened by a reader only: waits for the reader's close, then settles;
+ * a release of a file we do not watch, or one too many, changes nothing.
+ * When inotify loses events, the opens are forgotten and the file waits
+ * the writer wait of quiet, not settle. */
+Test(spool, open_reader_holds_until_released) {
+        SpoolClaim c = SPOOL_CLAIM_INIT;
+
+        spool_set_settle(spool, SETTLE_USEC);
+        spool_set_writer_wait(spool, 2 * SETTLE_USEC);
+        cr_assert_not(spool_note_released(spool, "nothing.json"));
+        scratch_write(incoming, "a.json", "{}");
+        scratch_write(incoming, "b.json", "{}");
+        cr_assert_eq(spool_note_opened(spool, "a.json"), 1, "a new watch: the timer must be armed");
+        cr_assert_eq(spool_note_opened(spool, "b.json"), 1);
+        cr_assert_eq(spool_note_opened(spool, ".x.json"), 0, "ignored name");
+        usleep(3 * SETTLE_USEC);
+        cr_assert_eq(claim(&c), 0, "taken while open");
+        cr_assert(spool_note_released(spool, "a.json"));
+        cr_assert_not(spool_note_released(spool, "a.json"), "released twice");
+        cr_assert_eq(claim(&c), 0, "taken at the reader's close, without settling");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert_str_eq(c.name, "a.json");
+        spool_claim_done(&c);
+        cr_assert_eq(claim(&c), 0, "b.json is still open");
+        spool_forget_writers(spool); /* IN_Q_OVERFLOW */
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 0, "taken after settle although its close may have been lost");
+        usleep(SETTLE_USEC + 50000);
+        cr_assert_eq(claim(&c), 1);
+        cr_assert_str_eq(c.name, "b.json");
+        spool_claim_done(&c);
 }

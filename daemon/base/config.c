@@ -156,6 +156,7 @@ static const ConfigKey config_keys[] = {
         SIZE("spool", "max_file_size", "1M", KIB, MIB, spool.max_file_size),
         SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
         UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
+        PATH("spool", "templates_dir", NULL, false, spool.templates_dir),
 
         PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
         PATH("state", "metrics_file", NULL, false, state.metrics_file),
@@ -698,6 +699,45 @@ static void parser_check_dirs(Parser *p) {
                              c->state.dir, c->spool.dir);
 }
 
+/* chorusd writes and deletes modele-bilan-* files in templates_dir: never
+ * where bilans are claimed or kept (the spool itself and its five folders),
+ * nor among the conventions or the state. */
+static void parser_check_templates_dir(Parser *p) {
+        static const char *const spool_subdirs[] = { "incoming", "processing", "done", "rejected", "failed" };
+        const Config *c = p->config;
+        const char *t = c->spool.templates_dir;
+        unsigned line = parser_key_line(p, "spool", "templates_dir");
+
+        if (!t)
+                return;
+        if (c->spool.dir && paths_overlap(t, c->spool.dir) && strlen(t) <= strlen(c->spool.dir) + 1) {
+                parser_error(p, line, "spool", "templates_dir",
+                             "'%s' is the spool directory or holds it: expected a folder of its own, such as "
+                             "'%s/modeles'", t, c->spool.dir);
+                return;
+        }
+        for (size_t i = 0; c->spool.dir && i < ELEMENTSOF(spool_subdirs); i++) {
+                _cleanup_(freep) char *sub = NULL;
+
+                if (asprintf(&sub, "%s/%s", c->spool.dir, spool_subdirs[i]) < 0) {
+                        p->oom = true;
+                        return;
+                }
+                if (paths_overlap(t, sub)) {
+                        parser_error(p, line, "spool", "templates_dir",
+                                     "'%s' overlaps the spool folder '%s': expected a folder of its own, such "
+                                     "as '%s/modeles'", t, sub, c->spool.dir);
+                        return;
+                }
+        }
+        if (c->conventions.dir && paths_overlap(t, c->conventions.dir))
+                parser_error(p, line, "spool", "templates_dir", "'%s' overlaps the conventions directory '%s'", t,
+                             c->conventions.dir);
+        else if (c->state.dir && paths_overlap(t, c->state.dir))
+                parser_error(p, line, "spool", "templates_dir", "'%s' overlaps the state directory '%s'", t,
+                             c->state.dir);
+}
+
 static int parser_check(Parser *p) {
         int r;
 
@@ -708,6 +748,7 @@ static int parser_check(Parser *p) {
          * NULL, or 0 for numbers, and would only add confusion. */
         parser_check_seller(p);
         parser_check_dirs(p);
+        parser_check_templates_dir(p);
         parser_check_ca_file(p);
         return parser_check_chorus(p);
 }

@@ -18,6 +18,7 @@ static const CtlCommand commands[] = {
         { "check-config", "parse and check the configuration, conventions and credentials", ctl_check_config },
         { "validate", "validate bilans and print the computed lines and total", ctl_validate },
         { "render", "preview a bilan's invoice as UBL, CII or Factur-X (allocates no number)", ctl_render },
+        { "template", "write the spreadsheet (.ods or .xlsx) the staff fill in for a convention", ctl_template },
         { "ping", "check the PISTE token, Chorus Pro health and the technical account", ctl_ping },
         { "structure", "look a buyer up on Chorus Pro by SIRET", ctl_structure },
         { "status", "list jobs, or show one job's history", ctl_status },

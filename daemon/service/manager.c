@@ -33,11 +33,13 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "service/audit.h"
 #include "chorus/chorus_client.h"
 #include "base/fsutil.h"
+#include "service/templates.h"
 #include "service/job.h"
 #include "service/log-ids.h"
 #include "base/log.h"
@@ -327,6 +329,13 @@ static int manager_setup_wakeups(Manager *m) {
 static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
                               ChorusClient **ret);
 
+/* [spool] templates_dir, dated today (never fatal: templates.h). */
+static void manager_refresh_templates(Manager *m) {
+        Date today = date_from_time((time_t) (now_realtime_usec() / USEC_PER_SEC));
+
+        (void) templates_refresh(m->config, m->conventions, today, /* ret_stats= */ NULL);
+}
+
 /* Parses everything into new objects; swaps them in only if all is valid. */
 static int manager_reload(Manager *m) {
         _cleanup_(config_freep) Config *config = NULL;
@@ -375,6 +384,8 @@ static int manager_reload(Manager *m) {
         log_job(LOG_NOTICE, NULL, MESSAGE_ID_CONFIG_RELOADED,
                 "Configuration '%s' reloaded: %zu conventions.", m->config->path,
                 m->conventions->n_items);
+        /* Conventions may have come, changed or gone: so have their templates. */
+        manager_refresh_templates(m);
         /* New conventions may make waiting bilans valid: look again. */
         claim_wake(m, true);
         /* max_parallel_calls may have grown. */
@@ -710,6 +721,7 @@ int manager_start(Manager *m) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+        manager_refresh_templates(m);
         claim_wake(m, true);
 
         r = manager_status_text(m, &status);

@@ -197,8 +197,13 @@ static int on_claim(sd_event_source *s, void *userdata) {
                         manager_fatal(m, r, "claiming a bilan");
                         return 0;
                 }
-                if (error_is_resource(r))
+                /* A resource error may come after the rename, while the
+                 * claim copies the bilan: it may wait in processing/ with
+                 * no job, so look there again too. */
+                if (error_is_resource(r)) {
+                        manager_resume_later(m);
                         return claim_pause_for_resources(m, r);
+                }
                 /* Something odd about one entry (permissions…): say so, and
                  * wait for the next change rather than spin on it. */
                 log_error_errno(r, "Failed to claim a bilan from incoming/: %m");
@@ -229,10 +234,13 @@ static int on_claim(sd_event_source *s, void *userdata) {
 /* inotify is only a wake-up. A regular file that was just created is told
  * to the spool, which will not take it before it is closed (IN_CLOSE_WRITE)
  * and then quiet for settle_seconds, so that a half-written bilan is not
- * taken; a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
+ * taken; opens and closes (IN_OPEN, IN_CLOSE_*) are counted, so that a file
+ * still open is not taken however long its writer pauses (an SMB copy that
+ * stalls); a file renamed in (IN_MOVED_TO) waits settle_seconds too; a
  * symlink, FIFO, directory or device is taken (to rejected/) at once. */
 static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         Manager *m = userdata;
+        int r;
         (void) s;
 
         if (ev->mask & IN_Q_OVERFLOW) {
@@ -248,6 +256,24 @@ static int on_incoming_event(sd_event_source *s, const struct inotify_event *ev,
         }
         if (ev->len == 0 || spool_name_is_ignored(ev->name))
                 return 0;
+        if (ev->mask & (IN_OPEN | IN_MODIFY | IN_CLOSE_NOWRITE)) {
+                /* Bookkeeping only: no rescan. A file newly watched, or one
+                 * whose last opener left, needs the timer armed: a pass that
+                 * goes on from the cursor does it. */
+                if (ev->mask & IN_ISDIR)
+                        return 0;
+                if (ev->mask & IN_CLOSE_NOWRITE)
+                        r = spool_note_released(m->spool, ev->name);
+                else if (ev->mask & IN_OPEN)
+                        r = spool_note_opened(m->spool, ev->name);
+                else
+                        r = spool_note_modified(m->spool, ev->name);
+                if (r < 0)
+                        log_oom();
+                else if (r > 0)
+                        claim_wake(m, false);
+                return 0;
+        }
         if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) {
                 struct stat st;
                 if (fstatat(spool_dirfd(m->spool, SPOOL_INCOMING), ev->name, &st,

@@ -47,6 +47,11 @@ void spool_set_settle(Spool *s, uint64_t settle_usec) {
         s->settle_usec = settle_usec;
 }
 
+void spool_set_writer_wait(Spool *s, uint64_t usec) {
+        assert(s);
+        s->writer_wait_usec = usec;
+}
+
 int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
         _cleanup_(spool_freep) Spool *s = NULL;
         int r;
@@ -60,6 +65,7 @@ int spool_open(const char *dir, uint64_t max_file_size, Spool **ret) {
         for (int i = 0; i < _SPOOL_DIR_MAX; i++)
                 s->dirfds[i] = -1;
         s->max_file_size = max_file_size;
+        s->writer_wait_usec = SPOOL_WRITER_WAIT_USEC;
         s->clock_offset = clock_offset_now();
         s->pass_from_top = true;
         s->root_fd = fs_open_dir(AT_FDCWD, dir, /* create= */ false);
@@ -113,13 +119,21 @@ SpoolStats spool_get_stats(const Spool *s) {
 
 /* ---- Names ------------------------------------------------------------------ */
 
+static bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static bool endswith(const char *s, const char *suffix) {
         size_t n = strlen(s), k = strlen(suffix);
         return n >= k && memcmp(s + n - k, suffix, k) == 0;
 }
 
+/* Dot files (the Maildir way of writing, LibreOffice's lock files
+ * ".~lock.NAME#"), temporary files and editor backups, and the lock files
+ * Word and Excel leave beside a document they have open ("~$NAME.xlsx"):
+ * none of them is a bilan. */
 bool spool_name_is_ignored(const char *name) {
-        return name[0] == '.' || endswith(name, ".tmp") || endswith(name, "~");
+        return name[0] == '.' || startswith(name, "~$") || endswith(name, ".tmp") || endswith(name, "~");
 }
 
 void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOOL_NAME_MAX]) {

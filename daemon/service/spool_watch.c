@@ -28,9 +28,6 @@
 #endif
 #define MAX_U64(a, b) ((a) > (b) ? (a) : (b))
 #define CLOCK_STEP_USEC USEC_PER_SEC
-/* A file created under our eyes is waited for until it is closed; a hard
- * link never sends a close, so after this much quiet we stop waiting. */
-#define WRITER_WAIT_USEC (60 * USEC_PER_SEC)
 
 static uint64_t timespec_usec(struct timespec t) {
         return t.tv_sec < 0 ? 0 : (uint64_t) t.tv_sec * USEC_PER_SEC + (uint64_t) t.tv_nsec / 1000;
@@ -201,7 +198,7 @@ static bool file_is_old(Spool *s, const struct stat *st) {
 }
 
 static uint64_t writer_wait(const Spool *s) {
-        return MAX_U64(s->settle_usec, WRITER_WAIT_USEC);
+        return MAX_U64(s->settle_usec, s->writer_wait_usec);
 }
 
 /* The next entry of the cursor: claimed (1, `ret` filled), left to settle
@@ -253,14 +250,24 @@ static int watch_due(Spool *s, SpoolWatch *w, uint64_t now, SpoolClaim *ret) {
                 return r == -ENOENT ? 0 : r;
         }
         if (!watch_unchanged(w, &st)) {
-                if (!watch_same_entry(w, &st))
+                if (!watch_same_entry(w, &st)) {
                         w->writing = false; /* another file renamed over it: no writer known */
+                        w->opens = 0;
+                }
                 watch_set_stat(w, &st);
                 due_insert(s, w, now + (w->writing ? writer_wait(s) : s->settle_usec));
                 return 0;
         }
+        if (w->opens > 0) {
+                /* Opened under our eyes and not closed yet: a writer that
+                 * paused (a stalled copy over SMB) or a reader. Never taken
+                 * open, however long it stays quiet; its close brings it back. */
+                due_insert(s, w, now + writer_wait(s));
+                return 0;
+        }
         /* Quiet for settle_usec since it was closed (or since we first saw
-         * it), or for writer_wait() with no close: take it. */
+         * it), or for writer_wait() with no close and no open seen (a hard
+         * link made into incoming/): take it. */
         name = strdup(w->name);
         if (!name) {
                 due_insert(s, w, now + s->settle_usec);
@@ -308,17 +315,23 @@ uint64_t spool_next_deadline(const Spool *s) {
         return s->due_head ? s->due_head->deadline : 0;
 }
 
-int spool_note_created(Spool *s, const char *name) {
+/* The watch of regular file `name` (added if need be, in *added): 1, 0 if
+ * it is gone, not a file or stuck (the claim pass sees to it), -ENOMEM.
+ * `fresh`: a new file by that name, so a stuck entry is looked at anew. */
+static int watch_for_event(Spool *s, const char *name, bool fresh, SpoolWatch **ret, bool *added) {
         SpoolWatch *w;
         struct stat st;
         int r;
 
+        *added = false;
         if (s->settle_usec == 0 || spool_name_is_ignored(name))
                 return 0;
         if (fstatat(s->dirfds[SPOOL_INCOMING], name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-                return 0; /* gone already, or not a file: the claim pass sees to it */
+                return 0;
         w = watch_find(s, name);
         if (w && w->stuck) {
+                if (!fresh)
+                        return 0;
                 watch_drop(s, w);
                 w = NULL;
         }
@@ -326,11 +339,46 @@ int spool_note_created(Spool *s, const char *name) {
                 r = watch_add(s, name, &st, &w);
                 if (r < 0)
                         return r;
+                *added = true;
         } else
                 watch_set_stat(w, &st);
+        *ret = w;
+        return 1;
+}
+
+/* Created or written: wait for the writer's close. */
+static int note_writer(Spool *s, const char *name, bool fresh) {
+        SpoolWatch *w;
+        bool added;
+        int r = watch_for_event(s, name, fresh, &w, &added);
+
+        if (r <= 0)
+                return r;
         w->writing = true;
         due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + writer_wait(s));
-        return 0;
+        return added;
+}
+
+int spool_note_created(Spool *s, const char *name) {
+        int r = note_writer(s, name, true);
+        return r < 0 ? r : 0;
+}
+
+int spool_note_modified(Spool *s, const char *name) {
+        return note_writer(s, name, false);
+}
+
+int spool_note_opened(Spool *s, const char *name) {
+        SpoolWatch *w;
+        bool added;
+        int r = watch_for_event(s, name, false, &w, &added);
+
+        if (r <= 0)
+                return r;
+        w->opens++;
+        if (added)
+                due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec);
+        return added;
 }
 
 void spool_note_closed(Spool *s, const char *name) {
@@ -340,18 +388,34 @@ void spool_note_closed(Spool *s, const char *name) {
         if (!w || w->stuck)
                 return; /* the claim pass the close wakes finds it */
         w->writing = false;
+        if (w->opens > 0)
+                w->opens--;
         if (fstatat(s->dirfds[SPOOL_INCOMING], name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
                 watch_set_stat(w, &st);
         due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec);
 }
 
+bool spool_note_released(Spool *s, const char *name) {
+        SpoolWatch *w = watch_find(s, name);
+
+        if (!w || w->stuck || w->opens == 0 || --w->opens > 0)
+                return false;
+        /* A reader changes nothing: the quiet period still applies, and a
+         * writer not closed yet still holds it. */
+        due_insert(s, w, now_clock_usec(CLOCK_MONOTONIC) + (w->writing ? writer_wait(s) : s->settle_usec));
+        return true;
+}
+
+/* Closes may have been lost, so an open count could stay up for ever; but
+ * the file may as well still be open: wait for a writer's quiet minute. */
 void spool_forget_writers(Spool *s) {
-        uint64_t deadline = now_clock_usec(CLOCK_MONOTONIC) + s->settle_usec;
+        uint64_t deadline = now_clock_usec(CLOCK_MONOTONIC) + writer_wait(s);
 
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (SpoolWatch *w = s->buckets[i]; w; w = w->hnext)
-                        if (w->writing) {
-                                w->writing = false;
+                        if (w->writing || w->opens > 0) {
+                                w->writing = true;
+                                w->opens = 0;
                                 due_insert(s, w, deadline);
                         }
 }

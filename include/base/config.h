@@ -75,6 +75,7 @@ typedef struct Config {
                 uint64_t max_file_size; /* bytes; larger drops go to rejected/ unread */
                 uint64_t min_free_space; /* bytes; below it, claiming pauses */
                 unsigned settle_seconds; /* a dropped file is claimed after this much quiet */
+                char *templates_dir; /* modele-bilan-ID.ods|.xlsx kept here; NULL = none */
         } spool;
         struct {
                 char *dir;

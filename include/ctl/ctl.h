@@ -25,6 +25,7 @@
 int ctl_check_config(int argc, char *argv[]); /* ctl_config.c */
 int ctl_validate(int argc, char *argv[]);     /* ctl_validate.c */
 int ctl_render(int argc, char *argv[]);       /* ctl_render.c */
+int ctl_template(int argc, char *argv[]);     /* ctl_template.c */
 int ctl_ping(int argc, char *argv[]);         /* ctl_chorus.c */
 int ctl_structure(int argc, char *argv[]);    /* ctl_chorus.c */
 int ctl_status(int argc, char *argv[]);       /* ctl_jobs.c */

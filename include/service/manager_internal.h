@@ -20,7 +20,11 @@ typedef struct Manager Manager;
 #define WAKE_LATER_USEC (5 * USEC_PER_SEC)
 #define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */
 #define DISK_PROBE_SIZE (64 * 1024)
-#define INCOMING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW)
+/* IN_OPEN, IN_MODIFY and IN_CLOSE_NOWRITE tell the spool who still holds a
+ * file open (spool_note_opened() and friends); they never start a rescan. */
+#define INCOMING_EVENTS                                                                                 \
+        (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_OPEN | IN_MODIFY | IN_CLOSE_NOWRITE | IN_ONLYDIR | \
+         IN_DONT_FOLLOW)
 
 /* What start-up recovery and a rescan of processing/ count (on_recovered). */
 typedef struct RecoveryCounts {

@@ -82,6 +82,12 @@ void spool_set_max_file_size(Spool *s, uint64_t max_file_size);
 /* How long a regular file must stay unchanged before it is claimed
  * ([spool] settle_seconds; 0, the default of spool_open(), claims at once). */
 void spool_set_settle(Spool *s, uint64_t settle_usec);
+/* A file created or written under our eyes waits for its writer's close; a
+ * hard link made into incoming/ never sends one, so after this much quiet
+ * (with no open seen: an open file is never taken) we stop waiting. Only
+ * tests change it. */
+#define SPOOL_WRITER_WAIT_USEC (UINT64_C(60) * 1000000)
+void spool_set_writer_wait(Spool *s, uint64_t usec);
 Spool *spool_free(Spool *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Spool *, spool_free);
 
@@ -94,8 +100,9 @@ SpoolStats spool_get_stats(const Spool *s);
 
 #define SPOOL_NAME_MAX 256 /* NAME_MAX + NUL */
 
-/* Dotfiles, "*.tmp" and names ending in '~' are left alone in incoming/
- * (a dropper's temp files, editors' backups). */
+/* Dotfiles (LibreOffice's ".~lock.NAME#" among them), "*.tmp", names ending
+ * in '~' and Office lock files "~$NAME" are left alone in incoming/ (a
+ * dropper's temp files, editors' backups and lock files). */
 bool spool_name_is_ignored(const char *name);
 /* JOBID--NAME, NAME cut so that the result plus SPOOL_ERROR_SUFFIX fits. */
 void spool_bilan_name(const char *job_id, const char *name, char ret[static SPOOL_NAME_MAX]);
@@ -162,14 +169,24 @@ int spool_claim_next(Spool *s, SpoolClaim *ret);
 /* The CLOCK_MONOTONIC µs at which the earliest settling file should be
  * looked at again (call spool_claim_next() then), or 0 if none waits. */
 uint64_t spool_next_deadline(const Spool *s);
-/* inotify said `name` was created (IN_CREATE) or closed after writing
- * (IN_CLOSE_WRITE): a created regular file is not taken before it is
- * closed, and then only after `settle` of quiet. No-ops when settle is 0.
- * spool_note_created() returns 0 or -ENOMEM. */
+/* inotify said `name` was created (IN_CREATE) or written (IN_MODIFY),
+ * opened (IN_OPEN), closed after writing (IN_CLOSE_WRITE) or closed after
+ * reading (IN_CLOSE_NOWRITE): a created or written regular file is not
+ * taken before it is closed, a file opened under our eyes not while it is
+ * still open (however long the writer pauses), and then only after `settle`
+ * of quiet. No-ops when settle is 0. spool_note_created() returns 0 or
+ * -ENOMEM; spool_note_modified() and spool_note_opened() 1 when the file
+ * was not watched yet (arm the timer: a claim pass does), 0, or -ENOMEM;
+ * spool_note_released() true when the last opener closed the file, which
+ * then settles (arm the timer too). */
 int spool_note_created(Spool *s, const char *name);
+int spool_note_modified(Spool *s, const char *name);
+int spool_note_opened(Spool *s, const char *name);
 void spool_note_closed(Spool *s, const char *name);
-/* inotify lost events (IN_Q_OVERFLOW): closes may have been missed, so
- * files waiting for theirs fall back on the quiet period alone. */
+bool spool_note_released(Spool *s, const char *name);
+/* inotify lost events (IN_Q_OVERFLOW): opens and closes may have been
+ * missed, so the files waiting for a close are taken after the writer
+ * wait (SPOOL_WRITER_WAIT_USEC) of quiet, open or not. */
 void spool_forget_writers(Spool *s);
 /* Starts the next scan of incoming/ from the beginning. */
 void spool_rewind(Spool *s);

@@ -28,7 +28,8 @@ struct SpoolWatch {
         uint64_t deadline; /* CLOCK_MONOTONIC µs: look again then */
         uint64_t pass;     /* stuck: the last pass that saw it */
         bool stuck;
-        bool writing; /* created under our eyes and not yet closed */
+        unsigned opens; /* IN_OPEN seen, minus IN_CLOSE_*: held open by someone */
+        bool writing; /* created or written under our eyes and not yet closed */
         bool queued;  /* in the due list */
 };
 
@@ -38,6 +39,7 @@ struct Spool {
         DIR *incoming; /* the claim cursor */
         uint64_t max_file_size;
         uint64_t settle_usec;
+        uint64_t writer_wait_usec; /* SPOOL_WRITER_WAIT_USEC but in tests */
         SpoolStats stats;
 
         /* Watched entries by name (chained hash, power-of-two buckets), and
