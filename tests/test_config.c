@@ -47,7 +47,7 @@ Test(config, sample_is_valid) {
         cr_expect_eq(c->invoice.payment_terms_days, 30);
         cr_expect_eq(c->invoice.default_format, INVOICE_FORMAT_UBL);
         cr_expect_str_eq(c->spool.dir, "/var/spool/chorusd");
-        cr_expect_eq(c->spool.max_file_size, 1048576);
+        cr_expect_eq(c->spool.max_file_size, 8 * 1048576);
         cr_expect_eq(c->spool.min_free_space, 64 * 1048576);
         cr_expect_str_eq(c->state.dir, "/var/lib/chorusd");
         cr_expect_str_eq(c->conventions.dir, "/etc/chorusd/conventions.d");
@@ -79,7 +79,7 @@ Test(config, minimal_file_gets_the_defaults) {
         cr_expect_eq(c->invoice.payment_terms_days, 30);
         cr_expect_eq(c->invoice.default_format, INVOICE_FORMAT_UBL);
         cr_expect_str_eq(c->spool.dir, "/var/spool/chorusd");
-        cr_expect_eq(c->spool.max_file_size, 1 << 20);
+        cr_expect_eq(c->spool.max_file_size, 8 << 20);
         cr_expect_eq(c->spool.min_free_space, 64 << 20);
         cr_expect_str_eq(c->state.dir, "/var/lib/chorusd");
         cr_expect_str_eq(c->conventions.dir, "/etc/chorusd/conventions.d");
@@ -126,7 +126,7 @@ static const BadCase bad_cases[] = {
         { "non-numeric.conf", { { 14, "expected an integer from 0 to 60, got 'thirty'" } } },
         { "negative-number.conf", { { 14, "expected an integer from 0 to 60, got '-1'" } } },
         { "overflow-number.conf", { { 18, "from 60 to 2592000" } } },
-        { "bad-size.conf", { { 16, "a size in bytes from 1K to 1M" } } },
+        { "bad-size.conf", { { 16, "a size in bytes from 1K to 8M" } } },
         { "overlong-line.conf",
           { { 3, "line is 207 bytes long, more than the 197 allowed" },
             { 2, "missing required key 'name'" } } },

@@ -43,6 +43,24 @@ static void drop_two(void) {
         cr_assert_eq(test_daemon_drop_file(&d, "commune.json", BILANS "commune-2026.json"), 0);
 }
 
+/* done/ also holds the readable PDF and the text receipt of the job's
+ * invoice, up to date (JOBID.NUMBER.xml → .pdf, .recu.txt). */
+static void check_files_for_people(const char *id) {
+        char *payload = test_daemon_job_field(&d, id, "PAYLOAD"), *dot, name[300], *text = NULL;
+
+        cr_assert_not_null(payload);
+        dot = strrchr(payload, '.');
+        cr_assert_not_null(dot);
+        *dot = 0;
+        snprintf(name, sizeof name, "%s.pdf", payload);
+        cr_assert(test_daemon_has_file(&d, "done", name), "no readable PDF %s in done/", name);
+        snprintf(name, sizeof name, "%s.recu.txt", payload);
+        cr_assert_eq(test_daemon_read_file(&d, "done", name, &text), 0, "no text receipt %s in done/", name);
+        cr_assert(strstr(text, "mise en paiement (MISE_EN_PAIEMENT)"), "%s", text);
+        free(text);
+        free(payload);
+}
+
 /* After the restart: both jobs done, one flux each, numbers 1 and 2. */
 static void check_outcome(void) {
         static const char *const names[] = { "cdcmc.json", "commune.json" };
@@ -60,6 +78,7 @@ static void check_outcome(void) {
                              number, test_emulator_invoice_count(emu, number));
                 snprintf(numbers[i], sizeof numbers[i], "%s", number);
                 free(number);
+                check_files_for_people(id);
         }
         cr_assert_eq(test_emulator_flux_count(emu), 2, "%d fluxes for 2 bilans", test_emulator_flux_count(emu));
         /* Gap-free: the two numbers are the year's first two, in some order. */
@@ -107,6 +126,8 @@ CRASH_TEST(after_deposited, "deposited")
 CRASH_TEST(after_integrated, "integrated")
 CRASH_TEST(after_moved_to_done, "moved-done")
 CRASH_TEST(after_done, "done")
+/* The first text receipt, in processing/ before the move to done/. */
+CRASH_TEST(after_text_receipt, "text-receipt")
 
 /* Killed while a Chorus Pro rejection goes to failed/: right after its
  * state was saved ("rejected"), or after its error file was written

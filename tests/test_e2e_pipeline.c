@@ -138,6 +138,62 @@ static void check_receipt(const char *id) {
         check_receipt_named(id, name);
 }
 
+/* JOBID.NUMBER.EXT (the invoice file) → JOBID.NUMBER.`suffix`. */
+static void payload_sibling(const char *id, const char *suffix, char ret[static SPOOL_NAME_MAX]) {
+        char *payload = job_field(id, "PAYLOAD"), *dot = strrchr(payload, '.');
+
+        cr_assert_not_null(dot);
+        *dot = 0;
+        snprintf(ret, SPOOL_NAME_MAX, "%s.%s", payload, suffix);
+        free(payload);
+}
+
+/* Waits until the text receipt of job `id` in `subdir` has `needle`;
+ * returns its text (free it). */
+static char *wait_text_receipt(const char *id, const char *subdir, const char *needle) {
+        char name[SPOOL_NAME_MAX], *text = NULL;
+        uint64_t deadline = test_now_usec() + JOB_WAIT;
+
+        payload_sibling(id, "recu.txt", name);
+        for (;;) {
+                free(text);
+                text = NULL;
+                if (test_daemon_read_file(&d, subdir, name, &text) >= 0 && strstr(text, needle))
+                        return text;
+                if (test_now_usec() > deadline)
+                        break;
+                usleep(20000);
+        }
+        cr_assert_fail("%s/%s never said '%s':\n%s", subdir, name, needle, text ? text : "(no file)");
+        return NULL;
+}
+
+/* done/ holds what the staff read: the invoice as a PDF whatever the
+ * format (a Factur-X invoice is its own), and the text receipt with the
+ * last status. */
+static void check_readable_files(const char *id, const char *syntax) {
+        char pdf[SPOOL_NAME_MAX], *payload = job_field(id, "PAYLOAD"), *number = job_field(id, "INVOICE");
+        char *text, *head = NULL;
+
+        payload_sibling(id, "pdf", pdf);
+        cr_assert(test_daemon_has_file(&d, "done", pdf), "no readable PDF %s in done/", pdf);
+        cr_assert_eq(test_daemon_read_file(&d, "done", pdf, &head), 0);
+        cr_assert_eq(strncmp(head, "%PDF-", 5), 0);
+        if (streq(syntax, "IN_DP_E2_CII_FACTURX"))
+                cr_assert_str_eq(pdf, payload, "a Factur-X invoice is its own readable PDF");
+        else
+                cr_assert_str_neq(pdf, payload);
+        text = wait_text_receipt(id, "done", "Statut Chorus Pro      : mise en paiement (MISE_EN_PAIEMENT)");
+        cr_assert(strstr(text, number), "%s", text);
+        cr_assert(strstr(text, "Montant TTC            : 4\xe2\x80\xaf" "000,00\xc2\xa0€"), "%s", text);
+        cr_assert(strstr(text, "Date du statut         : "), "%s", text);
+        cr_assert(strstr(text, "Référence              : "), "%s", text);
+        free(text);
+        free(head);
+        free(payload);
+        free(number);
+}
+
 Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
         static const struct {
                 const char *file, *syntax;
@@ -164,6 +220,7 @@ Test(e2e_pipeline, valid_bilans_reach_done_with_one_deposit_each) {
                 char *status = job_field(ids[i], "CPP_INVOICE_STATUS");
                 cr_assert_str_eq(status, "MISE_EN_PAIEMENT");
                 check_receipt(ids[i]);
+                check_readable_files(ids[i], cases[i].syntax);
                 free(number);
                 free(payload);
                 free(status);
@@ -240,6 +297,13 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         free(big);
         static const char latin1[] = "{\"bilan\": 1, \"author\": \"\xe9\"}";
         cr_assert_eq(test_daemon_drop(&d, "latin1.json", latin1, strlen(latin1)), 0);
+        /* Not bilans, told by their content: each says what it is. */
+        static const char csv[] = "Action;Référence;Date\ndev-durable;13002602400013;14/03/2026\n";
+        cr_assert_eq(test_daemon_drop(&d, "export.csv", csv, strlen(csv)), 0);
+        cr_assert_eq(test_daemon_drop(&d, "bilan.pdf", "%PDF-1.7\n", 9), 0);
+        char ole2[2048] = { '\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1' };
+        memcpy(ole2 + 1024, "E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0", 32);
+        cr_assert_eq(test_daemon_drop(&d, "protege.xlsx", ole2, sizeof ole2), 0);
         /* Ignored: a dropper's temp file and an editor's backup stay put. */
         cr_assert_eq(test_daemon_drop(&d, "notes.json~", "x", 1), 0);
 
@@ -252,6 +316,9 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         expect_rejected("dossier.json", NULL);
         expect_rejected("enorme.json", NULL);
         expect_rejected("latin1.json", NULL);
+        expect_rejected("export.csv", "ce fichier est un fichier CSV");
+        expect_rejected("bilan.pdf", "ce fichier est un document PDF");
+        expect_rejected("protege.xlsx", "le classeur est protégé par un mot de passe");
         assert_running();
 
         /* The hostile entries were moved, not followed: the symlink is still
@@ -483,6 +550,9 @@ Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
 
         static const char *const steps[] = { "MISE_A_DISPOSITION", "A_RECYCLER", "SUSPENDUE", "SERVICE_FAIT",
                                              "MANDATEE", "MISE_EN_PAIEMENT" };
+        /* The text receipt in done/ follows each status, in French. */
+        static const char *const labels[] = { "mise à disposition de l'acheteur", "à recycler", "suspendue",
+                                              "service fait", "mandatée", "mise en paiement" };
         for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
                 char needle[128];
                 cr_assert_eq(emulator_set_invoice_status(emu, number, steps[i], "test"), 0);
@@ -491,6 +561,8 @@ Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
                 while (!test_daemon_log_contains(&d, needle) && test_now_usec() < deadline)
                         usleep(50000);
                 cr_assert(test_daemon_log_contains(&d, needle), "status %s never logged", steps[i]);
+                snprintf(needle, sizeof needle, "Statut Chorus Pro      : %s", labels[i]);
+                free(wait_text_receipt(id, "done", needle));
         }
         cr_assert_eq(test_daemon_wait_state(&d, id, "done", JOB_WAIT), 0);
         cr_assert(test_daemon_log_contains(&d, "Chorus Pro portal"), "A_RECYCLER/SUSPENDUE advice missing");
@@ -510,6 +582,14 @@ Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         snprintf(receipt, sizeof receipt, "%s.receipt.json", id);
         cr_assert(test_daemon_has_file(&d, "failed", receipt), "the receipt did not follow the bilan to failed/");
         cr_assert(test_daemon_log_contains(&d, "montant contesté"));
+        /* The text receipt says it, with the buyer's reason, in failed/ too. */
+        char *text = wait_text_receipt(id, "failed", "Statut Chorus Pro      : rejetée (REJETEE)");
+        char old_text[SPOOL_NAME_MAX], old_pdf[SPOOL_NAME_MAX];
+        cr_assert(strstr(text, "Commentaire            : montant contesté"), "%s", text);
+        free(text);
+        payload_sibling(id, "recu.txt", old_text);
+        payload_sibling(id, "pdf", old_pdf);
+        cr_assert(test_daemon_has_file(&d, "failed", old_pdf), "the readable PDF did not follow to failed/");
 
         /* Requeue: a new number; the convention is invoiced again. */
         cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0.2}"), 0);
@@ -525,6 +605,9 @@ Test(e2e_pipeline, buyer_rejection_after_integration_moves_the_job_to_failed) {
         check_receipt_named(id, receipt1);
         cr_assert(test_daemon_has_file(&d, "failed", receipt), "the rejected invoice's receipt left failed/");
         cr_assert(!test_daemon_has_file(&d, "done", receipt), "the rejected invoice's receipt is in done/");
+        cr_assert(test_daemon_has_file(&d, "failed", old_text) && test_daemon_has_file(&d, "failed", old_pdf),
+                  "the rejected invoice's text receipt and PDF left failed/");
+        free(wait_text_receipt(id, "done", "mise en paiement (MISE_EN_PAIEMENT)"));
         free(again);
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);

@@ -7,7 +7,9 @@
  * structure is read back with a few string searches and zlib. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -308,5 +310,93 @@ Test(bilan_report, report_of_a_fixture) {
                                      "convention CDCMC-2026</rdf:li>"));
         cr_expect_not_null(memmem(a, na, "/CreationDate (D:20261210000000+00'00')", 39), "dated by issued_on");
         cr_expect_not_null(memmem(a, na, "<pdfaid:part>3</pdfaid:part>", 28));
+        fixture_done(&f);
+}
+
+/* ---------------------------------------------------------------- the readable PDF of done/ */
+
+/* Writes `data` to a temporary file and runs `command` on it ("%s" is the
+ * file name); its output in *ret_output. Returns the exit status, or -1
+ * when the tool is not installed (the check is then skipped). */
+static int run_tool(const char *tool, const char *command, const char *data, size_t size, char **ret_output) {
+        char path[] = "/tmp/chorusd-readable-XXXXXX", cmd[512];
+        char *out = NULL;
+        size_t out_size = 0;
+        FILE *f, *p, *o;
+        int fd, status;
+
+        snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+        if (system(cmd) != 0)
+                return -1;
+        fd = mkstemp(path);
+        cr_assert_geq(fd, 0);
+        f = fdopen(fd, "w");
+        cr_assert_not_null(f);
+        cr_assert_eq(fwrite(data, 1, size, f), size);
+        cr_assert_eq(fclose(f), 0);
+        snprintf(cmd, sizeof cmd, command, path);
+        p = popen(cmd, "r");
+        cr_assert_not_null(p);
+        o = open_memstream(&out, &out_size);
+        cr_assert_not_null(o);
+        for (int c; (c = fgetc(p)) != EOF;)
+                fputc(c, o);
+        cr_assert_eq(fclose(o), 0);
+        status = pclose(p);
+        unlink(path);
+        *ret_output = out;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* UBL and CII: the invoice pages alone, a valid PDF whose text is the
+ * Factur-X's, nothing embedded; Factur-X: nothing to add. */
+Test(readable_pdf, the_facturx_pages_without_the_xml) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *fx = NULL;
+        _cleanup_(freep) char *fx_text = NULL;
+        Fixture f;
+
+        fixture_load(&f, "capped");
+        fx = fixture_render(&f, INVOICE_FORMAT_FACTURX);
+        {
+                char *none = (char *) "untouched";
+                size_t n = 1;
+                cr_assert_eq(render_readable_pdf(fx, fixture_pdf_assets(), &none, &n), 0);
+                cr_expect_null(none, "a Factur-X invoice is its own readable PDF");
+                cr_expect_eq(n, 0u);
+        }
+        int have_pdftotext = run_tool("pdftotext", "pdftotext -layout %s - 2>&1", fx->data, fx->size, &fx_text);
+
+        for (InvoiceFormat format = INVOICE_FORMAT_UBL; format <= INVOICE_FORMAT_CII; format++) {
+                _cleanup_(rendered_invoice_freep) RenderedInvoice *out = fixture_render(&f, format);
+                _cleanup_(freep) char *pdf = NULL, *again = NULL, *log = NULL, *text = NULL;
+                size_t n, n_again;
+
+                cr_assert_eq(render_readable_pdf(out, fixture_pdf_assets(), &pdf, &n), 0);
+                cr_assert_not_null(pdf);
+                cr_expect_eq(memcmp(pdf, "%PDF-1.7\n", 9), 0);
+                cr_expect_not_null(memmem(pdf, n, "/Title (Facture CMA34-2026-0001)", 32));
+                cr_expect_not_null(memmem(pdf, n, "<pdfaid:part>3</pdfaid:part>", 28));
+                cr_expect_null(memmem(pdf, n, "/EmbeddedFile", 13), "nothing embedded");
+                cr_expect_null(memmem(pdf, n, "/AF [", 5));
+                cr_expect_null(memmem(pdf, n, "factur-x", 8));
+                cr_expect_eq(page_count(pdf, n), page_count(fx->data, fx->size));
+                /* deterministic: a resumed job writes the same bytes */
+                cr_assert_eq(render_readable_pdf(out, fixture_pdf_assets(), &again, &n_again), 0);
+                cr_assert_eq(n_again, n);
+                cr_expect_eq(memcmp(pdf, again, n), 0);
+
+                int k = run_tool("qpdf", "qpdf --check %s 2>&1", pdf, n, &log);
+                if (k >= 0) {
+                        cr_expect_eq(k, 0, "qpdf --check:\n%s", log);
+                        cr_expect_not_null(strstr(log, "No syntax or stream encoding errors found"), "%s", log);
+                        cr_expect_null(strstr(log, "WARNING"), "%s", log);
+                } else
+                        cr_log_warn("qpdf not installed: not checked");
+                if (have_pdftotext >= 0) {
+                        cr_assert_eq(run_tool("pdftotext", "pdftotext -layout %s - 2>&1", pdf, n, &text), 0);
+                        cr_expect_str_eq(text, fx_text, "the readable PDF does not show the Factur-X's page");
+                        cr_expect_not_null(strstr(text, "CMA34-2026-0001"));
+                }
+        }
         fixture_done(&f);
 }

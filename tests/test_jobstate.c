@@ -80,6 +80,9 @@ static Job *full_job(void) {
         cr_assert_eq(job_set(&j->cpp_invoice_id, "987654"), 0);
         cr_assert_eq(job_set(&j->cpp_flux_state, "IN_INTEGRE"), 0);
         cr_assert_eq(job_set(&j->cpp_invoice_status, "MISE_A_DISPOSITION"), 0);
+        cr_assert_eq(job_set(&j->cpp_status_date, "2026-12-11 09:05"), 0);
+        cr_assert_eq(job_set(&j->cpp_status_comment, "pièces reçues\nmerci"), 0);
+        cr_assert_eq(job_set(&j->buyer, "Communauté de communes du Clermontais"), 0);
         j->attempts = 3;
         j->first_attempt_usec = 1796999000000000;
         j->next_attempt_usec = 1797000600000000;
@@ -131,6 +134,9 @@ Test(jobstate, round_trip_every_field) {
         cr_assert_str_eq(b->cpp_invoice_id, "987654");
         cr_assert_str_eq(b->cpp_flux_state, "IN_INTEGRE");
         cr_assert_str_eq(b->cpp_invoice_status, "MISE_A_DISPOSITION");
+        cr_assert_str_eq(b->cpp_status_date, "2026-12-11 09:05");
+        cr_assert_str_eq(b->cpp_status_comment, "pièces reçues\nmerci");
+        cr_assert_str_eq(b->buyer, "Communauté de communes du Clermontais");
         cr_assert_eq(b->attempts, 3);
         cr_assert_eq(b->first_attempt_usec, j->first_attempt_usec);
         cr_assert_eq(b->next_attempt_usec, j->next_attempt_usec);
@@ -312,6 +318,11 @@ Test(jobstate, void_number) {
         cr_assert_null(j->flux);
         cr_assert_null(j->payload_sha256);
         cr_assert_not(j->has_issue_date);
+        /* The old invoice's status is not the new one's; the buyer stays. */
+        cr_assert_null(j->cpp_invoice_status);
+        cr_assert_null(j->cpp_status_date);
+        cr_assert_null(j->cpp_status_comment);
+        cr_assert_not_null(j->buyer);
         cr_assert_eq(j->n_voided, 1);
         cr_assert_str_eq(j->voided[0], "CMA34-2026-0007");
         /* A new number: nothing of the old one's deposits carries over. */

@@ -409,10 +409,13 @@ Test(spool, reject_with_diagnostics) {
                            "%s", text);
         cr_assert_not_null(strstr(text, "AVERTISSEMENTS"), "%s", text);
         cr_assert_not_null(strstr(text, "bilan-corrige.json"), "%s", text);
-        /* Saved in incoming/ under a dotfile name, never moved in from
-         * elsewhere (it would keep permissions chorusd may not read). */
+        /* Saved in incoming/, never moved in from elsewhere (it would keep
+         * permissions chorusd may not read), under a new name; no dot name
+         * to rename: the settle rule waits for the copy to end. */
         cr_assert_not_null(strstr(text, "directement dans le dossier incoming/"), "%s", text);
-        cr_assert_not_null(strstr(text, "         .bilan-corrige.json\n"), "%s", text);
+        cr_assert_not_null(strstr(text, "         bilan-corrige.json\n"), "%s", text);
+        cr_assert_null(strstr(text, ".bilan-corrige.json"), "%s", text);
+        cr_assert_null(strstr(text, "renommez"), "%s", text);
         cr_assert_null(strstr(text, "en dehors"), "%s", text);
         cr_assert_not_null(strstr(text, "error: realisations.dev-durable[1].date: 2025-12-31 outside the period"),
                            "%s", text);

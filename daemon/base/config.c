@@ -153,7 +153,8 @@ static const ConfigKey config_keys[] = {
              "ubl, cii or facturx"),
 
         PATH("spool", "dir", "/var/spool/chorusd", false, spool.dir),
-        SIZE("spool", "max_file_size", "1M", KIB, MIB, spool.max_file_size),
+        /* 8 MiB: BILAN_FILE_MAX (core/bilan_input.h), what a workbook may be */
+        SIZE("spool", "max_file_size", "8M", KIB, 8 * MIB, spool.max_file_size),
         SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
         UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
         PATH("spool", "templates_dir", NULL, false, spool.templates_dir),

@@ -11,6 +11,8 @@ static void diag_done(Diag *x) {
         free(x->path);
         free(x->message);
         free(x->message_fr);
+        free(x->sheet);
+        free(x->cell);
 }
 
 void diagnostics_clear(Diagnostics *d) {
@@ -101,6 +103,30 @@ int diag_add2(Diagnostics *d, DiagSeverity severity, const char *file, unsigned 
         return diag_new(d, severity, file, line, path, en, fr);
 }
 
+int diag_set_location(Diag *x, const char *sheet, const char *cell) {
+        char *s = strdup(sheet), *c = cell ? strdup(cell) : NULL;
+
+        if (!s || (cell && !c)) {
+                free(s);
+                free(c);
+                return -ENOMEM;
+        }
+        free(x->sheet);
+        free(x->cell);
+        x->sheet = s;
+        x->cell = c;
+        return 0;
+}
+
+static void print_location(FILE *f, const Diag *x, bool french) {
+        if (x->sheet && x->cell)
+                fprintf(f, french ? "feuille %s, cellule %s : " : "sheet %s, cell %s: ", x->sheet, x->cell);
+        else if (x->sheet)
+                fprintf(f, french ? "feuille %s : " : "sheet %s: ", x->sheet);
+        else if (x->path)
+                fprintf(f, "%s: ", x->path);
+}
+
 void diagnostics_print(const Diagnostics *d, FILE *f, bool french) {
         if (!d)
                 return;
@@ -115,10 +141,21 @@ void diagnostics_print(const Diagnostics *d, FILE *f, bool french) {
                 else if (x->file)
                         fprintf(f, "%s: ", x->file);
                 fprintf(f, "%s: ", level);
-                if (x->path)
-                        fprintf(f, "%s: ", x->path);
+                print_location(f, x, french);
                 fprintf(f, "%s\n", text);
         }
+}
+
+void diagnostics_remove(Diagnostics *d, size_t i) {
+        if (!d || i >= d->n_items)
+                return;
+        if (d->items[i].severity == DIAG_ERROR)
+                d->n_errors--;
+        else
+                d->n_warnings--;
+        diag_done(&d->items[i]);
+        memmove(d->items + i, d->items + i + 1, (d->n_items - i - 1) * sizeof(Diag));
+        d->n_items--;
 }
 
 int diagnostics_move(Diagnostics *dst, Diagnostics *src) {

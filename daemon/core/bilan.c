@@ -428,20 +428,10 @@ static void check_document(BilanCheck *bc, const cJSON *root, const ConventionSe
                             &bc->bilan->qualitative);
 }
 
-/* The limits that come before any interpretation. */
-static int check_limits(JsonCheck *c, const char *data, size_t size, cJSON **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *root = NULL;
+/* The shape and entry count of a document, before it is interpreted. */
+static int check_tree_limits(JsonCheck *c, const cJSON *root) {
         size_t n;
-        int r;
 
-        if (size > BILAN_SIZE_MAX) {
-                jsoncheck_error(c, NULL, "the file is %zu bytes, more than the %d accepted",
-                                "le fichier fait %zu octets, plus que les %d acceptés", size, BILAN_SIZE_MAX);
-                return c->error < 0 ? c->error : -EFBIG;
-        }
-        r = jsoncheck_parse(c, data, size, BILAN_DEPTH_MAX, &root);
-        if (r < 0)
-                return r;
         if (!cJSON_IsObject(root)) {
                 jsoncheck_type_error(c, NULL, root, "a JSON object { … } at the top level",
                                      "un objet JSON { … } qui commence par une accolade");
@@ -453,20 +443,35 @@ static int check_limits(JsonCheck *c, const char *data, size_t size, cJSON **ret
                                 "%zu réalisations, plus que les %d acceptées", n, BILAN_ENTRIES_MAX);
                 return jsoncheck_result(c);
         }
+        return 0;
+}
+
+/* The limits that come before any interpretation. */
+static int check_limits(JsonCheck *c, const char *data, size_t size, cJSON **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *root = NULL;
+        int r;
+
+        if (size > BILAN_SIZE_MAX) {
+                jsoncheck_error(c, NULL, "the file is %zu bytes, more than the %d accepted",
+                                "le fichier fait %zu octets, plus que les %d acceptés", size, BILAN_SIZE_MAX);
+                return c->error < 0 ? c->error : -EFBIG;
+        }
+        r = jsoncheck_parse(c, data, size, BILAN_DEPTH_MAX, &root);
+        if (r < 0)
+                return r;
+        r = check_tree_limits(c, root);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(root);
         return 0;
 }
 
-int bilan_parse(const char *file, const char *data, size_t size, const ConventionSet *conventions,
-                Bilan **ret, const Convention **ret_convention, Diagnostics *diags) {
-        _cleanup_(cJSON_Deletep) cJSON *root = NULL;
-        BilanCheck bc = { .json = JSON_CHECK_INIT(file, diags) };
+/* Everything after the limits: the document checked into a Bilan. */
+static int check_tree(BilanCheck *bc, const char *file, const cJSON *root, const ConventionSet *conventions,
+                      Bilan **ret, const Convention **ret_convention) {
         _cleanup_(bilan_freep) Bilan *b = NULL;
         int r;
 
-        r = check_limits(&bc.json, data, size, &root);
-        if (r < 0)
-                return r;
         b = calloc(1, sizeof(Bilan));
         if (!b)
                 return -ENOMEM;
@@ -475,15 +480,38 @@ int bilan_parse(const char *file, const char *data, size_t size, const Conventio
                 if (!b->source_file)
                         return -ENOMEM;
         }
-        bc.bilan = b;
-        check_document(&bc, root, conventions);
-        r = jsoncheck_result(&bc.json);
+        bc->bilan = b;
+        check_document(bc, root, conventions);
+        r = jsoncheck_result(&bc->json);
         if (r < 0)
                 return r;
         if (ret_convention)
-                *ret_convention = bc.convention;
+                *ret_convention = bc->convention;
         *ret = TAKE_PTR(b);
         return 0;
+}
+
+int bilan_parse(const char *file, const char *data, size_t size, const ConventionSet *conventions,
+                Bilan **ret, const Convention **ret_convention, Diagnostics *diags) {
+        _cleanup_(cJSON_Deletep) cJSON *root = NULL;
+        BilanCheck bc = { .json = JSON_CHECK_INIT(file, diags) };
+        int r;
+
+        r = check_limits(&bc.json, data, size, &root);
+        if (r < 0)
+                return r;
+        return check_tree(&bc, file, root, conventions, ret, ret_convention);
+}
+
+int bilan_check_tree(const char *file, const cJSON *root, const ConventionSet *conventions, Bilan **ret,
+                     const Convention **ret_convention, Diagnostics *diags) {
+        BilanCheck bc = { .json = JSON_CHECK_INIT(file, diags) };
+        int r;
+
+        r = check_tree_limits(&bc.json, root);
+        if (r < 0)
+                return r;
+        return check_tree(&bc, file, root, conventions, ret, ret_convention);
 }
 
 char *bilan_peek_convention(const char *data, size_t size) {

@@ -17,7 +17,11 @@ static void suggest_new_name(FILE *f, const char *name) {
 }
 
 static void print_where(FILE *f, const Diag *x) {
-        if (x->path && x->line > 0)
+        if (x->sheet && x->cell)
+                fprintf(f, "feuille %s, cellule %s : ", x->sheet, x->cell);
+        else if (x->sheet)
+                fprintf(f, "feuille %s : ", x->sheet);
+        else if (x->path && x->line > 0)
                 fprintf(f, "champ « %s » (ligne %u) : ", x->path, x->line);
         else if (x->path)
                 fprintf(f, "champ « %s » : ", x->path);
@@ -58,15 +62,15 @@ static void print_next_steps(FILE *f, const char *bilan_name) {
                    "     trouve et ce qu'il faut écrire à la place.\n");
         /* In incoming/ itself: a file moved in from elsewhere keeps its own
          * permissions instead of the folder's default ACL, and chorusd may
-         * not be able to read it (spool.c rejects it then). */
-        fprintf(f, "  2. Enregistrez la copie corrigée directement dans le dossier incoming/, sous\n"
-                   "     un nom commençant par un point (chorusd ne lit pas ces fichiers-là),\n"
-                   "     par exemple :\n"
-                   "         .");
+         * not be able to read it (spool.c rejects it then). No dot name
+         * first: chorusd reads a file only once it is closed and unchanged
+         * for a few seconds (the settle rule), so a copy still being
+         * written is never taken. */
+        fprintf(f, "  2. Enregistrez la copie corrigée (le classeur ou le fichier JSON)\n"
+                   "     directement dans le dossier incoming/, sous un nouveau nom, par exemple :\n"
+                   "         ");
         suggest_new_name(f, bilan_name);
-        fprintf(f, "\n     puis renommez-la sans le point :\n         ");
-        suggest_new_name(f, bilan_name);
-        fprintf(f, "\n     chorusd la traitera aussitôt.\n");
+        fprintf(f, "\n     chorusd la traitera quelques secondes après.\n");
         fprintf(f, "  3. Ne modifiez pas et ne redéposez pas les fichiers du dossier rejected/ :\n"
                    "     ils y restent pour mémoire.\n\n");
         fprintf(f, "En cas de doute, transmettez ce message à l'administrateur de chorusd en\n"
@@ -78,7 +82,11 @@ static void print_english(FILE *f, const Diagnostics *d) {
         for (size_t i = 0; i < d->n_items; i++) {
                 const Diag *x = &d->items[i];
                 fprintf(f, "  %s: ", x->severity == DIAG_ERROR ? "error" : "warning");
-                if (x->path)
+                if (x->sheet && x->cell)
+                        fprintf(f, "sheet %s, cell %s: ", x->sheet, x->cell);
+                else if (x->sheet)
+                        fprintf(f, "sheet %s: ", x->sheet);
+                else if (x->path)
                         fprintf(f, "%s: ", x->path);
                 fprintf(f, "%s\n", x->message);
         }

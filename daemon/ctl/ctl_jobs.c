@@ -293,20 +293,29 @@ static void print_location(Spool *s, const char *what, const char *name) {
                 printf("  %-20s %s (not found in the spool)\n", what, ctl_printable(name, buf));
 }
 
+/* A file that may not exist (yet): shown only when it does. */
+static void print_location_if_any(Spool *s, const char *what, const char *name) {
+        SpoolDir where;
+
+        if (spool_locate(s, name, &where) >= 0)
+                print_location(s, what, name);
+}
+
 static void print_files(const Config *config, const Job *j) {
         _cleanup_(spool_freep) Spool *s = NULL;
-        char receipt[SPOOL_NAME_MAX];
+        char name[SPOOL_NAME_MAX];
 
         if (spool_open(config->spool.dir, config->spool.max_file_size, &s) < 0)
                 return;
         printf("\nFiles (in %s):\n", config->spool.dir);
         print_location(s, "Bilan:", j->spool_name);
         print_location(s, "Invoice:", j->payload_name);
-        if (job_receipt_name(j, receipt) >= 0) {
-                SpoolDir where;
-                if (spool_locate(s, receipt, &where) >= 0)
-                        print_location(s, "Receipt:", receipt);
-        }
+        if (job_readable_pdf_name(j, name) >= 0 && !streq_ptr(name, j->payload_name))
+                print_location_if_any(s, "Readable PDF:", name);
+        if (job_receipt_name(j, name) >= 0)
+                print_location_if_any(s, "Receipt:", name);
+        if (job_text_receipt_name(j, name) >= 0)
+                print_location_if_any(s, "Text receipt:", name);
 }
 
 static int print_audit_record(uint64_t seq, const char *time, const AuditRecord *rec, void *userdata) {
@@ -480,7 +489,7 @@ int ctl_requeue(int argc, char *argv[]) {
         _cleanup_(job_freep) Job *j = NULL;
         const char *config = NULL, *id = NULL;
         JobState from, to;
-        char detail[128];
+        char detail[128], readable[SPOOL_NAME_MAX];
         int r;
 
         r = parse_options("requeue", argc, argv, requeue_help, true, &config, &id);
@@ -515,6 +524,8 @@ int ctl_requeue(int argc, char *argv[]) {
         if (r >= 0)
                 r = jobstore_save(c.store, j);
         /* The files, the bilan last: chorusd resumes the job when it sees it. */
+        if (r >= 0 && job_readable_pdf_name(j, readable) >= 0 && !streq_ptr(readable, j->payload_name))
+                r = requeue_move(s, readable);
         if (r >= 0)
                 r = requeue_move(s, j->payload_name);
         if (r >= 0)

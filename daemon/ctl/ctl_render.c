@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/bilan.h"
+#include "core/bilan_input.h"
 #include "writers/bilan_report.h"
 #include "ctl/ctl.h"
 #include "base/fileio.h"
@@ -131,16 +132,16 @@ static int render_load_bilan(const char *path, const ConventionSet *conventions,
         size_t size;
         int r;
 
-        r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
+        r = read_file_bounded(path, BILAN_FILE_MAX, &data, &size);
         if (r == -EFBIG) {
-                fprintf(stderr, "%s: error: larger than %d bytes\n", path, BILAN_SIZE_MAX);
+                fprintf(stderr, "%s: error: larger than %d bytes\n", path, BILAN_FILE_MAX);
                 return CTL_EXIT_DATAERR;
         }
         if (r < 0) {
                 fprintf(stderr, "chorusctl %s: cannot read '%s': %s\n", COMMAND, path, strerror(-r));
                 return ctl_exit_input(r);
         }
-        r = bilan_parse(path, data, size, conventions, ret, ret_convention, &diags);
+        r = bilan_read(path, data, size, conventions, ret, ret_convention, &diags);
         diagnostics_print(&diags, stderr, /* french= */ false);
         diagnostics_clear(&diags);
         if (r == -ENOMEM) {

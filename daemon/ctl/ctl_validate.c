@@ -5,7 +5,7 @@
  * Nothing is sent and no number is allocated: this is the administrator's
  * dry run (and the bilan author's, with --french). Bilan files are read like
  * the spool reads them: no symlinks, regular files only, at most
- * BILAN_SIZE_MAX bytes. Exit status: 0 all valid, 65 a bilan is invalid
+ * BILAN_FILE_MAX bytes, JSON or workbook (bilan_input.h). Exit status: 0 all valid, 65 a bilan is invalid
  * (or too large), 66 a bilan is missing or not a readable regular file, 74
  * it cannot be read, 64 usage error, 78 the configuration or conventions
  * do not load, 70 out of memory; with several bilans, the highest. */
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "core/bilan.h"
+#include "core/bilan_input.h"
 #include "ctl/ctl.h"
 #include "core/error_report.h"
 #include "base/fileio.h"
@@ -41,6 +42,7 @@ static void help(void) {
                "\n"
                "Checks each bilan against its convention and prints the invoice lines and\n"
                "totals it would give. Nothing is sent to Chorus Pro, no number is allocated.\n"
+               "A bilan is a JSON file or an .ods, .xlsx or .xlsm workbook, told by its content.\n"
                "\n"
                "  -c, --config FILE       main configuration (default %s)\n"
                "  -C, --conventions DIR   read the conventions from DIR instead of the\n"
@@ -178,7 +180,7 @@ static int print_too_large(const char *path) {
         if (!copy)
                 return -ENOMEM;
         (void) stat(path, &st);
-        if (spool_unreadable_diag(&d, basename(copy), -EFBIG, (uint64_t) st.st_size, BILAN_SIZE_MAX) < 0)
+        if (spool_unreadable_diag(&d, basename(copy), -EFBIG, (uint64_t) st.st_size, BILAN_FILE_MAX) < 0)
                 return -ENOMEM;
         return print_error_file(path, &d);
 }
@@ -193,7 +195,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         size_t size = 0;
         int r;
 
-        r = read_file_bounded(path, BILAN_SIZE_MAX, &data, &size);
+        r = read_file_bounded(path, BILAN_FILE_MAX, &data, &size);
         if (r == -EFBIG && french) {
                 if (print_too_large(path) >= 0)
                         return CTL_EXIT_DATAERR;
@@ -201,7 +203,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
                 return CTL_EXIT_SOFTWARE;
         }
         if (r == -EFBIG)
-                printf("%s: INVALID: larger than %d bytes\n", path, BILAN_SIZE_MAX);
+                printf("%s: INVALID: larger than %d bytes\n", path, BILAN_FILE_MAX);
         else if (r == -ELOOP)
                 fprintf(stderr, "chorusctl validate: '%s' is a symbolic link; give the file itself\n", path);
         else if (r == -EISDIR || r == -EBADFD)
@@ -211,7 +213,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
         if (r < 0)
                 return r == -EFBIG ? CTL_EXIT_DATAERR : ctl_exit_input(r);
 
-        r = bilan_parse(path, data, size, conventions, &b, &c, &diags);
+        r = bilan_read(path, data, size, conventions, &b, &c, &diags);
         if (r >= 0)
                 r = proration_compute(c, b, &p, &diags);
         /* The daemon's error file, exactly; the bilan's authors read it. */

@@ -511,6 +511,10 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
                 (void) job_set_last_error(j, "found in failed/ at start-up");
                 return run_save(r, JOB_STATE_FAILED);
         }
+        if (location == SPOOL_DONE && (s == JOB_STATE_INTEGRATED || s == JOB_STATE_DONE))
+                /* A text receipt that could not follow the last status (a
+                 * full disk), or one from before chorusd wrote them. */
+                return run_write_text_receipt(r);
         if (location != SPOOL_PROCESSING)
                 return 0;
         switch (s) {

@@ -37,6 +37,7 @@
 #include "service/pdf_assets.h"
 #include "chorus/retry.h"
 #include "service/job_internal.h"
+#include "core/receipt_text.h"
 
 /* ---- Files in the spool -------------------------------------------------------- */
 
@@ -68,17 +69,50 @@ int job_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
         return spool_artifact_name(j->id, suffix, ret);
 }
 
+/* JOBID.NUMBER.EXT → JOBID.NUMBER.`suffix`. */
+static int payload_sibling_name(const Job *j, const char *suffix, char ret[static SPOOL_NAME_MAX]) {
+        const char *dot;
+        size_t n;
+
+        if (isempty(j->payload_name))
+                return -ENOENT;
+        n = strlen(j->payload_name);
+        dot = strrchr(j->payload_name, '.');
+        if (dot && dot > j->payload_name + JOB_ID_LEN)
+                n = (size_t) (dot - j->payload_name);
+        if (snprintf(ret, SPOOL_NAME_MAX, "%.*s.%s", (int) n, j->payload_name, suffix) >= SPOOL_NAME_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int job_readable_pdf_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
+        return payload_sibling_name(j, "pdf", ret);
+}
+
+int job_text_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
+        return payload_sibling_name(j, TEXT_RECEIPT_SUFFIX, ret);
+}
+
 /* Moves the job's files to `to`: the artifacts first, the bilan last, so
  * that a bilan still in processing/ means "not finished" after a crash. */
 static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
-        char receipt[SPOOL_NAME_MAX];
+        char receipt[SPOOL_NAME_MAX], readable[SPOOL_NAME_MAX], text[SPOOL_NAME_MAX];
         int k;
 
         if (job_receipt_name(r->job, receipt) < 0)
                 receipt[0] = 0;
+        /* A Factur-X invoice is its own readable PDF: moved as the payload. */
+        if (job_readable_pdf_name(r->job, readable) < 0 || streq_ptr(readable, r->job->payload_name))
+                readable[0] = 0;
+        if (job_text_receipt_name(r->job, text) < 0)
+                text[0] = 0;
         k = run_move_file(r, extra, to);
         if (k >= 0)
                 k = run_move_file(r, receipt[0] ? receipt : NULL, to);
+        if (k >= 0)
+                k = run_move_file(r, text[0] ? text : NULL, to);
+        if (k >= 0)
+                k = run_move_file(r, readable[0] ? readable : NULL, to);
         if (k >= 0)
                 k = run_move_file(r, r->job->payload_name, to);
         if (k >= 0)
@@ -255,10 +289,92 @@ static int receipt_json(const Job *j, char **ret) {
         return 0;
 }
 
+/* ---- The text receipt: JOBID.NUMBER.recu.txt --------------------------------- */
+
+/* The local time of a CLOCK_REALTIME µs, to the minute. */
+static ReceiptMoment moment_from_usec(uint64_t usec) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (usec == 0 || !localtime_r(&t, &tm))
+                return (ReceiptMoment) {};
+        return (ReceiptMoment) {
+                .set = true,
+                .date = date_from_time(t),
+                .has_time = true,
+                .hour = (unsigned) tm.tm_hour,
+                .minute = (unsigned) tm.tm_min,
+        };
+}
+
+/* Everything comes from the job state: the same state, the same text. */
+static int text_receipt(const Job *j, char **ret, size_t *ret_size) {
+        ReceiptTextInput in = {
+                .job_id = j->id,
+                .bilan_name = j->bilan_name,
+                .convention = j->convention,
+                .buyer = j->buyer,
+                .invoice_number = j->invoice_number,
+                .has_issue_date = j->has_issue_date,
+                .issue_date = j->issue_date,
+                .has_total = j->has_amounts,
+                .total = j->total,
+                .deposited = moment_from_usec(j->deposited_usec),
+                .flux = j->flux,
+                .chorus_invoice_id = j->cpp_invoice_id,
+                .status = j->cpp_invoice_status,
+                .status_comment = j->cpp_status_comment,
+        };
+
+        if (j->cpp_status_date && receipt_moment_parse(j->cpp_status_date, &in.status_at) < 0)
+                in.status_at = (ReceiptMoment) {};
+        return receipt_text_format(&in, ret, ret_size);
+}
+
+/* Brings the text receipt up to date with the job state, where the job's
+ * files are: the folder that holds it, else the bilan's. Rewritten whole
+ * and atomically (spool_rewrite), and only when its text changed, so it
+ * can be called after every answer of Chorus Pro and after a restart. A
+ * failed fsync is fatal; other errors are logged and returned. */
+int run_write_text_receipt(JobRun *r) {
+        _cleanup_(freep) char *text = NULL, *old = NULL;
+        char name[SPOOL_NAME_MAX];
+        size_t size, old_size;
+        SpoolDir where;
+        int k;
+
+        k = job_text_receipt_name(r->job, name);
+        if (k == -ENOENT || !r->job->invoice_number)
+                return 0; /* not rendered yet: no invoice to speak of */
+        if (k >= 0)
+                k = text_receipt(r->job, &text, &size);
+        if (k >= 0) {
+                k = spool_locate(r->host->spool, name, &where);
+                if (k == -ENOENT)
+                        k = spool_locate(r->host->spool, r->job->spool_name, &where);
+                if (k == -ENOENT)
+                        return 0; /* the bilan left the spool (by hand): nowhere to write */
+        }
+        if (k >= 0 && read_file_bounded_at(spool_dirfd(r->host->spool, where), name, size, &old, &old_size) >= 0 &&
+            old_size == size && memcmp(old, text, size) == 0)
+                return 0;
+        if (k >= 0)
+                k = spool_rewrite(r->host->spool, where, name, text, size);
+        if (k >= 0)
+                crash_point("text-receipt");
+        if (k < 0 && fs_error_is_fatal(k))
+                job_host_fatal(r->host, k, "writing a text receipt");
+        else if (k < 0)
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to write the text receipt %s of invoice %s: %m", name,
+                              strempty(r->job->invoice_number));
+        return k;
+}
+
 /* The receipt (written once, at integration: later statuses are in the job
- * state and the audit log, see `chorusctl status JOB`), then the files to
- * done/. Idempotent: also what a resumed job in state integrated does if its
- * bilan is still in processing/. */
+ * state and the audit log, see `chorusctl status JOB`, and in the text
+ * receipt, rewritten at each one), then the files to done/. Idempotent:
+ * also what a resumed job in state integrated does if its bilan is still
+ * in processing/. */
 int run_finish_integration(JobRun *r) {
         char name[SPOOL_NAME_MAX];
         SpoolDir where;
@@ -278,6 +394,9 @@ int run_finish_integration(JobRun *r) {
                         return k;
                 }
         }
+        k = run_write_text_receipt(r);
+        if (k < 0)
+                return k;
         return run_move_all(r, SPOOL_DONE, NULL);
 }
 

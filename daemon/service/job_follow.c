@@ -28,6 +28,7 @@
 #include "service/pdf_assets.h"
 #include "chorus/retry.h"
 #include "service/job_internal.h"
+#include "core/receipt_text.h"
 
 /* ---- Following the flux: consulterCRDetaille --------------------------------- */
 
@@ -334,11 +335,46 @@ static const char *status_advice(ChorusInvoiceStatusClass c, const char *statut)
                "Chorus Pro portal.";
 }
 
+/* The latest history entry of the current status (the history is listed
+ * oldest first, but the dates decide): its date and comment are the
+ * status's. NULL if the history does not list it. */
+static const ChorusStatusEntry *history_current_entry(const ChorusInvoiceHistory *h) {
+        const ChorusStatusEntry *found = NULL;
+
+        for (size_t i = 0; i < h->n_entries; i++) {
+                const ChorusStatusEntry *e = &h->entries[i];
+                if (streq_ptr(e->code, h->statut_courant) &&
+                    (!found || strcmp(strempty(e->date), strempty(found->date)) >= 0))
+                        found = e;
+        }
+        return found;
+}
+
+/* The status's date (validated, or none) and comment, for the text
+ * receipt; saved with the state the caller saves next. */
+static void history_status_details(Job *j, const ChorusStatusEntry *e) {
+        char when[RECEIPT_MOMENT_MAX];
+        ReceiptMoment m;
+
+        if (e && e->date && receipt_moment_parse(e->date, &m) >= 0)
+                (void) job_set(&j->cpp_status_date, receipt_moment_format(m, when));
+        else
+                (void) job_set(&j->cpp_status_date, NULL);
+        if (e && !isempty(e->commentaire)) {
+                char one_line[JOB_LAST_ERROR_MAX];
+                snprintf(one_line, sizeof one_line, "%s", e->commentaire);
+                (void) job_set(&j->cpp_status_comment, one_line);
+        } else
+                (void) job_set(&j->cpp_status_comment, NULL);
+}
+
 static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         Job *j = r->job;
         const char *statut = h->statut_courant;
         ChorusInvoiceStatusClass c = chorus_invoice_status_classify(statut);
         const char *comment = h->n_entries > 0 ? h->entries[h->n_entries - 1].commentaire : NULL;
+        bool receipt_failed;
+        int k;
 
         if (isempty(comment))
                 comment = NULL;
@@ -351,6 +387,13 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 (void) job_set(&j->cpp_invoice_status, statut);
                 (void) run_audit(r, "status", statut);
         }
+        /* The text receipt follows every status, before the job moves on
+         * (to failed/ with REJETEE) or stops (MISE_EN_PAIEMENT). */
+        history_status_details(j, history_current_entry(h));
+        k = run_write_text_receipt(r);
+        if (fs_error_is_fatal(k))
+                return STEP_WAIT; /* the daemon stops */
+        receipt_failed = k < 0;
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
@@ -358,6 +401,9 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_PAID, "Invoice %s is being paid (%s): job done.",
                         j->invoice_number, statut);
                 (void) run_audit(r, "paid", statut);
+                /* The job stays until its text receipt says so (run_over, run_reconcile). */
+                if (receipt_failed)
+                        r->save_failed = true;
                 return STEP_OVER;
         }
         if (c == CHORUS_INVOICE_REJECTED) {

@@ -13,6 +13,7 @@
 
 #include "service/audit.h"
 #include "core/bilan.h"
+#include "core/bilan_input.h"
 #include "chorus/chorus_client.h"
 #include "chorus/chorus_json.h"
 #include "base/fileio.h"
@@ -121,7 +122,7 @@ int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d) {
         k = run_check_bilan_hash(r, data, size, d);
         if (k < 0)
                 return k;
-        return bilan_parse(r->job->bilan_name, data, size, job_host_conventions(r->host), &ret->bilan,
+        return bilan_read(r->job->bilan_name, data, size, job_host_conventions(r->host), &ret->bilan,
                            &ret->convention, d);
 }
 
@@ -142,11 +143,17 @@ static bool convention_already_invoiced(JobRun *r, const char *convention_id, Di
 }
 
 static void log_warnings(JobRun *r, const Diagnostics *d) {
-        for (size_t i = 0; i < d->n_items; i++)
-                if (d->items[i].severity == DIAG_WARNING)
-                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': %s%s%s.", r->job->bilan_name,
-                                strempty(d->items[i].path), d->items[i].path ? ": " : "",
-                                d->items[i].message);
+        for (size_t i = 0; i < d->n_items; i++) {
+                const Diag *x = &d->items[i];
+                if (x->severity != DIAG_WARNING)
+                        continue;
+                if (x->sheet) /* a workbook's: where its author looks */
+                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': sheet %s%s%s: %s.", r->job->bilan_name, x->sheet,
+                                x->cell ? ", cell " : "", strempty(x->cell), x->message);
+                else
+                        run_log(r, LOG_NOTICE, NULL, "Bilan '%s': %s%s%s.", r->job->bilan_name, strempty(x->path),
+                                x->path ? ": " : "", x->message);
+        }
 }
 
 StepResult step_validate(JobRun *r) {

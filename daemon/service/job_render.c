@@ -106,6 +106,21 @@ StepResult step_number(JobRun *r) {
         return STEP_NEXT;
 }
 
+/* Writes the readable PDF of a UBL or CII invoice into processing/, beside
+ * the payload (a Factur-X invoice is its own). One a previous run wrote
+ * before a crash is kept: rendering is deterministic, same bytes. */
+static int run_store_readable(JobRun *r, const char *pdf, size_t size) {
+        char name[SPOOL_NAME_MAX];
+        int k;
+
+        if (!pdf)
+                return 0;
+        k = job_readable_pdf_name(r->job, name);
+        if (k >= 0)
+                k = spool_write(r->host->spool, SPOOL_PROCESSING, name, pdf, size);
+        return k == -EEXIST ? 0 : k;
+}
+
 /* Writes the payload into processing/, or takes the one a previous run
  * wrote (a crash after the write, before the state): what is on disk is
  * what gets deposited. */
@@ -128,6 +143,8 @@ static int run_store_payload(JobRun *r, const RenderedInvoice *inv, char name[st
 StepResult step_render(JobRun *r) {
         _cleanup_(bilan_context_done) BilanContext c = {};
         _cleanup_(rendered_invoice_freep) RenderedInvoice *inv = NULL;
+        _cleanup_(freep) char *readable = NULL;
+        size_t readable_size = 0;
         Diagnostics d = DIAGNOSTICS_INIT;
         const PdfAssets *assets = NULL;
         char name[SPOOL_NAME_MAX], sha[SHA256_HEX_SIZE], reasons[JOB_LAST_ERROR_MAX];
@@ -156,6 +173,8 @@ StepResult step_render(JobRun *r) {
                         .pdf_assets = assets,
                 };
                 k = render_invoice(&req, &inv, &d);
+                if (k >= 0)
+                        k = render_readable_pdf(inv, assets, &readable, &readable_size);
         }
         if (k < 0) {
                 /* The number is allocated: never reject now, keep it in failed/. */
@@ -166,6 +185,10 @@ StepResult step_render(JobRun *r) {
         }
         diagnostics_clear(&d);
         k = run_store_payload(r, inv, name, sha);
+        if (k >= 0)
+                k = job_set(&j->payload_name, name);
+        if (k >= 0)
+                k = run_store_readable(r, readable, readable_size);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
                         job_host_fatal(r->host, k, "writing an invoice");
@@ -174,7 +197,7 @@ StepResult step_render(JobRun *r) {
                                       j->invoice_number);
                 return STEP_WAIT;
         }
-        if (job_set(&j->payload_name, name) < 0 || job_set(&j->payload_sha256, sha) < 0)
+        if (job_set(&j->payload_sha256, sha) < 0 || job_set(&j->buyer, inv->invoice->buyer.name) < 0)
                 return STEP_WAIT;
         j->has_amounts = true;
         j->total = inv->proration->total;

@@ -110,6 +110,9 @@ static const StringField string_fields[] = {
         { "CPP_INVOICE_ID", offsetof(Job, cpp_invoice_id) },
         { "CPP_FLUX_STATE", offsetof(Job, cpp_flux_state) },
         { "CPP_INVOICE_STATUS", offsetof(Job, cpp_invoice_status) },
+        { "CPP_STATUS_DATE", offsetof(Job, cpp_status_date) },
+        { "CPP_STATUS_COMMENT", offsetof(Job, cpp_status_comment) },
+        { "BUYER", offsetof(Job, buyer) },
         { "LAST_ERROR", offsetof(Job, last_error) },
 };
 
@@ -201,6 +204,8 @@ int job_void_number(Job *j) {
         (void) job_set(&j->cpp_invoice_id, NULL);
         (void) job_set(&j->cpp_flux_state, NULL);
         (void) job_set(&j->cpp_invoice_status, NULL);
+        (void) job_set(&j->cpp_status_date, NULL);
+        (void) job_set(&j->cpp_status_comment, NULL);
         j->deposited_usec = 0;
         j->deposit_uncertain_usec = 0;
         j->deposit_ever_uncertain = false;

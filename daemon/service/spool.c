@@ -183,6 +183,12 @@ int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size
                                       WRITE_FILE_NOREPLACE);
 }
 
+int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size) {
+        if (spool_dirfd(s, dir) < 0)
+                return -EINVAL;
+        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE, 0);
+}
+
 /* Rejects `from_name` in folder `from`, which becomes rejected/SPOOL_NAME. */
 static int reject_file(Spool *s, SpoolDir from, const char *from_name, const char *job_id,
                        const char *bilan_name, const char *spool_name, const Diagnostics *d) {
@@ -279,21 +285,20 @@ int spool_unreadable_diag(Diagnostics *d, const char *name, int error, uint64_t 
                                  "there get the folder's default ACL; not read",
                                  "chorusd n'a pas le droit de lire ce fichier. Cela arrive quand il a été "
                                  "déplacé dans incoming/ depuis un autre dossier : il y garde ses droits "
-                                 "d'origine. Enregistrez le bilan directement dans incoming/ sous un nom "
-                                 "commençant par un point (par exemple « .bilan.json »), puis renommez-le "
-                                 "sans le point.");
+                                 "d'origine. Enregistrez ou copiez le bilan directement dans incoming/, "
+                                 "sans l'y déplacer depuis un autre dossier.");
         case -EFBIG:
                 return diag_error2(d, name, NULL,
                                    "is %" PRIu64 " bytes, over the limit of %" PRIu64 " bytes: not read",
                                    "le fichier fait %" PRIu64 " octets, plus que la limite de %" PRIu64
-                                   " octets d'un bilan. Vérifiez qu'il s'agit bien du bilan au format "
-                                   "JSON, sans image ni pièce jointe.",
+                                   " octets d'un bilan. Vérifiez qu'il s'agit bien du bilan (un classeur "
+                                   ".ods ou .xlsx, ou un fichier JSON), sans image ni pièce jointe.",
                                    size, max_size);
         default:
                 return diag_add2(d, DIAG_ERROR, name, 0, NULL,
                                  "is not a regular file (FIFO, socket or device): not opened",
                                  "ce n'est pas un fichier ordinaire (tube, socket ou périphérique). "
-                                 "Déposez un fichier JSON ordinaire.");
+                                 "Déposez un fichier ordinaire (un classeur .ods ou .xlsx, ou un fichier JSON).");
         }
 }
 

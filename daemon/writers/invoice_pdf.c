@@ -486,3 +486,22 @@ int invoice_pdf_info(const Invoice *inv, PdfDocumentInfo *ret, char **ret_title,
         *ret_subject = TAKE_PTR(subject);
         return 0;
 }
+
+int invoice_pdf_render(const Invoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
+        _cleanup_(freep) char *title = NULL, *subject = NULL;
+        PdfDocumentInfo info;
+        int r;
+
+        r = invoice_pdf_info(inv, &info, &title, &subject);
+        if (r < 0)
+                return r;
+        info.assets = assets;
+        r = pdf_document_new(&info, &d);
+        if (r < 0)
+                return r;
+        r = invoice_pdf_draw(inv, d);
+        if (r < 0)
+                return r;
+        return pdf_document_render(d, ret, ret_size);
+}

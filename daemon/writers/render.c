@@ -12,6 +12,7 @@
 #include "writers/bilan_report.h"
 #include "writers/facturx.h"
 #include "writers/invoice_cii.h"
+#include "writers/invoice_pdf.h"
 #include "writers/invoice_ubl.h"
 #include "base/macro.h"
 #include "writers/render.h"
@@ -204,4 +205,15 @@ int render_invoice(const RenderRequest *req, RenderedInvoice **ret, Diagnostics 
 
         *ret = TAKE_PTR(out);
         return 0;
+}
+
+int render_readable_pdf(const RenderedInvoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size) {
+        if (!inv || !inv->invoice)
+                return -EINVAL;
+        if (inv->format == INVOICE_FORMAT_FACTURX) {
+                *ret = NULL;
+                *ret_size = 0;
+                return 0;
+        }
+        return invoice_pdf_render(inv->invoice, assets, ret, ret_size);
 }

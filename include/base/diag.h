@@ -27,6 +27,10 @@ typedef struct Diag {
         char *path;       /* JSON path or "section.key"; may be NULL */
         char *message;    /* English, for administrators and logs */
         char *message_fr; /* French, for bilan authors; NULL = same as message */
+        /* A spreadsheet bilan's location, shown instead of the path: the
+         * sheet, and the cell ("E7") when there is one. Both may be NULL. */
+        char *sheet;
+        char *cell;
 } Diag;
 
 typedef struct Diagnostics {
@@ -64,9 +68,20 @@ static inline bool diagnostics_has_errors(const Diagnostics *d) {
         return d && d->n_errors > 0;
 }
 
+/* Locates `x` in a spreadsheet: `sheet` (not NULL) and `cell` ("E7", or
+ * NULL for the whole sheet). Printing then names them instead of the path,
+ * "sheet Réalisations, cell E7" or "feuille Réalisations, cellule E7".
+ * Returns 0, or -ENOMEM (`x` unchanged). */
+int diag_set_location(Diag *x, const char *sheet, const char *cell);
+
 /* Prints one line per diagnostic: "FILE:LINE: error: PATH: message" (English)
- * or the French text when `french` is set. */
+ * or the French text when `french` is set; a spreadsheet location replaces
+ * PATH ("FILE: error: sheet Bilan, cell B3: message", French "FILE: erreur:
+ * feuille Bilan, cellule B3 : message"). */
 void diagnostics_print(const Diagnostics *d, FILE *f, bool french);
+
+/* Removes (and frees) the i-th diagnostic. */
+void diagnostics_remove(Diagnostics *d, size_t i);
 
 /* Appends all of `src` to `dst` (moves the items; `src` ends empty). */
 int diagnostics_move(Diagnostics *dst, Diagnostics *src);

@@ -56,6 +56,12 @@ typedef struct Bilan {
  * `diags`), -EFBIG (over BILAN_SIZE_MAX) or -ENOMEM. */
 int bilan_parse(const char *file, const char *data, size_t size, const ConventionSet *conventions,
                 Bilan **ret, const Convention **ret_convention, Diagnostics *diags);
+/* bilan_parse() without the text: checks a document already built as a
+ * cJSON tree (by the spreadsheet reader, bilan_sheet.h), with the same
+ * entry limit, rules, JSON paths and messages. Same returns, no -EFBIG. */
+struct cJSON;
+int bilan_check_tree(const char *file, const struct cJSON *root, const ConventionSet *conventions, Bilan **ret,
+                     const Convention **ret_convention, Diagnostics *diags);
 Bilan *bilan_free(Bilan *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Bilan *, bilan_free);
 

@@ -65,6 +65,13 @@ bool jobrun_any_call_on(JobHost *h, ChorusClient *client);
  * rejection), so that a rejected invoice's receipt, which stays in failed/,
  * is never taken for the new one's. */
 int job_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]);
+/* The files for people beside it, named after the invoice file
+ * (JOBID.NUMBER.xml → JOBID.NUMBER.pdf, JOBID.NUMBER.recu.txt), so that a
+ * new number after a rejection never meets the old invoice's: the readable
+ * PDF (for a Factur-X invoice, the invoice file itself), and the French
+ * text receipt (receipt_text.h). -ENOENT while the job has no invoice file. */
+int job_readable_pdf_name(const Job *j, char ret[static SPOOL_NAME_MAX]);
+int job_text_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]);
 
 /* Where `chorusctl requeue` sends a job back to: a job Chorus Pro rejected
  * starts again at received with a new number (the old one voided); a

@@ -21,6 +21,7 @@
 #define FLUX_POLL_CAP_USEC (3600 * USEC_PER_SEC)   /* consulterCRDetaille at least hourly */
 #define TIMER_ACCURACY_USEC (10 * USEC_PER_MSEC)
 #define FAILED_SUFFIX "error.txt"
+#define TEXT_RECEIPT_SUFFIX "recu.txt"
 
 typedef enum StepResult {
         STEP_WAIT, /* a timer or a call will continue the job */
@@ -123,6 +124,7 @@ int run_fail_files(JobRun *r);
 StepResult run_fail(JobRun *r, JobState state, const char *message_id, const char *reasons);
 StepResult run_fail_retries(JobRun *r, const char *what, const char *last_error);
 int run_finish_integration(JobRun *r);
+int run_write_text_receipt(JobRun *r);
 
 /* ---- job_intake.c */
 const char *diags_first_error(const Diagnostics *d);

@@ -99,6 +99,9 @@ typedef struct Job {
         char *cpp_invoice_id;     /* Chorus Pro idFacture */
         char *cpp_flux_state;     /* etatCourantFlux / statut of the flux */
         char *cpp_invoice_status; /* invoice status (MISE_A_DISPOSITION …) */
+        char *cpp_status_date;    /* when Chorus Pro says it was reached: "YYYY-MM-DD HH:MM" (validated) */
+        char *cpp_status_comment; /* Chorus Pro's comment on that status (one line), or NULL */
+        char *buyer;              /* the buyer's name on the invoice, for the text receipt */
 
         /* Delays, windows and deadlines are counted in elapsed time (the
          * *_ELAPSED and NEXT_DELAY durations, µs, chorusd running), never

@@ -203,6 +203,10 @@ int spool_move(Spool *s, SpoolDir from, SpoolDir to, const char *name);
 /* Writes a new file durably (temp + fsync + no-replace rename + fsync of
  * the folder): invoice payloads, receipts. -EEXIST if it exists. */
 int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size);
+/* The same, replacing the file if it exists (temp + fsync + rename): the
+ * one file of the spool rewritten in place, the text receipt that follows
+ * the invoice's status. Readers see the old text or the new, never a mix. */
+int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size);
 /* Rejects the bilan `spool_name`, now in folder `from`: writes
  * rejected/SPOOL_NAME.error.txt (error_report.h) from the diagnostics, then
  * moves the bilan next to it. An existing error file (a crash between the

@@ -20,3 +20,9 @@ int invoice_pdf_draw(const Invoice *inv, PdfDocument *d);
  * ("Facture CMA34-2026-0007", the seller, "… à BUYER"). Returns 0 or
  * -ENOMEM; free the three strings. */
 int invoice_pdf_info(const Invoice *inv, PdfDocumentInfo *ret, char **ret_title, char **ret_subject);
+
+/* The readable invoice alone, as its own PDF/A-3b: the pages of the
+ * Factur-X (the same invoice_pdf_draw()) without factur-x.xml or any
+ * attachment. What done/ holds beside a UBL or CII invoice for the staff.
+ * Returns 0, or pdf_document_new()'s and pdf_document_render()'s errors. */
+int invoice_pdf_render(const Invoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size);

@@ -60,4 +60,11 @@ int render_check(const Config *config, const Convention *convention, Diagnostics
  *   -ENOMEM, -EIO (libxml2), or a writer's error. */
 int render_invoice(const RenderRequest *req, RenderedInvoice **ret, Diagnostics *diags);
 RenderedInvoice *rendered_invoice_free(RenderedInvoice *r);
+
+/* The readable PDF of a rendered invoice, for people (done/): the invoice
+ * pages alone (invoice_pdf_render()). Returns 0 with *ret NULL for a
+ * Factur-X invoice, whose document already is that PDF (the same pages,
+ * with the XML inside): there is nothing to add. Otherwise 0 and the
+ * bytes, or invoice_pdf_render()'s error. */
+int render_readable_pdf(const RenderedInvoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RenderedInvoice *, rendered_invoice_free);

@@ -60,3 +60,34 @@ write('fuzz_audit', q(lits('daemon/service/audit.c', r'[a-z_]{2,}')) + JSON +
 write('fuzz_http_headers', ['Retry-After: ', 'WWW-Authenticate: ', '\r\n', 'HTTP/1.1 ', 'Bearer ', 'realm=',
                             'error=', 'error_description=', '"', ',', 'GMT', 'Sun, 06 Nov 1994 08:50:07 GMT',
                             'Sunday, 06-Nov-94 08:49:37 GMT', 'Sun Nov  6 08:49:37 1994', 'Jan', 'Dec', '\\"'])
+XML = ['<?xml version="1.0" encoding="UTF-8"?>', '<!DOCTYPE', '<![CDATA[', ']]>', '<!--', '-->', '&amp;',
+       '&#10;', '&#x1F600;', 'xml:space="preserve"', '/>', '</', '="']
+write('fuzz_ods', ['office:value-type="', 'calcext:value-type="', 'office:value="', 'office:date-value="',
+                   'office:boolean-value="', 'office:string-value="', 'table:number-rows-repeated="',
+                   'table:number-columns-repeated="', 'table:visibility="collapse"', 'table:visibility="filter"',
+                   'table:display="false"', 'style:family="table"', 'text:c="', 'float', 'percentage', 'currency',
+                   'date', 'boolean', 'string', 'error', '2026-03-14T00:00:00', '1.3002602400013E+13',
+                   '4294967296', '1048576', '1024'] +
+     ['<%s:%s' % p for p in [('office', 'document-content'), ('office', 'body'), ('office', 'spreadsheet'),
+                             ('office', 'automatic-styles'), ('office', 'annotation'), ('style', 'style'),
+                             ('style', 'table-properties'), ('table', 'table'), ('table', 'table-row'),
+                             ('table', 'table-cell'), ('table', 'covered-table-cell'), ('table', 'table-header-rows'),
+                             ('text', 'p'), ('text', 'h'), ('text', 's'), ('text', 'tab'), ('text', 'line-break'),
+                             ('text', 'span'), ('text', 'note'), ('manifest', 'encryption-data')]] +
+     ['xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"',
+      'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"',
+      'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"',
+      'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"',
+      'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"',
+      '\n--part--\n'] + XML)
+write('fuzz_xlsx', ['<%s' % e for e in ['worksheet', 'sheetData', 'row', 'c', 'v', 'f', 'is', 't', 'r', 'rPh', 'si',
+                                         'sst', 'styleSheet', 'numFmts', 'numFmt', 'cellXfs', 'cellStyleXfs', 'xf',
+                                         'workbook', 'workbookPr', 'sheets', 'sheet', 'Relationships',
+                                         'Relationship', 'Types', 'Override']] +
+     [a + '="' for a in ['r', 's', 't', 'hidden', 'numFmtId', 'formatCode', 'date1904', 'name', 'state', 'r:id',
+                         'Id', 'Type', 'Target', 'TargetMode', 'ContentType', 'xmlns:r']] +
+     ['inlineStr', 'str', 'veryHidden', 'External', '/worksheet', '/sharedStrings', '/styles', '/chartsheet',
+      'worksheets/sheet1.xml', '/xl/worksheets/sheet1.xml', '../', 'macroEnabled', 'dd/mm/yyyy', '[$-40C]',
+      '"m"', 'h:mm', 'XFD1048576', 'AMJ1', 'AMK1', '_x000D_', '_x005F_', '46095', '60', '2958465',
+      'http://schemas.openxmlformats.org/spreadsheetml/2006/main',
+      'http://schemas.openxmlformats.org/officeDocument/2006/relationships', '\n--part--\n'] + XML)

@@ -74,3 +74,40 @@ for s in ["HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n\r\n",
           'WWW-Authenticate: Bearer realm="PISTE",error_description="unterminated\r\n',
           "Content-Type: application/json\r\nWWW-Authenticate:\tBearer\r\n"]:
     put("fuzz_http_headers", s)
+
+# Spreadsheet bilans (fuzz_ods, fuzz_xlsx, tests/fuzz/workbook_fuzz.h): the
+# real applications' files whole, and their XML parts joined by the
+# separator the targets split at.
+import zipfile
+SEP = "\n--part--\n"
+def zip_parts(path, names):
+    with zipfile.ZipFile(path) as z:
+        have = set(z.namelist())
+        return SEP.join(z.read(n).decode("utf-8") if n in have else "" for n in names)
+for f in sorted(glob.glob("tests/data/workbooks/*.ods")):
+    put("fuzz_ods", open(f, "rb").read())
+    put("fuzz_ods", zip_parts(f, ["content.xml", "META-INF/manifest.xml"]))
+for f in sorted(glob.glob("tests/data/workbooks/*.xlsx")):
+    put("fuzz_xlsx", open(f, "rb").read())
+    put("fuzz_xlsx", zip_parts(f, ["xl/worksheets/sheet3.xml", "xl/sharedStrings.xml", "xl/styles.xml",
+                                   "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"]))
+put("fuzz_xlsx", '<worksheet><sheetData><row r="1" hidden="1"><c r="A1" t="inlineStr"><is><r><t>a</t></r>'
+                 '<rPh><t>b</t></rPh></is></c><c s="1"><v>46095</v></c><c t="b"><v>1</v></c><c t="e"><v>#N/A</v>'
+                 '</c><c t="str"><f>1</f><v>x_x000D_</v></c><c t="d"><v>2026-03-14</v></c></row></sheetData>'
+                 '</worksheet>' + SEP + '<sst><si><t>s</t></si></sst>' + SEP +
+                 '<styleSheet><numFmts><numFmt numFmtId="164" formatCode="[$-40C]d mmmm yyyy;@"/></numFmts>'
+                 '<cellXfs><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>' + SEP +
+                 '<workbook><workbookPr date1904="1"/><sheets><sheet name="B" state="hidden" r:id="rId1" '
+                 'xmlns:r="urn:r"/></sheets></workbook>')
+put("fuzz_ods", '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"><office:automatic-styles>'
+                '<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/>'
+                '</style:style></office:automatic-styles><office:body><office:spreadsheet>'
+                '<table:table table:name="R" table:style-name="ta2"><table:table-row table:number-rows-repeated="3" '
+                'table:visibility="collapse"><table:table-cell table:number-columns-repeated="2" '
+                'office:value-type="date" office:date-value="2026-03-14"><text:p>a<text:s text:c="2"/>b'
+                '<text:tab/><text:line-break/><text:span>c</text:span></text:p><text:p/></table:table-cell>'
+                '<table:covered-table-cell/><table:table-cell office:value-type="float" office:value="1.5E+3"/>'
+                '</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
