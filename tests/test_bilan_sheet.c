@@ -24,10 +24,6 @@
 #include "base/macro.h"
 #include "service/convention_dir.h"
 
-/* Until the reader (daemon/core/workbook*.c) is merged: weak stand-ins for
- * its common functions. Remove with tests/helpers/workbook_stub.h. */
-#include "workbook_stub.h"
-
 #define COMPLETE "config/examples/complete.json"
 #define STRNULL(s) ((s) ? (s) : "(null)")
 
