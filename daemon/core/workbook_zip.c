@@ -8,9 +8,10 @@
  * (WORKBOOK_ENTRY_MAX, and WORKBOOK_TOTAL_MAX for the whole read), and an
  * entry that grows more than WORKBOOK_BOMB_RATIO times its compressed size
  * past WORKBOOK_BOMB_SIZE is a ZIP bomb, stopped as soon as the ratio is
- * passed. Encrypted entries are refused as password-protected. The XML is
- * parsed without network, DTD loading or entity substitution, and a
- * DOCTYPE refuses the document. Parse errors are kept (never printed) and
+ * passed; so is one that comes out larger than it declares. Encrypted
+ * entries are refused as password-protected. The XML is parsed without
+ * network, DTD loading or entity substitution, and a DOCTYPE refuses the
+ * document, seen in the bytes before the parser can act on it. Parse errors are kept (never printed) and
  * reported once. Pure: no I/O, no logging. */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,7 +26,10 @@ struct WorkbookXml {
         char *entry;
         zip_file_t *file;
         uint64_t compressed; /* the entry's compressed size */
+        uint64_t declared;   /* its uncompressed size, as declared (or UINT64_MAX) */
         uint64_t read;       /* decompressed so far */
+        unsigned doctype_match; /* bytes of "<!DOCTYPE" just seen, in the prolog */
+        bool prolog_done;       /* the first element has started */
         int stream_error;    /* < 0: the stream stopped, already diagnosed */
         xmlTextReaderPtr reader;
         char *parse_error;   /* libxml2's first error, and its line */
@@ -201,8 +205,43 @@ static int entry_bomb(WorkbookInput *in, const char *entry) {
         return r < 0 ? r : -EINVAL;
 }
 
+/* An entry that comes out larger than it declared lies about itself:
+ * what a bomb made to pass the declared-size check does. */
+static int entry_lies(WorkbookInput *in, const char *entry) {
+        int r = diag_error2(in->diags, in->file, NULL,
+                            "abnormal archive (ZIP bomb): %s expands beyond the size it declares",
+                            "archive anormale (bombe ZIP) : %s se décompresse au-delà de la taille qu'elle annonce",
+                            entry);
+        return r < 0 ? r : -EINVAL;
+}
+
 static bool entry_ratio_too_high(uint64_t size, uint64_t compressed) {
         return size > WORKBOOK_BOMB_SIZE && size / WORKBOOK_BOMB_RATIO > compressed;
+}
+
+static int xml_refuse_dtd(WorkbookXml *x);
+
+/* Looks for "<!DOCTYPE" in the prolog, before libxml2 sees it: the
+ * parser reads ahead, and would process the DTD's entities (a billion
+ * laughs) before handing the DOCTYPE node to workbook_xml_read(). The
+ * scan ends at the first element's start tag. */
+static bool entry_has_doctype(WorkbookXml *x, const char *buf, size_t n) {
+        static const char doctype[] = "<!DOCTYPE";
+
+        for (size_t i = 0; i < n && !x->prolog_done; i++) {
+                unsigned char c = (unsigned char) buf[i];
+
+                if (x->doctype_match == 1 && (c == '_' || c == ':' || c >= 0x80 || (unsigned) ((c | 0x20) - 'a') < 26u)) {
+                        x->prolog_done = true;
+                        break;
+                }
+                if (c == (unsigned char) doctype[x->doctype_match]) {
+                        if (++x->doctype_match == sizeof(doctype) - 1)
+                                return true;
+                } else
+                        x->doctype_match = c == '<';
+        }
+        return false;
 }
 
 /* libxml2's input callback: at most the limit plus one byte is ever
@@ -229,8 +268,16 @@ static int entry_read(void *userdata, char *buf, int len) {
                 x->stream_error = entry_too_large(x->in, x->entry, x->read <= WORKBOOK_ENTRY_MAX);
                 return -1;
         }
+        if (x->read > x->declared) {
+                x->stream_error = entry_lies(x->in, x->entry);
+                return -1;
+        }
         if (entry_ratio_too_high(x->read, x->compressed)) {
                 x->stream_error = entry_bomb(x->in, x->entry);
+                return -1;
+        }
+        if (entry_has_doctype(x, buf, (size_t) n)) {
+                x->stream_error = xml_refuse_dtd(x);
                 return -1;
         }
         return (int) n;
@@ -326,6 +373,7 @@ int workbook_xml_open(WorkbookInput *in, const char *part, WorkbookXml **ret) {
                 return -ENOMEM;
         x->in = in;
         x->compressed = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0;
+        x->declared = (st.valid & ZIP_STAT_SIZE) ? st.size : UINT64_MAX;
         x->entry = strdup(name);
         if (!x->entry)
                 return -ENOMEM;
