@@ -292,6 +292,10 @@ static int write_content(const TplWorkbook *w, char **ret, size_t *ret_size) {
         return tpl_text_finish(&t, ret, ret_size);
 }
 
+/* The page: A4 landscape, one page wide. The header and footer are
+ * declared hidden: without them, LibreOffice re-saving the file adds empty
+ * ones and then prints the sheets as blank pages (seen with 7.x, tested by
+ * tests/helpers/fill-template). */
 static const char styles_xml[] =
         XML_DECLARATION
         "<office:document-styles " NS_ALL " office:version=\"" ODF_VERSION "\">"
@@ -299,8 +303,10 @@ static const char styles_xml[] =
         "<office:automatic-styles><style:page-layout style:name=\"pm1\">"
         "<style:page-layout-properties fo:page-width=\"29.7cm\" fo:page-height=\"21cm\" "
         "style:print-orientation=\"landscape\" fo:margin-top=\"1.2cm\" fo:margin-bottom=\"1.2cm\" "
-        "fo:margin-left=\"1.2cm\" fo:margin-right=\"1.2cm\" style:scale-to-X=\"1\" style:scale-to-Y=\"0\"/></style:page-layout></office:automatic-styles>"
-        "<office:master-styles><style:master-page style:name=\"Default\" style:page-layout-name=\"pm1\"/>"
+        "fo:margin-left=\"1.2cm\" fo:margin-right=\"1.2cm\" style:scale-to-X=\"1\" style:scale-to-Y=\"0\" style:print=\"charts drawings objects zero-values\"/>"
+        "</style:page-layout></office:automatic-styles>"
+        "<office:master-styles><style:master-page style:name=\"Default\" style:page-layout-name=\"pm1\">"
+        "<style:header style:display=\"false\"/><style:footer style:display=\"false\"/></style:master-page>"
         "</office:master-styles></office:document-styles>";
 
 static const char manifest_xml[] =
