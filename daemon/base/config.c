@@ -59,6 +59,13 @@ static const struct {
 
 DEFINE_STRING_TABLE_LOOKUP(chorus_environment, ChorusEnvironment, environment_names, _CHORUS_ENVIRONMENT_MAX, _CHORUS_ENVIRONMENT_INVALID);
 
+static const char *const smtp_tls_names[_SMTP_TLS_MAX] = {
+        [SMTP_TLS_STARTTLS] = "starttls",
+        [SMTP_TLS_NONE] = "none",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(smtp_tls, SmtpTls, smtp_tls_names, _SMTP_TLS_MAX, _SMTP_TLS_INVALID);
+
 /* ---- the table ---- */
 
 typedef enum KeyType {
@@ -89,12 +96,16 @@ static int parse_format(const char *s) {
 static int parse_environment(const char *s) {
         return chorus_environment_from_string(s);
 }
+static int parse_smtp_tls(const char *s) {
+        return smtp_tls_from_string(s);
+}
 static bool utf8_line_is_valid(const char *s) {
         return strlen(s) <= STRING_MAX && utf8_text_is_valid(s, strlen(s)) && !strpbrk(s, "\t\r");
 }
 
 _Static_assert(sizeof(InvoiceFormat) == sizeof(int), "KEY_ENUM stores an int");
 _Static_assert(sizeof(ChorusEnvironment) == sizeof(int), "KEY_ENUM stores an int");
+_Static_assert(sizeof(SmtpTls) == sizeof(int), "KEY_ENUM stores an int");
 
 #define TEXT(sec, key, req, field, expect) \
         { sec, key, KEY_STRING, NULL, req, 0, 0, offsetof(Config, field), utf8_line_is_valid, NULL, expect, false }
@@ -182,12 +193,27 @@ static const ConfigKey config_keys[] = {
         UNSIGNED("chorus", "lifecycle_poll_interval", "21600", 300, 30 * DAY,
                  chorus.lifecycle_poll_interval),
         UNSIGNED("chorus", "max_parallel_calls", "8", 1, 256, chorus.max_parallel_calls),
+
+        CHECKED("notify", "smtp_url", NULL, false, notify.smtp_url, smtp_url_is_valid,
+                "an smtp:// (STARTTLS) or smtps:// URL such as smtp://mail.example.org:587"),
+        ENUM("notify", "smtp_tls", "starttls", notify.smtp_tls, parse_smtp_tls,
+             "starttls (required with smtp://) or none (clear text, a relay on this host only)"),
+        CHECKED("notify", "smtp_user", NULL, false, notify.smtp_user, token_is_valid,
+                "the SMTP login (printable, no spaces)"),
+        SECRET_PATH("notify", "smtp_password_file", notify.smtp_password_file),
+        PATH("notify", "ca_file", NULL, false, notify.ca_file),
+        CHECKED("notify", "from", NULL, false, notify.from, email_is_valid,
+                "an e-mail address such as chorusd@example.org"),
+        CHECKED("notify", "staff", NULL, false, notify.staff, email_list_is_valid,
+                "e-mail addresses separated by commas"),
+        CHECKED("notify", "admins", NULL, false, notify.admins, email_list_is_valid,
+                "e-mail addresses separated by commas"),
 };
 
 #define N_KEYS ELEMENTSOF(config_keys)
 
 static const char *const config_sections[] = {
-        "seller", "invoice", "spool", "state", "conventions", "chorus",
+        "seller", "invoice", "spool", "state", "conventions", "chorus", "notify",
 };
 
 #define N_SECTIONS ELEMENTSOF(config_sections)
@@ -313,7 +339,7 @@ static bool parser_check_section(Parser *p, const char *s) {
         if (i < 0) {
                 parser_error(p, p->line, NULL, NULL,
                              "unknown section [%.*s]: expected [seller], [invoice], [spool], "
-                             "[state], [conventions] or [chorus]",
+                             "[state], [conventions], [chorus] or [notify]",
                              (int) (end - s - 1 > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : end - s - 1),
                              s + 1);
                 return true;
@@ -668,6 +694,32 @@ static void parser_check_ca_file(Parser *p) {
                              "'%s' is not a regular file: expected a PEM CA bundle", path);
 }
 
+/* [notify] is off without smtp_url; with it, a sender and someone to tell. */
+static void parser_check_notify(Parser *p) {
+        static const char *const others[] = { "smtp_user", "smtp_password_file", "ca_file", "from", "staff", "admins" };
+        const NotifyConfig *n = &p->config->notify;
+        unsigned line = parser_key_line(p, "notify", "smtp_url");
+
+        if (parser_key_state(p, "notify", "smtp_url") == KEY_BAD)
+                return;
+        if (!n->smtp_url) {
+                for (size_t i = 0; i < ELEMENTSOF(others); i++)
+                        if (parser_key_state(p, "notify", others[i]) == KEY_SET)
+                                parser_error(p, parser_key_line(p, "notify", others[i]), "notify", others[i],
+                                             "%s is set but smtp_url is not: set smtp_url to send notices",
+                                             others[i]);
+                return;
+        }
+        if (!n->from && parser_key_state(p, "notify", "from") != KEY_BAD)
+                parser_error(p, line, "notify", "from", "smtp_url needs from: the sender address of the notices");
+        if (!n->staff && !n->admins && parser_key_state(p, "notify", "staff") != KEY_BAD &&
+            parser_key_state(p, "notify", "admins") != KEY_BAD)
+                parser_error(p, line, "notify", "staff", "smtp_url needs recipients: staff, admins or both");
+        if (n->smtp_tls == SMTP_TLS_NONE && strncmp(n->smtp_url, "smtps://", 8) == 0)
+                parser_error(p, parser_conflict_line(p, "notify", "smtp_tls", "notify", "smtp_url"), "notify",
+                             "smtp_tls", "smtp_tls = none contradicts an smtps:// URL");
+}
+
 static void parser_check_seller(Parser *p) {
         const SellerConfig *s = &p->config->seller;
 
@@ -751,6 +803,7 @@ static int parser_check(Parser *p) {
         parser_check_dirs(p);
         parser_check_templates_dir(p);
         parser_check_ca_file(p);
+        parser_check_notify(p);
         return parser_check_chorus(p);
 }
 

@@ -92,6 +92,49 @@ bool https_url_is_valid(const char *s) {
         return *host && *host != '/' && is_printable_ascii_token(s);
 }
 
+bool smtp_url_is_valid(const char *s) {
+        const char *host;
+
+        if (strncmp(s, "smtp://", 7) == 0)
+                host = s + 7;
+        else if (strncmp(s, "smtps://", 8) == 0)
+                host = s + 8;
+        else
+                return false;
+        return strlen(s) <= URL_MAX && *host && *host != '/' && is_printable_ascii_token(s);
+}
+
+/* "a@example.org, b@example.org": at least one, each valid. */
+bool email_list_is_valid(const char *s) {
+        size_t n = 0;
+
+        if (strlen(s) > URL_MAX)
+                return false;
+        while (*s) {
+                char one[EMAIL_MAX + 2];
+                size_t len;
+
+                s += strspn(s, " ");
+                len = strcspn(s, ",");
+                while (len > 0 && s[len - 1] == ' ')
+                        len--;
+                if (len == 0 || len > EMAIL_MAX)
+                        return false;
+                memcpy(one, s, len);
+                one[len] = '\0';
+                if (!email_is_valid(one))
+                        return false;
+                n++;
+                s += strcspn(s, ",");
+                if (*s == ',') {
+                        s++;
+                        if (!*(s + strspn(s, " ")))
+                                return false;
+                }
+        }
+        return n > 0;
+}
+
 bool absolute_path_is_valid(const char *s) {
         return s[0] == '/' && strlen(s) < PATH_MAX;
 }

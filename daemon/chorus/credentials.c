@@ -342,12 +342,12 @@ static int credentials_load_one(const char *configured, const char *config_path,
                         return r;
                 if (access(path, F_OK) < 0 && errno == ENOENT)
                         return fail(reterr_message, -ENOENT,
-                                    "no file for the %s: [chorus] %s is empty, $CREDENTIALS_DIRECTORY "
+                                    "no file for the %s: %s is empty, $CREDENTIALS_DIRECTORY "
                                     "is not set and %s does not exist; create it (mode 0600) or set %s",
                                     what, key, path, key);
         } else if (r == -ENOENT)
                 return fail(reterr_message, r,
-                            "no file for the %s: $CREDENTIALS_DIRECTORY is not set and [chorus] "
+                            "no file for the %s: $CREDENTIALS_DIRECTORY is not set and "
                             "%s is empty; start chorusd from chorusd.service "
                             "(LoadCredential=%s:/etc/chorusd/credentials/%s) or set %s",
                             what, key, name, name, key);
@@ -364,12 +364,12 @@ static int load_both(const ChorusConfig *c, const char *config_path, ChorusSecre
         assert(c);
         assert(ret);
         r = credentials_load_one(c->client_secret_file, config_path, CREDENTIAL_CLIENT_SECRET,
-                                 "client_secret_file", "PISTE client secret", &client_secret,
+                                 "[chorus] client_secret_file", "PISTE client secret", &client_secret,
                                  reterr_message);
         if (r < 0)
                 return r;
         r = credentials_load_one(c->cpro_password_file, config_path, CREDENTIAL_CPRO_PASSWORD,
-                                 "cpro_password_file", "Chorus Pro technical account password",
+                                 "[chorus] cpro_password_file", "Chorus Pro technical account password",
                                  &cpro_password, reterr_message);
         if (r < 0)
                 return r;
@@ -386,6 +386,17 @@ int credentials_load_by_hand(const ChorusConfig *c, const char *config_path, Cho
                              char **reterr_message) {
         assert(config_path);
         return load_both(c, config_path, ret, reterr_message);
+}
+
+int credentials_load_smtp_password(const NotifyConfig *n, char **ret, char **reterr_message) {
+        assert(n);
+        assert(ret);
+        if (!n->smtp_url || !n->smtp_user) {
+                *ret = NULL;
+                return 0;
+        }
+        return credentials_load_one(n->smtp_password_file, /* config_path= */ NULL, CREDENTIAL_SMTP_PASSWORD,
+                                    "[notify] smtp_password_file", "SMTP password", ret, reterr_message);
 }
 
 /* ---- The audit key ----------------------------------------------------------------- */

@@ -66,6 +66,29 @@ typedef struct ChorusConfig {
         unsigned max_parallel_calls;      /* Chorus Pro calls in flight; more wait in a queue */
 } ChorusConfig;
 
+/* [notify]: e-mail notices (notice.h, outbox.h). Off while smtp_url is
+ * unset, the default: chorusd then sends nothing, as before [notify]. */
+typedef enum SmtpTls {
+        SMTP_TLS_STARTTLS, /* smtp://: STARTTLS required (smtps:// is TLS from the start) */
+        SMTP_TLS_NONE,     /* smtp:// in clear text: a relay on the same host only */
+        _SMTP_TLS_MAX,
+        _SMTP_TLS_INVALID = -EINVAL,
+} SmtpTls;
+
+const char *smtp_tls_to_string(SmtpTls t);
+SmtpTls smtp_tls_from_string(const char *s);
+
+typedef struct NotifyConfig {
+        char *smtp_url;           /* smtp://HOST[:PORT] or smtps://HOST[:PORT]; NULL = no notices */
+        SmtpTls smtp_tls;
+        char *smtp_user;          /* NULL = no authentication */
+        char *smtp_password_file; /* NULL = $CREDENTIALS_DIRECTORY/smtp-password */
+        char *ca_file;            /* PEM bundle trusted instead of the system CAs; NULL = system */
+        char *from;               /* the sender address */
+        char *staff;              /* comma-separated addresses; NULL = none */
+        char *admins;             /* comma-separated addresses; NULL = none */
+} NotifyConfig;
+
 typedef struct Config {
         char *path;
         SellerConfig seller;
@@ -85,6 +108,7 @@ typedef struct Config {
                 char *dir;
         } conventions;
         ChorusConfig chorus;
+        NotifyConfig notify;
 } Config;
 
 /* Parses and validates `path`. On error returns -EINVAL (every problem in

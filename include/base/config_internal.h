@@ -27,6 +27,8 @@ bool all_digits(const char *s, size_t n);
 bool vat_id_is_valid(const char *s);
 bool email_is_valid(const char *s);
 bool https_url_is_valid(const char *s);
+bool smtp_url_is_valid(const char *s);
+bool email_list_is_valid(const char *s);
 bool absolute_path_is_valid(const char *s);
 int parse_uint64(const char *s, uint64_t *ret);
 int parse_size(const char *s, uint64_t *ret);

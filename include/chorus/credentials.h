@@ -25,6 +25,8 @@
 /* The audit log's HMAC key: 64 hexadecimal digits (AUDIT_KEY_BYTES bytes). */
 #define CREDENTIAL_AUDIT_KEY "audit-key"
 #define AUDIT_KEY_BYTES 32
+/* The SMTP password of [notify] smtp_user (notices, outbox.h). */
+#define CREDENTIAL_SMTP_PASSWORD "smtp-password"
 /* Where the LoadCredential= sources live, beside chorusd.conf. */
 #define CREDENTIALS_SOURCE_DIR "credentials"
 
@@ -80,6 +82,12 @@ int credentials_audit_key_path(const char *config_path, char **ret);
 int credentials_load_audit_key(const char *config_path, uint8_t **ret, char **reterr_message);
 /* The same from a file named by hand (chorusctl audit verify --key). */
 int credentials_read_audit_key(const char *path, uint8_t **ret, char **reterr_message);
+
+/* The SMTP password, with the checks above, from [notify]
+ * smtp_password_file or $CREDENTIALS_DIRECTORY/smtp-password, into secret
+ * memory (credentials_secret_free()). Without smtp_url or smtp_user there is
+ * none to load: 0 with *ret NULL. */
+int credentials_load_smtp_password(const NotifyConfig *n, char **ret, char **reterr_message);
 
 /* Wipes (explicit_bzero) and frees both secrets. */
 void chorus_secrets_done(ChorusSecrets *s);
