@@ -4,6 +4,7 @@ import dataclasses
 import hmac
 import json
 import urllib.parse
+from datetime import date, timedelta
 
 from .common import FINAL_STATES, PENDING_STATES, RETRAITEMENT, Reply, STATUS_RE, amount, as_int, is_int, iso
 
@@ -30,6 +31,7 @@ class ControlApi:
             ("GET", "/_emulator/invoices"): self.list_invoices,
             ("POST", "/_emulator/flux/advance"): self.advance_flux,
             ("POST", "/_emulator/invoice/status"): self.invoice_status,
+            ("POST", "/_emulator/structure/password-expiry"): self.password_expiry,
         }
 
     def handle(self, method, path, query, headers, body):
@@ -175,6 +177,40 @@ class ControlApi:
                 self.emu.fluxes.advance(flux, to=to, steps=steps, force=force,
                                         tech=lists["listeErreurTechnique"], dp=lists["listeErreurDP"])
             return Reply(200, {"fluxes": [self.flux_json(f) for f in targets]})
+
+    def password_expiry(self, data, _params):
+        """dateExpirationMotPasseCompteTech of a structure (by SIRET, default the
+        supplier with a technical account): {"days": N} from today, {"date":
+        "YYYY-MM-DD"}, or {"date": null} to report none."""
+        unknown = set(data) - {"identifiantStructure", "days", "date"}
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)}")
+        if ("days" in data) == ("date" in data):
+            raise ValueError("give either days or date")
+        if "days" in data:
+            if not is_int(data["days"]):
+                raise ValueError("days must be an integer")
+            day = (date.today() + timedelta(days=data["days"])).isoformat()
+        elif data["date"] is None:
+            day = None
+        else:
+            try:
+                day = date.fromisoformat(data["date"]).isoformat()
+            except (TypeError, ValueError):
+                raise ValueError("date must be YYYY-MM-DD or null") from None
+        value = f"{day}T00:00:00.000+01:00" if day else None
+        with self.emu.lock:
+            siret = data.get("identifiantStructure")
+            if siret is not None:
+                s = self.emu.structures.by_identifiant.get(siret)
+            else:
+                s = next((x for x in self.emu.structures.by_id.values()
+                          if "dateExpirationMotPasseCompteTech" in x), None)
+            if s is None:
+                return Reply(404, {"error": "no such structure"})
+            s["dateExpirationMotPasseCompteTech"] = value
+            return Reply(200, {"identifiantStructure": s["identifiantStructure"],
+                               "dateExpirationMotPasseCompteTech": value})
 
     def invoice_status(self, data, _params):
         unknown = set(data) - {"numeroFacture", "identifiantFactureCPP", "statut", "steps", "commentaire"}

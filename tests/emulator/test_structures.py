@@ -53,6 +53,41 @@ class TestStructures(EmulatorTest):
         self.assertEqual(self.find(BUYER_EJ)["listeStructures"][0]["idStructureCPP"], 3100000002)
         self.assertNotEqual(self.call("consulter", {"idStructureCPP": 999})["codeRetour"], 0)
 
+    def test_password_expiry_control(self):
+        """POST /_emulator/structure/password-expiry sets what consulter reports
+        on the supplier's structure (chorusd's password notice, suite 52-mail)."""
+        from datetime import date, timedelta
+        supplier = 25993211
+
+        def reported():
+            body = self.call("consulter", {"idStructureCPP": supplier, "codeLangue": "fr"})
+            return body["informationGenerales"]["dateExpirationMotPasseCompteTech"]
+
+        before = reported()
+        try:
+            r = self.emu.control("POST", "/_emulator/structure/password-expiry", {"days": 10})
+            self.assertEqual(r.status, 200, r.body)
+            ten = (date.today() + timedelta(days=10)).isoformat()
+            self.assertEqual(r.json()["identifiantStructure"], "13002602400013")
+            self.assertTrue(reported().startswith(ten + "T"), reported())
+            r = self.emu.control("POST", "/_emulator/structure/password-expiry",
+                                 {"identifiantStructure": "13002602400013", "date": "2027-01-31"})
+            self.assertEqual(r.status, 200, r.body)
+            self.assertTrue(reported().startswith("2027-01-31T"))
+            self.emu.control("POST", "/_emulator/structure/password-expiry", {"date": None})
+            self.assertIsNone(reported())
+            for bad in ({}, {"days": 1, "date": "2027-01-01"}, {"days": "10"}, {"date": "31/01/2027"},
+                        {"days": 1, "other": 1}):
+                self.assertEqual(self.emu.control("POST", "/_emulator/structure/password-expiry", bad).status,
+                                 400, bad)
+            self.assertEqual(self.emu.control("POST", "/_emulator/structure/password-expiry",
+                                              {"identifiantStructure": "00000000000000", "days": 1}).status, 404)
+            self.assertEqual(self.emu.request("POST", "/_emulator/structure/password-expiry",
+                                              b'{"days": 1}').status, 403)
+        finally:
+            self.emu.control("POST", "/_emulator/structure/password-expiry", {"date": before[:10]})
+        self.assertEqual(reported()[:10], before[:10])
+
     def test_services(self):
         body = self.call("rechercher/services", {"idStructure": 26073617,
                                                  "parametresRechercherServicesStructure": {"nbResultatsParPage": 100}})
