@@ -37,6 +37,9 @@
 #include "base/identifiers.h"
 #include "service/job.h"
 #include "service/jobstate.h"
+#include "service/metrics.h"
+#include "core/notice.h"
+#include "base/date.h"
 #include "base/money.h"
 #include "service/numbering.h"
 #include "chorus/retry.h"
@@ -182,6 +185,24 @@ static void print_row(const Job *j) {
         printf("%s\n", ctl_printable(j->last_error, buf));
 }
 
+/* What chorusd (its daily check, with [notify]) or `chorusctl ping` last
+ * heard of the technical account's password: STATE_DIR/chorus-account. */
+static void print_password_expiry(const Config *config) {
+        _cleanup_(freep) char *expiry = NULL;
+        char buf[CTL_PRINTABLE_MAX], when[32];
+        uint64_t checked = 0;
+        int64_t days;
+        Date d;
+
+        if (chorus_account_file_read(config->state.dir, &expiry, &checked) < 0 || !expiry ||
+            date_parse(expiry, &d) < 0)
+                return;
+        days = date_to_days(d) - date_to_days(date_from_time(time(NULL)));
+        printf("Technical account password expires on %s (%s%" PRId64 " days%s), as Chorus Pro said on %s%s\n",
+               ctl_printable(expiry, buf), days < 0 ? "" : "in ", days < 0 ? -days : days, days < 0 ? " ago" : "",
+               format_local(checked, when), days <= NOTICE_PASSWORD_DAYS ? ": renew it soon" : "");
+}
+
 static int status_table(JobsContext *c, const StatusOptions *o) {
         IdList l = {};
         unsigned n_by_state[_JOB_STATE_MAX] = {};
@@ -233,6 +254,7 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
                 if (n_by_state[s] > 0)
                         printf(", %u %s", n_by_state[s], job_state_to_string(s));
         printf("\n");
+        print_password_expiry(c->config);
         return CTL_EXIT_OK;
 }
 

@@ -29,12 +29,14 @@
 #include "chorus/chorus_json.h"
 #include "base/fileio.h"
 #include "base/fsutil.h"
+#include "base/identifiers.h"
 #include "service/job.h"
 #include "service/job_host.h"
 #include "service/log-ids.h"
 #include "base/log.h"
 #include "base/money.h"
 #include "service/numbering.h"
+#include "service/outbox.h"
 #include "writers/render.h"
 #include "service/pdf_assets.h"
 #include "chorus/retry.h"
@@ -250,6 +252,43 @@ int run_audit(JobRun *r, const char *event, const char *detail) {
         };
 
         return job_host_audit(r->host, &rec);
+}
+
+void run_notice(JobRun *r, NoticeKind kind, const char *reason, const char *attachment_name,
+                const char *attachment_text) {
+        const Job *j = r->job;
+        Notice n = {
+                .kind = kind,
+                .job = j->id,
+                .bilan = j->bilan_name,
+                .convention = j->convention,
+                .invoice = j->invoice_number,
+                .flux = j->flux,
+                .has_amount = j->has_amounts,
+                .amount = j->total,
+                .status = j->cpp_invoice_status,
+                .reason = reason,
+                .date = j->cpp_status_date,
+        };
+
+        job_host_notice(r->host, &n, attachment_name, attachment_text);
+}
+
+void run_notice_refused(JobRun *r, const char *reason) {
+        _cleanup_(freep) char *text = NULL;
+        char name[SPOOL_NAME_MAX + 16];
+        size_t size;
+        int dirfd = spool_dirfd(r->host->spool, SPOOL_REJECTED);
+
+        snprintf(name, sizeof name, "%s%s", strempty(r->job->spool_name), SPOOL_ERROR_SUFFIX);
+        /* Without its error file (unreadable: said in the journal), the
+         * notice goes anyway: the reason is in it. */
+        if (dirfd < 0 || read_file_bounded_at(dirfd, name, OUTBOX_ATTACHMENT_MAX, &text, &size) < 0 ||
+            !utf8_text_is_valid(text, size)) {
+                free(text);
+                text = NULL;
+        }
+        run_notice(r, NOTICE_BILAN_REFUSED, reason, text ? name : NULL, text);
 }
 
 static int run_reconcile(JobRun *r);
@@ -486,6 +525,7 @@ int jobrun_start_claimed(JobHost *h, const SpoolClaim *claim) {
                                 "'%s' in incoming/ rejected: %s (rejected/%s%s says more).", claim->name,
                                 strempty(claim->reason), claim->spool_name, SPOOL_ERROR_SUFFIX);
                         k = run_audit(r, "rejected", claim->reason);
+                        run_notice_refused(r, claim->reason);
                 }
                 jobrun_free(r);
                 return fs_error_is_fatal(k) ? k : 0;
@@ -564,6 +604,11 @@ static int resume_damaged(JobHost *h, SpoolRecoveredJob *rec, Job **ret) {
         if (k < 0)
                 return k;
         log_error("Job %s: state file damaged; bilan moved to failed/.", rec->job_id);
+        job_host_notice(h, &(Notice) { .kind = NOTICE_STATE_DAMAGED, .job = rec->job_id,
+                                       .bilan = job->bilan_name,
+                                       .detail = "état d'un travail (dossier jobs/ de l'état)",
+                                       .reason = "fichier d'état illisible ; le bilan est mis dans failed/" },
+                        NULL, NULL);
         *ret = TAKE_PTR(job);
         return 0;
 }

@@ -373,13 +373,14 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         const char *statut = h->statut_courant;
         ChorusInvoiceStatusClass c = chorus_invoice_status_classify(statut);
         const char *comment = h->n_entries > 0 ? h->entries[h->n_entries - 1].commentaire : NULL;
-        bool receipt_failed;
+        bool receipt_failed, changed = false;
         int k;
 
         if (isempty(comment))
                 comment = NULL;
 
         if (!streq_ptr(statut, j->cpp_invoice_status)) {
+                changed = true;
                 run_log(r, c == CHORUS_INVOICE_ACTION_REQUIRED ? LOG_WARNING : LOG_INFO, MESSAGE_ID_INVOICE_STATUS,
                         "Invoice %s on Chorus Pro: %s → %s%s%s%s.%s", j->invoice_number,
                         strempty(j->cpp_invoice_status), strempty(statut), comment ? " (" : "",
@@ -394,6 +395,9 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         if (fs_error_is_fatal(k))
                 return STEP_WAIT; /* the daemon stops */
         receipt_failed = k < 0;
+        if (changed && streq_ptr(statut, "SUSPENDUE"))
+                run_notice(r, NOTICE_INVOICE_SUSPENDED, j->cpp_status_comment ? j->cpp_status_comment : comment,
+                           NULL, NULL);
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
@@ -401,6 +405,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_PAID, "Invoice %s is being paid (%s): job done.",
                         j->invoice_number, statut);
                 (void) run_audit(r, "paid", statut);
+                run_notice(r, NOTICE_INVOICE_PAID, NULL, NULL, NULL);
                 /* The job stays until its text receipt says so (run_over, run_reconcile). */
                 if (receipt_failed)
                         r->save_failed = true;
@@ -410,6 +415,8 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 char reasons[JOB_LAST_ERROR_MAX];
                 snprintf(reasons, sizeof reasons, "the buyer rejected the invoice on Chorus Pro (%s%s%s)",
                          strempty(statut), comment ? ": " : "", strempty(comment));
+                run_notice(r, NOTICE_INVOICE_REJECTED, j->cpp_status_comment ? j->cpp_status_comment : comment,
+                           NULL, NULL);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
         /* Quick at first (the first statuses follow integration within

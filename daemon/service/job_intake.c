@@ -64,6 +64,7 @@ StepResult run_reject(JobRun *r, const Diagnostics *d) {
                 "Bilan '%s' rejected: %s (%zu problem(s); rejected/%s%s says how to fix it).",
                 j->bilan_name, detail, d->n_errors, j->spool_name, SPOOL_ERROR_SUFFIX);
         (void) run_audit(r, "rejected", detail);
+        run_notice_refused(r, detail);
         return STEP_OVER;
 }
 

@@ -343,6 +343,7 @@ static int manager_reload(Manager *m) {
         _cleanup_(chorus_secrets_done) ChorusSecrets secrets = {};
         _cleanup_(chorus_client_freep) ChorusClient *client = NULL;
         _cleanup_(freep) char *message = NULL;
+        _cleanup_(credentials_secret_freep) char *smtp_password = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         int r;
 
@@ -360,6 +361,8 @@ static int manager_reload(Manager *m) {
                         log_error_errno(r, "%s", strempty(message));
         }
         if (r >= 0)
+                r = manager_notices_prepare_reload(config, &smtp_password);
+        if (r >= 0)
                 r = manager_new_client(m, config, &secrets, &client);
         if (r < 0)
                 return log_job_errno(LOG_ERR, r, NULL, MESSAGE_ID_CONFIG_RELOADED,
@@ -367,6 +370,8 @@ static int manager_reload(Manager *m) {
                                      "in use.",
                                      m->config->path);
 
+        /* The password check's call is on the client going away. */
+        manager_password_check_cancel(m);
         r = manager_retire_client(m, m->chorus, m->config);
         if (r < 0)
                 return log_error_errno(r, "Failed to reload: %m");
@@ -381,6 +386,7 @@ static int manager_reload(Manager *m) {
         chorus_secrets_done(&m->secrets);
         m->secrets = secrets;
         secrets = (ChorusSecrets) {};
+        manager_notices_reloaded(m, TAKE_PTR(smtp_password));
         log_job(LOG_NOTICE, NULL, MESSAGE_ID_CONFIG_RELOADED,
                 "Configuration '%s' reloaded: %zu conventions.", m->config->path,
                 m->conventions->n_items);
@@ -439,6 +445,7 @@ static void on_chorus_answered(void *userdata) {
 
         m->host.last_answer_elapsed = now_clock_usec(CLOCK_BOOTTIME);
         metrics_chorus_answered(m->metrics);
+        manager_notices_chorus_answered(m);
 }
 
 static int manager_new_client(Manager *m, const Config *config, const ChorusSecrets *secrets,
@@ -555,7 +562,17 @@ static int manager_open_state(Manager *m) {
                                        m->config->state.dir);
         if (asprintf(&audit_path, "%s/%s", m->config->state.dir, AUDIT_LOG_FILE) < 0)
                 return log_oom();
+        r = manager_setup_notices(m);
+        if (r < 0)
+                return r;
         r = manager_open_audit(m, audit_path);
+        if (r == -EBADMSG)
+                manager_notice_last_words(m, &(Notice) {
+                        .kind = NOTICE_STATE_DAMAGED,
+                        .detail = "journal d'audit " AUDIT_LOG_FILE,
+                        .reason = "la chaîne du journal d'audit est rompue, ou le journal a été vidé alors que "
+                                  "des travaux existent ; chorusd refuse de démarrer",
+                });
         if (r < 0)
                 return r;
         return 0;
@@ -640,6 +657,7 @@ Manager *manager_free(Manager *m) {
                                    "is full); the job states hold those steps.",
                          m->n_audit_pending);
         audit_pending_free(m);
+        manager_notices_free(m);
         for (size_t i = 0; i < m->n_old; i++) {
                 chorus_client_free(m->old_chorus[i]);
                 config_free(m->old_configs[i]);
@@ -705,6 +723,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_setup_wakeups(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_password_check(m);
         if (r < 0)
                 return r;
 

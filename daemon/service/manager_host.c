@@ -84,6 +84,10 @@ static uint64_t host_delay(const JobHost *h, uint64_t usec) {
         return manager_delay(h->userdata, usec);
 }
 
+static void host_notice(JobHost *h, const Notice *n, const char *attachment_name, const char *attachment_text) {
+        manager_notice(host_manager(h), n, attachment_name, attachment_text);
+}
+
 const JobHostOps manager_job_host_ops = {
         .config = host_config,
         .conventions = host_conventions,
@@ -98,4 +102,5 @@ const JobHostOps manager_job_host_ops = {
         .call_finished = host_call_finished,
         .wake_later = host_wake_later,
         .delay = host_delay,
+        .notice = host_notice,
 };

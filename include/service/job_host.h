@@ -16,6 +16,7 @@
 
 #include "base/config.h"
 #include "core/convention.h"
+#include "core/notice.h"
 #include "service/jobstate.h"
 
 typedef struct AuditRecord AuditRecord;
@@ -60,6 +61,12 @@ typedef struct JobHostOps {
         int (*wake_later)(JobHost *h);
         /* A delay, scaled down in test builds (CHORUSD_TEST_TIME_SCALE). */
         uint64_t (*delay)(const JobHost *h, uint64_t usec);
+        /* Tells the staff or the admins by e-mail ([notify], outbox.h),
+         * with an optional text attachment. Never fails the caller: a
+         * notice that cannot be written is logged (a failed fsync stops the
+         * daemon, as everywhere). Nothing happens without [notify]. The
+         * approval step raises NOTICE_AWAITING_APPROVAL here. */
+        void (*notice)(JobHost *h, const Notice *n, const char *attachment_name, const char *attachment_text);
 } JobHostOps;
 
 struct JobHost {
@@ -126,4 +133,8 @@ static inline int job_host_wake_later(JobHost *h) {
 }
 static inline uint64_t job_host_delay(const JobHost *h, uint64_t usec) {
         return h->ops->delay(h, usec);
+}
+static inline void job_host_notice(JobHost *h, const Notice *n, const char *attachment_name,
+                                   const char *attachment_text) {
+        h->ops->notice(h, n, attachment_name, attachment_text);
 }

@@ -21,6 +21,8 @@
 #define FLUX_POLL_CAP_USEC (3600 * USEC_PER_SEC)   /* consulterCRDetaille at least hourly */
 #define TIMER_ACCURACY_USEC (10 * USEC_PER_MSEC)
 #define FAILED_SUFFIX "error.txt"
+/* No answer from Chorus Pro for this long: a notice to the admins. */
+#define UNREACHABLE_NOTICE_USEC (UINT64_C(3600) * USEC_PER_SEC)
 #define TEXT_RECEIPT_SUFFIX "recu.txt"
 
 typedef enum StepResult {
@@ -104,6 +106,12 @@ const char *payload_public_name(const Job *j);
 void run_retry_step_later(JobRun *r);
 int run_save(JobRun *r, JobState state);
 int run_audit(JobRun *r, const char *event, const char *detail);
+/* An e-mail notice of `kind` about this job (job_host.h), its facts filled
+ * from the job; `reason` as the notice says it. */
+void run_notice(JobRun *r, NoticeKind kind, const char *reason, const char *attachment_name,
+                const char *attachment_text);
+/* NOTICE_BILAN_REFUSED with the bilan's error file from rejected/. */
+void run_notice_refused(JobRun *r, const char *reason);
 void run_wake(JobRun *r);
 int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int run_schedule(JobRun *r, uint64_t when);

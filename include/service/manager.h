@@ -19,17 +19,20 @@
 
 #include "base/config.h"
 #include "core/convention.h"
+#include "chorus/chorus_api.h"
 #include "chorus/credentials.h"
 #include "service/job_host.h"
 #include "service/jobstate.h"
 
 typedef struct AuditLog AuditLog;
 typedef struct AuditRecord AuditRecord;
+typedef struct ChorusCall ChorusCall;
 typedef struct ChorusClient ChorusClient;
 typedef struct JobRun JobRun;
 typedef struct JobStore JobStore;
 typedef struct Metrics Metrics;
 typedef struct Numbering Numbering;
+typedef struct Outbox Outbox;
 typedef struct PdfAssets PdfAssets;
 typedef struct Spool Spool;
 
@@ -95,6 +98,14 @@ typedef struct Manager {
         char *status;                           /* last STATUS= sent */
         Metrics *metrics; /* [state] metrics_file and STATE_DIR/health (metrics.h) */
         PdfAssets *pdf_assets; /* fonts and ICC profile, read at the first render */
+        /* E-mail notices (manager_notify.c): the outbox, one notice per
+         * Chorus Pro outage, the password check and its calls. */
+        Outbox *outbox;
+        bool unreachable_noticed;
+        sd_event_source *password_source;
+        ChorusCall *password_call;
+        ChorusStructureList password_list;
+        ChorusStructure password_structure;
 
         bool stopping;
         uint64_t time_scale; /* tests only (CHORUSD_TEST_TIME_SCALE): delays / this */
@@ -155,6 +166,12 @@ int manager_wake_later(Manager *m);
  * call and kept; a failure is returned (the job that renders fails, as when
  * the writer read them itself) and the next call tries again. */
 int manager_pdf_assets(Manager *m, const PdfAssets **ret);
+/* Tells the staff or the admins by e-mail (outbox.h); nothing without
+ * [notify]. One NOTICE_CHORUS_UNREACHABLE per outage. */
+void manager_notice(Manager *m, const Notice *n, const char *attachment_name, const char *attachment_text);
+/* How long without an answer from Chorus Pro makes an outage worth a notice
+ * (an hour, scaled down in test builds). */
+uint64_t manager_unreachable_after(const Manager *m);
 /* Scales a delay down in test builds (CHORUSD_TEST_TIME_SCALE); identity
  * otherwise. */
 uint64_t manager_delay(const Manager *m, uint64_t usec);

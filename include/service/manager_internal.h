@@ -46,5 +46,17 @@ void claim_wake(Manager *m, bool rewind);
 void manager_resume_later(Manager *m);
 int manager_setup_claiming(Manager *m);
 
+/* ---- manager_notify.c */
+int manager_setup_notices(Manager *m);
+int manager_setup_password_check(Manager *m);
+void manager_password_check_cancel(Manager *m);
+/* A reload: the SMTP password of the new configuration (refused reload on
+ * failure), then, once swapped in, the outbox told. */
+int manager_notices_prepare_reload(const Config *config, char **ret_password);
+void manager_notices_reloaded(Manager *m, char *password);
+void manager_notices_chorus_answered(Manager *m);
+void manager_notices_free(Manager *m);
+void manager_notice_last_words(Manager *m, const Notice *n);
+
 /* ---- manager_host.c */
 extern const JobHostOps manager_job_host_ops;
