@@ -267,33 +267,58 @@ static void to_add(Buf *b, const MimeMessage *m) {
 }
 
 /* RFC 2231 parameter: filename*=UTF-8''%C3%A9… for anything but plain
- * attribute characters; filename="…" otherwise. Long values are not split
- * (RFC 2231 continuations): our names are short, and mail readers take
- * long lines. */
+ * attribute characters (filename="…" otherwise), cut into continuations
+ * (filename*0*=…; filename*1*=…) so that no line passes 78 characters. */
+#define FILENAME_CHUNK 56
+
+static bool attr_char(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._", c);
+}
+
 static void filename_add(Buf *b, const char *name) {
         static const char hex[] = "0123456789ABCDEF";
-        bool plain = true;
+        Buf enc = {};
+        bool plain = *name && strlen(name) <= FILENAME_CHUNK;
+        size_t n = 0;
 
-        for (const char *p = name; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      strchr("-._+", *p)))
+        for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+                if (!attr_char(*p) && *p != '+')
                         plain = false;
-        if (plain && *name) {
+        if (plain) {
                 buf_str(b, "filename=\"");
                 buf_str(b, name);
                 buf_str(b, "\"");
                 return;
         }
-        buf_str(b, "filename*=UTF-8''");
+        buf_str(&enc, "");
         for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
-                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                    strchr("-._", *p))
-                        buf_char(b, (char) *p);
+                if (attr_char(*p))
+                        buf_char(&enc, (char) *p);
                 else {
-                        char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-                        buf_add(b, enc, 3);
+                        char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+                        buf_add(&enc, e, 3);
                 }
         }
+        if (enc.oom) {
+                b->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < enc.size; n++) {
+                size_t len = enc.size - i <= FILENAME_CHUNK ? enc.size - i : FILENAME_CHUNK;
+                char head[32];
+
+                /* Never cut a %XX in two. */
+                if (len < enc.size - i && len >= 1 && enc.data[i + len - 1] == '%')
+                        len -= 1;
+                else if (len < enc.size - i && len >= 2 && enc.data[i + len - 2] == '%')
+                        len -= 2;
+                snprintf(head, sizeof head, "%sfilename*%zu*=%s", n > 0 ? ";\r\n " : "", n,
+                         n == 0 ? "UTF-8''" : "");
+                buf_str(b, head);
+                buf_add(b, enc.data + i, len);
+                i += len;
+        }
+        free(enc.data);
 }
 
 static int headers_add(Buf *b, const MimeMessage *m) {
