@@ -235,6 +235,11 @@ Test(notice, facts) {
         cr_assert_eq(notice_format(&n, &subject, &body), 0);
         cr_expect_str_eq(subject, "Mot de passe du compte technique Chorus Pro : expire le 17 décembre 2026");
         cr_expect(strstr(body, "expire dans 10 jours"));
+        free(subject);
+        free(body);
+        n = (Notice) { .kind = NOTICE_INVOICE_PAID, .invoice = "CMA34-2026-0007", .date = "2026-12-07 13:57" };
+        cr_assert_eq(notice_format(&n, &subject, &body), 0);
+        cr_expect(strstr(body, "Date du statut : 7 décembre 2026 à 13:57\n"), "%s", body);
 }
 
 Test(notice, digest_lists_every_notice) {

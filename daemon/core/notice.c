@@ -109,14 +109,23 @@ static void amount_fact(Text *t, const Notice *n) {
                 text_add(t, "Montant TTC : %s\n", money_format_french(n->amount, true, buf));
 }
 
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" in French: « 7 décembre 2026 à 13:57 ». */
 static void date_fact(Text *t, const char *label, const char *iso) {
-        char buf[32];
+        char day[DATE_STRING_MAX], buf[32];
+        size_t len = iso ? strlen(iso) : 0;
         Date d;
 
-        if (iso && date_parse(iso, &d) >= 0)
-                text_add(t, "%s : %s\n", label, date_format_french(d, buf));
-        else
-                fact(t, label, iso);
+        if (len >= DATE_STRING_MAX - 1) {
+                memcpy(day, iso, DATE_STRING_MAX - 1);
+                day[DATE_STRING_MAX - 1] = '\0';
+                if (date_parse(day, &d) >= 0 && (len == DATE_STRING_MAX - 1 ||
+                                                 (len == DATE_STRING_MAX - 1 + 6 && iso[DATE_STRING_MAX - 1] == ' '))) {
+                        text_add(t, "%s : %s%s%s\n", label, date_format_french(d, buf), len > 10 ? " à " : "",
+                                 len > 10 ? iso + DATE_STRING_MAX : "");
+                        return;
+                }
+        }
+        fact(t, label, iso);
 }
 
 static void invoice_facts(Text *t, const Notice *n) {
