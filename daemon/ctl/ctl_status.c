@@ -259,6 +259,7 @@ static int add_history(uint64_t seq, const char *time, const AuditRecord *rec, v
         if (!cJSON_AddNumberToObject(e, "seq", (double) seq) || !add_string(e, "time", time) ||
             !add_string(e, "event", rec->event) || !add_string(e, "invoice_number", rec->invoice) ||
             !add_string(e, "flux", rec->flux) || !add_string(e, "chorus_invoice_id", rec->cpp_id) ||
+            !add_string(e, "user", rec->user) || !add_string(e, "as", rec->as) ||
             !add_string(e, "detail", rec->detail))
                 return -ENOMEM;
         return 0;
