@@ -174,7 +174,7 @@ static void print_row(const Job *j) {
         print_cell(j->bilan_name, 24);
         print_cell(j->convention ? j->convention : "-", 16);
         print_cell(j->invoice_number ? j->invoice_number : "-", 20);
-        print_cell(job_state_to_string(j->state), 10);
+        print_cell(job_state_to_string(j->state), 17); /* "awaiting_approval" */
         print_cell(j->cpp_invoice_status ? j->cpp_invoice_status : j->cpp_flux_state ? j->cpp_flux_state : "-", 28);
         print_cell(j->next_attempt_usec && !job_state_is_terminal(j->state) ? format_local(j->next_attempt_usec, next) : "-", 19);
         printf("%s\n", ctl_printable(j->last_error, buf));
@@ -199,7 +199,7 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
         if (o->json)
                 printf("[");
         else
-                printf("%-*s  %-24s  %-16s  %-20s  %-10s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
+                printf("%-*s  %-24s  %-16s  %-20s  %-17s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
                        "CONVENTION", "INVOICE", "STATE", "CHORUS PRO", "NEXT ATTEMPT", "LAST ERROR");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_(job_freep) Job *j = NULL;
