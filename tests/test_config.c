@@ -242,6 +242,23 @@ Test(config, crlf_and_byte_order_mark) {
         diagnostics_clear(&d);
 }
 
+Test(config, approval_is_none_or_required) {
+        _cleanup_(config_freep) Config *c = NULL, *bad = NULL;
+        Diagnostics d;
+
+        cr_assert_eq(load_minimal_with("[invoice]\n", "[invoice]\napproval = required\n", &c, &d), 0);
+        cr_expect_eq(c->invoice.approval, INVOICE_APPROVAL_REQUIRED);
+        diagnostics_clear(&d);
+        cr_expect_lt(load_minimal_with("[invoice]\n", "[invoice]\napproval = yes\n", &bad, &d), 0);
+        cr_expect_null(bad);
+        cr_expect(d.n_items == 1 && strstr(d.items[0].message, "expected none or required, got 'yes'"),
+                  "%s", d.n_items ? d.items[0].message : "no diagnostic");
+        diagnostics_clear(&d);
+        cr_expect_str_eq(invoice_approval_to_string(INVOICE_APPROVAL_NONE), "none");
+        cr_expect_eq(invoice_approval_from_string("required"), INVOICE_APPROVAL_REQUIRED);
+        cr_expect_lt(invoice_approval_from_string("Required"), 0);
+}
+
 Test(config, values_and_comments) {
         _cleanup_(config_freep) Config *c = NULL;
         Diagnostics d;

@@ -212,6 +212,48 @@ Test(e2e_approval, a_second_bilan_for_a_waiting_convention_is_refused) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* voluntary_ctxt_switches of the daemon's main thread. */
+static long context_switches(pid_t pid) {
+        char path[64], *text = NULL;
+        long n = -1;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        if (test_daemon_read_path(path, &text, NULL) < 0)
+                return -1;
+        const char *p = strstr(text, "voluntary_ctxt_switches:");
+        if (p)
+                n = strtol(p + strlen("voluntary_ctxt_switches:"), NULL, 10);
+        free(text);
+        return n;
+}
+
+static void assert_idle(const char *when) {
+        long before, after;
+
+        usleep(300000); /* let the last step settle */
+        before = context_switches(d.pid);
+        cr_assert_geq(before, 0);
+        sleep(3);
+        after = context_switches(d.pid);
+        cr_assert_leq(after - before, 1, "%s: the daemon woke up %ld times in 3 s", when, after - before);
+}
+
+/* A job awaiting approval has no timer: the daemon sleeps, before and
+ * after a restart, however long the approval takes. */
+Test(e2e_approval, a_waiting_job_costs_no_wake_up) {
+        char id[25];
+
+        start(NULL);
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        wait_awaiting("cdcmc.json", id);
+        assert_idle("waiting");
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        assert_idle("waiting, after a restart");
+        assert_nothing_deposited();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
 /* ---- Crashes ---------------------------------------------------------------------- */
 
 /* chorusd killed at `point` on the way to awaiting_approval, restarted:
