@@ -144,6 +144,16 @@ Test(e2e_approval, nothing_is_deposited_before_approve_then_exactly_once) {
         snprintf(user, sizeof user, "\"user\":\"%s\"", unix_user());
         assert_audit("approved", user);
         assert_audit("approved", "\"as\":\"Marie Dupont\"");
+        /* chorusctl status says who approved, from the state and the history. */
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", id, NULL), 0);
+        snprintf(user, sizeof user, "by %s as Marie Dupont", unix_user());
+        cr_assert(strstr(out, "Approved:") && strstr(out, user), "%s", out);
+        cr_assert(strstr(out, "approved") && strstr(out, "as=Marie Dupont"), "%s", out);
+        free(out);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", "--json", id, NULL), 0);
+        snprintf(user, sizeof user, "\"approved_by\":\"%s\"", unix_user());
+        cr_assert(strstr(out, user) && strstr(out, "\"approved_as\":\"Marie Dupont\""), "%s", out);
+        free(out);
         /* A second approve has nothing to do. */
         cr_assert_eq(test_daemon_ctl(&d, &out, "approve", id, NULL), 65, "%s", out);
         free(out);
@@ -334,6 +344,54 @@ Test(e2e_approval, approval_while_stopped_and_approval_cut_short) {
         free(number);
         cr_assert_eq(emulator_count_requests(emu, DEPOSER), 1);
         assert_review_empty_of(id);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static void copy_file(const char *from, const char *to) {
+        char *data = NULL;
+        size_t size;
+        FILE *f;
+
+        cr_assert_eq(test_daemon_read_path(from, &data, &size), 0, "%s", from);
+        f = fopen(to, "we");
+        cr_assert_not_null(f, "%s", to);
+        cr_assert_eq(fwrite(data, 1, size, f), size);
+        cr_assert_eq(fclose(f), 0);
+        free(data);
+}
+
+/* A chorusctl cancel cut short after the bilan reached rejected/, before
+ * the state was saved (the state and the preview put back by hand, as they
+ * were then): chorusd's start finishes it, invalid, the preview gone,
+ * nothing deposited, no number. */
+Test(e2e_approval, cancel_cut_short_is_finished_at_start) {
+        char id[25], *out = NULL, state_path[512], saved[512], review[512], review_saved[512], state[32];
+
+        start(NULL);
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+        wait_awaiting("cdcmc.json", id);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        snprintf(state_path, sizeof state_path, "%s/jobs/%s.state", d.state, id);
+        snprintf(saved, sizeof saved, "%s/saved.state", d.root);
+        snprintf(review, sizeof review, "%s/review/%s.apercu.txt", d.spool, id);
+        snprintf(review_saved, sizeof review_saved, "%s/saved.apercu.txt", d.root);
+        copy_file(state_path, saved);
+        copy_file(review, review_saved);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "cancel", id, "--reason", "doublon", NULL), 0, "cancel: %s", out);
+        free(out);
+        copy_file(saved, state_path);
+        copy_file(review_saved, review);
+        cr_assert_eq(test_daemon_job_state(&d, id, state), 0);
+        cr_assert_str_eq(state, "awaiting_approval");
+
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "invalid", 10 * SEC), 0);
+        assert_review_empty_of(id);
+        cr_assert_eq(test_daemon_count(&d, "review"), 0);
+        cr_assert_eq(test_daemon_count(&d, "processing"), 0);
+        usleep(500 * 1000);
+        assert_nothing_deposited();
+        cr_assert_null(test_daemon_job_field(&d, id, "INVOICE"));
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 

@@ -268,6 +268,13 @@ static void print_job(const Job *j) {
         print_field("Chorus Pro id:", j->cpp_invoice_id);
         print_field("Chorus Pro status:", j->cpp_invoice_status);
         print_field("Claimed:", format_local(j->created_usec, buf[0]));
+        if (j->approved_usec > 0) {
+                char when[32], who[CTL_PRINTABLE_MAX], as[CTL_PRINTABLE_MAX];
+
+                printf("  %-20s %s by %s%s%s\n", "Approved:", format_local(j->approved_usec, when),
+                       ctl_printable(j->approved_by, who), j->approved_as ? " as " : "",
+                       j->approved_as ? ctl_printable(j->approved_as, as) : "");
+        }
         print_field("Deposited:", format_local(j->deposited_usec, buf[1]));
         print_field("Updated:", format_local(j->updated_usec, buf[2]));
         if (!job_state_is_terminal(j->state))
@@ -312,6 +319,10 @@ static void print_files(const Config *config, const Job *j) {
                 print_location_if_any(s, "Readable PDF:", name);
         if (job_receipt_name(j, name) >= 0)
                 print_location_if_any(s, "Receipt:", name);
+        if (spool_artifact_name(j->id, SPOOL_PREVIEW_SUFFIX, name) >= 0)
+                print_location_if_any(s, "Preview:", name);
+        if (spool_artifact_name(j->id, SPOOL_SUMMARY_SUFFIX, name) >= 0)
+                print_location_if_any(s, "Summary:", name);
         if (job_text_receipt_name(j, name) >= 0)
                 print_location_if_any(s, "Text receipt:", name);
 }

@@ -220,6 +220,8 @@ static cJSON *job_json(const char *id, const Job *j) {
              add_string(o, "chorus_invoice_status", j->cpp_invoice_status) &&
              add_time(o, "created", j->created_usec) && add_time(o, "updated", j->updated_usec) &&
              add_time(o, "deposited", j->deposited_usec) &&
+             add_time(o, "approved", j->approved_usec) && add_string(o, "approved_by", j->approved_by) &&
+             add_string(o, "approved_as", j->approved_as) &&
              add_time(o, "next_attempt",
                       j->state >= 0 && !job_state_is_terminal(j->state) ? j->next_attempt_usec : 0) &&
              (j->state >= 0 ? !!cJSON_AddNumberToObject(o, "attempts", j->attempts)
