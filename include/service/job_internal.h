@@ -1,5 +1,6 @@
 /* job_internal.h — private to the job pipeline's files (job.c, job_calls.c,
- * job_files.c, job_intake.c, job_render.c, job_deposit.c, job_follow.c):
+ * job_files.c, job_intake.c, job_approval.c, job_render.c, job_deposit.c,
+ * job_follow.c):
  * the live JobRun, what a step returns, and the functions they call across
  * files. No other module includes it; they use job.h. */
 #pragma once
@@ -132,6 +133,11 @@ StepResult run_reject(JobRun *r, const Diagnostics *d);
 void bilan_context_done(BilanContext *c);
 int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d);
 StepResult step_validate(JobRun *r);
+
+/* ---- job_approval.c */
+bool run_needs_approval(const JobRun *r);
+int run_park_for_approval(JobRun *r);
+StepResult step_validated(JobRun *r);
 
 /* ---- job_render.c */
 StepResult step_number(JobRun *r);
