@@ -46,6 +46,7 @@ Test(config, sample_is_valid) {
         cr_expect_str_eq(c->invoice.number_prefix, "CMA34-");
         cr_expect_eq(c->invoice.payment_terms_days, 30);
         cr_expect_eq(c->invoice.default_format, INVOICE_FORMAT_UBL);
+        cr_expect_eq(c->invoice.approval, INVOICE_APPROVAL_REQUIRED);
         cr_expect_str_eq(c->spool.dir, "/var/spool/chorusd");
         cr_expect_eq(c->spool.max_file_size, 8 * 1048576);
         cr_expect_eq(c->spool.min_free_space, 64 * 1048576);
@@ -78,6 +79,8 @@ Test(config, minimal_file_gets_the_defaults) {
         cr_expect_str_eq(c->seller.payment_means, "30");
         cr_expect_eq(c->invoice.payment_terms_days, 30);
         cr_expect_eq(c->invoice.default_format, INVOICE_FORMAT_UBL);
+        /* Absent: an upgraded installation keeps depositing. */
+        cr_expect_eq(c->invoice.approval, INVOICE_APPROVAL_NONE);
         cr_expect_str_eq(c->spool.dir, "/var/spool/chorusd");
         cr_expect_eq(c->spool.max_file_size, 8 << 20);
         cr_expect_eq(c->spool.min_free_space, 64 << 20);
@@ -237,6 +240,23 @@ Test(config, crlf_and_byte_order_mark) {
         cr_expect_str_eq(c->seller.siret, "13002602400013");
         cr_expect_str_eq(c->chorus.technical_login, "TECH_1_test@cpro.fr");
         diagnostics_clear(&d);
+}
+
+Test(config, approval_is_none_or_required) {
+        _cleanup_(config_freep) Config *c = NULL, *bad = NULL;
+        Diagnostics d;
+
+        cr_assert_eq(load_minimal_with("[invoice]\n", "[invoice]\napproval = required\n", &c, &d), 0);
+        cr_expect_eq(c->invoice.approval, INVOICE_APPROVAL_REQUIRED);
+        diagnostics_clear(&d);
+        cr_expect_lt(load_minimal_with("[invoice]\n", "[invoice]\napproval = yes\n", &bad, &d), 0);
+        cr_expect_null(bad);
+        cr_expect(d.n_items == 1 && strstr(d.items[0].message, "expected none or required, got 'yes'"),
+                  "%s", d.n_items ? d.items[0].message : "no diagnostic");
+        diagnostics_clear(&d);
+        cr_expect_str_eq(invoice_approval_to_string(INVOICE_APPROVAL_NONE), "none");
+        cr_expect_eq(invoice_approval_from_string("required"), INVOICE_APPROVAL_REQUIRED);
+        cr_expect_lt(invoice_approval_from_string("Required"), 0);
 }
 
 Test(config, values_and_comments) {
@@ -480,6 +500,15 @@ static const SampleKey *sample_find(const Sample *s, const char *section, const 
         return NULL;
 }
 
+/* Keys the sample deliberately sets to something else than their default:
+ * [invoice] approval is required on a new installation, while a
+ * configuration without it (an upgrade) keeps depositing (none). */
+static const char *sample_differs(const char *section, const char *name) {
+        if (streq(section, "invoice") && streq(name, "approval"))
+                return "required";
+        return NULL;
+}
+
 Test(config, sample_shows_every_key_with_its_default) {
         Sample s = {};
         const char *section, *def, *name;
@@ -489,7 +518,9 @@ Test(config, sample_shows_every_key_with_its_default) {
         for (i = 0; (name = config_key_at(i, &section, &def, NULL)); i++) {
                 const SampleKey *k = sample_find(&s, section, name);
                 cr_expect(k, "[%s] %s is missing from " SAMPLE, section, name);
-                if (k && def)
+                if (k && sample_differs(section, name))
+                        cr_expect_str_eq(k->value, sample_differs(section, name), "[%s] %s", section, name);
+                else if (k && def)
                         cr_expect_str_eq(k->value, def, "[%s] %s: the sample shows '%s', the "
                                          "default is '%s'", section, name, k->value, def);
         }

@@ -181,6 +181,7 @@ Test(check_config, ok_with_summary) {
         cr_expect(strstr(o.out, "CMA Hérault (SIRET 13002602400013)"));
         cr_expect(strstr(o.out, number), "expected %s in the summary", number);
         cr_expect(strstr(o.out, "1 convention,"));
+        cr_expect(strstr(o.out, "approval none,"), "no [invoice] approval: none, as before");
         cr_expect(strstr(o.out, "Chorus Pro sandbox at https://sandbox-api.piste.gouv.fr"));
         cr_expect_str_eq(o.err, "");
         output_done(&o);

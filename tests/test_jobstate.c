@@ -29,6 +29,11 @@ Test(jobstate, state_strings) {
         cr_assert(job_state_is_terminal(JOB_STATE_FAILED));
         cr_assert_not(job_state_is_terminal(JOB_STATE_DEPOSITING));
         cr_assert_not(job_state_is_terminal(JOB_STATE_INTEGRATED));
+        /* Waiting for chorusctl approve: not over, and nothing for the daemon to do. */
+        cr_assert_str_eq(job_state_to_string(JOB_STATE_AWAITING_APPROVAL), "awaiting_approval");
+        cr_assert_not(job_state_is_terminal(JOB_STATE_AWAITING_APPROVAL));
+        cr_assert(job_state_waits_for_person(JOB_STATE_AWAITING_APPROVAL));
+        cr_assert_not(job_state_waits_for_person(JOB_STATE_VALIDATED));
 }
 
 Test(jobstate, job_ids) {
@@ -83,6 +88,9 @@ static Job *full_job(void) {
         cr_assert_eq(job_set(&j->cpp_status_date, "2026-12-11 09:05"), 0);
         cr_assert_eq(job_set(&j->cpp_status_comment, "pièces reçues\nmerci"), 0);
         cr_assert_eq(job_set(&j->buyer, "Communauté de communes du Clermontais"), 0);
+        j->approved_usec = 1796995000000000;
+        cr_assert_eq(job_set(&j->approved_by, "root"), 0);
+        cr_assert_eq(job_set(&j->approved_as, "Marie Dupont\n(DAF)"), 0);
         j->attempts = 3;
         j->first_attempt_usec = 1796999000000000;
         j->next_attempt_usec = 1797000600000000;
@@ -137,6 +145,9 @@ Test(jobstate, round_trip_every_field) {
         cr_assert_str_eq(b->cpp_status_date, "2026-12-11 09:05");
         cr_assert_str_eq(b->cpp_status_comment, "pièces reçues\nmerci");
         cr_assert_str_eq(b->buyer, "Communauté de communes du Clermontais");
+        cr_assert_eq(b->approved_usec, j->approved_usec);
+        cr_assert_str_eq(b->approved_by, "root");
+        cr_assert_str_eq(b->approved_as, "Marie Dupont\n(DAF)");
         cr_assert_eq(b->attempts, 3);
         cr_assert_eq(b->first_attempt_usec, j->first_attempt_usec);
         cr_assert_eq(b->next_attempt_usec, j->next_attempt_usec);

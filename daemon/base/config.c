@@ -59,6 +59,13 @@ static const struct {
 
 DEFINE_STRING_TABLE_LOOKUP(chorus_environment, ChorusEnvironment, environment_names, _CHORUS_ENVIRONMENT_MAX, _CHORUS_ENVIRONMENT_INVALID);
 
+static const char *const approval_names[_INVOICE_APPROVAL_MAX] = {
+        [INVOICE_APPROVAL_NONE] = "none",
+        [INVOICE_APPROVAL_REQUIRED] = "required",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(invoice_approval, InvoiceApproval, approval_names, _INVOICE_APPROVAL_MAX, _INVOICE_APPROVAL_INVALID);
+
 static const char *const smtp_tls_names[_SMTP_TLS_MAX] = {
         [SMTP_TLS_STARTTLS] = "starttls",
         [SMTP_TLS_NONE] = "none",
@@ -93,6 +100,9 @@ typedef struct ConfigKey {
 static int parse_format(const char *s) {
         return invoice_format_from_string(s);
 }
+static int parse_approval(const char *s) {
+        return invoice_approval_from_string(s);
+}
 static int parse_environment(const char *s) {
         return chorus_environment_from_string(s);
 }
@@ -105,6 +115,7 @@ static bool utf8_line_is_valid(const char *s) {
 
 _Static_assert(sizeof(InvoiceFormat) == sizeof(int), "KEY_ENUM stores an int");
 _Static_assert(sizeof(ChorusEnvironment) == sizeof(int), "KEY_ENUM stores an int");
+_Static_assert(sizeof(InvoiceApproval) == sizeof(int), "KEY_ENUM stores an int");
 _Static_assert(sizeof(SmtpTls) == sizeof(int), "KEY_ENUM stores an int");
 
 #define TEXT(sec, key, req, field, expect) \
@@ -162,6 +173,9 @@ static const ConfigKey config_keys[] = {
         UNSIGNED("invoice", "payment_terms_days", "30", 0, 60, invoice.payment_terms_days),
         ENUM("invoice", "default_format", "ubl", invoice.default_format, parse_format,
              "ubl, cii or facturx"),
+        /* Absent means none: an installation upgraded without the key goes
+         * on depositing as before; the shipped sample sets required. */
+        ENUM("invoice", "approval", "none", invoice.approval, parse_approval, "none or required"),
 
         PATH("spool", "dir", "/var/spool/chorusd", false, spool.dir),
         /* 8 MiB: BILAN_FILE_MAX (core/bilan_input.h), what a workbook may be */

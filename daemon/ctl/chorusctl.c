@@ -1,5 +1,5 @@
 /* chorusctl — the administrator's tool: check the configuration, preview
- * and validate bilans, talk to Chorus Pro, inspect and requeue jobs, verify
+ * and validate bilans, talk to Chorus Pro, inspect, approve and requeue jobs, verify
  * the audit log. Exit status: sysexits.h's (ctl.h, chorusctl(8)). */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +23,8 @@ static const CtlCommand commands[] = {
         { "structure", "look a buyer up on Chorus Pro by SIRET", ctl_structure },
         { "status", "list jobs, or show one job's history", ctl_status },
         { "requeue", "send a job from failed/ through the pipeline again", ctl_requeue },
+        { "approve", "let an invoice awaiting approval be numbered and deposited", ctl_approve },
+        { "cancel", "refuse an invoice awaiting approval: its bilan goes to rejected/", ctl_cancel },
         { "audit", "audit log tools: 'audit verify' checks the chain, 'audit init' makes its key", ctl_audit },
         { "health", "one-line check for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", ctl_health },
 };

@@ -1,9 +1,15 @@
 /* ctl_common.c — what chorusctl's commands share: loading the configuration
  * and the conventions with their diagnostics printed, usage errors. */
+#include <grp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "chorus/credentials.h"
 #include "ctl/ctl.h"
 #include "base/identifiers.h"
 #include "service/convention_dir.h"
@@ -89,4 +95,44 @@ const char *ctl_printable(const char *s, char buf[static CTL_PRINTABLE_MAX]) {
         }
         buf[i] = 0;
         return buf;
+}
+
+int ctl_become_state_owner(const Config *config) {
+        struct stat st;
+
+        if (geteuid() != 0)
+                return 0;
+        if (stat(config->state.dir, &st) < 0)
+                return -errno;
+        if (st.st_uid == 0)
+                return 0;
+        if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
+                return -errno;
+        return 0;
+}
+
+int ctl_audit_append(const Config *config, const AuditRecord *rec, char **ret_message) {
+        _cleanup_(freep) char *path = NULL, *message = NULL;
+        _cleanup_(audit_freep) AuditLog *a = NULL;
+        uint8_t *key = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        /* Keyed as the daemon keys it: an unkeyed record would break the chain. */
+        r = credentials_load_audit_key(config->path, &key, &message);
+        if (r < 0 && r != -ENOENT) {
+                if (ret_message)
+                        *ret_message = TAKE_PTR(message);
+                return r;
+        }
+        r = audit_open_keyed(path, key, &a);
+        credentials_secret_free(key);
+        if (r >= 0)
+                r = audit_append(a, rec);
+        if (r < 0 && ret_message && asprintf(ret_message, "%s: %s", path, strerror(-r)) < 0)
+                *ret_message = NULL;
+        return r;
 }

@@ -221,9 +221,9 @@ static void print_summary(const Config *c, const ConventionSet *conventions) {
         if (config_format_invoice_number(c, tm.tm_year + 1900, 1, number) < 0)
                 strcpy(number, "?");
         printf("configuration OK: %s (SIRET %s), invoice numbers like %s, %zu convention%s, "
-               "Chorus Pro %s at %s\n",
+               "approval %s, Chorus Pro %s at %s\n",
                c->seller.name, c->seller.siret, number, conventions->n_items,
-               conventions->n_items == 1 ? "" : "s",
+               conventions->n_items == 1 ? "" : "s", invoice_approval_to_string(c->invoice.approval),
                chorus_environment_to_string(c->chorus.environment), c->chorus.api_url);
 }
 

@@ -259,7 +259,9 @@ static int count_job(JobStore *s, const char *id, void *userdata) {
                 return 0;
         }
         c->by_state[j->state]++;
-        if (job_state_is_terminal(j->state))
+        /* Done, or waiting for a person (chorusctl approve): chorusd is not
+         * late with it. */
+        if (job_state_is_terminal(j->state) || job_state_waits_for_person(j->state))
                 return 0;
         wait = job_wait_usec(j, c->now_usec);
         if (wait > c->options->warn_age * USEC_PER_SEC)

@@ -20,7 +20,6 @@
  * job is not requeueable, 75 its bilan is not in failed/ yet (try again),
  * 64 usage error, 74 I/O error, 78 the configuration does not load. */
 #include <getopt.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,6 @@
 #include <unistd.h>
 
 #include "service/audit.h"
-#include "chorus/credentials.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_status.h"
 #include "base/fsutil.h"
@@ -179,7 +177,7 @@ static void print_row(const Job *j) {
         print_cell(j->bilan_name, 24);
         print_cell(j->convention ? j->convention : "-", 16);
         print_cell(j->invoice_number ? j->invoice_number : "-", 20);
-        print_cell(job_state_to_string(j->state), 10);
+        print_cell(job_state_to_string(j->state), 17); /* "awaiting_approval" */
         print_cell(j->cpp_invoice_status ? j->cpp_invoice_status : j->cpp_flux_state ? j->cpp_flux_state : "-", 28);
         print_cell(j->next_attempt_usec && !job_state_is_terminal(j->state) ? format_local(j->next_attempt_usec, next) : "-", 19);
         printf("%s\n", ctl_printable(j->last_error, buf));
@@ -222,7 +220,7 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
         if (o->json)
                 printf("[");
         else
-                printf("%-*s  %-24s  %-16s  %-20s  %-10s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
+                printf("%-*s  %-24s  %-16s  %-20s  %-17s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
                        "CONVENTION", "INVOICE", "STATE", "CHORUS PRO", "NEXT ATTEMPT", "LAST ERROR");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_(job_freep) Job *j = NULL;
@@ -292,6 +290,13 @@ static void print_job(const Job *j) {
         print_field("Chorus Pro id:", j->cpp_invoice_id);
         print_field("Chorus Pro status:", j->cpp_invoice_status);
         print_field("Claimed:", format_local(j->created_usec, buf[0]));
+        if (j->approved_usec > 0) {
+                char when[32], who[CTL_PRINTABLE_MAX], as[CTL_PRINTABLE_MAX];
+
+                printf("  %-20s %s by %s%s%s\n", "Approved:", format_local(j->approved_usec, when),
+                       ctl_printable(j->approved_by, who), j->approved_as ? " as " : "",
+                       j->approved_as ? ctl_printable(j->approved_as, as) : "");
+        }
         print_field("Deposited:", format_local(j->deposited_usec, buf[1]));
         print_field("Updated:", format_local(j->updated_usec, buf[2]));
         if (!job_state_is_terminal(j->state))
@@ -336,6 +341,10 @@ static void print_files(const Config *config, const Job *j) {
                 print_location_if_any(s, "Readable PDF:", name);
         if (job_receipt_name(j, name) >= 0)
                 print_location_if_any(s, "Receipt:", name);
+        if (spool_artifact_name(j->id, SPOOL_PREVIEW_SUFFIX, name) >= 0)
+                print_location_if_any(s, "Preview:", name);
+        if (spool_artifact_name(j->id, SPOOL_SUMMARY_SUFFIX, name) >= 0)
+                print_location_if_any(s, "Summary:", name);
         if (job_text_receipt_name(j, name) >= 0)
                 print_location_if_any(s, "Text receipt:", name);
 }
@@ -354,6 +363,10 @@ static int print_audit_record(uint64_t seq, const char *time, const AuditRecord 
                 printf(" flux=%s", ctl_printable(rec->flux, buf));
         if (rec->cpp_id)
                 printf(" id=%s", ctl_printable(rec->cpp_id, buf));
+        if (rec->user)
+                printf(" by=%s", ctl_printable(rec->user, buf));
+        if (rec->as)
+                printf(" as=%s", ctl_printable(rec->as, buf));
         if (rec->detail)
                 printf(" — %s", ctl_printable(rec->detail, buf));
         printf("\n");
@@ -428,22 +441,6 @@ static int requeue_reset(Numbering *n, Job *j, JobState state) {
         return job_set_last_error(j, NULL);
 }
 
-/* Run as root, requeue would leave root-owned state files that chorusd
- * (its own user) could not read: act as the owner of the state directory. */
-static int become_state_owner(const Config *config) {
-        struct stat st;
-
-        if (geteuid() != 0)
-                return 0;
-        if (stat(config->state.dir, &st) < 0)
-                return -errno;
-        if (st.st_uid == 0)
-                return 0;
-        if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
-                return -errno;
-        return 0;
-}
-
 /* Moves `name` from failed/ to processing/ if it is in failed/. */
 static int requeue_move(Spool *s, const char *name) {
         SpoolDir where;
@@ -476,32 +473,14 @@ static bool requeue_bilan_is_failed(Spool *s, const Job *j) {
  * turn that it resumed the job). The requeue is done by then: a failure
  * here is reported, not undone. */
 static void requeue_audit(const Config *config, const Job *j, const char *detail) {
-        _cleanup_(freep) char *path = NULL, *message = NULL;
-        uint8_t *key = NULL;
-        _cleanup_(audit_freep) AuditLog *a = NULL;
+        _cleanup_(freep) char *message = NULL;
         AuditRecord rec = { .event = "requeued", .job = j->id, .convention = j->convention,
                             .invoice = j->invoice_number, .detail = detail };
-        int r;
+        int r = ctl_audit_append(config, &rec, &message);
 
-        if (asprintf(&path, "%s/%s", config->state.dir, AUDIT_LOG_FILE) < 0) {
-                fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log: %s\n",
-                        strerror(ENOMEM));
-                return;
-        }
-        /* Keyed as the daemon keys it: an unkeyed record would break the chain. */
-        r = credentials_load_audit_key(config->path, &key, &message);
-        if (r < 0 && r != -ENOENT) {
+        if (r < 0)
                 fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log: %s\n",
                         message ? message : strerror(-r));
-                return;
-        }
-        r = audit_open_keyed(path, key, &a);
-        credentials_secret_free(key);
-        if (r >= 0)
-                r = audit_append(a, &rec);
-        if (r < 0)
-                fprintf(stderr, "chorusctl requeue: warning: the requeue is not in the audit log %s: %s\n", path,
-                        strerror(-r));
 }
 
 int ctl_requeue(int argc, char *argv[]) {
@@ -520,7 +499,7 @@ int ctl_requeue(int argc, char *argv[]) {
         r = context_open(config, &c);
         if (r != CTL_EXIT_OK)
                 return r;
-        r = become_state_owner(c.config);
+        r = ctl_become_state_owner(c.config);
         if (r < 0) {
                 fprintf(stderr, "chorusctl requeue: cannot act as the owner of %s: %s\n", c.config->state.dir,
                         strerror(-r));

@@ -220,6 +220,8 @@ static cJSON *job_json(const char *id, const Job *j) {
              add_string(o, "chorus_invoice_status", j->cpp_invoice_status) &&
              add_time(o, "created", j->created_usec) && add_time(o, "updated", j->updated_usec) &&
              add_time(o, "deposited", j->deposited_usec) &&
+             add_time(o, "approved", j->approved_usec) && add_string(o, "approved_by", j->approved_by) &&
+             add_string(o, "approved_as", j->approved_as) &&
              add_time(o, "next_attempt",
                       j->state >= 0 && !job_state_is_terminal(j->state) ? j->next_attempt_usec : 0) &&
              (j->state >= 0 ? !!cJSON_AddNumberToObject(o, "attempts", j->attempts)
@@ -259,6 +261,7 @@ static int add_history(uint64_t seq, const char *time, const AuditRecord *rec, v
         if (!cJSON_AddNumberToObject(e, "seq", (double) seq) || !add_string(e, "time", time) ||
             !add_string(e, "event", rec->event) || !add_string(e, "invoice_number", rec->invoice) ||
             !add_string(e, "flux", rec->flux) || !add_string(e, "chorus_invoice_id", rec->cpp_id) ||
+            !add_string(e, "user", rec->user) || !add_string(e, "as", rec->as) ||
             !add_string(e, "detail", rec->detail))
                 return -ENOMEM;
         return 0;

@@ -171,6 +171,7 @@ static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, siz
         ok = ok && add_string(o, "bilan_sha256", rec->bilan_sha256) &&
              add_string(o, "payload_sha256", rec->payload_sha256) &&
              add_string(o, "flux", rec->flux) && add_string(o, "cpp_id", rec->cpp_id) &&
+             add_string(o, "user", rec->user) && add_string(o, "as", rec->as) &&
              add_detail(o, rec->detail);
         if (!ok)
                 return -ENOMEM;
@@ -674,6 +675,8 @@ static void record_from_json(const cJSON *o, AuditRecord *rec) {
                 .payload_sha256 = record_string(o, "payload_sha256"),
                 .flux = record_string(o, "flux"),
                 .cpp_id = record_string(o, "cpp_id"),
+                .user = record_string(o, "user"),
+                .as = record_string(o, "as"),
                 .detail = record_string(o, "detail"),
         };
         rec->has_amounts = total && before && allowance && money_parse(total, &rec->total) >= 0 &&

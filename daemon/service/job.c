@@ -254,8 +254,7 @@ int run_audit(JobRun *r, const char *event, const char *detail) {
         return job_host_audit(r->host, &rec);
 }
 
-void run_notice(JobRun *r, NoticeKind kind, const char *reason, const char *attachment_name,
-                const char *attachment_text) {
+void run_notice(JobRun *r, NoticeKind kind, const char *reason, const NoticeAttachment *attachment) {
         const Job *j = r->job;
         Notice n = {
                 .kind = kind,
@@ -271,7 +270,7 @@ void run_notice(JobRun *r, NoticeKind kind, const char *reason, const char *atta
                 .date = j->cpp_status_date,
         };
 
-        job_host_notice(r->host, &n, attachment_name, attachment_text);
+        job_host_notice(r->host, &n, attachment);
 }
 
 void run_notice_refused(JobRun *r, const char *reason) {
@@ -288,7 +287,10 @@ void run_notice_refused(JobRun *r, const char *reason) {
                 free(text);
                 text = NULL;
         }
-        run_notice(r, NOTICE_BILAN_REFUSED, reason, text ? name : NULL, text);
+        run_notice(r, NOTICE_BILAN_REFUSED, reason,
+                   text ? &(NoticeAttachment) { .name = name, .content_type = "text/plain; charset=UTF-8",
+                                                .data = text, .size = size }
+                        : NULL);
 }
 
 static int run_reconcile(JobRun *r);
@@ -412,7 +414,9 @@ static StepResult run_step(JobRun *r) {
         case JOB_STATE_RECEIVED:
                 return step_validate(r);
         case JOB_STATE_VALIDATED:
-                return step_number(r);
+                return step_validated(r);
+        case JOB_STATE_AWAITING_APPROVAL:
+                return STEP_OVER; /* parked in review/: chorusctl approve or cancel */
         case JOB_STATE_NUMBERED:
                 return step_render(r);
         case JOB_STATE_RENDERED:
@@ -544,9 +548,26 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
         Job *j = r->job;
         JobState s = j->state;
 
-        if (location == SPOOL_REJECTED && !job_state_is_terminal(s))
-                /* The move to rejected/ happened, its state did not. */
+        if (location == SPOOL_REJECTED && !job_state_is_terminal(s)) {
+                /* The move to rejected/ happened, its state did not (a
+                 * chorusctl cancel cut short: its preview goes too). */
+                int k;
+
+                if (s == JOB_STATE_AWAITING_APPROVAL) {
+                        (void) job_set_last_error(j, "cancelled before approval (chorusctl cancel); the error "
+                                                     "file in rejected/ gives the reason");
+                        k = spool_review_clear(r->host->spool, j->id);
+                        if (k < 0)
+                                return k;
+                }
                 return run_save(r, JOB_STATE_INVALID);
+        }
+        if (location == SPOOL_REVIEW)
+                /* Waiting for approval; or approved by a chorusctl approve
+                 * cut short before it moved the bilan back: finish it. */
+                return s == JOB_STATE_AWAITING_APPROVAL
+                               ? 0
+                               : spool_move(r->host->spool, SPOOL_REVIEW, SPOOL_PROCESSING, j->spool_name);
         if (location == SPOOL_FAILED && !job_state_is_terminal(s)) {
                 (void) job_set_last_error(j, "found in failed/ at start-up");
                 return run_save(r, JOB_STATE_FAILED);
@@ -558,6 +579,9 @@ static int resume_reconcile(JobRun *r, SpoolDir location) {
         if (location != SPOOL_PROCESSING)
                 return 0;
         switch (s) {
+        case JOB_STATE_AWAITING_APPROVAL:
+                /* Saved, then a crash before its bilan reached review/. */
+                return run_park_for_approval(r);
         case JOB_STATE_INTEGRATED:
         case JOB_STATE_DONE:
                 return run_finish_integration(r);
@@ -608,7 +632,7 @@ static int resume_damaged(JobHost *h, SpoolRecoveredJob *rec, Job **ret) {
                                        .bilan = job->bilan_name,
                                        .detail = "état d'un travail (dossier jobs/ de l'état)",
                                        .reason = "fichier d'état illisible ; le bilan est mis dans failed/" },
-                        NULL, NULL);
+                        NULL);
         *ret = TAKE_PTR(job);
         return 0;
 }
@@ -673,7 +697,9 @@ int jobrun_resume_moved_in(JobHost *h, const char *spool_name) {
                 job_free(rec.job);
                 return 0;
         }
-        k = jobrun_resume_full(h, &rec, "requeued");
+        k = jobrun_resume_full(h, &rec, rec.job->approved_usec > 0 && rec.job->state == JOB_STATE_VALIDATED
+                                                ? "approved"
+                                                : "requeued");
         job_free(rec.job);
         return k;
 }
@@ -718,6 +744,20 @@ static int jobrun_resume_full(JobHost *h, SpoolRecoveredJob *rec, const char *wh
                 return k;
         }
         if (job_state_is_terminal(r->job->state)) {
+                jobrun_free(r);
+                return 0;
+        }
+        if (job_state_waits_for_person(r->job->state)) {
+                if (k < 0) {
+                        /* Its bilan could not reach review/ (a full disk):
+                         * the timer tries again. */
+                        r->save_failed = true;
+                        run_retry_step_later(r);
+                        return 1;
+                }
+                /* Parked: no timer, no memory, until chorusctl acts. */
+                run_log(r, LOG_INFO, NULL, "Job %s ('%s') awaits approval (review/).", r->job->id,
+                        r->job->bilan_name);
                 jobrun_free(r);
                 return 0;
         }

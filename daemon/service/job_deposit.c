@@ -89,7 +89,7 @@ StepResult run_retry_later(JobRun *r, JobState state, const char *what, const Ch
         /* An hour without any answer: the admins hear of it (once per
          * outage, manager_notice). */
         if (outage >= job_host_delay(r->host, UNREACHABLE_NOTICE_USEC))
-                run_notice(r, NOTICE_CHORUS_UNREACHABLE, e->message, NULL, NULL);
+                run_notice(r, NOTICE_CHORUS_UNREACHABLE, e->message, NULL);
         if (outage >= retry_deadline(r))
                 return run_fail_retries(r, what, e->message);
         if (!retry_within_deadline(outage, delay, retry_deadline(r)))
@@ -203,7 +203,7 @@ static StepResult deposit_succeeded(JobRun *r) {
                 "Invoice %s deposited on Chorus Pro: flux %s (%s).", j->invoice_number, j->flux,
                 invoice_format_to_string(j->format));
         (void) run_audit(r, "deposited", NULL);
-        run_notice(r, NOTICE_INVOICE_DEPOSITED, NULL, NULL, NULL);
+        run_notice(r, NOTICE_INVOICE_DEPOSITED, NULL, NULL);
         return STEP_NEXT;
 }
 
@@ -344,7 +344,7 @@ StepResult lookup_adopt(JobRun *r, const ChorusInvoiceSummary *s) {
                 "Invoice %s is already on Chorus Pro (flux %s): adopting that deposit, not sending it again.",
                 j->invoice_number, s->numero_flux_depot);
         (void) run_audit(r, "adopted", s->numero_flux_depot);
-        run_notice(r, NOTICE_INVOICE_DEPOSITED, NULL, NULL, NULL);
+        run_notice(r, NOTICE_INVOICE_DEPOSITED, NULL, NULL);
         return run_integrated(r, s);
 }
 

@@ -234,7 +234,7 @@ StepResult run_fail(JobRun *r, JobState state, const char *message_id, const cha
                 j->invoice_number ? j->invoice_number : j->bilan_name, reasons, j->bilan_name, j->id);
         if (run_audit(r, state == JOB_STATE_REJECTED ? "chorus_rejected" : "failed", reasons) < 0)
                 return STEP_WAIT;
-        run_notice(r, NOTICE_JOB_FAILED, reasons, NULL, NULL);
+        run_notice(r, NOTICE_JOB_FAILED, reasons, NULL);
         k = run_fail_files(r);
         if (k < 0) {
                 /* Not fatal (a full disk): moved at the next wake-up (on_timer). */

@@ -397,7 +397,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         receipt_failed = k < 0;
         if (changed && streq_ptr(statut, "SUSPENDUE"))
                 run_notice(r, NOTICE_INVOICE_SUSPENDED, j->cpp_status_comment ? j->cpp_status_comment : comment,
-                           NULL, NULL);
+                           NULL);
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
@@ -405,7 +405,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_PAID, "Invoice %s is being paid (%s): job done.",
                         j->invoice_number, statut);
                 (void) run_audit(r, "paid", statut);
-                run_notice(r, NOTICE_INVOICE_PAID, NULL, NULL, NULL);
+                run_notice(r, NOTICE_INVOICE_PAID, NULL, NULL);
                 /* The job stays until its text receipt says so (run_over, run_reconcile). */
                 if (receipt_failed)
                         r->save_failed = true;
@@ -416,7 +416,7 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 snprintf(reasons, sizeof reasons, "the buyer rejected the invoice on Chorus Pro (%s%s%s)",
                          strempty(statut), comment ? ": " : "", strempty(comment));
                 run_notice(r, NOTICE_INVOICE_REJECTED, j->cpp_status_comment ? j->cpp_status_comment : comment,
-                           NULL, NULL);
+                           NULL);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
         /* Quick at first (the first statuses follow integration within

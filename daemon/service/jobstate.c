@@ -21,6 +21,7 @@
 
 static const char *const job_state_table[_JOB_STATE_MAX] = {
         [JOB_STATE_RECEIVED] = "received",     [JOB_STATE_VALIDATED] = "validated",
+        [JOB_STATE_AWAITING_APPROVAL] = "awaiting_approval",
         [JOB_STATE_NUMBERED] = "numbered",     [JOB_STATE_RENDERED] = "rendered",
         [JOB_STATE_DEPOSITING] = "depositing", [JOB_STATE_DEPOSITED] = "deposited",
         [JOB_STATE_INTEGRATED] = "integrated", [JOB_STATE_DONE] = "done",
@@ -33,6 +34,10 @@ DEFINE_STRING_TABLE_LOOKUP(job_state, JobState, job_state_table, _JOB_STATE_MAX,
 bool job_state_is_terminal(JobState s) {
         return s == JOB_STATE_DONE || s == JOB_STATE_INVALID || s == JOB_STATE_REJECTED ||
                s == JOB_STATE_FAILED;
+}
+
+bool job_state_waits_for_person(JobState s) {
+        return s == JOB_STATE_AWAITING_APPROVAL;
 }
 
 void job_id_new(uint64_t realtime_usec, char ret[static JOB_ID_MAX]) {
@@ -113,6 +118,8 @@ static const StringField string_fields[] = {
         { "CPP_STATUS_DATE", offsetof(Job, cpp_status_date) },
         { "CPP_STATUS_COMMENT", offsetof(Job, cpp_status_comment) },
         { "BUYER", offsetof(Job, buyer) },
+        { "APPROVED_BY", offsetof(Job, approved_by) },
+        { "APPROVED_AS", offsetof(Job, approved_as) },
         { "LAST_ERROR", offsetof(Job, last_error) },
 };
 
@@ -125,6 +132,7 @@ static const U64Field time_fields[] = {
         { "CREATED", offsetof(Job, created_usec) },
         { "UPDATED", offsetof(Job, updated_usec) },
         { "DEPOSITED", offsetof(Job, deposited_usec) },
+        { "APPROVED", offsetof(Job, approved_usec) },
         { "FIRST_ATTEMPT", offsetof(Job, first_attempt_usec) },
         { "NEXT_ATTEMPT", offsetof(Job, next_attempt_usec) },
         { "DEPOSIT_UNCERTAIN", offsetof(Job, deposit_uncertain_usec) },

@@ -84,8 +84,8 @@ static uint64_t host_delay(const JobHost *h, uint64_t usec) {
         return manager_delay(h->userdata, usec);
 }
 
-static void host_notice(JobHost *h, const Notice *n, const char *attachment_name, const char *attachment_text) {
-        manager_notice(host_manager(h), n, attachment_name, attachment_text);
+static void host_notice(JobHost *h, const Notice *n, const NoticeAttachment *attachment) {
+        manager_notice(host_manager(h), n, attachment);
 }
 
 const JobHostOps manager_job_host_ops = {

@@ -88,7 +88,7 @@ void manager_notices_reloaded(Manager *m, char *password) {
                 (void) sd_event_source_set_enabled(m->password_source, SD_EVENT_OFF);
 }
 
-void manager_notice(Manager *m, const Notice *n, const char *attachment_name, const char *attachment_text) {
+void manager_notice(Manager *m, const Notice *n, const NoticeAttachment *attachment) {
         int r;
 
         if (!outbox_enabled(m->outbox))
@@ -99,7 +99,7 @@ void manager_notice(Manager *m, const Notice *n, const char *attachment_name, co
                         return;
                 m->unreachable_noticed = true;
         }
-        r = outbox_add(m->outbox, n, attachment_name, attachment_text);
+        r = outbox_add(m->outbox, n, attachment);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "writing a notice");
 }
@@ -119,7 +119,7 @@ void manager_notice_last_words(Manager *m, const Notice *n) {
 
         if (!m->outbox || !outbox_enabled(m->outbox))
                 return;
-        if (outbox_add(m->outbox, n, NULL, NULL) < 0)
+        if (outbox_add(m->outbox, n, NULL) < 0)
                 return;
         left = outbox_drain(m->outbox, LAST_WORDS_USEC);
         if (left > 0)
@@ -204,7 +204,7 @@ static void password_expiry_seen(Manager *m, const char *expiry) {
                     day, days);
         if (notified_expiry_read(m, &notified) >= 0 && streq_ptr(notified, day))
                 return; /* told already */
-        manager_notice(m, &(Notice) { .kind = NOTICE_PASSWORD_EXPIRING, .date = day, .days = days }, NULL, NULL);
+        manager_notice(m, &(Notice) { .kind = NOTICE_PASSWORD_EXPIRING, .date = day, .days = days }, NULL);
         r = notified_expiry_write(m, day);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "recording a password notice");

@@ -161,8 +161,9 @@ int metrics_format(const Metrics *m, uint64_t now_usec, char **ret) {
                 return -ENOMEM;
         fputs("# HELP chorusd_jobs Jobs chorusd is working on, by state (terminal jobs leave it at once).\n"
               "# TYPE chorusd_jobs gauge\n", f);
+        /* Jobs awaiting approval are not in memory (chorusctl status lists them). */
         for (JobState s = 0; s < _JOB_STATE_MAX; s++)
-                if (!job_state_is_terminal(s))
+                if (!job_state_is_terminal(s) && !job_state_waits_for_person(s))
                         fprintf(f, "chorusd_jobs{state=\"%s\"} %u\n", job_state_to_string(s), m->live[s]);
         fprintf(f,
                 "# HELP chorusd_deposits_total Deposits Chorus Pro acknowledged (numeroFluxDepot) since chorusd started.\n"

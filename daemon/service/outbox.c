@@ -194,8 +194,7 @@ static int outbox_load(Outbox *o) {
 
 /* ---- adding ---- */
 
-static int entry_json(const Notice *n, uint64_t seq, const char *attachment_name, const char *attachment_text,
-                      const char *domain, char **ret) {
+static int entry_json(const Notice *n, uint64_t seq, const NoticeAttachment *a, const char *domain, char **ret) {
         _cleanup_(cJSON_Deletep) cJSON *j = cJSON_CreateObject();
         _cleanup_(freep) char *subject = NULL, *body = NULL, *summary = NULL, *id = NULL;
         int r;
@@ -214,10 +213,16 @@ static int entry_json(const Notice *n, uint64_t seq, const char *attachment_name
             !cJSON_AddStringToObject(j, "message_id", id) || !cJSON_AddStringToObject(j, "subject", subject) ||
             !cJSON_AddStringToObject(j, "body", body) || !cJSON_AddStringToObject(j, "summary", summary))
                 return -ENOMEM;
-        if (attachment_name && attachment_text) {
-                cJSON *a = cJSON_AddObjectToObject(j, "attachment");
-                if (!a || !cJSON_AddStringToObject(a, "name", attachment_name) ||
-                    !cJSON_AddStringToObject(a, "data", attachment_text))
+        if (a && a->name && (a->data || a->size == 0)) {
+                _cleanup_(freep) char *b64 = NULL;
+                cJSON *o = cJSON_AddObjectToObject(j, "attachment");
+
+                r = mime_encode_base64(a->data, a->size, &b64, NULL);
+                if (r < 0)
+                        return r;
+                if (!o || !cJSON_AddStringToObject(o, "name", a->name) ||
+                    !cJSON_AddStringToObject(o, "type", a->content_type ? a->content_type : "application/octet-stream") ||
+                    !cJSON_AddStringToObject(o, "base64", b64))
                         return -ENOMEM;
         }
         *ret = cJSON_PrintUnformatted(j);
@@ -229,7 +234,7 @@ static const char *from_domain(const Outbox *o) {
         return at ? at + 1 : "chorusd.invalid";
 }
 
-int outbox_add(Outbox *o, const Notice *n, const char *attachment_name, const char *attachment_text) {
+int outbox_add(Outbox *o, const Notice *n, const NoticeAttachment *attachment) {
         _cleanup_(freep) char *json = NULL;
         Entry *e;
         uint64_t seq;
@@ -237,12 +242,15 @@ int outbox_add(Outbox *o, const Notice *n, const char *attachment_name, const ch
 
         if (!outbox_enabled(o))
                 return 0;
-        if (attachment_text && strlen(attachment_text) > OUTBOX_ATTACHMENT_MAX)
-                attachment_text = NULL;
+        if (attachment && attachment->size > OUTBOX_ATTACHMENT_MAX) {
+                log_warning("Notice '%s': its attachment %s is larger than %d bytes, sent without it.",
+                            notice_kind_to_string(n->kind), strempty(attachment->name), OUTBOX_ATTACHMENT_MAX);
+                attachment = NULL;
+        }
         seq = now_realtime_usec();
         if (seq <= o->last_seq)
                 seq = o->last_seq + 1;
-        r = entry_json(n, seq, attachment_name, attachment_text, from_domain(o), &json);
+        r = entry_json(n, seq, attachment, from_domain(o), &json);
         e = r >= 0 ? calloc(1, sizeof *e) : NULL;
         if (r >= 0 && !e)
                 r = -ENOMEM;
@@ -413,13 +421,49 @@ static int batch_pick(Outbox *o) {
         return 0;
 }
 
+/* Base64 as mime_encode_base64() writes it (CRLF lines), back to bytes.
+ * Our own files only; anything else is -EBADMSG. */
+static int base64_decode(const char *s, char **ret, size_t *ret_size) {
+        size_t len = strlen(s), n = 0;
+        unsigned acc = 0, bits = 0;
+        char *out = malloc(len / 4 * 3 + 3);
+
+        if (!out)
+                return -ENOMEM;
+        for (; *s; s++) {
+                const char *p;
+
+                if (*s == '\r' || *s == '\n')
+                        continue;
+                if (*s == '=')
+                        break;
+                p = *s ? strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", *s) : NULL;
+                if (!p) {
+                        free(out);
+                        return -EBADMSG;
+                }
+                acc = (acc << 6) | (unsigned) (p - "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[n++] = (char) ((acc >> bits) & 0xFF);
+                }
+        }
+        *ret = out;
+        *ret_size = n;
+        return 0;
+}
+
 typedef struct Outgoing {
         char *subject, *body, *message_id;
         int64_t date;
         cJSON *single; /* the notice's JSON, for its attachment */
+        char *attachment;
+        size_t attachment_size;
 } Outgoing;
 
 static void outgoing_done(Outgoing *g) {
+        free(g->attachment);
         free(g->subject);
         free(g->body);
         free(g->message_id);
@@ -501,11 +545,12 @@ static int outbox_send_batch(Outbox *o) {
                 return 1;
         }
         att = g.single ? cJSON_GetObjectItem(g.single, "attachment") : NULL;
-        if (att && json_str(att, "name") && json_str(att, "data"))
+        if (att && json_str(att, "name") && json_str(att, "base64") &&
+            base64_decode(json_str(att, "base64"), &g.attachment, &g.attachment_size) >= 0)
                 a = (MimeAttachment) { .filename = json_str(att, "name"),
-                                       .content_type = "text/plain; charset=UTF-8",
-                                       .data = json_str(att, "data"),
-                                       .size = strlen(json_str(att, "data")) };
+                                       .content_type = json_str(att, "type"),
+                                       .data = g.attachment,
+                                       .size = g.attachment_size };
         r = mime_build(&(MimeMessage) { .from = o->config.from, .to = (const char *const *) to, .n_to = n_to,
                                         .subject = o->batch_subject, .body = g.body, .date = g.date,
                                         .message_id = g.message_id, .attachments = a.filename ? &a : NULL,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/error_report.h"
 #include "base/fileio.h"
@@ -27,7 +28,7 @@
 
 static const char *const spool_dir_table[_SPOOL_DIR_MAX] = {
         [SPOOL_INCOMING] = "incoming", [SPOOL_PROCESSING] = "processing", [SPOOL_DONE] = "done",
-        [SPOOL_REJECTED] = "rejected", [SPOOL_FAILED] = "failed",
+        [SPOOL_REJECTED] = "rejected", [SPOOL_FAILED] = "failed",     [SPOOL_REVIEW] = "review",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(spool_dir, SpoolDir, spool_dir_table, _SPOOL_DIR_MAX, _SPOOL_DIR_INVALID);
@@ -222,7 +223,8 @@ int spool_reject(Spool *s, SpoolDir from, const char *job_id, const char *bilan_
 }
 
 int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret) {
-        static const SpoolDir order[] = { SPOOL_PROCESSING, SPOOL_DONE, SPOOL_FAILED, SPOOL_REJECTED };
+        static const SpoolDir order[] = { SPOOL_PROCESSING, SPOOL_REVIEW, SPOOL_DONE, SPOOL_FAILED,
+                                          SPOOL_REJECTED };
         struct stat st;
 
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
@@ -234,6 +236,25 @@ int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret) {
                         return negative_errno();
         }
         return -ENOENT;
+}
+
+int spool_review_clear(Spool *s, const char *job_id) {
+        static const char *const suffixes[] = { SPOOL_PREVIEW_SUFFIX, SPOOL_SUMMARY_SUFFIX };
+        int dirfd = s->dirfds[SPOOL_REVIEW];
+        bool removed = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                char name[SPOOL_NAME_MAX];
+                int r = spool_artifact_name(job_id, suffixes[i], name);
+
+                if (r < 0)
+                        return r;
+                if (unlinkat(dirfd, name, 0) >= 0)
+                        removed = true;
+                else if (errno != ENOENT)
+                        return negative_errno();
+        }
+        return removed ? fsync_dir(dirfd) : 0;
 }
 
 int spool_has_room(Spool *s, uint64_t min_free_bytes) {

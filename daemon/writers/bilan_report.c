@@ -370,23 +370,37 @@ static int report_draw(Report *r) {
         return draw_qualitative(r);
 }
 
-int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, const PdfAssets *assets,
-                        char **ret, size_t *ret_size) {
-        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
-        _cleanup_(freep) char *title = NULL, *footer = NULL;
+int bilan_report_draw(const Convention *c, const Bilan *b, const Proration *p, PdfDocument *d) {
+        _cleanup_(freep) char *footer = NULL;
         char issued[32];
         Report r = { .c = c, .b = b, .p = p };
-        int k;
 
         if (!c || !b || !p || p->n_lines != b->n_actions)
                 return -EINVAL;
         for (size_t i = 0; i < p->n_lines; i++)
                 if (p->lines[i].action != b->actions[i].action)
                         return -EINVAL;
-        if (asprintf(&title, "Bilan d'exécution de la convention %s", c->id) < 0 ||
-            asprintf(&footer, "Bilan d'exécution de la convention %s, établi le %s", c->id,
-                     date_format_french(b->issued_on, issued)) < 0)
+        if (asprintf(&footer, "Bilan d'exécution de la convention %s, établi le %s", c->id,
+                     date_format_french(b->issued_on, issued)) < 0) {
+                footer = NULL;
                 return -ENOMEM;
+        }
+        r.l = (PdfLayout) { .d = d, .footer = footer, .on_new_page = on_new_page, .userdata = &r };
+        return report_draw(&r);
+}
+
+int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p, const PdfAssets *assets,
+                        char **ret, size_t *ret_size) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
+        _cleanup_(freep) char *title = NULL;
+        int k;
+
+        if (!c || !b || !p)
+                return -EINVAL;
+        if (asprintf(&title, "Bilan d'exécution de la convention %s", c->id) < 0) {
+                title = NULL;
+                return -ENOMEM;
+        }
         k = pdf_document_new(&(PdfDocumentInfo) {
                 .title = title,
                 .author = b->author,
@@ -396,8 +410,7 @@ int bilan_report_render(const Convention *c, const Bilan *b, const Proration *p,
         }, &d);
         if (k < 0)
                 return k;
-        r.l = (PdfLayout) { .d = d, .footer = footer, .on_new_page = on_new_page, .userdata = &r };
-        k = report_draw(&r);
+        k = bilan_report_draw(c, b, p, d);
         if (k < 0)
                 return k;
         return pdf_document_render(d, ret, ret_size);

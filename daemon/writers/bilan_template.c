@@ -593,7 +593,7 @@ static void build_realisations(TplBuilder *b, const Convention *c, size_t n_kind
         tpl_column(s, 6.5, TPL_STYLE_WRAP);
         tpl_column(s, 3.6, TPL_STYLE_TEXT);
         tpl_column(s, 5.0, TPL_STYLE_WRAP);
-        tpl_column(s, 4.2, TPL_STYLE_DEFAULT);
+        tpl_column(s, 4.2, TPL_STYLE_WRAP); /* top-aligned like the others */
         tpl_column(s, 2.5, TPL_STYLE_DATE);
         tpl_column(s, 2.4, TPL_STYLE_INTEGER);
         tpl_column(s, 6.0, TPL_STYLE_WRAP);

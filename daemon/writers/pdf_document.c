@@ -40,6 +40,7 @@ struct PdfDocument {
         Attachment attachments[ATTACHMENTS_MAX];
         size_t n_attachments;
         char *xmp_extra;
+        char *watermark; /* drawn across every page, under its content; NULL = none */
         int error; /* first failure outside the page buffers */
 };
 
@@ -96,6 +97,7 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
                 free(a->data);
         }
         free(d->xmp_extra);
+        free(d->watermark);
         free(d->title);
         free(d->author);
         free(d->subject);
@@ -104,6 +106,8 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
 }
 
 /* ---------------------------------------------------------------- drawing */
+
+static void draw_watermark(PdfDocument *d, PdfBuffer *b);
 
 void pdf_document_add_page(PdfDocument *d) {
         PdfBuffer *p;
@@ -119,6 +123,8 @@ void pdf_document_add_page(PdfDocument *d) {
         }
         d->pages = p;
         d->pages[d->n_pages++] = (PdfBuffer) {};
+        if (d->watermark)
+                draw_watermark(d, &d->pages[d->n_pages - 1]);
 }
 
 size_t pdf_document_n_pages(const PdfDocument *d) {
@@ -173,6 +179,57 @@ void pdf_document_text(PdfDocument *d, const PdfTextStyle *s, double x, double y
 
         if (b && !isempty(utf8))
                 draw_text(d, b, s, x, y, align, utf8);
+}
+
+/* The watermark: one line along the page's rising diagonal, centred, in a
+ * pale colour, drawn first so that the page's text stays on top and
+ * readable. As large as fits in 85 % of the diagonal, at most 54 pt. */
+static void draw_watermark(PdfDocument *d, PdfBuffer *b) {
+        /* hypot(PDF_A4_WIDTH, PDF_A4_HEIGHT), without libm */
+        const double w = PDF_A4_WIDTH, h = PDF_A4_HEIGHT, diagonal = 1031.0854;
+        const double c = w / diagonal, s = h / diagonal; /* cos and sin of the diagonal's angle */
+        PdfTextStyle style = { .font = PDF_BOLD, .size = 54, .color = 0xF6D6D6 };
+        double width = pdf_document_text_width(d, &style, d->watermark), x, y;
+
+        if (width > 0.85 * diagonal) {
+                style.size *= 0.85 * diagonal / width;
+                width = 0.85 * diagonal;
+        }
+        /* PDF coordinates (origin bottom left): start so that the line's
+         * middle, raised by half the cap height, is the page's centre. */
+        x = w / 2 - c * width / 2 + s * style.size * 0.35;
+        y = h / 2 - s * width / 2 - c * style.size * 0.35;
+        pdf_buffer_printf(b, "BT\n/F%d ", (int) style.font + 1);
+        pdf_buffer_number(b, style.size);
+        pdf_buffer_puts(b, " Tf\n");
+        set_color(b, style.color, "rg");
+        pdf_buffer_number(b, c);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, s);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, -s);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, c);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, x);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, y);
+        pdf_buffer_puts(b, " Tm\n");
+        pdf_font_show(d->fonts[style.font], d->watermark, b);
+        pdf_buffer_puts(b, "ET\n");
+}
+
+int pdf_document_set_watermark(PdfDocument *d, const char *utf8) {
+        char *copy = NULL;
+
+        if (!isempty(utf8)) {
+                copy = strdup(utf8);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(d->watermark);
+        d->watermark = copy;
+        return 0;
 }
 
 char *pdf_document_format(PdfDocument *d, const char *format, ...) {

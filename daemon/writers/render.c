@@ -217,3 +217,54 @@ int render_readable_pdf(const RenderedInvoice *inv, const PdfAssets *assets, cha
         }
         return invoice_pdf_render(inv->invoice, assets, ret, ret_size);
 }
+
+/* The invoice pages, then the bilan report, each page marked across. */
+static int render_preview_pdf(const RenderRequest *req, const RenderedInvoice *out, char **ret, size_t *ret_size) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
+        _cleanup_(freep) char *title = NULL, *subject = NULL;
+        PdfDocumentInfo info;
+        int r;
+
+        r = invoice_pdf_info(out->invoice, &info, &title, &subject);
+        if (r < 0)
+                return r;
+        info.assets = req->pdf_assets;
+        r = pdf_document_new(&info, &d);
+        if (r >= 0)
+                r = pdf_document_set_watermark(d, RENDER_PREVIEW_WATERMARK);
+        if (r >= 0)
+                r = invoice_pdf_draw(out->invoice, d);
+        if (r >= 0)
+                r = bilan_report_draw(req->convention, req->bilan, out->proration, d);
+        if (r < 0)
+                return r;
+        return pdf_document_render(d, ret, ret_size);
+}
+
+int render_preview(const RenderRequest *req, RenderedInvoice **ret, Diagnostics *diags) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        InvoiceFormat format;
+        int r;
+
+        if (!req || !req->config || !req->convention || !req->bilan || !req->pdf_assets)
+                return -EINVAL;
+        format = render_resolve_format(req->config, req->convention, req->format);
+        r = render_check_request(req, format, diags);
+        if (r < 0)
+                return r;
+        out = calloc(1, sizeof(RenderedInvoice));
+        if (!out)
+                return -ENOMEM;
+        out->format = format;
+        r = proration_compute(req->convention, req->bilan, &out->proration, diags);
+        if (r < 0)
+                return r;
+        r = render_model(req, out);
+        if (r < 0)
+                return r;
+        r = render_preview_pdf(req, out, &out->data, &out->size);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(out);
+        return 0;
+}

@@ -43,10 +43,23 @@ typedef struct SellerConfig {
         char *payment_means; /* UNCL4461 "30" (credit transfer) or "58" (SEPA) */
 } SellerConfig;
 
+/* [invoice] approval: whether a validated bilan waits for `chorusctl
+ * approve` (a preview in review/, no number used) before it is numbered. */
+typedef enum InvoiceApproval {
+        INVOICE_APPROVAL_NONE,
+        INVOICE_APPROVAL_REQUIRED,
+        _INVOICE_APPROVAL_MAX,
+        _INVOICE_APPROVAL_INVALID = -EINVAL,
+} InvoiceApproval;
+
+const char *invoice_approval_to_string(InvoiceApproval a);
+InvoiceApproval invoice_approval_from_string(const char *s);
+
 typedef struct InvoiceConfig {
         char *number_prefix;         /* e.g. "CMA34-": number = prefix + YYYY-NNNN */
         unsigned payment_terms_days; /* due date = issue date + this */
         InvoiceFormat default_format;
+        InvoiceApproval approval;    /* none (default: today's behaviour) or required */
 } InvoiceConfig;
 
 typedef struct ChorusConfig {

@@ -60,6 +60,15 @@ typedef struct Notice {
         const char *detail;     /* NOTICE_STATE_DAMAGED: what; NOTICE_AWAITING_APPROVAL: the preview */
 } Notice;
 
+/* A file sent with a notice (the error file of a refused bilan, the
+ * preview of an invoice awaiting approval). */
+typedef struct NoticeAttachment {
+        const char *name;         /* the file name the reader sees */
+        const char *content_type; /* e.g. "application/pdf" */
+        const void *data;
+        size_t size;
+} NoticeAttachment;
+
 /* The subject and the body of one notice. Returns 0 or -ENOMEM (-EINVAL
  * for an unknown kind). */
 int notice_format(const Notice *n, char **ret_subject, char **ret_body);

@@ -6,6 +6,7 @@
 
 #include "base/config.h"
 #include "core/convention.h"
+#include "service/audit.h"
 
 /* Exit statuses: sysexits.h's, the Debian habit, so that scripts can tell
  * a bad bilan from a bad configuration from a Chorus Pro outage. Every
@@ -30,6 +31,8 @@ int ctl_ping(int argc, char *argv[]);         /* ctl_chorus.c */
 int ctl_structure(int argc, char *argv[]);    /* ctl_chorus.c */
 int ctl_status(int argc, char *argv[]);       /* ctl_jobs.c */
 int ctl_requeue(int argc, char *argv[]);      /* ctl_jobs.c */
+int ctl_approve(int argc, char *argv[]);      /* ctl_approve.c */
+int ctl_cancel(int argc, char *argv[]);       /* ctl_approve.c */
 int ctl_audit(int argc, char *argv[]);        /* ctl_audit.c */
 int ctl_health(int argc, char *argv[]);       /* ctl_health.c */
 
@@ -65,6 +68,17 @@ int ctl_exit_output(int r);
 /* Prints "chorusctl COMMAND: MESSAGE" and a pointer to --help on stderr;
  * returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const char *command, const char *format, ...) _printf_(2, 3);
+
+/* Run as root, a command that writes job states or spool files would
+ * leave root-owned files that chorusd (its own user) could not replace:
+ * act as the owner of the state directory instead (requeue, approve,
+ * cancel). Does nothing for another user. Returns 0 or -errno. */
+int ctl_become_state_owner(const Config *config);
+/* Appends an administrator's action to the audit log, keyed as the daemon
+ * keys it (each append takes the log's flock: safe beside a running
+ * chorusd). Returns 0 or -errno, with a message in *ret_message (optional,
+ * to free) saying what failed. */
+int ctl_audit_append(const Config *config, const AuditRecord *rec, char **ret_message);
 
 /* s (NULL: "") with every control character (C0, DEL, and C1 written in
  * UTF-8) as '?', byte for byte, cut to the buffer. File names come from the

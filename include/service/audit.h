@@ -54,6 +54,10 @@ typedef struct AuditRecord {
         const char *payload_sha256;
         const char *flux;
         const char *cpp_id;
+        /* A person's action (chorusctl approve, cancel): the Unix user who
+         * ran it, from its uid, and the name given with --as. */
+        const char *user;
+        const char *as;
         const char *detail; /* one line for people; no secrets */
         uint64_t time_usec; /* 0 = now (CLOCK_REALTIME) */
 } AuditRecord;

@@ -66,7 +66,7 @@ typedef struct JobHostOps {
          * notice that cannot be written is logged (a failed fsync stops the
          * daemon, as everywhere). Nothing happens without [notify]. The
          * approval step raises NOTICE_AWAITING_APPROVAL here. */
-        void (*notice)(JobHost *h, const Notice *n, const char *attachment_name, const char *attachment_text);
+        void (*notice)(JobHost *h, const Notice *n, const NoticeAttachment *attachment);
 } JobHostOps;
 
 struct JobHost {
@@ -134,7 +134,6 @@ static inline int job_host_wake_later(JobHost *h) {
 static inline uint64_t job_host_delay(const JobHost *h, uint64_t usec) {
         return h->ops->delay(h, usec);
 }
-static inline void job_host_notice(JobHost *h, const Notice *n, const char *attachment_name,
-                                   const char *attachment_text) {
-        h->ops->notice(h, n, attachment_name, attachment_text);
+static inline void job_host_notice(JobHost *h, const Notice *n, const NoticeAttachment *attachment) {
+        h->ops->notice(h, n, attachment);
 }

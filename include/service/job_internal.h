@@ -1,5 +1,6 @@
 /* job_internal.h — private to the job pipeline's files (job.c, job_calls.c,
- * job_files.c, job_intake.c, job_render.c, job_deposit.c, job_follow.c):
+ * job_files.c, job_intake.c, job_approval.c, job_render.c, job_deposit.c,
+ * job_follow.c):
  * the live JobRun, what a step returns, and the functions they call across
  * files. No other module includes it; they use job.h. */
 #pragma once
@@ -108,8 +109,7 @@ int run_save(JobRun *r, JobState state);
 int run_audit(JobRun *r, const char *event, const char *detail);
 /* An e-mail notice of `kind` about this job (job_host.h), its facts filled
  * from the job; `reason` as the notice says it. */
-void run_notice(JobRun *r, NoticeKind kind, const char *reason, const char *attachment_name,
-                const char *attachment_text);
+void run_notice(JobRun *r, NoticeKind kind, const char *reason, const NoticeAttachment *attachment);
 /* NOTICE_BILAN_REFUSED with the bilan's error file from rejected/. */
 void run_notice_refused(JobRun *r, const char *reason);
 void run_wake(JobRun *r);
@@ -140,6 +140,11 @@ StepResult run_reject(JobRun *r, const Diagnostics *d);
 void bilan_context_done(BilanContext *c);
 int run_load_bilan(JobRun *r, BilanContext *ret, Diagnostics *d);
 StepResult step_validate(JobRun *r);
+
+/* ---- job_approval.c */
+bool run_needs_approval(const JobRun *r);
+int run_park_for_approval(JobRun *r);
+StepResult step_validated(JobRun *r);
 
 /* ---- job_render.c */
 StepResult step_number(JobRun *r);

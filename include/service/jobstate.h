@@ -17,6 +17,10 @@
  *   received → validated → numbered → rendered → depositing → deposited
  *     → integrated (lifecycle followed: mise à disposition … mise en paiement)
  *     → done
+ *   with [invoice] approval = required:
+ *   validated → awaiting_approval (a preview in review/, no number; the job
+ *     leaves memory until chorusctl approve → validated, approved, then
+ *     numbered as above; or chorusctl cancel → invalid, rejected/)
  *   any step → invalid   (the bilan is wrong: spool rejected/, error file)
  *   deposited/integrated → rejected (Chorus Pro rejected it: failed/;
  *                                    requeue allocates a new number)
@@ -36,6 +40,8 @@
 typedef enum JobState {
         JOB_STATE_RECEIVED,   /* claimed into processing/, nothing checked yet */
         JOB_STATE_VALIDATED,  /* bilan valid against its convention, amounts known */
+        JOB_STATE_AWAITING_APPROVAL, /* preview in review/, no number: waits for
+                                      * chorusctl approve or cancel (the bilan in review/) */
         JOB_STATE_NUMBERED,   /* invoice number allocated and bound (numbering.h) */
         JOB_STATE_RENDERED,   /* payload written durably, its SHA-256 recorded */
         JOB_STATE_DEPOSITING, /* the deposit request may be on the wire */
@@ -54,6 +60,9 @@ const char *job_state_to_string(JobState s);
 JobState job_state_from_string(const char *s);
 /* done, invalid, rejected, failed: nothing more happens without requeue. */
 bool job_state_is_terminal(JobState s);
+/* awaiting_approval: not over, but nothing happens without a person
+ * (chorusctl approve or cancel); the daemon keeps no timer for it. */
+bool job_state_waits_for_person(JobState s);
 
 /* Job ids: "YYYYMMDD-HHMMSS-xxxxxxxx", the UTC claim time and 32 random bits
  * in lowercase hex. Sortable by claim time, safe in file names and journal
@@ -102,6 +111,13 @@ typedef struct Job {
         char *cpp_status_date;    /* when Chorus Pro says it was reached: "YYYY-MM-DD HH:MM" (validated) */
         char *cpp_status_comment; /* Chorus Pro's comment on that status (one line), or NULL */
         char *buyer;              /* the buyer's name on the invoice, for the text receipt */
+
+        /* chorusctl approve: when, by which Unix user (from the uid) and
+         * --as NAME (NULL if not given). approved_usec > 0: the job is
+         * numbered without waiting again. */
+        uint64_t approved_usec;
+        char *approved_by;
+        char *approved_as;
 
         /* Delays, windows and deadlines are counted in elapsed time (the
          * *_ELAPSED and NEXT_DELAY durations, µs, chorusd running), never

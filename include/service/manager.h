@@ -168,7 +168,7 @@ int manager_wake_later(Manager *m);
 int manager_pdf_assets(Manager *m, const PdfAssets **ret);
 /* Tells the staff or the admins by e-mail (outbox.h); nothing without
  * [notify]. One NOTICE_CHORUS_UNREACHABLE per outage. */
-void manager_notice(Manager *m, const Notice *n, const char *attachment_name, const char *attachment_text);
+void manager_notice(Manager *m, const Notice *n, const NoticeAttachment *attachment);
 /* How long without an answer from Chorus Pro makes an outage worth a notice
  * (an hour, scaled down in test builds). */
 uint64_t manager_unreachable_after(const Manager *m);

@@ -33,7 +33,7 @@
 #define OUTBOX_DIR "outbox" /* in the state directory */
 #define OUTBOX_HOLD_USEC (3 * UINT64_C(1000000))
 #define OUTBOX_DIGEST_MIN 5
-#define OUTBOX_ATTACHMENT_MAX (1024 * 1024) /* an error file is a few KiB */
+#define OUTBOX_ATTACHMENT_MAX (2 * 1024 * 1024) /* an error file is a few KiB, a preview ~100 KiB */
 
 typedef struct Outbox Outbox;
 
@@ -52,11 +52,11 @@ void outbox_set_time_scale(Outbox *o, uint64_t scale);
 bool outbox_enabled(const Outbox *o);
 size_t outbox_waiting(const Outbox *o);
 
-/* Writes a notice (rendered in French now) with an optional text
- * attachment. Returns 0 (written, or notices off), or a negative errno: a
+/* Writes a notice (rendered in French now) with an optional attachment
+ * (kept in the file in base64; left out past OUTBOX_ATTACHMENT_MAX). Returns 0 (written, or notices off), or a negative errno: a
  * failed fsync (-EIO) is the caller's to treat as fatal; anything else
  * (a full disk) loses this notice only, and is logged. */
-int outbox_add(Outbox *o, const Notice *n, const char *attachment_name, const char *attachment_text);
+int outbox_add(Outbox *o, const Notice *n, const NoticeAttachment *attachment);
 
 /* Runs the event loop until nothing waits or `timeout_usec` passed (the
  * last words of a chorusd that cannot start). Returns the number left. */

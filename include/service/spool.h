@@ -7,6 +7,11 @@
  *   SPOOL/done/        the bilan, the invoice file(s) and the receipt
  *   SPOOL/rejected/    invalid bilans, each with NAME.error.txt
  *   SPOOL/failed/      rejected by Chorus Pro or out of retries (requeue)
+ *   SPOOL/review/      with [invoice] approval = required: the bilans waiting
+ *                      for chorusctl approve or cancel, each with its preview
+ *                      JOBID.apercu.pdf and summary JOBID.apercu.txt (the
+ *                      only spool files chorusd removes: once the job moves
+ *                      on, they would show an invoice that is not the one)
  *
  * Names: a claimed bilan NAME becomes JOBID--NAME in every folder after
  * incoming/ (NAME cut at a UTF-8 boundary when the whole would exceed
@@ -42,16 +47,21 @@ typedef enum SpoolDir {
         SPOOL_DONE,
         SPOOL_REJECTED,
         SPOOL_FAILED,
+        SPOOL_REVIEW,
         _SPOOL_DIR_MAX,
         _SPOOL_DIR_INVALID = -EINVAL,
 } SpoolDir;
 
-/* "incoming", "processing", "done", "rejected", "failed". */
+/* "incoming", "processing", "done", "rejected", "failed", "review". */
 const char *spool_dir_to_string(SpoolDir d);
 SpoolDir spool_dir_from_string(const char *s);
 
 #define SPOOL_MIN_FREE_INODES 1000
 #define SPOOL_ERROR_SUFFIX ".error.txt"
+/* review/: the preview (invoice + bilan report, marked « APERÇU ») and the
+ * French summary of a job awaiting approval (JOBID.SUFFIX). */
+#define SPOOL_PREVIEW_SUFFIX "apercu.pdf"
+#define SPOOL_SUMMARY_SUFFIX "apercu.txt"
 #define SPOOL_NAME_SEPARATOR "--"
 /* A claimed bilan is our own read-only copy (spool_claim_next). */
 #define SPOOL_BILAN_MODE 0440
@@ -213,9 +223,13 @@ int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, si
  * two steps) is kept, not overwritten. */
 int spool_reject(Spool *s, SpoolDir from, const char *job_id, const char *bilan_name,
                  const char *spool_name, const Diagnostics *d);
-/* Which folder holds `spool_name` (checked in processing, done, failed,
- * rejected order). Returns 0, or -ENOENT. */
+/* Which folder holds `spool_name` (checked in processing, review, done,
+ * failed, rejected order). Returns 0, or -ENOENT. */
 int spool_locate(Spool *s, const char *spool_name, SpoolDir *ret);
+/* Removes the job's preview and summary from review/ (those absent are
+ * fine), then fsyncs the folder: the job moved on (approved, cancelled,
+ * refused). Returns 0 or -errno (-EIO fatal). */
+int spool_review_clear(Spool *s, const char *job_id);
 
 /* ---- Startup recovery ------------------------------------------------------- */
 

@@ -22,6 +22,11 @@
 /* Chorus Pro refuses attachment names over 50 characters, extension included. */
 #define BILAN_REPORT_FILENAME_MAX 50
 
+/* Draws the report's pages into `d`, after any pages it has (the preview
+ * of an invoice awaiting approval puts it after the invoice). Returns 0,
+ * -EINVAL (the proration is not the bilan's), -ENOMEM. */
+int bilan_report_draw(const Convention *c, const Bilan *b, const Proration *p, PdfDocument *d);
+
 /* The PDF, with the fonts and ICC profile of `assets`. Returns 0, -EINVAL
  * (the proration is not the bilan's, no assets, an unusable font), -EFBIG
  * or -ENOMEM. */

@@ -99,6 +99,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PdfDocument *, pdf_document_free);
 
 /* Starts a new A4 page; later drawing goes there. */
 void pdf_document_add_page(PdfDocument *d);
+/* Draws `utf8` across every page added from now on, diagonally, in a pale
+ * colour under the page's content (a preview's « APERÇU — facture non
+ * émise »). NULL or "" stops it. Returns 0 or -ENOMEM. */
+int pdf_document_set_watermark(PdfDocument *d, const char *utf8);
 size_t pdf_document_n_pages(const PdfDocument *d);
 
 double pdf_document_text_width(PdfDocument *d, const PdfTextStyle *s, const char *utf8);

@@ -21,6 +21,9 @@
 #include "writers/pdf_document.h"
 
 #define RENDER_PREVIEW_NUMBER "PREVIEW"
+/* The preview of an invoice awaiting approval: no number is allocated yet. */
+#define RENDER_UNNUMBERED "(non attribué)"
+#define RENDER_PREVIEW_WATERMARK "APERÇU — facture non émise"
 
 typedef struct RenderRequest {
         const Config *config;         /* [seller], [invoice] */
@@ -68,3 +71,12 @@ RenderedInvoice *rendered_invoice_free(RenderedInvoice *r);
  * bytes, or invoice_pdf_render()'s error. */
 int render_readable_pdf(const RenderedInvoice *inv, const PdfAssets *assets, char **ret, size_t *ret_size);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RenderedInvoice *, rendered_invoice_free);
+
+/* The preview of an invoice awaiting approval ([invoice] approval =
+ * required): one PDF, the readable invoice pages then the bilan report,
+ * every page marked RENDER_PREVIEW_WATERMARK across, for whoever approves.
+ * req->number is what the invoice shows (RENDER_UNNUMBERED: none is
+ * allocated before approval). The result's data is that PDF, filename
+ * NULL; its proration and model are those of the invoice the approval
+ * would issue. Errors as render_invoice(). */
+int render_preview(const RenderRequest *req, RenderedInvoice **ret, Diagnostics *diags);
