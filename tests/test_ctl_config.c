@@ -187,6 +187,38 @@ Test(check_config, ok_with_summary) {
         output_done(&o);
 }
 
+/* [notify]: its summary line, and the SMTP password checked like the
+ * Chorus Pro secrets (only with smtp_user). */
+Test(check_config, notify_summary_and_smtp_password) {
+        _cleanup_(freep) char *path = join(root, "chorusd.conf");
+        Output o;
+        FILE *f = fopen(path, "ae");
+
+        cr_assert(f);
+        fprintf(f, "[notify]\nsmtp_url = smtp://mail.example.org:587\nsmtp_user = chorusd\n"
+                   "smtp_password_file = %s/smtp-password\nfrom = chorusd@example.org\n"
+                   "staff = compta@example.org, direction@example.org\n", root);
+        cr_assert_eq(fclose(f), 0);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
+        cr_expect(strstr(o.err, "error: notify.smtp_password_file:"), "%s", o.err);
+        output_done(&o);
+        make_secret("smtp-password", 0644);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_CONFIG);
+        cr_expect(strstr(o.err, "chmod 600"), "%s", o.err);
+        output_done(&o);
+        make_secret("smtp-password", 0600);
+        o = run_config();
+        cr_expect_eq(o.status, CTL_EXIT_OK, "%s", o.err);
+        cr_expect(strstr(o.out, "e-mail notices: smtp://mail.example.org:587 (STARTTLS required), from "
+                                "chorusd@example.org, staff compta@example.org, direction@example.org, admins (none)"),
+                  "%s", o.out);
+        cr_expect_null(strstr(o.out, SECRET));
+        cr_expect_null(strstr(o.err, SECRET));
+        output_done(&o);
+}
+
 Test(check_config, secret_readable_by_others) {
         Output o;
 

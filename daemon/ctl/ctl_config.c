@@ -225,6 +225,13 @@ static void print_summary(const Config *c, const ConventionSet *conventions) {
                c->seller.name, c->seller.siret, number, conventions->n_items,
                conventions->n_items == 1 ? "" : "s", invoice_approval_to_string(c->invoice.approval),
                chorus_environment_to_string(c->chorus.environment), c->chorus.api_url);
+        if (c->notify.smtp_url)
+                printf("e-mail notices: %s (%s), from %s, staff %s, admins %s\n", c->notify.smtp_url,
+                       strncmp(c->notify.smtp_url, "smtps://", 8) == 0 ? "TLS"
+                       : c->notify.smtp_tls == SMTP_TLS_NONE         ? "clear text"
+                                                                      : "STARTTLS required",
+                       c->notify.from, c->notify.staff ? c->notify.staff : "(none)",
+                       c->notify.admins ? c->notify.admins : "(none)");
 }
 
 int ctl_check_config(int argc, char *argv[]) {
@@ -253,6 +260,10 @@ int ctl_check_config(int argc, char *argv[]) {
                      "chorus.client_secret_file");
         check_secret(&k, config->chorus.cpro_password_file, CREDENTIAL_CPRO_PASSWORD,
                      "chorus.cpro_password_file");
+        /* The SMTP password only with an SMTP login ([notify]). */
+        if (config->notify.smtp_url && config->notify.smtp_user)
+                check_secret(&k, config->notify.smtp_password_file, CREDENTIAL_SMTP_PASSWORD,
+                             "notify.smtp_password_file");
         check_spool(&k);
         (void) check_directory(&k, config->state.dir, "state.dir",
                                "systemd creates it when chorusd starts (StateDirectory=)");
