@@ -220,6 +220,7 @@ static void on_structure_got(ChorusCall *call, int k, ChorusError *error, void *
         if (k < 0) {
                 log_info("Cannot read the seller's structure to check the password expiry (%s); again in an hour.",
                          error ? strempty(error->message) : "error");
+                chorus_structure_done(&m->password_structure);
                 password_check_again(m, PASSWORD_RETRY_USEC);
                 return;
         }

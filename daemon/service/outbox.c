@@ -127,6 +127,19 @@ static int compare_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* The folder if it exists (0 and nothing to load otherwise: it is made
+ * with the first notice). */
+static int outbox_dir_existing(Outbox *o) {
+        _cleanup_(closep) int state = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (state < 0)
+                return negative_errno();
+        o->dirfd = openat(state, OUTBOX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (o->dirfd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        return 1;
+}
+
 static int outbox_load(Outbox *o) {
         _cleanup_(closedirp) DIR *d = NULL;
         char **names = NULL;
@@ -134,19 +147,9 @@ static int outbox_load(Outbox *o) {
         struct dirent *de;
         int r;
 
-        if (faccessat(AT_FDCWD, o->state_dir, F_OK, 0) < 0)
-                return 0;
-        {
-                _cleanup_(closep) int state = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                int fd;
-
-                if (state < 0)
-                        return negative_errno();
-                fd = openat(state, OUTBOX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (fd < 0)
-                        return errno == ENOENT ? 0 : negative_errno();
-                o->dirfd = fd;
-        }
+        r = outbox_dir_existing(o);
+        if (r <= 0)
+                return r;
         r = fs_opendir_at(o->dirfd, &d);
         if (r < 0)
                 return r;
@@ -367,6 +370,19 @@ static uint64_t retry_delay(const Outbox *o) {
         return o->time_scale > 1 ? d / o->time_scale : d;
 }
 
+/* The batch is done with (sent, or nobody to send it to): its files go. */
+static void batch_remove(Outbox *o) {
+        for (size_t i = 0; i < o->n_batch; i++) {
+                if (unlinkat(o->dirfd, o->batch[i]->name, 0) < 0 && errno != ENOENT)
+                        log_warning_errno(negative_errno(), "Failed to delete the sent notice %s: %m",
+                                          o->batch[i]->name);
+                entry_unlink(o, o->batch[i]);
+        }
+        /* Not fatal: a notice that comes back after a crash is sent again. */
+        (void) fsync_dir(o->dirfd);
+        batch_clear(o);
+}
+
 static void on_sent(int r, const char *error, void *userdata) {
         Outbox *o = userdata;
 
@@ -385,17 +401,9 @@ static void on_sent(int r, const char *error, void *userdata) {
                 return;
         }
         log_info("Notice sent: \"%s\" (%zu notice(s)).", strempty(o->batch_subject), o->n_batch);
-        for (size_t i = 0; i < o->n_batch; i++) {
-                if (unlinkat(o->dirfd, o->batch[i]->name, 0) < 0 && errno != ENOENT)
-                        log_warning_errno(negative_errno(), "Failed to delete the sent notice %s: %m",
-                                          o->batch[i]->name);
-                entry_unlink(o, o->batch[i]);
-        }
-        /* Not fatal: a notice that comes back after a crash is sent again. */
-        (void) fsync_dir(o->dirfd);
         o->attempts = 0;
         o->next_attempt = 0;
-        batch_clear(o);
+        batch_remove(o);
         outbox_schedule(o);
 }
 
@@ -541,7 +549,7 @@ static int outbox_send_batch(Outbox *o) {
         if (n_to == 0) {
                 /* Nobody to tell ([notify] names no one for this audience). */
                 log_debug("Outbox: no recipient for \"%s\", dropped.", o->batch_subject);
-                on_sent(0, NULL, o);
+                batch_remove(o);
                 return 1;
         }
         att = g.single ? cJSON_GetObjectItem(g.single, "attachment") : NULL;

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 
 #include "base/log.h"
+#include "chorus/credentials.h"
 #include "service/smtp.h"
 
 typedef struct SmtpWatch SmtpWatch;
@@ -29,7 +30,7 @@ struct Smtp {
         struct curl_slist *rcpt;
         char *message;
         size_t size, sent;
-        char *password; /* wiped */
+        char *password; /* secret memory (credentials.h), wiped */
         char error[CURL_ERROR_SIZE];
         SmtpDone done;
         void *userdata;
@@ -163,8 +164,7 @@ static void transfer_free(Smtp *s) {
         free(s->message);
         s->message = NULL;
         s->size = s->sent = 0;
-        erase_and_free(s->password);
-        s->password = NULL;
+        s->password = credentials_secret_free(s->password);
         s->done = NULL;
         s->userdata = NULL;
 }
@@ -239,7 +239,7 @@ int smtp_send(Smtp *s, const SmtpSpec *spec, const char *message, size_t size, S
                 return -ENOMEM;
         memcpy(s->message, message, size);
         s->size = size;
-        if (spec->password && !(s->password = strdup(spec->password)))
+        if (spec->password && !(s->password = credentials_secret_strdup(spec->password)))
                 goto oom;
         for (size_t i = 0; i < spec->n_to; i++) {
                 struct curl_slist *l = curl_slist_append(s->rcpt, spec->to[i]);
