@@ -415,8 +415,10 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                 char reasons[JOB_LAST_ERROR_MAX];
                 snprintf(reasons, sizeof reasons, "the buyer rejected the invoice on Chorus Pro (%s%s%s)",
                          strempty(statut), comment ? ": " : "", strempty(comment));
-                run_notice(r, NOTICE_INVOICE_REJECTED, j->cpp_status_comment ? j->cpp_status_comment : comment,
-                           NULL);
+                /* Once: a run_fail() cut short (a full disk) comes back here. */
+                if (changed)
+                        run_notice(r, NOTICE_INVOICE_REJECTED,
+                                   j->cpp_status_comment ? j->cpp_status_comment : comment, NULL);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
         /* Quick at first (the first statuses follow integration within
