@@ -43,7 +43,7 @@ write('fuzz_chorus_token', q(['access_token', 'token_type', 'expires_in', 'scope
 write('fuzz_bilan', q(lits('daemon/core/bilan.c', r'[a-z_]+') + lits('daemon/core/convention.c', r'[a-z_]+') +
                       ['2026-12-10', 'CDCMC-2026']) + JSON)
 write('fuzz_convention', q(lits('daemon/core/convention.c', r'[a-zA-Z_]+') + ['2026-01-01', '20.00']) + JSON)
-cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/base/config.c').read())))
+cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/base/config_keys.c').read())))
 write('fuzz_config', ['[%s]' % s for s in sorted(set(k[0] for k in cfg))] + ['%s = ' % k[1] for k in cfg] +
       ['=', ';', '#', '\n', '\\', 'ubl', 'cii', 'facturx', 'production', 'qualification', 'custom', '30s', '1M',
        'FR', '18446744073709551616'])
