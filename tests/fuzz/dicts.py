@@ -36,7 +36,7 @@ JSON = ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '""', '-1', '0', 
 KV = ['VERSION=1\n', 'END=1\n', '\\x', '\\n', '\\\\', '\\t', '=', '\n']
 q = lambda ks: ['"%s"' % k for k in ks]
 
-api = lits('daemon/chorus/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
+api = lits('daemon/chorus/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_structures.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
 write('fuzz_chorus_answer', q(api + ['codeRetour', 'libelle', 'parametresRetour', 'pageCourante', 'pages']) + JSON)
 write('fuzz_chorus_token', q(['access_token', 'token_type', 'expires_in', 'scope', 'error', 'error_description',
                               'Bearer', 'bearer']) + JSON)
