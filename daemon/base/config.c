@@ -1,6 +1,7 @@
 /* config.c — the main configuration (see config.h): an INI file read with
  * libinih into one Config, then validated. The checks of single values and
- * the size syntax are in config_values.c (config_internal.h).
+ * the size syntax are in config_values.c, the table of keys in config_keys.c
+ * (config_internal.h).
  *
  * config_keys[] is the single list of every key: section, name, type,
  * default, whether it is required, bounds, and where it goes in Config. The
@@ -37,14 +38,6 @@
 #include "base/config_internal.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
-#define STRINGIFY2(x) #x
-#define STRINGIFY(x) STRINGIFY2(x)
-
-static const char *const environment_names[_CHORUS_ENVIRONMENT_MAX] = {
-        [CHORUS_ENVIRONMENT_SANDBOX] = "sandbox",
-        [CHORUS_ENVIRONMENT_PRODUCTION] = "production",
-        [CHORUS_ENVIRONMENT_CUSTOM] = "custom",
-};
 
 /* chorus-pro-api.md §1.1: PISTE's hosts for the Chorus Pro APIs. */
 static const struct {
@@ -57,208 +50,7 @@ static const struct {
                                             "https://oauth.piste.gouv.fr/api/oauth/token" },
 };
 
-DEFINE_STRING_TABLE_LOOKUP(chorus_environment, ChorusEnvironment, environment_names, _CHORUS_ENVIRONMENT_MAX, _CHORUS_ENVIRONMENT_INVALID);
-
-static const char *const approval_names[_INVOICE_APPROVAL_MAX] = {
-        [INVOICE_APPROVAL_NONE] = "none",
-        [INVOICE_APPROVAL_REQUIRED] = "required",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(invoice_approval, InvoiceApproval, approval_names, _INVOICE_APPROVAL_MAX, _INVOICE_APPROVAL_INVALID);
-
-static const char *const smtp_tls_names[_SMTP_TLS_MAX] = {
-        [SMTP_TLS_STARTTLS] = "starttls",
-        [SMTP_TLS_NONE] = "none",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(smtp_tls, SmtpTls, smtp_tls_names, _SMTP_TLS_MAX, _SMTP_TLS_INVALID);
-
-/* ---- the table ---- */
-
-typedef enum KeyType {
-        KEY_STRING,   /* char *, checked by `valid` when set */
-        KEY_IBAN,     /* char *, stored normalised (no spaces, upper case) */
-        KEY_ENUM,     /* int (an enum), from `parse_enum` */
-        KEY_UNSIGNED, /* unsigned, min..max */
-        KEY_SIZE,     /* uint64_t bytes, with an optional K/M/G/T suffix, min..max */
-} KeyType;
-
-typedef struct ConfigKey {
-        const char *section;
-        const char *name;
-        KeyType type;
-        const char *default_value; /* parsed like the file's values; NULL = none */
-        bool required;
-        uint64_t min, max;      /* KEY_UNSIGNED, KEY_SIZE */
-        size_t offset;          /* in Config */
-        bool (*valid)(const char *s); /* KEY_STRING */
-        int (*parse_enum)(const char *s); /* KEY_ENUM: >= 0, or < 0 if unknown */
-        const char *expected;   /* what a good value looks like, for messages */
-        bool hide_value;        /* never quote a bad value: it may be a secret */
-} ConfigKey;
-
-static int parse_format(const char *s) {
-        return invoice_format_from_string(s);
-}
-static int parse_approval(const char *s) {
-        return invoice_approval_from_string(s);
-}
-static int parse_environment(const char *s) {
-        return chorus_environment_from_string(s);
-}
-static int parse_smtp_tls(const char *s) {
-        return smtp_tls_from_string(s);
-}
-static bool utf8_line_is_valid(const char *s) {
-        return strlen(s) <= STRING_MAX && utf8_text_is_valid(s, strlen(s)) && !strpbrk(s, "\t\r");
-}
-
-_Static_assert(sizeof(InvoiceFormat) == sizeof(int), "KEY_ENUM stores an int");
-_Static_assert(sizeof(ChorusEnvironment) == sizeof(int), "KEY_ENUM stores an int");
-_Static_assert(sizeof(InvoiceApproval) == sizeof(int), "KEY_ENUM stores an int");
-_Static_assert(sizeof(SmtpTls) == sizeof(int), "KEY_ENUM stores an int");
-
-#define TEXT(sec, key, req, field, expect) \
-        { sec, key, KEY_STRING, NULL, req, 0, 0, offsetof(Config, field), utf8_line_is_valid, NULL, expect, false }
-#define CHECKED(sec, key, def, req, field, check, expect) \
-        { sec, key, KEY_STRING, def, req, 0, 0, offsetof(Config, field), check, NULL, expect, false }
-#define PATH(sec, key, def, req, field) \
-        CHECKED(sec, key, def, req, field, absolute_path_is_valid, "an absolute path")
-/* The file of a secret: pasting the secret itself here is a classic
- * mistake, and the error message goes to the journal. */
-#define SECRET_PATH(sec, key, field) \
-        { sec, key, KEY_STRING, NULL, false, 0, 0, offsetof(Config, field), absolute_path_is_valid, NULL, \
-          "an absolute path", true }
-#define URL(sec, key, field) \
-        CHECKED(sec, key, NULL, false, field, https_url_is_valid, \
-                "an https:// URL (TLS is always verified: there is no http option)")
-#define ENUM(sec, key, def, field, parse, expect) \
-        { sec, key, KEY_ENUM, def, false, 0, 0, offsetof(Config, field), NULL, parse, expect, false }
-#define UNSIGNED(sec, key, def, lo, hi, field) \
-        { sec, key, KEY_UNSIGNED, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
-#define SIZE(sec, key, def, lo, hi, field) \
-        { sec, key, KEY_SIZE, def, false, lo, hi, offsetof(Config, field), NULL, NULL, NULL, false }
-
-#define KIB UINT64_C(1024)
-#define MIB (1024 * KIB)
-#define GIB (1024 * MIB)
-#define DAY 86400
-
-/* domain.md §8, plus payment_means, max_file_size and min_free_space. */
-static const ConfigKey config_keys[] = {
-        TEXT("seller", "name", true, seller.name, "the seller's legal name"),
-        CHECKED("seller", "siret", NULL, true, seller.siret, siret_is_valid,
-                "a SIRET: 14 digits with a valid Luhn check digit"),
-        CHECKED("seller", "vat_id", NULL, false, seller.vat_id, vat_id_is_valid,
-                "an intra-community VAT number such as FR53130026024 (country, key, SIREN)"),
-        TEXT("seller", "street", true, seller.street, "a street address"),
-        TEXT("seller", "postcode", true, seller.postcode, "a postcode"),
-        TEXT("seller", "city", true, seller.city, "a city"),
-        CHECKED("seller", "country", NULL, true, seller.country, country_code_is_valid,
-                "an assigned ISO 3166-1 alpha-2 country code such as FR"),
-        CHECKED("seller", "email", NULL, true, seller.email, email_is_valid,
-                "an e-mail address such as facturation@example.org"),
-        { "seller", "iban", KEY_IBAN, NULL, true, 0, 0, offsetof(Config, seller.iban), NULL, NULL,
-          "an IBAN with valid check digits, such as FR76 3000 1007 9412 3456 7890 185", false },
-        CHECKED("seller", "bic", NULL, false, seller.bic, bic_is_valid,
-                "a BIC: 8 or 11 characters such as BDFEFRPPXXX"),
-        CHECKED("seller", "payment_means", "30", false, seller.payment_means,
-                payment_means_is_valid, "30 (credit transfer) or 58 (SEPA credit transfer)"),
-
-        CHECKED("invoice", "number_prefix", NULL, true, invoice.number_prefix,
-                number_prefix_is_valid,
-                "at most " STRINGIFY(NUMBER_PREFIX_MAX) " characters from [A-Za-z0-9_./-]: "
-                "prefix + YYYY + \"-\" + 4 digits must fit in the 20 characters Chorus Pro "
-                "accepts for an invoice number"),
-        UNSIGNED("invoice", "payment_terms_days", "30", 0, 60, invoice.payment_terms_days),
-        ENUM("invoice", "default_format", "ubl", invoice.default_format, parse_format,
-             "ubl, cii or facturx"),
-        /* Absent means none: an installation upgraded without the key goes
-         * on depositing as before; the shipped sample sets required. */
-        ENUM("invoice", "approval", "none", invoice.approval, parse_approval, "none or required"),
-
-        PATH("spool", "dir", "/var/spool/chorusd", false, spool.dir),
-        /* 8 MiB: BILAN_FILE_MAX (core/bilan_input.h), what a workbook may be */
-        SIZE("spool", "max_file_size", "8M", KIB, 8 * MIB, spool.max_file_size),
-        SIZE("spool", "min_free_space", "64M", MIB, 1024 * GIB, spool.min_free_space),
-        UNSIGNED("spool", "settle_seconds", "5", 0, 3600, spool.settle_seconds),
-        PATH("spool", "templates_dir", NULL, false, spool.templates_dir),
-
-        PATH("state", "dir", "/var/lib/chorusd", false, state.dir),
-        PATH("state", "metrics_file", NULL, false, state.metrics_file),
-
-        PATH("conventions", "dir", "/etc/chorusd/conventions.d", false, conventions.dir),
-
-        ENUM("chorus", "environment", "sandbox", chorus.environment, parse_environment,
-             "sandbox, production or custom"),
-        URL("chorus", "api_url", chorus.api_url),
-        URL("chorus", "oauth_url", chorus.oauth_url),
-        PATH("chorus", "ca_file", NULL, false, chorus.ca_file),
-        CHECKED("chorus", "client_id", NULL, true, chorus.client_id, token_is_valid,
-                "the PISTE application's client id (printable, no spaces)"),
-        CHECKED("chorus", "technical_login", NULL, true, chorus.technical_login, token_is_valid,
-                "the Chorus Pro technical account login, such as TECH_1_xxxx@cpro.fr"),
-        SECRET_PATH("chorus", "client_secret_file", chorus.client_secret_file),
-        SECRET_PATH("chorus", "cpro_password_file", chorus.cpro_password_file),
-        UNSIGNED("chorus", "connect_timeout", "10", 1, 300, chorus.connect_timeout),
-        UNSIGNED("chorus", "timeout", "60", 1, 3600, chorus.timeout),
-        UNSIGNED("chorus", "retry_deadline", "86400", 60, 30 * DAY, chorus.retry_deadline),
-        UNSIGNED("chorus", "poll_interval", "60", 10, DAY, chorus.poll_interval),
-        UNSIGNED("chorus", "lifecycle_poll_interval", "21600", 300, 30 * DAY,
-                 chorus.lifecycle_poll_interval),
-        UNSIGNED("chorus", "max_parallel_calls", "8", 1, 256, chorus.max_parallel_calls),
-
-        CHECKED("notify", "smtp_url", NULL, false, notify.smtp_url, smtp_url_is_valid,
-                "an smtp:// (STARTTLS) or smtps:// URL such as smtp://mail.example.org:587"),
-        ENUM("notify", "smtp_tls", "starttls", notify.smtp_tls, parse_smtp_tls,
-             "starttls (required with smtp://) or none (clear text, a relay on this host only)"),
-        CHECKED("notify", "smtp_user", NULL, false, notify.smtp_user, token_is_valid,
-                "the SMTP login (printable, no spaces)"),
-        SECRET_PATH("notify", "smtp_password_file", notify.smtp_password_file),
-        PATH("notify", "ca_file", NULL, false, notify.ca_file),
-        CHECKED("notify", "from", NULL, false, notify.from, email_is_valid,
-                "an e-mail address such as chorusd@example.org"),
-        CHECKED("notify", "staff", NULL, false, notify.staff, email_list_is_valid,
-                "e-mail addresses separated by commas"),
-        CHECKED("notify", "admins", NULL, false, notify.admins, email_list_is_valid,
-                "e-mail addresses separated by commas"),
-};
-
-#define N_KEYS ELEMENTSOF(config_keys)
-
-static const char *const config_sections[] = {
-        "seller", "invoice", "spool", "state", "conventions", "chorus", "notify",
-};
-
-#define N_SECTIONS ELEMENTSOF(config_sections)
-
-const char *config_key_at(size_t i, const char **ret_section, const char **ret_default,
-                          bool *ret_required) {
-        if (i >= N_KEYS)
-                return NULL;
-        if (ret_section)
-                *ret_section = config_keys[i].section;
-        if (ret_default)
-                *ret_default = config_keys[i].default_value;
-        if (ret_required)
-                *ret_required = config_keys[i].required;
-        return config_keys[i].name;
-}
-
-static const ConfigKey *config_key_find(const char *section, const char *name) {
-        for (size_t i = 0; i < N_KEYS; i++)
-                if ((!section || streq(config_keys[i].section, section)) &&
-                    streq(config_keys[i].name, name))
-                        return &config_keys[i];
-        return NULL;
-}
-
-static int config_section_index(const char *name, size_t len) {
-        for (size_t i = 0; i < N_SECTIONS; i++)
-                if (strlen(config_sections[i]) == len && strncmp(config_sections[i], name, len) == 0)
-                        return (int) i;
-        return -ENOENT;
-}
+/* ---- a Config, through the table ---- */
 
 static void *config_field(Config *c, const ConfigKey *k) {
         return (char *) c + k->offset;
@@ -267,7 +59,7 @@ static void *config_field(Config *c, const ConfigKey *k) {
 Config *config_free(Config *c) {
         if (!c)
                 return NULL;
-        for (size_t i = 0; i < N_KEYS; i++)
+        for (size_t i = 0; i < config_n_keys; i++)
                 if (config_keys[i].type == KEY_STRING || config_keys[i].type == KEY_IBAN)
                         free(*(char **) config_field(c, &config_keys[i]));
         free(c->path);
@@ -292,9 +84,9 @@ typedef struct Parser {
         size_t size, pos;
         unsigned line;         /* the line libinih is on */
         bool section_known;    /* the current [section] is one of ours */
-        unsigned section_line[N_SECTIONS]; /* first line of each section; 0 = absent */
-        unsigned key_line[N_KEYS];         /* line that set each key; 0 = not in the file */
-        KeyState key_state[N_KEYS];
+        unsigned section_line[CONFIG_SECTIONS_MAX]; /* first line of each section; 0 = absent */
+        unsigned key_line[CONFIG_KEYS_MAX];         /* line that set each key; 0 = not in the file */
+        KeyState key_state[CONFIG_KEYS_MAX];
         size_t n_errors;
         bool oom;
 } Parser;
@@ -614,7 +406,7 @@ static unsigned parser_missing_line(const Parser *p, size_t key_index) {
 }
 
 static int parser_apply_defaults(Parser *p) {
-        for (size_t i = 0; i < N_KEYS; i++) {
+        for (size_t i = 0; i < config_n_keys; i++) {
                 const ConfigKey *k = &config_keys[i];
                 int r;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "base/identifiers.h"
 #include "base/config_internal.h"
 
 /* ---- value checks used by the table ---- */
@@ -23,6 +24,10 @@ static bool is_printable_ascii_token(const char *s) {
                 if (*s <= ' ' || *s >= 0x7F)
                         return false;
         return true;
+}
+
+bool utf8_line_is_valid(const char *s) {
+        return strlen(s) <= STRING_MAX && utf8_text_is_valid(s, strlen(s)) && !strpbrk(s, "\t\r");
 }
 
 bool token_is_valid(const char *s) {

@@ -1,7 +1,7 @@
 /* config.h — the main configuration (domain.md §8), an INI file parsed with
  * libinih into one Config.
  *
- * One table in config.c lists every key: section, name, type, default,
+ * One table in config_keys.c lists every key: section, name, type, default,
  * bounds and where it goes in the struct; the parser, the validation and
  * config/chorusd.conf all follow it. Unknown keys and bad values are errors
  * naming the file and line. Secrets are never in this file, only the paths of

@@ -36,14 +36,14 @@ JSON = ['{', '}', '[', ']', ':', ',', 'true', 'false', 'null', '""', '-1', '0', 
 KV = ['VERSION=1\n', 'END=1\n', '\\x', '\\n', '\\\\', '\\t', '=', '\n']
 q = lambda ks: ['"%s"' % k for k in ks]
 
-api = lits('daemon/chorus/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
+api = lits('daemon/chorus/chorus_api.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_structures.c', r'[a-z][A-Za-z0-9]+') + lits('daemon/chorus/chorus_error.c', r'[a-z_][A-Za-z0-9_]+')
 write('fuzz_chorus_answer', q(api + ['codeRetour', 'libelle', 'parametresRetour', 'pageCourante', 'pages']) + JSON)
 write('fuzz_chorus_token', q(['access_token', 'token_type', 'expires_in', 'scope', 'error', 'error_description',
                               'Bearer', 'bearer']) + JSON)
 write('fuzz_bilan', q(lits('daemon/core/bilan.c', r'[a-z_]+') + lits('daemon/core/convention.c', r'[a-z_]+') +
                       ['2026-12-10', 'CDCMC-2026']) + JSON)
 write('fuzz_convention', q(lits('daemon/core/convention.c', r'[a-zA-Z_]+') + ['2026-01-01', '20.00']) + JSON)
-cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/base/config.c').read())))
+cfg = sorted(set(re.findall(r'\(\s*"([a-z_]+)",\s*"([a-z_]+)"', open('daemon/base/config_keys.c').read())))
 write('fuzz_config', ['[%s]' % s for s in sorted(set(k[0] for k in cfg))] + ['%s = ' % k[1] for k in cfg] +
       ['=', ';', '#', '\n', '\\', 'ubl', 'cii', 'facturx', 'production', 'qualification', 'custom', '30s', '1M',
        'FR', '18446744073709551616'])
