@@ -523,15 +523,18 @@ Test(numbering, credit_note_same_register_then_convention_free) {
         cr_assert_str_eq(e.flux, "CPP_FLUX_1");
         cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-A", DEC11, &e, &conflict), -EEXIST);
         /* The credit note integrated: free, and idempotent. */
-        cr_assert_eq(numbering_record_credited(num, J2), 0);
+        cr_assert_eq(numbering_record_credited(num, J2), 1);
+        expect_number(J4, "CONV-B", DEC11, 0, "CMA34-2026-0003"); /* another line in the ledger */
         cr_assert_eq(numbering_record_credited(num, J2), 0);
         cr_assert_eq(ledger_count("\tcredited\tCMA34-2026-0001\t"), 1);
         cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
         cr_assert_str_eq(e.credited_by, "CMA34-2026-0002");
         /* No second credit note of a credited invoice. */
-        cr_assert_eq(numbering_allocate_credit(num, &config, J4, "CONV-A", "CMA34-2026-0001", DEC11, &e, &conflict),
+        cr_assert_eq(numbering_allocate_credit(num, &config, J3, "CONV-A", "CMA34-2026-0001", DEC11, &e, &conflict),
                      -ESTALE);
-        expect_number(J3, "CONV-A", DEC11, 0, "CMA34-2026-0003");
+        expect_number(J3, "CONV-A", DEC11, 0, "CMA34-2026-0004");
+        cr_assert_eq(numbering_record_credited(num, J2), 0, "the convention moved on: nothing more");
+        cr_assert_eq(ledger_count("\tcredited\t"), 1);
         cr_assert_eq(numbering_record_credited(num, J1), -ENOENT, "an invoice is not a credit note");
 }
 

@@ -279,10 +279,16 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
  * lifecycle step). */
 static int run_credit_integrated(JobRun *r) {
         Job *j = r->job;
+        NumberingEntry c;
         int k;
 
         if (!job_is_credit_note(j))
                 return 0;
+        k = numbering_lookup_convention(r->host->numbering, j->convention, &c);
+        if (k >= 0 && (!streq_ptr(j->credit_of_invoice, c.number) || c.credited_by[0]))
+                return 0; /* recorded (or the convention moved on): the usual case */
+        /* The audit record before the step it records; redone after a crash. */
+        (void) run_audit(r, "credited", j->credit_of_invoice);
         k = numbering_record_credited(r->host->numbering, j->id);
         if (fs_error_is_fatal(k)) {
                 job_host_fatal(r->host, k, "recording a credit note");
@@ -293,6 +299,9 @@ static int run_credit_integrated(JobRun *r) {
                               j->invoice_number, strempty(j->credit_of_invoice));
                 return k;
         }
+        run_log(r, LOG_NOTICE, NULL,
+                "Credit note %s integrated: invoice %s is cancelled, convention %s may be invoiced again.",
+                j->invoice_number, strempty(j->credit_of_invoice), j->convention);
         crash_point("credited");
         return 0;
 }
@@ -309,12 +318,7 @@ StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         run_reset_attempts(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
-        if (job_is_credit_note(j) && run_credit_integrated(r) >= 0) {
-                run_log(r, LOG_NOTICE, NULL,
-                        "Credit note %s integrated: invoice %s is cancelled, convention %s may be invoiced again.",
-                        j->invoice_number, strempty(j->credit_of_invoice), j->convention);
-                (void) run_audit(r, "credited", j->credit_of_invoice);
-        }
+        (void) run_credit_integrated(r); /* a failure is retried at the next lifecycle step */
         k = run_finish_integration(r);
         if (k < 0 && job_host_stopping(r->host))
                 return STEP_WAIT;

@@ -614,15 +614,23 @@ int numbering_record_credited(Numbering *n, const char *job_id) {
         r = read_convention(n, e.convention, &c);
         if (r < 0)
                 return r;
-        if (streq(c.number, e.credits) && !c.credited_by[0]) {
-                snprintf(c.credited_by, sizeof c.credited_by, "%s", e.number);
-                r = write_convention(n, &c);
+        /* Done already, or the convention moved on (voided and invoiced
+         * again): nothing to record, and no second ledger line. */
+        if (!streq(c.number, e.credits) || c.credited_by[0])
+                return 0;
+        /* The ledger first, the convention last: its CREDITED_BY marks the
+         * step complete, and a redone step is recognised by the ledger. */
+        {
+                NumberingEntry l = e;
+
+                snprintf(l.number, sizeof l.number, "%s", e.credits);
+                r = ledger_append_once(n, "credited", &l, e.number);
                 if (r < 0)
                         return r;
         }
-        c = e;
-        snprintf(c.number, sizeof c.number, "%s", e.credits);
-        return ledger_append_once(n, "credited", &c, e.number);
+        snprintf(c.credited_by, sizeof c.credited_by, "%s", e.number);
+        r = write_convention(n, &c);
+        return r < 0 ? r : 1;
 }
 
 static int open_credits_dir(Numbering *n) {

@@ -97,9 +97,10 @@ int numbering_allocate_credit(Numbering *n, const Config *config, const char *jo
                               const char *convention_id, const char *invoice_number, Date today,
                               NumberingEntry *ret, NumberingEntry *reterr_conflict);
 /* The credit note of credit-note job `job_id` is integrated: the
- * convention's invoice is marked credited (ledger "credited"), and the
- * convention may be invoiced again. Idempotent. -ENOENT: no live credit
- * note for that job. */
+ * convention's invoice is marked credited (ledger "credited", then
+ * CREDITED_BY in by-convention/), and the convention may be invoiced
+ * again. Returns 1 (recorded now), 0 (recorded before, or the convention
+ * has moved on), -ENOENT (no live credit note for that job). */
 int numbering_record_credited(Numbering *n, const char *job_id);
 
 /* chorusctl credit: records, once and for all, that invoice job
