@@ -174,6 +174,24 @@ Test(e2e_credit, credit_note_once_then_a_corrected_invoice) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* The credit note's way is in the audit log: asked, then credited once
+ * integrated, whatever the crash (a step killed right after its state was
+ * saved is recorded as "resumed" at the restart, as for any job). */
+static void assert_audited(const char *credit_id) {
+        static const char *const events[] = { "credited" };
+        char path[512], *audit = NULL, needle[128];
+        size_t size;
+
+        snprintf(path, sizeof path, "%s/audit.log", d.state);
+        cr_assert_eq(test_daemon_read_path(path, &audit, &size), 0);
+        cr_assert(strstr(audit, "\"event\":\"credit_requested\""), "no credit_requested record");
+        for (size_t i = 0; i < ELEMENTSOF(events); i++) {
+                snprintf(needle, sizeof needle, "\"event\":\"%s\",\"job\":\"%s\"", events[i], credit_id);
+                cr_assert(strstr(audit, needle), "no %s record for the credit note's job", events[i]);
+        }
+        free(audit);
+}
+
 /* SIGKILL right after `point` on the credit note's way, then a restart. */
 static void credit_crash_and_recover(const char *point) {
         char id[25], credit_id[25], hook[64];
@@ -194,6 +212,7 @@ static void credit_crash_and_recover(const char *point) {
         cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
         cr_assert_eq(test_daemon_wait_state(&d, credit_id, "done", 90 * SEC), 0, "the credit note never got done");
         check_credit_note(credit_id);
+        assert_audited(credit_id);
         corrected_invoiced();
         cr_assert_eq(test_daemon_count(&d, "processing"), 0, "files left in processing/");
         cr_assert_eq(test_daemon_count(&d, "failed"), 0);
