@@ -499,3 +499,95 @@ Test(numbering, two_openers_share_the_sequence) {
         expect_number(J3, "CONV-C", DEC10, 0, "CMA34-2026-0003");
         numbering_free(other);
 }
+
+/* ---- Credit notes --------------------------------------------------------------- */
+
+/* A credit note takes the next number of the same sequence, never holds the
+ * convention; once integrated (record_credited) the convention is free and
+ * a corrected bilan gets the third number. */
+Test(numbering, credit_note_same_register_then_convention_free) {
+        NumberingEntry e = {}, conflict = {};
+
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_record_flux(num, J1, "CPP_FLUX_1"), 0);
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC11, &e, NULL), 0);
+        cr_assert_str_eq(e.number, "CMA34-2026-0002");
+        cr_assert_str_eq(e.credits, "CMA34-2026-0001");
+        /* Again after a crash: the same number. */
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC11, &e, NULL), 1);
+        cr_assert_str_eq(e.number, "CMA34-2026-0002");
+        cr_assert_eq(numbering_record_flux(num, J2, "CPP_FLUX_2"), 0);
+        /* The convention is still the invoice's: a new bilan is refused. */
+        cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+        cr_assert_str_eq(e.number, "CMA34-2026-0001");
+        cr_assert_str_eq(e.flux, "CPP_FLUX_1");
+        cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-A", DEC11, &e, &conflict), -EEXIST);
+        /* The credit note integrated: free, and idempotent. */
+        cr_assert_eq(numbering_record_credited(num, J2), 1);
+        expect_number(J4, "CONV-B", DEC11, 0, "CMA34-2026-0003"); /* another line in the ledger */
+        cr_assert_eq(numbering_record_credited(num, J2), 0);
+        cr_assert_eq(ledger_count("\tcredited\tCMA34-2026-0001\t"), 1);
+        cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+        cr_assert_str_eq(e.credited_by, "CMA34-2026-0002");
+        /* No second credit note of a credited invoice. */
+        cr_assert_eq(numbering_allocate_credit(num, &config, J3, "CONV-A", "CMA34-2026-0001", DEC11, &e, &conflict),
+                     -ESTALE);
+        expect_number(J3, "CONV-A", DEC11, 0, "CMA34-2026-0004");
+        cr_assert_eq(numbering_record_credited(num, J2), 0, "the convention moved on: nothing more");
+        cr_assert_eq(ledger_count("\tcredited\t"), 1);
+        cr_assert_eq(numbering_record_credited(num, J1), -ENOENT, "an invoice is not a credit note");
+}
+
+Test(numbering, credit_note_needs_the_live_invoice) {
+        NumberingEntry e = {}, conflict = {};
+
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC10, &e, NULL),
+                     -ESTALE, "no invoice at all");
+        expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0009", DEC10, &e, &conflict),
+                     -ESTALE);
+        cr_assert_str_eq(conflict.number, "CMA34-2026-0001");
+        cr_assert_eq(numbering_void(num, J1, "rejected", NULL), 0);
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC10, &e, NULL),
+                     -ESTALE, "a voided invoice is not credited");
+        cr_assert_eq(numbering_allocate_credit(num, &config, J2, "CONV-A", "", DEC10, &e, NULL), -EINVAL);
+}
+
+/* A crash at each durable step of a credit note's allocation: completed at
+ * the next open, no gap, the convention left to its invoice. */
+Test(numbering, crash_while_allocating_a_credit_note_leaves_no_gap) {
+        for (unsigned step = 1; step <= 2; step++) {
+                FaultPlan plan = { .op = FS_OP_RENAME, .fail_at = step, .error = -EIO };
+                NumberingEntry e = {};
+                int r;
+
+                teardown();
+                setup();
+                expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
+                scratch_faults(&plan);
+                r = numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC10, &e, NULL);
+                scratch_faults_off();
+                cr_assert_eq(r, -EIO, "step %u", step);
+                reopen();
+                r = numbering_allocate_credit(num, &config, J2, "CONV-A", "CMA34-2026-0001", DEC10, &e, NULL);
+                cr_assert(r == 0 || r == 1, "step %u: %d", step, r);
+                cr_assert_str_eq(e.number, "CMA34-2026-0002", "step %u", step);
+                cr_assert_str_eq(e.credits, "CMA34-2026-0001", "step %u", step);
+                cr_assert_eq(numbering_lookup_convention(num, "CONV-A", &e), 0);
+                cr_assert_str_eq(e.number, "CMA34-2026-0001", "step %u: the credit note took the convention", step);
+                expect_number(J3, "CONV-B", DEC10, 0, "CMA34-2026-0003");
+        }
+}
+
+Test(numbering, one_credit_request_per_invoice_job) {
+        char existing[JOB_ID_MAX];
+
+        cr_assert_eq(numbering_lookup_credit(num, J1, existing), -ENOENT);
+        cr_assert_eq(numbering_request_credit(num, J1, J2, existing), 0);
+        cr_assert_eq(numbering_request_credit(num, J1, J2, existing), 1);
+        cr_assert_eq(numbering_request_credit(num, J1, J3, existing), -EEXIST);
+        cr_assert_str_eq(existing, J2);
+        reopen();
+        cr_assert_eq(numbering_lookup_credit(num, J1, existing), 0);
+        cr_assert_str_eq(existing, J2);
+}

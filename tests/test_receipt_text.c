@@ -75,6 +75,20 @@ Test(receipt_text, the_whole_receipt) {
         cr_expect_null(strchr(text, '\r'));
 }
 
+Test(receipt_text, credit_note) {
+        ReceiptTextInput in = sample();
+        _cleanup_(freep) char *text = NULL;
+
+        in.invoice_number = "CMA34-2026-0009";
+        in.credit_of_invoice = "CMA34-2026-0007";
+        text = format(&in);
+        cr_expect_eq(strncmp(text, "REÇU D'AVOIR CMA34-2026-0009\n\n", 30), 0, "%s", text);
+        expect_line(text, "Numéro de l'avoir      : CMA34-2026-0009");
+        expect_line(text, "Facture annulée        : CMA34-2026-0007");
+        expect_line(text, "Date de l'avoir        : 10 décembre 2026");
+        cr_expect_null(strstr(text, "Numéro de facture"));
+}
+
 Test(receipt_text, deterministic) {
         ReceiptTextInput in = sample();
         _cleanup_(freep) char *a = format(&in), *b = format(&in);

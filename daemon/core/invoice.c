@@ -68,6 +68,7 @@ Invoice *invoice_free(Invoice *inv) {
         free(inv->bic);
         free(inv->remittance_information);
         free(inv->payment_terms);
+        free(inv->preceding_number);
         for (size_t i = 0; i < inv->n_lines; i++) {
                 free(inv->lines[i].id);
                 free(inv->lines[i].action_id);
@@ -339,6 +340,16 @@ static int invoice_build_notes(Invoice *inv, const InvoiceInput *in) {
         if (r < 0)
                 return r;
 
+        /* A credit note says, right after what it is about, what it cancels
+         * and why (the convention note stays first, as on the invoice). */
+        if (in->credit) {
+                r = notes_add(&inv->notes, &inv->n_notes, "Avoir annulant intégralement la facture %s du %s. Motif : %s",
+                              in->credit->invoice_number, date_format_french(in->credit->invoice_date, issued),
+                              in->credit->reason);
+                if (r < 0)
+                        return r;
+        }
+
         done = invoice_realisations_text(p);
         if (!done)
                 return -ENOMEM;
@@ -381,6 +392,20 @@ static int invoice_build_payment(Invoice *inv, const InvoiceInput *in) {
         if (strdup_to(&inv->remittance_information, inv->number) < 0)
                 return -ENOMEM;
         date_format_french(inv->due_date, due);
+        if (in->credit) {
+                char issued[32];
+
+                /* Nothing is to be paid for a credit note: it says what it cancels. */
+                if (asprintf(&inv->payment_terms,
+                             "Avoir à imputer sur la facture %s du %s, qu'il annule intégralement ; "
+                             "toute somme versée au titre de cette facture sera remboursée par %s.",
+                             in->credit->invoice_number, date_format_french(in->credit->invoice_date, issued),
+                             means) < 0) {
+                        inv->payment_terms = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
         if ((in->payment_terms_days == 0
                      ? asprintf(&inv->payment_terms,
                                 "Paiement par %s à réception, le %s, en rappelant la référence %s.", means,
@@ -414,6 +439,10 @@ static int invoice_check_input(const InvoiceInput *in) {
                 return -EINVAL;
         if (!streq_ptr(in->bilan->convention_id, in->convention->id))
                 return -EINVAL;
+        if (in->credit && (isempty(in->credit->invoice_number) || isempty(in->credit->reason) ||
+                           strlen(in->credit->invoice_number) > INVOICE_NUMBER_MAX ||
+                           streq(in->credit->invoice_number, in->number)))
+                return -EINVAL;
         return 0;
 }
 
@@ -430,7 +459,12 @@ int invoice_build(const InvoiceInput *in, Invoice **ret) {
         inv = calloc(1, sizeof(Invoice));
         if (!inv)
                 return -ENOMEM;
-        inv->type_code = INVOICE_TYPE_COMMERCIAL;
+        inv->type_code = in->credit ? INVOICE_TYPE_CREDIT_NOTE : INVOICE_TYPE_COMMERCIAL;
+        if (in->credit) {
+                if (strdup_to(&inv->preceding_number, in->credit->invoice_number) < 0)
+                        return -ENOMEM;
+                inv->preceding_date = in->credit->invoice_date;
+        }
         inv->issue_date = in->issue_date;
         /* The issue date may be anyone's (chorusctl render --issue-date). */
         r = date_add_days_checked(in->issue_date, in->payment_terms_days, &inv->due_date);

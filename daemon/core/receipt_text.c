@@ -262,12 +262,13 @@ int receipt_text_format(const ReceiptTextInput *in, char **ret, size_t *ret_size
         if (!f)
                 return -ENOMEM;
 
-        fputs("REÇU DE FACTURE ", f);
+        fputs(in->credit_of_invoice ? "REÇU D'AVOIR " : "REÇU DE FACTURE ", f);
         print_clean(f, in->invoice_number);
         fputs("\n\n", f);
-        print_field(f, "Numéro de facture", in->invoice_number);
+        print_field(f, in->credit_of_invoice ? "Numéro de l'avoir" : "Numéro de facture", in->invoice_number);
+        print_field(f, "Facture annulée", in->credit_of_invoice);
         print_field(f, "Montant TTC", in->has_total ? money_format_french(in->total, true, money) : NULL);
-        print_field(f, "Date de la facture", in->has_issue_date ? date_format_french(in->issue_date, day) : NULL);
+        print_field(f, in->credit_of_invoice ? "Date de l'avoir" : "Date de la facture", in->has_issue_date ? date_format_french(in->issue_date, day) : NULL);
         print_field(f, "Convention", in->convention);
         print_field(f, "Acheteur", in->buyer);
         print_field(f, "Bilan", in->bilan_name);

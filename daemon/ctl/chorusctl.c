@@ -25,6 +25,7 @@ static const CtlCommand commands[] = {
         { "requeue", "send a job from failed/ through the pipeline again", ctl_requeue },
         { "approve", "let an invoice awaiting approval be numbered and deposited", ctl_approve },
         { "cancel", "refuse an invoice awaiting approval: its bilan goes to rejected/", ctl_cancel },
+        { "credit", "issue the credit note (avoir) cancelling an integrated invoice", ctl_credit },
         { "audit", "audit log tools: 'audit verify' checks the chain, 'audit init' makes its key", ctl_audit },
         { "health", "one-line check for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", ctl_health },
 };

@@ -274,7 +274,12 @@ static void print_job(const Job *j) {
         print_field("Spool name:", j->spool_name);
         print_field("Bilan SHA-256:", j->bilan_sha256);
         print_field("Convention:", j->convention);
-        print_field("Invoice:", j->invoice_number);
+        print_field(job_is_credit_note(j) ? "Credit note:" : "Invoice:", j->invoice_number);
+        if (job_is_credit_note(j)) {
+                printf("  %-20s invoice %s of %s (job %s)\n", "Cancels:", strempty(j->credit_of_invoice),
+                       strempty(j->credit_of_date), strempty(j->credit_of_job));
+                print_field("Reason:", j->credit_reason);
+        }
         print_field("Issue date:", j->has_issue_date ? date_format(j->issue_date, date) : NULL);
         print_field("Format:", j->format >= 0 ? invoice_format_to_string(j->format) : NULL);
         if (j->has_amounts) {
@@ -373,6 +378,39 @@ static int print_audit_record(uint64_t seq, const char *time, const AuditRecord 
         return 0;
 }
 
+/* The documents issued for the job's convention, oldest first: its
+ * invoices and credit notes, each credit note with the invoice it cancels,
+ * so that an invoice, its credit note and the new invoice are read
+ * together. */
+static void print_convention_documents(JobsContext *c, const Job *j) {
+        IdList l = {};
+        bool header = false;
+
+        if (!j->convention || jobstore_foreach(c->store, collect_id, &l) < 0) {
+                free(l.ids);
+                return;
+        }
+        qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
+        for (size_t i = 0; i < l.n; i++) {
+                _cleanup_(job_freep) Job *o = NULL;
+
+                if (jobstore_load(c->store, l.ids[i], &o, NULL) < 0 || !streq_ptr(o->convention, j->convention) ||
+                    (!o->invoice_number && o->n_voided == 0 && !job_is_credit_note(o)))
+                        continue;
+                if (!header) {
+                        printf("\nDocuments of convention %s:\n", j->convention);
+                        header = true;
+                }
+                printf("  %s %-20s %-12s job %s, %s", streq(o->id, j->id) ? "*" : " ",
+                       o->invoice_number ? o->invoice_number : "(no number yet)",
+                       job_is_credit_note(o) ? "credit note" : "invoice", o->id, job_state_to_string(o->state));
+                if (job_is_credit_note(o))
+                        printf(", cancels invoice %s", strempty(o->credit_of_invoice));
+                printf("\n");
+        }
+        free(l.ids);
+}
+
 static int status_job(JobsContext *c, const char *id, bool json) {
         _cleanup_(job_freep) Job *j = NULL;
         _cleanup_(freep) char *audit_path = NULL;
@@ -391,6 +429,7 @@ static int status_job(JobsContext *c, const char *id, bool json) {
         }
         print_job(j);
         print_files(c->config, j);
+        print_convention_documents(c, j);
         printf("\nHistory (audit log):\n");
         snprintf(job_id, sizeof job_id, "%s", id);
         r = audit_foreach(audit_path, print_audit_record, job_id);

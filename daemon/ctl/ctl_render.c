@@ -6,6 +6,8 @@
  * output is written atomically (temp file, fsync, rename), or to stdout with
  * "-o -". With --bilan-report it writes, instead of the invoice, the bilan
  * report PDF that the invoice carries as its supporting document (BG-24).
+ * With --credit-of it writes instead the credit note (avoir, type 381)
+ * that `chorusctl credit` would have chorusd issue for that invoice.
  * Exit status: 0 written, 65 the bilan is invalid, its total is zero or the
  * configuration cannot produce this invoice, 64 usage error (a format not
  * in this build too), 66 the bilan is missing or unreadable, 74 the output
@@ -37,11 +39,16 @@ typedef struct RenderArgs {
         InvoiceFormat format;
         Date issue_date;
         bool bilan_report;
+        const char *credit_of;   /* --credit-of: the invoice a credit note cancels */
+        Date credit_date;        /* --credit-date: its issue date */
+        bool has_credit_date;
+        const char *reason;
 } RenderArgs;
 
 static void render_help(void) {
         printf("usage: chorusctl render [-c FILE] BILAN -o OUT [--format ubl|cii|facturx]\n"
                "                        [--number N] [--issue-date YYYY-MM-DD] [--bilan-report]\n"
+               "                        [--credit-of INVOICE [--credit-date YYYY-MM-DD] [--reason TEXT]]\n"
                "\n"
                "Validates BILAN against its convention and writes the invoice chorusd would\n"
                "deposit for it, without allocating a number or contacting Chorus Pro.\n"
@@ -54,6 +61,10 @@ static void render_help(void) {
                "  -d, --issue-date DATE  issue date (default: today)\n"
                "  -b, --bilan-report     write the bilan report PDF (the invoice's supporting\n"
                "                         document) instead of the invoice\n"
+               "  -C, --credit-of INVOICE  write the credit note (avoir) cancelling invoice\n"
+               "                         INVOICE of this bilan instead\n"
+               "  -D, --credit-date DATE the issue date of INVOICE (default: the issue date)\n"
+               "  -r, --reason TEXT      the reason the credit note gives\n"
                "  -h, --help             this help\n"
                "\n"
                "Exit status: 0 written, 65 invalid bilan, or a configuration that cannot\n"
@@ -72,6 +83,9 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 { "number", required_argument, NULL, 'n' },
                 { "issue-date", required_argument, NULL, 'd' },
                 { "bilan-report", no_argument, NULL, 'b' },
+                { "credit-of", required_argument, NULL, 'C' },
+                { "credit-date", required_argument, NULL, 'D' },
+                { "reason", required_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -83,7 +97,7 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 .issue_date = date_from_time(time(NULL)),
         };
         optind = 0; /* a fresh scan, whatever ran before */
-        while ((c = getopt_long(argc, argv, "c:o:f:n:d:bh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "c:o:f:n:d:bC:D:r:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c':
                         a->config_path = optarg;
@@ -109,6 +123,22 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 case 'b':
                         a->bilan_report = true;
                         break;
+                case 'C':
+                        if (isempty(optarg) || strlen(optarg) > INVOICE_NUMBER_MAX)
+                                return ctl_usage_error(COMMAND, "invoice number must have 1 to %d characters",
+                                                       INVOICE_NUMBER_MAX);
+                        a->credit_of = optarg;
+                        break;
+                case 'D':
+                        if (date_parse(optarg, &a->credit_date) < 0)
+                                return ctl_usage_error(COMMAND, "invalid credit date '%s' (YYYY-MM-DD)", optarg);
+                        a->has_credit_date = true;
+                        break;
+                case 'r':
+                        if (isempty(optarg))
+                                return ctl_usage_error(COMMAND, "empty --reason");
+                        a->reason = optarg;
+                        break;
                 case 'h':
                         render_help();
                         return CTL_EXIT_OK;
@@ -120,6 +150,10 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
                 return ctl_usage_error(COMMAND, "expected exactly one BILAN file");
         if (!a->output)
                 return ctl_usage_error(COMMAND, "missing -o OUT");
+        if ((a->has_credit_date || a->reason) && !a->credit_of)
+                return ctl_usage_error(COMMAND, "--credit-date and --reason need --credit-of");
+        if (a->credit_of && streq(a->credit_of, a->number))
+                return ctl_usage_error(COMMAND, "the credit note needs a number of its own (--number)");
         a->bilan_path = argv[optind];
         return -1;
 }
@@ -179,12 +213,14 @@ static void render_print_summary(const RenderArgs *a, const RenderedInvoice *out
         const Invoice *inv = out->invoice;
         FILE *f = streq(a->output, "-") ? stderr : stdout;
 
-        fprintf(f, "%s invoice %s written to %s: %zu line(s), total %s %s",
-                invoice_format_to_string(out->format), inv->number,
+        fprintf(f, "%s %s %s written to %s: %zu line(s), total %s %s", invoice_format_to_string(out->format),
+                inv->preceding_number ? "credit note" : "invoice", inv->number,
                 streq(a->output, "-") ? "stdout" : a->output, inv->n_lines,
                 money_format(inv->payable, total), inv->currency);
         if (out->proration->cap_allowance > 0)
                 fprintf(f, " (capped from %s)", money_format(out->proration->total_before_cap, before));
+        if (inv->preceding_number)
+                fprintf(f, ", cancelling invoice %s", inv->preceding_number);
         fputc('\n', f);
 }
 
@@ -219,6 +255,11 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
         Diagnostics diags = DIAGNOSTICS_INIT;
         const Convention *convention = NULL;
         RenderRequest req;
+        InvoiceCreditRef credit = {
+                .invoice_number = a->credit_of,
+                .invoice_date = a->has_credit_date ? a->credit_date : a->issue_date,
+                .reason = a->reason ?: "Aperçu d'avoir",
+        };
         bool explained;
         int r;
 
@@ -239,6 +280,7 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
                 .issue_date = a->issue_date,
                 .format = a->format,
                 .pdf_assets = assets,
+                .credit = a->credit_of ? &credit : NULL,
         };
         r = render_invoice(&req, &out, &diags);
         explained = diagnostics_has_errors(&diags);

@@ -222,6 +222,9 @@ static cJSON *job_json(const char *id, const Job *j) {
              add_time(o, "deposited", j->deposited_usec) &&
              add_time(o, "approved", j->approved_usec) && add_string(o, "approved_by", j->approved_by) &&
              add_string(o, "approved_as", j->approved_as) &&
+             add_string(o, "credit_of_job", j->credit_of_job) &&
+             add_string(o, "credit_of_invoice", j->credit_of_invoice) &&
+             add_string(o, "credit_reason", j->credit_reason) &&
              add_time(o, "next_attempt",
                       j->state >= 0 && !job_state_is_terminal(j->state) ? j->next_attempt_usec : 0) &&
              (j->state >= 0 ? !!cJSON_AddNumberToObject(o, "attempts", j->attempts)

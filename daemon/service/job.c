@@ -697,9 +697,11 @@ int jobrun_resume_moved_in(JobHost *h, const char *spool_name) {
                 job_free(rec.job);
                 return 0;
         }
-        k = jobrun_resume_full(h, &rec, rec.job->approved_usec > 0 && rec.job->state == JOB_STATE_VALIDATED
-                                                ? "approved"
-                                                : "requeued");
+        k = jobrun_resume_full(h, &rec,
+                               rec.job->approved_usec > 0 && rec.job->state == JOB_STATE_VALIDATED ? "approved"
+                               : job_is_credit_note(rec.job) && rec.job->state == JOB_STATE_RECEIVED
+                                       ? "credit_started" /* chorusctl credit */
+                                       : "requeued");
         job_free(rec.job);
         return k;
 }

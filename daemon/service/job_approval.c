@@ -39,7 +39,9 @@
 #include "service/job_internal.h"
 
 bool run_needs_approval(const JobRun *r) {
-        return run_config(r)->invoice.approval == INVOICE_APPROVAL_REQUIRED && r->job->approved_usec == 0;
+        /* A credit note was asked for by a person (chorusctl credit): no second approval. */
+        return run_config(r)->invoice.approval == INVOICE_APPROVAL_REQUIRED && r->job->approved_usec == 0 &&
+               !job_is_credit_note(r->job);
 }
 
 /* ---- The one place a job enters awaiting_approval ------------------------------- */

@@ -325,6 +325,7 @@ static int text_receipt(const Job *j, char **ret, size_t *ret_size) {
                 .chorus_invoice_id = j->cpp_invoice_id,
                 .status = j->cpp_invoice_status,
                 .status_comment = j->cpp_status_comment,
+                .credit_of_invoice = j->credit_of_invoice,
         };
 
         if (j->cpp_status_date && receipt_moment_parse(j->cpp_status_date, &in.status_at) < 0)

@@ -272,6 +272,40 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
         run_after(r, s);
 }
 
+/* A credit note integrated by Chorus Pro cancels its invoice for good: the
+ * convention is free again (numbering_record_credited, idempotent, so it is
+ * redone after a crash between the state save and the record). Returns 0,
+ * or < 0 when the record could not be written (tried again at the next
+ * lifecycle step). */
+static int run_credit_integrated(JobRun *r) {
+        Job *j = r->job;
+        NumberingEntry c;
+        int k;
+
+        if (!job_is_credit_note(j))
+                return 0;
+        k = numbering_lookup_convention(r->host->numbering, j->convention, &c);
+        if (k >= 0 && (!streq_ptr(j->credit_of_invoice, c.number) || c.credited_by[0]))
+                return 0; /* recorded (or the convention moved on): the usual case */
+        /* The audit record before the step it records; redone after a crash. */
+        (void) run_audit(r, "credited", j->credit_of_invoice);
+        k = numbering_record_credited(r->host->numbering, j->id);
+        if (fs_error_is_fatal(k)) {
+                job_host_fatal(r->host, k, "recording a credit note");
+                return k;
+        }
+        if (k < 0) {
+                run_log_errno(r, LOG_ERR, k, NULL, "Failed to record credit note %s of invoice %s: %m",
+                              j->invoice_number, strempty(j->credit_of_invoice));
+                return k;
+        }
+        run_log(r, LOG_NOTICE, NULL,
+                "Credit note %s integrated: invoice %s is cancelled, convention %s may be invoiced again.",
+                j->invoice_number, strempty(j->credit_of_invoice), j->convention);
+        crash_point("credited");
+        return 0;
+}
+
 StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         Job *j = r->job;
         char money[MONEY_DECIMAL_MAX];
@@ -284,6 +318,7 @@ StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s) {
         run_reset_attempts(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return STEP_WAIT;
+        (void) run_credit_integrated(r); /* a failure is retried at the next lifecycle step */
         k = run_finish_integration(r);
         if (k < 0 && job_host_stopping(r->host))
                 return STEP_WAIT;
@@ -311,6 +346,10 @@ StepResult step_lifecycle(JobRun *r) {
 
         if (run_wait_next_attempt(r))
                 return STEP_WAIT;
+        if (run_credit_integrated(r) < 0) {
+                run_retry_step_later(r);
+                return STEP_WAIT;
+        }
         if (!r->job->cpp_invoice_id)
                 return run_find_invoice_id(r);
         errno = 0;

@@ -132,7 +132,8 @@ static bool convention_already_invoiced(JobRun *r, const char *convention_id, Di
         NumberingEntry e;
         int k = numbering_lookup_convention(r->host->numbering, convention_id, &e);
 
-        if (k < 0 || e.voided || streq(e.job_id, r->job->id))
+        /* A credit note is of the convention's invoice; a credited invoice frees it. */
+        if (k < 0 || e.voided || e.credited_by[0] || streq(e.job_id, r->job->id) || job_is_credit_note(r->job))
                 return false;
         diag_error2(d, r->job->bilan_name, "convention",
                     "convention %s is already invoiced: invoice %s (flux %s, job %s)",

@@ -61,7 +61,21 @@ StepResult step_number(JobRun *r) {
         StepResult s;
         int k;
 
-        k = numbering_allocate(r->host->numbering, run_config(r), j->id, j->convention, today, &e, &conflict);
+        if (job_is_credit_note(j))
+                k = numbering_allocate_credit(r->host->numbering, run_config(r), j->id, j->convention,
+                                              j->credit_of_invoice, today, &e, &conflict);
+        else
+                k = numbering_allocate(r->host->numbering, run_config(r), j->id, j->convention, today, &e,
+                                       &conflict);
+        if (k == -ESTALE) {
+                char reasons[256];
+                snprintf(reasons, sizeof reasons,
+                         "cannot issue the credit note of invoice %s: it is no longer convention %s's invoice "
+                         "(now %s%s)",
+                         strempty(j->credit_of_invoice), j->convention, conflict.number[0] ? conflict.number : "none",
+                         conflict.credited_by[0] ? ", already credited" : conflict.voided ? ", voided" : "");
+                return run_fail(r, JOB_STATE_FAILED, NULL, reasons);
+        }
         if (k == -ETIME)
                 return number_wait_for_clock(r, today, &conflict);
         if (k == -EEXIST) {
@@ -100,8 +114,10 @@ StepResult step_number(JobRun *r) {
         if (run_save(r, JOB_STATE_NUMBERED) < 0)
                 return STEP_WAIT;
         run_log(r, LOG_INFO, MESSAGE_ID_NUMBER_ALLOCATED,
-                "Invoice number %s (issued %s) allocated to bilan '%s' (convention %s).", e.number,
-                date_format(e.issue_date, date), j->bilan_name, j->convention);
+                "%s number %s (issued %s) allocated to bilan '%s' (convention %s)%s%s.",
+                job_is_credit_note(j) ? "Credit note" : "Invoice", e.number, date_format(e.issue_date, date),
+                j->bilan_name, j->convention, job_is_credit_note(j) ? ", cancelling invoice " : "",
+                job_is_credit_note(j) ? j->credit_of_invoice : "");
         (void) run_audit(r, "numbered", NULL);
         return STEP_NEXT;
 }
@@ -148,6 +164,7 @@ StepResult step_render(JobRun *r) {
         Diagnostics d = DIAGNOSTICS_INIT;
         const PdfAssets *assets = NULL;
         char name[SPOOL_NAME_MAX], sha[SHA256_HEX_SIZE], reasons[JOB_LAST_ERROR_MAX];
+        InvoiceCreditRef credit = {};
         Job *j = r->job;
         int k;
 
@@ -162,6 +179,14 @@ StepResult step_render(JobRun *r) {
                             : -EINVAL;
         if (k >= 0)
                 k = job_host_pdf_assets(r->host, &assets);
+        if (k >= 0 && job_is_credit_note(j) &&
+            (!j->credit_of_date || date_parse(j->credit_of_date, &credit.invoice_date) < 0 || !j->credit_of_invoice ||
+             isempty(j->credit_reason)))
+                k = diag_error2(&d, j->bilan_name, "credit",
+                                "the reference of credit note %s to its invoice is incomplete",
+                                "la référence de l'avoir %s à sa facture est incomplète", j->invoice_number) < 0
+                            ? -ENOMEM
+                            : -EINVAL;
         if (k >= 0) {
                 RenderRequest req = {
                         .config = run_config(r),
@@ -171,7 +196,10 @@ StepResult step_render(JobRun *r) {
                         .issue_date = j->issue_date,
                         .format = j->format,
                         .pdf_assets = assets,
+                        .credit = job_is_credit_note(j) ? &credit : NULL,
                 };
+                credit.invoice_number = j->credit_of_invoice;
+                credit.reason = j->credit_reason;
                 k = render_invoice(&req, &inv, &d);
                 if (k >= 0)
                         k = render_readable_pdf(inv, assets, &readable, &readable_size);

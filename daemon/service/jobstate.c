@@ -121,6 +121,10 @@ static const StringField string_fields[] = {
         { "APPROVED_BY", offsetof(Job, approved_by) },
         { "APPROVED_AS", offsetof(Job, approved_as) },
         { "LAST_ERROR", offsetof(Job, last_error) },
+        { "CREDIT_OF_JOB", offsetof(Job, credit_of_job) },
+        { "CREDIT_OF_INVOICE", offsetof(Job, credit_of_invoice) },
+        { "CREDIT_OF_DATE", offsetof(Job, credit_of_date) },
+        { "CREDIT_REASON", offsetof(Job, credit_reason) },
 };
 
 typedef struct U64Field {

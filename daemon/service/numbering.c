@@ -25,6 +25,7 @@
 #define LOCK_FILE "lock"
 #define BY_JOB_DIR "by-job"
 #define BY_CONVENTION_DIR "by-convention"
+#define CREDITS_DIR "credits"
 #define CONVENTION_SUFFIX ".invoiced"
 #define LEDGER_LINE_MAX 4096
 
@@ -49,6 +50,10 @@ static void put_entry(KvWriter *w, const NumberingEntry *e) {
         if (e->flux[0])
                 kv_put(w, "FLUX", e->flux);
         kv_put(w, "STATE", e->voided ? "voided" : "live");
+        if (e->credits[0])
+                kv_put(w, "CREDITS", e->credits);
+        if (e->credited_by[0])
+                kv_put(w, "CREDITED_BY", e->credited_by);
 }
 
 static int copy_field(const KvFile *kv, const char *key, char *buf, size_t size, bool required) {
@@ -80,7 +85,9 @@ static int parse_entry(const KvFile *kv, NumberingEntry *ret) {
         if (copy_field(kv, "NUMBER", e.number, sizeof e.number, true) < 0 ||
             copy_field(kv, "JOB", e.job_id, sizeof e.job_id, true) < 0 ||
             copy_field(kv, "CONVENTION", e.convention, sizeof e.convention, true) < 0 ||
-            copy_field(kv, "FLUX", e.flux, sizeof e.flux, false) < 0)
+            copy_field(kv, "FLUX", e.flux, sizeof e.flux, false) < 0 ||
+            copy_field(kv, "CREDITS", e.credits, sizeof e.credits, false) < 0 ||
+            copy_field(kv, "CREDITED_BY", e.credited_by, sizeof e.credited_by, false) < 0)
                 return -EBADMSG;
         date = kv_get(kv, "ISSUE_DATE");
         state = kv_get(kv, "STATE");
@@ -322,12 +329,17 @@ static int counter_latest(const KvFile *counter, NumberingEntry *ret) {
 
 /* Steps 2–4 of an allocation (numbering.h); each is idempotent. */
 static int bind_number(Numbering *n, const NumberingEntry *e, const KvFile *old_job) {
+        char detail[64];
         int r;
 
-        r = write_convention(n, e);
-        if (r < 0)
-                return r;
-        r = ledger_append_once(n, "allocated", e, NULL);
+        /* A credit note leaves by-convention/ to its invoice, until it is integrated. */
+        if (!e->credits[0]) {
+                r = write_convention(n, e);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(detail, sizeof detail, "credit note of %s", e->credits);
+        r = ledger_append_once(n, "allocated", e, e->credits[0] ? detail : NULL);
         if (r < 0)
                 return r;
         return write_job(n, e->job_id, e, old_job, /* newly_voided= */ NULL);
@@ -471,15 +483,33 @@ static int check_convention_free(Numbering *n, const char *convention_id, const 
                 return 0;
         if (r < 0)
                 return r;
-        if (c.voided || streq(c.job_id, job_id))
+        if (c.voided || c.credited_by[0] || streq(c.job_id, job_id))
                 return 0;
         if (reterr_conflict)
                 *reterr_conflict = c;
         return -EEXIST;
 }
 
+/* A credit note needs its invoice live and not credited yet in by-convention/. */
+static int check_convention_credits(Numbering *n, const char *convention_id, const char *invoice_number,
+                                    NumberingEntry *reterr_conflict) {
+        NumberingEntry c;
+        int r;
+
+        r = read_convention(n, convention_id, &c);
+        if (r == -ENOENT)
+                return -ESTALE;
+        if (r < 0)
+                return r;
+        if (!c.voided && !c.credited_by[0] && streq(c.number, invoice_number))
+                return 0;
+        if (reterr_conflict)
+                *reterr_conflict = c;
+        return -ESTALE;
+}
+
 static int allocate_locked(Numbering *n, const Config *config, const char *job_id,
-                           const char *convention_id, Date today, NumberingEntry *ret,
+                           const char *convention_id, const char *credits, Date today, NumberingEntry *ret,
                            NumberingEntry *reterr_conflict) {
         _cleanup_(kv_file_freep) KvFile *job = NULL, *counter = NULL;
         NumberingEntry e = {}, last;
@@ -493,7 +523,8 @@ static int allocate_locked(Numbering *n, const Config *config, const char *job_i
         }
         if (r != -ENOENT)
                 return r;
-        r = check_convention_free(n, convention_id, job_id, reterr_conflict);
+        r = credits ? check_convention_credits(n, convention_id, credits, reterr_conflict)
+                    : check_convention_free(n, convention_id, job_id, reterr_conflict);
         if (r < 0)
                 return r;
         r = read_counter(n, &counter);
@@ -519,6 +550,8 @@ static int allocate_locked(Numbering *n, const Config *config, const char *job_i
                 return r;
         memcpy(e.job_id, job_id, JOB_ID_MAX);
         snprintf(e.convention, sizeof e.convention, "%s", convention_id);
+        if (credits)
+                snprintf(e.credits, sizeof e.credits, "%s", credits);
         e.issue_date = today;
         e.allocated_usec = now_realtime_usec();
         r = write_counter(n, counter, today.year, seq + 1, &e);
@@ -543,7 +576,125 @@ int numbering_allocate(Numbering *n, const Config *config, const char *job_id,
         r = begin(n, &locked);
         if (r < 0)
                 return r;
-        return allocate_locked(n, config, job_id, convention_id, today, ret, reterr_conflict);
+        return allocate_locked(n, config, job_id, convention_id, /* credits= */ NULL, today, ret,
+                               reterr_conflict);
+}
+
+int numbering_allocate_credit(Numbering *n, const Config *config, const char *job_id,
+                              const char *convention_id, const char *invoice_number, Date today,
+                              NumberingEntry *ret, NumberingEntry *reterr_conflict) {
+        _cleanup_(unlockp) Numbering *locked = NULL;
+        int r;
+
+        if (!job_id_is_valid(job_id) || !identifier_is_valid(convention_id) || isempty(invoice_number) ||
+            strlen(invoice_number) > INVOICE_NUMBER_MAX || !date_is_valid(today.year, today.month, today.day) ||
+            today.year < 1000 || today.year > 9999)
+                return -EINVAL;
+        r = begin(n, &locked);
+        if (r < 0)
+                return r;
+        return allocate_locked(n, config, job_id, convention_id, invoice_number, today, ret, reterr_conflict);
+}
+
+int numbering_record_credited(Numbering *n, const char *job_id) {
+        _cleanup_(unlockp) Numbering *locked = NULL;
+        NumberingEntry e, c;
+        int r;
+
+        if (!job_id_is_valid(job_id))
+                return -EINVAL;
+        r = begin(n, &locked);
+        if (r < 0)
+                return r;
+        r = lookup_job_locked(n, job_id, &e, NULL);
+        if (r < 0)
+                return r;
+        if (!e.credits[0])
+                return -ENOENT;
+        r = read_convention(n, e.convention, &c);
+        if (r < 0)
+                return r;
+        /* Done already, or the convention moved on (voided and invoiced
+         * again): nothing to record, and no second ledger line. */
+        if (!streq(c.number, e.credits) || c.credited_by[0])
+                return 0;
+        /* The ledger first, the convention last: its CREDITED_BY marks the
+         * step complete, and a redone step is recognised by the ledger. */
+        {
+                NumberingEntry l = e;
+
+                snprintf(l.number, sizeof l.number, "%s", e.credits);
+                r = ledger_append_once(n, "credited", &l, e.number);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(c.credited_by, sizeof c.credited_by, "%s", e.number);
+        r = write_convention(n, &c);
+        return r < 0 ? r : 1;
+}
+
+static int open_credits_dir(Numbering *n) {
+        return fs_open_dir(n->dirfd, CREDITS_DIR, /* create= */ true);
+}
+
+static int read_credit_locked(Numbering *n, int dfd, const char *invoice_job, char ret[static JOB_ID_MAX]) {
+        _cleanup_(kv_file_freep) KvFile *kv = NULL;
+        const char *v;
+        int r;
+
+        r = kv_read_file(dfd, invoice_job, &kv);
+        if (r < 0)
+                return damaged(CREDITS_DIR "/<job>", r);
+        v = kv_get(kv, "CREDIT_JOB");
+        if (!v || !job_id_is_valid(v))
+                return damaged(CREDITS_DIR "/<job>", -EBADMSG);
+        memcpy(ret, v, JOB_ID_MAX);
+        (void) n;
+        return 0;
+}
+
+int numbering_request_credit(Numbering *n, const char *invoice_job, const char *credit_job,
+                             char ret_existing[static JOB_ID_MAX]) {
+        _cleanup_(unlockp) Numbering *locked = NULL;
+        _cleanup_(kv_writer_done) KvWriter w = KV_WRITER_INIT;
+        _cleanup_(closep) int dfd = -1;
+        int r;
+
+        if (!job_id_is_valid(invoice_job) || !job_id_is_valid(credit_job))
+                return -EINVAL;
+        r = begin(n, &locked);
+        if (r < 0)
+                return r;
+        dfd = open_credits_dir(n);
+        if (dfd < 0)
+                return dfd;
+        r = read_credit_locked(n, dfd, invoice_job, ret_existing);
+        if (r >= 0)
+                return streq(ret_existing, credit_job) ? 1 : -EEXIST;
+        if (r != -ENOENT)
+                return r;
+        r = kv_writer_open(&w, NUMBERING_FILE_VERSION);
+        if (r < 0)
+                return r;
+        kv_put(&w, "INVOICE_JOB", invoice_job);
+        kv_put(&w, "CREDIT_JOB", credit_job);
+        return kv_writer_write_file(&w, dfd, invoice_job, 0);
+}
+
+int numbering_lookup_credit(Numbering *n, const char *invoice_job, char ret[static JOB_ID_MAX]) {
+        _cleanup_(unlockp) Numbering *locked = NULL;
+        _cleanup_(closep) int dfd = -1;
+        int r;
+
+        if (!job_id_is_valid(invoice_job))
+                return -EINVAL;
+        r = begin(n, &locked);
+        if (r < 0)
+                return r;
+        dfd = open_credits_dir(n);
+        if (dfd < 0)
+                return dfd;
+        return read_credit_locked(n, dfd, invoice_job, ret);
 }
 
 int numbering_lookup_job(Numbering *n, const char *job_id, NumberingEntry *ret) {

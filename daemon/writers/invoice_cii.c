@@ -6,7 +6,8 @@
  * daemon/README.md (The invoices, Mapping) maps each BT to its path.
  * ApplicableHeaderTradeDelivery is mandatory in the XSD (other generators forget it); it holds BT-72;
  * notes are plain ram:Content text (Chorus Pro rejects child elements there);
- * dates use format 102 (YYYYMMDD). Fails with -ENOMEM/-EIO, or -EINVAL for
+ * a credit note is TypeCode 381 with its invoice in
+ * InvoiceReferencedDocument (BT-25/BT-26); dates use format 102 (YYYYMMDD). Fails with -ENOMEM/-EIO, or -EINVAL for
  * text XML cannot carry (invoice_xml.h). Pure. */
 #include "writers/invoice_cii.h"
 #include "writers/invoice_xml.h"
@@ -215,6 +216,8 @@ static void cii_totals(XmlOut *o, const Invoice *inv) {
 }
 
 static void cii_settlement(XmlOut *o, const Invoice *inv) {
+        char date[9];
+
         xml_start(o, "ram:ApplicableHeaderTradeSettlement");
         xml_text(o, "ram:PaymentReference", inv->remittance_information);
         xml_text(o, "ram:InvoiceCurrencyCode", inv->currency);
@@ -236,6 +239,15 @@ static void cii_settlement(XmlOut *o, const Invoice *inv) {
         xml_end(o);
 
         cii_totals(o, inv);
+        if (inv->preceding_number) { /* BG-3: a credit note's invoice */
+                xml_start(o, "ram:InvoiceReferencedDocument");
+                xml_text(o, "ram:IssuerAssignedID", inv->preceding_number);
+                xml_start(o, "ram:FormattedIssueDateTime");
+                xml_text_attr(o, "qdt:DateTimeString", "format", "102",
+                              date_format_compact(inv->preceding_date, date));
+                xml_end(o);
+                xml_end(o);
+        }
         xml_end(o);
 }
 

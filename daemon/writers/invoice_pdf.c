@@ -152,6 +152,16 @@ static void draw_header(Ctx *c) {
                   &text_style);
         key_value(c, RIGHT - 190, RIGHT, right_y + 28, "Échéance", date_format_french(inv->due_date, due),
                   &text_style);
+        /* A credit note names the invoice it cancels (BT-25, BT-26). */
+        if (inv->preceding_number) {
+                char issued[32];
+
+                key_value(c, RIGHT - 190, RIGHT, right_y + 42, "Facture annulée", inv->preceding_number,
+                          &bold_style);
+                key_value(c, RIGHT - 190, RIGHT, right_y + 56, "Date de la facture",
+                          date_format_french(inv->preceding_date, issued), &text_style);
+                right_y += 28;
+        }
         pdf_document_line(c->l.d, RIGHT - 190, right_y + 36, RIGHT, right_y + 36, 0.5, LAYOUT_RULE);
 
         c->l.y = (y > right_y + 36 ? y : right_y + 36) + 22;
@@ -367,7 +377,8 @@ static void draw_totals(Ctx *c) {
         }
         y += 6;
         pdf_document_fill_rect(c->l.d, x, y, RIGHT - x, 26, LAYOUT_ACCENT);
-        pdf_document_text(c->l.d, &total_style, x + 8, y + 17, PDF_ALIGN_LEFT, "Net à payer");
+        pdf_document_text(c->l.d, &total_style, x + 8, y + 17, PDF_ALIGN_LEFT,
+                          c->inv->type_code == INVOICE_TYPE_CREDIT_NOTE ? "Montant de l'avoir" : "Net à payer");
         pdf_document_text(c->l.d, &total_style, RIGHT - 8, y + 17, PDF_ALIGN_RIGHT,
                           money_format_french(c->inv->payable, true, payable));
         /* Below the totals and below the VAT mention, whichever ends lower. */

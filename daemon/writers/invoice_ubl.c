@@ -5,6 +5,10 @@
  * element out of order is an XSD error that Chorus Pro rejects), following
  * the EN 16931 UBL binding; daemon/README.md (The invoices, Mapping) maps each BT
  * to its path.
+ * A credit note (type 381) is a UBL CreditNote (UBL-CreditNote-2.1.xsd):
+ * CreditNoteTypeCode, CreditNoteLine/CreditedQuantity, and its due date in
+ * PaymentMeans/PaymentDueDate, as CreditNote 2.1 has no header DueDate
+ * (the EN 16931 UBL binding of BT-9 for credit notes).
  * Absent optional data (BT-10, BT-13, BIC) means an absent element, never an
  * empty one. Fails with -ENOMEM/-EIO from libxml2, or -EINVAL for text XML
  * cannot carry (invoice_xml.h). Pure. */
@@ -13,9 +17,14 @@
 #include "base/macro.h"
 
 #define UBL_NS_INVOICE "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+#define UBL_NS_CREDIT_NOTE "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 #define UBL_NS_CAC "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 #define UBL_NS_CBC "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 #define UBL_UNIT_CODE "C62"
+
+static bool ubl_is_credit_note(const Invoice *inv) {
+        return inv->type_code == INVOICE_TYPE_CREDIT_NOTE;
+}
 
 static void ubl_type_code(XmlOut *o, const char *name, int code) {
         char buf[16];
@@ -93,8 +102,10 @@ static void ubl_header(XmlOut *o, const Invoice *inv) {
         xml_text(o, "cbc:ProfileID", inv->business_process);
         xml_text(o, "cbc:ID", inv->number);
         xml_date(o, "cbc:IssueDate", inv->issue_date);
-        xml_date(o, "cbc:DueDate", inv->due_date);
-        ubl_type_code(o, "cbc:InvoiceTypeCode", inv->type_code);
+        if (!ubl_is_credit_note(inv))
+                xml_date(o, "cbc:DueDate", inv->due_date);
+        ubl_type_code(o, ubl_is_credit_note(inv) ? "cbc:CreditNoteTypeCode" : "cbc:InvoiceTypeCode",
+                      inv->type_code);
         for (size_t i = 0; i < inv->n_notes; i++)
                 xml_text(o, "cbc:Note", inv->notes[i]);
         xml_text(o, "cbc:DocumentCurrencyCode", inv->currency);
@@ -108,6 +119,14 @@ static void ubl_header(XmlOut *o, const Invoice *inv) {
         if (inv->order_reference) {
                 xml_start(o, "cac:OrderReference");
                 xml_text(o, "cbc:ID", inv->order_reference);
+                xml_end(o);
+        }
+        if (inv->preceding_number) { /* BG-3 */
+                xml_start(o, "cac:BillingReference");
+                xml_start(o, "cac:InvoiceDocumentReference");
+                xml_text(o, "cbc:ID", inv->preceding_number);
+                xml_date(o, "cbc:IssueDate", inv->preceding_date);
+                xml_end(o);
                 xml_end(o);
         }
         xml_start(o, "cac:ContractDocumentReference");
@@ -133,6 +152,8 @@ static void ubl_attachments(XmlOut *o, const Invoice *inv) {
 static void ubl_payment(XmlOut *o, const Invoice *inv) {
         xml_start(o, "cac:PaymentMeans");
         xml_text(o, "cbc:PaymentMeansCode", inv->payment_means_code);
+        if (ubl_is_credit_note(inv))
+                xml_date(o, "cbc:PaymentDueDate", inv->due_date);
         xml_text(o, "cbc:PaymentID", inv->remittance_information);
         xml_start(o, "cac:PayeeFinancialAccount");
         xml_text(o, "cbc:ID", inv->iban);
@@ -187,9 +208,11 @@ static void ubl_totals(XmlOut *o, const Invoice *inv) {
 }
 
 static void ubl_line(XmlOut *o, const Invoice *inv, const InvoiceLine *l) {
-        xml_start(o, "cac:InvoiceLine");
+        bool credit = ubl_is_credit_note(inv);
+
+        xml_start(o, credit ? "cac:CreditNoteLine" : "cac:InvoiceLine");
         xml_text(o, "cbc:ID", l->id);
-        xml_quantity(o, "cbc:InvoicedQuantity", UBL_UNIT_CODE, l->quantity);
+        xml_quantity(o, credit ? "cbc:CreditedQuantity" : "cbc:InvoicedQuantity", UBL_UNIT_CODE, l->quantity);
         xml_amount(o, "cbc:LineExtensionAmount", inv->currency, l->net_amount);
 
         xml_start(o, "cac:Item");
@@ -215,8 +238,8 @@ int invoice_ubl_render(const Invoice *inv, char **ret, size_t *ret_size) {
         if (r < 0)
                 return r;
 
-        xml_start(&o, "Invoice");
-        xml_attr(&o, "xmlns", UBL_NS_INVOICE);
+        xml_start(&o, ubl_is_credit_note(inv) ? "CreditNote" : "Invoice");
+        xml_attr(&o, "xmlns", ubl_is_credit_note(inv) ? UBL_NS_CREDIT_NOTE : UBL_NS_INVOICE);
         xml_attr(&o, "xmlns:cac", UBL_NS_CAC);
         xml_attr(&o, "xmlns:cbc", UBL_NS_CBC);
         ubl_header(&o, inv);

@@ -161,6 +161,7 @@ static int render_model(const RenderRequest *req, RenderedInvoice *out) {
                 .number = req->number,
                 .issue_date = req->issue_date,
                 .payment_terms_days = req->config->invoice.payment_terms_days,
+                .credit = req->credit,
         };
 
         return invoice_build(&in, &out->invoice);

@@ -109,7 +109,21 @@ typedef struct Invoice {
         int64_t payable;          /* BT-115 */
         InvoiceAttachment *attachments; /* BG-24 */
         size_t n_attachments;
+        /* BG-3 preceding invoice reference: a credit note's (type 381)
+         * invoice, which it cancels whole. NULL on an invoice. */
+        char *preceding_number;  /* BT-25 */
+        Date preceding_date;     /* BT-26 */
 } Invoice;
+
+/* What turns an invoice into its credit note (avoir): the invoice it
+ * cancels and why. The credit note has the same lines, allowance, VAT,
+ * totals and buyer routing as the invoice, which is why it is built from
+ * the same configuration, convention and bilan. */
+typedef struct InvoiceCreditRef {
+        const char *invoice_number; /* BT-25 */
+        Date invoice_date;          /* BT-26 */
+        const char *reason;         /* one line, given to chorusctl credit; in a BT-22 note */
+} InvoiceCreditRef;
 
 typedef struct InvoiceInput {
         const SellerConfig *seller;
@@ -119,9 +133,10 @@ typedef struct InvoiceInput {
         const char *number;          /* "PREVIEW" for previews */
         Date issue_date;
         unsigned payment_terms_days;
+        const InvoiceCreditRef *credit; /* set: a credit note (type 381) of that invoice */
 } InvoiceInput;
 
-/* Builds the model. Pure. Returns 0, -EINVAL (inconsistent input: a bug in
+/* Builds the model (a credit note when in->credit is set). Pure. Returns 0, -EINVAL (inconsistent input: a bug in
  * the caller), -ERANGE (the due date would be after 9999-12-31) or
  * -ENOMEM. */
 int invoice_build(const InvoiceInput *in, Invoice **ret);

@@ -57,6 +57,7 @@ typedef struct ReceiptTextInput {
         const char *status;         /* Chorus Pro code; NULL: not known yet */
         ReceiptMoment status_at;    /* when Chorus Pro says the status was reached */
         const char *status_comment; /* Chorus Pro's comment on it (a reason), or NULL */
+        const char *credit_of_invoice; /* a credit note (avoir): the invoice it cancels; NULL for an invoice */
 } ReceiptTextInput;
 
 /* The receipt, UTF-8, LF line ends, NUL-terminated. Text from outside

@@ -143,7 +143,20 @@ typedef struct Job {
 
         char **voided;            /* NULL-terminated: numbers this job gave up */
         size_t n_voided;
+
+        /* A credit-note job (chorusctl credit): the job and invoice it
+         * cancels, that invoice's issue date (YYYY-MM-DD) and the reason.
+         * NULL on an invoice job. Its bilan is a copy of that job's. */
+        char *credit_of_job;
+        char *credit_of_invoice;
+        char *credit_of_date;
+        char *credit_reason;
 } Job;
+
+/* Whether the job issues a credit note (avoir) rather than an invoice. */
+static inline bool job_is_credit_note(const Job *j) {
+        return j->credit_of_job != NULL;
+}
 
 /* A new job in state received. Returns 0 or -ENOMEM/-EINVAL (bad id). */
 int job_new(const char *id, const char *bilan_name, const char *spool_name, Job **ret);

@@ -57,6 +57,12 @@ typedef struct NumberingEntry {
         Date issue_date;
         uint64_t allocated_usec;
         bool voided;
+        /* A credit note's entry: the invoice number it cancels ("" for an
+         * invoice). A credit note never holds by-convention/. */
+        char credits[INVOICE_NUMBER_MAX + 1];
+        /* by-convention/: the credit note that cancelled this invoice once
+         * it was integrated ("" if none): the convention is free again. */
+        char credited_by[INVOICE_NUMBER_MAX + 1];
 } NumberingEntry;
 
 /* Opens (creating) STATE_DIR/numbers/ and completes an allocation a crash
@@ -81,6 +87,31 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Numbering *, numbering_free);
 int numbering_allocate(Numbering *n, const Config *config, const char *job_id,
                        const char *convention_id, Date today, NumberingEntry *ret,
                        NumberingEntry *reterr_conflict);
+
+/* Gives credit-note job `job_id` its number, in the same register, for
+ * the credit note of invoice `invoice_number` of `convention_id`. As
+ * numbering_allocate(), except that the convention is not checked nor
+ * taken: it must hold `invoice_number`, live and not credited yet (else
+ * -ESTALE). The entry's `credits` names the invoice. */
+int numbering_allocate_credit(Numbering *n, const Config *config, const char *job_id,
+                              const char *convention_id, const char *invoice_number, Date today,
+                              NumberingEntry *ret, NumberingEntry *reterr_conflict);
+/* The credit note of credit-note job `job_id` is integrated: the
+ * convention's invoice is marked credited (ledger "credited", then
+ * CREDITED_BY in by-convention/), and the convention may be invoiced
+ * again. Returns 1 (recorded now), 0 (recorded before, or the convention
+ * has moved on), -ENOENT (no live credit note for that job). */
+int numbering_record_credited(Numbering *n, const char *job_id);
+
+/* chorusctl credit: records, once and for all, that invoice job
+ * `invoice_job` has its credit note made by job `credit_job`
+ * (numbers/credits/INVOICE_JOB). Returns 0 (recorded now), 1 (that very
+ * credit job already recorded: a chorusctl credit completed after a crash)
+ * or -EEXIST with *ret_existing the credit job already recorded. */
+int numbering_request_credit(Numbering *n, const char *invoice_job, const char *credit_job,
+                             char ret_existing[static JOB_ID_MAX]);
+/* The credit job recorded for invoice job `invoice_job` (-ENOENT: none). */
+int numbering_lookup_credit(Numbering *n, const char *invoice_job, char ret[static JOB_ID_MAX]);
 
 /* The job's live number (-ENOENT: none, or only voided ones). */
 int numbering_lookup_job(Numbering *n, const char *job_id, NumberingEntry *ret);

@@ -33,6 +33,7 @@ typedef struct RenderRequest {
         Date issue_date;              /* BT-2 */
         InvoiceFormat format;         /* _INVOICE_FORMAT_INVALID: render_resolve_format() */
         const PdfAssets *pdf_assets;  /* fonts and ICC profile of the PDFs (pdf_assets_load()) */
+        const InvoiceCreditRef *credit; /* set: render the credit note (avoir) of that invoice */
 } RenderRequest;
 
 typedef struct RenderedInvoice {

@@ -119,6 +119,7 @@ class ControlApi:
                 "supplier_siret": p.supplier_siret, "buyer_siret": p.buyer_siret,
                 "service_code": p.service_code, "engagement": p.engagement, "cadre": p.cadre,
                 "typeFacture": p.type_facture, "dateFacture": p.issue_date,
+                "numeroFactureOrigine": p.numero_facture_origine,
                 "montantHT": amount(p.montant_ht), "montantTTC": amount(p.montant_ttc),
                 "montantAPayer": amount(p.montant_a_payer), "integrated": inv.identifiant is not None,
                 "rejection": inv.rejection, "statut": inv.statut, "history": [dict(h) for h in inv.history]}

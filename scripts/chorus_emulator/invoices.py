@@ -34,6 +34,8 @@ class ParsedInvoice:
     montant_ht: Decimal | None = None
     montant_ttc: Decimal | None = None
     montant_a_payer: Decimal | None = None
+    # BT-25 of a credit note (AVOIR): the invoice it cancels
+    numero_facture_origine: str | None = None
 
 
 class InvoiceParser:
@@ -42,7 +44,7 @@ class InvoiceParser:
     Not an XSD validator: it refuses what is not well-formed (and any
     DOCTYPE: no entity tricks), a root that does not match syntaxeFlux,
     a Factur-X without its CII, and reads number, parties, BT-10, BT-13,
-    BT-23 and totals.  .tar.gz / .zip batches hold several invoices.
+    BT-23, totals and, for a credit note (UBL CreditNote, type 381), BT-25.  .tar.gz / .zip batches hold several invoices.
     """
 
     def __init__(self, max_member):
@@ -206,7 +208,8 @@ class InvoiceParser:
             engagement=self._t(f("cac:OrderReference/cbc:ID")),
             montant_ht=self._dec(f("cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount")),
             montant_ttc=self._dec(f("cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount")),
-            montant_a_payer=self._dec(f("cac:LegalMonetaryTotal/cbc:PayableAmount")))
+            montant_a_payer=self._dec(f("cac:LegalMonetaryTotal/cbc:PayableAmount")),
+            numero_facture_origine=self._t(f("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")))
 
     def _cii(self, root, where):
         f = lambda path: root.find(path, NS)  # noqa: E731
@@ -242,4 +245,5 @@ class InvoiceParser:
             engagement=self._t(f(agreement + "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID")),
             montant_ht=self._dec(f(sums + "ram:TaxBasisTotalAmount")),
             montant_ttc=self._dec(f(sums + "ram:GrandTotalAmount")),
-            montant_a_payer=self._dec(f(sums + "ram:DuePayableAmount")))
+            montant_a_payer=self._dec(f(sums + "ram:DuePayableAmount")),
+            numero_facture_origine=self._t(f(settlement + "ram:InvoiceReferencedDocument/ram:IssuerAssignedID")))

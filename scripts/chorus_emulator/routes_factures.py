@@ -169,7 +169,8 @@ class FactureRoutes:
                                 "designationFournisseur": f["designationFournisseur"]},
                 "references": {"dateFacture": p.issue_date, "dateDepot": f["dateDepot"],
                                "typeFacture": p.type_facture, "codeDeviseFacture": f["devise"],
-                               "numeroBonCommande": p.engagement},
+                               "numeroBonCommande": p.engagement,
+                               "numeroFactureOrigine": p.numero_facture_origine},
                 "montantTotal": {"montantHtTotal": f["montantHT"], "montantTVA": tva,
                                  "montantTtcTotal": f["montantTTC"], "montantAPayer": f["montantAPayer"]},
             }})

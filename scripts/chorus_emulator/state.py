@@ -197,10 +197,25 @@ class FluxStore:
         if p.engagement and len(p.engagement) > 50:
             errs.append("Le numéro d'engagement dépasse 50 caractères")
         errs.extend(self._check_buyer(p))
+        errs.extend(self._check_credit_note(p, taken))
         if (p.supplier_siret, p.number) in taken:
             errs.append(f"La facture numéro {p.number} a déjà été déposée par ce fournisseur "
                         "(numéro de facture déjà utilisé)")
         return " ; ".join(errs) or None
+
+    @staticmethod
+    def _check_credit_note(p, taken):
+        # Our choice (chorus-pro-api.md says nothing of it for a flux): an
+        # AVOIR must name the invoice it cancels (BT-25), one this supplier
+        # has on Chorus Pro, as the portal's numeroFactureOrigine does.
+        if p.type_facture != "AVOIR":
+            return []
+        if not p.numero_facture_origine:
+            return ["Avoir : le numéro de la facture d'origine est obligatoire"]
+        if (p.supplier_siret, p.numero_facture_origine) not in taken:
+            return [f"Avoir : la facture d'origine {p.numero_facture_origine} n'est pas connue de Chorus Pro "
+                    "pour ce fournisseur"]
+        return []
 
     def _check_buyer(self, p):
         if not p.buyer_siret:

@@ -62,6 +62,10 @@ UBL_SYNTAX, CII_SYNTAX, FX_SYNTAX = "IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B", 
 
 UBL_TEMPLATE = (DATA / "ubl-invoice.xml").read_text(encoding="utf-8")
 CII_TEMPLATE = (DATA / "cii-invoice.xml").read_text(encoding="utf-8")
+# Credit notes (avoirs, type 381) of CMA34-2026-0001, numbered CMA34-2026-0002,
+# as `chorusctl render --credit-of` writes them (without the bilan report).
+UBL_CREDIT_NOTE = (DATA / "ubl-credit-note.xml").read_bytes()
+CII_CREDIT_NOTE = (DATA / "cii-credit-note.xml").read_bytes()
 
 
 # ---------------------------------------------------------------- fixtures

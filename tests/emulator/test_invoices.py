@@ -1,10 +1,11 @@
 """Reading deposited files and the per-invoice checks (invoices, pdf, state)."""
 
+import re
 import unittest
 from pathlib import Path
 
 from emulator_harness import (  # noqa: F401 (module fixture)
-    BUYER_BOTH, BUYER_EITHER, BUYER_EJ, BUYER_INACTIVE, BUYER_NOTHING, CII_SYNTAX, FX_SYNTAX,
+    CII_CREDIT_NOTE, UBL_CREDIT_NOTE, BUYER_BOTH, BUYER_EITHER, BUYER_EJ, BUYER_INACTIVE, BUYER_NOTHING, CII_SYNTAX, FX_SYNTAX,
     MINERVOIS, REPO, SUPPLIER, UBL_SYNTAX, UNKNOWN_BUYER, EmulatorTest, cii, facturx, pdf, tar_gz,
     ubl, zip_bytes, setUpModule, tearDownModule)
 
@@ -74,6 +75,27 @@ class TestFacturX(EmulatorTest):
             self.assertEqual(cr["listeErreurTechnique"], [], name)
             self.assertEqual(len(cr["listeErreurDP"]), 1, name)
             self.assertTrue(cr["listeErreurDP"][0]["numeroDP"], name)
+
+
+class TestCreditNotes(EmulatorTest):
+    def test_credit_note_of_an_integrated_invoice_is_an_avoir(self):
+        self.assert_integrated(ubl())
+        self.assert_integrated(UBL_CREDIT_NOTE)
+        inv = self.emu.ctl("GET", "/_emulator/invoices?numeroFacture=CMA34-2026-0002")["invoices"]
+        self.assertEqual(inv[0]["typeFacture"], "AVOIR", inv)
+        self.assertEqual(inv[0]["numeroFactureOrigine"], "CMA34-2026-0001", inv)
+
+    def test_cii_credit_note(self):
+        self.assert_integrated(cii(), CII_SYNTAX)
+        self.assert_integrated(CII_CREDIT_NOTE, CII_SYNTAX)
+
+    def test_credit_note_of_an_unknown_invoice_is_rejected(self):
+        self.assert_dp_rejected(UBL_CREDIT_NOTE, "facture d'origine CMA34-2026-0001 n'est pas connue")
+
+    def test_credit_note_without_its_invoice_is_rejected(self):
+        self.assert_integrated(ubl())
+        bare = re.sub(rb"\s*<cac:BillingReference>.*?</cac:BillingReference>", b"", UBL_CREDIT_NOTE, flags=re.S)
+        self.assert_dp_rejected(bare, "facture d'origine est obligatoire")
 
 
 class TestInvoiceChecks(EmulatorTest):

@@ -34,6 +34,7 @@
 #define FIXTURE_ISSUE_DATE ((Date) { .year = 2026, .month = 12, .day = 15 })
 #define FIXTURE_STANDARDS "../shared/standards"
 #define FIXTURE_UBL_XSD FIXTURE_STANDARDS "/ubl-2.1/xsd/maindoc/UBL-Invoice-2.1.xsd"
+#define FIXTURE_UBL_CREDIT_NOTE_XSD FIXTURE_STANDARDS "/ubl-2.1/xsd/maindoc/UBL-CreditNote-2.1.xsd"
 #define FIXTURE_CII_XSD \
         FIXTURE_STANDARDS "/cii-d16b/xsd/uncefact/data/standard/CrossIndustryInvoice_100pD16B.xsd"
 
@@ -199,6 +200,7 @@ static inline xmlDocPtr fixture_parse_xml(const char *data, size_t size) {
 static inline xmlXPathObjectPtr fixture_xpath_eval(xmlDocPtr doc, const char *expr) {
         static const char *const ns[][2] = {
                 { "ubl", "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" },
+                { "cn", "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2" },
                 { "cac", "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" },
                 { "cbc", "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2" },
                 { "rsm", "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" },
