@@ -134,7 +134,7 @@ static char line_ids[40][24], line_names[40][160];
 static void hand_invoice(Invoice *inv, InvoiceLine *lines, size_t n_lines) {
         static char *notes[] = { "Convention TEST-1 : « Essai », période du 1er janvier 2026 au 31 décembre 2026.",
                                  "Une note d'information.", "TVA non applicable, art. 256 B du CGI.", NULL };
-        static InvoiceVatBreakdown vat = { VAT_CATEGORY_O, 0, 0, 0, "TVA non applicable, art. 256 B du CGI" };
+        static InvoiceVatBreakdown vat = { VAT_CATEGORY_O, 0, 0, 0, "TVA non applicable, art. 256 B du CGI", NULL };
         int64_t total = 0;
 
         for (size_t i = 0; i < n_lines; i++) {

@@ -94,7 +94,9 @@ const ConfigKey config_keys[] = {
         CHECKED("seller", "bic", NULL, false, seller.bic, bic_is_valid,
                 "a BIC: 8 or 11 characters such as BDFEFRPPXXX"),
         CHECKED("seller", "payment_means", "30", false, seller.payment_means,
-                payment_means_is_valid, "30 (credit transfer) or 58 (SEPA credit transfer)"),
+                payment_means_is_valid,
+                "30 (Chorus Pro takes a credit transfer, SEPA included, only as code 30: "
+                "58 and the other UNCL 4461 codes are refused)"),
 
         CHECKED("invoice", "number_prefix", NULL, true, invoice.number_prefix,
                 number_prefix_is_valid,

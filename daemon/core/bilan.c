@@ -156,19 +156,12 @@ static void check_issued_on(BilanCheck *bc, const cJSON *root) {
 
 /* ---- entries ---- */
 
-static bool has_control_character(const char *s) {
-        for (; *s; s++)
-                if (utf8_control_len(s) > 0)
-                        return true;
-        return false;
-}
-
 static void check_ref(BilanCheck *bc, const cJSON *o, const char *path, BilanEntry *e) {
         const char *ref;
 
         if (!jsoncheck_text(&bc->json, o, path, "ref", true, BILAN_REF_MAX, &ref))
                 return;
-        if (has_control_character(ref)) {
+        if (utf8_line_forbidden(ref) != 0) {
                 _cleanup_(freep) char *p = jsoncheck_path_key(path, "ref");
                 if (!p) {
                         bc->json.error = -ENOMEM;
@@ -213,7 +206,7 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
         const char *kind = NULL;
         bool present;
 
-        present = jsoncheck_text(&bc->json, o, path, "kind", /* required= */ false, BILAN_NAME_MAX, &kind);
+        present = jsoncheck_line(&bc->json, o, path, "kind", /* required= */ false, BILAN_NAME_MAX, &kind);
         if (present && (!listed || convention_action_accepts_kind(a, kind))) {
                 jsoncheck_copy(&bc->json, kind, &e->kind);
                 return;
@@ -253,7 +246,7 @@ static void check_entry(BilanCheck *bc, const cJSON *o, const char *path, const 
         check_ref(bc, o, path, e);
         check_entry_date(bc, o, path, e);
         check_kind(bc, o, path, a, e);
-        jsoncheck_take_text(&bc->json, o, path, "name", false, BILAN_NAME_MAX, &e->name);
+        jsoncheck_take_line(&bc->json, o, path, "name", false, BILAN_NAME_MAX, &e->name);
         jsoncheck_take_text(&bc->json, o, path, "note", false, BILAN_NOTE_MAX, &e->note);
         (void) jsoncheck_integer(&bc->json, o, path, "attendees", false, 0, BILAN_ATTENDEES_MAX, &e->attendees);
 }
@@ -423,7 +416,7 @@ static void check_document(BilanCheck *bc, const cJSON *root, const ConventionSe
         check_version(bc, root);
         check_convention(bc, root, conventions);
         check_issued_on(bc, root);
-        jsoncheck_take_text(&bc->json, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
+        jsoncheck_take_line(&bc->json, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
         check_realisations(bc, root);
         jsoncheck_take_text(&bc->json, root, NULL, "qualitative", false, BILAN_SIZE_MAX,
                             &bc->bilan->qualitative);

@@ -71,8 +71,6 @@ static void format_rate(int64_t rate, char buf[static 32]) {
 }
 
 static const char *payment_means_name(const char *code) {
-        if (streq_ptr(code, "58"))
-                return "Virement SEPA";
         if (streq_ptr(code, "30"))
                 return "Virement";
         return strempty(code);
@@ -313,7 +311,9 @@ static size_t total_rows(const Invoice *inv, TotalRow rows[static 8 + 2 * 8]) {
                 if (v->category == VAT_CATEGORY_S || v->category == VAT_CATEGORY_Z) {
                         format_rate(v->rate, rate);
                         snprintf(rows[n].label, sizeof(rows[n].label), "TVA %s", rate);
-                } else
+                } else if (v->category == VAT_CATEGORY_E) /* exempt, with its legal basis beside */
+                        snprintf(rows[n].label, sizeof(rows[n].label), "TVA exonérée");
+                else
                         snprintf(rows[n].label, sizeof(rows[n].label), "TVA (non applicable)");
                 money_format_french(v->tax_amount, true, rows[n++].value);
         }

@@ -56,6 +56,7 @@ typedef struct InvoiceVatBreakdown { /* BG-23 */
         int64_t taxable_amount;  /* BT-116 */
         int64_t tax_amount;      /* BT-117 */
         char *exemption_reason;  /* BT-120; required for E and O */
+        char *exemption_code;    /* BT-121 VATEX code, E and O, when the convention has one */
 } InvoiceVatBreakdown;
 
 typedef struct InvoiceAttachment { /* BG-24 additional supporting document */
