@@ -60,6 +60,7 @@ Invoice *invoice_free(Invoice *inv) {
         free(inv->buyer_reference);
         free(inv->order_reference);
         free(inv->contract_reference);
+        free(inv->contract_title);
         strv_free(inv->notes);
         party_done(&inv->seller);
         party_done(&inv->buyer);
@@ -448,7 +449,7 @@ int invoice_build(const InvoiceInput *in, Invoice **ret) {
         if (strdup_to(&inv->number, in->number) < 0 || strdup_to(&inv->currency, INVOICE_CURRENCY) < 0 ||
             strdup_to(&inv->business_process, INVOICE_BUSINESS_PROCESS) < 0 ||
             strdup_to(&inv->specification_id, INVOICE_SPECIFICATION_ID) < 0 ||
-            strdup_to(&inv->contract_reference, c->id) < 0)
+            strdup_to(&inv->contract_reference, c->id) < 0 || strdup_to(&inv->contract_title, c->title) < 0)
                 return -ENOMEM;
 
         r = invoice_set_seller(inv, in->seller, c->vat.category);

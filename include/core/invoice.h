@@ -79,6 +79,7 @@ typedef struct Invoice {
         char *buyer_reference;   /* BT-10 Chorus Pro service code; NULL if none */
         char *order_reference;   /* BT-13 engagement juridique; NULL if none */
         char *contract_reference; /* BT-12 the convention id */
+        char *contract_title;    /* the convention's title, for the PDF's OBJET; may be NULL */
         Date period_start, period_end; /* BG-14 invoicing period: the convention period */
         /* BT-72 actual delivery date: the last realisation reported in the
          * bilan, when the service was completed. Also keeps the CII's
