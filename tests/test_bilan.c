@@ -935,3 +935,45 @@ Test(bilan, review_one_line_fields_refuse_controls_separators_and_bidi) {
                 diagnostics_clear(&d);
         }
 }
+
+/* Review finding: a bilan dated in the future (issued on 30 December, run
+ * on 7 December, a realisation on 29 December) was invoiced, with an issue
+ * date before its delivery date. Dates after today + the clock tolerance
+ * are refused, each at its JSON path, in French for the staff; a date
+ * within the tolerance is accepted. */
+Test(bilan, review_future_dates_refused_with_clock_tolerance) {
+        JsonMutation m[2] = {
+                { "issued_on", "\"2026-12-30\"" },
+                { "realisations.geometiers[0].date", "\"2026-12-29\"" },
+        };
+        _cleanup_(freep) char *base = test_read_file(COMPLETE, NULL);
+        _cleanup_(freep) char *json = json_mutate(base, m, ELEMENTSOF(m));
+        const Date today = { 2026, 12, 7 };
+        Diagnostics d = DIAGNOSTICS_INIT;
+        _cleanup_(bilan_freep) Bilan *b = NULL;
+        const Diag *x;
+
+        cr_assert_not_null(json);
+        b = parse_ok("future.json", json, strlen(json), &d); /* the rules of the bilan alone: fine */
+        diagnostics_clear(&d);
+
+        cr_expect_eq(bilan_check_not_future(b, today, 1, &d), -EINVAL);
+        x = diag_find(&d, DIAG_ERROR, "issued_on", "after today");
+        cr_expect(x && x->message_fr && strstr(x->message_fr, "30 décembre 2026") &&
+                          strstr(x->message_fr, "7 décembre 2026"),
+                  "issued_on: %s", x && x->message_fr ? x->message_fr : "no error");
+        x = diag_find(&d, DIAG_ERROR, "realisations.geometiers[0].date", "after today");
+        cr_expect(x && x->message_fr && strstr(x->message_fr, "29 décembre 2026"), "date: %s",
+                  x && x->message_fr ? x->message_fr : "no error");
+        cr_expect_eq(d.n_errors, 2u);
+        diagnostics_clear(&d);
+
+        /* within the tolerance: 23 days covers the 30th */
+        cr_expect_eq(bilan_check_not_future(b, today, 23, &d), 0);
+        cr_expect_eq(d.n_items, 0u);
+        /* the day after today, with the default tolerance of one day: fine;
+         * two days after: refused */
+        cr_expect_eq(bilan_check_not_future(b, (Date) { 2026, 12, 29 }, 1, &d), 0);
+        cr_expect_eq(bilan_check_not_future(b, (Date) { 2026, 12, 28 }, 1, &d), -EINVAL);
+        diagnostics_clear(&d);
+}

@@ -104,6 +104,8 @@ const ConfigKey config_keys[] = {
                 "prefix + YYYY + \"-\" + 4 digits must fit in the 20 characters Chorus Pro "
                 "accepts for an invoice number"),
         UNSIGNED("invoice", "payment_terms_days", "30", 0, 60, invoice.payment_terms_days),
+        /* A bilan or realisation dated after today + this is refused. */
+        UNSIGNED("invoice", "clock_tolerance_days", "1", 0, 366, invoice.clock_tolerance_days),
         ENUM("invoice", "default_format", "ubl", invoice.default_format, parse_format,
              "ubl, cii or facturx"),
         /* Absent means none: an installation upgraded without the key goes

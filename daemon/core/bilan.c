@@ -522,3 +522,58 @@ char *bilan_peek_convention(const char *data, size_t size) {
                 return NULL;
         return strdup(id->valuestring);
 }
+
+/* ---- dates after today ---- */
+
+int bilan_check_not_future(const Bilan *b, Date today, unsigned tolerance_days, Diagnostics *diags) {
+        Date latest;
+        bool refused = false;
+        int r;
+
+        if (date_add_days_checked(today, tolerance_days, &latest) < 0)
+                return 0; /* past 9999-12-31: nothing can be later */
+        if (date_compare(b->issued_on, latest) > 0) {
+                r = diag_error2(diags, b->source_file, "issued_on",
+                                "the bilan's date %s%.0s is after today (%s%.0s): only what has been done can be "
+                                "invoiced",
+                                "la date du bilan (%.0s%s) est postérieure à aujourd'hui (%.0s%s) : indiquez la "
+                                "date à laquelle le bilan est rédigé, pas une date à venir",
+                                date_format(b->issued_on, (char[DATE_STRING_MAX]) {}),
+                                date_format_french(b->issued_on, (char[32]) {}),
+                                date_format(today, (char[DATE_STRING_MAX]) {}),
+                                date_format_french(today, (char[32]) {}));
+                if (r < 0)
+                        return -ENOMEM;
+                refused = true;
+        }
+        for (size_t i = 0; i < b->n_actions; i++) {
+                const BilanAction *ba = &b->actions[i];
+
+                for (size_t j = 0; j < ba->n_entries; j++) {
+                        _cleanup_(freep) char *list = NULL, *entry = NULL, *path = NULL;
+
+                        if (date_compare(ba->entries[j].date, latest) <= 0)
+                                continue;
+                        list = jsoncheck_path_key("realisations", ba->action->id);
+                        entry = list ? jsoncheck_path_index(list, j) : NULL;
+                        path = entry ? jsoncheck_path_key(entry, "date") : NULL;
+                        if (!path)
+                                return -ENOMEM;
+                        r = diag_error2(diags, b->source_file, path,
+                                        "%s%.0s is after today (%s%.0s): only what has been done can be invoiced",
+                                        "la date %.0s%s est postérieure à aujourd'hui (%.0s%s) : on ne facture "
+                                        "que les réalisations déjà faites ; corrigez la date",
+                                        date_format(ba->entries[j].date, (char[DATE_STRING_MAX]) {}),
+                                        date_format_french(ba->entries[j].date, (char[32]) {}),
+                                        date_format(today, (char[DATE_STRING_MAX]) {}),
+                                        date_format_french(today, (char[32]) {}));
+                        if (r >= 0 && diags && b->realisations_sheet)
+                                r = diag_set_location(&diags->items[diags->n_items - 1], b->realisations_sheet,
+                                                      NULL);
+                        if (r < 0)
+                                return -ENOMEM;
+                        refused = true;
+                }
+        }
+        return refused ? -EINVAL : 0;
+}
