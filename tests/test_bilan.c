@@ -885,3 +885,95 @@ Test(bilan, every_example_is_tested) {
         closedir(d);
         cr_expect_eq(n, ELEMENTSOF(tested));
 }
+
+/* Review finding: "author" accepted TAB, LF, U+0085 and U+2028, which
+ * ended up inside an invoice note. Every one-line text field of a bilan
+ * (author, an entry's name, kind and ref) refuses controls, line and
+ * paragraph separators and bidirectional controls, with the field named in
+ * both languages and the code point shown. */
+Test(bilan, review_one_line_fields_refuse_controls_separators_and_bidi) {
+        static const struct {
+                const char *path, *key, *value, *code;
+        } cases[] = {
+                { "author", "author", "\"CMA\\t34\"", "U+0009" },
+                { "author", "author", "\"CMA\\n34\"", "U+000A" },
+                { "author", "author", "\"CMA\\u008534\"", "U+0085" },
+                { "author", "author", "\"CMA\\u202834\"", "U+2028" },
+                { "author", "author", "\"CMA\\u202934\"", "U+2029" },
+                { "author", "author", "\"CMA\\u202A34\"", "U+202A" },
+                { "author", "author", "\"CMA\\u202E34\"", "U+202E" },
+                { "author", "author", "\"CMA\\u206634\"", "U+2066" },
+                { "author", "author", "\"CMA\\u206934\"", "U+2069" },
+                { "realisations[\"dev-durable\"][1].name", "name", "\"Boulangerie\\u2028des Monts\"", "U+2028" },
+                { "realisations[\"dev-durable\"][1].name", "name", "\"Boulangerie\\tdes Monts\"", "U+0009" },
+                { "realisations[\"dev-durable\"][1].kind", "kind", "\"visite\\u202Eenergie\"", "U+202E" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *base = test_read_file(COMPLETE, NULL);
+                JsonMutation m[1] = { { cases[i].path, cases[i].value } };
+                _cleanup_(freep) char *json = json_mutate(base, m, 1);
+                _cleanup_(freep) char *field_fr = NULL;
+                Diagnostics d = DIAGNOSTICS_INIT;
+                Bilan *b = NULL;
+                const Diag *x;
+
+                cr_assert_not_null(json, "%s: the mutation does not apply", cases[i].path);
+                cr_expect_eq(bilan_parse("bad.json", json, strlen(json), conventions, &b, NULL, &d), -EINVAL,
+                             "%s = %s accepted", cases[i].path, cases[i].value);
+                cr_expect_null(b);
+                x = diag_find(&d, DIAG_ERROR, cases[i].path, cases[i].code);
+                if (!x) {
+                        diag_dump(&d);
+                        cr_expect_fail("%s = %s: no error naming %s", cases[i].path, cases[i].value, cases[i].code);
+                } else {
+                        cr_assert_geq(asprintf(&field_fr, "« %s »", cases[i].key), 0);
+                        cr_expect(x->message_fr && strstr(x->message_fr, field_fr) &&
+                                          strstr(x->message_fr, "une seule ligne"),
+                                  "%s: French message \"%s\"", cases[i].path, strempty(x->message_fr));
+                }
+                diagnostics_clear(&d);
+        }
+}
+
+/* Review finding: a bilan dated in the future (issued on 30 December, run
+ * on 7 December, a realisation on 29 December) was invoiced, with an issue
+ * date before its delivery date. Dates after today + the clock tolerance
+ * are refused, each at its JSON path, in French for the staff; a date
+ * within the tolerance is accepted. */
+Test(bilan, review_future_dates_refused_with_clock_tolerance) {
+        JsonMutation m[2] = {
+                { "issued_on", "\"2026-12-30\"" },
+                { "realisations.geometiers[0].date", "\"2026-12-29\"" },
+        };
+        _cleanup_(freep) char *base = test_read_file(COMPLETE, NULL);
+        _cleanup_(freep) char *json = json_mutate(base, m, ELEMENTSOF(m));
+        const Date today = { 2026, 12, 7 };
+        Diagnostics d = DIAGNOSTICS_INIT;
+        _cleanup_(bilan_freep) Bilan *b = NULL;
+        const Diag *x;
+
+        cr_assert_not_null(json);
+        b = parse_ok("future.json", json, strlen(json), &d); /* the rules of the bilan alone: fine */
+        diagnostics_clear(&d);
+
+        cr_expect_eq(bilan_check_not_future(b, today, 1, &d), -EINVAL);
+        x = diag_find(&d, DIAG_ERROR, "issued_on", "after today");
+        cr_expect(x && x->message_fr && strstr(x->message_fr, "30 décembre 2026") &&
+                          strstr(x->message_fr, "7 décembre 2026"),
+                  "issued_on: %s", x && x->message_fr ? x->message_fr : "no error");
+        x = diag_find(&d, DIAG_ERROR, "realisations.geometiers[0].date", "after today");
+        cr_expect(x && x->message_fr && strstr(x->message_fr, "29 décembre 2026"), "date: %s",
+                  x && x->message_fr ? x->message_fr : "no error");
+        cr_expect_eq(d.n_errors, 2u);
+        diagnostics_clear(&d);
+
+        /* within the tolerance: 23 days covers the 30th */
+        cr_expect_eq(bilan_check_not_future(b, today, 23, &d), 0);
+        cr_expect_eq(d.n_items, 0u);
+        /* the day after today, with the default tolerance of one day: fine;
+         * two days after: refused */
+        cr_expect_eq(bilan_check_not_future(b, (Date) { 2026, 12, 29 }, 1, &d), 0);
+        cr_expect_eq(bilan_check_not_future(b, (Date) { 2026, 12, 28 }, 1, &d), -EINVAL);
+        diagnostics_clear(&d);
+}

@@ -550,3 +550,29 @@ Test(config, documentation_lists_every_key) {
                           DOC ": [%s] does not list %s", section, name);
         }
 }
+
+/* Review finding: payment means 58 (SEPA credit transfer) was accepted,
+ * but Chorus Pro expects code 30 for every credit transfer. 30 (the
+ * default) loads; 58 and anything else is an error that says what to
+ * write instead. */
+Test(config, review_only_payment_means_30_for_chorus_pro) {
+        static const char *const refused[] = { "58", "31", "42", "49" };
+        _cleanup_(config_freep) Config *c = NULL;
+        Diagnostics d;
+
+        cr_assert_eq(load_minimal_with("[invoice]\n", "payment_means = 30\n[invoice]\n", &c, &d), 0);
+        cr_expect_str_eq(c->seller.payment_means, "30");
+        diagnostics_clear(&d);
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                _cleanup_(config_freep) Config *bad = NULL;
+                _cleanup_(freep) char *line = NULL;
+
+                cr_assert_geq(asprintf(&line, "payment_means = %s\n[invoice]\n", refused[i]), 0);
+                cr_expect_eq(load_minimal_with("[invoice]\n", line, &bad, &d), -EINVAL, "%s", refused[i]);
+                cr_expect_null(bad);
+                cr_expect(d.n_items == 1 && strstr(d.items[0].message, "Chorus Pro") &&
+                          strstr(d.items[0].message, "30") && strstr(d.items[0].message, refused[i]),
+                          "%s: %s", refused[i], d.n_items ? d.items[0].message : "no diagnostic");
+                diagnostics_clear(&d);
+        }
+}

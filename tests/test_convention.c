@@ -503,3 +503,24 @@ Test(convention, load_file_errors) {
         cr_expect_null(c);
         diagnostics_clear(&d);
 }
+
+/* Review finding (conventions' side): every one-line text field of a
+ * convention refuses controls, U+0085, U+2028, U+2029 and bidirectional
+ * controls, naming the field and the code point. */
+Test(convention, review_one_line_fields_refuse_controls_separators_and_bidi) {
+        static const BadCase cases[] = {
+                { "tab in the title", { { "title", "\"Convention\\t2026\"" } }, "title", "U+0009" },
+                { "NEL in the buyer's name", { { "buyer.name", "\"CC\\u0085MC\"" } }, "buyer.name", "U+0085" },
+                { "line separator in a label", { { "actions[0].label", "\"Acc\\u2028s\"" } }, "actions[0].label",
+                  "U+2028" },
+                { "paragraph separator in a city", { { "buyer.address.city", "\"Saint\\u2029Pons\"" } },
+                  "buyer.address.city", "U+2029" },
+                { "bidi override in an article", { { "actions[1].article", "\"Article\\u202E 2\"" } },
+                  "actions[1].article", "U+202E" },
+                { "bidi isolate in line1", { { "buyer.address.line1", "\"1 rue\\u2067 X\"" } },
+                  "buyer.address.line1", "U+2067" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                check_bad(&cases[i]);
+}

@@ -304,6 +304,15 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         char ole2[2048] = { '\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1' };
         memcpy(ole2 + 1024, "E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0", 32);
         cr_assert_eq(test_daemon_drop(&d, "protege.xlsx", ole2, sizeof ole2), 0);
+        /* Review finding: a bilan dated after today + the tolerance (366
+         * days here, test_daemon.c) is not invoiced. */
+        {
+                _cleanup_(freep) char *complete = test_read_file("config/examples/complete.json", NULL);
+                _cleanup_(freep) char *future = test_replace_first(complete, "\"issued_on\": \"2026-12-10\"",
+                                                                   "\"issued_on\": \"2099-01-15\"");
+                cr_assert_not_null(future);
+                cr_assert_eq(test_daemon_drop(&d, "avenir.json", future, strlen(future)), 0);
+        }
         /* Ignored: a dropper's temp file and an editor's backup stay put. */
         cr_assert_eq(test_daemon_drop(&d, "notes.json~", "x", 1), 0);
 
@@ -319,6 +328,7 @@ Test(e2e_pipeline, invalid_and_hostile_drops_are_rejected_and_the_daemon_goes_on
         expect_rejected("export.csv", "ce fichier est un fichier CSV");
         expect_rejected("bilan.pdf", "ce fichier est un document PDF");
         expect_rejected("protege.xlsx", "le classeur est protégé par un mot de passe");
+        expect_rejected("avenir.json", "est postérieure à aujourd'hui");
         assert_running();
 
         /* The hostile entries were moved, not followed: the symlink is still

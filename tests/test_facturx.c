@@ -16,6 +16,7 @@
 #include "writers/bilan_report.h"
 #include "writers/facturx.h"
 #include "writers/invoice_cii.h"
+#include "writers/invoice_pdf.h"
 #include "writers/pdf_document.h"
 #include "render_fixture.h"
 
@@ -134,7 +135,7 @@ static char line_ids[40][24], line_names[40][160];
 static void hand_invoice(Invoice *inv, InvoiceLine *lines, size_t n_lines) {
         static char *notes[] = { "Convention TEST-1 : « Essai », période du 1er janvier 2026 au 31 décembre 2026.",
                                  "Une note d'information.", "TVA non applicable, art. 256 B du CGI.", NULL };
-        static InvoiceVatBreakdown vat = { VAT_CATEGORY_O, 0, 0, 0, "TVA non applicable, art. 256 B du CGI" };
+        static InvoiceVatBreakdown vat = { VAT_CATEGORY_O, 0, 0, 0, "TVA non applicable, art. 256 B du CGI", NULL };
         int64_t total = 0;
 
         for (size_t i = 0; i < n_lines; i++) {
@@ -398,5 +399,132 @@ Test(readable_pdf, the_facturx_pages_without_the_xml) {
                         cr_expect_not_null(strstr(text, "CMA34-2026-0001"));
                 }
         }
+        fixture_done(&f);
+}
+
+/* ---------------------------------------------------------------- the review's findings on the PDF */
+
+/* The text of a PDF's pages first..last (0: to the end), by pdftotext;
+ * NULL when pdftotext is not installed. */
+static char *pdf_text(const char *pdf, size_t n, int first, int last) {
+        char command[128];
+        char *text = NULL;
+
+        snprintf(command, sizeof command, "pdftotext -f %d -l %d %%s - 2>&1", first, last);
+        if (run_tool("pdftotext", command, pdf, n, &text) < 0)
+                return NULL;
+        return text;
+}
+
+static size_t count_of(const char *text, const char *s) {
+        size_t k = 0;
+
+        for (const char *p = strstr(text, s); p; p = strstr(p + strlen(s), s))
+                k++;
+        return k;
+}
+
+/* The text of the Factur-X PDF of bilans/NAME.json. */
+static char *fixture_pdf_text(const char *bilan) {
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *fx = NULL;
+        char *text;
+        Fixture f;
+
+        fx = render_facturx(bilan, &f);
+        text = pdf_text(fx->data, fx->size, 1, 0);
+        fixture_done(&f);
+        if (!text)
+                cr_skip_test("pdftotext not installed");
+        for (char *p = text; *p; p++) /* a wrapped line reads as one */
+                if (*p == '\n')
+                        *p = ' ';
+        return text;
+}
+
+/* Review finding: the delivery date (BT-72) was in the XML but not on the
+ * PDF, though a French invoice must show when the service was done when
+ * it differs from the issue date; the invoicing period is shown too. */
+Test(invoice_pdf, review_delivery_date_and_period_printed) {
+        _cleanup_(freep) char *text = fixture_pdf_text("complete");
+
+        cr_expect(strstr(text, "Prestation achevée le 10 juillet 2026"), "no BT-72 on the PDF:\n%s", text);
+        cr_expect(strstr(text, "Période facturée : du 1er janvier 2026 au 31 décembre 2026"),
+                  "no invoicing period on the PDF:\n%s", text);
+}
+
+/* Review finding: the OBJET block printed the convention and its period
+ * twice (its own lines, then the first note saying the same). */
+Test(invoice_pdf, review_objet_says_each_thing_once) {
+        _cleanup_(freep) char *text = fixture_pdf_text("complete");
+
+        cr_expect_eq(count_of(text, "CDCMC-2026"), 1u, "the convention id more than once:\n%s", text);
+        cr_expect_eq(count_of(text, "1er janvier 2026"), 1u, "the period more than once:\n%s", text);
+        cr_expect_eq(count_of(text, "partenariat 2024-2026"), 1u, "the title not exactly once:\n%s", text);
+}
+
+/* Review finding: category E was worded « TVA (non applicable) », the
+ * wording of O; it is « TVA exonérée », with its exemption reason. */
+Test(invoice_pdf, review_vat_e_worded_exoneree_with_its_reason) {
+        _cleanup_(freep) char *e = fixture_pdf_text("third");
+        _cleanup_(freep) char *o = fixture_pdf_text("complete");
+
+        cr_expect(strstr(e, "TVA exonérée"), "%s", e);
+        cr_expect_null(strstr(e, "non applicable"), "%s", e);
+        cr_expect(strstr(e, "Exonération de TVA, art. 261 du CGI"), "%s", e);
+        cr_expect(strstr(o, "TVA (non applicable)"), "%s", o);
+}
+
+/* Review finding: the pages after the first of a long invoice carried
+ * neither the invoice number nor « page n / N »; each shows the seller,
+ * the number and its page out of the total. */
+Test(invoice_pdf, review_continuation_pages_show_seller_number_and_page) {
+        _cleanup_(freep) char *pdf = NULL;
+        InvoiceLine lines[40];
+        Invoice inv;
+        size_t n;
+        int pages;
+
+        hand_invoice(&inv, lines, 40);
+        cr_assert_eq(invoice_pdf_render(&inv, fixture_pdf_assets(), &pdf, &n), 0);
+        pages = page_count(pdf, n);
+        cr_assert_geq(pages, 3);
+        for (int i = 2; i <= pages; i++) {
+                _cleanup_(freep) char *text = pdf_text(pdf, n, i, i), *page = NULL;
+
+                if (!text)
+                        cr_skip_test("pdftotext not installed");
+                cr_assert_geq(asprintf(&page, "page %d / %d", i, pages), 0);
+                cr_expect(strstr(text, "CMA Test"), "page %d: no seller:\n%s", i, text);
+                cr_expect(strstr(text, "TEST-2026-0001"), "page %d: no invoice number:\n%s", i, text);
+                cr_expect(strcasestr(text, page), "page %d: no « %s »:\n%s", i, page, text);
+        }
+}
+
+/* Review finding (the bilan report's side): an action counted whose
+ * prorated amount rounds to 0.00 is left out of the invoice; the bilan
+ * report, which the buyer and the staff read beside it, says so. */
+Test(bilan_report, review_line_rounding_to_zero_noted) {
+        _cleanup_(proration_freep) Proration *p = NULL;
+        _cleanup_(freep) char *pdf = NULL, *text = NULL;
+        Convention *c;
+        size_t n;
+        Fixture f;
+
+        fixture_load(&f, "complete");
+        memcpy(&c, &f.convention, sizeof c); /* this test's own copy of the set */
+        c->actions[0].amount = 1;            /* 0.01 for five: one is 0.002 → 0.00 */
+        c->actions[0].target = 5;
+        cr_assert_eq(proration_compute(c, f.bilan, &p, NULL), 0);
+        cr_assert_eq(p->lines[0].amount, 0);
+        cr_assert_eq(bilan_report_render(c, f.bilan, p, fixture_pdf_assets(), &pdf, &n), 0);
+        if (run_tool("pdftotext", "pdftotext %s - 2>&1", pdf, n, &text) < 0) {
+                fixture_done(&f);
+                cr_skip_test("pdftotext not installed");
+        }
+        for (char *s = text; *s; s++)
+                if (*s == '\n')
+                        *s = ' ';
+        cr_expect(strstr(text, "s'arrondit à 0,00 €") && strstr(text, "ne figure pas sur la facture"),
+                  "%s", text);
         fixture_done(&f);
 }

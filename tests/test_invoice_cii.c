@@ -251,3 +251,44 @@ Test(invoice_cii, deterministic) {
         xmlFreeDoc(d1);
         xmlFreeDoc(d2);
 }
+
+/* Review finding: BT-34 (seller) and BT-49 (buyer) electronic addresses
+ * were absent; written as ram:URIUniversalCommunication/ram:URIID with
+ * scheme 0009 and the SIRET, between the address and the tax registration
+ * (CII order), and the XSD still holds. */
+Test(invoice_cii, review_electronic_addresses_bt34_bt49) {
+        xmlDocPtr doc = render_cii("complete", NULL);
+
+        cr_expect(fixture_xsd_valid(doc, FIXTURE_CII_XSD));
+        fixture_assert_xpath_eq(doc, SELLER "/ram:URIUniversalCommunication/ram:URIID[@schemeID='0009']",
+                                "13002602400013");
+        fixture_assert_xpath_eq(doc, BUYER "/ram:URIUniversalCommunication/ram:URIID[@schemeID='0009']",
+                                "20003478300015");
+        xmlFreeDoc(doc);
+}
+
+/* Review finding: an exempt category (E) was worded like O; its BG-23
+ * carries the exemption reason (BT-120) and, where the convention gives
+ * one, the VATEX code (BT-121) — for every exempt category, O included —
+ * after the category code (CII order). */
+Test(invoice_cii, review_vat_exempt_e_reason_and_vatex_code) {
+        xmlDocPtr doc = render_cii("third", NULL);
+
+        cr_expect(fixture_xsd_valid(doc, FIXTURE_CII_XSD));
+        fixture_assert_xpath_eq(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:CategoryCode", "E");
+        fixture_assert_xpath_eq(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:ExemptionReason",
+                                "Exonération de TVA, art. 261 du CGI");
+        fixture_assert_xpath_eq(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:ExemptionReasonCode", "VATEX-EU-132");
+        cr_expect_eq(fixture_xpath_count(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:CategoryCode"
+                                              "/following-sibling::ram:ExemptionReasonCode"), 1);
+        xmlFreeDoc(doc);
+
+        doc = render_cii("capped", NULL);
+        cr_expect(fixture_xsd_valid(doc, FIXTURE_CII_XSD));
+        fixture_assert_xpath_eq(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:ExemptionReasonCode", "VATEX-EU-O");
+        xmlFreeDoc(doc);
+
+        doc = render_cii("complete", NULL); /* no code in its convention: none written */
+        fixture_assert_absent(doc, SETTLEMENT "/ram:ApplicableTradeTax/ram:ExemptionReasonCode");
+        xmlFreeDoc(doc);
+}

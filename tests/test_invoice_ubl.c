@@ -268,3 +268,38 @@ Test(invoice_ubl, deterministic) {
         xmlFreeDoc(d1);
         xmlFreeDoc(d2);
 }
+
+/* Review finding: BT-34 (seller) and BT-49 (buyer) electronic addresses
+ * were absent; written as cbc:EndpointID with scheme 0009 and the SIRET,
+ * first child of cac:Party (UBL order), and the XSD still holds. */
+Test(invoice_ubl, review_electronic_addresses_bt34_bt49) {
+        xmlDocPtr doc = render_ubl("complete", NULL);
+
+        cr_expect(fixture_xsd_valid(doc, FIXTURE_UBL_XSD));
+        fixture_assert_xpath_eq(doc, SUPPLIER "/cbc:EndpointID[@schemeID='0009']", "13002602400013");
+        fixture_assert_xpath_eq(doc, CUSTOMER "/cbc:EndpointID[@schemeID='0009']", "20003478300015");
+        cr_expect_eq(fixture_xpath_count(doc, SUPPLIER "/*[1][self::cbc:EndpointID]"), 1);
+        cr_expect_eq(fixture_xpath_count(doc, CUSTOMER "/*[1][self::cbc:EndpointID]"), 1);
+        xmlFreeDoc(doc);
+}
+
+/* Review finding: an exempt category (E) was worded like O; its tax
+ * subtotal carries the exemption reason (BT-120) and, where the convention
+ * gives one, the VATEX code (BT-121) before it (UBL order), for every
+ * exempt category, O included. */
+Test(invoice_ubl, review_vat_exempt_e_reason_and_vatex_code) {
+        xmlDocPtr doc = render_ubl("third", NULL);
+
+        cr_expect(fixture_xsd_valid(doc, FIXTURE_UBL_XSD));
+        fixture_assert_xpath_eq(doc, INV "/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID", "E");
+        fixture_assert_xpath_eq(doc, INV "/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode",
+                                "VATEX-EU-132");
+        fixture_assert_xpath_eq(doc, INV "/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason",
+                                "Exonération de TVA, art. 261 du CGI");
+        xmlFreeDoc(doc);
+
+        doc = render_ubl("capped", NULL);
+        fixture_assert_xpath_eq(doc, INV "/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode",
+                                "VATEX-EU-O");
+        xmlFreeDoc(doc);
+}

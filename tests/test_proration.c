@@ -262,3 +262,49 @@ Test(proration, nothing_realised_example) {
         cr_expect_not_null(diag_find(&d, DIAG_ERROR, "realisations", "nothing to invoice"));
         diagnostics_clear(&d);
 }
+
+/* Review finding: an action whose prorated amount rounds to 0.00 gave a
+ * 0.00 line. It is left out of the invoice (not counted among the invoiced
+ * lines) with a warning naming the action, in both languages; and when the
+ * whole total rounds to zero, the refusal says so instead of "no action
+ * realised", which would be false. */
+Test(proration, review_line_rounding_to_zero_left_out_and_said) {
+        _cleanup_(convention_freep) Convention *c = load("config/conventions.d/cdcmc-2026.json");
+        _cleanup_(proration_freep) Proration *p = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        Proration *none = NULL;
+        FakeBilan f;
+        const Diag *x;
+
+        /* 0.01 for 5: one of five is 0.002, which rounds to 0.00 */
+        c->actions[0].amount = 1;
+        c->actions[0].target = 5;
+        fake_bilan(&f, c, (const int64_t[]) { 1, 2, 0 });
+        cr_assert_eq(proration_compute(c, &f.bilan, &p, &d), 0);
+        cr_expect_eq(p->lines[0].counted, 1);
+        cr_expect_eq(p->lines[0].amount, 0);
+        cr_expect_eq(proration_n_invoiced_lines(p), 1u, "the 0.00 line is not on the invoice");
+        cr_assert_str_eq(c->actions[0].id, "geometiers");
+        x = diag_find(&d, DIAG_WARNING, "realisations.geometiers", "0.00");
+        if (!x) {
+                diag_dump(&d);
+                cr_assert_fail("no warning at realisations.geometiers");
+        }
+        cr_expect(strstr(x->message, "geometiers") && strstr(x->message, "left out"), "%s", x->message);
+        cr_assert_not_null(x->message_fr);
+        cr_expect(strstr(x->message_fr, "0,00") && strstr(x->message_fr, "facture"), "%s", x->message_fr);
+        diagnostics_clear(&d);
+
+        /* Only that one realised: the total rounds to zero, and is refused
+         * for that reason. */
+        fake_bilan(&f, c, (const int64_t[]) { 1, 0, 0 });
+        cr_expect_eq(proration_compute(c, &f.bilan, &none, &d), -EDOM);
+        cr_expect_null(none);
+        x = diag_find(&d, DIAG_ERROR, "realisations", "nothing to invoice");
+        cr_assert_not_null(x);
+        cr_expect(strstr(x->message, "round") && !strstr(x->message, "no action realised"), "%s", x->message);
+        cr_assert_not_null(x->message_fr);
+        cr_expect(strstr(x->message_fr, "arrondi") && !strstr(x->message_fr, "aucune action réalisée"), "%s",
+                  x->message_fr);
+        diagnostics_clear(&d);
+}

@@ -105,7 +105,9 @@ const ConfigKey config_keys[] = {
         CHECKED("seller", "bic", NULL, false, seller.bic, bic_is_valid,
                 "a BIC: 8 or 11 characters such as BDFEFRPPXXX"),
         CHECKED("seller", "payment_means", "30", false, seller.payment_means,
-                payment_means_is_valid, "30 (credit transfer) or 58 (SEPA credit transfer)"),
+                payment_means_is_valid,
+                "30 (Chorus Pro takes a credit transfer, SEPA included, only as code 30: "
+                "58 and the other UNCL 4461 codes are refused)"),
 
         CHECKED("invoice", "number_prefix", NULL, true, invoice.number_prefix,
                 number_prefix_is_valid,
@@ -113,6 +115,8 @@ const ConfigKey config_keys[] = {
                 "prefix + YYYY + \"-\" + 4 digits must fit in the 20 characters Chorus Pro "
                 "accepts for an invoice number"),
         UNSIGNED("invoice", "payment_terms_days", "30", 0, 60, invoice.payment_terms_days),
+        /* A bilan or realisation dated after today + this is refused. */
+        UNSIGNED("invoice", "clock_tolerance_days", "1", 0, 366, invoice.clock_tolerance_days),
         ENUM("invoice", "default_format", "ubl", invoice.default_format, parse_format,
              "ubl, cii or facturx"),
         /* Absent means none: an installation upgraded without the key goes

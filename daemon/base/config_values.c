@@ -41,8 +41,10 @@ bool number_prefix_is_valid(const char *s) {
                strlen(s);
 }
 
+/* Chorus Pro takes a credit transfer, SEPA or not, as code 30 only: 58
+ * (SEPA credit transfer) was accepted here once, and is now an error. */
 bool payment_means_is_valid(const char *s) {
-        return streq(s, "30") || streq(s, "58");
+        return streq(s, "30");
 }
 
 bool all_digits(const char *s, size_t n) {

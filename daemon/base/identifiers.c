@@ -228,6 +228,14 @@ bool country_code_is_valid(const char *s) {
         return strchr(iso3166_alpha2[s[0] - 'A'], s[1]) != NULL;
 }
 
+bool vatex_code_is_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n <= 6 || n > 30 || strncmp(s, "VATEX-", 6) != 0 || s[n - 1] == '-')
+                return false;
+        return strspn(s + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n - 6;
+}
+
 size_t utf8_decode(const char *text, size_t n, uint32_t *ret_cp) {
         static const uint32_t min_for_length[5] = { 0, 0, 0x80, 0x800, 0x10000 };
         const unsigned char *s = (const unsigned char *) text;
@@ -278,6 +286,32 @@ size_t utf8_control_len(const char *s) {
         if (p[0] < 0x20 || p[0] == 0x7F)
                 return 1;
         return p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F ? 2 : 0;
+}
+
+/* What must not be in one line of text that goes into an invoice: a
+ * control (C0 with TAB and LF, DEL, C1 with U+0085 NEL), a line or
+ * paragraph separator, or a bidirectional control, which would reorder
+ * what a reader sees without changing what is stored. */
+static bool breaks_a_line(uint32_t cp) {
+        return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+               (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+uint32_t utf8_line_forbidden(const char *s) {
+        size_t left = strlen(s);
+
+        while (left > 0) {
+                uint32_t cp;
+                size_t k = utf8_decode(s, left, &cp);
+
+                if (k == 0)
+                        return 0; /* malformed: utf8_validate() reports it */
+                if (breaks_a_line(cp))
+                        return cp;
+                s += k;
+                left -= k;
+        }
+        return 0;
 }
 
 static bool is_c0_control(uint32_t cp) {

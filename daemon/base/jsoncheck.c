@@ -601,6 +601,42 @@ void jsoncheck_copy(JsonCheck *c, const char *s, char **dst) {
                 c->error = -ENOMEM;
 }
 
+bool jsoncheck_line(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, size_t max_bytes, const char **ret) {
+        _cleanup_(freep) char *p = NULL;
+        const char *v;
+        uint32_t cp;
+
+        if (!jsoncheck_text(c, object, path, key, required, max_bytes, &v))
+                return false;
+        cp = utf8_line_forbidden(v);
+        if (cp == 0) {
+                *ret = v;
+                return true;
+        }
+        p = member_path(c, path, key);
+        if (!p)
+                return false;
+        /* The code point is named: a separator or a bidi control is
+         * invisible in most editors, the author cannot find it otherwise. */
+        jsoncheck_error(c, p,
+                        "\"%s\" must be one line of text: it contains U+%04" PRIX32
+                        " (a control character, line or paragraph separator, or bidirectional control)",
+                        "le champ « %s » doit tenir sur une seule ligne : il contient un caractère invisible "
+                        "(U+%04" PRIX32 " : tabulation, retour à la ligne ou caractère de contrôle) ; "
+                        "retapez ce texte sans ce caractère",
+                        key, cp);
+        return false;
+}
+
+void jsoncheck_take_line(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                         bool required, size_t max_bytes, char **dst) {
+        const char *v;
+
+        if (jsoncheck_line(c, object, path, key, required, max_bytes, &v))
+                jsoncheck_copy(c, v, dst);
+}
+
 void jsoncheck_take_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                          bool required, size_t max_bytes, char **dst) {
         const char *v;

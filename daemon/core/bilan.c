@@ -156,19 +156,12 @@ static void check_issued_on(BilanCheck *bc, const cJSON *root) {
 
 /* ---- entries ---- */
 
-static bool has_control_character(const char *s) {
-        for (; *s; s++)
-                if (utf8_control_len(s) > 0)
-                        return true;
-        return false;
-}
-
 static void check_ref(BilanCheck *bc, const cJSON *o, const char *path, BilanEntry *e) {
         const char *ref;
 
         if (!jsoncheck_text(&bc->json, o, path, "ref", true, BILAN_REF_MAX, &ref))
                 return;
-        if (has_control_character(ref)) {
+        if (utf8_line_forbidden(ref) != 0) {
                 _cleanup_(freep) char *p = jsoncheck_path_key(path, "ref");
                 if (!p) {
                         bc->json.error = -ENOMEM;
@@ -213,7 +206,7 @@ static void check_kind(BilanCheck *bc, const cJSON *o, const char *path, const C
         const char *kind = NULL;
         bool present;
 
-        present = jsoncheck_text(&bc->json, o, path, "kind", /* required= */ false, BILAN_NAME_MAX, &kind);
+        present = jsoncheck_line(&bc->json, o, path, "kind", /* required= */ false, BILAN_NAME_MAX, &kind);
         if (present && (!listed || convention_action_accepts_kind(a, kind))) {
                 jsoncheck_copy(&bc->json, kind, &e->kind);
                 return;
@@ -253,7 +246,7 @@ static void check_entry(BilanCheck *bc, const cJSON *o, const char *path, const 
         check_ref(bc, o, path, e);
         check_entry_date(bc, o, path, e);
         check_kind(bc, o, path, a, e);
-        jsoncheck_take_text(&bc->json, o, path, "name", false, BILAN_NAME_MAX, &e->name);
+        jsoncheck_take_line(&bc->json, o, path, "name", false, BILAN_NAME_MAX, &e->name);
         jsoncheck_take_text(&bc->json, o, path, "note", false, BILAN_NOTE_MAX, &e->note);
         (void) jsoncheck_integer(&bc->json, o, path, "attendees", false, 0, BILAN_ATTENDEES_MAX, &e->attendees);
 }
@@ -423,7 +416,7 @@ static void check_document(BilanCheck *bc, const cJSON *root, const ConventionSe
         check_version(bc, root);
         check_convention(bc, root, conventions);
         check_issued_on(bc, root);
-        jsoncheck_take_text(&bc->json, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
+        jsoncheck_take_line(&bc->json, root, NULL, "author", true, BILAN_AUTHOR_MAX, &bc->bilan->author);
         check_realisations(bc, root);
         jsoncheck_take_text(&bc->json, root, NULL, "qualitative", false, BILAN_SIZE_MAX,
                             &bc->bilan->qualitative);
@@ -528,4 +521,59 @@ char *bilan_peek_convention(const char *data, size_t size) {
         if (!cJSON_IsString(id) || !identifier_is_valid(id->valuestring))
                 return NULL;
         return strdup(id->valuestring);
+}
+
+/* ---- dates after today ---- */
+
+int bilan_check_not_future(const Bilan *b, Date today, unsigned tolerance_days, Diagnostics *diags) {
+        Date latest;
+        bool refused = false;
+        int r;
+
+        if (date_add_days_checked(today, tolerance_days, &latest) < 0)
+                return 0; /* past 9999-12-31: nothing can be later */
+        if (date_compare(b->issued_on, latest) > 0) {
+                r = diag_error2(diags, b->source_file, "issued_on",
+                                "the bilan's date %s%.0s is after today (%s%.0s): only what has been done can be "
+                                "invoiced",
+                                "la date du bilan (%.0s%s) est postérieure à aujourd'hui (%.0s%s) : indiquez la "
+                                "date à laquelle le bilan est rédigé, pas une date à venir",
+                                date_format(b->issued_on, (char[DATE_STRING_MAX]) {}),
+                                date_format_french(b->issued_on, (char[32]) {}),
+                                date_format(today, (char[DATE_STRING_MAX]) {}),
+                                date_format_french(today, (char[32]) {}));
+                if (r < 0)
+                        return -ENOMEM;
+                refused = true;
+        }
+        for (size_t i = 0; i < b->n_actions; i++) {
+                const BilanAction *ba = &b->actions[i];
+
+                for (size_t j = 0; j < ba->n_entries; j++) {
+                        _cleanup_(freep) char *list = NULL, *entry = NULL, *path = NULL;
+
+                        if (date_compare(ba->entries[j].date, latest) <= 0)
+                                continue;
+                        list = jsoncheck_path_key("realisations", ba->action->id);
+                        entry = list ? jsoncheck_path_index(list, j) : NULL;
+                        path = entry ? jsoncheck_path_key(entry, "date") : NULL;
+                        if (!path)
+                                return -ENOMEM;
+                        r = diag_error2(diags, b->source_file, path,
+                                        "%s%.0s is after today (%s%.0s): only what has been done can be invoiced",
+                                        "la date %.0s%s est postérieure à aujourd'hui (%.0s%s) : on ne facture "
+                                        "que les réalisations déjà faites ; corrigez la date",
+                                        date_format(ba->entries[j].date, (char[DATE_STRING_MAX]) {}),
+                                        date_format_french(ba->entries[j].date, (char[32]) {}),
+                                        date_format(today, (char[DATE_STRING_MAX]) {}),
+                                        date_format_french(today, (char[32]) {}));
+                        if (r >= 0 && diags && b->realisations_sheet)
+                                r = diag_set_location(&diags->items[diags->n_items - 1], b->realisations_sheet,
+                                                      NULL);
+                        if (r < 0)
+                                return -ENOMEM;
+                        refused = true;
+                }
+        }
+        return refused ? -EINVAL : 0;
 }

@@ -65,6 +65,7 @@ Convention *convention_free(Convention *c) {
         free(c->buyer.engagement);
         address_done(&c->buyer.address);
         free(c->vat.exemption_reason);
+        free(c->vat.exemption_code);
         for (size_t i = 0; i < c->n_actions; i++)
                 action_done(&c->actions[i]);
         free(c->actions);
@@ -81,7 +82,7 @@ static const char *const convention_keys[] = {
 static const char *const period_keys[] = { "start", "end", NULL };
 static const char *const buyer_keys[] = { "name", "siret", "service_code", "engagement", "address", NULL };
 static const char *const address_keys[] = { "line1", "line2", "postcode", "city", "country", NULL };
-static const char *const vat_keys[] = { "category", "rate", "exemption_reason", NULL };
+static const char *const vat_keys[] = { "category", "rate", "exemption_reason", "exemption_code", NULL };
 static const char *const action_keys[] = { "id", "article", "amount", "target", "label", "kinds", "unit", NULL };
 static const char *const unit_keys[] = { "one", "other", "feminine", NULL };
 
@@ -92,7 +93,7 @@ static void take_checked(JsonCheck *c, const cJSON *o, const char *path, const c
         char shown[JSONCHECK_SHOWN_MAX];
         const char *v;
 
-        if (!jsoncheck_text(c, o, path, key, required, CONVENTION_TEXT_MAX, &v))
+        if (!jsoncheck_line(c, o, path, key, required, CONVENTION_TEXT_MAX, &v))
                 return;
         if (valid(v)) {
                 jsoncheck_copy(c, v, dst);
@@ -145,10 +146,10 @@ static void parse_address(JsonCheck *c, const cJSON *buyer, const char *buyer_pa
 
         if (!o)
                 return;
-        jsoncheck_take_text(c, o, path, "line1", true, CONVENTION_FIELD_MAX, &a->line1);
-        jsoncheck_take_text(c, o, path, "line2", false, CONVENTION_FIELD_MAX, &a->line2);
-        jsoncheck_take_text(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
-        jsoncheck_take_text(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
+        jsoncheck_take_line(c, o, path, "line1", true, CONVENTION_FIELD_MAX, &a->line1);
+        jsoncheck_take_line(c, o, path, "line2", false, CONVENTION_FIELD_MAX, &a->line2);
+        jsoncheck_take_line(c, o, path, "postcode", true, CONVENTION_FIELD_MAX, &a->postcode);
+        jsoncheck_take_line(c, o, path, "city", true, CONVENTION_FIELD_MAX, &a->city);
         take_checked(c, o, path, "country", true, country_code_is_valid,
                      "an assigned ISO 3166-1 alpha-2 country code such as \"FR\"", &a->country);
 }
@@ -159,7 +160,7 @@ static void parse_buyer(JsonCheck *c, const cJSON *root, ConventionBuyer *b) {
 
         if (!o)
                 return;
-        jsoncheck_take_text(c, o, path, "name", true, CONVENTION_TEXT_MAX, &b->name);
+        jsoncheck_take_line(c, o, path, "name", true, CONVENTION_TEXT_MAX, &b->name);
         take_checked(c, o, path, "siret", true, siret_is_valid,
                      "a SIRET: 14 digits passing the Luhn check", &b->siret);
         take_checked(c, o, path, "service_code", false, service_code_is_valid,
@@ -192,7 +193,7 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
         vat->category = _VAT_CATEGORY_INVALID;
         if (!o)
                 return;
-        if (jsoncheck_text(c, o, path, "category", true, CONVENTION_FIELD_MAX, &category)) {
+        if (jsoncheck_line(c, o, path, "category", true, CONVENTION_FIELD_MAX, &category)) {
                 vat->category = vat_category_from_string(category);
                 if (vat->category < 0)
                         jsoncheck_error(c, "vat.category", "expected one of S, Z, E, O (UNCL5305), got \"%s\"",
@@ -200,8 +201,10 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
         }
         has_category = vat->category >= 0;
         has_rate = jsoncheck_rate(c, o, path, "rate", true, &vat->rate);
-        jsoncheck_take_text(c, o, path, "exemption_reason", false, CONVENTION_TEXT_MAX,
+        jsoncheck_take_line(c, o, path, "exemption_reason", false, CONVENTION_TEXT_MAX,
                             &vat->exemption_reason);
+        take_checked(c, o, path, "exemption_code", false, vatex_code_is_valid,
+                     "a VATEX code (BT-121) such as VATEX-EU-132 or VATEX-EU-O", &vat->exemption_code);
         if (!has_category)
                 return;
 
@@ -224,6 +227,10 @@ static void parse_vat(JsonCheck *c, const cJSON *root, ConventionVat *vat) {
             cJSON_HasObjectItem(o, "exemption_reason"))
                 jsoncheck_error(c, "vat.exemption_reason", "category %s must not have an exemption reason",
                                 "la catégorie %s n'a pas de motif d'exonération", category);
+        if ((vat->category == VAT_CATEGORY_S || vat->category == VAT_CATEGORY_Z) &&
+            cJSON_HasObjectItem(o, "exemption_code"))
+                jsoncheck_error(c, "vat.exemption_code", "category %s must not have an exemption code",
+                                "la catégorie %s n'a pas de code d'exonération", category);
 }
 
 static void parse_format(JsonCheck *c, const cJSON *root, Convention *conv) {
@@ -231,7 +238,7 @@ static void parse_format(JsonCheck *c, const cJSON *root, Convention *conv) {
         const char *format;
 
         conv->format = _INVOICE_FORMAT_INVALID;
-        if (!jsoncheck_text(c, root, NULL, "format", false, CONVENTION_FIELD_MAX, &format))
+        if (!jsoncheck_line(c, root, NULL, "format", false, CONVENTION_FIELD_MAX, &format))
                 return;
         conv->format = invoice_format_from_string(format);
         if (conv->format < 0)
@@ -314,8 +321,8 @@ static void parse_unit(JsonCheck *c, const cJSON *o, const char *action_path, Co
                 jsoncheck_copy(c, DEFAULT_UNIT_OTHER, &a->unit_other);
                 return;
         }
-        jsoncheck_take_text(c, u, path, "one", true, CONVENTION_UNIT_MAX, &a->unit_one);
-        jsoncheck_take_text(c, u, path, "other", true, CONVENTION_UNIT_MAX, &a->unit_other);
+        jsoncheck_take_line(c, u, path, "one", true, CONVENTION_UNIT_MAX, &a->unit_one);
+        jsoncheck_take_line(c, u, path, "other", true, CONVENTION_UNIT_MAX, &a->unit_other);
         (void) jsoncheck_bool(c, u, path, "feminine", false, &a->unit_feminine);
 }
 
@@ -325,8 +332,8 @@ static void parse_action(JsonCheck *c, const cJSON *o, const char *path, Convent
         jsoncheck_keys(c, o, path, action_keys);
         if (jsoncheck_identifier(c, o, path, "id", true, &id))
                 jsoncheck_copy(c, id, &a->id);
-        jsoncheck_take_text(c, o, path, "article", true, CONVENTION_ARTICLE_MAX, &a->article);
-        jsoncheck_take_text(c, o, path, "label", true, CONVENTION_TEXT_MAX, &a->label);
+        jsoncheck_take_line(c, o, path, "article", true, CONVENTION_ARTICLE_MAX, &a->article);
+        jsoncheck_take_line(c, o, path, "label", true, CONVENTION_TEXT_MAX, &a->label);
         (void) jsoncheck_money(c, o, path, "amount", true, &a->amount);
         (void) jsoncheck_integer(c, o, path, "target", true, 1, CONVENTION_TARGET_MAX, &a->target);
         parse_kinds(c, o, path, a);
@@ -388,7 +395,7 @@ static void parse_root(JsonCheck *c, const cJSON *root, Convention *conv) {
         jsoncheck_keys(c, root, NULL, convention_keys);
         if (jsoncheck_identifier(c, root, NULL, "id", true, &id))
                 jsoncheck_copy(c, id, &conv->id);
-        jsoncheck_take_text(c, root, NULL, "title", true, CONVENTION_TEXT_MAX, &conv->title);
+        jsoncheck_take_line(c, root, NULL, "title", true, CONVENTION_TEXT_MAX, &conv->title);
         (void) jsoncheck_date(c, root, NULL, "signed_on", true, &conv->signed_on);
         parse_period(c, root, conv);
         parse_buyer(c, root, &conv->buyer);

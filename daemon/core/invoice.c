@@ -60,6 +60,7 @@ Invoice *invoice_free(Invoice *inv) {
         free(inv->buyer_reference);
         free(inv->order_reference);
         free(inv->contract_reference);
+        free(inv->contract_title);
         strv_free(inv->notes);
         party_done(&inv->seller);
         party_done(&inv->buyer);
@@ -79,8 +80,10 @@ Invoice *invoice_free(Invoice *inv) {
         for (size_t i = 0; i < inv->n_allowances; i++)
                 free(inv->allowances[i].reason);
         free(inv->allowances);
-        for (size_t i = 0; i < inv->n_vat; i++)
+        for (size_t i = 0; i < inv->n_vat; i++) {
                 free(inv->vat[i].exemption_reason);
+                free(inv->vat[i].exemption_code);
+        }
         free(inv->vat);
         for (size_t i = 0; i < inv->n_attachments; i++)
                 attachment_done(&inv->attachments[i]);
@@ -221,8 +224,8 @@ static int invoice_build_lines(Invoice *inv, const Proration *p, const Conventio
                 if (!pl->action)
                         return -EINVAL;
                 sum += pl->amount;
-                if (pl->counted <= 0)
-                        continue; /* q = 0: in the bilan report, not on the invoice */
+                if (!proration_line_is_invoiced(pl))
+                        continue; /* q = 0, or 0.00: in the bilan report, not on the invoice */
                 r = invoice_add_line(inv, pl, vat);
                 if (r < 0)
                         return r;
@@ -277,10 +280,14 @@ static int invoice_build_vat(Invoice *inv, const ConventionVat *vat) {
         inv->tax_total = b->tax_amount;
         inv->tax_inclusive = inv->tax_exclusive + inv->tax_total;
         inv->payable = inv->tax_inclusive;
-        /* BT-120 with E and O only: S and Z must not have one (BR-S-10, BR-Z-10). */
-        return strdup_to(&b->exemption_reason, invoice_vat_category_needs_exemption_reason(vat->category)
-                                                       ? vat->exemption_reason
-                                                       : NULL);
+        /* BT-120 and BT-121 with E and O only: S and Z must not have one
+         * (BR-S-10, BR-Z-10). */
+        if (!invoice_vat_category_needs_exemption_reason(vat->category))
+                return 0;
+        if (strdup_to(&b->exemption_reason, vat->exemption_reason) < 0 ||
+            strdup_to(&b->exemption_code, vat->exemption_code) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 /* Appends a formatted note to a NULL-terminated list. */
@@ -387,7 +394,7 @@ static int invoice_build_notes(Invoice *inv, const InvoiceInput *in) {
 
 static int invoice_build_payment(Invoice *inv, const InvoiceInput *in) {
         char due[32];
-        const char *means = streq(inv->payment_means_code, "58") ? "virement SEPA" : "virement";
+        const char *means = "virement"; /* BT-81 is always 30 (config.c) */
 
         if (strdup_to(&inv->remittance_information, inv->number) < 0)
                 return -ENOMEM;
@@ -476,7 +483,7 @@ int invoice_build(const InvoiceInput *in, Invoice **ret) {
         if (strdup_to(&inv->number, in->number) < 0 || strdup_to(&inv->currency, INVOICE_CURRENCY) < 0 ||
             strdup_to(&inv->business_process, INVOICE_BUSINESS_PROCESS) < 0 ||
             strdup_to(&inv->specification_id, INVOICE_SPECIFICATION_ID) < 0 ||
-            strdup_to(&inv->contract_reference, c->id) < 0)
+            strdup_to(&inv->contract_reference, c->id) < 0 || strdup_to(&inv->contract_title, c->title) < 0)
                 return -ENOMEM;
 
         r = invoice_set_seller(inv, in->seller, c->vat.category);

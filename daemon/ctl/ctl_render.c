@@ -158,9 +158,10 @@ static int render_parse_args(int argc, char *argv[], RenderArgs *a) {
         return -1;
 }
 
-/* Reads and validates the bilan; prints every diagnostic. */
-static int render_load_bilan(const char *path, const ConventionSet *conventions, Bilan **ret,
-                             const Convention **ret_convention) {
+/* Reads and validates the bilan, dates after the issue date (and the
+ * clock tolerance) refused; prints every diagnostic. */
+static int render_load_bilan(const char *path, const ConventionSet *conventions, Date issue_date,
+                             unsigned tolerance_days, Bilan **ret, const Convention **ret_convention) {
         _cleanup_(freep) char *data = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         size_t size;
@@ -176,6 +177,13 @@ static int render_load_bilan(const char *path, const ConventionSet *conventions,
                 return ctl_exit_input(r);
         }
         r = bilan_read(path, data, size, conventions, ret, ret_convention, &diags);
+        /* As the daemon, against the invoice's issue date (today unless
+         * --issue-date): no invoice issued before what it invoices. */
+        if (r >= 0) {
+                r = bilan_check_not_future(*ret, issue_date, tolerance_days, &diags);
+                if (r < 0)
+                        *ret = bilan_free(*ret);
+        }
         diagnostics_print(&diags, stderr, /* french= */ false);
         diagnostics_clear(&diags);
         if (r == -ENOMEM) {
@@ -263,7 +271,8 @@ static int render_run(const RenderArgs *a, const Config *config, const Conventio
         bool explained;
         int r;
 
-        r = render_load_bilan(a->bilan_path, conventions, &bilan, &convention);
+        r = render_load_bilan(a->bilan_path, conventions, a->issue_date, config->invoice.clock_tolerance_days,
+                              &bilan, &convention);
         if (r != CTL_EXIT_OK)
                 return r;
 

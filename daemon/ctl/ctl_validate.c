@@ -141,7 +141,9 @@ static void print_proration(const Convention *c, const Proration *p) {
                 format_invoiced(l, invoiced, sizeof invoiced);
                 printf("  %-*s  %-7s  %6" PRId64 "  %8" PRId64 "  %14s  %s%s\n", w, l->action->id,
                        l->action->article, l->action->target, l->realised, money_format(l->amount, amount),
-                       l->counted > 0 ? invoiced : "(not on the invoice)",
+                       proration_line_is_invoiced(l) ? invoiced
+                       : l->counted > 0             ? "(rounds to 0.00: not on the invoice)"
+                                                    : "(not on the invoice)",
                        l->realised > l->action->target ? "  (capped at target)" : "");
         }
         snprintf(cap_label, sizeof cap_label, "cap allowance (cap %s)", money_format(c->cap, amount));

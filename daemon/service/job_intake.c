@@ -172,6 +172,14 @@ StepResult step_validate(JobRun *r) {
         if (k < 0)
                 goto later;
         (void) job_set(&j->convention, c.convention->id);
+        /* Today as the numbering will date the invoice (step_number): a
+         * future date would make an invoice issued before its delivery. */
+        k = bilan_check_not_future(c.bilan, date_from_time((time_t) (now_usec() / USEC_PER_SEC)),
+                                   run_config(r)->invoice.clock_tolerance_days, &d);
+        if (k == -EINVAL)
+                goto reject;
+        if (k < 0)
+                goto later;
         if (convention_already_invoiced(r, c.convention->id, &d))
                 goto reject;
         if (render_check(run_config(r), c.convention, &d) < 0)

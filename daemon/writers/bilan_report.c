@@ -248,6 +248,29 @@ static void draw_total_row(Report *r, const char *label, const char *value, bool
         r->l.y += 16;
 }
 
+/* Under the totals: each action counted whose prorated amount rounds to
+ * 0.00, which the invoice leaves out (proration_line_is_invoiced()). */
+static void draw_zero_lines(Report *r) {
+        const double width = RIGHT - LEFT;
+
+        for (size_t i = 0; i < r->p->n_lines; i++) {
+                const ProrationLine *pl = &r->p->lines[i];
+                _cleanup_(freep) char *text = NULL;
+                size_t n;
+
+                if (pl->counted == 0 || proration_line_is_invoiced(pl))
+                        continue;
+                text = pdf_document_format(r->l.d,
+                                           "Article %s — %s : le montant au prorata s'arrondit à 0,00 € ; "
+                                           "cette action ne figure pas sur la facture.",
+                                           pl->action->article, pl->action->label);
+                n = pdf_layout_count_lines(&r->l, &layout_small_style, text, width);
+                pdf_layout_ensure_space(&r->l, (double) n * 10 + 4);
+                n = pdf_document_paragraph(r->l.d, &layout_small_style, LEFT, r->l.y + 8, width, 10, text);
+                r->l.y += (double) n * 10 + 4;
+        }
+}
+
 static void draw_totals(Report *r) {
         char before[MONEY_FRENCH_MAX], cap[MONEY_FRENCH_MAX], allowance[MONEY_FRENCH_MAX + 8],
                 total[MONEY_FRENCH_MAX], tmp[MONEY_FRENCH_MAX];
@@ -361,6 +384,7 @@ static int report_draw(Report *r) {
         if (ret < 0)
                 return ret;
         draw_totals(r);
+        draw_zero_lines(r);
         draw_section_title(r, "2. Détail des réalisations");
         for (size_t i = 0; i < r->b->n_actions; i++) {
                 ret = draw_entries(r, &r->b->actions[i]);

@@ -128,6 +128,10 @@ static void cii_party(XmlOut *o, const char *element, const InvoiceParty *p) {
                 xml_end(o);
         }
         cii_address(o, &p->address);
+        /* BT-34 / BT-49 electronic address: the SIRET, scheme 0009. */
+        xml_start(o, "ram:URIUniversalCommunication");
+        xml_text_attr(o, "ram:URIID", "schemeID", INVOICE_SIRET_SCHEME, p->siret);
+        xml_end(o);
         if (p->vat_id) {
                 xml_start(o, "ram:SpecifiedTaxRegistration");
                 xml_text_attr(o, "ram:ID", "schemeID", "VA", p->vat_id);
@@ -187,6 +191,8 @@ static void cii_vat_breakdown(XmlOut *o, const InvoiceVatBreakdown *b) {
                 xml_text(o, "ram:ExemptionReason", b->exemption_reason);
         xml_amount(o, "ram:BasisAmount", NULL, b->taxable_amount);
         xml_text(o, "ram:CategoryCode", vat_category_to_string(b->category));
+        if (b->exemption_code) /* BT-121, after the category in the XSD */
+                xml_text(o, "ram:ExemptionReasonCode", b->exemption_code);
         if (invoice_vat_category_has_rate(b->category))
                 xml_amount(o, "ram:RateApplicablePercent", NULL, b->rate);
         xml_end(o);

@@ -71,8 +71,6 @@ static void format_rate(int64_t rate, char buf[static 32]) {
 }
 
 static const char *payment_means_name(const char *code) {
-        if (streq_ptr(code, "58"))
-                return "Virement SEPA";
         if (streq_ptr(code, "30"))
                 return "Virement";
         return strempty(code);
@@ -205,23 +203,37 @@ static double draw_buyer(Ctx *c, double x, double y, double width) {
         return h;
 }
 
-/* The object of the invoice: the convention, its period and the BT-22
- * sentence that names it, left of the buyer. */
+/* The object of the invoice, left of the buyer, each thing once: the
+ * convention (BT-12) and its title, the invoicing period (BG-14), and the
+ * day the service was completed (BT-72), which French law wants on the
+ * invoice when it differs from the issue date. The first BT-22 note says
+ * the same in one sentence: it is not printed (note_is_shown_elsewhere). */
 static double draw_object(Ctx *c, double x, double y, double width) {
         const Invoice *inv = c->inv;
-        char start[32], end[32], line[256];
+        PdfDocument *d = c->l.d;
+        char start[32], end[32], done[32];
+        _cleanup_(freep) char *convention = pdf_document_format(d, "Convention %s",
+                                                                strempty(inv->contract_reference));
+        _cleanup_(freep) char *title = isempty(inv->contract_title)
+                                               ? NULL
+                                               : pdf_document_format(d, "« %s »", inv->contract_title);
+        _cleanup_(freep) char *period = pdf_document_format(d, "Période facturée : du %s au %s",
+                                                            date_format_french(inv->period_start, start),
+                                                            date_format_french(inv->period_end, end));
+        _cleanup_(freep) char *delivery = !inv->has_delivery_date
+                                                  ? NULL
+                                                  : pdf_document_format(d, "Prestation achevée le %s",
+                                                                        date_format_french(inv->delivery_date,
+                                                                                           done));
+        double yy = y + 30;
 
-        pdf_document_text(c->l.d, &heading_style, x, y + 14, PDF_ALIGN_LEFT, "OBJET");
-        snprintf(line, sizeof(line), "Convention %s", strempty(inv->contract_reference));
-        pdf_document_text(c->l.d, &bold_style, x, y + 30, PDF_ALIGN_LEFT, line);
-        snprintf(line, sizeof(line), "Période du %s au %s", date_format_french(inv->period_start, start),
-                 date_format_french(inv->period_end, end));
-        pdf_document_text(c->l.d, &text_style, x, y + 42, PDF_ALIGN_LEFT, line);
-        if (inv->n_notes > 0) {
-                size_t n = pdf_document_paragraph(c->l.d, &small_style, x, y + 56, width, 10, inv->notes[0]);
-                return 56 + (double) n * 10;
-        }
-        return 48;
+        pdf_document_text(d, &heading_style, x, y + 14, PDF_ALIGN_LEFT, "OBJET");
+        block_text(c, &bold_style, x, &yy, width, 12, convention, true);
+        block_text(c, &text_style, x, &yy, width, 12, title, true);
+        yy += 2;
+        block_text(c, &text_style, x, &yy, width, 12, period, true);
+        block_text(c, &text_style, x, &yy, width, 12, delivery, true);
+        return yy - 12 + 6 - y;
 }
 
 static void draw_parties(Ctx *c) {
@@ -323,7 +335,9 @@ static size_t total_rows(const Invoice *inv, TotalRow rows[static 8 + 2 * 8]) {
                 if (v->category == VAT_CATEGORY_S || v->category == VAT_CATEGORY_Z) {
                         format_rate(v->rate, rate);
                         snprintf(rows[n].label, sizeof(rows[n].label), "TVA %s", rate);
-                } else
+                } else if (v->category == VAT_CATEGORY_E) /* exempt, with its legal basis beside */
+                        snprintf(rows[n].label, sizeof(rows[n].label), "TVA exonérée");
+                else
                         snprintf(rows[n].label, sizeof(rows[n].label), "TVA (non applicable)");
                 money_format_french(v->tax_amount, true, rows[n++].value);
         }
@@ -456,7 +470,7 @@ static void draw_notes(Ctx *c) {
 }
 
 int invoice_pdf_draw(const Invoice *inv, PdfDocument *d) {
-        _cleanup_(freep) char *footer = NULL;
+        _cleanup_(freep) char *footer = NULL, *continued = NULL;
         char siret[32];
         Ctx c = { .inv = inv, .l.d = d };
 
@@ -464,6 +478,13 @@ int invoice_pdf_draw(const Invoice *inv, PdfDocument *d) {
                      inv->seller.email ? " — " : "", strempty(inv->seller.email)) < 0)
                 return -ENOMEM;
         c.l.footer = footer;
+        if (asprintf(&continued, "%s n° %s (suite)",
+                     inv->type_code == INVOICE_TYPE_CREDIT_NOTE ? "Avoir" : "Facture", inv->number) < 0) {
+                continued = NULL;
+                return -ENOMEM;
+        }
+        c.l.continuation_left = inv->seller.name;
+        c.l.continuation_right = continued;
         pdf_layout_new_page(&c.l);
         draw_header(&c);
         draw_parties(&c);

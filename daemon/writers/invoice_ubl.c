@@ -33,13 +33,16 @@ static void ubl_type_code(XmlOut *o, const char *name, int code) {
         xml_text(o, name, buf);
 }
 
-/* cac:TaxCategory / cac:ClassifiedTaxCategory: ID, Percent, reason, scheme. */
+/* cac:TaxCategory / cac:ClassifiedTaxCategory: ID, Percent, reason code
+ * (BT-121), reason (BT-120), scheme. */
 static void ubl_tax_category(XmlOut *o, const char *element, VatCategory category, int64_t rate,
-                             const char *exemption_reason) {
+                             const char *exemption_code, const char *exemption_reason) {
         xml_start(o, element);
         xml_text(o, "cbc:ID", vat_category_to_string(category));
         if (invoice_vat_category_has_rate(category))
                 xml_amount(o, "cbc:Percent", /* currency= */ NULL, rate);
+        if (exemption_code)
+                xml_text(o, "cbc:TaxExemptionReasonCode", exemption_code);
         if (exemption_reason)
                 xml_text(o, "cbc:TaxExemptionReason", exemption_reason);
         xml_start(o, "cac:TaxScheme");
@@ -61,13 +64,17 @@ static void ubl_address(XmlOut *o, const Address *a) {
         xml_end(o);
 }
 
-/* cac:Party of BG-4 or BG-7. The SIRET goes twice: as party identifier
+/* cac:Party of BG-4 or BG-7. The SIRET goes three times: as electronic
+ * address (BT-34/BT-49, cbc:EndpointID, first in cac:Party), as party identifier
  * (BT-29/BT-46, where Chorus Pro routes) and as legal registration
  * identifier (BT-30/BT-47), both with the ISO 6523 scheme 0009. */
 static void ubl_party(XmlOut *o, const char *element, const InvoiceParty *p) {
         xml_start(o, element);
         xml_start(o, "cac:Party");
 
+        /* BT-34 / BT-49 electronic address: the SIRET, scheme 0009, as
+         * every peer generator writes it and the French 2026 rules want. */
+        xml_text_attr(o, "cbc:EndpointID", "schemeID", INVOICE_SIRET_SCHEME, p->siret);
         xml_start(o, "cac:PartyIdentification");
         xml_text_attr(o, "cbc:ID", "schemeID", INVOICE_SIRET_SCHEME, p->siret);
         xml_end(o);
@@ -178,7 +185,8 @@ static void ubl_allowances(XmlOut *o, const Invoice *inv) {
                 xml_text(o, "cbc:ChargeIndicator", "false");
                 xml_text(o, "cbc:AllowanceChargeReason", a->reason);
                 xml_amount(o, "cbc:Amount", inv->currency, a->amount);
-                ubl_tax_category(o, "cac:TaxCategory", a->vat_category, a->vat_rate, /* exemption_reason= */ NULL);
+                ubl_tax_category(o, "cac:TaxCategory", a->vat_category, a->vat_rate,
+                                 /* exemption_code= */ NULL, /* exemption_reason= */ NULL);
                 xml_end(o);
         }
 }
@@ -192,7 +200,8 @@ static void ubl_totals(XmlOut *o, const Invoice *inv) {
                 xml_start(o, "cac:TaxSubtotal");
                 xml_amount(o, "cbc:TaxableAmount", inv->currency, b->taxable_amount);
                 xml_amount(o, "cbc:TaxAmount", inv->currency, b->tax_amount);
-                ubl_tax_category(o, "cac:TaxCategory", b->category, b->rate, b->exemption_reason);
+                ubl_tax_category(o, "cac:TaxCategory", b->category, b->rate, b->exemption_code,
+                                 b->exemption_reason);
                 xml_end(o);
         }
         xml_end(o);
@@ -221,7 +230,8 @@ static void ubl_line(XmlOut *o, const Invoice *inv, const InvoiceLine *l) {
         xml_start(o, "cac:SellersItemIdentification");
         xml_text(o, "cbc:ID", l->action_id);
         xml_end(o);
-        ubl_tax_category(o, "cac:ClassifiedTaxCategory", l->vat_category, l->vat_rate, /* exemption_reason= */ NULL);
+        ubl_tax_category(o, "cac:ClassifiedTaxCategory", l->vat_category, l->vat_rate,
+                         /* exemption_code= */ NULL, /* exemption_reason= */ NULL);
         xml_end(o);
 
         xml_start(o, "cac:Price");

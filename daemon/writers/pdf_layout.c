@@ -14,6 +14,26 @@ const PdfTextStyle layout_th_style = { PDF_BOLD, 8, LAYOUT_WHITE };
 
 static const PdfTextStyle footer_style = { PDF_REGULAR, 7.5, LAYOUT_MUTED };
 
+static const PdfTextStyle continuation_style = { PDF_BOLD, 8, LAYOUT_ACCENT };
+
+/* The band at the top of a continuation page: the left text wrapped
+ * beside the right one (a 200-character seller name is whole), a rule
+ * under both, the cursor below. */
+static void draw_continuation(PdfLayout *l) {
+        static const double right_room = 190, leading = 10;
+        size_t n = 1;
+
+        if (l->continuation_left)
+                n = pdf_document_paragraph(l->d, &continuation_style, LAYOUT_LEFT, LAYOUT_TOP,
+                                           LAYOUT_RIGHT - LAYOUT_LEFT - right_room, leading, l->continuation_left);
+        if (l->continuation_right)
+                pdf_document_text(l->d, &continuation_style, LAYOUT_RIGHT, LAYOUT_TOP, PDF_ALIGN_RIGHT,
+                                  l->continuation_right);
+        l->y = LAYOUT_TOP + (double) (n > 0 ? n - 1 : 0) * leading + 6;
+        pdf_document_line(l->d, LAYOUT_LEFT, l->y, LAYOUT_RIGHT, l->y, 0.5, LAYOUT_RULE);
+        l->y += 12;
+}
+
 void pdf_layout_new_page(PdfLayout *l) {
         pdf_document_add_page(l->d);
         pdf_document_line(l->d, LAYOUT_LEFT, PDF_FOOTER_TOP + 8, LAYOUT_RIGHT, PDF_FOOTER_TOP + 8, 0.5,
@@ -38,6 +58,8 @@ void pdf_layout_new_page(PdfLayout *l) {
                                                   lines[i]);
         }
         l->y = LAYOUT_TOP;
+        if (pdf_document_n_pages(l->d) > 1 && (l->continuation_left || l->continuation_right))
+                draw_continuation(l);
 }
 
 bool pdf_layout_ensure_space(PdfLayout *l, double height) {

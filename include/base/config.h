@@ -58,6 +58,7 @@ InvoiceApproval invoice_approval_from_string(const char *s);
 typedef struct InvoiceConfig {
         char *number_prefix;         /* e.g. "CMA34-": number = prefix + YYYY-NNNN */
         unsigned payment_terms_days; /* due date = issue date + this */
+        unsigned clock_tolerance_days; /* dates up to today + this are not "in the future" */
         InvoiceFormat default_format;
         InvoiceApproval approval;    /* none (default: today's behaviour) or required */
 } InvoiceConfig;

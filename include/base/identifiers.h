@@ -11,6 +11,10 @@
 bool identifier_is_valid(const char *s);
 /* 14 ASCII digits passing the Luhn check (INSEE SIRET). */
 bool siret_is_valid(const char *s);
+/* A VATEX exemption reason code (EN 16931 BT-121, CEF VATEX list):
+ * "VATEX-" then upper-case letters, digits and hyphens, at most 30
+ * characters in all. The list itself is the validator's to check. */
+bool vatex_code_is_valid(const char *s);
 /* ISO 13616 IBAN, spaces allowed between groups, mod-97 check. */
 bool iban_is_valid(const char *s);
 /* The IBAN without spaces, upper case, into buf (at least 35 bytes).
@@ -46,5 +50,9 @@ size_t utf8_char_start(const char *s, size_t i);
  * Text from outside shown to a person must not carry one: it would drive a
  * terminal or start a line of its own. */
 size_t utf8_control_len(const char *s);
+/* The first code point of well-formed s that one line of text must not
+ * hold — a control (TAB, LF and U+0085 included), U+2028, U+2029, or a
+ * bidirectional control U+202A..U+202E, U+2066..U+2069 — or 0 if none. */
+uint32_t utf8_line_forbidden(const char *s);
 /* Well-formed UTF-8 without NUL or C0 controls other than \t \n \r. */
 bool utf8_text_is_valid(const char *s, size_t size);

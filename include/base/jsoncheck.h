@@ -116,6 +116,14 @@ bool jsoncheck_rate(JsonCheck *c, const cJSON *object, const char *path, const c
 /* Copies `s` into *dst (strdup); an allocation failure is recorded in the
  * run, so callers need not check. */
 void jsoncheck_copy(JsonCheck *c, const char *s, char **dst);
+/* jsoncheck_text() for one line of text (a name, an address line, an
+ * author…): no control character (TAB, LF, U+0085 included), no U+2028,
+ * U+2029, nor bidirectional control U+202A..U+202E, U+2066..U+2069; the
+ * error names the field and the code point. */
+bool jsoncheck_line(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                    bool required, size_t max_bytes, const char **ret);
+void jsoncheck_take_line(JsonCheck *c, const cJSON *object, const char *path, const char *key,
+                         bool required, size_t max_bytes, char **dst);
 /* jsoncheck_text() and, when it succeeds, a copy into *dst. */
 void jsoncheck_take_text(JsonCheck *c, const cJSON *object, const char *path, const char *key,
                          bool required, size_t max_bytes, char **dst);

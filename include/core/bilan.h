@@ -68,6 +68,14 @@ int bilan_check_tree(const char *file, const struct cJSON *root, const Conventio
 Bilan *bilan_free(Bilan *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Bilan *, bilan_free);
 
+/* Refuses what has not happened yet: the bilan's issue date or a
+ * realisation's date after `today` + `tolerance_days` (a clock a little
+ * ahead, a bilan finished late in the evening), each reported at its JSON
+ * path in English and French. Invoicing a future date would give an
+ * invoice issued before its delivery date (BT-72). Returns 0, -EINVAL
+ * (reported) or -ENOMEM. */
+int bilan_check_not_future(const Bilan *b, Date today, unsigned tolerance_days, Diagnostics *diags);
+
 /* Only the "convention" member, without validating the rest: lets the
  * daemon name the convention of a bilan it is about to reject. Returns a
  * new string or NULL. */

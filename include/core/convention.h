@@ -73,6 +73,7 @@ typedef struct ConventionVat {
         VatCategory category;
         int64_t rate;           /* hundredths of a percent: 2000 = 20 % */
         char *exemption_reason; /* required for E and O, NULL otherwise allowed */
+        char *exemption_code;   /* BT-121 VATEX code, E and O only; may be NULL */
 } ConventionVat;
 
 typedef struct Convention {

@@ -56,6 +56,7 @@ typedef struct InvoiceVatBreakdown { /* BG-23 */
         int64_t taxable_amount;  /* BT-116 */
         int64_t tax_amount;      /* BT-117 */
         char *exemption_reason;  /* BT-120; required for E and O */
+        char *exemption_code;    /* BT-121 VATEX code, E and O, when the convention has one */
 } InvoiceVatBreakdown;
 
 typedef struct InvoiceAttachment { /* BG-24 additional supporting document */
@@ -78,6 +79,7 @@ typedef struct Invoice {
         char *buyer_reference;   /* BT-10 Chorus Pro service code; NULL if none */
         char *order_reference;   /* BT-13 engagement juridique; NULL if none */
         char *contract_reference; /* BT-12 the convention id */
+        char *contract_title;    /* the convention's title, for the PDF's OBJET; may be NULL */
         Date period_start, period_end; /* BG-14 invoicing period: the convention period */
         /* BT-72 actual delivery date: the last realisation reported in the
          * bilan, when the service was completed. Also keeps the CII's

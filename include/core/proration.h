@@ -6,6 +6,7 @@
  * Pure: no I/O. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,10 +37,15 @@ typedef struct Proration {
 } Proration;
 
 /* Computes the amounts. A zero total is not invoiced: returns -EDOM and adds
- * that reason to `diags` (in English and French). */
+ * that reason to `diags` (in English and French): nothing realised, or
+ * prorated amounts that all round to 0.00. A line counted but rounding to
+ * 0.00 is a warning in `diags`, and stays off the invoice. */
 int proration_compute(const Convention *c, const Bilan *b, Proration **ret, Diagnostics *diags);
 Proration *proration_free(Proration *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Proration *, proration_free);
 
-/* Number of lines with counted > 0: those that appear on the invoice. */
+/* Whether a line appears on the invoice: something counted, and an amount
+ * that does not round to 0.00 (such a line is left out, with a warning). */
+bool proration_line_is_invoiced(const ProrationLine *l);
+/* Number of lines that appear on the invoice. */
 size_t proration_n_invoiced_lines(const Proration *p);

@@ -31,6 +31,10 @@ typedef struct PdfLayout {
         PdfDocument *d;
         double y;            /* next free baseline area, from the top */
         const char *footer;  /* drawn at the bottom of every page */
+        /* Drawn at the top of every page but the first, when set: who and
+         * what the page belongs to (the seller; "Facture n° …"), so that a
+         * page on its own is still identified. */
+        const char *continuation_left, *continuation_right;
         /* Called after a page break (e.g. to repeat a table header); may be NULL. */
         void (*on_new_page)(struct PdfLayout *l, void *userdata);
         void *userdata;

@@ -161,6 +161,10 @@ static int write_config(TestDaemon *d, const char *conventions) {
                      "bic = BDFEFRPPXXX\n"
                      "\n[invoice]\n"
                      "number_prefix = CMA34-\n"
+                     /* The test bilans are dated 2026-12-10 whatever day the
+                      * tests run: the future-date refusal has tests of its
+                      * own (test_bilan, e2e_pipeline). */
+                     "clock_tolerance_days = 366\n"
                      "%s\n"
                      "\n[spool]\n"
                      "dir = %s\n"
