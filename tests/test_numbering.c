@@ -94,8 +94,14 @@ Test(numbering, clock_set_back_allocates_nothing) {
         NumberingEntry e = {}, last = {};
         uint64_t seq;
 
+        cr_assert_eq(numbering_clock_behind(num, LAST_YEAR, &last), 0, "nothing allocated yet");
         expect_number(J1, "CONV-A", DEC10, 0, "CMA34-2026-0001");
         expect_number(J2, "CONV-B", DEC11, 0, "CMA34-2026-0002");
+        /* What validation asks first (job_intake.c), the same rule. */
+        cr_assert_eq(numbering_clock_behind(num, LAST_YEAR, &last), 1);
+        cr_assert_str_eq(last.number, "CMA34-2026-0002");
+        cr_assert_eq(numbering_clock_behind(num, DEC10, NULL), 1);
+        cr_assert_eq(numbering_clock_behind(num, DEC11, NULL), 0);
         cr_assert_eq(numbering_allocate(num, &config, J3, "CONV-C", LAST_YEAR, &e, &last), -ETIME);
         cr_assert_str_eq(last.number, "CMA34-2026-0002");
         cr_assert_eq(date_compare(last.issue_date, DEC11), 0);

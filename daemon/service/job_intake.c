@@ -159,7 +159,9 @@ static void log_warnings(JobRun *r, const Diagnostics *d) {
 }
 
 StepResult step_validate(JobRun *r) {
+        Date today = date_from_time((time_t) (now_usec() / USEC_PER_SEC));
         _cleanup_(bilan_context_done) BilanContext c = {};
+        NumberingEntry last;
         _cleanup_(proration_freep) Proration *p = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
         StepResult s;
@@ -172,10 +174,18 @@ StepResult step_validate(JobRun *r) {
         if (k < 0)
                 goto later;
         (void) job_set(&j->convention, c.convention->id);
+        /* A clock behind the last invoice's issue date would refuse the
+         * bilan's dates as future: wait for it, as the numbering does. */
+        k = numbering_clock_behind(r->host->numbering, today, &last);
+        if (k > 0) {
+                diagnostics_clear(&d);
+                return run_wait_for_clock(r, today, &last);
+        }
+        if (k < 0)
+                goto later;
         /* Today as the numbering will date the invoice (step_number): a
          * future date would make an invoice issued before its delivery. */
-        k = bilan_check_not_future(c.bilan, date_from_time((time_t) (now_usec() / USEC_PER_SEC)),
-                                   run_config(r)->invoice.clock_tolerance_days, &d);
+        k = bilan_check_not_future(c.bilan, today, run_config(r)->invoice.clock_tolerance_days, &d);
         if (k == -EINVAL)
                 goto reject;
         if (k < 0)

@@ -34,8 +34,10 @@ static bool clock_behind_said;
 
 /* Today is earlier than the last invoice's issue date: the clock is behind
  * (not synchronised, or stepped back). Numbering now would issue invoices
- * dated before, or in a year before, invoices already issued: wait. */
-static StepResult number_wait_for_clock(JobRun *r, Date today, const NumberingEntry *last) {
+ * dated before, or in a year before, invoices already issued, and
+ * validating would judge the bilan's dates against a wrong today (refusing
+ * them as future): wait. */
+StepResult run_wait_for_clock(JobRun *r, Date today, const NumberingEntry *last) {
         char d1[DATE_STRING_MAX], d2[DATE_STRING_MAX];
 
         if (!clock_behind_said) {
@@ -47,7 +49,7 @@ static StepResult number_wait_for_clock(JobRun *r, Date today, const NumberingEn
                         date_format(today, d1), date_format(last->issue_date, d2), last->number[0] ? " " : "",
                         last->number);
         }
-        run_log(r, LOG_DEBUG, NULL, "Bilan '%s' waits for the clock before it is numbered.", r->job->bilan_name);
+        run_log(r, LOG_DEBUG, NULL, "Bilan '%s' waits for the clock.", r->job->bilan_name);
         run_retry_step_later(r);
         return STEP_WAIT;
 }
@@ -77,7 +79,7 @@ StepResult step_number(JobRun *r) {
                 return run_fail(r, JOB_STATE_FAILED, NULL, reasons);
         }
         if (k == -ETIME)
-                return number_wait_for_clock(r, today, &conflict);
+                return run_wait_for_clock(r, today, &conflict);
         if (k == -EEXIST) {
                 diag_error2(&d, j->bilan_name, "convention",
                             "convention %s is already invoiced: invoice %s (flux %s, job %s)",

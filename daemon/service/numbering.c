@@ -787,6 +787,30 @@ int numbering_void(Numbering *n, const char *job_id, const char *reason, Numberi
         return 0;
 }
 
+int numbering_clock_behind(Numbering *n, Date today, NumberingEntry *ret_last) {
+        _cleanup_(unlockp) Numbering *locked = NULL;
+        _cleanup_(kv_file_freep) KvFile *counter = NULL;
+        NumberingEntry last;
+        int r;
+
+        r = begin(n, &locked);
+        if (r < 0)
+                return r;
+        r = read_counter(n, &counter);
+        if (r < 0)
+                return r;
+        r = counter_latest(counter, &last);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (date_compare(today, last.issue_date) >= 0)
+                return 0;
+        if (ret_last)
+                *ret_last = last;
+        return 1;
+}
+
 int numbering_last_sequence(Numbering *n, int year, uint64_t *ret) {
         _cleanup_(unlockp) Numbering *locked = NULL;
         _cleanup_(kv_file_freep) KvFile *counter = NULL;

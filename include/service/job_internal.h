@@ -16,6 +16,7 @@
 #include "core/convention.h"
 #include "service/job_host.h"
 #include "service/jobstate.h"
+#include "service/numbering.h"
 #include "service/spool.h"
 
 #define RETRY_LATER_USEC (60 * USEC_PER_SEC)       /* a local step that could not write */
@@ -147,6 +148,9 @@ int run_park_for_approval(JobRun *r);
 StepResult step_validated(JobRun *r);
 
 /* ---- job_render.c */
+/* The clock is behind `last`'s issue date: said once at CRIT, the job
+ * tries again later. */
+StepResult run_wait_for_clock(JobRun *r, Date today, const NumberingEntry *last);
 StepResult step_number(JobRun *r);
 StepResult step_render(JobRun *r);
 

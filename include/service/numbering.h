@@ -88,6 +88,12 @@ int numbering_allocate(Numbering *n, const Config *config, const char *job_id,
                        const char *convention_id, Date today, NumberingEntry *ret,
                        NumberingEntry *reterr_conflict);
 
+/* Whether `today` is earlier than the issue date of the last number
+ * allocated (the test numbering_allocate() answers -ETIME to): 1 and that
+ * allocation in *ret_last, 0 when not (or nothing was ever allocated), or
+ * -errno. */
+int numbering_clock_behind(Numbering *n, Date today, NumberingEntry *ret_last);
+
 /* Gives credit-note job `job_id` its number, in the same register, for
  * the credit note of invoice `invoice_number` of `convention_id`. As
  * numbering_allocate(), except that the convention is not checked nor
