@@ -368,10 +368,10 @@ static const char *status_advice(ChorusInvoiceStatusClass c, const char *statut)
                 return "";
         if (streq_ptr(statut, "A_RECYCLER"))
                 return " The buyer's routing data (SIRET, service code or engagement number) is wrong: "
-                       "correct it on the Chorus Pro portal (the invoice keeps its number) and fix the "
+                       "correct it with chorusctl recycle (the invoice keeps its number) and fix the "
                        "convention for next time.";
-        return " The buyer asks for supporting documents or information: complete the invoice on the "
-               "Chorus Pro portal.";
+        return " The buyer asks for supporting documents or information: answer with chorusctl complete "
+               "(PDF files, a comment).";
 }
 
 /* The latest history entry of the current status (the history is listed
@@ -460,6 +460,9 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                                    j->cpp_status_comment ? j->cpp_status_comment : comment, NULL);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
+        /* A person answered a blocked invoice (chorusctl complete/recycle). */
+        if (run_correction(r, statut))
+                return STEP_WAIT;
         /* Quick at first (the first statuses follow integration within
          * minutes), then at lifecycle_poll_interval. */
         j->attempts++;
