@@ -5,8 +5,8 @@
  * request; chorusd sends it once (the emulator checks and records the
  * body: comment, PDF name and hash; service and engagement), the invoice
  * moves to COMPLETEE (or back on its way), then to MISE_EN_PAIEMENT, and
- * the job to done. The emulator does not advance by itself here: the test
- * moves every status. */
+ * the job to done; a lost answer is not followed by a second call. The
+ * emulator does not advance by itself here: the test moves every status. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -171,11 +171,6 @@ Test(e2e_complete, suspended_invoice_completed_then_paid) {
         cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--attach", pdf, "--comment",
                                      "Attestation de TVA jointe", "--as", "Marie Dupont", NULL), 0, "%s", out);
         free(out);
-        /* A second request while the first waits: refused. */
-        if (request_pending(id)) {
-                cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "encore", NULL), 65, "%s", out);
-                free(out);
-        }
 
         wait_field(id, "CPP_INVOICE_STATUS", "COMPLETEE");
         cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 1, "sent once");
@@ -232,6 +227,31 @@ Test(e2e_complete, misrouted_invoice_recycled_keeps_its_number) {
         audit = audit_log();
         cr_assert(strstr(audit, "\"event\":\"recycle_requested\""));
         cr_assert(strstr(audit, "\"event\":\"recycled\""));
+        free(audit);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* The answer of completer lost after Chorus Pro acted on it: chorusd does
+ * not send it again; the next history (COMPLETEE) tells it arrived. */
+Test(e2e_complete, lost_answer_is_not_sent_again) {
+        char id[25], *number = NULL, *out = NULL, *audit;
+
+        invoice_in("SUSPENDUE", id, &number);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/completer",
+                                                             .drop = "after_body")), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "Bon de commande : BC-77", NULL), 0,
+                     "%s", out);
+        free(out);
+        wait_field(id, "CPP_INVOICE_STATUS", "COMPLETEE");
+        cr_assert(!request_pending(id));
+        cr_assert_null(test_daemon_job_field(&d, id, "CORRECTION_SENT"));
+        cr_assert(test_daemon_log_contains(&d, "the answer was lost; the invoice is now COMPLETEE"),
+                  "the lost answer was not noticed");
+        paid(id, number);
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 1, "sent again blindly");
+        audit = audit_log();
+        cr_assert(strstr(audit, "\"event\":\"completed\""), "no completed record");
         free(audit);
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
