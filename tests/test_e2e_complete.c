@@ -256,3 +256,25 @@ Test(e2e_complete, lost_answer_is_not_sent_again) {
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
+
+/* Asked while chorusd is stopped, and the invoice paid meanwhile: at the
+ * next start the request is dropped (audited), nothing is sent. */
+Test(e2e_complete, stale_request_dropped) {
+        char id[25], *number = NULL, *out = NULL, *audit;
+
+        invoice_in("SUSPENDUE", id, &number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "trop tard", NULL), 0, "%s", out);
+        free(out);
+        cr_assert(request_pending(id));
+        cr_assert_eq(emulator_set_invoice_status(emu, number, "MISE_EN_PAIEMENT", NULL), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "done", 40 * SEC), 0, "never paid");
+        cr_assert(!request_pending(id), "the stale request stays");
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 0, "sent to a paid invoice");
+        audit = audit_log();
+        cr_assert(strstr(audit, "\"event\":\"complete_dropped\""), "no complete_dropped record");
+        free(audit);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}

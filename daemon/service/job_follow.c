@@ -437,6 +437,10 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         if (changed && streq_ptr(statut, "SUSPENDUE"))
                 run_notice(r, NOTICE_INVOICE_SUSPENDED, j->cpp_status_comment ? j->cpp_status_comment : comment,
                            NULL);
+        /* A person answered a blocked invoice (chorusctl complete/recycle);
+         * a request left for a paid or rejected invoice is dropped here. */
+        if (run_correction(r, statut))
+                return STEP_WAIT;
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)
@@ -460,9 +464,6 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
                                    j->cpp_status_comment ? j->cpp_status_comment : comment, NULL);
                 return run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
-        /* A person answered a blocked invoice (chorusctl complete/recycle). */
-        if (run_correction(r, statut))
-                return STEP_WAIT;
         /* Quick at first (the first statuses follow integration within
          * minutes), then at lifecycle_poll_interval. */
         j->attempts++;
