@@ -236,7 +236,7 @@ void chorus_health_done(ChorusHealth *h) {
 
 /* ---- deposer/flux ---- */
 
-static char *base64_encode(const void *data, size_t size) {
+char *base64_encode(const void *data, size_t size) {
         char *out = malloc(4 * ((size + 2) / 3) + 1);
 
         if (!out)

@@ -44,6 +44,7 @@ PARSE_PAGED(chorus_parse_structure_search_page, ChorusStructureList)
 PARSE_ONE(chorus_parse_structure, ChorusStructure)
 PARSE_PAGED(chorus_parse_service_search_page, ChorusServiceList)
 PARSE_ONE(chorus_parse_service, ChorusServiceDetail)
+PARSE_ONE(chorus_parse_correction, ChorusCorrectionResult)
 DONE(chorus_health_done, ChorusHealth)
 DONE(chorus_deposit_result_done, ChorusDepositResult)
 DONE(chorus_flux_report_done, ChorusFluxReport)
@@ -53,6 +54,7 @@ DONE(chorus_structure_list_done, ChorusStructureList)
 DONE(chorus_structure_done, ChorusStructure)
 DONE(chorus_service_list_done, ChorusServiceList)
 DONE(chorus_service_detail_done, ChorusServiceDetail)
+DONE(chorus_correction_result_done, ChorusCorrectionResult)
 
 static void token_info_done(void *r) {
         (void) r;
@@ -82,6 +84,12 @@ static const ChorusOperation op_invoice_history = OPERATION("consulter/historiqu
                                                             CHORUS_HISTORY_PAGING, ChorusInvoiceHistory,
                                                             chorus_parse_invoice_history_page,
                                                             chorus_invoice_history_done);
+static const ChorusOperation op_complete = OPERATION("completer", CHORUS_PATH_COMPLETE, NULL, ChorusCorrectionResult,
+                                                     chorus_parse_correction, chorus_correction_result_done,
+                                                     .send_once = true);
+static const ChorusOperation op_recycle = OPERATION("recycler", CHORUS_PATH_RECYCLE, NULL, ChorusCorrectionResult,
+                                                    chorus_parse_correction, chorus_correction_result_done,
+                                                    .send_once = true);
 static const ChorusOperation op_structure_search = OPERATION("structures/rechercher", CHORUS_PATH_STRUCTURE_SEARCH,
                                                              CHORUS_STRUCTURE_SEARCH_PAGING, ChorusStructureList,
                                                              chorus_parse_structure_search_page,
@@ -147,6 +155,20 @@ int chorus_invoice_history(ChorusClient *c, int64_t id_facture, ChorusInvoiceHis
         cJSON *j = NULL;
         int r = chorus_build_invoice_history(id_facture, &j);
         return start_built(c, &op_invoice_history, r, j, result, cb, userdata, ret_call);
+}
+
+int chorus_invoice_complete(ChorusClient *c, const ChorusCompleteRequest *req, ChorusCorrectionResult *result,
+                            ChorusCallback cb, void *userdata, ChorusCall **ret_call) {
+        cJSON *j = NULL;
+        int r = chorus_build_complete(req, &j);
+        return start_built(c, &op_complete, r, j, result, cb, userdata, ret_call);
+}
+
+int chorus_invoice_recycle(ChorusClient *c, const ChorusRecycleRequest *req, ChorusCorrectionResult *result,
+                           ChorusCallback cb, void *userdata, ChorusCall **ret_call) {
+        cJSON *j = NULL;
+        int r = chorus_build_recycle(req, &j);
+        return start_built(c, &op_recycle, r, j, result, cb, userdata, ret_call);
 }
 
 int chorus_structure_search(ChorusClient *c, const char *siret, ChorusStructureList *result,
@@ -262,6 +284,16 @@ int chorus_invoice_history_sync(ChorusClient *c, int64_t id_facture, ChorusInvoi
                                 ChorusError *reterr) {
         return SYNC_CALL(c, op_invoice_history.name, chorus_invoice_history(c, id_facture, ret, SYNC_ARGS),
                          reterr);
+}
+
+int chorus_invoice_complete_sync(ChorusClient *c, const ChorusCompleteRequest *req, ChorusCorrectionResult *ret,
+                                 ChorusError *reterr) {
+        return SYNC_CALL(c, op_complete.name, chorus_invoice_complete(c, req, ret, SYNC_ARGS), reterr);
+}
+
+int chorus_invoice_recycle_sync(ChorusClient *c, const ChorusRecycleRequest *req, ChorusCorrectionResult *ret,
+                                ChorusError *reterr) {
+        return SYNC_CALL(c, op_recycle.name, chorus_invoice_recycle(c, req, ret, SYNC_ARGS), reterr);
 }
 
 int chorus_structure_search_sync(ChorusClient *c, const char *siret, ChorusStructureList *ret,

@@ -26,6 +26,8 @@ static const CtlCommand commands[] = {
         { "approve", "let an invoice awaiting approval be numbered and deposited", ctl_approve },
         { "cancel", "refuse an invoice awaiting approval: its bilan goes to rejected/", ctl_cancel },
         { "credit", "issue the credit note (avoir) cancelling an integrated invoice", ctl_credit },
+        { "complete", "answer a suspended invoice (SUSPENDUE, A_COMPLETER) with PDF files and a comment", ctl_complete },
+        { "recycle", "give an A_RECYCLER invoice its right service code and engagement", ctl_recycle },
         { "audit", "audit log tools: 'audit verify' checks the chain, 'audit init' makes its key", ctl_audit },
         { "health", "one-line check for monitoring (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)", ctl_health },
 };

@@ -368,10 +368,10 @@ static const char *status_advice(ChorusInvoiceStatusClass c, const char *statut)
                 return "";
         if (streq_ptr(statut, "A_RECYCLER"))
                 return " The buyer's routing data (SIRET, service code or engagement number) is wrong: "
-                       "correct it on the Chorus Pro portal (the invoice keeps its number) and fix the "
+                       "correct it with chorusctl recycle (the invoice keeps its number) and fix the "
                        "convention for next time.";
-        return " The buyer asks for supporting documents or information: complete the invoice on the "
-               "Chorus Pro portal.";
+        return " The buyer asks for supporting documents or information: answer with chorusctl complete "
+               "(PDF files, a comment).";
 }
 
 /* The latest history entry of the current status (the history is listed
@@ -437,6 +437,10 @@ static StepResult history_status(JobRun *r, const ChorusInvoiceHistory *h) {
         if (changed && streq_ptr(statut, "SUSPENDUE"))
                 run_notice(r, NOTICE_INVOICE_SUSPENDED, j->cpp_status_comment ? j->cpp_status_comment : comment,
                            NULL);
+        /* A person answered a blocked invoice (chorusctl complete/recycle);
+         * a request left for a paid or rejected invoice is dropped here. */
+        if (run_correction(r, statut))
+                return STEP_WAIT;
         if (c == CHORUS_INVOICE_PAID) {
                 run_next_now(r);
                 if (run_save(r, JOB_STATE_DONE) < 0)

@@ -125,6 +125,7 @@ static const StringField string_fields[] = {
         { "CREDIT_OF_INVOICE", offsetof(Job, credit_of_invoice) },
         { "CREDIT_OF_DATE", offsetof(Job, credit_of_date) },
         { "CREDIT_REASON", offsetof(Job, credit_reason) },
+        { "CORRECTION_SENT", offsetof(Job, correction_sent) },
 };
 
 typedef struct U64Field {

@@ -299,3 +299,57 @@ typedef struct ChorusServiceDetail {
 int chorus_build_service_get(int64_t id_structure_cpp, int64_t id_service, cJSON **ret);
 int chorus_parse_service(const cJSON *json, ChorusServiceDetail *ret, char **reterr_message);
 void chorus_service_detail_done(ChorusServiceDetail *d);
+
+/* ---- POST /cpro/factures/v1/completer and /recycler (chorus_corrections.c) ----
+ *
+ * The research note names both routes, not their bodies: the fields are
+ * the emulator's choices (daemon/README.md, "Choices where the research
+ * note says UNCERTAIN"). The limits are checked here, before any call. */
+
+#define CHORUS_ATTACHMENT_MAX (10u * 1024u * 1024u) /* bytes, each (codeRetour 20003 above) */
+#define CHORUS_ATTACHMENTS_MAX 10
+#define CHORUS_ATTACHMENT_NAME_MAX 100 /* characters of pieceJointeDesignation */
+#define CHORUS_COMMENT_MAX 2000        /* characters of commentaire */
+
+typedef struct ChorusAttachment {
+        const char *name; /* pieceJointeDesignation: the file's base name */
+        const void *data; /* a PDF */
+        size_t size;
+} ChorusAttachment;
+
+typedef struct ChorusCompleteRequest {
+        int64_t id_facture;
+        const char *comment; /* may be NULL when there is an attachment */
+        const ChorusAttachment *attachments;
+        size_t n_attachments;
+} ChorusCompleteRequest;
+
+typedef struct ChorusRecycleRequest {
+        int64_t id_facture;
+        const char *service_code; /* codeServiceExecutant */
+        const char *engagement;   /* numeroEngagement, or NULL */
+} ChorusRecycleRequest;
+
+/* Both answers: the invoice and its new status, when Chorus Pro says them. */
+typedef struct ChorusCorrectionResult {
+        int64_t id_facture;
+        char *numero_facture;
+        char *statut;
+} ChorusCorrectionResult;
+
+/* 0, or -EINVAL (empty or over-long name, empty file), -EFBIG (over
+ * CHORUS_ATTACHMENT_MAX), -EMEDIUMTYPE (not a PDF). */
+int chorus_attachment_check(const char *name, const void *data, size_t size);
+/* 0, or -EINVAL (no comment and no attachment, comment not one valid UTF-8
+ * text of CHORUS_COMMENT_MAX characters at most, too many attachments, a bad
+ * id) or an attachment's error. */
+int chorus_complete_check(const ChorusCompleteRequest *req);
+/* {idFacture, commentaire, listePiecesJointes[{pieceJointeDesignation,
+ * pieceJointeExtension: "PDF", pieceJointeTypeMime: "application/pdf",
+ * pieceJointeFichier: base64}]} */
+int chorus_build_complete(const ChorusCompleteRequest *req, cJSON **ret);
+/* {idFacture, codeServiceExecutant, numeroEngagement}; -EINVAL without a
+ * service code, or with a field over the deposit's limits. */
+int chorus_build_recycle(const ChorusRecycleRequest *req, cJSON **ret);
+int chorus_parse_correction(const cJSON *json, ChorusCorrectionResult *ret, char **reterr_message);
+void chorus_correction_result_done(ChorusCorrectionResult *r);

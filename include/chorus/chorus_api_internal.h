@@ -26,3 +26,5 @@ int add_paging(cJSON *request, const char *key, unsigned page_size);
 void list_free(const ListSpec *spec, void *items, size_t n);
 int new_request(cJSON **ret);
 int search_page_parse(const cJSON *json, const ListSpec *spec, void **acc, size_t *acc_n, ChorusPage *ret_page, char **reterr_message);
+/* Standard base64, no line breaks, '=' padding; NULL without memory. */
+char *base64_encode(const void *data, size_t size);

@@ -57,6 +57,8 @@ typedef struct ChorusCall ChorusCall;
 #define CHORUS_PATH_FLUX_REPORT "/cpro/transverses/v1/consulterCRDetaille"
 #define CHORUS_PATH_INVOICE_SEARCH "/cpro/factures/v1/rechercher/fournisseur"
 #define CHORUS_PATH_INVOICE_HISTORY "/cpro/factures/v1/consulter/historique"
+#define CHORUS_PATH_COMPLETE "/cpro/factures/v1/completer"
+#define CHORUS_PATH_RECYCLE "/cpro/factures/v1/recycler"
 #define CHORUS_PATH_STRUCTURE_SEARCH "/cpro/structures/v1/rechercher"
 #define CHORUS_PATH_STRUCTURE_GET "/cpro/structures/v1/consulter"
 #define CHORUS_PATH_SERVICE_SEARCH "/cpro/structures/v1/rechercher/services"
@@ -134,6 +136,13 @@ int chorus_invoice_search(ChorusClient *c, const ChorusInvoiceSearch *req, Choru
                           ChorusCallback cb, void *userdata, ChorusCall **ret_call);
 int chorus_invoice_history(ChorusClient *c, int64_t id_facture, ChorusInvoiceHistory *result,
                            ChorusCallback cb, void *userdata, ChorusCall **ret_call);
+/* completer and recycler are sent once, like a deposit: after an unclear
+ * failure (the body may have arrived) the caller looks at the invoice's
+ * history before sending again. */
+int chorus_invoice_complete(ChorusClient *c, const ChorusCompleteRequest *req, ChorusCorrectionResult *result,
+                            ChorusCallback cb, void *userdata, ChorusCall **ret_call);
+int chorus_invoice_recycle(ChorusClient *c, const ChorusRecycleRequest *req, ChorusCorrectionResult *result,
+                           ChorusCallback cb, void *userdata, ChorusCall **ret_call);
 int chorus_structure_search(ChorusClient *c, const char *siret, ChorusStructureList *result,
                             ChorusCallback cb, void *userdata, ChorusCall **ret_call);
 int chorus_structure_get(ChorusClient *c, int64_t id_structure_cpp, ChorusStructure *result,
@@ -155,6 +164,10 @@ int chorus_flux_report_sync(ChorusClient *c, const char *numero_flux_depot, Chor
 int chorus_invoice_search_sync(ChorusClient *c, const ChorusInvoiceSearch *req, ChorusInvoiceList *ret,
                                ChorusError *reterr);
 int chorus_invoice_history_sync(ChorusClient *c, int64_t id_facture, ChorusInvoiceHistory *ret,
+                                ChorusError *reterr);
+int chorus_invoice_complete_sync(ChorusClient *c, const ChorusCompleteRequest *req, ChorusCorrectionResult *ret,
+                                 ChorusError *reterr);
+int chorus_invoice_recycle_sync(ChorusClient *c, const ChorusRecycleRequest *req, ChorusCorrectionResult *ret,
                                 ChorusError *reterr);
 int chorus_structure_search_sync(ChorusClient *c, const char *siret, ChorusStructureList *ret,
                                  ChorusError *reterr);

@@ -24,6 +24,7 @@ typedef union ChorusResults {
         ChorusStructure structure;
         ChorusServiceList services;
         ChorusServiceDetail service;
+        ChorusCorrectionResult correction;
 } ChorusResults;
 
 typedef struct ChorusOperation {

@@ -34,6 +34,8 @@ int ctl_requeue(int argc, char *argv[]);      /* ctl_jobs.c */
 int ctl_approve(int argc, char *argv[]);      /* ctl_approve.c */
 int ctl_cancel(int argc, char *argv[]);       /* ctl_approve.c */
 int ctl_credit(int argc, char *argv[]);       /* ctl_credit.c */
+int ctl_complete(int argc, char *argv[]);     /* ctl_correct.c */
+int ctl_recycle(int argc, char *argv[]);      /* ctl_correct.c */
 int ctl_audit(int argc, char *argv[]);        /* ctl_audit.c */
 int ctl_health(int argc, char *argv[]);       /* ctl_health.c */
 

@@ -48,7 +48,9 @@ struct JobRun {
                 ChorusFluxReport report;
                 ChorusInvoiceList list;
                 ChorusInvoiceHistory history;
+                ChorusCorrectionResult correction;
         } result;
+        int correction_kind; /* CorrectionKind of the completer/recycler call in flight */
         bool warned_pending; /* "still pending after retry_deadline", once */
         uint64_t pending_since; /* CLOCK_BOOTTIME of the first pending flux report this run */
         uint64_t next_elapsed;  /* CLOCK_BOOTTIME of the next attempt; 0 = now */
@@ -169,3 +171,7 @@ StepResult lookup_adopt(JobRun *r, const ChorusInvoiceSummary *s);
 StepResult step_poll_flux(JobRun *r);
 StepResult run_integrated(JobRun *r, const ChorusInvoiceSummary *s);
 StepResult step_lifecycle(JobRun *r);
+/* job_correct.c: a pending `chorusctl complete`/`recycle` request for a
+ * job whose invoice Chorus Pro lists in `statut`. true: a call started,
+ * its callback goes on with the job. */
+bool run_correction(JobRun *r, const char *statut);

@@ -151,6 +151,11 @@ typedef struct Job {
         char *credit_of_invoice;
         char *credit_of_date;
         char *credit_reason;
+
+        /* The id of the completer/recycler request (correction.h) whose call
+         * may have reached Chorus Pro: before sending it again, the
+         * invoice's status decides whether it did (job_correct.c). */
+        char *correction_sent;
 } Job;
 
 /* Whether the job issues a credit note (avoir) rather than an invoice. */

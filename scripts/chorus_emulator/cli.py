@@ -42,6 +42,8 @@ Emulated routes (exactly the real paths)
   POST /cpro/factures/v1/rechercher/fournisseur
   POST /cpro/factures/v1/consulter/historique
   POST /cpro/factures/v1/consulter/fournisseur
+  POST /cpro/factures/v1/completer
+  POST /cpro/factures/v1/recycler
   POST /cpro/structures/v1/rechercher
   POST /cpro/structures/v1/consulter
   POST /cpro/structures/v1/rechercher/services

@@ -29,6 +29,17 @@ CODE_BAD_REQUEST = 20000
 CODE_TOO_LARGE = 20001
 LIBELLE_TOO_LARGE = "GDP_MSG_11.022"
 CODE_NOT_FOUND = 20002
+# completer / recycler: 20003 (attachment over 10 MB) is PYF's reading of the
+# annex and 20004..20014 are "recyclerFacture errors" (V4.10 changelog); which
+# number means what inside that range is our choice (daemon/README.md).
+CODE_ATTACHMENT_TOO_LARGE = 20003
+CODE_NOT_RECYCLABLE = 20004
+CODE_BAD_ROUTING = 20005
+CODE_NOT_COMPLETABLE = 20015
+MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+MAX_COMMENT = 2000
+MAX_DESIGNATION = 100
 # Listed by every structure, but invoices sent to it are rejected (§3.7:
 # it only takes invoices between public entities).
 PUBLIC_INVOICES_SERVICE = "FACTURES_PUBLIQUES"

@@ -122,7 +122,8 @@ class ControlApi:
                 "numeroFactureOrigine": p.numero_facture_origine,
                 "montantHT": amount(p.montant_ht), "montantTTC": amount(p.montant_ttc),
                 "montantAPayer": amount(p.montant_a_payer), "integrated": inv.identifiant is not None,
-                "rejection": inv.rejection, "statut": inv.statut, "history": [dict(h) for h in inv.history]}
+                "rejection": inv.rejection, "statut": inv.statut, "history": [dict(h) for h in inv.history],
+                "corrections": [dict(c) for c in inv.corrections]}
 
     def flux_json(self, f):
         return {"numeroFluxDepot": f.numero, "syntaxeFlux": f.syntaxe, "nomFichier": f.nom_fichier,

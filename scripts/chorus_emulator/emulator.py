@@ -57,6 +57,18 @@ class RequestLog:
             out[k] = f"{out[k]}, {v}" if k in out else v
         return out
 
+    @staticmethod
+    def _summarize_file(obj, key):
+        """A base64 file (a flux, a completer attachment) replaced by its size and hash."""
+        b64 = obj.get(key)
+        if not isinstance(b64, str):
+            return
+        try:
+            raw = base64.b64decode(b64, validate=True)
+            obj[key] = {"length": len(raw), "sha256": hashlib.sha256(raw).hexdigest(), "base64_length": len(b64)}
+        except (binascii.Error, ValueError):
+            obj[key] = {"base64_length": len(b64), "invalid_base64": True}
+
     @classmethod
     def summarize_body(cls, content_type, body):
         """JSON parsed (fichierFlux replaced by its size and hash), forms redacted."""
@@ -76,14 +88,12 @@ class RequestLog:
             if len(body) <= 2000:
                 return body.decode("utf-8", errors="replace")
             return {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
-        if isinstance(data, dict) and isinstance(data.get("fichierFlux"), str):
-            b64 = data["fichierFlux"]
-            try:
-                raw = base64.b64decode(b64, validate=True)
-                data["fichierFlux"] = {"length": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
-                                       "base64_length": len(b64)}
-            except (binascii.Error, ValueError):
-                data["fichierFlux"] = {"base64_length": len(b64), "invalid_base64": True}
+        if isinstance(data, dict):
+            cls._summarize_file(data, "fichierFlux")
+            pjs = data.get("listePiecesJointes")
+            for pj in pjs if isinstance(pjs, list) else []:
+                if isinstance(pj, dict):
+                    cls._summarize_file(pj, "pieceJointeFichier")
         return data
 
 

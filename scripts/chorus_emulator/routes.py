@@ -7,11 +7,12 @@ from .common import (
     HEALTH_BODY, Reply, TOKEN_PATH, WWW_AUTH_ACCOUNT, WWW_AUTH_INVALID, WWW_AUTH_MISSING,
     bad_request)
 from .oauth import OAuthRoutes
+from .routes_corrections import CorrectionRoutes
 from .routes_factures import FactureRoutes
 from .routes_structures import StructureRoutes
 
 
-class ChorusApi(OAuthRoutes, FactureRoutes, StructureRoutes):
+class ChorusApi(OAuthRoutes, FactureRoutes, CorrectionRoutes, StructureRoutes):
     """PISTE + Chorus Pro routes: the gateway checks, then the operations."""
 
     def __init__(self, emu):
@@ -24,6 +25,8 @@ class ChorusApi(OAuthRoutes, FactureRoutes, StructureRoutes):
             ("POST", "/cpro/factures/v1/rechercher/fournisseur"): self.rechercher_fournisseur,
             ("POST", "/cpro/factures/v1/consulter/historique"): self.consulter_historique,
             ("POST", "/cpro/factures/v1/consulter/fournisseur"): self.consulter_fournisseur,
+            ("POST", "/cpro/factures/v1/completer"): self.completer,
+            ("POST", "/cpro/factures/v1/recycler"): self.recycler,
             ("POST", "/cpro/structures/v1/rechercher"): self.rechercher_structure,
             ("POST", "/cpro/structures/v1/consulter"): self.consulter_structure,
             ("POST", "/cpro/structures/v1/rechercher/services"): self.rechercher_services,

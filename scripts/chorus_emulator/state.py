@@ -24,6 +24,7 @@ class InvoiceRecord:
     rejection: str | None = None
     status_time: dt.datetime | None = None
     last_change: float = 0.0  # monotonic, for --auto-advance
+    corrections: list = dataclasses.field(default_factory=list)  # completer / recycler calls
 
 
 @dataclasses.dataclass
@@ -217,6 +218,13 @@ class FluxStore:
                     "pour ce fournisseur"]
         return []
 
+    def check_routing(self, p):
+        """The buyer checks alone, for recycler (the number stays taken)."""
+        errs = self._check_buyer(p)
+        if p.engagement and len(p.engagement) > 50:
+            errs.append("Le numéro d'engagement dépasse 50 caractères")
+        return errs
+
     def _check_buyer(self, p):
         if not p.buyer_siret:
             return ["Destinataire : l'identifiant du destinataire (SIRET) est obligatoire"]
@@ -274,6 +282,10 @@ class FluxStore:
     def step_invoice(self, inv):
         """One move along the main lifecycle; False when there is none."""
         with self._lock:
+            if inv.statut == "COMPLETEE":
+                # Our choice: a completed invoice goes back to the buyer.
+                self._append_status(inv, "MISE_A_DISPOSITION", "")
+                return True
             if inv.statut not in LIFECYCLE[:-1]:
                 return False
             self._append_status(inv, LIFECYCLE[LIFECYCLE.index(inv.statut) + 1], "")
