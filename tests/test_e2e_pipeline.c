@@ -575,7 +575,8 @@ Test(e2e_pipeline, lifecycle_runs_to_payment_with_warnings_on_the_way) {
                 free(wait_text_receipt(id, "done", needle));
         }
         cr_assert_eq(test_daemon_wait_state(&d, id, "done", JOB_WAIT), 0);
-        cr_assert(test_daemon_log_contains(&d, "Chorus Pro portal"), "A_RECYCLER/SUSPENDUE advice missing");
+        cr_assert(test_daemon_log_contains(&d, "correct it with chorusctl recycle"), "A_RECYCLER advice missing");
+        cr_assert(test_daemon_log_contains(&d, "answer with chorusctl complete"), "SUSPENDUE advice missing");
         cr_assert(test_daemon_log_contains(&d, "is being paid"));
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
