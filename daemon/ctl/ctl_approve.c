@@ -192,16 +192,7 @@ static int context_open(const char *command, const ApproveOptions *o, ApproveCon
                 fprintf(stderr, "chorusctl %s: cannot open the state or the spool: %s\n", command, strerror(-r));
                 return ctl_exit_input(r);
         }
-        r = jobstore_load(c->store, o->job, &c->job, NULL);
-        if (r == -ENOENT) {
-                fprintf(stderr, "chorusctl %s: no job %s in %s\n", command, o->job, c->config->state.dir);
-                return CTL_EXIT_NOINPUT;
-        }
-        if (r < 0) {
-                fprintf(stderr, "chorusctl %s: cannot read job %s: %s\n", command, o->job, strerror(-r));
-                return ctl_exit_input(r);
-        }
-        return CTL_EXIT_OK;
+        return ctl_load_job(command, c->store, c->config->state.dir, o->job, &c->job);
 }
 
 /* Where the bilan is, or _SPOOL_DIR_INVALID. */

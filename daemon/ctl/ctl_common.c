@@ -13,6 +13,7 @@
 #include "ctl/ctl.h"
 #include "base/identifiers.h"
 #include "service/convention_dir.h"
+#include "service/jobstate.h"
 
 int ctl_exit_config(int r) {
         /* Invalid, missing or unreadable alike: the administrator must fix
@@ -135,4 +136,19 @@ int ctl_audit_append(const Config *config, const AuditRecord *rec, char **ret_me
         if (r < 0 && ret_message && asprintf(ret_message, "%s: %s", path, strerror(-r)) < 0)
                 *ret_message = NULL;
         return r;
+}
+
+int ctl_load_job(const char *command, JobStore *store, const char *state_dir, const char *id, Job **ret) {
+        const char *sep = command ? " " : "";
+        int r = jobstore_load(store, id, ret, NULL);
+
+        if (r == -ENOENT) {
+                fprintf(stderr, "chorusctl%s%s: no job %s in %s\n", sep, strempty(command), id, state_dir);
+                return CTL_EXIT_NOINPUT;
+        }
+        if (r < 0) {
+                fprintf(stderr, "chorusctl%s%s: cannot read job %s: %s\n", sep, strempty(command), id, strerror(-r));
+                return ctl_exit_input(r);
+        }
+        return CTL_EXIT_OK;
 }

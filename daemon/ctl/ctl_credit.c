@@ -178,16 +178,7 @@ static int context_open(const CreditOptions *o, CreditContext *c) {
                 fprintf(stderr, "chorusctl %s: cannot open the state or the spool: %s\n", COMMAND, strerror(-r));
                 return ctl_exit_input(r);
         }
-        r = jobstore_load(c->store, o->job, &c->job, NULL);
-        if (r == -ENOENT) {
-                fprintf(stderr, "chorusctl %s: no job %s in %s\n", COMMAND, o->job, c->config->state.dir);
-                return CTL_EXIT_NOINPUT;
-        }
-        if (r < 0) {
-                fprintf(stderr, "chorusctl %s: cannot read job %s: %s\n", COMMAND, o->job, strerror(-r));
-                return ctl_exit_input(r);
-        }
-        return CTL_EXIT_OK;
+        return ctl_load_job(COMMAND, c->store, c->config->state.dir, o->job, &c->job);
 }
 
 /* Integrated or later, an invoice (not a credit note), its bilan in done/. */

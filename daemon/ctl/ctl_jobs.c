@@ -114,17 +114,7 @@ static int context_open(const char *config_path, JobsContext *c) {
 }
 
 static int load_job(JobsContext *c, const char *id, Job **ret) {
-        int r = jobstore_load(c->store, id, ret, NULL);
-
-        if (r == -ENOENT) {
-                fprintf(stderr, "chorusctl: no job %s in %s\n", id, c->config->state.dir);
-                return CTL_EXIT_NOINPUT;
-        }
-        if (r < 0) {
-                fprintf(stderr, "chorusctl: cannot read job %s: %s\n", id, strerror(-r));
-                return ctl_exit_input(r);
-        }
-        return CTL_EXIT_OK;
+        return ctl_load_job(NULL, c->store, c->config->state.dir, id, ret);
 }
 
 /* ---- status: the table --------------------------------------------------------- */

@@ -50,6 +50,13 @@ int ctl_chorus_live_check(const char *config_path, long deadline_sec, char **ret
  * printing every diagnostic, or why it cannot be read, to stderr. Returns 0,
  * -EINVAL (the file is invalid) or the -errno that kept it from being read. */
 int ctl_load_config(const char *path, Config **ret);
+
+/* Job `id` from `store` (jobstate.h), or a message on stderr naming
+ * `command` (NULL: none) and the exit status: CTL_EXIT_NOINPUT when there
+ * is no such job in `state_dir`. */
+typedef struct Job Job;
+typedef struct JobStore JobStore;
+int ctl_load_job(const char *command, JobStore *store, const char *state_dir, const char *id, Job **ret);
 /* Loads the configuration's conventions.d/, printing diagnostics. Same
  * return values. */
 int ctl_load_conventions(const Config *config, ConventionSet **ret);
