@@ -61,7 +61,9 @@ wrong or missing token: 403)
   POST   /_emulator/reset          forget fluxes, invoices, requests, faults,
                                    tokens and runtime config changes
   POST   /_emulator/config         {"token_lifetime": s, "auto_advance": s,
-                                    "max_flux_size": n, "not_subscribed": [p]}
+                                    "max_flux_size": n, "not_subscribed": [p],
+                                    "correction_lag": s (completer/recycler
+                                    taken at once, the status moves s later)}
   POST   /_emulator/faults         append a rule (see below); GET lists the
                                    remaining rules; DELETE clears them
   POST   /_emulator/expire-tokens  every token issued so far expires now

@@ -66,7 +66,8 @@ class ControlApi:
         return Reply(200, dataclasses.asdict(self.emu.config))
 
     def set_config(self, data, _params):
-        unknown = set(data) - {"token_lifetime", "auto_advance", "max_flux_size", "not_subscribed"}
+        unknown = set(data) - {"token_lifetime", "auto_advance", "max_flux_size", "not_subscribed",
+                               "correction_lag"}
         if unknown:
             raise ValueError(f"unknown keys {sorted(unknown)}")
         cfg = dataclasses.replace(self.emu.config)
@@ -80,6 +81,11 @@ class ControlApi:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise ValueError("auto_advance must be a number >= 0")
             cfg.auto_advance = float(v)
+        if "correction_lag" in data:
+            v = data["correction_lag"]
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v <= 3600:
+                raise ValueError("correction_lag must be a number of seconds between 0 and 3600")
+            cfg.correction_lag = float(v)
         if "max_flux_size" in data:
             v = data["max_flux_size"]
             if not is_int(v) or v < 1:

@@ -103,6 +103,7 @@ class RuntimeConfig:
     auto_advance: float
     max_flux_size: int
     not_subscribed: list
+    correction_lag: float = 0.0  # s: completer/recycler act at once, the status shows it this late
 
 
 class Emulator:
@@ -153,6 +154,7 @@ class Emulator:
     def _tick(self):
         while not self._stop.wait(0.05):
             self.fluxes.release_held()
+            self.fluxes.release_lagging()
             pace = self.config.auto_advance
             if pace > 0:
                 self.fluxes.auto_step(pace)

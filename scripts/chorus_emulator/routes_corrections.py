@@ -69,11 +69,11 @@ class CorrectionRoutes:
             if inv.statut not in COMPLETABLE:
                 return business_error(CODE_NOT_COMPLETABLE, f"La facture {inv.parsed.number} est au statut "
                                       f"{inv.statut} : seule une facture SUSPENDUE ou A_COMPLETER se complète")
-            self.emu.fluxes.set_status(inv, "COMPLETEE", comment)
+            self.emu.fluxes.set_status_later(inv, "COMPLETEE", comment, self.emu.config.correction_lag)
             inv.corrections.append({"action": "completer", "commentaire": comment,
                                     "piecesJointes": summaries})
             return ok({"idFacture": inv.identifiant, "numeroFacture": inv.parsed.number,
-                       "statutFacture": inv.statut, "dateHeureEtatCourant": iso(inv.status_time)})
+                       "statutFacture": "COMPLETEE", "dateHeureEtatCourant": iso(inv.status_time)})
 
     def recycler(self, data):
         inv, err = self._invoice_from(data, "idFacture")
@@ -97,8 +97,9 @@ class CorrectionRoutes:
             if errs:
                 return business_error(CODE_BAD_ROUTING, " ; ".join(errs))
             inv.parsed = p
-            self.emu.fluxes.set_status(inv, RECYCLED_STATUS, "Facture recyclée par le fournisseur")
+            self.emu.fluxes.set_status_later(inv, RECYCLED_STATUS, "Facture recyclée par le fournisseur",
+                                             self.emu.config.correction_lag)
             inv.corrections.append({"action": "recycler", "codeServiceExecutant": p.service_code,
                                     "numeroEngagement": p.engagement})
-            return ok({"idFacture": inv.identifiant, "numeroFacture": p.number, "statutFacture": inv.statut,
+            return ok({"idFacture": inv.identifiant, "numeroFacture": p.number, "statutFacture": RECYCLED_STATUS,
                        "dateHeureEtatCourant": iso(inv.status_time)})

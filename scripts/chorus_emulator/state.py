@@ -25,6 +25,7 @@ class InvoiceRecord:
     status_time: dt.datetime | None = None
     last_change: float = 0.0  # monotonic, for --auto-advance
     corrections: list = dataclasses.field(default_factory=list)  # completer / recycler calls
+    lagging: tuple | None = None  # (monotonic due, status, comment): "correction_lag"
 
 
 @dataclasses.dataclass
@@ -321,6 +322,25 @@ class FluxStore:
                     flux.hold_until = None
                     if not flux.terminal:
                         self.finalize(flux)
+
+    def set_status_later(self, inv, code, commentaire, lag):
+        """The "correction_lag" config: the call is taken now, the status moves
+        (history, consulter) only `lag` seconds later, as a platform that lags."""
+        with self._lock:
+            if lag <= 0:
+                self._append_status(inv, code, commentaire)
+            else:
+                inv.lagging = (time.monotonic() + lag, code, commentaire)
+
+    def release_lagging(self):
+        """Applies the lagging status changes whose time has come (every tick)."""
+        with self._lock:
+            now = time.monotonic()
+            for inv in self.all_invoices():
+                if inv.lagging is not None and now >= inv.lagging[0]:
+                    _, code, commentaire = inv.lagging
+                    inv.lagging = None
+                    self._append_status(inv, code, commentaire)
 
     def auto_step(self, pace):
         """--auto-advance: everything whose last move is older than pace moves."""

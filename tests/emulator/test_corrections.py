@@ -4,6 +4,7 @@ A_RECYCLER invoice again under the same number."""
 
 import base64
 import hashlib
+import time
 import unittest
 
 from emulator_harness import (  # noqa: F401 (module fixture)
@@ -114,6 +115,37 @@ class TestCompleter(CorrectionTest):
 
     def test_unknown_invoice(self):
         self.call(COMPLETER, {"idFacture": 42, "commentaire": "x"}, code=20002)
+
+
+class TestCorrectionLag(CorrectionTest):
+    """correction_lag: the call is taken, the status shows it later (a platform that lags)."""
+
+    def test_completer_status_lags(self):
+        self.emu.ctl("POST", "/_emulator/config", {"correction_lag": 0.5})
+        ident = self.put_in("SUSPENDUE")
+        _, body = self.call(COMPLETER, {"idFacture": ident, "commentaire": "Attestation jointe"})
+        self.assertEqual(body["statutFacture"], "COMPLETEE")
+        self.assertEqual(self.statuses(ident)[-1], "SUSPENDUE")
+        self.assertEqual(len(self.invoice()["corrections"]), 1)
+        # A second completer meanwhile is taken again: what the daemon must never send.
+        self.call(COMPLETER, {"idFacture": ident, "commentaire": "Attestation jointe"})
+        self.assertEqual(len(self.invoice()["corrections"]), 2)
+        deadline = time.monotonic() + 5
+        while self.statuses(ident)[-1] != "COMPLETEE":
+            self.assertLess(time.monotonic(), deadline, "the lagging status never moved")
+            time.sleep(0.05)
+
+    def test_recycler_status_lags(self):
+        self.emu.ctl("POST", "/_emulator/config", {"correction_lag": 0.3})
+        ident = self.put_in("A_RECYCLER")
+        self.call(RECYCLER, {"idFacture": ident, "codeServiceExecutant": "ECO"})
+        self.assertEqual(self.statuses(ident)[-1], "A_RECYCLER")
+        time.sleep(0.6)
+        self.assertEqual(self.statuses(ident)[-1], "EN_COURS_ACHEMINEMENT")
+
+    def test_invalid_lag(self):
+        for v in (-1, 3601, "1", True):
+            self.assertEqual(self.emu.control("POST", "/_emulator/config", {"correction_lag": v}).status, 400, v)
 
 
 class TestRecycler(CorrectionTest):
