@@ -30,6 +30,10 @@ static TestDaemon d;
 static Emulator *emu;
 /* 100: lifecycle_poll_interval (300 s at least) becomes 3 s. */
 static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=100", NULL };
+/* 10: poll_interval 1 s, lifecycle_poll_interval 30 s (the next poll of
+ * a waiting invoice soon seconds away). */
+static const char *const slow_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
+static const char *const *env = fast_env;
 
 static void setup(void) {
         int r;
@@ -43,6 +47,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+        env = fast_env;
         test_daemon_done(&d);
         emu = emulator_free(emu);
 }
@@ -50,7 +55,7 @@ static void teardown(void) {
 TestSuite(e2e_complete, .init = setup, .fini = teardown, .timeout = 120);
 
 static void start(void) {
-        TestDaemonOptions o = { .env = fast_env,
+        TestDaemonOptions o = { .env = env,
                                 .chorus_extra = "poll_interval = 10\nlifecycle_poll_interval = 300\n"
                                                 "retry_deadline = 120\n" };
 
@@ -275,6 +280,57 @@ Test(e2e_complete, stale_request_dropped) {
         audit = audit_log();
         cr_assert(strstr(audit, "\"event\":\"complete_dropped\""), "no complete_dropped record");
         free(audit);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+static uint64_t wall_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Waits until the job's next poll of the invoice is at least `ahead` away
+ * (the polls of a waiting invoice grow); returns that poll's wall time. */
+static uint64_t wait_next_poll_ahead(const char *id, uint64_t ahead) {
+        uint64_t end = test_now_usec() + 40 * SEC;
+
+        for (;;) {
+                char *v = test_daemon_job_field(&d, id, "NEXT_ATTEMPT");
+                uint64_t next = v ? strtoull(v, NULL, 10) : 0;
+
+                free(v);
+                if (next > wall_usec() + ahead)
+                        return next;
+                cr_assert(test_now_usec() < end, "the next poll never got %llu s away",
+                          (unsigned long long) (ahead / SEC));
+                sleep_ms(100);
+        }
+}
+
+/* chorusd watches corrections/: a request is sent within a second, not
+ * at the invoice's next poll (up to lifecycle_poll_interval away, six hours
+ * by default). Before the watch, it waited for that poll. */
+Test(e2e_complete, request_sent_at_once_not_at_next_poll) {
+        char id[25], *number = NULL, *out = NULL;
+        uint64_t next, end;
+
+        env = slow_env;
+        invoice_in("SUSPENDUE", id, &number);
+        next = wait_next_poll_ahead(id, 6 * SEC);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "Bon de commande : BC-78", NULL), 0,
+                     "%s", out);
+        free(out);
+        end = test_now_usec() + 3 * SEC;
+        while (emulator_count_requests(emu, "/cpro/factures/v1/completer") < 1) {
+                cr_assert(test_now_usec() < end, "the request waited for the next poll");
+                sleep_ms(50);
+        }
+        cr_assert(wall_usec() + 2 * SEC < next, "sent only at the next poll");
+        wait_field(id, "CPP_INVOICE_STATUS", "COMPLETEE");
+        cr_assert(!request_pending(id));
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 1, "sent twice");
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }

@@ -17,7 +17,8 @@
  *   3. the request in STATE_DIR/corrections (correction.h): the PDFs
  *      copied there, then the request file.
  *
- * chorusd sends it with the next follow-up of the invoice, exactly once
+ * chorusd sees it at once (inotify on corrections/), asks for the
+ * invoice's history and sends it with it, exactly once
  * (job_correct.c), and the follow-up goes on to the next status.
  *
  * Exit status: 0 ok, 64 usage, 65 the invoice is not in a status this
@@ -59,8 +60,8 @@ static void complete_help(void) {
         printf("usage: chorusctl complete [-c FILE] JOB [--attach FILE]... [--comment TEXT] [--as NAME]\n"
                "\n"
                "Answers an invoice Chorus Pro lists as SUSPENDUE or A_COMPLETER (the buyer asks for\n"
-               "documents): chorusd sends the PDF files and the comment (completer) once, with the\n"
-               "invoice's next follow-up, and follows it on (COMPLETEE, then on to payment). At\n"
+               "documents): chorusd sends the PDF files and the comment (completer) once, within\n"
+               "seconds, and follows the invoice on (COMPLETEE, then on to payment). At\n"
                "most %d PDF files of 10 MB each; a comment, an attachment, or both. The audit log\n"
                "records the Unix user and NAME.\n"
                "\n"
@@ -76,8 +77,8 @@ static void recycle_help(void) {
         printf("usage: chorusctl recycle [-c FILE] JOB --service CODE [--engagement EJ] [--as NAME]\n"
                "\n"
                "Fixes the routing of an invoice Chorus Pro lists as A_RECYCLER: chorusd sends the\n"
-               "new service code and engagement number (recycler) once, with the invoice's next\n"
-               "follow-up; the invoice keeps its number and goes on its way to payment. Fix the\n"
+               "new service code and engagement number (recycler) once, within seconds; the\n"
+               "invoice keeps its number and goes on its way to payment. Fix the\n"
                "convention too, for the next invoices. The audit log records the Unix user and NAME.\n"
                "\n"
                "  -c, --config FILE      main configuration (default %s)\n"
@@ -329,8 +330,8 @@ static int correct(int argc, char *argv[], CorrectOptions *o) {
                         o->command, j->id, strerror(-r));
                 return ctl_exit_output(r);
         }
-        printf("%s of invoice %s (job %s) asked by %s%s%s: chorusd sends it to Chorus Pro with the invoice's next "
-               "follow-up.\n", o->kind == CORRECTION_COMPLETE ? "Completion" : "Recycling", j->invoice_number, j->id,
+        printf("%s of invoice %s (job %s) asked by %s%s%s: chorusd sends it to Chorus Pro within seconds "
+               "(if it is running).\n", o->kind == CORRECTION_COMPLETE ? "Completion" : "Recycling", j->invoice_number, j->id,
                user, o->as ? " as " : "", strempty(o->as));
         return CTL_EXIT_OK;
 }

@@ -374,7 +374,7 @@ void run_reset_attempts(JobRun *r, uint64_t delay) {
 
 /* ---- Live jobs list ---------------------------------------------------------- */
 
-static JobRun *jobrun_find(JobHost *h, const char *id) {
+JobRun *jobrun_find(JobHost *h, const char *id) {
         for (JobRun *r = h->runs; r; r = r->next)
                 if (streq(r->job->id, id))
                         return r;

@@ -179,3 +179,16 @@ bool run_correction(JobRun *r, const char *statut) {
                 c->id);
         return true;
 }
+
+void jobrun_correction_requested(JobHost *h, const char *id) {
+        JobRun *r = jobrun_find(h, id);
+
+        /* A call in flight or a place in the call queue: the history comes
+         * soon anyway, and run_correction() reads the request then. */
+        if (!r || r->job->state != JOB_STATE_INTEGRATED || r->call || r->queued || job_host_stopping(h))
+                return;
+        run_log(r, LOG_INFO, NULL, "Job %s: a correction request arrived; following invoice %s now.", r->job->id,
+                strempty(r->job->invoice_number));
+        run_next_now(r);
+        (void) run_schedule(r, r->next_elapsed);
+}

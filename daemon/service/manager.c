@@ -644,6 +644,7 @@ Manager *manager_free(Manager *m) {
         m->settle_source = sd_event_source_disable_unref(m->settle_source);
         m->inotify_source = sd_event_source_disable_unref(m->inotify_source);
         m->processing_source = sd_event_source_disable_unref(m->processing_source);
+        m->corrections_source = sd_event_source_disable_unref(m->corrections_source);
         m->sigterm_source = sd_event_source_disable_unref(m->sigterm_source);
         m->sigint_source = sd_event_source_disable_unref(m->sigint_source);
         m->sighup_source = sd_event_source_disable_unref(m->sighup_source);

@@ -1,6 +1,7 @@
 /* manager_claim.c — claiming bilans (see manager.c, manager.h): the claim
  * defer source that takes one bilan per loop iteration from incoming/, the
- * inotify watches on incoming/ and processing/, the timers for settling
+ * inotify watches on incoming/, processing/ and STATE_DIR/corrections (a
+ * complete/recycle request wakes its job), the timers for settling
  * files, orphans left in processing/ and a disk too full to claim, and the
  * rescan of processing/ for requeued jobs. */
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -27,6 +29,7 @@
 #include "service/pdf_assets.h"
 #include "service/spool.h"
 #include "service/convention_dir.h"
+#include "service/correction.h"
 #include "service/manager_internal.h"
 
 /* ---- Claiming --------------------------------------------------------------- */
@@ -326,6 +329,70 @@ static int on_processing_event(sd_event_source *s, const struct inotify_event *e
         return 0;
 }
 
+/* The job a corrections/ entry names: JOBID.request (the request is
+ * renamed into place last, correction.c), or NULL. */
+static bool correction_request_job(const char *name, char ret[static JOB_ID_MAX]) {
+        const char *dot = strchr(name, '.');
+
+        if (!dot || !streq(dot, ".request") || (size_t) (dot - name) != JOB_ID_LEN)
+                return false;
+        memcpy(ret, name, JOB_ID_LEN);
+        ret[JOB_ID_LEN] = 0;
+        return job_id_is_valid(ret);
+}
+
+/* The queue overflowed: every request waiting is looked at. */
+static void corrections_rescan(Manager *m) {
+        _cleanup_(closep) int dirfd = correction_dir_open(m->config->state.dir);
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        char id[JOB_ID_MAX];
+
+        if (dirfd < 0 || fs_opendir_at(dirfd, &d) < 0)
+                return; /* the next poll of each job reads its request */
+        while (fs_readdir(d, &de) > 0)
+                if (correction_request_job(de->d_name, id))
+                        jobrun_correction_requested(&m->host, id);
+}
+
+/* `chorusctl complete` / `recycle` wrote a request: its job sends it now
+ * rather than at its next poll of the invoice (hours, once the invoice
+ * waits for the buyer). */
+static int on_corrections_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+        char id[JOB_ID_MAX];
+        (void) s;
+
+        if (m->stopping)
+                return 0;
+        if (ev->mask & IN_Q_OVERFLOW)
+                corrections_rescan(m);
+        else if (ev->len > 0 && correction_request_job(ev->name, id))
+                jobrun_correction_requested(&m->host, id);
+        return 0;
+}
+
+static int manager_watch_corrections(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
+        int fd, r;
+
+        /* Created here if missing: the watch needs it, chorusctl writes in it. */
+        fd = correction_dir_open(m->config->state.dir);
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to open '%s/%s': %m", m->config->state.dir, CORRECTIONS_DIR);
+        safe_close(fd);
+        if (asprintf(&path, "%s/%s", m->config->state.dir, CORRECTIONS_DIR) < 0)
+                return log_oom();
+        /* IN_CREATE too: where rename cannot refuse to replace, the request
+         * is linked into place (fsutil.c). */
+        r = sd_event_add_inotify(m->event, &m->corrections_source, path,
+                                 IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW, on_corrections_event, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch '%s': %m", path);
+        (void) sd_event_source_set_description(m->corrections_source, "corrections");
+        return 0;
+}
+
 int manager_setup_claiming(Manager *m) {
         _cleanup_(freep) char *incoming = NULL;
         int r;
@@ -355,5 +422,5 @@ int manager_setup_claiming(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch '%s': %m", incoming);
         (void) sd_event_source_set_description(m->processing_source, "processing");
-        return 0;
+        return manager_watch_corrections(m);
 }

@@ -37,6 +37,13 @@ int jobrun_resume(JobHost *h, SpoolRecoveredJob *rec);
  * if its job is not live, load its state and resume it. */
 int jobrun_resume_moved_in(JobHost *h, const char *spool_name);
 
+/* `chorusctl complete` / `recycle` wrote a request for job `id`
+ * (STATE_DIR/corrections, watched by the manager): if the job follows its
+ * invoice and waits for its next poll, it asks for the history now, and
+ * sends the request with it (job_correct.c), instead of at its next poll,
+ * which may be hours away. */
+void jobrun_correction_requested(JobHost *h, const char *id);
+
 /* Frees a live job: cancels its call and timer, leaves the persisted state
  * as it is (shutdown, or the job is over). Returns NULL. */
 JobRun *jobrun_free(JobRun *r);

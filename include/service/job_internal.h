@@ -116,6 +116,8 @@ void run_notice(JobRun *r, NoticeKind kind, const char *reason, const NoticeAtta
 /* NOTICE_BILAN_REFUSED with the bilan's error file from rejected/. */
 void run_notice_refused(JobRun *r, const char *reason);
 void run_wake(JobRun *r);
+/* The live job of that id, or NULL. */
+JobRun *jobrun_find(JobHost *h, const char *id);
 int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int run_schedule(JobRun *r, uint64_t when);
 bool run_wait_next_attempt(JobRun *r);

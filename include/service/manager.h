@@ -71,6 +71,7 @@ typedef struct Manager {
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
         sd_event_source *inotify_source;    /* incoming/: new bilans */
         sd_event_source *processing_source; /* processing/: requeued jobs */
+        sd_event_source *corrections_source; /* STATE_DIR/corrections: complete/recycle requests */
         sd_event_source *claim_source; /* defer: one bilan per iteration */
         sd_event_source *room_source;  /* timer while the disk is full */
         sd_event_source *orphan_source; /* timer: a claim left a bilan in processing/ */
