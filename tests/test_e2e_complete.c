@@ -34,6 +34,9 @@ static const char *const fast_env[] = { "CHORUSD_TEST_TIME_SCALE=100", NULL };
  * a waiting invoice soon seconds away). */
 static const char *const slow_env[] = { "CHORUSD_TEST_TIME_SCALE=10", NULL };
 static const char *const *env = fast_env;
+#define CHORUS_FAST "poll_interval = 10\nlifecycle_poll_interval = 300\n"
+/* retry_deadline 120 s: an uncertain request is looked at for 60 s (0.6 s here). */
+static const char *chorus_extra = CHORUS_FAST "retry_deadline = 120\n";
 
 static void setup(void) {
         int r;
@@ -48,6 +51,7 @@ static void setup(void) {
 
 static void teardown(void) {
         env = fast_env;
+        chorus_extra = CHORUS_FAST "retry_deadline = 120\n";
         test_daemon_done(&d);
         emu = emulator_free(emu);
 }
@@ -55,9 +59,7 @@ static void teardown(void) {
 TestSuite(e2e_complete, .init = setup, .fini = teardown, .timeout = 120);
 
 static void start(void) {
-        TestDaemonOptions o = { .env = env,
-                                .chorus_extra = "poll_interval = 10\nlifecycle_poll_interval = 300\n"
-                                                "retry_deadline = 120\n" };
+        TestDaemonOptions o = { .env = env, .chorus_extra = chorus_extra };
 
         cr_assert_eq(test_daemon_setup(&d, &o), 0);
         cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
@@ -331,6 +333,34 @@ Test(e2e_complete, request_sent_at_once_not_at_next_poll) {
         wait_field(id, "CPP_INVOICE_STATUS", "COMPLETEE");
         cr_assert(!request_pending(id));
         cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 1, "sent twice");
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+/* Chorus Pro took the completer but its status shows it only 4 s later
+ * (the emulator's correction_lag), and the answer was lost: the histories
+ * meanwhile still say SUSPENDUE. The request is not sent again for that:
+ * only a status that stays put for the whole look-up window would (12 s
+ * here, retry_deadline 2400 s / 2 scaled by 100). */
+Test(e2e_complete, lagging_status_after_lost_answer_not_sent_again) {
+        char id[25], *number = NULL, *out = NULL;
+        long status = 0;
+
+        chorus_extra = CHORUS_FAST "retry_deadline = 2400\n";
+        invoice_in("SUSPENDUE", id, &number);
+        cr_assert_eq(emulator_request(emu, "POST", "/_emulator/config", "{\"correction_lag\": 4}", &status, NULL), 0);
+        cr_assert_eq(status, 200);
+        cr_assert_eq(emulator_add_fault(emu, &EMULATOR_FAULT(.route = "/cpro/factures/v1/completer",
+                                                             .drop = "after_body")), 0);
+        cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "Bon de commande : BC-79", NULL), 0,
+                     "%s", out);
+        free(out);
+        wait_field(id, "CPP_INVOICE_STATUS", "COMPLETEE");
+        cr_assert_eq(emulator_count_requests(emu, "/cpro/factures/v1/completer"), 1,
+                     "sent again while the status lagged");
+        cr_assert(!request_pending(id));
+        cr_assert_null(test_daemon_job_field(&d, id, "CORRECTION_SENT"));
+        cr_assert(test_daemon_log_contains(&d, "the answer was lost; the invoice is now COMPLETEE"));
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }

@@ -6,10 +6,14 @@
  * history comes back.
  *
  * Exactly once: the request's id is saved in the job (CORRECTION_SENT)
- * before the call. When the answer is lost, the next history decides: the
- * invoice still in the status the request answers means it did not reach
- * Chorus Pro (sent again); a status that moved on means it did (the
- * request is done). A request for an invoice no longer in that status,
+ * before the call. When the answer is lost (or chorusd died around the
+ * call), the histories decide: a status that moved on means it arrived
+ * (the request is done). The status still the one the request answers
+ * proves nothing: Chorus Pro may show its new status late. So the request
+ * is not sent again for that: only when the status stayed put for the
+ * whole look-up window (half of retry_deadline, on the job's elapsed
+ * look-up clock, as after an uncertain deposit) is it taken as lost and
+ * sent again. A request for an invoice no longer in that status,
  * never sent, is dropped with a warning. Chorus Pro's refusal drops it
  * too (audited): the person asks again with what Chorus Pro wants. A
  * failure never fails the job: the invoice is on Chorus Pro, and the
@@ -33,16 +37,22 @@ static const char *what(CorrectionKind k) {
         return k == CORRECTION_COMPLETE ? "Completing" : "Recycling";
 }
 
-/* The request is over: removed, and the job no longer remembers sending it. */
+/* The request is over: removed, and the job no longer remembers sending
+ * it. A request that cannot be removed keeps CORRECTION_SENT: found again,
+ * it is taken as sent with an unknown outcome, never sent at once. */
 static void correction_over(JobRun *r, const char *event, const char *detail) {
         int dirfd = correction_dir_open(run_config(r)->state.dir);
+        int k = dirfd < 0 ? dirfd : correction_remove(dirfd, r->job->id);
 
-        if (dirfd < 0 || correction_remove(dirfd, r->job->id) < 0)
-                run_log(r, LOG_ERR, NULL, "Cannot remove the correction request of job %s: it may be sent again "
-                                          "(the invoice's status will tell).", r->job->id);
+        if (k < 0)
+                run_log_errno(r, LOG_ERR, k, NULL, "Cannot remove the correction request of job %s: %m (it is "
+                              "not sent again before the invoice's status tells).", r->job->id);
         if (dirfd >= 0)
                 close(dirfd);
-        (void) job_set(&r->job->correction_sent, NULL);
+        crash_point("correction-removed");
+        if (k >= 0)
+                (void) job_set(&r->job->correction_sent, NULL);
+        run_lookup_stop(r);
         (void) run_audit(r, event, detail);
 }
 
@@ -63,6 +73,7 @@ static void on_correction_done(ChorusCall *call, int k, ChorusError *error, void
         (void) call;
 
         run_call_done(r);
+        crash_point("correction-answered");
         if (k >= 0) {
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_STATUS, "%s invoice %s on Chorus Pro: done (%s).",
                         what(kind), j->invoice_number, strempty(r->result.correction.statut));
@@ -124,6 +135,32 @@ static bool invoice_id(const Job *j, int64_t *ret) {
         return errno == 0 && *end == 0 && *ret > 0;
 }
 
+/* The request was sent (CORRECTION_SENT), its outcome unknown, and the
+ * invoice is still in the status it answers. True: wait (the look-up clock
+ * runs; the next history comes at the usual pace); false: the window is
+ * over, the request is taken as lost and may be sent again. */
+static bool correction_uncertain(JobRun *r, const Correction *c, const char *statut) {
+        uint64_t window = lookup_window(r), used;
+        Job *j = r->job;
+
+        if (j->lookup_started_usec == 0) {
+                run_lookup_start(r);
+                run_log(r, LOG_WARNING, NULL, "%s invoice %s: the request may have reached Chorus Pro (its answer "
+                        "was lost, or chorusd stopped); the invoice is still %s, which Chorus Pro may show late. "
+                        "Not sending it again; watching the status for %llu min.", what(c->kind),
+                        j->invoice_number, strempty(statut), (unsigned long long) (window / (60 * USEC_PER_SEC)));
+                return true; /* saved with the next poll's time (history_status) */
+        }
+        used = run_lookup_elapsed(r);
+        if (used < window)
+                return true;
+        run_lookup_stop(r);
+        run_log(r, LOG_WARNING, NULL, "%s invoice %s: still %s after %llu min: the request did not arrive; "
+                "sending it again.", what(c->kind), j->invoice_number, strempty(statut),
+                (unsigned long long) (used / (60 * USEC_PER_SEC)));
+        return false;
+}
+
 bool run_correction(JobRun *r, const char *statut) {
         _cleanup_(correction_freep) Correction *c = NULL;
         Job *j = r->job;
@@ -136,8 +173,12 @@ bool run_correction(JobRun *r, const char *statut) {
                 return false;
         k = correction_read(dirfd, j->id, &c);
         close(dirfd);
-        if (k == -ENOENT)
+        if (k == -ENOENT) {
+                /* Removed, then chorusd stopped before the job said so. */
+                if (j->correction_sent)
+                        (void) job_set(&j->correction_sent, NULL);
                 return false;
+        }
         if (k < 0) {
                 run_log(r, LOG_ERR, NULL, "Cannot read the correction request of job %s: %s.", j->id, strerror(-k));
                 return false;
@@ -158,11 +199,14 @@ bool run_correction(JobRun *r, const char *statut) {
                 (void) run_save(r, JOB_STATE_INTEGRATED);
                 return false;
         }
+        if (streq_ptr(j->correction_sent, c->id) && correction_uncertain(r, c, statut))
+                return false;
         if (!invoice_id(j, &id))
                 return false;
         /* Durable before the call: a crash or a lost answer is found out from the status. */
         if (job_set(&j->correction_sent, c->id) < 0 || run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return false;
+        crash_point("correction-sent");
         k = start_call(r, c, id);
         if (k < 0) {
                 /* chorusctl checked the same limits: a request edited by hand. */
