@@ -9,6 +9,7 @@
  * emulator does not advance by itself here: the test moves every status. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "test_daemon.h"
 
 #define SEC TEST_USEC_PER_SEC
+#define KILLED (128 + SIGKILL)
 #define BILAN "tests/data/e2e/bilans/cdcmc-2026.json"
 #define PDF_TEXT "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -364,3 +366,78 @@ Test(e2e_complete, lagging_status_after_lost_answer_not_sent_again) {
         free(number);
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
+
+/* SIGKILL right after `point` on the way of a complete (or recycle)
+ * request, then a restart: the request reaches Chorus Pro once (the
+ * emulator counts the calls), its outcome is audited, nothing waits in
+ * corrections/, and the invoice goes on to payment. */
+static void correct_crash_and_recover(bool recycle, const char *point, int lag) {
+        const char *route = recycle ? "/cpro/factures/v1/recycler" : "/cpro/factures/v1/completer";
+        char id[25], hook[64], *number = NULL, *out = NULL, *audit, *sent = NULL;
+        const char *crash_env[] = { "CHORUSD_TEST_TIME_SCALE=100", hook, NULL };
+        uint64_t end;
+        long status = 0;
+
+        if (lag > 0)
+                chorus_extra = CHORUS_FAST "retry_deadline = 2400\n"; /* a look-up window of 12 s */
+        invoice_in(recycle ? "A_RECYCLER" : "SUSPENDUE", id, &number);
+        if (lag > 0) {
+                snprintf(hook, sizeof hook, "{\"correction_lag\": %d}", lag);
+                cr_assert_eq(emulator_request(emu, "POST", "/_emulator/config", hook, &status, NULL), 0);
+                cr_assert_eq(status, 200);
+        }
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
+        d.options.env = crash_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        if (recycle)
+                cr_assert_eq(test_daemon_ctl(&d, &out, "recycle", id, "--service", "TRAVAUX", "--engagement",
+                                             "EJ-2026-0077", NULL), 0, "%s", out);
+        else
+                cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "Pièce jointe", NULL), 0, "%s",
+                             out);
+        free(out);
+        cr_assert_eq(test_daemon_wait_exit(&d, 40 * SEC), 0, "chorusd never reached '%s'", point);
+        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        wait_field(id, "CPP_INVOICE_STATUS", recycle ? "EN_COURS_ACHEMINEMENT" : "COMPLETEE");
+        end = test_now_usec() + 20 * SEC;
+        while (request_pending(id) || (sent = test_daemon_job_field(&d, id, "CORRECTION_SENT"))) {
+                free(sent);
+                sent = NULL;
+                cr_assert(test_now_usec() < end, "the request or CORRECTION_SENT stays after '%s'", point);
+                sleep_ms(100);
+        }
+        cr_assert_eq(emulator_count_requests(emu, route), 1, "sent %s times", recycle ? "recycler" : "completer");
+        audit = audit_log();
+        cr_assert(strstr(audit, recycle ? "\"event\":\"recycled\"" : "\"event\":\"completed\""),
+                  "the outcome was not audited after '%s'", point);
+        free(audit);
+        paid(id, number);
+        cr_assert_eq(emulator_count_requests(emu, route), 1, "sent again later");
+        cr_assert_eq(test_emulator_flux_count(emu), 1, "deposited again");
+        cr_assert_eq(test_daemon_ctl(&d, &out, "audit", "verify", NULL), 0, "audit verify: %s", out);
+        free(out);
+        free(number);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+#define CORRECT_CRASH_TEST(name, recycle, point, lag)                \
+        Test(e2e_complete, name) {                                   \
+                correct_crash_and_recover(recycle, point, lag);      \
+        }
+
+/* CORRECTION_SENT saved, nothing sent: taken as lost after the look-up window, sent then. */
+CORRECT_CRASH_TEST(crash_after_correction_sent, false, "correction-sent", 0)
+/* Chorus Pro acted, its answer not recorded: the status says it arrived. */
+CORRECT_CRASH_TEST(crash_after_correction_answered, false, "correction-answered", 0)
+/* Audited and removed, the job not saved: CORRECTION_SENT forgotten. */
+CORRECT_CRASH_TEST(crash_after_correction_removed, false, "correction-removed", 0)
+CORRECT_CRASH_TEST(crash_after_correction_saved, false, "correction-saved", 0)
+CORRECT_CRASH_TEST(recycle_crash_after_correction_sent, true, "correction-sent", 0)
+CORRECT_CRASH_TEST(recycle_crash_after_correction_answered, true, "correction-answered", 0)
+/* The same, Chorus Pro showing the new status 3 s late: the restarted
+ * chorusd still sees SUSPENDUE and does not send it again. */
+CORRECT_CRASH_TEST(crash_after_correction_answered_status_lagging, false, "correction-answered", 3)

@@ -48,7 +48,8 @@
  * step (a state name: "received", "validated", …) or at a point between two
  * ("deposit-answered": the deposit request was sent and Chorus Pro answered,
  * nothing recorded yet; "moved-done": the files are in done/;
- * "failed-file": a failure's error file is written, nothing moved yet).
+ * "failed-file": a failure's error file is written, nothing moved yet;
+ * "correction-sent", "-answered", "-removed", "-saved": job_correct.c).
  * Only in builds made with TEST_HOOKS=1 (make check). */
 void crash_point(const char *point) {
 #ifdef CHORUSD_TEST_HOOKS

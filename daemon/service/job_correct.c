@@ -37,12 +37,17 @@ static const char *what(CorrectionKind k) {
         return k == CORRECTION_COMPLETE ? "Completing" : "Recycling";
 }
 
-/* The request is over: removed, and the job no longer remembers sending
- * it. A request that cannot be removed keeps CORRECTION_SENT: found again,
- * it is taken as sent with an unknown outcome, never sent at once. */
+/* The request is over: audited (before the step it records: a crash
+ * after it records it again at worst, never loses it), removed, and the
+ * job no longer remembers sending it. A request that cannot be removed
+ * keeps CORRECTION_SENT: found again, it is taken as sent with an unknown
+ * outcome, never sent at once. */
 static void correction_over(JobRun *r, const char *event, const char *detail) {
-        int dirfd = correction_dir_open(run_config(r)->state.dir);
-        int k = dirfd < 0 ? dirfd : correction_remove(dirfd, r->job->id);
+        int dirfd, k;
+
+        (void) run_audit(r, event, detail);
+        dirfd = correction_dir_open(run_config(r)->state.dir);
+        k = dirfd < 0 ? dirfd : correction_remove(dirfd, r->job->id);
 
         if (k < 0)
                 run_log_errno(r, LOG_ERR, k, NULL, "Cannot remove the correction request of job %s: %m (it is "
@@ -53,7 +58,6 @@ static void correction_over(JobRun *r, const char *event, const char *detail) {
         if (k >= 0)
                 (void) job_set(&r->job->correction_sent, NULL);
         run_lookup_stop(r);
-        (void) run_audit(r, event, detail);
 }
 
 /* The next history soon: the status the answer brought. */
@@ -61,6 +65,7 @@ static void follow_soon(JobRun *r, uint64_t delay) {
         run_next_in(r, delay);
         if (run_save(r, JOB_STATE_INTEGRATED) < 0)
                 return;
+        crash_point("correction-saved");
         (void) run_schedule(r, r->next_elapsed);
 }
 
