@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "service/audit.h"
+#include "service/correction.h"
 #include "ctl/ctl.h"
 #include "base/fileio.h"
 #include "base/fsutil.h"
@@ -92,6 +93,8 @@ typedef struct JobSpec {
         JobState state;
         int64_t created, next;
         bool retrying; /* attempts without any answer from Chorus Pro */
+        const char *invoice, *credit_of_job, *credit_of_invoice, *correction_sent;
+        bool looking_up; /* the look-up clock runs (an uncertain correction) */
 } JobSpec;
 
 static void add_job(const JobSpec *s) {
@@ -111,6 +114,12 @@ static void add_job(const JobSpec *s) {
                 j->attempts = 3;
                 j->first_attempt_usec = now - 2 * DAY_USEC;
         }
+        cr_assert_eq(job_set(&j->invoice_number, s->invoice), 0);
+        cr_assert_eq(job_set(&j->credit_of_job, s->credit_of_job), 0);
+        cr_assert_eq(job_set(&j->credit_of_invoice, s->credit_of_invoice), 0);
+        cr_assert_eq(job_set(&j->correction_sent, s->correction_sent), 0);
+        if (s->looking_up)
+                j->lookup_started_usec = now - HOUR;
         cr_assert_eq(jobstore_create(store, j), 0);
 }
 
@@ -295,6 +304,100 @@ Test(status, json_one_job) {
 
         o = STATUS("--json", "20261202-100000-000000ff");
         cr_expect_eq(o.status, CTL_EXIT_NOINPUT);
+        output_done(&o);
+}
+
+/* The line of the table that starts with job `id`. */
+static char *table_line(const char *out, const char *id) {
+        const char *p = strstr(out, id), *end;
+
+        cr_assert_not_null(p, "no line for %s in: %s", id, out);
+        end = strchr(p, '\n');
+        return strndup(p, end ? (size_t) (end - p) : strlen(p));
+}
+
+/* An invoice, its credit note and the new invoice of the convention, as
+ * the JOB view links them: the table says which is a credit note, what it
+ * cancels, what cancelled the first invoice, what the new one replaces. */
+Test(status, table_marks_credit_notes_and_links_them) {
+        _cleanup_(freep) char *first = NULL, *credit = NULL, *next = NULL, *other = NULL;
+        Output o;
+
+        add_job(&(JobSpec){ .id = "20261201-100000-0000000a", .convention = "cdcmc-2026", .state = JOB_STATE_DONE,
+                            .invoice = "CMA34-2026-0001" });
+        add_job(&(JobSpec){ .id = "20261202-100000-0000000b", .convention = "cdcmc-2026", .state = JOB_STATE_DONE,
+                            .invoice = "CMA34-2026-0002", .credit_of_job = "20261201-100000-0000000a",
+                            .credit_of_invoice = "CMA34-2026-0001" });
+        add_job(&(JobSpec){ .id = "20261203-100000-0000000c", .convention = "cdcmc-2026",
+                            .state = JOB_STATE_INTEGRATED, .invoice = "CMA34-2026-0003" });
+        add_job(&(JobSpec){ .id = "20261204-100000-0000000d", .convention = "other", .state = JOB_STATE_DONE,
+                            .invoice = "CMA34-2026-0004" });
+        o = STATUS("--state", "done,integrated");
+        cr_assert_eq(o.status, 0);
+        cr_expect(strstr(o.out, "TYPE") && strstr(o.out, "LINK"), "%s", o.out);
+        first = table_line(o.out, "20261201-100000-0000000a");
+        credit = table_line(o.out, "20261202-100000-0000000b");
+        next = table_line(o.out, "20261203-100000-0000000c");
+        other = table_line(o.out, "20261204-100000-0000000d");
+        cr_expect(strstr(first, " invoice ") && strstr(first, "cancelled by CMA34-2026-0002"), "%s", first);
+        cr_expect(strstr(credit, "credit note") && strstr(credit, "cancels CMA34-2026-0001"), "%s", credit);
+        cr_expect(strstr(next, " invoice ") && strstr(next, "replaces CMA34-2026-0001"), "%s", next);
+        cr_expect(strstr(other, " invoice ") && !strstr(other, "replaces") && !strstr(other, "cancel"), "%s", other);
+        output_done(&o);
+}
+
+static void write_request(const char *job, CorrectionKind kind) {
+        _cleanup_(closep) int dirfd = correction_dir_open(state_dir);
+        char pdf[] = "%PDF-1.4\n", *data[1] = { pdf };
+        Correction c = { .kind = kind, .id = (char *) "1765000000000000", .user = (char *) "marie",
+                         .as = (char *) "Marie Dupont" };
+
+        cr_assert(dirfd >= 0);
+        if (kind == CORRECTION_COMPLETE) {
+                c.comment = (char *) "Attestation de TVA jointe";
+                c.n_attachments = 1;
+                c.names[0] = (char *) "attestation-tva.pdf";
+                c.data[0] = data[0];
+                c.sizes[0] = strlen(pdf);
+        } else {
+                c.service = (char *) "TRAVAUX";
+                c.engagement = (char *) "EJ-2026-0077";
+        }
+        cr_assert_eq(correction_write(dirfd, job, &c), 0);
+}
+
+/* status JOB shows the complete/recycle request waiting for chorusd:
+ * what was asked, when, by whom, and where it stands. */
+Test(status, job_shows_pending_correction) {
+        const char *id = "20261201-100000-0000000a", *id2 = "20261202-100000-0000000b";
+        Output o;
+
+        add_job(&(JobSpec){ .id = id, .convention = "cdcmc-2026", .state = JOB_STATE_INTEGRATED,
+                            .chorus_status = "SUSPENDUE", .invoice = "CMA34-2026-0001" });
+        o = STATUS(id);
+        cr_expect_null(strstr(o.out, "Correction request"), "%s", o.out);
+        output_done(&o);
+
+        write_request(id, CORRECTION_COMPLETE);
+        o = STATUS(id);
+        cr_assert_eq(o.status, 0);
+        cr_expect(strstr(o.out, "Correction request"), "%s", o.out);
+        cr_expect(strstr(o.out, "chorusctl complete, on "), "%s", o.out);
+        cr_expect(strstr(o.out, "by marie as Marie Dupont"), "%s", o.out);
+        cr_expect(strstr(o.out, "Attestation de TVA jointe"), "%s", o.out);
+        cr_expect(strstr(o.out, "attestation-tva.pdf"), "%s", o.out);
+        cr_expect(strstr(o.out, "waiting for chorusd"), "%s", o.out);
+        output_done(&o);
+
+        /* Sent, the answer lost, the status lagging: said so. */
+        add_job(&(JobSpec){ .id = id2, .convention = "other", .state = JOB_STATE_INTEGRATED,
+                            .chorus_status = "A_RECYCLER", .invoice = "CMA34-2026-0002",
+                            .correction_sent = "1765000000000000", .looking_up = true });
+        write_request(id2, CORRECTION_RECYCLE);
+        o = STATUS(id2);
+        cr_expect(strstr(o.out, "chorusctl recycle"), "%s", o.out);
+        cr_expect(strstr(o.out, "TRAVAUX") && strstr(o.out, "EJ-2026-0077"), "%s", o.out);
+        cr_expect(strstr(o.out, "answer was lost: not sent again while the invoice stays A_RECYCLER"), "%s", o.out);
         output_done(&o);
 }
 

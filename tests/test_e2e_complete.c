@@ -276,6 +276,10 @@ Test(e2e_complete, stale_request_dropped) {
         cr_assert_eq(test_daemon_ctl(&d, &out, "complete", id, "--comment", "trop tard", NULL), 0, "%s", out);
         free(out);
         cr_assert(request_pending(id));
+        cr_assert_eq(test_daemon_ctl(&d, &out, "status", id, NULL), 0, "%s", out);
+        cr_assert(strstr(out, "chorusctl complete, on ") && strstr(out, "trop tard") &&
+                  strstr(out, "waiting for chorusd"), "status JOB does not show the request:\n%s", out);
+        free(out);
         cr_assert_eq(emulator_set_invoice_status(emu, number, "MISE_EN_PAIEMENT", NULL), 0);
         cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
         cr_assert_eq(test_daemon_wait_state(&d, id, "done", 40 * SEC), 0, "never paid");

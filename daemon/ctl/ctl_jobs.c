@@ -160,13 +160,15 @@ static void print_cell(const char *s, int width) {
         status_print_cell(s, width);
 }
 
-static void print_row(const Job *j) {
-        char next[32], buf[CTL_PRINTABLE_MAX];
+static void print_row(const StatusLinks *links, const Job *j) {
+        char next[32], buf[CTL_PRINTABLE_MAX], link[64];
 
         print_cell(j->id, JOB_ID_LEN);
         print_cell(j->bilan_name, 24);
         print_cell(j->convention ? j->convention : "-", 16);
         print_cell(j->invoice_number ? j->invoice_number : "-", 20);
+        print_cell(status_kind(j), 11);
+        print_cell(status_link(links, j->id, j, link, sizeof link), 32);
         print_cell(job_state_to_string(j->state), 17); /* "awaiting_approval" */
         print_cell(j->cpp_invoice_status ? j->cpp_invoice_status : j->cpp_flux_state ? j->cpp_flux_state : "-", 28);
         print_cell(j->next_attempt_usec && !job_state_is_terminal(j->state) ? format_local(j->next_attempt_usec, next) : "-", 19);
@@ -191,7 +193,19 @@ static void print_password_expiry(const Config *config) {
                format_local(checked, when), days <= NOTICE_PASSWORD_DAYS ? ": renew it soon" : "");
 }
 
+/* The credit notes, for the LINK column (each job is read once more). */
+static int collect_links(JobsContext *c, const IdList *l, StatusLinks *ret) {
+        for (size_t i = 0; i < l->n; i++) {
+                _cleanup_(job_freep) Job *j = NULL;
+
+                if (jobstore_load(c->store, l->ids[i], &j, NULL) >= 0 && status_links_add(ret, l->ids[i], j) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int status_table(JobsContext *c, const StatusOptions *o) {
+        _cleanup_(status_links_done) StatusLinks links = {};
         IdList l = {};
         unsigned n_by_state[_JOB_STATE_MAX] = {};
         size_t shown = 0;
@@ -207,11 +221,16 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
         }
         if (l.n > 0) /* l.ids is NULL when there is no job */
                 qsort(l.ids, l.n, sizeof *l.ids, compare_ids);
+        if (!o->json && collect_links(c, &l, &links) < 0) {
+                free(l.ids);
+                return CTL_EXIT_SOFTWARE;
+        }
         if (o->json)
                 printf("[");
         else
-                printf("%-*s  %-24s  %-16s  %-20s  %-17s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB", "BILAN",
-                       "CONVENTION", "INVOICE", "STATE", "CHORUS PRO", "NEXT ATTEMPT", "LAST ERROR");
+                printf("%-*s  %-24s  %-16s  %-20s  %-11s  %-32s  %-17s  %-28s  %-19s  %s\n", JOB_ID_LEN, "JOB",
+                       "BILAN", "CONVENTION", "INVOICE", "TYPE", "LINK", "STATE", "CHORUS PRO", "NEXT ATTEMPT",
+                       "LAST ERROR");
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_(job_freep) Job *j = NULL;
                 bool readable = jobstore_load(c->store, l.ids[i], &j, NULL) >= 0;
@@ -227,7 +246,7 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
                 } else if (!readable)
                         printf("%-*s  (state file unreadable)\n", JOB_ID_LEN, l.ids[i]);
                 else
-                        print_row(j);
+                        print_row(&links, j);
                 shown++;
                 if (readable)
                         n_by_state[j->state]++;
@@ -418,6 +437,7 @@ static int status_job(JobsContext *c, const char *id, bool json) {
                 return CTL_EXIT_OK;
         }
         print_job(j);
+        status_print_correction(c->config->state.dir, j);
         print_files(c->config, j);
         print_convention_documents(c, j);
         printf("\nHistory (audit log):\n");

@@ -18,6 +18,7 @@
 #include "base/date.h"
 #include "base/fsutil.h"
 #include "base/json-cleanup.h"
+#include "service/correction.h"
 #include "chorus/retry.h" /* USEC_PER_SEC */
 
 static void status_help(void) {
@@ -25,9 +26,11 @@ static void status_help(void) {
                "                        [--since YYYY-MM-DD] [--json] [JOB]\n"
                "\n"
                "Without JOB: one line per job, oldest first: bilan, convention, invoice\n"
-               "number, state, Chorus Pro status, next attempt and last error. A value too\n"
-               "long for its column ends with '…'.\n"
-               "With JOB: the job's persisted state, its files and its history (audit log).\n"
+               "number, type (invoice or credit note) and link (cancels, cancelled by,\n"
+               "replaces), state, Chorus Pro status, next attempt and last error. A value\n"
+               "too long for its column ends with '…'.\n"
+               "With JOB: the job's persisted state, a pending complete/recycle request,\n"
+               "its files, the documents of its convention and its history (audit log).\n"
                "\n"
                "  -c, --config FILE     main configuration (default %s)\n"
                "  -s, --state STATES    only jobs in these states (repeatable, or a comma list):\n"
@@ -293,4 +296,128 @@ int status_print_json(const char *id, const Job *j, const char *audit_path) {
                 return -ENOMEM;
         fputs(text, stdout);
         return 0;
+}
+
+/* ---- Invoices and credit notes linked (the table) ------------------------------ */
+
+int status_links_add(StatusLinks *l, const char *id, const Job *j) {
+        StatusCreditNote *n;
+
+        if (!j || !job_is_credit_note(j))
+                return 0;
+        n = realloc(l->notes, (l->n + 1) * sizeof *l->notes);
+        if (!n)
+                return -ENOMEM;
+        l->notes = n;
+        n = &l->notes[l->n];
+        *n = (StatusCreditNote){ .job = strdup(id), .of_job = strdup(strempty(j->credit_of_job)),
+                                 .of_invoice = strdup(strempty(j->credit_of_invoice)),
+                                 .number = strdup(j->invoice_number ? j->invoice_number : "(no number yet)"),
+                                 .convention = strdup(strempty(j->convention)) };
+        l->n++;
+        if (!n->job || !n->of_job || !n->of_invoice || !n->number || !n->convention)
+                return -ENOMEM;
+        return 0;
+}
+
+void status_links_done(StatusLinks *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->notes[i].job);
+                free(l->notes[i].of_job);
+                free(l->notes[i].of_invoice);
+                free(l->notes[i].number);
+                free(l->notes[i].convention);
+        }
+        free(l->notes);
+        *l = (StatusLinks){};
+}
+
+const char *status_kind(const Job *j) {
+        return job_is_credit_note(j) ? "credit note" : "invoice";
+}
+
+const char *status_link(const StatusLinks *l, const char *id, const Job *j, char *buf, size_t size) {
+        const StatusCreditNote *after = NULL;
+
+        if (job_is_credit_note(j)) {
+                snprintf(buf, size, "cancels %s", strempty(j->credit_of_invoice));
+                return buf;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+                const StatusCreditNote *n = &l->notes[i];
+
+                if (streq(n->of_job, id)) {
+                        snprintf(buf, size, "cancelled by %s", n->number);
+                        return buf;
+                }
+                /* Job ids sort by their claim time: the latest credit note of
+                 * the convention claimed before this invoice. */
+                if (j->convention && streq(n->convention, j->convention) && strcmp(n->job, id) < 0 &&
+                    (!after || strcmp(n->job, after->job) > 0))
+                        after = n;
+        }
+        if (!after || !j->invoice_number)
+                return "-";
+        snprintf(buf, size, "replaces %s", after->of_invoice);
+        return buf;
+}
+
+/* ---- status JOB: a pending complete/recycle request ---------------------------- */
+
+/* "2026-12-10 14:30:00" (local time), as ctl_jobs.c prints times. */
+static const char *format_local_time(uint64_t usec, char buf[static 32]) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        snprintf(buf, 32, "?");
+        if (usec > 0 && localtime_r(&t, &tm))
+                strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
+        return buf;
+}
+
+static void print_request_line(const char *name, const char *value) {
+        char buf[CTL_PRINTABLE_MAX];
+
+        if (value && *value)
+                printf("  %-20s %s\n", name, ctl_printable(value, buf));
+}
+
+void status_print_correction(const char *state_dir, const Job *j) {
+        _cleanup_(correction_freep) Correction *c = NULL;
+        char when[32], buf[CTL_PRINTABLE_MAX], names[CTL_PRINTABLE_MAX] = "";
+        uint64_t asked;
+        size_t n = 0;
+        int r;
+
+        r = correction_peek(state_dir, j->id, &c);
+        if (r == -ENOENT)
+                return;
+        printf("\nCorrection request (%s/%s):\n", state_dir, CORRECTIONS_DIR);
+        if (r < 0) {
+                printf("  (cannot be read: %s)\n", strerror(-r));
+                return;
+        }
+        asked = strtoull(c->id, NULL, 10);
+        printf("  %-20s chorusctl %s, on %s, by %s", "Asked:", correction_kind_to_string(c->kind),
+               format_local_time(asked, when), ctl_printable(strempty(c->user), buf));
+        if (c->as)
+                printf(" as %s", ctl_printable(c->as, buf));
+        printf("\n");
+        print_request_line("Comment:", c->comment);
+        print_request_line("Service code:", c->service);
+        print_request_line("Engagement:", c->engagement);
+        for (size_t i = 0; i < c->n_attachments && n < sizeof names; i++)
+                n += (size_t) snprintf(names + n, sizeof names - n, "%s%s", i > 0 ? ", " : "", c->names[i]);
+        print_request_line("Attachments:", names);
+        if (!streq_ptr(j->correction_sent, c->id))
+                print_request_line("Request state:", "waiting for chorusd, which sends it within seconds while it "
+                                                     "runs, once the invoice's status on Chorus Pro still asks for it");
+        else if (j->lookup_started_usec > 0) {
+                printf("  %-20s sent, but its answer was lost: not sent again while the invoice stays %s (Chorus Pro "
+                       "may show its new status late); watched since %s\n", "Request state:",
+                       ctl_printable(strempty(j->cpp_invoice_status), buf),
+                       format_local_time(j->lookup_started_usec, when));
+        } else
+                print_request_line("Request state:", "being sent to Chorus Pro (or chorusd stopped meanwhile: the "
+                                                     "invoice's next status tells whether it arrived)");
 }

@@ -103,7 +103,7 @@ static int dup_optional(const KvFile *kv, const char *key, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int read_attachments(int dirfd, const char *job, const KvFile *kv, Correction *c) {
+static int read_attachments(int dirfd, const char *job, const KvFile *kv, bool data, Correction *c) {
         char key[32], name[96];
         int r;
 
@@ -115,6 +115,8 @@ static int read_attachments(int dirfd, const char *job, const KvFile *kv, Correc
                 if (!c->names[i])
                         return -ENOMEM;
                 c->n_attachments = i + 1;
+                if (!data)
+                        continue;
                 attachment_name(job, i, name);
                 r = read_file_bounded_at(dirfd, name, CHORUS_ATTACHMENT_MAX, &c->data[i], &c->sizes[i]);
                 if (r < 0)
@@ -123,7 +125,7 @@ static int read_attachments(int dirfd, const char *job, const KvFile *kv, Correc
         return 0;
 }
 
-int correction_read(int dirfd, const char *job, Correction **ret) {
+static int read_request(int dirfd, const char *job, bool data, Correction **ret) {
         _cleanup_(kv_file_freep) KvFile *kv = NULL;
         _cleanup_(correction_freep) Correction *c = NULL;
         const char *kind;
@@ -150,11 +152,27 @@ int correction_read(int dirfd, const char *job, Correction **ret) {
                 return -ENOMEM;
         if (!c->id)
                 return -EBADMSG;
-        r = read_attachments(dirfd, job, kv, c);
+        r = read_attachments(dirfd, job, kv, data, c);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int correction_read(int dirfd, const char *job, Correction **ret) {
+        return read_request(dirfd, job, /* data= */ true, ret);
+}
+
+int correction_peek(const char *state_dir, const char *job, Correction **ret) {
+        _cleanup_(closep) int root = -1, dirfd = -1;
+
+        root = fs_open_dir(AT_FDCWD, state_dir, /* create= */ false);
+        if (root < 0)
+                return root;
+        dirfd = fs_open_dir(root, CORRECTIONS_DIR, /* create= */ false);
+        if (dirfd < 0)
+                return dirfd;
+        return read_request(dirfd, job, /* data= */ false, ret);
 }
 
 int correction_remove(int dirfd, const char *job) {

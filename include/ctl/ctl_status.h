@@ -29,6 +29,33 @@ bool status_filter_any(const StatusOptions *o);
  * to width - 1 characters and "…" so that no cut goes unseen. */
 void status_print_cell(const char *s, int width);
 
+/* ---- The table's TYPE and LINK columns: invoices and credit notes ---- */
+
+typedef struct StatusCreditNote {
+        char *job, *of_job, *of_invoice, *number, *convention;
+} StatusCreditNote;
+
+typedef struct StatusLinks {
+        StatusCreditNote *notes;
+        size_t n;
+} StatusLinks;
+
+/* Remembers job `id` if it is a credit note (a first pass over the jobs).
+ * Returns 0 or -ENOMEM. */
+int status_links_add(StatusLinks *l, const char *id, const Job *j);
+void status_links_done(StatusLinks *l);
+/* "invoice" or "credit note". */
+const char *status_kind(const Job *j);
+/* The LINK cell: "cancels NUMBER" (a credit note), "cancelled by NUMBER"
+ * (an invoice with a credit note), "replaces NUMBER" (an invoice that
+ * came after a credit note of its convention), or "-". */
+const char *status_link(const StatusLinks *l, const char *id, const Job *j, char *buf, size_t size);
+
+/* `status JOB`: the complete/recycle request waiting in
+ * STATE_DIR/corrections for this job, if any: what was asked, when, by
+ * whom, and where it stands. */
+void status_print_correction(const char *state_dir, const Job *j);
+
 /* The JSON object of a job (chorusctl(8), "status --json"), printed on
  * one line; a job whose state cannot be read as {"id":…,"unreadable":true}
  * with every other field null (voided_numbers empty). With `audit_path`, the object also has the

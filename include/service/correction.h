@@ -44,6 +44,9 @@ int correction_write(int dirfd, const char *job, const Correction *c);
 bool correction_pending(int dirfd, const char *job);
 /* -ENOENT if none is pending; the attachments are read back. */
 int correction_read(int dirfd, const char *job, Correction **ret);
+/* The request of JOB without its attachments' bytes (names only), for
+ * `chorusctl status`: nothing is created. -ENOENT if none is pending. */
+int correction_peek(const char *state_dir, const char *job, Correction **ret);
 /* The request first (it is gone once this returns 0), then its files. */
 int correction_remove(int dirfd, const char *job);
 Correction *correction_free(Correction *c);
