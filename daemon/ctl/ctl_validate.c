@@ -3,7 +3,10 @@
  * invoice would carry (domain.md §4), or every problem found.
  *
  * Nothing is sent and no number is allocated: this is the administrator's
- * dry run (and the bilan author's, with --french). Bilan files are read like
+ * dry run (and the bilan author's, with --french). Dates after the issue
+ * date (today unless --issue-date) plus [invoice] clock_tolerance_days are
+ * refused as chorusd refuses them (bilan_check_not_future, the daemon's
+ * own check). Bilan files are read like
  * the spool reads them: no symlinks, regular files only, at most
  * BILAN_FILE_MAX bytes, JSON or workbook (bilan_input.h). Exit status: 0 all valid, 65 a bilan is invalid
  * (or too large), 66 a bilan is missing or not a readable regular file, 74
@@ -12,11 +15,14 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libgen.h>
 #include <sys/stat.h>
 
+#include "base/date.h"
 #include "core/bilan.h"
 #include "core/bilan_input.h"
 #include "ctl/ctl.h"
@@ -35,19 +41,26 @@ typedef struct ValidateOptions {
         const char *config_path;
         const char *conventions_dir; /* overrides the configuration's */
         bool french;
+        Date issue_date;         /* dates after it (+ tolerance) are refused */
+        unsigned tolerance_days; /* [invoice] clock_tolerance_days */
 } ValidateOptions;
 
 static void help(void) {
-        printf("usage: chorusctl validate [-c FILE] [-C DIR] [--french] BILAN…\n"
+        printf("usage: chorusctl validate [-c FILE] [-C DIR] [--french] [--issue-date DATE] BILAN…\n"
                "\n"
                "Checks each bilan against its convention and prints the invoice lines and\n"
                "totals it would give. Nothing is sent to Chorus Pro, no number is allocated.\n"
                "A bilan is a JSON file or an .ods, .xlsx or .xlsm workbook, told by its content.\n"
+               "A bilan or realisation dated after today (more than [invoice]\n"
+               "clock_tolerance_days) is refused, as chorusd refuses it.\n"
                "\n"
                "  -c, --config FILE       main configuration (default %s)\n"
                "  -C, --conventions DIR   read the conventions from DIR instead of the\n"
                "                          configuration's [conventions] dir (the\n"
-               "                          configuration file is then not read)\n"
+               "                          configuration file is then not read, and the\n"
+               "                          tolerance is its default)\n"
+               "  -d, --issue-date DATE   check the dates as if the invoice were issued on\n"
+               "                          DATE (YYYY-MM-DD; default: today)\n"
                "      --french            for an invalid bilan, print the text of the error\n"
                "                          file chorusd would write in rejected/ for its\n"
                "                          authors (its reference, given at intake, shown\n"
@@ -67,13 +80,14 @@ static int parse_options(int argc, char *argv[], ValidateOptions *o) {
                 { "config", required_argument, NULL, 'c' },
                 { "conventions", required_argument, NULL, 'C' },
                 { "french", no_argument, NULL, ARG_FRENCH },
+                { "issue-date", required_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         int c;
 
         optind = 0; /* full reinitialisation: argv[0] is the command name */
-        while ((c = getopt_long(argc, argv, "c:C:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "c:C:d:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         o->config_path = optarg;
@@ -83,6 +97,10 @@ static int parse_options(int argc, char *argv[], ValidateOptions *o) {
                         break;
                 case ARG_FRENCH:
                         o->french = true;
+                        break;
+                case 'd':
+                        if (date_parse(optarg, &o->issue_date) < 0)
+                                return ctl_usage_error("validate", "--issue-date takes a date YYYY-MM-DD");
                         break;
                 case 'h':
                         help();
@@ -95,15 +113,29 @@ static int parse_options(int argc, char *argv[], ValidateOptions *o) {
         return -1;
 }
 
-static int load_conventions(const ValidateOptions *o, ConventionSet **ret) {
+/* [invoice] clock_tolerance_days's default, from the configuration's own
+ * table: -C reads no configuration. */
+static unsigned default_tolerance_days(void) {
+        const char *section, *def, *name;
+        bool required;
+
+        for (size_t i = 0; (name = config_key_at(i, &section, &def, &required)); i++)
+                if (streq(section, "invoice") && streq(name, "clock_tolerance_days") && def)
+                        return (unsigned) strtoul(def, NULL, 10);
+        return 0;
+}
+
+static int load_conventions(ValidateOptions *o, ConventionSet **ret) {
         _cleanup_(config_freep) Config *config = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         int r;
 
+        o->tolerance_days = default_tolerance_days();
         if (!o->conventions_dir) {
                 r = ctl_load_config(o->config_path, &config);
                 if (r < 0)
                         return ctl_exit_config(r);
+                o->tolerance_days = config->invoice.clock_tolerance_days;
                 r = ctl_load_conventions(config, ret);
                 return r < 0 ? ctl_exit_config(r) : CTL_EXIT_OK;
         }
@@ -188,7 +220,8 @@ static int print_too_large(const char *path) {
 }
 
 /* Validates one bilan file. Returns its exit status. */
-static int validate_one(const char *path, const ConventionSet *conventions, bool french) {
+static int validate_one(const char *path, const ConventionSet *conventions, const ValidateOptions *o) {
+        bool french = o->french;
         _cleanup_(proration_freep) Proration *p = NULL;
         _cleanup_(bilan_freep) Bilan *b = NULL;
         _cleanup_(freep) char *data = NULL;
@@ -216,6 +249,9 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
                 return r == -EFBIG ? CTL_EXIT_DATAERR : ctl_exit_input(r);
 
         r = bilan_read(path, data, size, conventions, &b, &c, &diags);
+        /* As chorusd (step_validate): no invoice issued before what it invoices. */
+        if (r >= 0)
+                r = bilan_check_not_future(b, o->issue_date, o->tolerance_days, &diags);
         if (r >= 0)
                 r = proration_compute(c, b, &p, &diags);
         /* The daemon's error file, exactly; the bilan's authors read it. */
@@ -243,7 +279,7 @@ static int validate_one(const char *path, const ConventionSet *conventions, bool
 
 int ctl_validate(int argc, char *argv[]) {
         _cleanup_(convention_set_freep) ConventionSet *conventions = NULL;
-        ValidateOptions o = {};
+        ValidateOptions o = { .issue_date = date_from_time(time(NULL)) };
         int r, status = CTL_EXIT_OK;
 
         r = parse_options(argc, argv, &o);
@@ -255,7 +291,7 @@ int ctl_validate(int argc, char *argv[]) {
         for (int i = optind; i < argc; i++) {
                 if (i > optind)
                         printf("\n");
-                status = max_int(status, validate_one(argv[i], conventions, o.french));
+                status = max_int(status, validate_one(argv[i], conventions, &o));
         }
         return status;
 }
