@@ -89,6 +89,56 @@ Test(receipt_text, credit_note) {
         cr_expect_null(strstr(text, "Numéro de facture"));
 }
 
+/* A credit note's receipt says « avoir » where an invoice's says
+ * « facture », its statuses agreed in the masculine: for every status,
+ * the only « facture » left is the invoice it cancels. */
+Test(receipt_text, credit_note_says_avoir_in_every_status) {
+        static const struct {
+                const char *code, *label;
+        } cases[] = {
+                { "DEPOSEE", "déposé" },
+                { "MISE_A_DISPOSITION", "mis à disposition de l'acheteur" },
+                { "PRISE_EN_COMPTE_DESTINATAIRE", "pris en compte par l'acheteur" },
+                { "MANDATEE", "mandaté (ordre de paiement émis)" },
+                { "MISE_A_DISPOSITION_COMPTABLE", "transmis au comptable public" },
+                { "COMPTABILISEE", "comptabilisé" },
+                { "MISE_EN_PAIEMENT", "mise en paiement" },
+                { "A_RECYCLER", "à recycler (données d'acheminement erronées)" },
+                { "SUSPENDUE", "suspendu" },
+                { "A_COMPLETER", "à compléter" },
+                { "COMPLETEE", "complété" },
+                { "REJETEE", "rejeté" },
+                { "ABANDONNEE", "abandonné" },
+                { "SUPPRIMEE", "supprimé" },
+                { "EN_COURS_ACHEMINEMENT", "en cours d'acheminement vers l'acheteur" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                ReceiptTextInput in = sample();
+                char line[256];
+
+                in.invoice_number = "CMA34-2026-0009";
+                in.credit_of_invoice = "CMA34-2026-0007";
+                in.status = cases[i].code;
+                _cleanup_(freep) char *text = format(&in);
+                snprintf(line, sizeof line, "Statut Chorus Pro      : %s (%s)", cases[i].label, cases[i].code);
+                expect_line(text, line);
+                cr_expect_null(strstr(text, "facture"), "%s: « facture » in a credit note's receipt:\n%s",
+                               cases[i].code, text);
+                cr_expect_not_null(strstr(text, "avoir"), "%s", text);
+                expect_line(text, "Facture annulée        : CMA34-2026-0007");
+                expect_line(text, "Identifiant de l'avoir : 1001");
+        }
+}
+
+/* An invoice's receipt has no « Facture annulée » line. */
+Test(receipt_text, invoice_has_no_cancelled_line) {
+        ReceiptTextInput in = sample();
+        _cleanup_(freep) char *text = format(&in);
+
+        cr_expect_null(strstr(text, "annulée"), "%s", text);
+}
+
 Test(receipt_text, deterministic) {
         ReceiptTextInput in = sample();
         _cleanup_(freep) char *a = format(&in), *b = format(&in);

@@ -5,7 +5,8 @@
  * up whatever the accents. The statuses are the invoice statuses of
  * chorus-pro-api.md §3.6: the main path and the ones that ask for action
  * have a French label and a sentence for the staff; any other code is
- * shown as it comes. */
+ * shown as it comes. A credit note's receipt says « avoir » (masculine:
+ * « l'avoir est déposé ») wherever an invoice's says « facture ». */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ typedef struct StatusText {
         const char *code;
         const char *label;  /* « la facture est … » */
         const char *advice; /* what it means for the staff; NULL: the default */
+        const char *label_credit;  /* « l'avoir est … »; NULL: label */
+        const char *advice_credit; /* NULL: the default for a credit note */
 } StatusText;
 
 #define ADVICE_PROGRESS                                                                                    \
@@ -32,33 +35,49 @@ typedef struct StatusText {
         "L'acheteur demande des pièces justificatives ou des informations : prévenez l'administrateur "  \
         "en donnant la référence ci-dessus ; la facture se complète sur le portail Chorus Pro, elle "    \
         "garde son numéro."
+#define ADVICE_PROGRESS_CREDIT "L'avoir suit son cours chez l'acheteur. Rien à faire."
+#define ADVICE_COMPLETE_CREDIT                                                                             \
+        "L'acheteur demande des pièces justificatives ou des informations : prévenez l'administrateur "  \
+        "en donnant la référence ci-dessus ; l'avoir se complète sur le portail Chorus Pro, il garde "   \
+        "son numéro."
 
 static const StatusText status_texts[] = {
-        { "DEPOSEE", "déposée", NULL },
-        { "EN_COURS_ACHEMINEMENT", "en cours d'acheminement vers l'acheteur", NULL },
-        { "MISE_A_DISPOSITION", "mise à disposition de l'acheteur", NULL },
-        { "PRISE_EN_COMPTE_DESTINATAIRE", "prise en compte par l'acheteur", NULL },
-        { "SERVICE_FAIT", "service fait (attesté par l'acheteur)", NULL },
-        { "SERVICE-FAIT", "service fait (attesté par l'acheteur)", NULL },
-        { "MANDATEE", "mandatée (ordre de paiement émis)", NULL },
-        { "MISE_A_DISPOSITION_COMPTABLE", "transmise au comptable public", NULL },
-        { "COMPTABILISEE", "comptabilisée", NULL },
+        { "DEPOSEE", "déposée", NULL, "déposé", NULL },
+        { "EN_COURS_ACHEMINEMENT", "en cours d'acheminement vers l'acheteur", NULL, NULL, NULL },
+        { "MISE_A_DISPOSITION", "mise à disposition de l'acheteur", NULL, "mis à disposition de l'acheteur", NULL },
+        { "PRISE_EN_COMPTE_DESTINATAIRE", "prise en compte par l'acheteur", NULL, "pris en compte par l'acheteur",
+          NULL },
+        { "SERVICE_FAIT", "service fait (attesté par l'acheteur)", NULL, NULL, NULL },
+        { "SERVICE-FAIT", "service fait (attesté par l'acheteur)", NULL, NULL, NULL },
+        { "MANDATEE", "mandatée (ordre de paiement émis)", NULL, "mandaté (ordre de paiement émis)", NULL },
+        { "MISE_A_DISPOSITION_COMPTABLE", "transmise au comptable public", NULL, "transmis au comptable public",
+          NULL },
+        { "COMPTABILISEE", "comptabilisée", NULL, "comptabilisé", NULL },
         { "MISE_EN_PAIEMENT", "mise en paiement",
           "Le paiement est parti : le virement arrive en général sous quelques jours. chorusd ne suit "
-          "plus cette facture." },
+          "plus cette facture.",
+          NULL, "L'avoir est arrivé au bout de son traitement chez l'acheteur. chorusd ne suit plus cet avoir." },
         { "A_RECYCLER", "à recycler (données d'acheminement erronées)",
           "Le SIRET, le code service ou le numéro d'engagement de l'acheteur est erroné : prévenez "
           "l'administrateur en donnant la référence ci-dessus ; il se corrige sur le portail Chorus Pro, "
-          "la facture garde son numéro." },
-        { "SUSPENDUE", "suspendue", ADVICE_COMPLETE },
-        { "A_COMPLETER", "à compléter", ADVICE_COMPLETE },
-        { "COMPLETEE", "complétée", NULL },
+          "la facture garde son numéro.",
+          NULL,
+          "Le SIRET, le code service ou le numéro d'engagement de l'acheteur est erroné : prévenez "
+          "l'administrateur en donnant la référence ci-dessus ; il se corrige sur le portail Chorus Pro, "
+          "l'avoir garde son numéro." },
+        { "SUSPENDUE", "suspendue", ADVICE_COMPLETE, "suspendu", ADVICE_COMPLETE_CREDIT },
+        { "A_COMPLETER", "à compléter", ADVICE_COMPLETE, NULL, ADVICE_COMPLETE_CREDIT },
+        { "COMPLETEE", "complétée", NULL, "complété", NULL },
         { "REJETEE", "rejetée",
           "L'acheteur a rejeté la facture : le bilan, la facture et ce reçu sont maintenant dans le "
           "dossier failed/. Prévenez l'administrateur en donnant la référence ci-dessus : une fois la "
-          "cause corrigée, une nouvelle facture sera émise, avec un nouveau numéro." },
-        { "ABANDONNEE", "abandonnée", NULL },
-        { "SUPPRIMEE", "supprimée", NULL },
+          "cause corrigée, une nouvelle facture sera émise, avec un nouveau numéro.",
+          "rejeté",
+          "L'acheteur a rejeté l'avoir : le bilan, l'avoir et ce reçu sont maintenant dans le dossier "
+          "failed/. Prévenez l'administrateur en donnant la référence ci-dessus : tant qu'aucun avoir "
+          "n'est accepté, la somme facturée reste due." },
+        { "ABANDONNEE", "abandonnée", NULL, "abandonné", NULL },
+        { "SUPPRIMEE", "supprimée", NULL, "supprimé", NULL },
 };
 
 static const StatusText *status_text(const char *code) {
@@ -226,12 +245,16 @@ static void print_field(FILE *f, const char *label, const char *value) {
 
 static void print_status(FILE *f, const ReceiptTextInput *in) {
         const StatusText *t = status_text(in->status);
+        bool credit = in->credit_of_invoice;
+        const char *advice = credit ? ADVICE_PROGRESS_CREDIT : ADVICE_PROGRESS;
 
+        if (t && (credit ? t->advice_credit : t->advice))
+                advice = credit ? t->advice_credit : t->advice;
         print_label(f, "Statut Chorus Pro");
         if (!in->status)
                 fputs("(pas encore connu)", f);
         else if (t)
-                fprintf(f, "%s (%s)", t->label, t->code);
+                fprintf(f, "%s (%s)", credit && t->label_credit ? t->label_credit : t->label, t->code);
         else {
                 fputs("code ", f);
                 print_clean(f, in->status);
@@ -245,7 +268,7 @@ static void print_status(FILE *f, const ReceiptTextInput *in) {
         if (!isempty(in->status_comment))
                 print_field(f, "Commentaire", in->status_comment);
         fputc('\n', f);
-        print_wrapped(f, t && t->advice ? t->advice : ADVICE_PROGRESS);
+        print_wrapped(f, advice);
 }
 
 int receipt_text_format(const ReceiptTextInput *in, char **ret, size_t *ret_size) {
@@ -266,7 +289,8 @@ int receipt_text_format(const ReceiptTextInput *in, char **ret, size_t *ret_size
         print_clean(f, in->invoice_number);
         fputs("\n\n", f);
         print_field(f, in->credit_of_invoice ? "Numéro de l'avoir" : "Numéro de facture", in->invoice_number);
-        print_field(f, "Facture annulée", in->credit_of_invoice);
+        if (in->credit_of_invoice)
+                print_field(f, "Facture annulée", in->credit_of_invoice);
         print_field(f, "Montant TTC", in->has_total ? money_format_french(in->total, true, money) : NULL);
         print_field(f, in->credit_of_invoice ? "Date de l'avoir" : "Date de la facture", in->has_issue_date ? date_format_french(in->issue_date, day) : NULL);
         print_field(f, "Convention", in->convention);
@@ -282,12 +306,15 @@ int receipt_text_format(const ReceiptTextInput *in, char **ret, size_t *ret_size
                 fputs("(inconnue)", f);
         fputc('\n', f);
         print_field(f, "Numéro de flux", in->flux);
-        print_field(f, "Identifiant facture", in->chorus_invoice_id);
+        print_field(f, in->credit_of_invoice ? "Identifiant de l'avoir" : "Identifiant facture",
+                    in->chorus_invoice_id);
         fputc('\n', f);
         print_status(f, in);
         fputc('\n', f);
-        print_wrapped(f, "Ce reçu est réécrit par chorusd à chaque nouveau statut de la facture sur Chorus "
-                         "Pro, jusqu'à sa mise en paiement.");
+        print_wrapped(f, in->credit_of_invoice ? "Ce reçu est réécrit par chorusd à chaque nouveau statut de "
+                                                 "l'avoir sur Chorus Pro, jusqu'à la fin de son traitement."
+                                               : "Ce reçu est réécrit par chorusd à chaque nouveau statut de la "
+                                                 "facture sur Chorus Pro, jusqu'à sa mise en paiement.");
         if (ferror(f) || fclose(TAKE_PTR(f)) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
