@@ -300,6 +300,8 @@ Test(status, json_one_job) {
         cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "terminal")));
         cr_expect(cJSON_IsArray(cJSON_GetObjectItem(j, "history")));
         cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "history_complete")));
+        cr_expect(cJSON_IsNull(cJSON_GetObjectItem(j, "correction")), "no request: null");
+        cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "kind")), "invoice");
         output_done(&o);
 
         o = STATUS("--json", "20261202-100000-000000ff");
@@ -398,6 +400,33 @@ Test(status, job_shows_pending_correction) {
         cr_expect(strstr(o.out, "chorusctl recycle"), "%s", o.out);
         cr_expect(strstr(o.out, "TRAVAUX") && strstr(o.out, "EJ-2026-0077"), "%s", o.out);
         cr_expect(strstr(o.out, "answer was lost: not sent again while the invoice stays A_RECYCLER"), "%s", o.out);
+        output_done(&o);
+
+        /* The same in JSON, for scripts. */
+        o = STATUS("--json", id);
+        {
+                _cleanup_(cJSON_Deletep) cJSON *j = cJSON_Parse(o.out);
+                cJSON *c = cJSON_GetObjectItem(j, "correction");
+
+                cr_assert(cJSON_IsObject(c), "%s", o.out);
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c, "command")), "complete");
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")), "waiting");
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c, "as")), "Marie Dupont");
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "attachments"), 0)),
+                                 "attestation-tva.pdf");
+                cr_expect(cJSON_IsNull(cJSON_GetObjectItem(c, "uncertain_since")));
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "kind")), "invoice");
+        }
+        output_done(&o);
+        o = STATUS("--json", id2);
+        {
+                _cleanup_(cJSON_Deletep) cJSON *j = cJSON_Parse(o.out);
+                cJSON *c = cJSON_GetObjectItem(j, "correction");
+
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c, "state")), "uncertain", "%s", o.out);
+                cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c, "service")), "TRAVAUX");
+                cr_expect(cJSON_IsString(cJSON_GetObjectItem(c, "uncertain_since")));
+        }
         output_done(&o);
 }
 

@@ -239,7 +239,7 @@ static int status_table(JobsContext *c, const StatusOptions *o) {
                         continue;
                 if (o->json) {
                         printf("%s\n", shown == 0 ? "" : ",");
-                        if (status_print_json(l.ids[i], j, NULL) < 0) {
+                        if (status_print_json(l.ids[i], j, NULL, NULL) < 0) {
                                 free(l.ids);
                                 return CTL_EXIT_SOFTWARE;
                         }
@@ -431,7 +431,7 @@ static int status_job(JobsContext *c, const char *id, bool json) {
         if (asprintf(&audit_path, "%s/%s", c->config->state.dir, AUDIT_LOG_FILE) < 0)
                 return CTL_EXIT_SOFTWARE;
         if (json) {
-                if (status_print_json(id, j, audit_path) < 0)
+                if (status_print_json(id, j, audit_path, c->config->state.dir) < 0)
                         return CTL_EXIT_SOFTWARE;
                 printf("\n");
                 return CTL_EXIT_OK;

@@ -225,6 +225,7 @@ static cJSON *job_json(const char *id, const Job *j) {
              add_time(o, "deposited", j->deposited_usec) &&
              add_time(o, "approved", j->approved_usec) && add_string(o, "approved_by", j->approved_by) &&
              add_string(o, "approved_as", j->approved_as) &&
+             add_string(o, "kind", j->state >= 0 ? (job_is_credit_note(j) ? "credit_note" : "invoice") : NULL) &&
              add_string(o, "credit_of_job", j->credit_of_job) &&
              add_string(o, "credit_of_invoice", j->credit_of_invoice) &&
              add_string(o, "credit_reason", j->credit_reason) &&
@@ -273,11 +274,43 @@ static int add_history(uint64_t seq, const char *time, const AuditRecord *rec, v
         return 0;
 }
 
-int status_print_json(const char *id, const Job *j, const char *audit_path) {
+/* The pending complete/recycle request of a job, or null. */
+static bool add_correction(cJSON *o, const char *state_dir, const Job *j) {
+        _cleanup_(correction_freep) Correction *c = NULL;
+        cJSON *e, *names;
+        const char *where;
+
+        if (!j || correction_peek(state_dir, j->id, &c) < 0)
+                return !!cJSON_AddNullToObject(o, "correction");
+        e = cJSON_AddObjectToObject(o, "correction");
+        names = e ? cJSON_AddArrayToObject(e, "attachments") : NULL;
+        if (!names)
+                return false;
+        for (size_t i = 0; i < c->n_attachments; i++) {
+                cJSON *s = cJSON_CreateString(c->names[i]);
+                if (!s || !cJSON_AddItemToArray(names, s)) {
+                        cJSON_Delete(s);
+                        return false;
+                }
+        }
+        where = !streq_ptr(j->correction_sent, c->id) ? "waiting"
+                : j->lookup_started_usec > 0         ? "uncertain"
+                                                     : "sending";
+        return add_string(e, "command", correction_kind_to_string(c->kind)) &&
+               add_time(e, "asked", strtoull(c->id, NULL, 10)) && add_string(e, "user", c->user) &&
+               add_string(e, "as", c->as) && add_string(e, "comment", c->comment) &&
+               add_string(e, "service", c->service) && add_string(e, "engagement", c->engagement) &&
+               add_string(e, "state", where) &&
+               add_time(e, "uncertain_since", streq(where, "uncertain") ? j->lookup_started_usec : 0);
+}
+
+int status_print_json(const char *id, const Job *j, const char *audit_path, const char *state_dir) {
         _cleanup_(cJSON_Deletep) cJSON *o = job_json(id, j);
         _cleanup_(freep) char *text = NULL;
 
         if (!o)
+                return -ENOMEM;
+        if (state_dir && !add_correction(o, state_dir, j))
                 return -ENOMEM;
         if (audit_path) {
                 HistoryContext h = { .id = id, .array = cJSON_AddArrayToObject(o, "history") };

@@ -59,5 +59,6 @@ void status_print_correction(const char *state_dir, const Job *j);
 /* The JSON object of a job (chorusctl(8), "status --json"), printed on
  * one line; a job whose state cannot be read as {"id":…,"unreadable":true}
  * with every other field null (voided_numbers empty). With `audit_path`, the object also has the
- * job's history from the audit log. Returns 0 or -ENOMEM. */
-int status_print_json(const char *id, const Job *j, const char *audit_path);
+ * job's history from the audit log; with `state_dir`, its pending
+ * complete/recycle request (or null). Returns 0 or -ENOMEM. */
+int status_print_json(const char *id, const Job *j, const char *audit_path, const char *state_dir);
