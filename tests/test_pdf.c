@@ -42,6 +42,50 @@ ParameterizedTest(NumberCase *c, pdf_writer, number) {
         pdf_buffer_done(&b);
 }
 
+Test(pdf_writer, integers_and_hex) {
+        PdfBuffer b = {};
+
+        pdf_buffer_uint(&b, 0);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_uint(&b, 18446744073709551615ULL);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_int(&b, -9223372036854775807LL - 1);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_int(&b, 42);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_hex4(&b, 0x4F);
+        pdf_buffer_hex4(&b, 0xBEEF);
+        cr_expect_str_eq(buffer_str(&b), "0 18446744073709551615 -9223372036854775808 42 004FBEEF");
+        pdf_buffer_done(&b);
+}
+
+/* The /ID hash is XXH64 with seed 0 in its first half: the reference
+ * values of the algorithm's own test suite, one per code path (empty, the
+ * 1-, 4- and 8-byte tails, whole 32-byte stripes). */
+Test(pdf_writer, id_hash_is_xxh64) {
+        static const struct {
+                const char *s;
+                uint64_t h;
+        } cases[] = {
+                { "", UINT64_C(0xEF46DB3751D8E999) },
+                { "a", UINT64_C(0xD24EC4F1A98C6E5B) },
+                { "abc", UINT64_C(0x44BC2CF5AD770999) },
+                { "message digest", UINT64_C(0x066ED728FCEEB3BE) },
+                { "abcdefghijklmnopqrstuvwxyz", UINT64_C(0xCFE1F278FA89835C) },
+                { "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                  UINT64_C(0xE04A477F19EE145D) },
+        };
+        uint64_t h[2], again[2];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                pdf_id_hash(cases[i].s, strlen(cases[i].s), h);
+                cr_expect_eq(h[0], cases[i].h, "XXH64(\"%s\") = %016llx", cases[i].s, (unsigned long long) h[0]);
+                cr_expect_neq(h[1], h[0]);
+                pdf_id_hash(cases[i].s, strlen(cases[i].s), again);
+                cr_expect(h[0] == again[0] && h[1] == again[1]);
+        }
+}
+
 /* Arrays, not pointers: Criterion copies parameters into the test process. */
 typedef struct StringCase {
         char input[16];

@@ -143,7 +143,7 @@ static void set_color(PdfBuffer *b, uint32_t color, const char *op) {
         pdf_buffer_number(b, ((color >> 8) & 0xFF) / 255.0);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, (color & 0xFF) / 255.0);
-        pdf_buffer_printf(b, " %s\n", op);
+        pdf_buffer_puts(b, op);
 }
 
 static void point(PdfBuffer *b, double x, double y) {
@@ -162,10 +162,12 @@ static void draw_text(PdfDocument *d, PdfBuffer *b, const PdfTextStyle *s, doubl
                 double w = pdf_document_text_width(d, s, utf8);
                 x -= align == PDF_ALIGN_RIGHT ? w : w / 2;
         }
-        pdf_buffer_printf(b, "BT\n/F%d ", (int) s->font + 1);
+        pdf_buffer_puts(b, "BT\n/F");
+        pdf_buffer_uint(b, (unsigned) s->font + 1);
+        pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, s->size);
         pdf_buffer_puts(b, " Tf\n");
-        set_color(b, s->color, "rg");
+        set_color(b, s->color, " rg\n");
         pdf_buffer_puts(b, "1 0 0 1 ");
         point(b, x, y);
         pdf_buffer_puts(b, " Tm\n");
@@ -199,10 +201,12 @@ static void draw_watermark(PdfDocument *d, PdfBuffer *b) {
          * middle, raised by half the cap height, is the page's centre. */
         x = w / 2 - c * width / 2 + s * style.size * 0.35;
         y = h / 2 - s * width / 2 - c * style.size * 0.35;
-        pdf_buffer_printf(b, "BT\n/F%d ", (int) style.font + 1);
+        pdf_buffer_puts(b, "BT\n/F");
+        pdf_buffer_uint(b, (unsigned) style.font + 1);
+        pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, style.size);
         pdf_buffer_puts(b, " Tf\n");
-        set_color(b, style.color, "rg");
+        set_color(b, style.color, " rg\n");
         pdf_buffer_number(b, c);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, s);
@@ -252,7 +256,7 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 
         if (!b)
                 return;
-        set_color(b, color, "rg");
+        set_color(b, color, " rg\n");
         point(b, x, y + h);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, w);
@@ -267,7 +271,7 @@ void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y
 
         if (!b)
                 return;
-        set_color(b, color, "RG");
+        set_color(b, color, " RG\n");
         pdf_buffer_number(b, width);
         pdf_buffer_puts(b, " w ");
         point(b, x1, y1);

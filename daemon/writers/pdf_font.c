@@ -241,7 +241,7 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                                 }
                         record_text(f, gid, text.data + info[i].cluster, text.data + end, content);
                 }
-                pdf_buffer_printf(content, "%04X", gid);
+                pdf_buffer_hex4(content, gid);
                 /* The viewer advances by the /W width; kerning and rounding
                  * are corrected with TJ offsets (positive moves left) so that
                  * the error never accumulates along the line. */
@@ -249,7 +249,9 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                 drawn += (int64_t) glyph_width(f, gid) * f->upem;
                 diff = (drawn - ideal) / f->upem;
                 if (diff != 0 && i + 1 < n) {
-                        pdf_buffer_printf(content, ">%lld<", (long long) diff);
+                        pdf_buffer_puts(content, ">");
+                        pdf_buffer_int(content, (long long) diff);
+                        pdf_buffer_puts(content, "<");
                         drawn -= diff * f->upem;
                 }
         }

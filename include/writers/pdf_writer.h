@@ -34,6 +34,10 @@ void pdf_buffer_printf(PdfBuffer *b, const char *format, ...) _printf_(2, 3);
 /* A real number with at most 2 decimals, trailing zeros dropped: 12.5 → "12.5",
  * -0.004 → "0". Locale-independent. */
 void pdf_buffer_number(PdfBuffer *b, double v);
+/* Integers in decimal, and 4 upper-case hex digits ("004F"), without printf. */
+void pdf_buffer_uint(PdfBuffer *b, unsigned long long v);
+void pdf_buffer_int(PdfBuffer *b, long long v);
+void pdf_buffer_hex4(PdfBuffer *b, unsigned v);
 /* A PDF text string as a literal: printable ASCII as is (with \( \) \\
  * escapes), anything else as UTF-16BE with a BOM, byte-escaped. Invalid
  * UTF-8 becomes U+FFFD. */
@@ -70,17 +74,32 @@ uint32_t pdf_writer_reserve(PdfWriter *w);
  * value into; pdf_writer_end_object() closes it. */
 PdfBuffer *pdf_writer_begin_object(PdfWriter *w, uint32_t num);
 void pdf_writer_end_object(PdfWriter *w);
+/* The deflate level of the streams deflated per document (libdeflate's
+ * scale, 1–12): level 6 costs a quarter of zlib 9's instructions for about
+ * the same size (issue 14). Constant streams (ICC profile, font programs)
+ * are deflated once per process at PDF_DEFLATE_LEVEL_ONCE. */
+#define PDF_DEFLATE_LEVEL 6
+#define PDF_DEFLATE_LEVEL_ONCE 12
+
 /* Writes a whole stream object: "<< DICT /Length n [/Filter /FlateDecode] >>
  * stream … endstream". `dict` holds the other entries (may be NULL).
- * `compress` deflates the data (zlib, level 9). */
+ * `compress` deflates the data (libdeflate, PDF_DEFLATE_LEVEL). */
 void pdf_writer_stream(PdfWriter *w, uint32_t num, const char *dict, const void *data, size_t size,
                        bool compress);
+/* The same with data already deflated by pdf_deflate() (a cached stream). */
+void pdf_writer_stream_deflated(PdfWriter *w, uint32_t num, const char *dict, const void *z, size_t size);
+/* Deflates `data` at `level` (zlib format, what /FlateDecode reads) into a
+ * new buffer (free()). Returns 0, -EFBIG or -ENOMEM. */
+int pdf_deflate(const void *data, size_t size, int level, char **ret, size_t *ret_size);
+
+/* The 128 bits of a trailer /ID: two XXH64 of data, seeds 0 and another. */
+void pdf_id_hash(const void *data, size_t n, uint64_t ret[static 2]);
 
 /* Records `error` (< 0) as the writer's error unless one is already set;
  * 0 does nothing. */
 void pdf_writer_fail(PdfWriter *w, int error);
 
 /* Writes the cross-reference table and the trailer (/Root, /Info, /ID from
- * a SHA-256 of the body) and hands the file over. Fails with the sticky
+ * a 128-bit hash of the body, pdf_id_hash()) and hands the file over. Fails with the sticky
  * error, or -EINVAL if a reserved object was never written (a bug). */
 int pdf_writer_finish(PdfWriter *w, uint32_t root, uint32_t info, char **ret, size_t *ret_size);
