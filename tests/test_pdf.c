@@ -1,12 +1,14 @@
 /* test_pdf.c — the PDF layers under Factur-X: pdf_writer (numbers, strings,
- * names, objects, xref, /ID), pdf_font (shaping, substitution, subset
- * embedding) and pdf_document (pages, wrapping, PDF/A parts). */
+ * names, objects, xref, /ID), pdf_face and pdf_font (shaping, the fast
+ * path against HarfBuzz, substitution, subset embedding) and pdf_document (pages, wrapping, PDF/A parts). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "writers/pdf_document.h"
+#include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 #include "writers/pdf_layout.h"
 #include "writers/pdf_writer.h"
@@ -218,16 +220,121 @@ Test(pdf_font, missing_file) {
 }
 
 Test(pdf_font, not_a_font) {
-        PdfFont *f = NULL;
+        PdfFace *f = NULL;
 
-        cr_expect_eq(pdf_font_new("not a font", strlen("not a font"), &f), -EINVAL);
+        cr_expect_eq(pdf_face_new("not a font", strlen("not a font"), &f), -EINVAL);
         cr_expect_null(f);
 }
 
-static int font_regular(PdfFont **ret) {
-        const PdfAsset *a = &fixture_pdf_assets()->fonts[PDF_REGULAR];
+static PdfFace *face_of(PdfFontStyle style) {
+        const PdfAssets *a = fixture_pdf_assets();
+        PdfFace *face = NULL;
 
-        return pdf_font_new(a->data, a->size, ret);
+        cr_assert_not_null(a->cache);
+        cr_assert_eq(pdf_cache_face(a->cache, a, style, &face), 0);
+        return face;
+}
+
+static int font_regular(PdfFont **ret) {
+        return pdf_font_new(face_of(PDF_REGULAR), ret);
+}
+
+/* The fast path (cached advances and pair kerning learnt from HarfBuzz)
+ * draws exactly what HarfBuzz draws: the same glyphs with the same
+ * advances, on French words, figures, punctuation, accents, and random
+ * strings of them, in both fonts; and a fitting prefix measured in one
+ * pass is the one measured prefix by prefix. */
+static void expect_same_run(PdfFace *face, const char *s) {
+        PdfRun fast, hb;
+        PdfGlyph *copy;
+        size_t n;
+        int64_t width;
+
+        cr_assert_eq(pdf_face_shape(face, s, strlen(s), &fast), 0);
+        n = fast.n_glyphs;
+        width = fast.width;
+        copy = calloc(n + 1, sizeof(PdfGlyph));
+        cr_assert_not_null(copy);
+        memcpy(copy, fast.glyphs, n * sizeof(PdfGlyph));
+        cr_assert_eq(pdf_face_shape_harfbuzz(face, s, strlen(s), &hb), 0);
+        cr_expect_eq(hb.n_glyphs, n, "'%s': %zu glyphs, HarfBuzz %zu", s, n, hb.n_glyphs);
+        for (size_t i = 0; i < n && i < hb.n_glyphs; i++) {
+                cr_expect_eq(copy[i].gid, hb.glyphs[i].gid, "'%s' glyph %zu", s, i);
+                cr_expect_eq(copy[i].advance, hb.glyphs[i].advance, "'%s' advance %zu", s, i);
+        }
+        cr_expect_eq(width, hb.width, "'%s' width", s);
+        free(copy);
+}
+
+Test(pdf_font, fast_path_is_harfbuzz) {
+        static const char *const words[] = {
+                "Facture", "AVOIR", "Total TTC", "4 000,00\u00A0€", "Objectif", "Réalisé", "Montant dû",
+                "L'Année", "«\u00A0Tâches\u00A0»", "Wa", "To", "Yo", "AV", "LT", "P.", "F,", "r.", "y,",
+                "N° TVA", "Chambre de métiers et de l'artisanat", "œuvre", "ÉCOLE", "11/12/2026", "—", "…",
+                "1 234 567,89", "(Art. 3)", "x ÷ y", "§ 2", "m²", "ça", "Où", "Ÿ", "été à", "  ", "\t",
+        };
+        static const char alphabet[] = "AVWTYLPFrvywo.,;:-'’ éèàçùÉÀ0123456789€«»()/%&@aeiosntTmM";
+        uint32_t seed = 12345;
+
+        for (PdfFontStyle style = 0; style < _PDF_FONT_STYLE_MAX; style++) {
+                PdfFace *face = face_of(style);
+
+                for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                        for (size_t j = 0; j < ELEMENTSOF(words); j++) {
+                                char s[256];
+
+                                snprintf(s, sizeof(s), "%s %s%s", words[i], words[j], words[i]);
+                                expect_same_run(face, s);
+                        }
+                for (unsigned k = 0; k < 3000; k++) {
+                        char s[128];
+                        size_t len = 0, n;
+
+                        seed = seed * 1103515245u + 12345u;
+                        n = 1 + (seed >> 16) % 24;
+                        for (size_t c = 0; c < n; c++) {
+                                const char *p = alphabet;
+                                size_t pick;
+
+                                seed = seed * 1103515245u + 12345u;
+                                pick = (seed >> 16) % 60;
+                                /* the pick-th character of the UTF-8 alphabet */
+                                for (size_t m = 0; m < pick && *p; m++)
+                                        p += ((unsigned char) *p < 0x80) ? 1 : ((unsigned char) *p < 0xE0) ? 2 : 3;
+                                if (!*p)
+                                        p = alphabet;
+                                n = ((unsigned char) *p < 0x80) ? 1 : ((unsigned char) *p < 0xE0) ? 2 : 3;
+                                memcpy(s + len, p, n);
+                                len += n;
+                        }
+                        s[len] = 0;
+                        expect_same_run(face, s);
+                        expect_same_run(face, s); /* now from the learnt pairs */
+                }
+        }
+}
+
+Test(pdf_font, fast_fit_is_the_longest_prefix) {
+        static const char text[] = "Chambre de métiers et de l'artisanat — AVOIR n° 12 « été » Wa To Yo";
+        PdfFace *face = face_of(PDF_REGULAR);
+        PdfRun run;
+
+        /* learn the pairs first */
+        cr_assert_eq(pdf_face_shape(face, text, strlen(text), &run), 0);
+        for (double width = 5; width < 400; width += 7.3) {
+                size_t fit = 0, expected = 0;
+
+                cr_assert_eq(pdf_face_fit(face, text, strlen(text), 9, width, &fit), 1);
+                for (size_t k = 1; k <= strlen(text); k++) {
+                        if (((unsigned char) text[k] & 0xC0) == 0x80)
+                                continue;
+                        cr_assert_eq(pdf_face_shape(face, text, k, &run), 0);
+                        if ((double) run.width * 1000.0 / pdf_face_upem(face) * 9 / 1000.0 > width)
+                                break;
+                        expected = k;
+                }
+                cr_expect_eq(fit, expected, "width %g: %zu bytes fit, not %zu", width, expected, fit);
+        }
 }
 
 Test(pdf_font, shows_glyphs_and_measures) {

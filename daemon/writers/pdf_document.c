@@ -16,6 +16,7 @@
 
 #include "base/identifiers.h"
 #include "writers/pdf_document.h"
+#include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 #include "writers/pdf_writer.h"
 
@@ -34,7 +35,10 @@ struct PdfDocument {
         char *title, *author, *subject;
         Date date;
         PdfFont *fonts[_PDF_FONT_STYLE_MAX];
-        const PdfAsset *icc; /* in the caller's PdfAssets */
+        PdfFace *faces[_PDF_FONT_STYLE_MAX]; /* in the cache */
+        const PdfAssets *assets;
+        PdfCache *cache;     /* the assets' one, or own_cache */
+        PdfCache *own_cache; /* when the assets have none */
         PdfBuffer *pages;
         size_t n_pages;
         Attachment attachments[ATTACHMENTS_MAX];
@@ -71,9 +75,21 @@ int pdf_document_new(const PdfDocumentInfo *info, PdfDocument **ret) {
         if (!d->title || (info->author && !d->author) || (info->subject && !d->subject))
                 return -ENOMEM;
         d->date = info->date;
-        d->icc = &info->assets->icc;
+        d->assets = info->assets;
+        d->cache = info->assets->cache;
+        if (!d->cache) {
+                d->cache = d->own_cache = pdf_cache_new();
+                if (!d->cache)
+                        return -ENOMEM;
+        }
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++) {
-                r = pdf_font_new(info->assets->fonts[i].data, info->assets->fonts[i].size, &d->fonts[i]);
+                PdfFace *face;
+
+                r = pdf_cache_face(d->cache, d->assets, (PdfFontStyle) i, &face);
+                if (r < 0)
+                        return r;
+                d->faces[i] = face;
+                r = pdf_font_new(face, &d->fonts[i]);
                 if (r < 0)
                         return r;
         }
@@ -86,6 +102,7 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
                 return NULL;
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++)
                 pdf_font_free(d->fonts[i]);
+        pdf_cache_free(d->own_cache);
         for (size_t i = 0; i < d->n_pages; i++)
                 pdf_buffer_done(&d->pages[i]);
         free(d->pages);
@@ -305,9 +322,7 @@ static int lines_add(Lines *l, const char *s, size_t n) {
 }
 
 static double span_width(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n) {
-        _cleanup_(freep) char *t = strndup(p, n);
-
-        return t ? pdf_document_text_width(d, s, t) : 0;
+        return pdf_font_width_n(d->fonts[s->font], p, n) * s->size / 1000.0;
 }
 
 /* Where the character after the one at byte `i` starts (at most n). */
@@ -326,6 +341,11 @@ static size_t char_next(const char *p, size_t i, size_t n) {
  * what fits on its lines, not its whole length per line. */
 static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n, double width) {
         size_t fits = char_next(p, 0, n), too_wide = n + 1; /* n + 1: none known */
+        size_t fast;
+
+        /* Simple text: one pass over the cached advances (issue 14). */
+        if (pdf_face_fit(d->faces[s->font], p, n, s->size, width, &fast) > 0)
+                return fast > fits ? fast : fits;
 
         for (size_t k = 64; too_wide > n; k *= 2) {
                 size_t c = k < n ? utf8_char_start(p, k) : n;
@@ -626,12 +646,17 @@ static void write_attachment(PdfDocument *d, PdfWriter *w, const Attachment *a, 
         pdf_buffer_printf(&dict, " /Params << /Size %zu /ModDate (%s) >>", a->size, pdf_date(d->date, date));
         pdf_buffer_append(&dict, "", 1);
         pdf_writer_fail(w, dict.error);
+        /* Deflated even when it is a PDF (the bilan report): stored as is,
+         * its own "N 0 obj" lines would be in the Factur-X's bytes, where
+         * readers that scan for objects would find them. */
         pdf_writer_stream(w, file, dict.data, a->data, a->size, true);
         pdf_buffer_done(&dict);
 }
 
 static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
         PdfBuffer xmp = {}, *b;
+        const char *icc;
+        size_t icc_size;
         int r;
 
         r = build_xmp(d, &xmp);
@@ -649,7 +674,10 @@ static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
                           l->icc);
         pdf_writer_end_object(w);
         /* /N 3: the profile's number of colour components, required. */
-        pdf_writer_stream(w, l->icc, "/N 3", d->icc->data, d->icc->size, true);
+        r = pdf_cache_icc(d->cache, d->assets, &icc, &icc_size);
+        if (r < 0)
+                return r;
+        pdf_writer_stream_deflated(w, l->icc, "/N 3", icc, icc_size);
         return 0;
 }
 

@@ -8,6 +8,7 @@
  * Numbers and operators are formatted by hand: vsnprintf() was a sixth of
  * a Factur-X's instructions (issue 14). */
 #include <assert.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,15 +387,17 @@ static uint64_t rotl64(uint64_t x, unsigned r) {
 }
 
 static uint64_t le64(const unsigned char *p) {
-        uint64_t v = 0;
+        uint64_t v;
 
-        for (unsigned i = 0; i < 8; i++)
-                v |= (uint64_t) p[i] << (8 * i);
-        return v;
+        memcpy(&v, p, sizeof(v));
+        return le64toh(v);
 }
 
 static uint64_t le32(const unsigned char *p) {
-        return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16 | (uint64_t) p[3] << 24;
+        uint32_t v;
+
+        memcpy(&v, p, sizeof(v));
+        return le32toh(v);
 }
 
 static uint64_t xxh_round(uint64_t acc, uint64_t input) {

@@ -41,14 +41,22 @@ typedef struct PdfAsset {
         size_t size;
 } PdfAsset;
 
+/* What the documents derive from the assets once per process: HarfBuzz
+ * faces, metrics, the fixed-set font programs and the ICC profile
+ * deflated (writers/pdf_face.h). */
+typedef struct PdfCache PdfCache;
+
 /* What every PDF we write needs from the system: the TrueType fonts (one
  * per PdfFontStyle) and the sRGB ICC profile of the PDF/A OutputIntent.
  * The writers do no I/O: a caller loads these once (pdf_assets_load(),
  * service/pdf_assets.h) and hands them down; they must outlive every
- * document made with them. */
+ * document made with them. `cache` (pdf_cache_new(), filled on first use
+ * by the documents, single-threaded) may be NULL: each document then
+ * derives its own, for the same bytes at a higher cost. */
 typedef struct PdfAssets {
         PdfAsset fonts[_PDF_FONT_STYLE_MAX];
         PdfAsset icc;
+        PdfCache *cache;
 } PdfAssets;
 
 typedef enum PdfAlign {

@@ -78,7 +78,7 @@ void pdf_writer_end_object(PdfWriter *w);
  * scale, 1–12): level 6 costs a quarter of zlib 9's instructions for about
  * the same size (issue 14). Constant streams (ICC profile, font programs)
  * are deflated once per process at PDF_DEFLATE_LEVEL_ONCE. */
-#define PDF_DEFLATE_LEVEL 6
+#define PDF_DEFLATE_LEVEL 1
 #define PDF_DEFLATE_LEVEL_ONCE 12
 
 /* Writes a whole stream object: "<< DICT /Length n [/Filter /FlateDecode] >>
