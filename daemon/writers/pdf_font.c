@@ -83,6 +83,28 @@ static void record_text(PdfFont *f, uint32_t gid, const char *from, const char *
         f->text[gid] = cps;
 }
 
+/* A glyph id as the two bytes of its code (Identity-H) in a literal
+ * string: half the size of hex, so half the bytes to write and deflate.
+ * ( ) \\ are escaped, and CR and LF, which a reader would normalise. */
+static void glyph_code(PdfBuffer *b, uint32_t gid) {
+        char e[4];
+        size_t n = 0;
+
+        for (int shift = 8; shift >= 0; shift -= 8) {
+                unsigned char c = (unsigned char) (gid >> shift);
+
+                if (c == '(' || c == ')' || c == '\\')
+                        e[n++] = '\\', e[n++] = (char) c;
+                else if (c == '\r' || c == '\n') {
+                        pdf_buffer_append(b, e, n);
+                        n = 0;
+                        pdf_buffer_puts(b, c == '\r' ? "\\r" : "\\n");
+                } else
+                        e[n++] = (char) c;
+        }
+        pdf_buffer_append(b, e, n);
+}
+
 static void record_char(PdfFont *f, uint32_t gid, uint32_t cp, PdfBuffer *content) {
         if (f->text[gid])
                 return;
@@ -105,7 +127,7 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                 content->error = content->error < 0 ? content->error : r;
                 return;
         }
-        pdf_buffer_puts(content, "[<");
+        pdf_buffer_puts(content, "[(");
         for (size_t i = 0; i < run.n_glyphs; i++) {
                 const PdfGlyph *g = &run.glyphs[i];
                 int64_t diff;
@@ -115,7 +137,7 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                         record_char(f, g->gid, g->cp, content);
                 else if (g->to > g->from)
                         record_text(f, g->gid, run.text + g->from, run.text + g->to, content);
-                pdf_buffer_hex4(content, g->gid);
+                glyph_code(content, g->gid);
                 /* The viewer advances by the /W width; kerning and rounding
                  * are corrected with TJ offsets (positive moves left) so that
                  * the error never accumulates along the line. */
@@ -123,13 +145,13 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                 drawn += (int64_t) pdf_face_glyph_width(f->face, g->gid) * upem;
                 diff = (drawn - ideal) / upem;
                 if (diff != 0 && i + 1 < run.n_glyphs) {
-                        pdf_buffer_puts(content, ">");
+                        pdf_buffer_puts(content, ")");
                         pdf_buffer_int(content, (long long) diff);
-                        pdf_buffer_puts(content, "<");
+                        pdf_buffer_puts(content, "(");
                         drawn -= diff * upem;
                 }
         }
-        pdf_buffer_puts(content, ">] TJ\n");
+        pdf_buffer_puts(content, ")] TJ\n");
         if (run.n_glyphs > 0)
                 f->any_used = true;
 }
