@@ -700,7 +700,7 @@ static int subset(PdfFace *f, const bool *glyphs, int level, char **ret, size_t 
         return r;
 }
 
-int pdf_face_program(PdfFace *f, const bool *used, PdfFaceProgram *ret) {
+int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t n_list, PdfFaceProgram *ret) {
         _cleanup_(freep) bool *glyphs = NULL;
         bool beyond = false;
         int r;
@@ -710,8 +710,8 @@ int pdf_face_program(PdfFace *f, const bool *used, PdfFaceProgram *ret) {
                 if (r < 0)
                         return r;
         }
-        for (unsigned i = 0; i < f->n_glyphs && !beyond; i++)
-                beyond = used[i] && !f->base[i];
+        for (size_t i = 0; i < n_list && !beyond; i++)
+                beyond = list[i] < f->n_glyphs && !f->base[list[i]];
         if (!beyond) {
                 if (!f->base_z) {
                         r = subset(f, f->base, PDF_DEFLATE_LEVEL_ONCE, &f->base_z, &f->base_z_size,

@@ -86,7 +86,8 @@ typedef struct PdfFaceMetrics {
 } PdfFaceMetrics;
 const PdfFaceMetrics *pdf_face_metrics(PdfFace *f);
 
-/* The FontFile2 of a document that used the glyphs used[0..n_glyphs): the
+/* The FontFile2 of a document that used the glyphs used[0..n_glyphs), also
+ * listed in list[0..n_list): the
  * subset of the face's fixed glyph set (printable ASCII, French letters, €,
  * « », °, typographic quotes, dashes, …), made and deflated once per process, when
  * the document used nothing else; otherwise the subset of that set plus
@@ -100,7 +101,7 @@ typedef struct PdfFaceProgram {
         char tag[7];
         char *owned;
 } PdfFaceProgram;
-int pdf_face_program(PdfFace *f, const bool *used, PdfFaceProgram *ret);
+int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t n_list, PdfFaceProgram *ret);
 
 /* What the documents of one PdfAssets derive from its files, once (the
  * faces, the deflated ICC profile). */
