@@ -69,10 +69,15 @@ struct PdfFace {
         char base_tag[7];
         /* Scratch of pdf_face_shape(), reused from call to call. */
         PdfBuffer text;
+        /* The input of the last fast-path layout in f->glyphs, to give
+         * it again without work: text is measured, then drawn. */
+        PdfBuffer memo;
+        size_t memo_n;
+        int64_t memo_width;
+        bool memo_valid;
         PdfGlyph *glyphs;
         int *slots;
         uint32_t *offsets;
-        uint32_t *ends; /* fast path: where each character ends in the input */
         size_t glyphs_allocated;
         hb_buffer_t *buffer;
 };
@@ -92,10 +97,10 @@ PdfFace *pdf_face_free(PdfFace *f) {
         free(f->base);
         free(f->base_z);
         pdf_buffer_done(&f->text);
+        pdf_buffer_done(&f->memo);
         free(f->glyphs);
         free(f->slots);
         free(f->offsets);
-        free(f->ends);
         hb_buffer_destroy(f->buffer);
         hb_shape_plan_destroy(f->plan);
         free(f->postscript_name);
@@ -394,10 +399,6 @@ static int reserve_glyphs(PdfFace *f, size_t n) {
         if (!o)
                 return -ENOMEM;
         f->offsets = o;
-        o = reallocarray(f->ends, n, sizeof(uint32_t));
-        if (!o)
-                return -ENOMEM;
-        f->ends = o;
         f->glyphs_allocated = n;
         return 0;
 }
@@ -476,14 +477,15 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
         size_t n = 0;
         int r;
 
+        /* At most one character per byte. */
+        r = reserve_glyphs(f, (size_t) (end - utf8) + 1);
+        if (r < 0)
+                return r;
         for (const char *p = utf8; p < end; n++) {
                 uint32_t cp = (unsigned char) *p < 0x80 ? (uint32_t) *p++ : pdf_utf8_next(&p, end);
                 int slot = slot_of(cp);
                 const CharInfo *c;
 
-                r = reserve_glyphs(f, n + 1);
-                if (r < 0)
-                        return r;
                 if (slot < 0) {
                         *simple = false;
                         return 0;
@@ -495,12 +497,24 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
                 }
                 f->glyphs[n] = (PdfGlyph) { .gid = c->gid, .advance = c->advance, .cp = c->subst };
                 f->slots[n] = slot;
-                f->ends[n] = (uint32_t) (p - utf8);
         }
         for (size_t i = 0; i + 1 < n; i++) {
+                int a = f->slots[i], b = f->slots[i + 1];
                 int32_t k;
 
-                if (!pair_get(f, f->slots[i], f->slots[i + 1], &k))
+                if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
+                        /* pair_get()'s common case, inline: a sixth of the
+                         * report's layout instructions */
+                        uint16_t v = f->dense[a * DENSE_SLOTS + b];
+
+                        if (v == 0)
+                                *unknown = true;
+                        else if (v == DENSE_COMPLEX) {
+                                *simple = false;
+                                return 0;
+                        } else
+                                f->glyphs[i].advance += (int32_t) v - DENSE_BIAS;
+                } else if (!pair_get(f, a, b, &k))
                         *unknown = true;
                 else if (k == PAIR_COMPLEX) {
                         *simple = false;
@@ -517,6 +531,13 @@ static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *r
         int n = 0;
 
         *ret = (PdfRun) { .glyphs = f->glyphs };
+        if (simple && f->memo_valid && f->memo.size == (size_t) (end - utf8) &&
+            memcmp(f->memo.data, utf8, f->memo.size) == 0) {
+                ret->n_glyphs = f->memo_n;
+                ret->width = f->memo_width;
+                return 0;
+        }
+        f->memo_valid = false;
         if (simple) {
                 n = lay_out(f, utf8, end, &simple, &unknown);
                 if (n < 0)
@@ -527,6 +548,12 @@ static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *r
                 ret->n_glyphs = (size_t) n;
                 for (int i = 0; i < n; i++)
                         ret->width += f->glyphs[i].advance;
+                f->memo.size = 0;
+                f->memo.error = 0;
+                pdf_buffer_append(&f->memo, utf8, (size_t) (end - utf8));
+                f->memo_valid = f->memo.error == 0 && n > 0;
+                f->memo_n = (size_t) n;
+                f->memo_width = ret->width;
                 return 0;
         }
         /* HarfBuzz, on the substituted text. */
@@ -554,31 +581,69 @@ static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *r
         return take_harfbuzz(f, ret);
 }
 
-int pdf_face_fit(PdfFace *f, const char *utf8, size_t size, double size_pt, double width, size_t *ret) {
-        const char *end = utf8 + (size < TEXT_MAX ? size : TEXT_MAX);
-        bool simple = true, unknown = false;
-        int64_t w = 0;
-        size_t fits = 0;
-        int n;
+/* The character at *p for the fast path (advancing *p), or NULL. */
+static inline const CharInfo *next_simple(PdfFace *f, const char **p, const char *end, int *ret_slot) {
+        uint32_t cp = (unsigned char) **p < 0x80 ? (uint32_t) *(*p)++ : pdf_utf8_next(p, end);
+        int slot = slot_of(cp);
+        const CharInfo *c;
 
-        n = lay_out(f, utf8, end, &simple, &unknown);
-        if (n < 0)
-                return n;
-        if (!simple || unknown || size > TEXT_MAX)
-                return 0;
-        /* A prefix of k characters: the advances of the first k - 1 with
-         * their kerning, the last one's without (what pdf_face_shape()
-         * gives for the prefix alone). Same arithmetic as
-         * pdf_document_text_width(). */
-        for (int i = 0; i < n; i++) {
-                int64_t prefix = w + f->chars[f->slots[i]].advance;
+        if (slot < 0)
+                return NULL;
+        *ret_slot = slot;
+        c = &f->chars[slot];
+        if (c->state != CHAR_SIMPLE)
+                c = char_info(f, slot, cp);
+        return c->state == CHAR_SIMPLE ? c : NULL;
+}
 
-                if ((double) prefix * 1000.0 / f->upem * size_pt / 1000.0 > width)
-                        break;
-                fits = f->ends[i];
-                w += f->glyphs[i].advance;
+/* pair_get() with its common case inline. */
+static inline bool pair_kern(PdfFace *f, int a, int b, int32_t *ret) {
+        if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
+                uint16_t v = f->dense[a * DENSE_SLOTS + b];
+
+                if (v == 0)
+                        return false;
+                *ret = v == DENSE_COMPLEX ? PAIR_COMPLEX : (int32_t) v - DENSE_BIAS;
+                return true;
         }
-        *ret = fits;
+        return pair_get(f, a, b, ret);
+}
+
+int pdf_face_fit(PdfFace *f, const char *utf8, size_t size, double size_pt, double width, size_t *ret) {
+        const char *end = utf8 + (size < TEXT_MAX ? size : TEXT_MAX), *p = utf8;
+        const CharInfo *c = NULL;
+        int64_t w = 0;
+        int slot = -1;
+
+        if (size > TEXT_MAX)
+                return 0;
+        /* Character by character, stopping at the first that does not
+         * fit: a paragraph costs what its lines hold, not its length per
+         * line. A prefix of k characters is the advances of the first
+         * k - 1 with their kerning, the last one's without (what
+         * pdf_face_shape() gives for the prefix alone); same arithmetic as
+         * pdf_document_text_width(). */
+        if (p < end && !(c = next_simple(f, &p, end, &slot)))
+                return 0;
+        *ret = 0;
+        while (c) {
+                const char *here = p;
+                const CharInfo *next = NULL;
+                int next_slot = -1;
+                int32_t k = 0;
+
+                if ((double) (w + c->advance) * 1000.0 / f->upem * size_pt / 1000.0 > width)
+                        break;
+                *ret = (size_t) (here - utf8);
+                if (p < end) {
+                        next = next_simple(f, &p, end, &next_slot);
+                        if (!next || !pair_kern(f, slot, next_slot, &k) || k == PAIR_COMPLEX)
+                                return 0;
+                }
+                w += c->advance + k;
+                c = next;
+                slot = next_slot;
+        }
         return 1;
 }
 

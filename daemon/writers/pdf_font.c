@@ -113,24 +113,42 @@ static int cmp_gid(const void *a, const void *b) {
 
 /* A glyph id as the two bytes of its code (Identity-H) in a literal
  * string: half the size of hex, so half the bytes to write and deflate.
- * ( ) \\ are escaped, and CR and LF, which a reader would normalise. */
-static void glyph_code(PdfBuffer *b, uint32_t gid) {
-        char e[4];
+ * ( ) \\ are escaped, and CR and LF, which a reader would normalise.
+ * Writes at most 4 bytes at d; returns how many. */
+static size_t glyph_code(char *d, uint32_t gid) {
         size_t n = 0;
 
         for (int shift = 8; shift >= 0; shift -= 8) {
                 unsigned char c = (unsigned char) (gid >> shift);
 
                 if (c == '(' || c == ')' || c == '\\')
-                        e[n++] = '\\', e[n++] = (char) c;
-                else if (c == '\r' || c == '\n') {
-                        pdf_buffer_append(b, e, n);
-                        n = 0;
-                        pdf_buffer_puts(b, c == '\r' ? "\\r" : "\\n");
-                } else
-                        e[n++] = (char) c;
+                        d[n++] = '\\', d[n++] = (char) c;
+                else if (c == '\r')
+                        d[n++] = '\\', d[n++] = 'r';
+                else if (c == '\n')
+                        d[n++] = '\\', d[n++] = 'n';
+                else
+                        d[n++] = (char) c;
         }
-        pdf_buffer_append(b, e, n);
+        return n;
+}
+
+/* A TJ offset ")-12(" at d (at most 24 bytes); returns how many. */
+static size_t tj_offset(char *d, int64_t v) {
+        char digits[20];
+        size_t n = 0, k = 0;
+        uint64_t a = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+        d[n++] = ')';
+        if (v < 0)
+                d[n++] = '-';
+        do
+                digits[k++] = (char) ('0' + a % 10);
+        while ((a /= 10) > 0);
+        while (k > 0)
+                d[n++] = digits[--k];
+        d[n++] = '(';
+        return n;
 }
 
 static void record_char(PdfFont *f, uint32_t gid, uint32_t cp, PdfBuffer *content) {
@@ -159,6 +177,8 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
         for (size_t i = 0; i < run.n_glyphs; i++) {
                 const PdfGlyph *g = &run.glyphs[i];
                 int64_t diff;
+                size_t k;
+                char *d;
 
                 if (!f->used[g->gid])
                         mark_used(f, g->gid, content);
@@ -166,7 +186,10 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                         record_char(f, g->gid, g->cp, content);
                 else if (g->to > g->from)
                         record_text(f, g->gid, run.text + g->from, run.text + g->to, content);
-                glyph_code(content, g->gid);
+                d = pdf_buffer_room(content, 4 + 24);
+                if (!d)
+                        return;
+                k = glyph_code(d, g->gid);
                 /* The viewer advances by the /W width; kerning and rounding
                  * are corrected with TJ offsets (positive moves left) so that
                  * the error never accumulates along the line. */
@@ -174,11 +197,10 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                 drawn += (int64_t) pdf_face_glyph_width(f->face, g->gid) * upem;
                 diff = (drawn - ideal) / upem;
                 if (diff != 0 && i + 1 < run.n_glyphs) {
-                        pdf_buffer_puts(content, ")");
-                        pdf_buffer_int(content, (long long) diff);
-                        pdf_buffer_puts(content, "(");
+                        k += tj_offset(d + k, diff);
                         drawn -= diff * upem;
                 }
+                content->size += k;
         }
         pdf_buffer_puts(content, ")] TJ\n");
         if (run.n_glyphs > 0)

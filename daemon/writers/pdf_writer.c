@@ -60,10 +60,25 @@ static bool buffer_reserve(PdfBuffer *b, size_t n) {
 }
 
 void pdf_buffer_append(PdfBuffer *b, const void *p, size_t n) {
+        /* Most appends are a few bytes into room already there: no call
+         * to realloc() or memcpy() for them (issue 14). */
+        if (b->error == 0 && n <= 16 && b->allocated - b->size >= n) {
+                const char *s = p;
+                char *d = b->data + b->size;
+
+                for (size_t i = 0; i < n; i++)
+                        d[i] = s[i];
+                b->size += n;
+                return;
+        }
         if (n == 0 || !buffer_reserve(b, n))
                 return;
         memcpy(b->data + b->size, p, n);
         b->size += n;
+}
+
+char *pdf_buffer_room(PdfBuffer *b, size_t n) {
+        return buffer_reserve(b, n) ? b->data + b->size : NULL;
 }
 
 void pdf_buffer_puts(PdfBuffer *b, const char *s) {

@@ -29,6 +29,9 @@ typedef struct PdfBuffer {
 } PdfBuffer;
 
 void pdf_buffer_append(PdfBuffer *b, const void *p, size_t n);
+/* Room for n more bytes at the end, to be written directly and then
+ * counted by adding to b->size; NULL after an error (kept in b). */
+char *pdf_buffer_room(PdfBuffer *b, size_t n);
 void pdf_buffer_puts(PdfBuffer *b, const char *s);
 void pdf_buffer_printf(PdfBuffer *b, const char *format, ...) _printf_(2, 3);
 /* A real number with at most 2 decimals, trailing zeros dropped: 12.5 → "12.5",
