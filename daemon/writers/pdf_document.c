@@ -31,6 +31,17 @@ typedef struct Attachment {
         size_t size;
 } Attachment;
 
+/* The graphics and text state a page's content has set, so that an
+ * operator that would set it to what it already is is left out (a table
+ * row repeats its style for every cell): fewer bytes to write and deflate.
+ * PDF keeps both across BT/ET, and we never save or restore the state. */
+typedef struct PageState {
+        uint32_t fill, stroke;
+        double size, line_width;
+        PdfFontStyle font;
+        bool fill_set, stroke_set, font_set, line_width_set;
+} PageState;
+
 struct PdfDocument {
         char *title, *author, *subject;
         Date date;
@@ -40,6 +51,7 @@ struct PdfDocument {
         PdfCache *cache;     /* the assets' one, or own_cache */
         PdfCache *own_cache; /* when the assets have none */
         PdfBuffer *pages;
+        PageState *states; /* by page, what its content has set so far */
         size_t n_pages;
         Attachment attachments[ATTACHMENTS_MAX];
         size_t n_attachments;
@@ -106,6 +118,7 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
         for (size_t i = 0; i < d->n_pages; i++)
                 pdf_buffer_done(&d->pages[i]);
         free(d->pages);
+        free(d->states);
         for (size_t i = 0; i < d->n_attachments; i++) {
                 Attachment *a = &d->attachments[i];
                 free(a->name);
@@ -127,6 +140,7 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
 static void draw_watermark(PdfDocument *d, PdfBuffer *b);
 
 void pdf_document_add_page(PdfDocument *d) {
+        PageState *st;
         PdfBuffer *p;
 
         if (d->n_pages >= PAGES_MAX) {
@@ -139,6 +153,13 @@ void pdf_document_add_page(PdfDocument *d) {
                 return;
         }
         d->pages = p;
+        st = reallocarray(d->states, d->n_pages + 1, sizeof(PageState));
+        if (!st) {
+                document_fail(d, -ENOMEM);
+                return;
+        }
+        d->states = st;
+        d->states[d->n_pages] = (PageState) {};
         d->pages[d->n_pages++] = (PdfBuffer) {};
         if (d->watermark)
                 draw_watermark(d, &d->pages[d->n_pages - 1]);
@@ -154,13 +175,42 @@ static PdfBuffer *current_page(PdfDocument *d) {
         return d->n_pages > 0 ? &d->pages[d->n_pages - 1] : NULL;
 }
 
-static void set_color(PdfBuffer *b, uint32_t color, const char *op) {
+static PageState *page_state(PdfDocument *d, const PdfBuffer *b) {
+        return &d->states[b - d->pages];
+}
+
+/* Sets the fill (rg) or stroke (RG) colour, unless already set. */
+static void set_color(PageState *st, PdfBuffer *b, uint32_t color, bool stroke) {
+        if (stroke ? st->stroke_set && st->stroke == color : st->fill_set && st->fill == color)
+                return;
+        if (stroke) {
+                st->stroke = color;
+                st->stroke_set = true;
+        } else {
+                st->fill = color;
+                st->fill_set = true;
+        }
         pdf_buffer_number(b, ((color >> 16) & 0xFF) / 255.0);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, ((color >> 8) & 0xFF) / 255.0);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, (color & 0xFF) / 255.0);
-        pdf_buffer_puts(b, op);
+        pdf_buffer_puts(b, stroke ? " RG\n" : " rg\n");
+}
+
+/* "BT", and the font and size unless already set. */
+static void begin_text(PageState *st, PdfBuffer *b, PdfFontStyle font, double size) {
+        pdf_buffer_puts(b, "BT\n");
+        if (st->font_set && st->font == font && st->size == size)
+                return;
+        st->font = font;
+        st->size = size;
+        st->font_set = true;
+        pdf_buffer_puts(b, "/F");
+        pdf_buffer_uint(b, (unsigned) font + 1);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, size);
+        pdf_buffer_puts(b, " Tf\n");
 }
 
 static void point(PdfBuffer *b, double x, double y) {
@@ -175,16 +225,15 @@ double pdf_document_text_width(PdfDocument *d, const PdfTextStyle *s, const char
 
 static void draw_text(PdfDocument *d, PdfBuffer *b, const PdfTextStyle *s, double x, double y,
                       PdfAlign align, const char *utf8) {
+        PageState *st = page_state(d, b);
+
         if (align != PDF_ALIGN_LEFT) {
                 double w = pdf_document_text_width(d, s, utf8);
                 x -= align == PDF_ALIGN_RIGHT ? w : w / 2;
         }
-        pdf_buffer_puts(b, "BT\n/F");
-        pdf_buffer_uint(b, (unsigned) s->font + 1);
-        pdf_buffer_puts(b, " ");
-        pdf_buffer_number(b, s->size);
-        pdf_buffer_puts(b, " Tf\n");
-        set_color(b, s->color, " rg\n");
+
+        begin_text(st, b, s->font, s->size);
+        set_color(st, b, s->color, false);
         pdf_buffer_puts(b, "1 0 0 1 ");
         point(b, x, y);
         pdf_buffer_puts(b, " Tm\n");
@@ -218,12 +267,8 @@ static void draw_watermark(PdfDocument *d, PdfBuffer *b) {
          * middle, raised by half the cap height, is the page's centre. */
         x = w / 2 - c * width / 2 + s * style.size * 0.35;
         y = h / 2 - s * width / 2 - c * style.size * 0.35;
-        pdf_buffer_puts(b, "BT\n/F");
-        pdf_buffer_uint(b, (unsigned) style.font + 1);
-        pdf_buffer_puts(b, " ");
-        pdf_buffer_number(b, style.size);
-        pdf_buffer_puts(b, " Tf\n");
-        set_color(b, style.color, " rg\n");
+        begin_text(page_state(d, b), b, style.font, style.size);
+        set_color(page_state(d, b), b, style.color, false);
         pdf_buffer_number(b, c);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, s);
@@ -273,7 +318,7 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 
         if (!b)
                 return;
-        set_color(b, color, " rg\n");
+        set_color(page_state(d, b), b, color, false);
         point(b, x, y + h);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, w);
@@ -285,12 +330,18 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y2, double width,
                        uint32_t color) {
         PdfBuffer *b = current_page(d);
+        PageState *st;
 
         if (!b)
                 return;
-        set_color(b, color, " RG\n");
-        pdf_buffer_number(b, width);
-        pdf_buffer_puts(b, " w ");
+        st = page_state(d, b);
+        set_color(st, b, color, true);
+        if (!st->line_width_set || st->line_width != width) {
+                st->line_width = width;
+                st->line_width_set = true;
+                pdf_buffer_number(b, width);
+                pdf_buffer_puts(b, " w ");
+        }
         point(b, x1, y1);
         pdf_buffer_puts(b, " m ");
         point(b, x2, y2);
