@@ -234,9 +234,10 @@ static void draw_text(PdfDocument *d, PdfBuffer *b, const PdfTextStyle *s, doubl
 
         begin_text(st, b, s->font, s->size);
         set_color(st, b, s->color, false);
-        pdf_buffer_puts(b, "1 0 0 1 ");
+        /* BT starts from the identity matrix: "x y Td" is
+         * "1 0 0 1 x y Tm" in 8 bytes less. */
         point(b, x, y);
-        pdf_buffer_puts(b, " Tm\n");
+        pdf_buffer_puts(b, " Td\n");
         pdf_font_show(d->fonts[s->font], utf8, b);
         pdf_buffer_puts(b, "ET\n");
 }

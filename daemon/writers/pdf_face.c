@@ -30,6 +30,7 @@ typedef struct CharInfo {
         uint32_t subst; /* the character drawn for it */
         uint32_t gid;
         int32_t advance;
+        int32_t width; /* /W width */
         uint8_t state;
 } CharInfo;
 
@@ -306,6 +307,7 @@ static const CharInfo *char_info(PdfFace *f, int slot, uint32_t cp) {
         (void) hb_font_get_nominal_glyph(f->font, c->subst, &g);
         c->gid = g;
         c->advance = hb_font_get_glyph_h_advance(f->font, g);
+        c->width = pdf_face_glyph_width(f, g);
         c->state = !hidden_or_mark(c->subst) && shapes_alone(f, c->subst, c->gid, c->advance) ? CHAR_SIMPLE
                                                                                              : CHAR_COMPLEX;
         return c;
@@ -425,6 +427,7 @@ static int take_harfbuzz(PdfFace *f, PdfRun *run) {
 
                 *g = (PdfGlyph) { .gid = info[i].codepoint < f->n_glyphs ? info[i].codepoint : 0,
                                   .advance = pos[i].x_advance };
+                g->width = pdf_face_glyph_width(f, g->gid);
                 if (i == 0 || info[i].cluster != info[i - 1].cluster) {
                         g->from = info[i].cluster;
                         g->to = (uint32_t) f->text.size;
@@ -495,7 +498,7 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
                         *simple = false;
                         return 0;
                 }
-                f->glyphs[n] = (PdfGlyph) { .gid = c->gid, .advance = c->advance, .cp = c->subst };
+                f->glyphs[n] = (PdfGlyph) { .gid = c->gid, .advance = c->advance, .width = c->width, .cp = c->subst };
                 f->slots[n] = slot;
         }
         for (size_t i = 0; i + 1 < n; i++) {

@@ -182,7 +182,9 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
 
                 if (!f->used[g->gid])
                         mark_used(f, g->gid, content);
-                if (g->cp != 0)
+                if (f->text[g->gid])
+                        ; /* its meaning is known */
+                else if (g->cp != 0)
                         record_char(f, g->gid, g->cp, content);
                 else if (g->to > g->from)
                         record_text(f, g->gid, run.text + g->from, run.text + g->to, content);
@@ -194,7 +196,7 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                  * are corrected with TJ offsets (positive moves left) so that
                  * the error never accumulates along the line. */
                 ideal += (int64_t) g->advance * 1000;
-                drawn += (int64_t) pdf_face_glyph_width(f->face, g->gid) * upem;
+                drawn += (int64_t) g->width * upem;
                 diff = (drawn - ideal) / upem;
                 if (diff != 0 && i + 1 < run.n_glyphs) {
                         k += tj_offset(d + k, diff);
@@ -214,12 +216,22 @@ static void write_descriptor(PdfFont *f, PdfWriter *w, uint32_t num, const char 
         PdfBuffer *b;
 
         b = pdf_writer_begin_object(w, num);
-        pdf_buffer_printf(b,
-                          "<< /Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%d %d %d %d]"
-                          " /ItalicAngle 0 /Ascent %lld /Descent %lld /CapHeight %lld /StemV 80"
-                          " /FontFile2 %u 0 R >>",
-                          base, m->bbox[0], m->bbox[1], m->bbox[2], m->bbox[3], m->ascent, m->descent,
-                          m->cap_height, file);
+        pdf_buffer_puts(b, "<< /Type /FontDescriptor /FontName /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /Flags 4 /FontBBox [");
+        for (unsigned i = 0; i < 4; i++) {
+                pdf_buffer_int(b, m->bbox[i]);
+                pdf_buffer_puts(b, i < 3 ? " " : "]");
+        }
+        pdf_buffer_puts(b, " /ItalicAngle 0 /Ascent ");
+        pdf_buffer_int(b, m->ascent);
+        pdf_buffer_puts(b, " /Descent ");
+        pdf_buffer_int(b, m->descent);
+        pdf_buffer_puts(b, " /CapHeight ");
+        pdf_buffer_int(b, m->cap_height);
+        pdf_buffer_puts(b, " /StemV 80 /FontFile2 ");
+        pdf_buffer_uint(b, file);
+        pdf_buffer_puts(b, " 0 R >>");
         pdf_writer_end_object(w);
 }
 
@@ -311,18 +323,22 @@ void pdf_font_write(PdfFont *f, PdfWriter *w, uint32_t num) {
         snprintf(base, sizeof(base), "%s+%s", program.tag, pdf_face_postscript_name(f->face));
 
         b = pdf_writer_begin_object(w, num);
-        pdf_buffer_printf(b,
-                          "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H"
-                          " /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>",
-                          base, cid, tounicode);
+        pdf_buffer_puts(b, "<< /Type /Font /Subtype /Type0 /BaseFont /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /Encoding /Identity-H /DescendantFonts [");
+        pdf_buffer_uint(b, cid);
+        pdf_buffer_puts(b, " 0 R] /ToUnicode ");
+        pdf_buffer_uint(b, tounicode);
+        pdf_buffer_puts(b, " 0 R >>");
         pdf_writer_end_object(w);
 
         b = pdf_writer_begin_object(w, cid);
-        pdf_buffer_printf(b,
-                          "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
-                          " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
-                          " /FontDescriptor %u 0 R /CIDToGIDMap /Identity /DW 1000",
-                          base, desc);
+        pdf_buffer_puts(b, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
+                           " /FontDescriptor ");
+        pdf_buffer_uint(b, desc);
+        pdf_buffer_puts(b, " 0 R /CIDToGIDMap /Identity /DW 1000");
         write_widths(f, b);
         pdf_buffer_puts(b, " >>");
         pdf_writer_end_object(w);

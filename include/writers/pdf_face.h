@@ -40,6 +40,7 @@ typedef struct PdfFace PdfFace;
 typedef struct PdfGlyph {
         uint32_t gid;
         int32_t advance;
+        int32_t width; /* pdf_face_glyph_width(gid) */
         uint32_t cp;
         uint32_t from, to;
 } PdfGlyph;
