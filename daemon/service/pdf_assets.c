@@ -6,7 +6,6 @@
 
 #include "base/fileio.h"
 #include "service/pdf_assets.h"
-#include "writers/pdf_face.h"
 
 /* A font path may be a symlink (as hb_blob_create_from_file() allowed when
  * the writer opened the fonts itself); still bounded, regular files only. */

@@ -83,12 +83,6 @@ struct PdfFace {
         hb_buffer_t *buffer;
 };
 
-struct PdfCache {
-        PdfFace *faces[_PDF_FONT_STYLE_MAX];
-        char *icc_z;
-        size_t icc_z_size;
-};
-
 PdfFace *pdf_face_free(PdfFace *f) {
         if (!f)
                 return NULL;
@@ -803,46 +797,5 @@ int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t 
                 return r;
         ret->z = ret->owned;
         subset_tag(glyphs, f->n_glyphs, ret->tag);
-        return 0;
-}
-
-/* ---------------------------------------------------------------- cache */
-
-PdfCache *pdf_cache_new(void) {
-        return calloc(1, sizeof(PdfCache));
-}
-
-PdfCache *pdf_cache_free(PdfCache *c) {
-        if (!c)
-                return NULL;
-        for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++)
-                pdf_face_free(c->faces[i]);
-        free(c->icc_z);
-        free(c);
-        return NULL;
-}
-
-int pdf_cache_face(PdfCache *c, const PdfAssets *assets, PdfFontStyle style, PdfFace **ret) {
-        int r;
-
-        if (!c->faces[style]) {
-                r = pdf_face_new(assets->fonts[style].data, assets->fonts[style].size, &c->faces[style]);
-                if (r < 0)
-                        return r;
-        }
-        *ret = c->faces[style];
-        return 0;
-}
-
-int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t *ret_size) {
-        int r;
-
-        if (!c->icc_z) {
-                r = pdf_deflate(assets->icc.data, assets->icc.size, PDF_DEFLATE_LEVEL_ONCE, &c->icc_z, &c->icc_z_size);
-                if (r < 0)
-                        return r;
-        }
-        *ret = c->icc_z;
-        *ret_size = c->icc_z_size;
         return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "base/date.h"
 #include "base/macro.h"
+#include "writers/pdf_face.h"
 
 #define PDF_A4_WIDTH 595.28
 #define PDF_A4_HEIGHT 841.89
@@ -58,6 +59,16 @@ typedef struct PdfAssets {
         PdfAsset icc;
         PdfCache *cache;
 } PdfAssets;
+
+/* What the documents of one PdfAssets derive from its files, once: the
+ * fonts' faces (writers/pdf_face.h), the deflated ICC profile. */
+PdfCache *pdf_cache_new(void);
+PdfCache *pdf_cache_free(PdfCache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PdfCache *, pdf_cache_free);
+/* The face of `style` in `assets` (made at the first call). */
+int pdf_cache_face(PdfCache *c, const PdfAssets *assets, PdfFontStyle style, PdfFace **ret);
+/* The ICC profile of `assets`, deflated (at the first call). */
+int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t *ret_size);
 
 typedef enum PdfAlign {
         PDF_ALIGN_LEFT,

@@ -28,7 +28,6 @@
 #include <stdint.h>
 
 #include "base/macro.h"
-#include "writers/pdf_document.h"
 #include "writers/pdf_writer.h"
 
 typedef struct PdfFace PdfFace;
@@ -103,13 +102,3 @@ typedef struct PdfFaceProgram {
         char *owned;
 } PdfFaceProgram;
 int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t n_list, PdfFaceProgram *ret);
-
-/* What the documents of one PdfAssets derive from its files, once (the
- * faces, the deflated ICC profile). */
-PdfCache *pdf_cache_new(void);
-PdfCache *pdf_cache_free(PdfCache *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(PdfCache *, pdf_cache_free);
-/* The face of `style` in `assets` (made at the first call). */
-int pdf_cache_face(PdfCache *c, const PdfAssets *assets, PdfFontStyle style, PdfFace **ret);
-/* The ICC profile of `assets`, deflated (at the first call). */
-int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t *ret_size);
