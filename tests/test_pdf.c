@@ -579,3 +579,62 @@ Test(pdf_document, only_used_fonts_are_embedded) {
         cr_expect_null(memmem(pdf, n, "LiberationSans-Bold", 19));
         cr_expect_null(memmem(pdf, n, "/Count 2", 8));
 }
+
+/* ---------------------------------------------------------------- caches */
+
+static void render_text(const PdfAssets *assets, const char *text, char **ret, size_t *ret_size) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
+        static const PdfTextStyle s = { PDF_REGULAR, 10, 0x222222 };
+
+        cr_assert_eq(pdf_document_new(&(PdfDocumentInfo) {
+                .title = "Cache",
+                .date = { 2026, 12, 15 },
+                .assets = assets,
+        }, &d), 0);
+        pdf_document_paragraph(d, &s, 50, 100, 300, 12, text);
+        pdf_document_text(d, &s, 500, 200, PDF_ALIGN_RIGHT, text);
+        cr_assert_eq(pdf_document_render(d, ret, ret_size), 0);
+}
+
+/* The per-process caches (faces, learnt kerning, font programs, ICC
+ * profile) change nothing in the bytes: the same document from assets
+ * without a cache (a fresh one for the document), from the fixture's after
+ * other documents warmed it (other pairs, a program beyond the fixed set),
+ * and again. */
+Test(pdf_document, caches_do_not_change_the_bytes) {
+        static const char text[] = "Chambre de métiers — « AVOIR » n° 12 : 4 000,00 € ; Wa To Yo L'Tâche";
+        const PdfAssets *shared = fixture_pdf_assets();
+        PdfAssets bare = *shared;
+        _cleanup_(freep) char *a = NULL, *b = NULL, *c = NULL;
+        size_t na, nb, nc;
+
+        bare.cache = NULL;
+        render_text(&bare, text, &a, &na);
+        render_text(shared, "Quantité réalisée, España, ŒUVRE « Vive » — AT&T VA", &b, &nb);
+        free(b);
+        render_text(shared, text, &b, &nb);
+        render_text(shared, text, &c, &nc);
+        cr_assert_eq(na, nb);
+        cr_expect_eq(memcmp(a, b, na), 0);
+        cr_assert_eq(nb, nc);
+        cr_expect_eq(memcmp(b, c, nb), 0);
+}
+
+/* A glyph outside the fixed set (ñ, ß) gets the document a font program of
+ * its own, with another subset tag; the fixed-set one is shared. */
+Test(pdf_document, glyphs_beyond_the_fixed_set) {
+        const PdfAssets *assets = fixture_pdf_assets();
+        _cleanup_(freep) char *plain = NULL, *plain2 = NULL, *beyond = NULL;
+        size_t n_plain, n_plain2, n_beyond;
+        const char *tag_plain, *tag_plain2, *tag_beyond;
+
+        render_text(assets, "Facture été", &plain, &n_plain);
+        render_text(assets, "Avoir où", &plain2, &n_plain2);
+        render_text(assets, "España Straße", &beyond, &n_beyond);
+        tag_plain = memmem(plain, n_plain, "+LiberationSans ", 16);
+        tag_plain2 = memmem(plain2, n_plain2, "+LiberationSans ", 16);
+        tag_beyond = memmem(beyond, n_beyond, "+LiberationSans ", 16);
+        cr_assert(tag_plain && tag_plain2 && tag_beyond);
+        cr_expect_eq(memcmp(tag_plain - 6, tag_plain2 - 6, 6), 0, "one program for the fixed set");
+        cr_expect_neq(memcmp(tag_plain - 6, tag_beyond - 6, 6), 0, "ñ and ß: a program of its own");
+}
