@@ -13,6 +13,7 @@ struct PdfCache {
         PdfFace *faces[_PDF_FONT_STYLE_MAX];
         char *icc_z;
         size_t icc_z_size;
+        struct libdeflate_compressor *deflater;
 };
 
 PdfCache *pdf_cache_new(void) {
@@ -25,6 +26,7 @@ PdfCache *pdf_cache_free(PdfCache *c) {
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++)
                 pdf_face_free(c->faces[i]);
         free(c->icc_z);
+        pdf_deflater_free(c->deflater);
         free(c);
         return NULL;
 }
@@ -52,4 +54,10 @@ int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t
         *ret = c->icc_z;
         *ret_size = c->icc_z_size;
         return 0;
+}
+
+struct libdeflate_compressor *pdf_cache_deflater(PdfCache *c) {
+        if (!c->deflater)
+                c->deflater = pdf_deflater_new(); /* NULL: each writer makes its own */
+        return c->deflater;
 }

@@ -809,6 +809,7 @@ int pdf_document_render(PdfDocument *d, char **ret, size_t *ret_size) {
         r = pdf_writer_new(&w);
         if (r < 0)
                 return r;
+        pdf_writer_share_deflater(w, pdf_cache_deflater(d->cache));
         r = reserve_layout(d, w, &l);
         if (r >= 0) {
                 write_catalog(d, w, &l);

@@ -762,7 +762,7 @@ static int subset(PdfFace *f, const bool *glyphs, int level, char **ret, size_t 
         return r;
 }
 
-int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t n_list, PdfFaceProgram *ret) {
+int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFaceProgram *ret) {
         _cleanup_(freep) bool *glyphs = NULL;
         bool beyond = false;
         int r;
@@ -789,8 +789,10 @@ int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t 
         glyphs = malloc(f->n_glyphs * sizeof(bool));
         if (!glyphs)
                 return -ENOMEM;
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                glyphs[i] = f->base[i] || used[i];
+        memcpy(glyphs, f->base, f->n_glyphs * sizeof(bool));
+        for (size_t i = 0; i < n_list; i++)
+                if (list[i] < f->n_glyphs)
+                        glyphs[list[i]] = true;
         *ret = (PdfFaceProgram) {};
         r = subset(f, glyphs, PDF_DEFLATE_LEVEL, &ret->owned, &ret->z_size, &ret->length1);
         if (r < 0)

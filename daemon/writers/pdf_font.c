@@ -12,28 +12,34 @@
 #include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 
+/* A glyph the document drew, and what it stands for (ToUnicode). */
+typedef struct Used {
+        uint32_t gid;
+        uint32_t one[2]; /* the one character it stands for, 0-terminated */
+        uint32_t *text;  /* or these code points (a cluster), 0-terminated */
+} Used;
+
 struct PdfFont {
         PdfFace *face; /* not owned */
         unsigned n_glyphs;
-        bool *used;        /* by glyph id */
-        uint32_t **text;   /* by glyph id: the code points it stands for, 0-terminated */
-        /* The used glyph ids, in the order of first use (sorted when the
-         * font is written): the loops at the end go over the few dozen a
-         * document draws rather than the font's 2 620. */
-        uint32_t *list;
-        size_t n_list, list_allocated;
+        /* By glyph id, 1 + where the glyph is in used[], 0 for a glyph not
+         * drawn: 5 KB to clear per font and document, not 26. */
+        uint16_t *index;
+        /* The glyphs drawn, in the order of first use (sorted by id when
+         * the font is written): the loops at the end go over the few dozen
+         * a document draws rather than the font's 2 620. */
+        Used *used;
+        size_t n_used, used_allocated;
         bool any_used;
 };
 
 PdfFont *pdf_font_free(PdfFont *f) {
         if (!f)
                 return NULL;
-        if (f->text)
-                for (size_t i = 0; i < f->n_list; i++)
-                        free(f->text[f->list[i]]);
-        free(f->text);
-        free(f->list);
+        for (size_t i = 0; i < f->n_used; i++)
+                free(f->used[i].text);
         free(f->used);
+        free(f->index);
         free(f);
         return NULL;
 }
@@ -46,12 +52,15 @@ int pdf_font_new(PdfFace *face, PdfFont **ret) {
                 return -ENOMEM;
         f->face = face;
         f->n_glyphs = pdf_face_n_glyphs(face);
-        f->used = calloc(f->n_glyphs, sizeof(bool));
-        f->text = calloc(f->n_glyphs, sizeof(uint32_t *));
-        if (!f->used || !f->text)
+        f->index = calloc(f->n_glyphs, sizeof(uint16_t));
+        if (!f->index)
                 return -ENOMEM;
         *ret = TAKE_PTR(f);
         return 0;
+}
+
+static const uint32_t *meaning(const Used *u) {
+        return u->text ? u->text : u->one;
 }
 
 bool pdf_font_used(const PdfFont *f) {
@@ -71,13 +80,12 @@ double pdf_font_width(PdfFont *f, const char *utf8) {
 }
 
 /* Records the code points of cluster [from, to) of `text` as the meaning
- * of `gid`, unless the glyph already has one. */
-static void record_text(PdfFont *f, uint32_t gid, const char *from, const char *to,
-                        PdfBuffer *content) {
+ * of the glyph, unless it already has one. */
+static void record_text(Used *u, const char *from, const char *to, PdfBuffer *content) {
         uint32_t *cps;
         size_t n = 0;
 
-        if (f->text[gid])
+        if (u->text || u->one[0])
                 return;
         cps = calloc((size_t) (to - from) + 1, sizeof(uint32_t));
         if (!cps) {
@@ -86,27 +94,32 @@ static void record_text(PdfFont *f, uint32_t gid, const char *from, const char *
         }
         for (const char *p = from; p < to;)
                 cps[n++] = pdf_utf8_next(&p, to);
-        f->text[gid] = cps;
+        u->text = cps;
 }
 
-static void mark_used(PdfFont *f, uint32_t gid, PdfBuffer *content) {
-        if (f->n_list == f->list_allocated) {
-                size_t n = f->list_allocated ? f->list_allocated * 2 : 128;
-                uint32_t *p = reallocarray(f->list, n, sizeof(uint32_t));
+/* The glyph's entry in used[], added at its first use; NULL after
+ * -ENOMEM (kept in content). */
+static Used *mark_used(PdfFont *f, uint32_t gid, PdfBuffer *content) {
+        if (f->index[gid] != 0)
+                return &f->used[f->index[gid] - 1];
+        if (f->n_used == f->used_allocated) {
+                size_t n = f->used_allocated ? f->used_allocated * 2 : 128;
+                Used *p = reallocarray(f->used, n, sizeof(Used));
 
                 if (!p) {
                         content->error = -ENOMEM;
-                        return;
+                        return NULL;
                 }
-                f->list = p;
-                f->list_allocated = n;
+                f->used = p;
+                f->used_allocated = n;
         }
-        f->list[f->n_list++] = gid;
-        f->used[gid] = true;
+        f->used[f->n_used] = (Used) { .gid = gid };
+        f->index[gid] = (uint16_t) ++f->n_used;
+        return &f->used[f->n_used - 1];
 }
 
 static int cmp_gid(const void *a, const void *b) {
-        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        uint32_t x = ((const Used *) a)->gid, y = ((const Used *) b)->gid;
 
         return (x > y) - (x < y);
 }
@@ -151,17 +164,6 @@ static size_t tj_offset(char *d, int64_t v) {
         return n;
 }
 
-static void record_char(PdfFont *f, uint32_t gid, uint32_t cp, PdfBuffer *content) {
-        if (f->text[gid])
-                return;
-        f->text[gid] = calloc(2, sizeof(uint32_t));
-        if (!f->text[gid]) {
-                content->error = -ENOMEM;
-                return;
-        }
-        f->text[gid][0] = cp;
-}
-
 void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
         unsigned upem = pdf_face_upem(f->face);
         int64_t ideal = 0, drawn = 0; /* pen positions, in 1/1000 em × upem */
@@ -180,14 +182,16 @@ void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
                 size_t k;
                 char *d;
 
-                if (!f->used[g->gid])
-                        mark_used(f, g->gid, content);
-                if (f->text[g->gid])
+                Used *u = mark_used(f, g->gid, content);
+
+                if (!u)
+                        return;
+                if (u->one[0] || u->text)
                         ; /* its meaning is known */
                 else if (g->cp != 0)
-                        record_char(f, g->gid, g->cp, content);
+                        u->one[0] = g->cp;
                 else if (g->to > g->from)
-                        record_text(f, g->gid, run.text + g->from, run.text + g->to, content);
+                        record_text(u, run.text + g->from, run.text + g->to, content);
                 d = pdf_buffer_room(content, 4 + 24);
                 if (!d)
                         return;
@@ -239,10 +243,10 @@ static void write_descriptor(PdfFont *f, PdfWriter *w, uint32_t num, const char 
  * sharing one entry. */
 static void write_widths(PdfFont *f, PdfBuffer *b) {
         pdf_buffer_puts(b, " /W [");
-        for (size_t k = 0; k < f->n_list; k++) {
-                uint32_t i = f->list[k];
+        for (size_t k = 0; k < f->n_used; k++) {
+                uint32_t i = f->used[k].gid;
 
-                if (k == 0 || i != f->list[k - 1] + 1) {
+                if (k == 0 || i != f->used[k - 1].gid + 1) {
                         if (k > 0)
                                 pdf_buffer_puts(b, "]");
                         pdf_buffer_puts(b, " ");
@@ -252,7 +256,7 @@ static void write_widths(PdfFont *f, PdfBuffer *b) {
                         pdf_buffer_puts(b, " ");
                 pdf_buffer_int(b, pdf_face_glyph_width(f->face, i));
         }
-        if (f->n_list > 0)
+        if (f->n_used > 0)
                 pdf_buffer_puts(b, "]");
         pdf_buffer_puts(b, " ]");
 }
@@ -266,13 +270,13 @@ static void write_to_unicode(PdfFont *f, PdfWriter *w, uint32_t num) {
                         "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                         "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-        for (size_t k = 0; k < f->n_list; k++)
-                if (f->text[f->list[k]] && f->text[f->list[k]][0])
+        for (size_t k = 0; k < f->n_used; k++)
+                if (meaning(&f->used[k])[0])
                         n++;
-        for (size_t k = 0; k < f->n_list; k++) {
-                uint32_t i = f->list[k];
+        for (size_t k = 0; k < f->n_used; k++) {
+                uint32_t i = f->used[k].gid;
 
-                if (!f->text[i] || !f->text[i][0])
+                if (!meaning(&f->used[k])[0])
                         continue;
                 /* At most 100 entries per block (ISO 32000-1 §9.10.3). */
                 if (chunk == 0)
@@ -280,7 +284,7 @@ static void write_to_unicode(PdfFont *f, PdfWriter *w, uint32_t num) {
                 pdf_buffer_puts(&cmap, "<");
                 pdf_buffer_hex4(&cmap, i);
                 pdf_buffer_puts(&cmap, "> <");
-                for (const uint32_t *c = f->text[i]; *c; c++)
+                for (const uint32_t *c = meaning(&f->used[k]); *c; c++)
                         if (*c >= 0x10000) {
                                 pdf_buffer_hex4(&cmap, 0xD800 | ((*c - 0x10000) >> 10));
                                 pdf_buffer_hex4(&cmap, 0xDC00 | ((*c - 0x10000) & 0x3FF));
@@ -303,6 +307,7 @@ static void write_to_unicode(PdfFont *f, PdfWriter *w, uint32_t num) {
 }
 
 void pdf_font_write(PdfFont *f, PdfWriter *w, uint32_t num) {
+        _cleanup_(freep) uint32_t *gids = NULL;
         uint32_t cid, desc, file, tounicode;
         char base[128], dict[64];
         PdfFaceProgram program;
@@ -310,8 +315,17 @@ void pdf_font_write(PdfFont *f, PdfWriter *w, uint32_t num) {
         int r;
 
         /* Glyph 0 is always in the program; the viewer needs .notdef. */
-        qsort(f->list, f->n_list, sizeof(uint32_t), cmp_gid);
-        r = pdf_face_program(f->face, f->used, f->list, f->n_list, &program);
+        qsort(f->used, f->n_used, sizeof(Used), cmp_gid);
+        for (size_t k = 0; k < f->n_used; k++)
+                f->index[f->used[k].gid] = (uint16_t) (k + 1);
+        gids = malloc((f->n_used + 1) * sizeof(uint32_t));
+        if (!gids) {
+                pdf_writer_fail(w, -ENOMEM);
+                return;
+        }
+        for (size_t k = 0; k < f->n_used; k++)
+                gids[k] = f->used[k].gid;
+        r = pdf_face_program(f->face, gids, f->n_used, &program);
         if (r < 0) {
                 pdf_writer_fail(w, r);
                 return;

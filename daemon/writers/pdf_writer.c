@@ -25,7 +25,8 @@ struct PdfWriter {
         uint32_t n_objects; /* numbers 1..n_objects are reserved */
         size_t allocated;
         bool in_object;
-        struct libdeflate_compressor *deflater; /* made at the first compressed stream */
+        struct libdeflate_compressor *deflater; /* made at the first compressed stream, or shared */
+        bool owns_deflater;
 };
 
 /* ---------------------------------------------------------------- buffer */
@@ -248,12 +249,26 @@ int pdf_writer_new(PdfWriter **ret) {
         return 0;
 }
 
+struct libdeflate_compressor *pdf_deflater_new(void) {
+        return libdeflate_alloc_compressor(PDF_DEFLATE_LEVEL);
+}
+
+void pdf_deflater_free(struct libdeflate_compressor *c) {
+        if (c)
+                libdeflate_free_compressor(c);
+}
+
+void pdf_writer_share_deflater(PdfWriter *w, struct libdeflate_compressor *c) {
+        if (!w->deflater && c)
+                w->deflater = c;
+}
+
 PdfWriter *pdf_writer_free(PdfWriter *w) {
         if (!w)
                 return NULL;
         pdf_buffer_done(&w->out);
         free(w->offsets);
-        if (w->deflater)
+        if (w->owns_deflater)
                 libdeflate_free_compressor(w->deflater);
         free(w);
         return NULL;
@@ -365,6 +380,7 @@ void pdf_writer_stream(PdfWriter *w, uint32_t num, const char *dict, const void 
                         pdf_writer_fail(w, -ENOMEM);
                         return;
                 }
+                w->owns_deflater = true;
         }
         r = deflate_append(w->deflater, data, size, &z);
         if (r < 0)

@@ -67,6 +67,9 @@ PdfCache *pdf_cache_free(PdfCache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PdfCache *, pdf_cache_free);
 /* The face of `style` in `assets` (made at the first call). */
 int pdf_cache_face(PdfCache *c, const PdfAssets *assets, PdfFontStyle style, PdfFace **ret);
+/* The compressor the documents' writers share (made at the first call;
+ * NULL when it could not be: each writer then makes its own). */
+struct libdeflate_compressor *pdf_cache_deflater(PdfCache *c);
 /* The ICC profile of `assets`, deflated (at the first call). */
 int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t *ret_size);
 

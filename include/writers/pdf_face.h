@@ -86,8 +86,7 @@ typedef struct PdfFaceMetrics {
 } PdfFaceMetrics;
 const PdfFaceMetrics *pdf_face_metrics(PdfFace *f);
 
-/* The FontFile2 of a document that used the glyphs used[0..n_glyphs), also
- * listed in list[0..n_list): the
+/* The FontFile2 of a document that used the glyphs list[0..n_list): the
  * subset of the face's fixed glyph set (printable ASCII, French letters, €,
  * « », °, typographic quotes, dashes, …), made and deflated once per process, when
  * the document used nothing else; otherwise the subset of that set plus
@@ -101,4 +100,4 @@ typedef struct PdfFaceProgram {
         char tag[7];
         char *owned;
 } PdfFaceProgram;
-int pdf_face_program(PdfFace *f, const bool *used, const uint32_t *list, size_t n_list, PdfFaceProgram *ret);
+int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFaceProgram *ret);

@@ -70,6 +70,15 @@ int pdf_writer_new(PdfWriter **ret);
 PdfWriter *pdf_writer_free(PdfWriter *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PdfWriter *, pdf_writer_free);
 
+/* A compressor at PDF_DEFLATE_LEVEL that several writers, one after the
+ * other, may share (pdf_writer_share_deflater(); it must outlive them):
+ * making one per document was 2 % of a bilan report (PdfCache keeps one).
+ * NULL on -ENOMEM. */
+struct libdeflate_compressor;
+struct libdeflate_compressor *pdf_deflater_new(void);
+void pdf_deflater_free(struct libdeflate_compressor *c);
+void pdf_writer_share_deflater(PdfWriter *w, struct libdeflate_compressor *c);
+
 /* Reserves the next object number (1, 2…) so that it can be referenced
  * before it is written. Returns 0 (and sets the sticky error) on -ENOMEM. */
 uint32_t pdf_writer_reserve(PdfWriter *w);
