@@ -82,10 +82,6 @@ char *pdf_buffer_room(PdfBuffer *b, size_t n) {
         return buffer_reserve(b, n) ? b->data + b->size : NULL;
 }
 
-void pdf_buffer_puts(PdfBuffer *b, const char *s) {
-        pdf_buffer_append(b, s, strlen(s));
-}
-
 void pdf_buffer_printf(PdfBuffer *b, const char *format, ...) {
         va_list ap;
         int n;
@@ -127,15 +123,23 @@ void pdf_buffer_int(PdfBuffer *b, long long v) {
 
 void pdf_buffer_number(PdfBuffer *b, double v) {
         long long h = (long long) (v * 100.0 + (v < 0 ? -0.5 : 0.5));
-        unsigned long long a = h < 0 ? (unsigned long long) -h : (unsigned long long) h;
+        unsigned long long a = h < 0 ? (unsigned long long) -h : (unsigned long long) h, units = a / 100;
         unsigned frac = (unsigned) (a % 100);
-        char f[3] = { '.', (char) ('0' + frac / 10), (char) ('0' + frac % 10) };
+        char buf[32], *end = buf + sizeof(buf), *p = end;
 
+        /* Built from the right, appended once: a page has thousands. */
+        if (frac != 0) {
+                if (frac % 10 != 0)
+                        *--p = (char) ('0' + frac % 10);
+                *--p = (char) ('0' + frac / 10);
+                *--p = '.';
+        }
+        do
+                *--p = (char) ('0' + units % 10);
+        while ((units /= 10) > 0);
         if (h < 0)
-                pdf_buffer_append(b, "-", 1);
-        pdf_buffer_uint(b, a / 100);
-        if (frac != 0)
-                pdf_buffer_append(b, f, frac % 10 == 0 ? 2 : 3);
+                *--p = '-';
+        pdf_buffer_append(b, p, (size_t) (end - p));
 }
 
 void pdf_buffer_hex4(PdfBuffer *b, unsigned v) {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/date.h"
 #include "base/macro.h"
@@ -32,7 +33,10 @@ void pdf_buffer_append(PdfBuffer *b, const void *p, size_t n);
 /* Room for n more bytes at the end, to be written directly and then
  * counted by adding to b->size; NULL after an error (kept in b). */
 char *pdf_buffer_room(PdfBuffer *b, size_t n);
-void pdf_buffer_puts(PdfBuffer *b, const char *s);
+/* Inline so that the length of a literal is known when compiling. */
+static inline void pdf_buffer_puts(PdfBuffer *b, const char *s) {
+        pdf_buffer_append(b, s, strlen(s));
+}
 void pdf_buffer_printf(PdfBuffer *b, const char *format, ...) _printf_(2, 3);
 /* A real number with at most 2 decimals, trailing zeros dropped: 12.5 → "12.5",
  * -0.004 → "0". Locale-independent. */
