@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
-PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib libzip
+PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib libdeflate libzip
 TEST_PKGS := criterion
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)

@@ -1,12 +1,14 @@
 /* test_pdf.c — the PDF layers under Factur-X: pdf_writer (numbers, strings,
- * names, objects, xref, /ID), pdf_font (shaping, substitution, subset
- * embedding) and pdf_document (pages, wrapping, PDF/A parts). */
+ * names, objects, xref, /ID), pdf_face and pdf_font (shaping, the fast
+ * path against HarfBuzz, substitution, subset embedding) and pdf_document (pages, wrapping, PDF/A parts). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "writers/pdf_document.h"
+#include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 #include "writers/pdf_layout.h"
 #include "writers/pdf_writer.h"
@@ -40,6 +42,50 @@ ParameterizedTest(NumberCase *c, pdf_writer, number) {
         pdf_buffer_number(&b, c->value);
         cr_expect_str_eq(buffer_str(&b), c->expected);
         pdf_buffer_done(&b);
+}
+
+Test(pdf_writer, integers_and_hex) {
+        PdfBuffer b = {};
+
+        pdf_buffer_uint(&b, 0);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_uint(&b, 18446744073709551615ULL);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_int(&b, -9223372036854775807LL - 1);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_int(&b, 42);
+        pdf_buffer_puts(&b, " ");
+        pdf_buffer_hex4(&b, 0x4F);
+        pdf_buffer_hex4(&b, 0xBEEF);
+        cr_expect_str_eq(buffer_str(&b), "0 18446744073709551615 -9223372036854775808 42 004FBEEF");
+        pdf_buffer_done(&b);
+}
+
+/* The /ID hash is XXH64 with seed 0 in its first half: the reference
+ * values of the algorithm's own test suite, one per code path (empty, the
+ * 1-, 4- and 8-byte tails, whole 32-byte stripes). */
+Test(pdf_writer, id_hash_is_xxh64) {
+        static const struct {
+                const char *s;
+                uint64_t h;
+        } cases[] = {
+                { "", UINT64_C(0xEF46DB3751D8E999) },
+                { "a", UINT64_C(0xD24EC4F1A98C6E5B) },
+                { "abc", UINT64_C(0x44BC2CF5AD770999) },
+                { "message digest", UINT64_C(0x066ED728FCEEB3BE) },
+                { "abcdefghijklmnopqrstuvwxyz", UINT64_C(0xCFE1F278FA89835C) },
+                { "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                  UINT64_C(0xE04A477F19EE145D) },
+        };
+        uint64_t h[2], again[2];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                pdf_id_hash(cases[i].s, strlen(cases[i].s), h);
+                cr_expect_eq(h[0], cases[i].h, "XXH64(\"%s\") = %016llx", cases[i].s, (unsigned long long) h[0]);
+                cr_expect_neq(h[1], h[0]);
+                pdf_id_hash(cases[i].s, strlen(cases[i].s), again);
+                cr_expect(h[0] == again[0] && h[1] == again[1]);
+        }
 }
 
 /* Arrays, not pointers: Criterion copies parameters into the test process. */
@@ -174,16 +220,121 @@ Test(pdf_font, missing_file) {
 }
 
 Test(pdf_font, not_a_font) {
-        PdfFont *f = NULL;
+        PdfFace *f = NULL;
 
-        cr_expect_eq(pdf_font_new("not a font", strlen("not a font"), &f), -EINVAL);
+        cr_expect_eq(pdf_face_new("not a font", strlen("not a font"), &f), -EINVAL);
         cr_expect_null(f);
 }
 
-static int font_regular(PdfFont **ret) {
-        const PdfAsset *a = &fixture_pdf_assets()->fonts[PDF_REGULAR];
+static PdfFace *face_of(PdfFontStyle style) {
+        const PdfAssets *a = fixture_pdf_assets();
+        PdfFace *face = NULL;
 
-        return pdf_font_new(a->data, a->size, ret);
+        cr_assert_not_null(a->cache);
+        cr_assert_eq(pdf_cache_face(a->cache, a, style, &face), 0);
+        return face;
+}
+
+static int font_regular(PdfFont **ret) {
+        return pdf_font_new(face_of(PDF_REGULAR), ret);
+}
+
+/* The fast path (cached advances and pair kerning learnt from HarfBuzz)
+ * draws exactly what HarfBuzz draws: the same glyphs with the same
+ * advances, on French words, figures, punctuation, accents, and random
+ * strings of them, in both fonts; and a fitting prefix measured in one
+ * pass is the one measured prefix by prefix. */
+static void expect_same_run(PdfFace *face, const char *s) {
+        PdfRun fast, hb;
+        PdfGlyph *copy;
+        size_t n;
+        int64_t width;
+
+        cr_assert_eq(pdf_face_shape(face, s, strlen(s), &fast), 0);
+        n = fast.n_glyphs;
+        width = fast.width;
+        copy = calloc(n + 1, sizeof(PdfGlyph));
+        cr_assert_not_null(copy);
+        memcpy(copy, fast.glyphs, n * sizeof(PdfGlyph));
+        cr_assert_eq(pdf_face_shape_harfbuzz(face, s, strlen(s), &hb), 0);
+        cr_expect_eq(hb.n_glyphs, n, "'%s': %zu glyphs, HarfBuzz %zu", s, n, hb.n_glyphs);
+        for (size_t i = 0; i < n && i < hb.n_glyphs; i++) {
+                cr_expect_eq(copy[i].gid, hb.glyphs[i].gid, "'%s' glyph %zu", s, i);
+                cr_expect_eq(copy[i].advance, hb.glyphs[i].advance, "'%s' advance %zu", s, i);
+        }
+        cr_expect_eq(width, hb.width, "'%s' width", s);
+        free(copy);
+}
+
+Test(pdf_font, fast_path_is_harfbuzz) {
+        static const char *const words[] = {
+                "Facture", "AVOIR", "Total TTC", "4 000,00\u00A0€", "Objectif", "Réalisé", "Montant dû",
+                "L'Année", "«\u00A0Tâches\u00A0»", "Wa", "To", "Yo", "AV", "LT", "P.", "F,", "r.", "y,",
+                "N° TVA", "Chambre de métiers et de l'artisanat", "œuvre", "ÉCOLE", "11/12/2026", "—", "…",
+                "1 234 567,89", "(Art. 3)", "x ÷ y", "§ 2", "m²", "ça", "Où", "Ÿ", "été à", "  ", "\t",
+        };
+        static const char alphabet[] = "AVWTYLPFrvywo.,;:-'’ éèàçùÉÀ0123456789€«»()/%&@aeiosntTmM";
+        uint32_t seed = 12345;
+
+        for (PdfFontStyle style = 0; style < _PDF_FONT_STYLE_MAX; style++) {
+                PdfFace *face = face_of(style);
+
+                for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                        for (size_t j = 0; j < ELEMENTSOF(words); j++) {
+                                char s[256];
+
+                                snprintf(s, sizeof(s), "%s %s%s", words[i], words[j], words[i]);
+                                expect_same_run(face, s);
+                        }
+                for (unsigned k = 0; k < 3000; k++) {
+                        char s[128];
+                        size_t len = 0, n;
+
+                        seed = seed * 1103515245u + 12345u;
+                        n = 1 + (seed >> 16) % 24;
+                        for (size_t c = 0; c < n; c++) {
+                                const char *p = alphabet;
+                                size_t pick;
+
+                                seed = seed * 1103515245u + 12345u;
+                                pick = (seed >> 16) % 60;
+                                /* the pick-th character of the UTF-8 alphabet */
+                                for (size_t m = 0; m < pick && *p; m++)
+                                        p += ((unsigned char) *p < 0x80) ? 1 : ((unsigned char) *p < 0xE0) ? 2 : 3;
+                                if (!*p)
+                                        p = alphabet;
+                                n = ((unsigned char) *p < 0x80) ? 1 : ((unsigned char) *p < 0xE0) ? 2 : 3;
+                                memcpy(s + len, p, n);
+                                len += n;
+                        }
+                        s[len] = 0;
+                        expect_same_run(face, s);
+                        expect_same_run(face, s); /* now from the learnt pairs */
+                }
+        }
+}
+
+Test(pdf_font, fast_fit_is_the_longest_prefix) {
+        static const char text[] = "Chambre de métiers et de l'artisanat — AVOIR n° 12 « été » Wa To Yo";
+        PdfFace *face = face_of(PDF_REGULAR);
+        PdfRun run;
+
+        /* learn the pairs first */
+        cr_assert_eq(pdf_face_shape(face, text, strlen(text), &run), 0);
+        for (double width = 5; width < 400; width += 7.3) {
+                size_t fit = 0, expected = 0;
+
+                cr_assert_eq(pdf_face_fit(face, text, strlen(text), 9, width, &fit), 1);
+                for (size_t k = 1; k <= strlen(text); k++) {
+                        if (((unsigned char) text[k] & 0xC0) == 0x80)
+                                continue;
+                        cr_assert_eq(pdf_face_shape(face, text, k, &run), 0);
+                        if ((double) run.width * 1000.0 / pdf_face_upem(face) * 9 / 1000.0 > width)
+                                break;
+                        expected = k;
+                }
+                cr_expect_eq(fit, expected, "width %g: %zu bytes fit, not %zu", width, expected, fit);
+        }
 }
 
 Test(pdf_font, shows_glyphs_and_measures) {
@@ -203,10 +354,13 @@ Test(pdf_font, shows_glyphs_and_measures) {
 
         pdf_font_show(f, "AV", &b);
         cr_expect(pdf_font_used(f));
-        /* two glyphs with a negative kerning offset between them */
-        cr_expect_not_null(strstr(buffer_str(&b), ">] TJ\n"));
-        cr_expect_eq(strncmp(b.data, "[<", 2), 0);
-        cr_expect_not_null(strchr(b.data + 2, '>'));
+        /* two glyphs with a negative kerning offset between them (binary:
+         * the codes' high bytes are NULs) */
+        cr_expect_not_null(memmem(b.data, b.size, ")] TJ\n", 6));
+        cr_expect_eq(strncmp(b.data, "[(", 2), 0);
+        /* the codes of A and V as two bytes each, the kerning offset between */
+        cr_expect_eq(b.data[4], ')');
+        cr_expect(strchr("-0123456789", b.data[5]) != NULL);
         pdf_buffer_done(&b);
 }
 
@@ -424,4 +578,63 @@ Test(pdf_document, only_used_fonts_are_embedded) {
         cr_expect_not_null(memmem(pdf, n, "LiberationSans /Encoding", 24));
         cr_expect_null(memmem(pdf, n, "LiberationSans-Bold", 19));
         cr_expect_null(memmem(pdf, n, "/Count 2", 8));
+}
+
+/* ---------------------------------------------------------------- caches */
+
+static void render_text(const PdfAssets *assets, const char *text, char **ret, size_t *ret_size) {
+        _cleanup_(pdf_document_freep) PdfDocument *d = NULL;
+        static const PdfTextStyle s = { PDF_REGULAR, 10, 0x222222 };
+
+        cr_assert_eq(pdf_document_new(&(PdfDocumentInfo) {
+                .title = "Cache",
+                .date = { 2026, 12, 15 },
+                .assets = assets,
+        }, &d), 0);
+        pdf_document_paragraph(d, &s, 50, 100, 300, 12, text);
+        pdf_document_text(d, &s, 500, 200, PDF_ALIGN_RIGHT, text);
+        cr_assert_eq(pdf_document_render(d, ret, ret_size), 0);
+}
+
+/* The per-process caches (faces, learnt kerning, font programs, ICC
+ * profile) change nothing in the bytes: the same document from assets
+ * without a cache (a fresh one for the document), from the fixture's after
+ * other documents warmed it (other pairs, a program beyond the fixed set),
+ * and again. */
+Test(pdf_document, caches_do_not_change_the_bytes) {
+        static const char text[] = "Chambre de métiers — « AVOIR » n° 12 : 4 000,00 € ; Wa To Yo L'Tâche";
+        const PdfAssets *shared = fixture_pdf_assets();
+        PdfAssets bare = *shared;
+        _cleanup_(freep) char *a = NULL, *b = NULL, *c = NULL;
+        size_t na, nb, nc;
+
+        bare.cache = NULL;
+        render_text(&bare, text, &a, &na);
+        render_text(shared, "Quantité réalisée, España, ŒUVRE « Vive » — AT&T VA", &b, &nb);
+        free(b);
+        render_text(shared, text, &b, &nb);
+        render_text(shared, text, &c, &nc);
+        cr_assert_eq(na, nb);
+        cr_expect_eq(memcmp(a, b, na), 0);
+        cr_assert_eq(nb, nc);
+        cr_expect_eq(memcmp(b, c, nb), 0);
+}
+
+/* A glyph outside the fixed set (ñ, ß) gets the document a font program of
+ * its own, with another subset tag; the fixed-set one is shared. */
+Test(pdf_document, glyphs_beyond_the_fixed_set) {
+        const PdfAssets *assets = fixture_pdf_assets();
+        _cleanup_(freep) char *plain = NULL, *plain2 = NULL, *beyond = NULL;
+        size_t n_plain, n_plain2, n_beyond;
+        const char *tag_plain, *tag_plain2, *tag_beyond;
+
+        render_text(assets, "Facture été", &plain, &n_plain);
+        render_text(assets, "Avoir où", &plain2, &n_plain2);
+        render_text(assets, "España Straße", &beyond, &n_beyond);
+        tag_plain = memmem(plain, n_plain, "+LiberationSans ", 16);
+        tag_plain2 = memmem(plain2, n_plain2, "+LiberationSans ", 16);
+        tag_beyond = memmem(beyond, n_beyond, "+LiberationSans ", 16);
+        cr_assert(tag_plain && tag_plain2 && tag_beyond);
+        cr_expect_eq(memcmp(tag_plain - 6, tag_plain2 - 6, 6), 0, "one program for the fixed set");
+        cr_expect_neq(memcmp(tag_plain - 6, tag_beyond - 6, 6), 0, "ñ and ß: a program of its own");
 }

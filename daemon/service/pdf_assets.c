@@ -24,6 +24,7 @@ PdfAssets *pdf_assets_free(PdfAssets *a) {
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++)
                 free(a->fonts[i].data);
         free(a->icc.data);
+        pdf_cache_free(a->cache);
         free(a);
         return NULL;
 }
@@ -47,6 +48,10 @@ int pdf_assets_load_from(const char *regular, const char *bold, const char *icc,
         r = read_file_bounded(icc, PDF_ICC_SIZE_MAX, &a->icc.data, &a->icc.size);
         if (r < 0)
                 return r;
+        /* Empty until the first document: loading stays a read of files. */
+        a->cache = pdf_cache_new();
+        if (!a->cache)
+                return -ENOMEM;
         *ret = TAKE_PTR(a);
         return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "base/identifiers.h"
 #include "writers/pdf_document.h"
+#include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 #include "writers/pdf_writer.h"
 
@@ -30,12 +31,27 @@ typedef struct Attachment {
         size_t size;
 } Attachment;
 
+/* The graphics and text state a page's content has set, so that an
+ * operator that would set it to what it already is is left out (a table
+ * row repeats its style for every cell): fewer bytes to write and deflate.
+ * PDF keeps both across BT/ET, and we never save or restore the state. */
+typedef struct PageState {
+        uint32_t fill, stroke;
+        double size, line_width;
+        PdfFontStyle font;
+        bool fill_set, stroke_set, font_set, line_width_set;
+} PageState;
+
 struct PdfDocument {
         char *title, *author, *subject;
         Date date;
         PdfFont *fonts[_PDF_FONT_STYLE_MAX];
-        const PdfAsset *icc; /* in the caller's PdfAssets */
+        PdfFace *faces[_PDF_FONT_STYLE_MAX]; /* in the cache */
+        const PdfAssets *assets;
+        PdfCache *cache;     /* the assets' one, or own_cache */
+        PdfCache *own_cache; /* when the assets have none */
         PdfBuffer *pages;
+        PageState *states; /* by page, what its content has set so far */
         size_t n_pages;
         Attachment attachments[ATTACHMENTS_MAX];
         size_t n_attachments;
@@ -71,9 +87,21 @@ int pdf_document_new(const PdfDocumentInfo *info, PdfDocument **ret) {
         if (!d->title || (info->author && !d->author) || (info->subject && !d->subject))
                 return -ENOMEM;
         d->date = info->date;
-        d->icc = &info->assets->icc;
+        d->assets = info->assets;
+        d->cache = info->assets->cache;
+        if (!d->cache) {
+                d->cache = d->own_cache = pdf_cache_new();
+                if (!d->cache)
+                        return -ENOMEM;
+        }
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++) {
-                r = pdf_font_new(info->assets->fonts[i].data, info->assets->fonts[i].size, &d->fonts[i]);
+                PdfFace *face;
+
+                r = pdf_cache_face(d->cache, d->assets, (PdfFontStyle) i, &face);
+                if (r < 0)
+                        return r;
+                d->faces[i] = face;
+                r = pdf_font_new(face, &d->fonts[i]);
                 if (r < 0)
                         return r;
         }
@@ -86,9 +114,11 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
                 return NULL;
         for (size_t i = 0; i < _PDF_FONT_STYLE_MAX; i++)
                 pdf_font_free(d->fonts[i]);
+        pdf_cache_free(d->own_cache);
         for (size_t i = 0; i < d->n_pages; i++)
                 pdf_buffer_done(&d->pages[i]);
         free(d->pages);
+        free(d->states);
         for (size_t i = 0; i < d->n_attachments; i++) {
                 Attachment *a = &d->attachments[i];
                 free(a->name);
@@ -110,6 +140,7 @@ PdfDocument *pdf_document_free(PdfDocument *d) {
 static void draw_watermark(PdfDocument *d, PdfBuffer *b);
 
 void pdf_document_add_page(PdfDocument *d) {
+        PageState *st;
         PdfBuffer *p;
 
         if (d->n_pages >= PAGES_MAX) {
@@ -122,6 +153,13 @@ void pdf_document_add_page(PdfDocument *d) {
                 return;
         }
         d->pages = p;
+        st = reallocarray(d->states, d->n_pages + 1, sizeof(PageState));
+        if (!st) {
+                document_fail(d, -ENOMEM);
+                return;
+        }
+        d->states = st;
+        d->states[d->n_pages] = (PageState) {};
         d->pages[d->n_pages++] = (PdfBuffer) {};
         if (d->watermark)
                 draw_watermark(d, &d->pages[d->n_pages - 1]);
@@ -137,13 +175,42 @@ static PdfBuffer *current_page(PdfDocument *d) {
         return d->n_pages > 0 ? &d->pages[d->n_pages - 1] : NULL;
 }
 
-static void set_color(PdfBuffer *b, uint32_t color, const char *op) {
+static PageState *page_state(PdfDocument *d, const PdfBuffer *b) {
+        return &d->states[b - d->pages];
+}
+
+/* Sets the fill (rg) or stroke (RG) colour, unless already set. */
+static void set_color(PageState *st, PdfBuffer *b, uint32_t color, bool stroke) {
+        if (stroke ? st->stroke_set && st->stroke == color : st->fill_set && st->fill == color)
+                return;
+        if (stroke) {
+                st->stroke = color;
+                st->stroke_set = true;
+        } else {
+                st->fill = color;
+                st->fill_set = true;
+        }
         pdf_buffer_number(b, ((color >> 16) & 0xFF) / 255.0);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, ((color >> 8) & 0xFF) / 255.0);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, (color & 0xFF) / 255.0);
-        pdf_buffer_printf(b, " %s\n", op);
+        pdf_buffer_puts(b, stroke ? " RG\n" : " rg\n");
+}
+
+/* "BT", and the font and size unless already set. */
+static void begin_text(PageState *st, PdfBuffer *b, PdfFontStyle font, double size) {
+        pdf_buffer_puts(b, "BT\n");
+        if (st->font_set && st->font == font && st->size == size)
+                return;
+        st->font = font;
+        st->size = size;
+        st->font_set = true;
+        pdf_buffer_puts(b, "/F");
+        pdf_buffer_uint(b, (unsigned) font + 1);
+        pdf_buffer_puts(b, " ");
+        pdf_buffer_number(b, size);
+        pdf_buffer_puts(b, " Tf\n");
 }
 
 static void point(PdfBuffer *b, double x, double y) {
@@ -158,17 +225,19 @@ double pdf_document_text_width(PdfDocument *d, const PdfTextStyle *s, const char
 
 static void draw_text(PdfDocument *d, PdfBuffer *b, const PdfTextStyle *s, double x, double y,
                       PdfAlign align, const char *utf8) {
+        PageState *st = page_state(d, b);
+
         if (align != PDF_ALIGN_LEFT) {
                 double w = pdf_document_text_width(d, s, utf8);
                 x -= align == PDF_ALIGN_RIGHT ? w : w / 2;
         }
-        pdf_buffer_printf(b, "BT\n/F%d ", (int) s->font + 1);
-        pdf_buffer_number(b, s->size);
-        pdf_buffer_puts(b, " Tf\n");
-        set_color(b, s->color, "rg");
-        pdf_buffer_puts(b, "1 0 0 1 ");
+
+        begin_text(st, b, s->font, s->size);
+        set_color(st, b, s->color, false);
+        /* BT starts from the identity matrix: "x y Td" is
+         * "1 0 0 1 x y Tm" in 8 bytes less. */
         point(b, x, y);
-        pdf_buffer_puts(b, " Tm\n");
+        pdf_buffer_puts(b, " Td\n");
         pdf_font_show(d->fonts[s->font], utf8, b);
         pdf_buffer_puts(b, "ET\n");
 }
@@ -199,10 +268,8 @@ static void draw_watermark(PdfDocument *d, PdfBuffer *b) {
          * middle, raised by half the cap height, is the page's centre. */
         x = w / 2 - c * width / 2 + s * style.size * 0.35;
         y = h / 2 - s * width / 2 - c * style.size * 0.35;
-        pdf_buffer_printf(b, "BT\n/F%d ", (int) style.font + 1);
-        pdf_buffer_number(b, style.size);
-        pdf_buffer_puts(b, " Tf\n");
-        set_color(b, style.color, "rg");
+        begin_text(page_state(d, b), b, style.font, style.size);
+        set_color(page_state(d, b), b, style.color, false);
         pdf_buffer_number(b, c);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, s);
@@ -252,7 +319,7 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 
         if (!b)
                 return;
-        set_color(b, color, "rg");
+        set_color(page_state(d, b), b, color, false);
         point(b, x, y + h);
         pdf_buffer_puts(b, " ");
         pdf_buffer_number(b, w);
@@ -264,12 +331,18 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y2, double width,
                        uint32_t color) {
         PdfBuffer *b = current_page(d);
+        PageState *st;
 
         if (!b)
                 return;
-        set_color(b, color, "RG");
-        pdf_buffer_number(b, width);
-        pdf_buffer_puts(b, " w ");
+        st = page_state(d, b);
+        set_color(st, b, color, true);
+        if (!st->line_width_set || st->line_width != width) {
+                st->line_width = width;
+                st->line_width_set = true;
+                pdf_buffer_number(b, width);
+                pdf_buffer_puts(b, " w ");
+        }
         point(b, x1, y1);
         pdf_buffer_puts(b, " m ");
         point(b, x2, y2);
@@ -301,9 +374,7 @@ static int lines_add(Lines *l, const char *s, size_t n) {
 }
 
 static double span_width(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n) {
-        _cleanup_(freep) char *t = strndup(p, n);
-
-        return t ? pdf_document_text_width(d, s, t) : 0;
+        return pdf_font_width_n(d->fonts[s->font], p, n) * s->size / 1000.0;
 }
 
 /* Where the character after the one at byte `i` starts (at most n). */
@@ -322,6 +393,11 @@ static size_t char_next(const char *p, size_t i, size_t n) {
  * what fits on its lines, not its whole length per line. */
 static size_t fitting_prefix(PdfDocument *d, const PdfTextStyle *s, const char *p, size_t n, double width) {
         size_t fits = char_next(p, 0, n), too_wide = n + 1; /* n + 1: none known */
+        size_t fast;
+
+        /* Simple text: one pass over the cached advances (issue 14). */
+        if (pdf_face_fit(d->faces[s->font], p, n, s->size, width, &fast) > 0)
+                return fast > fits ? fast : fits;
 
         for (size_t k = 64; too_wide > n; k *= 2) {
                 size_t c = k < n ? utf8_char_start(p, k) : n;
@@ -622,12 +698,17 @@ static void write_attachment(PdfDocument *d, PdfWriter *w, const Attachment *a, 
         pdf_buffer_printf(&dict, " /Params << /Size %zu /ModDate (%s) >>", a->size, pdf_date(d->date, date));
         pdf_buffer_append(&dict, "", 1);
         pdf_writer_fail(w, dict.error);
+        /* Deflated even when it is a PDF (the bilan report): stored as is,
+         * its own "N 0 obj" lines would be in the Factur-X's bytes, where
+         * readers that scan for objects would find them. */
         pdf_writer_stream(w, file, dict.data, a->data, a->size, true);
         pdf_buffer_done(&dict);
 }
 
 static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
         PdfBuffer xmp = {}, *b;
+        const char *icc;
+        size_t icc_size;
         int r;
 
         r = build_xmp(d, &xmp);
@@ -645,7 +726,10 @@ static int write_metadata(PdfDocument *d, PdfWriter *w, const Layout *l) {
                           l->icc);
         pdf_writer_end_object(w);
         /* /N 3: the profile's number of colour components, required. */
-        pdf_writer_stream(w, l->icc, "/N 3", d->icc->data, d->icc->size, true);
+        r = pdf_cache_icc(d->cache, d->assets, &icc, &icc_size);
+        if (r < 0)
+                return r;
+        pdf_writer_stream_deflated(w, l->icc, "/N 3", icc, icc_size);
         return 0;
 }
 
@@ -725,6 +809,7 @@ int pdf_document_render(PdfDocument *d, char **ret, size_t *ret_size) {
         r = pdf_writer_new(&w);
         if (r < 0)
                 return r;
+        pdf_writer_share_deflater(w, pdf_cache_deflater(d->cache));
         r = reserve_layout(d, w, &l);
         if (r >= 0) {
                 write_catalog(d, w, &l);

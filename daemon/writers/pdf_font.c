@@ -1,207 +1,91 @@
-/* pdf_font.c — TrueType fonts through HarfBuzz (see pdf_font.h).
- *
- * A PdfFont owns the HarfBuzz blob/face/font of one file and, per glyph id,
- * whether the document used it and which text it stands for (the ToUnicode
- * map). Shaping runs on every call (a few microseconds for a table cell);
- * subsetting runs once, in pdf_font_write(). Allocation failures while
- * drawing go to the content buffer's sticky error. */
+/* pdf_font.c — a font as one document uses it (see pdf_font.h): which
+ * glyphs it drew and which text each stands for (the ToUnicode map). What
+ * does not depend on the document (HarfBuzz, metrics, widths, the font
+ * program of the fixed glyph set) is the face's, made once per process
+ * (pdf_face.h). Allocation failures while drawing go to the content
+ * buffer's sticky error. */
 #include <errno.h>
-#include <hb-ot.h>
-#include <hb-subset.h>
-#include <hb.h>
-#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "writers/pdf_face.h"
 #include "writers/pdf_font.h"
 
-#define TEXT_MAX 65536 /* bytes of one drawn string: longer input is cut */
+/* A glyph the document drew, and what it stands for (ToUnicode). */
+typedef struct Used {
+        uint32_t gid;
+        uint32_t one[2]; /* the one character it stands for, 0-terminated */
+        uint32_t *text;  /* or these code points (a cluster), 0-terminated */
+} Used;
 
 struct PdfFont {
-        hb_blob_t *blob;
-        hb_face_t *face;
-        hb_font_t *font;
-        unsigned upem;
+        PdfFace *face; /* not owned */
         unsigned n_glyphs;
-        char *postscript_name;
-        bool *used;        /* by glyph id */
-        uint32_t **text;   /* by glyph id: the code points it stands for, 0-terminated */
+        /* By glyph id, 1 + where the glyph is in used[], 0 for a glyph not
+         * drawn: 5 KB to clear per font and document, not 26. */
+        uint16_t *index;
+        /* The glyphs drawn, in the order of first use (sorted by id when
+         * the font is written): the loops at the end go over the few dozen
+         * a document draws rather than the font's 2 620. */
+        Used *used;
+        size_t n_used, used_allocated;
         bool any_used;
 };
 
 PdfFont *pdf_font_free(PdfFont *f) {
         if (!f)
                 return NULL;
-        if (f->text)
-                for (unsigned i = 0; i < f->n_glyphs; i++)
-                        free(f->text[i]);
-        free(f->text);
+        for (size_t i = 0; i < f->n_used; i++)
+                free(f->used[i].text);
         free(f->used);
-        free(f->postscript_name);
-        hb_font_destroy(f->font);
-        hb_face_destroy(f->face);
-        hb_blob_destroy(f->blob);
+        free(f->index);
         free(f);
         return NULL;
 }
 
-static char *font_postscript_name(hb_face_t *face) {
-        char name[64];
-        unsigned n = sizeof(name);
-        char *s;
-
-        hb_ot_name_get_utf8(face, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID, &n, name);
-        if (n == 0)
-                return strdup("Font");
-        s = strdup(name);
-        if (!s)
-                return NULL;
-        /* A PDF name must stay a plain name: keep [A-Za-z0-9-]. */
-        for (char *p = s; *p; p++)
-                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-", *p))
-                        *p = '-';
-        return s;
-}
-
-static bool face_has_table(hb_face_t *face, hb_tag_t tag) {
-        hb_blob_t *t = hb_face_reference_table(face, tag);
-        bool r = hb_blob_get_length(t) > 0;
-
-        hb_blob_destroy(t);
-        return r;
-}
-
-int pdf_font_new(const char *data, size_t size, PdfFont **ret) {
+int pdf_font_new(PdfFace *face, PdfFont **ret) {
         _cleanup_(pdf_font_freep) PdfFont *f = NULL;
 
         f = calloc(1, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        if (size > UINT_MAX)
-                return -EINVAL;
-        f->blob = hb_blob_create_or_fail(data, (unsigned) size, HB_MEMORY_MODE_READONLY, NULL, NULL);
-        if (!f->blob)
-                return -ENOMEM;
-        f->face = hb_face_create(f->blob, 0);
-        f->upem = hb_face_get_upem(f->face);
-        f->n_glyphs = hb_face_get_glyph_count(f->face);
-        if (f->n_glyphs == 0 || f->upem == 0 || !face_has_table(f->face, HB_TAG('g', 'l', 'y', 'f')))
-                return -EINVAL;
-        f->font = hb_font_create(f->face);
-        f->postscript_name = font_postscript_name(f->face);
-        f->used = calloc(f->n_glyphs, sizeof(bool));
-        f->text = calloc(f->n_glyphs, sizeof(uint32_t *));
-        if (!f->font || !f->postscript_name || !f->used || !f->text)
+        f->face = face;
+        f->n_glyphs = pdf_face_n_glyphs(face);
+        f->index = calloc(f->n_glyphs, sizeof(uint16_t));
+        if (!f->index)
                 return -ENOMEM;
         *ret = TAKE_PTR(f);
         return 0;
+}
+
+static const uint32_t *meaning(const Used *u) {
+        return u->text ? u->text : u->one;
 }
 
 bool pdf_font_used(const PdfFont *f) {
         return f->any_used;
 }
 
-static void append_utf8(PdfBuffer *b, uint32_t cp) {
-        char u[4];
-        size_t n;
+double pdf_font_width_n(PdfFont *f, const char *utf8, size_t size) {
+        PdfRun run;
 
-        if (cp < 0x80)
-                u[0] = (char) cp, n = 1;
-        else if (cp < 0x800)
-                u[0] = (char) (0xC0 | (cp >> 6)), u[1] = (char) (0x80 | (cp & 0x3F)), n = 2;
-        else if (cp < 0x10000)
-                u[0] = (char) (0xE0 | (cp >> 12)), u[1] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-                u[2] = (char) (0x80 | (cp & 0x3F)), n = 3;
-        else
-                u[0] = (char) (0xF0 | (cp >> 18)), u[1] = (char) (0x80 | ((cp >> 12) & 0x3F)),
-                u[2] = (char) (0x80 | ((cp >> 6) & 0x3F)), u[3] = (char) (0x80 | (cp & 0x3F)), n = 4;
-        pdf_buffer_append(b, u, n);
-}
-
-/* The character we draw for `cp`: itself when the font has it, else a
- * near equivalent, so that no .notdef glyph is ever shown. */
-static uint32_t font_substitute(PdfFont *f, uint32_t cp) {
-        static const uint32_t fallbacks[][2] = {
-                { 0x202F, 0x00A0 }, /* narrow no-break space → no-break space */
-                { 0x00A0, 0x0020 },
-                { 0x2019, 0x0027 }, /* ’ → ' */
-                { 0x2014, 0x002D }, /* — → - */
-                { 0x2013, 0x002D },
-                { 0x2026, 0x002E },
-        };
-        hb_codepoint_t g;
-
-        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-                return 0x20; /* control characters: tabs, stray newlines */
-        for (;;) {
-                bool found = false;
-
-                if (hb_font_get_nominal_glyph(f->font, cp, &g))
-                        return cp;
-                for (size_t i = 0; i < ELEMENTSOF(fallbacks); i++)
-                        if (fallbacks[i][0] == cp) {
-                                cp = fallbacks[i][1];
-                                found = true;
-                                break;
-                        }
-                if (!found)
-                        return '?';
-        }
-}
-
-/* Shapes `utf8` (substituted, cut at TEXT_MAX bytes). Returns the HarfBuzz
- * buffer and, in *ret_text, the substituted string its clusters index. */
-static hb_buffer_t *font_shape(PdfFont *f, const char *utf8, PdfBuffer *ret_text) {
-        hb_buffer_t *buf;
-        const char *end;
-
-        end = utf8 + strnlen(utf8, TEXT_MAX);
-        for (const char *p = utf8; p < end;)
-                append_utf8(ret_text, font_substitute(f, pdf_utf8_next(&p, end)));
-        buf = hb_buffer_create();
-        if (ret_text->size > 0)
-                hb_buffer_add_utf8(buf, ret_text->data, (int) ret_text->size, 0, (int) ret_text->size);
-        hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
-        hb_buffer_set_script(buf, HB_SCRIPT_LATIN);
-        hb_buffer_set_language(buf, hb_language_from_string("fr", -1));
-        hb_shape(f->font, buf, NULL, 0);
-        /* HarfBuzz never returns NULL: a failed allocation leaves an empty
-         * buffer, and the text would silently not be drawn. */
-        if (!hb_buffer_allocation_successful(buf) && ret_text->error == 0)
-                ret_text->error = -ENOMEM;
-        return buf;
+        if (pdf_face_shape(f->face, utf8, size, &run) < 0)
+                return 0;
+        return (double) run.width * 1000.0 / pdf_face_upem(f->face);
 }
 
 double pdf_font_width(PdfFont *f, const char *utf8) {
-        PdfBuffer text = {};
-        hb_glyph_position_t *pos;
-        hb_buffer_t *buf;
-        unsigned n;
-        int64_t w = 0;
-
-        buf = font_shape(f, utf8, &text);
-        pos = hb_buffer_get_glyph_positions(buf, &n);
-        for (unsigned i = 0; i < n; i++)
-                w += pos[i].x_advance;
-        hb_buffer_destroy(buf);
-        pdf_buffer_done(&text);
-        return (double) w * 1000.0 / f->upem;
-}
-
-/* The glyph's width as written in /W: whole thousandths of an em. */
-static int glyph_width(PdfFont *f, hb_codepoint_t gid) {
-        int64_t a = hb_font_get_glyph_h_advance(f->font, gid);
-        return (int) ((a * 1000 + f->upem / 2) / f->upem);
+        return pdf_font_width_n(f, utf8, strlen(utf8));
 }
 
 /* Records the code points of cluster [from, to) of `text` as the meaning
- * of `gid`, unless the glyph already has one. */
-static void record_text(PdfFont *f, hb_codepoint_t gid, const char *from, const char *to,
-                        PdfBuffer *content) {
+ * of the glyph, unless it already has one. */
+static void record_text(Used *u, const char *from, const char *to, PdfBuffer *content) {
         uint32_t *cps;
         size_t n = 0;
 
-        if (f->text[gid])
+        if (u->text || u->one[0])
                 return;
         cps = calloc((size_t) (to - from) + 1, sizeof(uint32_t));
         if (!cps) {
@@ -210,163 +94,169 @@ static void record_text(PdfFont *f, hb_codepoint_t gid, const char *from, const 
         }
         for (const char *p = from; p < to;)
                 cps[n++] = pdf_utf8_next(&p, to);
-        f->text[gid] = cps;
+        u->text = cps;
+}
+
+/* The glyph's entry in used[], added at its first use; NULL after
+ * -ENOMEM (kept in content). */
+static Used *mark_used(PdfFont *f, uint32_t gid, PdfBuffer *content) {
+        if (f->index[gid] != 0)
+                return &f->used[f->index[gid] - 1];
+        if (f->n_used == f->used_allocated) {
+                size_t n = f->used_allocated ? f->used_allocated * 2 : 128;
+                Used *p = reallocarray(f->used, n, sizeof(Used));
+
+                if (!p) {
+                        content->error = -ENOMEM;
+                        return NULL;
+                }
+                f->used = p;
+                f->used_allocated = n;
+        }
+        f->used[f->n_used] = (Used) { .gid = gid };
+        f->index[gid] = (uint16_t) ++f->n_used;
+        return &f->used[f->n_used - 1];
+}
+
+static int cmp_gid(const void *a, const void *b) {
+        uint32_t x = ((const Used *) a)->gid, y = ((const Used *) b)->gid;
+
+        return (x > y) - (x < y);
+}
+
+/* A glyph id as the two bytes of its code (Identity-H) in a literal
+ * string: half the size of hex, so half the bytes to write and deflate.
+ * ( ) \\ are escaped, and CR and LF, which a reader would normalise.
+ * Writes at most 4 bytes at d; returns how many. */
+static size_t glyph_code(char *d, uint32_t gid) {
+        size_t n = 0;
+
+        for (int shift = 8; shift >= 0; shift -= 8) {
+                unsigned char c = (unsigned char) (gid >> shift);
+
+                if (c == '(' || c == ')' || c == '\\')
+                        d[n++] = '\\', d[n++] = (char) c;
+                else if (c == '\r')
+                        d[n++] = '\\', d[n++] = 'r';
+                else if (c == '\n')
+                        d[n++] = '\\', d[n++] = 'n';
+                else
+                        d[n++] = (char) c;
+        }
+        return n;
+}
+
+/* A TJ offset ")-12(" at d (at most 24 bytes); returns how many. */
+static size_t tj_offset(char *d, int64_t v) {
+        char digits[20];
+        size_t n = 0, k = 0;
+        uint64_t a = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+        d[n++] = ')';
+        if (v < 0)
+                d[n++] = '-';
+        do
+                digits[k++] = (char) ('0' + a % 10);
+        while ((a /= 10) > 0);
+        while (k > 0)
+                d[n++] = digits[--k];
+        d[n++] = '(';
+        return n;
 }
 
 void pdf_font_show(PdfFont *f, const char *utf8, PdfBuffer *content) {
-        PdfBuffer text = {};
-        hb_glyph_position_t *pos;
-        hb_glyph_info_t *info;
-        hb_buffer_t *buf;
+        unsigned upem = pdf_face_upem(f->face);
         int64_t ideal = 0, drawn = 0; /* pen positions, in 1/1000 em × upem */
-        unsigned n;
+        PdfRun run;
+        int r;
 
-        buf = font_shape(f, utf8, &text);
-        info = hb_buffer_get_glyph_infos(buf, &n);
-        pos = hb_buffer_get_glyph_positions(buf, NULL);
-        pdf_buffer_puts(content, "[<");
-        for (unsigned i = 0; i < n; i++) {
-                hb_codepoint_t gid = info[i].codepoint;
+        r = pdf_face_shape(f->face, utf8, strlen(utf8), &run);
+        if (r < 0) {
+                content->error = content->error < 0 ? content->error : r;
+                return;
+        }
+        pdf_buffer_puts(content, "[(");
+        for (size_t i = 0; i < run.n_glyphs; i++) {
+                const PdfGlyph *g = &run.glyphs[i];
                 int64_t diff;
+                size_t k;
+                char *d;
 
-                if (gid >= f->n_glyphs)
-                        gid = 0;
-                f->used[gid] = true;
-                if (i == 0 || info[i].cluster != info[i - 1].cluster) {
-                        unsigned end = (unsigned) text.size;
-                        for (unsigned j = i + 1; j < n; j++)
-                                if (info[j].cluster != info[i].cluster) {
-                                        end = info[j].cluster;
-                                        break;
-                                }
-                        record_text(f, gid, text.data + info[i].cluster, text.data + end, content);
-                }
-                pdf_buffer_printf(content, "%04X", gid);
+                Used *u = mark_used(f, g->gid, content);
+
+                if (!u)
+                        return;
+                if (u->one[0] || u->text)
+                        ; /* its meaning is known */
+                else if (g->cp != 0)
+                        u->one[0] = g->cp;
+                else if (g->to > g->from)
+                        record_text(u, run.text + g->from, run.text + g->to, content);
+                d = pdf_buffer_room(content, 4 + 24);
+                if (!d)
+                        return;
+                k = glyph_code(d, g->gid);
                 /* The viewer advances by the /W width; kerning and rounding
                  * are corrected with TJ offsets (positive moves left) so that
                  * the error never accumulates along the line. */
-                ideal += (int64_t) pos[i].x_advance * 1000;
-                drawn += (int64_t) glyph_width(f, gid) * f->upem;
-                diff = (drawn - ideal) / f->upem;
-                if (diff != 0 && i + 1 < n) {
-                        pdf_buffer_printf(content, ">%lld<", (long long) diff);
-                        drawn -= diff * f->upem;
+                ideal += (int64_t) g->advance * 1000;
+                drawn += (int64_t) g->width * upem;
+                diff = (drawn - ideal) / upem;
+                if (diff != 0 && i + 1 < run.n_glyphs) {
+                        k += tj_offset(d + k, diff);
+                        drawn -= diff * upem;
                 }
+                content->size += k;
         }
-        pdf_buffer_puts(content, ">] TJ\n");
-        if (n > 0)
+        pdf_buffer_puts(content, ")] TJ\n");
+        if (run.n_glyphs > 0)
                 f->any_used = true;
-        hb_buffer_destroy(buf);
-        if (text.error < 0)
-                content->error = content->error < 0 ? content->error : text.error;
-        pdf_buffer_done(&text);
 }
 
 /* ---------------------------------------------------------------- embedding */
 
-/* The six-letter subset tag (ISO 32000-1 §9.6.4), from the set of glyphs so
- * that the same text gives the same name. */
-static void subset_tag(const PdfFont *f, char tag[static 7]) {
-        uint64_t h = UINT64_C(1469598103934665603);
-
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                if (f->used[i]) {
-                        h ^= i;
-                        h *= UINT64_C(1099511628211);
-                }
-        for (unsigned i = 0; i < 6; i++) {
-                tag[i] = (char) ('A' + h % 26);
-                h /= 26;
-        }
-        tag[6] = 0;
-}
-
-static hb_blob_t *font_subset(PdfFont *f) {
-        static const hb_tag_t drop[] = {
-                /* Layout and hinting tables a PDF viewer never reads. */
-                HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
-                HB_TAG('k', 'e', 'r', 'n'), HB_TAG('D', 'S', 'I', 'G'), HB_TAG('g', 'a', 's', 'p'),
-        };
-        hb_subset_input_t *input;
-        hb_face_t *sub;
-        hb_set_t *glyphs;
-        hb_blob_t *blob;
-
-        input = hb_subset_input_create_or_fail();
-        if (!input)
-                return NULL;
-        glyphs = hb_subset_input_glyph_set(input);
-        hb_set_add(glyphs, 0);
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                if (f->used[i])
-                        hb_set_add(glyphs, i);
-        for (size_t i = 0; i < ELEMENTSOF(drop); i++)
-                hb_set_add(hb_subset_input_set(input, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
-        hb_subset_input_set_flags(input, HB_SUBSET_FLAGS_RETAIN_GIDS | HB_SUBSET_FLAGS_NO_HINTING);
-        sub = hb_subset_or_fail(f->face, input);
-        hb_subset_input_destroy(input);
-        if (!sub)
-                return NULL;
-        blob = hb_face_reference_blob(sub);
-        hb_face_destroy(sub);
-        return blob;
-}
-
-static int16_t be16(const char *p) {
-        return (int16_t) (((unsigned) (unsigned char) p[0] << 8) | (unsigned char) p[1]);
-}
-
-static void write_descriptor(PdfFont *f, PdfWriter *w, uint32_t num, const char *base,
-                             uint32_t file) {
-        hb_position_t asc = 0, desc = 0, cap = 0;
-        int bbox[4] = { 0, 0, 0, 0 };
-        hb_blob_t *head;
-        unsigned len;
-        const char *h;
+static void write_descriptor(PdfFont *f, PdfWriter *w, uint32_t num, const char *base, uint32_t file) {
+        const PdfFaceMetrics *m = pdf_face_metrics(f->face);
         PdfBuffer *b;
 
-        hb_ot_metrics_get_position_with_fallback(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &asc);
-        hb_ot_metrics_get_position_with_fallback(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &desc);
-        hb_ot_metrics_get_position_with_fallback(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &cap);
-        head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
-        h = hb_blob_get_data(head, &len);
-        if (len >= 44)
-                for (unsigned i = 0; i < 4; i++)
-                        bbox[i] = (int) ((int64_t) be16(h + 36 + 2 * i) * 1000 / (int64_t) f->upem);
-        hb_blob_destroy(head);
-
         b = pdf_writer_begin_object(w, num);
-        pdf_buffer_printf(b,
-                          "<< /Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%d %d %d %d]"
-                          " /ItalicAngle 0 /Ascent %lld /Descent %lld /CapHeight %lld /StemV 80"
-                          " /FontFile2 %u 0 R >>",
-                          base, bbox[0], bbox[1], bbox[2], bbox[3],
-                          (long long) asc * 1000 / f->upem, (long long) desc * 1000 / f->upem,
-                          (long long) cap * 1000 / f->upem, file);
+        pdf_buffer_puts(b, "<< /Type /FontDescriptor /FontName /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /Flags 4 /FontBBox [");
+        for (unsigned i = 0; i < 4; i++) {
+                pdf_buffer_int(b, m->bbox[i]);
+                pdf_buffer_puts(b, i < 3 ? " " : "]");
+        }
+        pdf_buffer_puts(b, " /ItalicAngle 0 /Ascent ");
+        pdf_buffer_int(b, m->ascent);
+        pdf_buffer_puts(b, " /Descent ");
+        pdf_buffer_int(b, m->descent);
+        pdf_buffer_puts(b, " /CapHeight ");
+        pdf_buffer_int(b, m->cap_height);
+        pdf_buffer_puts(b, " /StemV 80 /FontFile2 ");
+        pdf_buffer_uint(b, file);
+        pdf_buffer_puts(b, " 0 R >>");
         pdf_writer_end_object(w);
 }
 
 /* /W [gid [w w …] gid [w …] …] over the used glyphs, runs of consecutive ids
  * sharing one entry. */
 static void write_widths(PdfFont *f, PdfBuffer *b) {
-        bool open = false;
-
         pdf_buffer_puts(b, " /W [");
-        for (unsigned i = 0; i < f->n_glyphs; i++) {
-                if (!f->used[i]) {
-                        if (open)
+        for (size_t k = 0; k < f->n_used; k++) {
+                uint32_t i = f->used[k].gid;
+
+                if (k == 0 || i != f->used[k - 1].gid + 1) {
+                        if (k > 0)
                                 pdf_buffer_puts(b, "]");
-                        open = false;
-                        continue;
-                }
-                if (!open)
-                        pdf_buffer_printf(b, " %u [", i);
-                else
                         pdf_buffer_puts(b, " ");
-                pdf_buffer_printf(b, "%d", glyph_width(f, i));
-                open = true;
+                        pdf_buffer_uint(b, i);
+                        pdf_buffer_puts(b, " [");
+                } else
+                        pdf_buffer_puts(b, " ");
+                pdf_buffer_int(b, pdf_face_glyph_width(f->face, i));
         }
-        if (open)
+        if (f->n_used > 0)
                 pdf_buffer_puts(b, "]");
         pdf_buffer_puts(b, " ]");
 }
@@ -380,22 +270,26 @@ static void write_to_unicode(PdfFont *f, PdfWriter *w, uint32_t num) {
                         "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                         "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                if (f->used[i] && f->text[i] && f->text[i][0])
+        for (size_t k = 0; k < f->n_used; k++)
+                if (meaning(&f->used[k])[0])
                         n++;
-        for (unsigned i = 0; i < f->n_glyphs; i++) {
-                if (!f->used[i] || !f->text[i] || !f->text[i][0])
+        for (size_t k = 0; k < f->n_used; k++) {
+                uint32_t i = f->used[k].gid;
+
+                if (!meaning(&f->used[k])[0])
                         continue;
                 /* At most 100 entries per block (ISO 32000-1 §9.10.3). */
                 if (chunk == 0)
                         pdf_buffer_printf(&cmap, "%u beginbfchar\n", n < 100 ? n : 100);
-                pdf_buffer_printf(&cmap, "<%04X> <", i);
-                for (const uint32_t *c = f->text[i]; *c; c++)
-                        if (*c >= 0x10000)
-                                pdf_buffer_printf(&cmap, "%04X%04X", 0xD800 | ((*c - 0x10000) >> 10),
-                                                  0xDC00 | ((*c - 0x10000) & 0x3FF));
-                        else
-                                pdf_buffer_printf(&cmap, "%04X", *c);
+                pdf_buffer_puts(&cmap, "<");
+                pdf_buffer_hex4(&cmap, i);
+                pdf_buffer_puts(&cmap, "> <");
+                for (const uint32_t *c = meaning(&f->used[k]); *c; c++)
+                        if (*c >= 0x10000) {
+                                pdf_buffer_hex4(&cmap, 0xD800 | ((*c - 0x10000) >> 10));
+                                pdf_buffer_hex4(&cmap, 0xDC00 | ((*c - 0x10000) & 0x3FF));
+                        } else
+                                pdf_buffer_hex4(&cmap, *c);
                 pdf_buffer_puts(&cmap, ">\n");
                 n--;
                 if (++chunk == 100 || n == 0) {
@@ -405,57 +299,69 @@ static void write_to_unicode(PdfFont *f, PdfWriter *w, uint32_t num) {
         }
         pdf_buffer_puts(&cmap, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
         pdf_writer_fail(w, cmap.error);
-        pdf_writer_stream(w, num, NULL, cmap.data, cmap.size, true);
+        /* Not deflated: ~1.2 KB of text that deflating shrank by 700 bytes
+         * for 90 000 instructions, most of them libdeflate's fixed cost
+         * per stream (issue 14). */
+        pdf_writer_stream(w, num, NULL, cmap.data, cmap.size, false);
         pdf_buffer_done(&cmap);
 }
 
 void pdf_font_write(PdfFont *f, PdfWriter *w, uint32_t num) {
+        _cleanup_(freep) uint32_t *gids = NULL;
         uint32_t cid, desc, file, tounicode;
-        char tag[7], base[128], dict[64];
-        hb_blob_t *sub;
-        const char *data;
-        unsigned len;
+        char base[128], dict[64];
+        PdfFaceProgram program;
         PdfBuffer *b;
+        int r;
 
+        /* Glyph 0 is always in the program; the viewer needs .notdef. */
+        qsort(f->used, f->n_used, sizeof(Used), cmp_gid);
+        for (size_t k = 0; k < f->n_used; k++)
+                f->index[f->used[k].gid] = (uint16_t) (k + 1);
+        gids = malloc((f->n_used + 1) * sizeof(uint32_t));
+        if (!gids) {
+                pdf_writer_fail(w, -ENOMEM);
+                return;
+        }
+        for (size_t k = 0; k < f->n_used; k++)
+                gids[k] = f->used[k].gid;
+        r = pdf_face_program(f->face, gids, f->n_used, &program);
+        if (r < 0) {
+                pdf_writer_fail(w, r);
+                return;
+        }
         cid = pdf_writer_reserve(w);
         desc = pdf_writer_reserve(w);
         file = pdf_writer_reserve(w);
         tounicode = pdf_writer_reserve(w);
-        subset_tag(f, tag);
-        snprintf(base, sizeof(base), "%s+%s", tag, f->postscript_name);
+        snprintf(base, sizeof(base), "%s+%s", program.tag, pdf_face_postscript_name(f->face));
 
         b = pdf_writer_begin_object(w, num);
-        pdf_buffer_printf(b,
-                          "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H"
-                          " /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>",
-                          base, cid, tounicode);
+        pdf_buffer_puts(b, "<< /Type /Font /Subtype /Type0 /BaseFont /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /Encoding /Identity-H /DescendantFonts [");
+        pdf_buffer_uint(b, cid);
+        pdf_buffer_puts(b, " 0 R] /ToUnicode ");
+        pdf_buffer_uint(b, tounicode);
+        pdf_buffer_puts(b, " 0 R >>");
         pdf_writer_end_object(w);
 
         b = pdf_writer_begin_object(w, cid);
-        pdf_buffer_printf(b,
-                          "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
-                          " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
-                          " /FontDescriptor %u 0 R /CIDToGIDMap /Identity /DW 1000",
-                          base, desc);
+        pdf_buffer_puts(b, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /");
+        pdf_buffer_puts(b, base);
+        pdf_buffer_puts(b, " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
+                           " /FontDescriptor ");
+        pdf_buffer_uint(b, desc);
+        pdf_buffer_puts(b, " 0 R /CIDToGIDMap /Identity /DW 1000");
         write_widths(f, b);
         pdf_buffer_puts(b, " >>");
         pdf_writer_end_object(w);
 
         write_descriptor(f, w, desc, base, file);
 
-        sub = font_subset(f);
-        data = sub ? hb_blob_get_data(sub, &len) : NULL;
-        if (!data || len == 0) {
-                /* hb-subset fails only for lack of memory on a font we
-                 * could load and shape. */
-                pdf_writer_stream(w, file, NULL, "", 0, false);
-                pdf_writer_fail(w, -ENOMEM);
-        } else {
-                snprintf(dict, sizeof(dict), "/Length1 %u", len);
-                pdf_writer_stream(w, file, dict, data, len, true);
-        }
-        hb_blob_destroy(sub);
+        snprintf(dict, sizeof(dict), "/Length1 %zu", program.length1);
+        pdf_writer_stream_deflated(w, file, dict, program.z, program.z_size);
+        free(program.owned);
 
         write_to_unicode(f, w, tounicode);
 }
-

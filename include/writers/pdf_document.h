@@ -21,6 +21,7 @@
 
 #include "base/date.h"
 #include "base/macro.h"
+#include "writers/pdf_face.h"
 
 #define PDF_A4_WIDTH 595.28
 #define PDF_A4_HEIGHT 841.89
@@ -41,15 +42,36 @@ typedef struct PdfAsset {
         size_t size;
 } PdfAsset;
 
+/* What the documents derive from the assets once per process: HarfBuzz
+ * faces, metrics, the fixed-set font programs and the ICC profile
+ * deflated (writers/pdf_face.h). */
+typedef struct PdfCache PdfCache;
+
 /* What every PDF we write needs from the system: the TrueType fonts (one
  * per PdfFontStyle) and the sRGB ICC profile of the PDF/A OutputIntent.
  * The writers do no I/O: a caller loads these once (pdf_assets_load(),
  * service/pdf_assets.h) and hands them down; they must outlive every
- * document made with them. */
+ * document made with them. `cache` (pdf_cache_new(), filled on first use
+ * by the documents, single-threaded) may be NULL: each document then
+ * derives its own, for the same bytes at a higher cost. */
 typedef struct PdfAssets {
         PdfAsset fonts[_PDF_FONT_STYLE_MAX];
         PdfAsset icc;
+        PdfCache *cache;
 } PdfAssets;
+
+/* What the documents of one PdfAssets derive from its files, once: the
+ * fonts' faces (writers/pdf_face.h), the deflated ICC profile. */
+PdfCache *pdf_cache_new(void);
+PdfCache *pdf_cache_free(PdfCache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PdfCache *, pdf_cache_free);
+/* The face of `style` in `assets` (made at the first call). */
+int pdf_cache_face(PdfCache *c, const PdfAssets *assets, PdfFontStyle style, PdfFace **ret);
+/* The compressor the documents' writers share (made at the first call;
+ * NULL when it could not be: each writer then makes its own). */
+struct libdeflate_compressor *pdf_cache_deflater(PdfCache *c);
+/* The ICC profile of `assets`, deflated (at the first call). */
+int pdf_cache_icc(PdfCache *c, const PdfAssets *assets, const char **ret, size_t *ret_size);
 
 typedef enum PdfAlign {
         PDF_ALIGN_LEFT,

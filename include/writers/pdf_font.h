@@ -14,20 +14,21 @@
 #include <stdint.h>
 
 #include "base/macro.h"
+#include "writers/pdf_face.h"
 #include "writers/pdf_writer.h"
 
 typedef struct PdfFont PdfFont;
 
-/* A TrueType font from the bytes of its file (not copied: they must outlive
- * the font; pdf_assets_load() reads them). Returns 0, -EINVAL (not a usable
- * TrueType font: no glyf outlines) or -ENOMEM. */
-int pdf_font_new(const char *data, size_t size, PdfFont **ret);
+/* A document's use of `face` (which must outlive it). Returns 0 or -ENOMEM. */
+int pdf_font_new(PdfFace *face, PdfFont **ret);
 PdfFont *pdf_font_free(PdfFont *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PdfFont *, pdf_font_free);
 
 /* Advance width of `utf8` in thousandths of the font size (kerning
  * included). Does not mark glyphs as used. */
 double pdf_font_width(PdfFont *f, const char *utf8);
+/* The same for the first `size` bytes of `utf8`. */
+double pdf_font_width_n(PdfFont *f, const char *utf8, size_t size);
 /* Appends the text-showing operator for `utf8` to `content`
  * ("[<0030004F>-12<0051>] TJ"), marks its glyphs as used and records what
  * they mean for ToUnicode. */
