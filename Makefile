@@ -4,6 +4,8 @@
 #   make check        install missing dependencies, build with ASan+UBSan, run every test
 #   make faults       the long fault suite (scripts/fault-suite --long: 500 bilans, 30 %
 #                     faults, 20 kills, clock steps, full disks, EMFILE; about 25 min)
+#   make bench        scripts/bench: chorusd against issue 14's budgets (instructions, CPU,
+#                     syncs, start-up, memory); BENCH_FLAGS=--quick for the short form
 #   make demo         the main job: the daemon against the local emulator, a bilan in, an invoice out
 #   make install      DESTDIR=… PREFIX=… (default /usr/local)
 #   make CC=clang     any C11 compiler; warnings are errors
@@ -70,7 +72,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all tests check faults deps demo install clean fuzz fuzz-build fuzz-targets FORCE
+.PHONY: all tests check faults bench deps demo install clean fuzz fuzz-build fuzz-targets FORCE
 # Keep the test helpers' objects between runs (they are intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -141,6 +143,10 @@ check: deps
 faults: deps
 	$(MAKE) BUILD=build/check SAN=1 TEST_HOOKS=1 all
 	scripts/fault-suite --build build/check --long
+
+# Builds its own optimised binaries in build/bench (tests/README.md, Benchmark).
+bench:
+	scripts/bench $(BENCH_FLAGS)
 
 demo: deps
 	$(MAKE) all

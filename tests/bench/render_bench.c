@@ -4,12 +4,18 @@
  *
  * Loads CONFIG (its [conventions] dir) and BILAN once, renders once of
  * every kind to warm up (fonts, ICC profile, libxml2), then renders KIND
- * (ubl, cii, facturx: render_invoice(), which includes the bilan report
- * PDF every format carries as BG-24; report: bilan_report_render() alone;
- * all: the four, interleaved) ITERATIONS times, each render inside
- * bench_run(), the function scripts/bench gives callgrind's
- * --toggle-collect, so that the instruction count covers the renders and
- * nothing else.
+ * ITERATIONS times, each render inside bench_run(), the function
+ * scripts/bench gives callgrind's --toggle-collect, so that the instruction
+ * count covers the renders and nothing else. The kinds:
+ *
+ *   ubl, cii, facturx  render_invoice(): the whole invoice, with the bilan
+ *                      report PDF every format carries as BG-24;
+ *   report             bilan_report_render() alone;
+ *   ubl-xml, cii-xml   the UBL or CII writer alone (invoice_ubl_render(),
+ *                      invoice_cii_render()) on an invoice model built once,
+ *                      outside bench_run(), with the report already attached:
+ *                      the XML, base64 of the report included;
+ *   all                every kind, interleaved.
  *
  * Prints, per kind, one line "KIND median_ns=N iterations=N bytes=N", then
  * "vmhwm_warm_kb=N vmhwm_end_kb=N" (peak RSS after the warm-up and at the
@@ -28,6 +34,8 @@
 
 #include "core/bilan.h"
 #include "writers/bilan_report.h"
+#include "writers/invoice_cii.h"
+#include "writers/invoice_ubl.h"
 #include "base/config.h"
 #include "core/convention.h"
 #include "base/fileio.h"
@@ -44,6 +52,8 @@ typedef enum BenchKind {
         BENCH_CII,
         BENCH_FACTURX,
         BENCH_REPORT,
+        BENCH_UBL_XML,
+        BENCH_CII_XML,
         _BENCH_KIND_MAX,
 } BenchKind;
 
@@ -52,6 +62,8 @@ static const char *const bench_kind_table[_BENCH_KIND_MAX] = {
         [BENCH_CII] = "cii",
         [BENCH_FACTURX] = "facturx",
         [BENCH_REPORT] = "report",
+        [BENCH_UBL_XML] = "ubl-xml",
+        [BENCH_CII_XML] = "cii-xml",
 };
 
 typedef struct BenchInput {
@@ -62,9 +74,11 @@ typedef struct BenchInput {
         Proration *proration;
         Date issue_date;
         PdfAssets *pdf_assets; /* read once, outside the measured renders */
+        RenderedInvoice *model; /* a UBL rendered once: its model, report attached, for the XML writers */
 } BenchInput;
 
 static void bench_input_done(BenchInput *in) {
+        rendered_invoice_free(in->model);
         proration_free(in->proration);
         bilan_free(in->bilan);
         convention_set_free(in->conventions);
@@ -98,6 +112,8 @@ static unsigned long vmhwm_kb(void) {
         return kb;
 }
 
+static int bench_render_invoice(const BenchInput *in, InvoiceFormat format, RenderedInvoice **ret);
+
 static int bench_load(const char *config_path, const char *bilan_path, BenchInput *in) {
         _cleanup_(freep) char *data = NULL;
         Diagnostics d = DIAGNOSTICS_INIT;
@@ -124,42 +140,60 @@ static int bench_load(const char *config_path, const char *bilan_path, BenchInpu
         diagnostics_print(&d, stderr, /* french= */ false);
         diagnostics_clear(&d);
         in->issue_date = in->bilan ? in->bilan->issued_on : (Date) {};
+        /* The model the XML writers are measured on: built once, here. */
+        if (r >= 0)
+                r = bench_render_invoice(in, INVOICE_FORMAT_UBL, &in->model);
         return r;
 }
 
-/* One render of `kind`; returns its size in bytes, or -errno. */
-static int64_t bench_render_once(const BenchInput *in, BenchKind kind) {
+/* render_invoice() of `format`: 0 and the invoice, or -errno. */
+static int bench_render_invoice(const BenchInput *in, InvoiceFormat format, RenderedInvoice **ret) {
         Diagnostics d = DIAGNOSTICS_INIT;
-        int r;
-
-        if (kind == BENCH_REPORT) {
-                _cleanup_(freep) char *pdf = NULL;
-                size_t n;
-
-                r = bilan_report_render(in->convention, in->bilan, in->proration, in->pdf_assets, &pdf, &n);
-                return r < 0 ? r : (int64_t) n;
-        }
-
-        static const InvoiceFormat formats[] = {
-                [BENCH_UBL] = INVOICE_FORMAT_UBL,
-                [BENCH_CII] = INVOICE_FORMAT_CII,
-                [BENCH_FACTURX] = INVOICE_FORMAT_FACTURX,
-        };
         const RenderRequest req = {
                 .config = in->config,
                 .convention = in->convention,
                 .bilan = in->bilan,
                 .number = BENCH_NUMBER,
                 .issue_date = in->issue_date,
-                .format = formats[kind],
+                .format = format,
                 .pdf_assets = in->pdf_assets,
         };
-        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        int r;
 
-        r = render_invoice(&req, &out, &d);
+        r = render_invoice(&req, ret, &d);
         diagnostics_print(&d, stderr, /* french= */ false);
         diagnostics_clear(&d);
-        return r < 0 ? r : (int64_t) out->size;
+        return r;
+}
+
+/* One render of `kind`; returns its size in bytes, or -errno. */
+static int64_t bench_render_once(const BenchInput *in, BenchKind kind) {
+        static const InvoiceFormat formats[] = {
+                [BENCH_UBL] = INVOICE_FORMAT_UBL,
+                [BENCH_CII] = INVOICE_FORMAT_CII,
+                [BENCH_FACTURX] = INVOICE_FORMAT_FACTURX,
+        };
+        _cleanup_(rendered_invoice_freep) RenderedInvoice *out = NULL;
+        _cleanup_(freep) char *data = NULL;
+        size_t n = 0;
+        int r;
+
+        switch (kind) {
+        case BENCH_REPORT:
+                r = bilan_report_render(in->convention, in->bilan, in->proration, in->pdf_assets, &data, &n);
+                break;
+        case BENCH_UBL_XML:
+                r = invoice_ubl_render(in->model->invoice, &data, &n);
+                break;
+        case BENCH_CII_XML:
+                r = invoice_cii_render(in->model->invoice, &data, &n);
+                break;
+        default:
+                r = bench_render_invoice(in, formats[kind], &out);
+                if (r >= 0)
+                        n = out->size;
+        }
+        return r < 0 ? r : (int64_t) n;
 }
 
 /* One measured render: callgrind collects from here only (--toggle-collect).
@@ -212,7 +246,7 @@ int main(int argc, char *argv[]) {
         char *end;
 
         if (argc != 5) {
-                fprintf(stderr, "usage: render_bench CONFIG BILAN ubl|cii|facturx|report|all ITERATIONS\n");
+                fprintf(stderr, "usage: render_bench CONFIG BILAN ubl|cii|facturx|report|ubl-xml|cii-xml|all ITERATIONS\n");
                 return 2;
         }
         for (BenchKind k = 0; k < _BENCH_KIND_MAX; k++) {
