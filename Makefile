@@ -30,7 +30,10 @@ PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib
 TEST_PKGS := criterion
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libcurl's flags but not -lcurl: daemon/chorus/curl_lazy.c loads it when
+# first called, so that chorusctl commands that never talk to Chorus Pro do
+# not pay for it and its dependencies at exec (issue 14).
+PKG_LIBS := $(filter-out -lcurl,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
