@@ -52,6 +52,9 @@ static struct {
         CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
         CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
         CURLMsg *(*multi_info_read)(CURLM *, int *);
+        CURLSH *(*share_init)(void);
+        CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
+        CURLSHcode (*share_cleanup)(CURLSH *);
 } real;
 
 static const struct {
@@ -78,6 +81,9 @@ static const struct {
         SYM(multi_assign, "curl_multi_assign"),
         SYM(multi_socket_action, "curl_multi_socket_action"),
         SYM(multi_info_read, "curl_multi_info_read"),
+        SYM(share_init, "curl_share_init"),
+        SYM(share_setopt, "curl_share_setopt"),
+        SYM(share_cleanup, "curl_share_cleanup"),
 #undef SYM
 };
 
@@ -252,4 +258,39 @@ CURLMcode curl_multi_socket_action(CURLM *multi, curl_socket_t s, int mask, int 
 
 CURLMsg *curl_multi_info_read(CURLM *multi, int *left) {
         return curl_ready() ? real.multi_info_read(multi, left) : NULL;
+}
+
+CURLSH *curl_share_init(void) {
+        return curl_ready() ? real.share_init() : NULL;
+}
+
+/* Share options are not typed by their number: libcurl reads an int for
+ * SHARE/UNSHARE (a curl_lock_data), a function for LOCKFUNC/UNLOCKFUNC, a
+ * pointer otherwise (USERDATA; an unknown option is refused by libcurl). */
+CURLSHcode curl_share_setopt(CURLSH *share, CURLSHoption option, ...) {
+        CURLSHcode r = CURLSHE_NOT_BUILT_IN;
+        va_list ap;
+
+        if (!curl_ready())
+                return r;
+        va_start(ap, option);
+        switch (option) {
+        case CURLSHOPT_SHARE:
+        case CURLSHOPT_UNSHARE:
+                r = real.share_setopt(share, option, va_arg(ap, int));
+                break;
+        case CURLSHOPT_LOCKFUNC:
+        case CURLSHOPT_UNLOCKFUNC:
+                r = real.share_setopt(share, option, va_arg(ap, CurlAnyFunction));
+                break;
+        default:
+                r = real.share_setopt(share, option, va_arg(ap, void *));
+                break;
+        }
+        va_end(ap);
+        return r;
+}
+
+CURLSHcode curl_share_cleanup(CURLSH *share) {
+        return curl_ready() ? real.share_cleanup(share) : CURLSHE_INVALID;
 }
