@@ -524,3 +524,75 @@ Test(convention, review_one_line_fields_refuse_controls_separators_and_bidi) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 check_bad(&cases[i]);
 }
+
+/* ---- indexed conventions.d/ (chorusd, chorusctl render) ---- */
+
+Test(convention, set_index_reads_what_is_needed) {
+        _cleanup_(convention_set_freep) ConventionSet *s = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const char *problem = "x";
+
+        cr_assert_eq(convention_set_index_dir("tests/data/conventions", &s, &d), 0);
+        cr_expect_eq(d.n_items, 0);
+        cr_expect_eq(s->n_items, 0, "nothing read at start");
+        cr_expect_eq(convention_set_size(s), 4);
+        /* thirds.json does not carry its id in its name: every file is read */
+        cr_assert_not_null(convention_set_lookup(s, "TEST-THIRDS", &problem));
+        cr_expect_null(problem);
+        cr_expect_eq(s->n_items, 4);
+        cr_expect_str_eq(convention_set_find(s, "TEST-THIRDS")->source_file, "tests/data/conventions/thirds.json");
+        cr_expect_null(convention_set_lookup(s, "CDCMC-2026", &problem));
+        cr_expect_null(problem, "unknown is not broken");
+        cr_expect_eq(convention_set_index_problems(s), 0);
+        cr_expect_null(convention_set_find(s, NULL));
+}
+
+Test(convention, set_index_broken_files_are_problems_of_their_id) {
+        char *dir = scratch_new();
+        _cleanup_(freep) char *seed = NULL, *other = NULL;
+        ConventionSet *s = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const char *problem = NULL;
+
+        seed = test_read_file(SEED, NULL);
+        other = test_replace_first(seed, "\"CDCMC-2026\"", "\"AUTRE-2026\"");
+        cr_assert_not_null(other);
+        scratch_write(dir, "cdcmc-2026.json", seed);
+        scratch_write(dir, "autre-2026.json", other);
+        scratch_write(dir, "broken.json", "{\"id\": \"BROKEN\"}");
+        scratch_write(dir, "cassee.json", "{\"id\": ");
+        scratch_write(dir, "zz-twin.json", seed);
+
+        cr_assert_eq(convention_set_index_dir(dir, &s, &d), 0);
+        cr_expect_eq(d.n_items, 0);
+        /* Found by its name (case aside): only that file is read. */
+        cr_assert_not_null(convention_set_find(s, "CDCMC-2026"));
+        cr_expect_eq(s->n_items, 1);
+        cr_expect_null(convention_set_lookup(s, "BROKEN", &problem));
+        cr_assert_not_null(problem);
+        cr_expect(strstr(problem, "broken.json: error: "), "%s", problem);
+        cr_expect_eq(s->n_items, 1, "only broken.json read");
+        /* Not JSON: its name stands for its id. */
+        cr_expect_null(convention_set_lookup(s, "CASSEE", &problem));
+        cr_assert_not_null(problem);
+        cr_expect(strstr(problem, "cassee.json"), "%s", problem);
+        /* The rest in the background (manager_conventions.c), in batches;
+         * then the repeated id makes CDCMC-2026 a problem too. */
+        cr_expect(convention_set_read_some(s, 1));
+        while (convention_set_read_some(s, 1))
+                ;
+        cr_expect_eq(s->n_items, 2);
+        cr_expect_eq(convention_set_index_problems(s), 3);
+        cr_expect_null(convention_set_lookup(s, "CDCMC-2026", &problem));
+        cr_assert_not_null(problem);
+        cr_expect(strstr(problem, "zz-twin.json: error: id: convention id \"CDCMC-2026\" is already used by"), "%s",
+                  problem);
+        cr_expect_not_null(convention_set_find(s, "AUTRE-2026"));
+        convention_set_free(s);
+        /* The full reading (check-config) still refuses the directory. */
+        cr_expect_eq(convention_set_load_dir(dir, &s, &d), -EINVAL);
+        cr_expect_not_null(diag_find(&d, DIAG_ERROR, "id", "is already used by"));
+        cr_expect_geq(d.n_errors, 3, "broken.json, cassee.json, zz-twin.json");
+        diagnostics_clear(&d);
+        scratch_remove(dir);
+}

@@ -173,22 +173,9 @@ Test(e2e_notify, missing_configuration_at_start_exits_78) {
         cr_assert(test_daemon_log_contains(&d, "Cannot read the configuration"), "no reason given");
 }
 
-Test(e2e_notify, invalid_conventions_at_start_exit_78) {
-        char path[512];
-        FILE *f;
-
-        cr_assert_eq(test_daemon_setup(&d, NULL), 0);
-        snprintf(path, sizeof path, "%s/conventions.d/broken.json", d.root);
-        f = fopen(path, "we");
-        cr_assert_not_null(f);
-        fputs("{\"id\": \"BROKEN\"}\n", f);
-        cr_assert_eq(fclose(f), 0);
-        cr_assert_eq(test_daemon_start(&d), 0);
-        cr_assert_eq(test_daemon_wait_exit(&d, 20 * SEC), 0);
-        cr_assert_eq(d.exit_status, EXIT_CONFIG, "exit status %d", d.exit_status);
-        cr_assert(test_daemon_log_contains(&d, "Invalid conventions"), "no reason given");
-        cr_assert_eq(test_daemon_wait_notify(&d, "READY=1", 0, NULL), -ETIMEDOUT, "READY despite bad conventions");
-}
+/* A broken convention no longer keeps chorusd from starting: conventions.d/
+ * is indexed, and only the bilans naming it are rejected
+ * (test_e2e_conventions.c). */
 
 /* Runs a second chorusd with the first one's configuration; its exit
  * status, or -ETIMEDOUT (it is then killed). Its stderr goes to LOG. */

@@ -125,14 +125,25 @@ static void report_unknown_convention(BilanCheck *bc, const char *id, const Conv
 }
 
 static void check_convention(BilanCheck *bc, const cJSON *root, const ConventionSet *set) {
-        const char *id;
+        const char *id, *problem;
 
         if (!jsoncheck_identifier(&bc->json, root, NULL, "convention", true, &id))
                 return;
         jsoncheck_copy(&bc->json, id, &bc->bilan->convention_id);
-        bc->convention = convention_set_find(set, id);
-        if (!bc->convention)
+        bc->convention = convention_set_lookup(set, id, &problem);
+        if (bc->convention)
+                return;
+        if (problem) /* read now that a bilan needs it (an indexed set) */
+                jsoncheck_error(&bc->json, "convention",
+                                "convention \"%s\" cannot be used: its file in conventions.d is invalid (%s); "
+                                "the administrator must fix it (chorusctl check-config lists every problem)",
+                                "la convention « %s » est inutilisable : son fichier dans conventions.d est "
+                                "invalide (%s) ; l'administrateur doit le corriger (chorusctl check-config)",
+                                id, problem);
+        else {
+                convention_set_read_all(set); /* "known:" lists them all */
                 report_unknown_convention(bc, id, set);
+        }
 }
 
 static void check_issued_on(BilanCheck *bc, const cJSON *root) {

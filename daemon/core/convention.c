@@ -449,15 +449,53 @@ ConventionSet *convention_set_free(ConventionSet *s) {
         for (size_t i = 0; i < s->n_items; i++)
                 convention_free(s->items[i]);
         free(s->items);
+        if (s->index_free)
+                s->index_free(s->index);
         free(s);
         return NULL;
 }
 
-const Convention *convention_set_find(const ConventionSet *s, const char *id) {
-        for (size_t i = 0; s && id && i < s->n_items; i++)
+static const Convention *set_find_read(const ConventionSet *s, const char *id) {
+        for (size_t i = 0; i < s->n_items; i++)
                 if (streq(s->items[i]->id, id))
                         return s->items[i];
         return NULL;
+}
+
+const Convention *convention_set_lookup(const ConventionSet *s, const char *id, const char **ret_problem) {
+        const Convention *c;
+        const char *problem = NULL;
+
+        if (ret_problem)
+                *ret_problem = NULL;
+        if (!s || !id)
+                return NULL;
+        c = set_find_read(s, id);
+        if (s->read_more) {
+                problem = s->read_more(s->index, id, /* loaded= */ c != NULL);
+                if (problem)
+                        c = NULL; /* e.g. a second file with the same id */
+                else if (!c)
+                        c = set_find_read(s, id);
+        }
+        if (ret_problem)
+                *ret_problem = problem;
+        return c;
+}
+
+const Convention *convention_set_find(const ConventionSet *s, const char *id) {
+        return convention_set_lookup(s, id, /* ret_problem= */ NULL);
+}
+
+void convention_set_read_all(const ConventionSet *s) {
+        if (s && s->read_more)
+                (void) s->read_more(s->index, /* id= */ NULL, /* loaded= */ false);
+}
+
+size_t convention_set_size(const ConventionSet *s) {
+        if (!s)
+                return 0;
+        return s->index ? s->n_files : s->n_items;
 }
 
 const ConventionAction *convention_find_action(const Convention *c, const char *action_id) {
@@ -477,7 +515,7 @@ bool convention_action_accepts_kind(const ConventionAction *a, const char *kind)
 }
 
 int convention_set_add(ConventionSet *s, Convention *conv, Diagnostics *diags) {
-        const Convention *other = convention_set_find(s, conv->id);
+        const Convention *other = set_find_read(s, conv->id);
         Convention **items;
 
         if (other) {

@@ -70,6 +70,19 @@ int ctl_load_conventions(const Config *config, ConventionSet **ret) {
         return r < 0 ? r : 0;
 }
 
+int ctl_index_conventions(const Config *config, ConventionSet **ret) {
+        Diagnostics diags = DIAGNOSTICS_INIT;
+        int r;
+
+        r = convention_set_index_dir(config->conventions.dir, ret, &diags);
+        diagnostics_print(&diags, stderr, /* french= */ false);
+        diagnostics_clear(&diags);
+        if (r < 0)
+                fprintf(stderr, "chorusctl: cannot read conventions in '%s': %s\n",
+                        config->conventions.dir, strerror(-r));
+        return r < 0 ? r : 0;
+}
+
 int ctl_usage_error(const char *command, const char *format, ...) {
         va_list ap;
 

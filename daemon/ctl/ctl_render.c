@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "service/convention_dir.h"
 #include "core/bilan.h"
 #include "core/bilan_input.h"
 #include "writers/bilan_report.h"
@@ -190,6 +191,11 @@ static int render_load_bilan(const char *path, const ConventionSet *conventions,
                 fprintf(stderr, "chorusctl %s: out of memory\n", COMMAND);
                 return CTL_EXIT_SOFTWARE;
         }
+        if (r < 0 && convention_set_index_problems(conventions) > 0) {
+                /* Its convention's file is broken: the administrator's to fix. */
+                fprintf(stderr, "%s: no invoice written: its convention in conventions.d does not load\n", path);
+                return CTL_EXIT_CONFIG;
+        }
         if (r < 0) {
                 fprintf(stderr, "%s: invalid bilan, no invoice written\n", path);
                 return CTL_EXIT_DATAERR;
@@ -329,7 +335,8 @@ int ctl_render(int argc, char *argv[]) {
         r = ctl_load_config(a.config_path, &config);
         if (r < 0)
                 return ctl_exit_config(r);
-        r = ctl_load_conventions(config, &conventions);
+        /* Only the bilan's convention is read (issue 14: start-up). */
+        r = ctl_index_conventions(config, &conventions);
         if (r < 0)
                 return ctl_exit_config(r);
         return render_run(&a, config, conventions);

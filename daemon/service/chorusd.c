@@ -94,7 +94,8 @@ static int load_everything(Config **ret_config, ConventionSet **ret_conventions,
                                        arg_config);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the configuration '%s': %m", arg_config);
-        r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
+        /* Indexed: a convention is read when a bilan first needs it. */
+        r = convention_set_index_dir(config->conventions.dir, &conventions, &diags);
         manager_log_diagnostics(&diags);
         diagnostics_clear(&diags);
         if (r == -EINVAL)
@@ -171,7 +172,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return r == -ENOMEM ? EX_SOFTWARE : EX_CONFIG;
         log_info("Configuration '%s' loaded: %zu conventions, spool '%s'.", arg_config,
-                 conventions->n_items, config->spool.dir);
+                 convention_set_size(conventions), config->spool.dir);
 
         r = manager_new(&config, &conventions, &secrets, &m);
         if (r < 0)

@@ -352,7 +352,7 @@ static int manager_reload(Manager *m) {
                        path_changed(m->config->state.dir, config->state.dir, "the state directory")))
                 r = -EINVAL;
         if (r >= 0)
-                r = convention_set_load_dir(config->conventions.dir, &conventions, &diags);
+                r = convention_set_index_dir(config->conventions.dir, &conventions, &diags);
         manager_log_diagnostics(&diags);
         diagnostics_clear(&diags);
         if (r >= 0) {
@@ -389,7 +389,8 @@ static int manager_reload(Manager *m) {
         manager_notices_reloaded(m, TAKE_PTR(smtp_password));
         log_job(LOG_NOTICE, NULL, MESSAGE_ID_CONFIG_RELOADED,
                 "Configuration '%s' reloaded: %zu conventions.", m->config->path,
-                m->conventions->n_items);
+                convention_set_size(m->conventions));
+        (void) manager_read_conventions_later(m);
         /* Conventions may have come, changed or gone: so have their templates. */
         manager_refresh_templates(m);
         /* New conventions may make waiting bilans valid: look again. */
@@ -639,6 +640,7 @@ Manager *manager_free(Manager *m) {
          * timers), then the client, the durable modules, the loop. */
         jobrun_free_all(&m->host);
         m->claim_source = sd_event_source_disable_unref(m->claim_source);
+        m->conventions_source = sd_event_source_disable_unref(m->conventions_source);
         m->room_source = sd_event_source_disable_unref(m->room_source);
         m->orphan_source = sd_event_source_disable_unref(m->orphan_source);
         m->settle_source = sd_event_source_disable_unref(m->settle_source);
@@ -752,7 +754,8 @@ int manager_start(Manager *m) {
         (void) notify_ready(status);
         free(m->status);
         m->status = TAKE_PTR(status);
-        return 0;
+        /* After READY=1: the rest of conventions.d/, in the background. */
+        return manager_read_conventions_later(m);
 }
 
 int manager_run(Manager *m) {

@@ -169,6 +169,8 @@ int templates_refresh(const Config *config, const ConventionSet *conventions, Da
         if (dirfd < 0)
                 return log_warning_errno(dirfd, "Failed to open the templates folder '%s', ignoring: %m", dir);
 
+        /* One template per convention: every file is read (an indexed set). */
+        convention_set_read_all(conventions);
         info = (TemplateInfo) { .author = config->seller.name, .today = today };
         for (size_t i = 0; i < conventions->n_items; i++)
                 for (size_t j = 0; j < ELEMENTSOF(formats); j++) {

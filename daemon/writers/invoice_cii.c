@@ -259,9 +259,12 @@ static void cii_settlement(XmlOut *o, const Invoice *inv) {
 
 int invoice_cii_render(const Invoice *inv, char **ret, size_t *ret_size) {
         XmlOut o;
+        size_t hint = 0; /* the attachments' base64: the buffer grows once */
         int r;
 
-        r = xml_out_begin(&o);
+        for (size_t i = 0; i < inv->n_attachments; i++)
+                hint += xml_base64_size(inv->attachments[i].size);
+        r = xml_out_begin_sized(&o, hint);
         if (r < 0)
                 return r;
 

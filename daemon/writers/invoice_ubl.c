@@ -10,7 +10,7 @@
  * PaymentMeans/PaymentDueDate, as CreditNote 2.1 has no header DueDate
  * (the EN 16931 UBL binding of BT-9 for credit notes).
  * Absent optional data (BT-10, BT-13, BIC) means an absent element, never an
- * empty one. Fails with -ENOMEM/-EIO from libxml2, or -EINVAL for text XML
+ * empty one. Fails with -ENOMEM/-EIO from the writer, or -EINVAL for text XML
  * cannot carry (invoice_xml.h). Pure. */
 #include "writers/invoice_ubl.h"
 #include "writers/invoice_xml.h"
@@ -242,9 +242,12 @@ static void ubl_line(XmlOut *o, const Invoice *inv, const InvoiceLine *l) {
 
 int invoice_ubl_render(const Invoice *inv, char **ret, size_t *ret_size) {
         XmlOut o;
+        size_t hint = 0; /* the attachments' base64: the buffer grows once */
         int r;
 
-        r = xml_out_begin(&o);
+        for (size_t i = 0; i < inv->n_attachments; i++)
+                hint += xml_base64_size(inv->attachments[i].size);
+        r = xml_out_begin_sized(&o, hint);
         if (r < 0)
                 return r;
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <libxml/xmlreader.h>
+#include <stdlib.h>
 #include <zip.h>
 
 #include "core/workbook.h"
@@ -83,10 +84,11 @@ int workbook_xml_skip(WorkbookXml *x);
 xmlTextReaderPtr workbook_xml_reader(WorkbookXml *x);
 const char *workbook_xml_entry(WorkbookXml *x);
 
-/* For the strings of workbook_xml_attr(). */
+/* For the strings of workbook_xml_attr(): libxml2 allocates them with
+ * xmlMalloc, which is malloc (we never call xmlMemSetup()); free() spares
+ * the binaries a reference to libxml2's xmlFree variable (base/xml_lazy.c). */
 static inline void xml_freep(char **p) {
-        if (*p)
-                xmlFree(*p);
+        free(*p);
 }
 
 /* Node tests on the reader's current node. `ns` NULL matches any

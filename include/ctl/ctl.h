@@ -60,6 +60,9 @@ int ctl_load_job(const char *command, JobStore *store, const char *state_dir, co
 /* Loads the configuration's conventions.d/, printing diagnostics. Same
  * return values. */
 int ctl_load_conventions(const Config *config, ConventionSet **ret);
+/* The same, indexed only (convention_set_index_dir()): a file is read when
+ * the bilan names it. For one-shot commands that need one convention. */
+int ctl_index_conventions(const Config *config, ConventionSet **ret);
 /* The exit status of every command whose configuration, conventions.d/ or
  * Chorus Pro secrets do not load (r < 0 from the two functions above, or
  * from credentials_load_by_hand()), the one place that maps it:

@@ -13,3 +13,17 @@ int convention_load_file(const char *path, Convention **ret, Diagnostics *diags)
 /* Every convention of `dir`. -EINVAL with diagnostics if any file is
  * invalid, -ENOMEM, or the directory's -errno. */
 int convention_set_load_dir(const char *dir, ConventionSet **ret, Diagnostics *diags);
+/* The same directory, indexed only: its *.json names are listed, and a
+ * file is read when convention_set_find() or convention_set_lookup() first
+ * needs an id it may hold (core/convention.h). What a broken file says is
+ * then the problem of its id, for the bilans that name it; chorusctl
+ * check-config still reads them all (convention_set_load_dir()). For
+ * chorusd and `chorusctl render`: start-up does not grow with the number
+ * of conventions. -ENOMEM or the directory's -errno. */
+int convention_set_index_dir(const char *dir, ConventionSet **ret, Diagnostics *diags);
+/* Reads at most `max` files not read yet; whether some remain. */
+bool convention_set_read_some(const ConventionSet *s, size_t max);
+/* What the i-th broken file says (i < convention_set_index_problems()). */
+const char *convention_set_index_problem(const ConventionSet *s, size_t i);
+/* How many files of an indexed set were read and found broken so far. */
+size_t convention_set_index_problems(const ConventionSet *s);

@@ -94,6 +94,9 @@ typedef struct Manager {
         AuditRecord *audit_pending;
         size_t n_audit_pending;
         sd_event_source *disk_source;
+        /* defer: reads the rest of conventions.d/ (manager_conventions.c) */
+        sd_event_source *conventions_source;
+        size_t conventions_logged; /* problems logged so far */
         unsigned n_phase[_JOB_PHASE_MAX];
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */

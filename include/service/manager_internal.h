@@ -46,6 +46,9 @@ void claim_wake(Manager *m, bool rewind);
 void manager_resume_later(Manager *m);
 int manager_setup_claiming(Manager *m);
 
+/* ---- manager_conventions.c */
+int manager_read_conventions_later(Manager *m);
+
 /* ---- manager_notify.c */
 int manager_setup_notices(Manager *m);
 int manager_setup_password_check(Manager *m);
