@@ -58,6 +58,10 @@ static int attach_files(PdfDocument *d, const Invoice *inv, const char *xml, siz
                 .relationship = PDF_AF_ALTERNATIVE,
                 .data = xml,
                 .size = xml_size,
+                /* With files attached, the XML is mostly their base64
+                 * (BG-24): deflating it cost 2.5 M instructions, half a
+                 * Factur-X, to shrink it by a quarter (issue 14). */
+                .storage = inv->n_attachments > 0 ? PDF_STORAGE_PLAIN : PDF_STORAGE_AUTO,
         });
         if (r < 0)
                 return r;

@@ -235,6 +235,12 @@ char *pdf_xmp_date(Date d, char buf[static PDF_DATE_MAX]) {
 
 /* ---------------------------------------------------------------- writer */
 
+void pdf_writer_expect(PdfWriter *w, size_t bytes) {
+        /* Only a hint: a size past the limit is left to the writes to refuse. */
+        if (bytes <= PDF_SIZE_MAX - w->out.size)
+                (void) buffer_reserve(&w->out, bytes);
+}
+
 int pdf_writer_new(PdfWriter **ret) {
         PdfWriter *w;
 
@@ -349,7 +355,7 @@ int pdf_deflate(const void *data, size_t size, int level, char **ret, size_t *re
         return *ret ? 0 : -ENOMEM;
 }
 
-static void stream_header(PdfWriter *w, uint32_t num, const char *dict, size_t n, bool deflated) {
+static void stream_header(PdfWriter *w, uint32_t num, const char *dict, size_t n, const char *filter) {
         PdfBuffer *b = pdf_writer_begin_object(w, num);
 
         pdf_buffer_puts(b, "<<");
@@ -359,7 +365,11 @@ static void stream_header(PdfWriter *w, uint32_t num, const char *dict, size_t n
         }
         pdf_buffer_puts(b, " /Length ");
         pdf_buffer_uint(b, n);
-        pdf_buffer_puts(b, deflated ? " /Filter /FlateDecode >>\nstream\n" : " >>\nstream\n");
+        if (filter) {
+                pdf_buffer_puts(b, " /Filter /");
+                pdf_buffer_puts(b, filter);
+        }
+        pdf_buffer_puts(b, " >>\nstream\n");
 }
 
 static void stream_end(PdfWriter *w) {
@@ -373,7 +383,7 @@ void pdf_writer_stream(PdfWriter *w, uint32_t num, const char *dict, const void 
         int r;
 
         if (!compress) {
-                stream_header(w, num, dict, size, false);
+                stream_header(w, num, dict, size, NULL);
                 pdf_buffer_append(&w->out, data, size);
                 stream_end(w);
                 return;
@@ -395,8 +405,60 @@ void pdf_writer_stream(PdfWriter *w, uint32_t num, const char *dict, const void 
 }
 
 void pdf_writer_stream_deflated(PdfWriter *w, uint32_t num, const char *dict, const void *z, size_t size) {
-        stream_header(w, num, dict, size, true);
+        stream_header(w, num, dict, size, "FlateDecode");
         pdf_buffer_append(&w->out, z, size);
+        stream_end(w);
+}
+
+/* ASCII base-85 (ISO 32000-1 §7.4.3): 4 bytes as 5 characters '!'..'u', a
+ * last group of n bytes as n + 1 characters, then "~>"; a line break every
+ * 80 characters, which the filter ignores. Written straight into `out`,
+ * which has room for 5: the division by a constant is a multiplication. */
+static char *ascii85_group(const unsigned char *in, size_t n, char *out) {
+        uint32_t v = (uint32_t) in[0] << 24;
+
+        if (n > 1)
+                v |= (uint32_t) in[1] << 16;
+        if (n > 2)
+                v |= (uint32_t) in[2] << 8;
+        if (n > 3)
+                v |= in[3];
+        /* Unrolled: one multiplication per digit gives quotient and rest. */
+        out[4] = (char) ('!' + v % 85);
+        v /= 85;
+        out[3] = (char) ('!' + v % 85);
+        v /= 85;
+        out[2] = (char) ('!' + v % 85);
+        v /= 85;
+        out[1] = (char) ('!' + v % 85);
+        out[0] = (char) ('!' + v / 85);
+        return out + n + 1;
+}
+
+void pdf_writer_stream_ascii85(PdfWriter *w, uint32_t num, const char *dict, const void *data, size_t size) {
+        const unsigned char *in = data;
+        size_t groups = (size + 3) / 4, length;
+        char *p;
+
+        /* The exact length first (/Length precedes the data): full groups of
+         * 5, the last of n + 1, a line break after every 16th, then "~>". */
+        length = size == 0 ? 2 : (groups - 1) * 5 + (size - (groups - 1) * 4) + 1 + groups / 16 + 2;
+        stream_header(w, num, dict, length, "ASCII85Decode");
+        /* +4: the last group writes 5 characters even when it keeps fewer. */
+        p = pdf_buffer_room(&w->out, length + 4);
+        if (!p)
+                return;
+        for (size_t g = 0, line = 0; g < groups; g++) {
+                p = ascii85_group(in + g * 4, g + 1 < groups ? 4 : size - g * 4, p);
+                if (++line == 16) {
+                        *p++ = '\n';
+                        line = 0;
+                }
+        }
+        *p++ = '~';
+        *p++ = '>';
+        assert((size_t) (p - (w->out.data + w->out.size)) == length);
+        w->out.size += length;
         stream_end(w);
 }
 

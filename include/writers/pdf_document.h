@@ -94,6 +94,16 @@ typedef enum PdfRelationship {
         _PDF_AF_MAX,
 } PdfRelationship;
 
+/* How an embedded file's bytes are stored. */
+typedef enum PdfStorage {
+        /* Deflated; a PDF (mime application/pdf), already compressed, is
+         * ASCII base-85 encoded instead (pdf_writer_stream_ascii85()). */
+        PDF_STORAGE_AUTO,
+        /* As is: text that deflate would barely shrink, such as an XML
+         * made mostly of the base64 of compressed files. */
+        PDF_STORAGE_PLAIN,
+} PdfStorage;
+
 typedef struct PdfAttachment {
         const char *name;        /* file name, also the /EmbeddedFiles key */
         const char *description; /* /Desc */
@@ -101,6 +111,7 @@ typedef struct PdfAttachment {
         PdfRelationship relationship;
         const void *data;
         size_t size;
+        PdfStorage storage;
 } PdfAttachment;
 
 typedef struct PdfDocumentInfo {
@@ -152,7 +163,9 @@ void pdf_document_fill_rect(PdfDocument *d, double x, double y, double w, double
 void pdf_document_line(PdfDocument *d, double x1, double y1, double x2, double y2, double width,
                        uint32_t color);
 
-/* Embeds a file (the data is copied). Names must be unique. */
+/* Embeds a file. The data is not copied (a bilan report and the XML that
+ * carries it in base64 are most of a Factur-X's bytes): it must stay until
+ * pdf_document_render() has returned. Names must be unique. */
 int pdf_document_attach(PdfDocument *d, const PdfAttachment *a);
 /* Extra rdf:Description elements for the XMP packet (already escaped XML),
  * e.g. the Factur-X extension schema and its fx: properties. */
