@@ -293,16 +293,14 @@ static int correct(int argc, char *argv[], CorrectOptions *o) {
                 return ctl_exit_output(r);
         }
         r = jobstore_open(config->state.dir, &store);
-        if (r >= 0)
-                r = jobstore_load(store, o->job, &j, NULL);
-        if (r == -ENOENT) {
-                fprintf(stderr, "chorusctl %s: no job %s in %s\n", o->command, o->job, config->state.dir);
-                return CTL_EXIT_NOINPUT;
-        }
         if (r < 0) {
-                fprintf(stderr, "chorusctl %s: cannot read job %s: %s\n", o->command, o->job, strerror(-r));
+                fprintf(stderr, "chorusctl %s: cannot open the state directory %s: %s\n", o->command,
+                        config->state.dir, strerror(-r));
                 return ctl_exit_input(r);
         }
+        r = ctl_load_job(o->command, store, config->state.dir, o->job, &j);
+        if (r != CTL_EXIT_OK)
+                return r;
         r = check_job(o, j);
         if (r != CTL_EXIT_OK)
                 return r;
