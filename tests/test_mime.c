@@ -242,6 +242,45 @@ Test(notice, facts) {
         cr_expect(strstr(body, "Date du statut : 7 décembre 2026 à 13:57\n"), "%s", body);
 }
 
+Test(notice, credit_note_says_avoir) {
+        static const struct {
+                NoticeKind kind;
+                const char *subject, *body;
+        } cases[] = {
+                { NOTICE_INVOICE_DEPOSITED, "Avoir CMA34-2026-0009 déposé sur Chorus Pro",
+                  "L'avoir CMA34-2026-0009 a été déposé sur Chorus Pro." },
+                { NOTICE_INVOICE_PAID, "Avoir CMA34-2026-0009 mis en paiement",
+                  "l'avoir CMA34-2026-0009 est mis en paiement" },
+                { NOTICE_INVOICE_REJECTED, "Avoir CMA34-2026-0009 rejeté par l'acheteur",
+                  "a rejeté l'avoir CMA34-2026-0009" },
+                { NOTICE_INVOICE_SUSPENDED, "Avoir CMA34-2026-0009 suspendu par l'acheteur",
+                  "a suspendu l'avoir CMA34-2026-0009" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *subject = NULL, *body = NULL, *summary = NULL;
+                Notice n = { .kind = cases[i].kind, .invoice = "CMA34-2026-0009", .job = "J9", .credit_note = true };
+
+                cr_assert_eq(notice_format(&n, &subject, &body), 0);
+                cr_expect_str_eq(subject, cases[i].subject);
+                cr_expect(strstr(body, cases[i].body), "%s", body);
+                cr_expect(strstr(body, "Avoir : CMA34-2026-0009\n"), "%s", body);
+                cr_expect_null(strstr(body, "facture"), "%s", body);
+                cr_assert_eq(notice_summary(&n, &summary), 0);
+                cr_expect(strstr(summary, "J9 — avoir CMA34-2026-0009"), "%s", summary);
+        }
+}
+
+Test(notice, suspended_invoice_names_chorusctl_complete) {
+        _cleanup_(freep) char *subject = NULL, *body = NULL;
+        Notice n = { .kind = NOTICE_INVOICE_SUSPENDED, .invoice = "CMA34-2026-0007", .job = "J7" };
+
+        cr_assert_eq(notice_format(&n, &subject, &body), 0);
+        cr_expect_str_eq(subject, "Facture CMA34-2026-0007 suspendue par l'acheteur");
+        cr_expect(strstr(body, "« chorusctl complete J7 --attach FICHIER.pdf --comment TEXTE »"), "%s", body);
+        cr_expect(strstr(body, "elle garde son numéro"), "%s", body);
+}
+
 Test(notice, digest_lists_every_notice) {
         _cleanup_(freep) char *subject = NULL, *body = NULL;
         const char *lines[] = { "J1 — « a.json » : x", "J2 — « b.json » : y", "J3 — « c.json » : z" };

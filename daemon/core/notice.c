@@ -128,8 +128,22 @@ static void date_fact(Text *t, const char *label, const char *iso) {
         fact(t, label, iso);
 }
 
+/* The document's name, its article and the feminine or masculine ending
+ * of a past participle: « la facture … déposée », « l'avoir … déposé ». */
+static const char *doc_name(const Notice *n) {
+        return n->credit_note ? "Avoir" : "Facture";
+}
+
+static const char *doc_the(const Notice *n) {
+        return n->credit_note ? "l'avoir" : "la facture";
+}
+
+static const char *doc_e(const Notice *n) {
+        return n->credit_note ? "" : "e";
+}
+
 static void invoice_facts(Text *t, const Notice *n) {
-        fact(t, "Facture", n->invoice);
+        fact(t, doc_name(n), n->invoice);
         amount_fact(t, n);
         fact(t, "Convention", n->convention);
         fact(t, "Bilan", n->bilan);
@@ -159,39 +173,42 @@ static void body_staff(Text *t, const Notice *n) {
                          or_unknown(n->job), or_unknown(n->job));
                 break;
         case NOTICE_INVOICE_DEPOSITED:
-                text_add(t, "Bonjour,\n\nLa facture %s a été déposée sur Chorus Pro.\n\n", or_unknown(n->invoice));
+                text_add(t, "Bonjour,\n\n%s %s a été déposé%s sur Chorus Pro.\n\n", n->credit_note ? "L'avoir" : "La facture",
+                         or_unknown(n->invoice), doc_e(n));
                 invoice_facts(t, n);
-                text_add(t, "\nLe reçu est dans le dossier done/ du partage ; il suit le statut de la facture "
-                            "jusqu'à sa mise en paiement.\n");
+                text_add(t, "\nLe reçu est dans le dossier done/ du partage ; il suit le statut de %s "
+                            "jusqu'à sa mise en paiement.\n",
+                         n->credit_note ? "l'avoir" : "la facture");
                 break;
         case NOTICE_INVOICE_PAID:
-                text_add(t, "Bonjour,\n\nChorus Pro indique que la facture %s est mise en paiement "
+                text_add(t, "Bonjour,\n\nChorus Pro indique que %s %s est mis%s en paiement "
                             "(statut %s).\n\n",
-                         or_unknown(n->invoice), n->status ? n->status : "MISE_EN_PAIEMENT");
+                         doc_the(n), or_unknown(n->invoice), doc_e(n), n->status ? n->status : "MISE_EN_PAIEMENT");
                 date_fact(t, "Date du statut", n->date);
                 invoice_facts(t, n);
                 break;
         case NOTICE_INVOICE_REJECTED:
-                text_add(t, "Bonjour,\n\nL'acheteur a rejeté la facture %s sur Chorus Pro (statut %s). "
+                text_add(t, "Bonjour,\n\nL'acheteur a rejeté %s %s sur Chorus Pro (statut %s). "
                             "Son numéro est annulé ; le bilan est dans le dossier failed/.\n\n",
-                         or_unknown(n->invoice), n->status ? n->status : "REJETEE");
+                         doc_the(n), or_unknown(n->invoice), n->status ? n->status : "REJETEE");
                 fact(t, "Motif donné par l'acheteur", n->reason ? n->reason : "(aucun)");
                 date_fact(t, "Date du statut", n->date);
                 invoice_facts(t, n);
                 text_add(t, "\nQue faire : corriger la cause avec l'acheteur, puis demander à l'administrateur "
-                            "« chorusctl requeue %s » ; une nouvelle facture sera émise sous un nouveau "
-                            "numéro.\n",
-                         or_unknown(n->job));
+                            "« chorusctl requeue %s » ; %s sera émis%s sous un nouveau numéro.\n",
+                         or_unknown(n->job), n->credit_note ? "un nouvel avoir" : "une nouvelle facture", doc_e(n));
                 break;
         case NOTICE_INVOICE_SUSPENDED:
-                text_add(t, "Bonjour,\n\nL'acheteur a suspendu la facture %s sur Chorus Pro (statut %s) : "
+                text_add(t, "Bonjour,\n\nL'acheteur a suspendu %s %s sur Chorus Pro (statut %s) : "
                             "il attend un complément.\n\n",
-                         or_unknown(n->invoice), n->status ? n->status : "SUSPENDUE");
+                         doc_the(n), or_unknown(n->invoice), n->status ? n->status : "SUSPENDUE");
                 fact(t, "Motif donné par l'acheteur", n->reason ? n->reason : "(aucun)");
                 date_fact(t, "Date du statut", n->date);
                 invoice_facts(t, n);
-                text_add(t, "\nQue faire : compléter la facture (pièces, informations) sur le portail Chorus "
-                            "Pro ; elle garde son numéro.\n");
+                text_add(t, "\nQue faire : réunir les pièces (PDF) et les informations demandées, puis demander à "
+                            "l'administrateur « chorusctl complete %s --attach FICHIER.pdf --comment TEXTE » "
+                            "(ou le faire sur le portail Chorus Pro) ; %s garde son numéro.\n",
+                         or_unknown(n->job), n->credit_note ? "il" : "elle");
                 break;
         default:
                 break;
@@ -258,16 +275,16 @@ static int subject_format(const Notice *n, char **ret) {
                 r = asprintf(ret, "Facture à approuver : convention %s", or_unknown(n->convention));
                 break;
         case NOTICE_INVOICE_DEPOSITED:
-                r = asprintf(ret, "Facture %s déposée sur Chorus Pro", or_unknown(n->invoice));
+                r = asprintf(ret, "%s %s déposé%s sur Chorus Pro", doc_name(n), or_unknown(n->invoice), doc_e(n));
                 break;
         case NOTICE_INVOICE_PAID:
-                r = asprintf(ret, "Facture %s mise en paiement", or_unknown(n->invoice));
+                r = asprintf(ret, "%s %s mis%s en paiement", doc_name(n), or_unknown(n->invoice), doc_e(n));
                 break;
         case NOTICE_INVOICE_REJECTED:
-                r = asprintf(ret, "Facture %s rejetée par l'acheteur", or_unknown(n->invoice));
+                r = asprintf(ret, "%s %s rejeté%s par l'acheteur", doc_name(n), or_unknown(n->invoice), doc_e(n));
                 break;
         case NOTICE_INVOICE_SUSPENDED:
-                r = asprintf(ret, "Facture %s suspendue par l'acheteur", or_unknown(n->invoice));
+                r = asprintf(ret, "%s %s suspendu%s par l'acheteur", doc_name(n), or_unknown(n->invoice), doc_e(n));
                 break;
         case NOTICE_JOB_FAILED:
                 r = asprintf(ret, "Travail %s en échec (failed/)", or_unknown(n->job));
@@ -330,7 +347,8 @@ int notice_summary(const Notice *n, char **ret) {
                 r = asprintf(ret, "expiration le %s", or_unknown(n->date));
                 break;
         default:
-                r = asprintf(ret, "%s — facture %s%s%s%s%s", or_unknown(n->job), or_unknown(n->invoice),
+                r = asprintf(ret, "%s — %s %s%s%s%s%s", or_unknown(n->job), n->credit_note ? "avoir" : "facture",
+                             or_unknown(n->invoice),
                              amount ? ", " : "", amount ? amount : "", n->reason ? " : " : "",
                              n->reason ? n->reason : "");
                 break;

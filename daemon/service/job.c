@@ -269,6 +269,7 @@ void run_notice(JobRun *r, NoticeKind kind, const char *reason, const NoticeAtta
                 .status = j->cpp_invoice_status,
                 .reason = reason,
                 .date = j->cpp_status_date,
+                .credit_note = job_is_credit_note(j),
         };
 
         job_host_notice(r->host, &n, attachment);

@@ -58,6 +58,7 @@ typedef struct Notice {
         const char *date;       /* YYYY-MM-DD: the password's expiry, a status's date */
         int64_t days;           /* NOTICE_PASSWORD_EXPIRING: days left */
         const char *detail;     /* NOTICE_STATE_DAMAGED: what; NOTICE_AWAITING_APPROVAL: the preview */
+        bool credit_note;       /* the document is a credit note: « avoir », not « facture » */
 } Notice;
 
 /* A file sent with a notice (the error file of a refused bilan, the
