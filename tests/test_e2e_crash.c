@@ -124,6 +124,9 @@ CRASH_TEST(after_depositing, "depositing")
 CRASH_TEST(after_deposit_answered, "deposit-answered")
 CRASH_TEST(after_deposited, "deposited")
 CRASH_TEST(after_integrated, "integrated")
+/* The grouped move to done/: the invoice, its PDF and receipts renamed
+ * and done/ fsynced once, the bilan still in processing/. */
+CRASH_TEST(after_moved_artifacts, "moved-artifacts")
 CRASH_TEST(after_moved_to_done, "moved-done")
 CRASH_TEST(after_done, "done")
 /* The first text receipt, in processing/ before the move to done/. */

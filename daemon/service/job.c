@@ -197,6 +197,30 @@ void run_retry_step_later(JobRun *r) {
         (void) run_schedule(r, r->next_elapsed);
 }
 
+/* Whether a crash may bring the job back from `new` to the state saved
+ * before it, so that its save need not fsync jobs/ (jobstore_save_lazy: one
+ * sync instead of two). Going back is safe because what follows these
+ * states is redone identically: validation reads the same bilan; numbering
+ * gives the job back the number bound to it (numbering has its own durable
+ * record, written before the number is used); rendering finds the invoice
+ * file it wrote; a job back in `depositing` looks its number up on Chorus
+ * Pro before any new deposit (exactly once), and numbering already holds
+ * the flux. Every state whose step reaches outside — `depositing` before
+ * the request, a terminal state before the files move, awaiting_approval,
+ * integrated — stays fully durable before the step. */
+static bool state_may_go_back(JobState old, JobState new) {
+        switch (new) {
+        case JOB_STATE_VALIDATED:
+        case JOB_STATE_NUMBERED:
+        case JOB_STATE_RENDERED:
+                return old == JOB_STATE_RECEIVED || old == JOB_STATE_VALIDATED || old == JOB_STATE_NUMBERED;
+        case JOB_STATE_DEPOSITED:
+                return old == JOB_STATE_DEPOSITING || old == JOB_STATE_DEPOSITED;
+        default:
+                return false;
+        }
+}
+
 /* The one way a job changes state: durably first (jobstore_save fsyncs),
  * then the counters. On a failed fsync the daemon stops. Another write
  * failure (a full disk) leaves the old state on disk and in memory, and
@@ -205,11 +229,20 @@ void run_retry_step_later(JobRun *r) {
  * that went ahead of its state (run_reconcile). */
 int run_save(JobRun *r, JobState state) {
         JobState old = r->job->state;
+        bool lazy;
         int k;
 
+        lazy = state_may_go_back(old, state);
+        /* A state that will not go back needs the records of the steps
+         * before it: one fdatasync makes them all durable first. */
+        if (!lazy) {
+                k = job_host_audit_flush(r->host);
+                if (k < 0)
+                        return k; /* fatal: the daemon stops */
+        }
         r->job->state = state;
         run_clocks_update(r);
-        k = jobstore_save(r->host->jobs, r->job);
+        k = lazy ? jobstore_save_lazy(r->host->jobs, r->job) : jobstore_save(r->host->jobs, r->job);
         if (k < 0) {
                 r->job->state = old;
                 if (fs_error_is_fatal(k)) {
@@ -506,7 +539,10 @@ int jobrun_start_claimed(JobHost *h, const SpoolClaim *claim) {
         job->created_usec = claim->claimed_usec;
         if (!isempty(claim->sha256) && job_set(&job->bilan_sha256, claim->sha256) < 0)
                 return log_oom();
-        k = jobstore_create(h->jobs, job);
+        /* Lazy: the bilan is durable in processing/ as JOBID--NAME, and
+         * recovery makes this very job again, `received`, if a crash takes
+         * the file away (the audit log then says `resumed`, not `claimed`). */
+        k = jobstore_create_lazy(h->jobs, job);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
                         return k;

@@ -430,7 +430,7 @@ static int jobstore_write(JobStore *s, Job *j, WriteFileFlags flags) {
         return write_file_atomic_full(s->dirfd, name, text, size, 0600, flags);
 }
 
-int jobstore_create(JobStore *s, Job *j) {
+static int jobstore_create_full(JobStore *s, Job *j, WriteFileFlags flags) {
         int r;
 
         r = jobstore_exists(s, j->id);
@@ -438,11 +438,23 @@ int jobstore_create(JobStore *s, Job *j) {
                 return r;
         if (r > 0)
                 return -EEXIST;
-        return jobstore_write(s, j, WRITE_FILE_NOREPLACE);
+        return jobstore_write(s, j, WRITE_FILE_NOREPLACE | flags);
+}
+
+int jobstore_create(JobStore *s, Job *j) {
+        return jobstore_create_full(s, j, 0);
+}
+
+int jobstore_create_lazy(JobStore *s, Job *j) {
+        return jobstore_create_full(s, j, WRITE_FILE_NO_DIR_SYNC);
 }
 
 int jobstore_save(JobStore *s, Job *j) {
         return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS);
+}
+
+int jobstore_save_lazy(JobStore *s, Job *j) {
+        return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC);
 }
 
 static int load_one(JobStore *s, const char *id, const char *suffix, Job **ret) {

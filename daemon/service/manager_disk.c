@@ -188,6 +188,14 @@ void manager_disk_full(Manager *m, int error, const char *what) {
                 manager_fatal(m, r, "arming the timer of a full state directory");
 }
 
+int manager_audit_flush(Manager *m) {
+        int r = audit_flush(m->audit);
+
+        if (r < 0)
+                manager_fatal(m, r, "syncing the audit log");
+        return r;
+}
+
 int manager_audit(Manager *m, const AuditRecord *rec) {
         int r;
 

@@ -93,6 +93,9 @@ typedef struct Manager {
         AuditRecord *audit_pending;
         size_t n_audit_pending;
         sd_event_source *disk_source;
+        /* After every loop iteration: the audit records of that iteration
+         * made durable at once (group commit, manager_audit_flush). */
+        sd_event_source *audit_flush_source;
         unsigned n_phase[_JOB_PHASE_MAX];
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
@@ -146,6 +149,8 @@ void manager_disk_full(Manager *m, int error, const char *what);
  * pipeline paused meanwhile). Returns 0 (written or waiting), or a fatal
  * error after manager_fatal() (-EIO, a damaged log, no memory to keep it). */
 int manager_audit(Manager *m, const AuditRecord *rec);
+/* audit_flush(); a failure is fatal (manager_fatal). Returns 0 or -EIO. */
+int manager_audit_flush(Manager *m);
 /* Counters: a job moved from one state to another (old = _JOB_STATE_INVALID
  * for a new job, new = _JOB_STATE_INVALID when it leaves memory). Sends
  * STATUS= when the text changes. */
