@@ -109,6 +109,12 @@ int audit_pending_flush(Manager *m) {
         }
         if (done == 0)
                 return r;
+        /* Durable before the pipeline resumes (group commit: audit.h). */
+        if (r >= 0 || !fs_error_is_fatal(r)) {
+                int q = audit_flush(m->audit);
+                if (q < 0)
+                        r = q;
+        }
         memmove(m->audit_pending, m->audit_pending + done, (m->n_audit_pending - done) * sizeof *m->audit_pending);
         m->n_audit_pending -= done;
         return r;
