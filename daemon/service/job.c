@@ -197,30 +197,6 @@ void run_retry_step_later(JobRun *r) {
         (void) run_schedule(r, r->next_elapsed);
 }
 
-/* Whether a crash may bring the job back from `new` to the state saved
- * before it, so that its save need not fsync jobs/ (jobstore_save_lazy: one
- * sync instead of two). Going back is safe because what follows these
- * states is redone identically: validation reads the same bilan; numbering
- * gives the job back the number bound to it (numbering has its own durable
- * record, written before the number is used); rendering finds the invoice
- * file it wrote; a job back in `depositing` looks its number up on Chorus
- * Pro before any new deposit (exactly once), and numbering already holds
- * the flux. Every state whose step reaches outside — `depositing` before
- * the request, a terminal state before the files move, awaiting_approval,
- * integrated — stays fully durable before the step. */
-static bool state_may_go_back(JobState old, JobState new) {
-        switch (new) {
-        case JOB_STATE_VALIDATED:
-        case JOB_STATE_NUMBERED:
-        case JOB_STATE_RENDERED:
-                return old == JOB_STATE_RECEIVED || old == JOB_STATE_VALIDATED || old == JOB_STATE_NUMBERED;
-        case JOB_STATE_DEPOSITED:
-                return old == JOB_STATE_DEPOSITING || old == JOB_STATE_DEPOSITED;
-        default:
-                return false;
-        }
-}
-
 /* The one way a job changes state: durably first (jobstore_save fsyncs),
  * then the counters. On a failed fsync the daemon stops. Another write
  * failure (a full disk) leaves the old state on disk and in memory, and
@@ -232,7 +208,7 @@ int run_save(JobRun *r, JobState state) {
         bool lazy;
         int k;
 
-        lazy = state_may_go_back(old, state);
+        lazy = job_state_may_go_back(old, state);
         /* A state that will not go back needs the records of the steps
          * before it: one fdatasync makes them all durable first. */
         if (!lazy) {

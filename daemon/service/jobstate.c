@@ -453,6 +453,30 @@ int jobstore_save(JobStore *s, Job *j) {
         return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS);
 }
 
+/* Whether a crash may bring the job back from `new` to the state saved
+ * before it, so that its save need not fsync jobs/ (jobstore_save_lazy: one
+ * sync instead of two). Going back is safe because what follows these
+ * states is redone identically: validation reads the same bilan; numbering
+ * gives the job back the number bound to it (numbering has its own durable
+ * record, written before the number is used); rendering finds the invoice
+ * file it wrote; a job back in `depositing` looks its number up on Chorus
+ * Pro before any new deposit (exactly once), and numbering already holds
+ * the flux. Every state whose step reaches outside — `depositing` before
+ * the request, a terminal state before the files move, awaiting_approval,
+ * integrated — stays fully durable before the step. */
+bool job_state_may_go_back(JobState old, JobState new) {
+        switch (new) {
+        case JOB_STATE_VALIDATED:
+        case JOB_STATE_NUMBERED:
+        case JOB_STATE_RENDERED:
+                return old == JOB_STATE_RECEIVED || old == JOB_STATE_VALIDATED || old == JOB_STATE_NUMBERED;
+        case JOB_STATE_DEPOSITED:
+                return old == JOB_STATE_DEPOSITING || old == JOB_STATE_DEPOSITED;
+        default:
+                return false;
+        }
+}
+
 int jobstore_save_lazy(JobStore *s, Job *j) {
         return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC);
 }

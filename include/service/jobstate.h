@@ -214,9 +214,12 @@ int jobstore_save(JobStore *s, Job *j);
  * crash never shows a torn file), yet a crash may bring back the previous
  * version. Only for the states a job can safely go back from, because
  * every step after them is redone identically (see daemon/README.md,
- * "Durability", and job.c's state_may_go_back()); the next jobstore_save()
+ * "Durability", and job_state_may_go_back()); the next jobstore_save()
  * of the job, or of any job, makes it durable. */
 int jobstore_save_lazy(JobStore *s, Job *j);
+/* Whether the move from `old` to `new` may be saved with
+ * jobstore_save_lazy() (the reasons are in jobstate.c). */
+bool job_state_may_go_back(JobState old, JobState new);
 
 typedef enum JobLoadSource {
         JOB_LOAD_CURRENT,  /* JOBID.state */
