@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "service/audit.h"
 #include "chorus/credentials.h"
 #include "ctl/ctl.h"
@@ -732,4 +733,43 @@ Test(audit, ctl_init_writes_a_key_once) {
         cr_assert_eq(run_ctl(4, argv), CTL_EXIT_CANTCREAT, "an existing key was not refused");
         second = scratch_read(dir, "audit-key");
         cr_expect_str_eq(second, first, "the key was replaced");
+}
+
+/* Group commit (the daemon): records are written at once, in order, and
+ * chained, but made durable together by one fdatasync in audit_flush(). */
+Test(audit, group_commit_one_fdatasync_for_several_records) {
+        uint64_t before;
+        AuditVerifyReport rep;
+
+        append_n(1);
+        audit_set_group_commit(log_, true);
+        before = fs_sync_count();
+        append_n(3);
+        cr_expect_eq(fs_sync_count(), before, "no fdatasync per record");
+        cr_expect(audit_has_unsynced(log_));
+        cr_expect_eq(audit_last_seq(log_), 4);
+        rep = verify(); /* readers see them at once */
+        cr_expect_eq(rep.n_records, 4);
+        cr_assert_eq(audit_flush(log_), 0);
+        cr_expect_eq(fs_sync_count() - before, 1);
+        cr_expect_not(audit_has_unsynced(log_));
+        cr_assert_eq(audit_flush(log_), 0);
+        cr_expect_eq(fs_sync_count() - before, 1, "nothing left to flush");
+        audit_set_group_commit(log_, false);
+        append_n(1);
+        cr_expect_eq(fs_sync_count() - before, 2, "one record, one fdatasync");
+        rep = verify();
+        cr_expect_eq(rep.n_records, 5);
+        cr_expect_not(rep.broken);
+}
+
+/* A failed fdatasync at the flush is fatal (-EIO), as for one record. */
+Test(audit, group_commit_flush_failure_is_fatal) {
+        FaultPlan plan = { .op = FS_OP_FDATASYNC, .fail_at = 1, .error = -EIO };
+
+        audit_set_group_commit(log_, true);
+        append_n(2);
+        scratch_faults(&plan);
+        cr_expect_eq(audit_flush(log_), -EIO);
+        scratch_faults_off();
 }

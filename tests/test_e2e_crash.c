@@ -124,10 +124,67 @@ CRASH_TEST(after_depositing, "depositing")
 CRASH_TEST(after_deposit_answered, "deposit-answered")
 CRASH_TEST(after_deposited, "deposited")
 CRASH_TEST(after_integrated, "integrated")
+/* The grouped move to done/: the invoice, its PDF and receipts renamed
+ * and done/ fsynced once, the bilan still in processing/. */
+CRASH_TEST(after_moved_artifacts, "moved-artifacts")
 CRASH_TEST(after_moved_to_done, "moved-done")
 CRASH_TEST(after_done, "done")
 /* The first text receipt, in processing/ before the move to done/. */
 CRASH_TEST(after_text_receipt, "text-receipt")
+
+/* A power cut, unlike SIGKILL, can take back a state saved without the
+ * fsync of jobs/ (daemon/README.md, "What is synced when"): `received` on
+ * creation, `validated`, `numbered`, `rendered`, and `deposited` after
+ * `depositing`. Killed right after such a save, the job's state is rolled
+ * back by hand to what the disk may then hold — no state file at all for
+ * `received`, the previous version for the others — and recovery must
+ * still deposit each invoice once, with gap-free numbers. */
+static void crash_and_roll_back(const char *point) {
+        static const char *const names[] = { "cdcmc.json", "commune.json" };
+        char hook[64];
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        int rolled = 0;
+
+        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop_two();
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
+        cr_assert_eq(d.exit_status, KILLED);
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char id[25], state[32], *path = NULL, *prev = NULL;
+
+                if (test_daemon_wait_job(&d, "processing", names[i], 0, id) < 0 ||
+                    test_daemon_job_state(&d, id, state) < 0 || strcmp(state, point) != 0)
+                        continue;
+                cr_assert(asprintf(&path, "%s/jobs/%s.state", d.state, id) > 0);
+                cr_assert(asprintf(&prev, "%s/jobs/%s.state.prev", d.state, id) > 0);
+                if (strcmp(point, "received") == 0)
+                        cr_assert_eq(unlink(path), 0, "%s: %m", path);
+                else
+                        cr_assert_eq(rename(prev, path), 0, "%s: %m", prev);
+                rolled++;
+                free(path);
+                free(prev);
+        }
+        cr_assert_geq(rolled, 1, "no job was left in state %s", point);
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        check_outcome();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
+#define ROLL_BACK_TEST(name, point)            \
+        Test(e2e_crash, name) {                \
+                crash_and_roll_back(point);    \
+        }
+
+ROLL_BACK_TEST(lazy_received_lost, "received")
+ROLL_BACK_TEST(lazy_rendered_lost, "rendered")
+ROLL_BACK_TEST(lazy_deposited_lost, "deposited")
 
 /* Killed while a Chorus Pro rejection goes to failed/: right after its
  * state was saved ("rejected"), or after its error file was written

@@ -99,6 +99,7 @@ Test(e2e_metrics, counts_deposits_and_the_last_contact) {
         cr_expect(strstr(text, "chorusd_failures_total 0\n"), "%s", text);
         cr_expect(strstr(text, "chorusd_chorus_last_contact_timestamp_seconds 0\n"), "%s", text);
         cr_expect(value_of(text, "chorusd_start_timestamp_seconds ") >= start, "%s", text);
+        cr_expect(strstr(text, "# TYPE chorusd_syncs_total counter\nchorusd_syncs_total "), "%s", text);
         cr_expect(value_of(text, "chorusd_metrics_timestamp_seconds ") >= start, "%s", text);
         free(text);
         cr_assert_eq(stat(metrics, &st), 0);
@@ -115,6 +116,8 @@ Test(e2e_metrics, counts_deposits_and_the_last_contact) {
         contact = value_of(text, "chorusd_chorus_last_contact_timestamp_seconds ");
         cr_expect(contact >= start, "contact %" PRIu64 ", start %" PRIu64, contact, start);
         cr_expect(contact <= (uint64_t) time(NULL), "contact %" PRIu64, contact);
+        /* One bilan made durable: its syncs are counted. */
+        cr_expect(value_of(text, "chorusd_syncs_total ") > 0, "%s", text);
         free(text);
 
         /* STATE_DIR/health has it too, and chorusctl health reads it. */

@@ -557,3 +557,47 @@ Test(fsutil, root_creates_files_for_the_folder_owner) {
         }
         close(sub);
 }
+
+/* The grouped forms: what each costs in syncs (fs_sync_count, which the
+ * metrics file shows), and that they still write or move. */
+Test(fsutil, sync_counts_of_grouped_writes_and_moves) {
+        uint64_t before = fs_sync_count(), good = 0;
+        int sub, fd;
+
+        cr_assert_eq(write_file_atomic(dirfd_, "full", "1", 1), 0);
+        cr_expect_eq(fs_sync_count() - before, 2, "the content and the folder");
+        before = fs_sync_count();
+        cr_assert_eq(write_file_atomic_full(dirfd_, "lazy", "2", 1, WRITE_FILE_MODE, WRITE_FILE_NO_DIR_SYNC), 0);
+        cr_expect_eq(fs_sync_count() - before, 1, "the content only");
+        assert_content("lazy", "2");
+        before = fs_sync_count();
+        cr_assert_eq(write_file_atomic_full(dirfd_, "lazy", "3", 1, WRITE_FILE_MODE,
+                                            WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC), 0);
+        cr_expect_eq(fs_sync_count() - before, 1);
+        assert_content("lazy", "3");
+        assert_content("lazy.prev", "2");
+        cr_expect_eq(write_file_atomic_full(dirfd_, "x", "4", 1, WRITE_FILE_MODE, 1 << 7), -EINVAL);
+
+        cr_assert(mkdirat(dirfd_, "sub", 0755) == 0);
+        sub = openat(dirfd_, "sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cr_assert(sub >= 0);
+        before = fs_sync_count();
+        cr_assert_eq(move_file(dirfd_, "full", sub, "full", MOVE_FILE_NOREPLACE | MOVE_FILE_NO_SYNC), 0);
+        cr_assert_eq(move_file(dirfd_, "lazy", sub, "lazy", MOVE_FILE_NOREPLACE | MOVE_FILE_NO_SYNC), 0);
+        cr_expect_eq(fs_sync_count(), before, "the caller syncs the folders");
+        assert_content("sub/full", "1");
+        cr_assert_eq(move_file(sub, "full", dirfd_, "full", MOVE_FILE_NOREPLACE), 0);
+        cr_expect_eq(fs_sync_count() - before, 2, "both folders");
+        close(sub);
+
+        fd = open_log("log");
+        before = fs_sync_count();
+        cr_assert_eq(fs_append_record_nosync(fd, &good, "one\n", 4, "log"), 0);
+        cr_assert_eq(fs_append_record_nosync(fd, &good, "two\n", 4, "log"), 0);
+        cr_expect_eq(fs_sync_count(), before);
+        cr_expect_eq(good, 8);
+        cr_assert_eq(fs_append_record(fd, &good, "three\n", 6, "log"), 0);
+        cr_expect_eq(fs_sync_count() - before, 1);
+        assert_content("log", "one\ntwo\nthree\n");
+        close(fd);
+}

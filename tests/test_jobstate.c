@@ -511,3 +511,25 @@ Test(jobstore, foreach_sees_each_job_once, .init = store_setup, .fini = store_te
         free(to);
         free(jd);
 }
+
+/* Which saves may skip the fsync of jobs/ (a crash may take them back):
+ * only those after which every step is redone identically. */
+Test(jobstate, states_that_may_go_back) {
+        cr_expect(job_state_may_go_back(JOB_STATE_RECEIVED, JOB_STATE_VALIDATED));
+        cr_expect(job_state_may_go_back(JOB_STATE_VALIDATED, JOB_STATE_NUMBERED));
+        cr_expect(job_state_may_go_back(JOB_STATE_NUMBERED, JOB_STATE_RENDERED));
+        cr_expect(job_state_may_go_back(JOB_STATE_DEPOSITING, JOB_STATE_DEPOSITED));
+        cr_expect(job_state_may_go_back(JOB_STATE_DEPOSITED, JOB_STATE_DEPOSITED));
+        /* Exactly once: depositing is durable before the request. */
+        cr_expect_not(job_state_may_go_back(JOB_STATE_RENDERED, JOB_STATE_DEPOSITING));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_DEPOSITING, JOB_STATE_DEPOSITING));
+        /* A lost deposit sent again from rendered: the look-up must not come back. */
+        cr_expect_not(job_state_may_go_back(JOB_STATE_DEPOSITING, JOB_STATE_RENDERED));
+        /* Files move after these, or a person waits on them. */
+        cr_expect_not(job_state_may_go_back(JOB_STATE_DEPOSITED, JOB_STATE_INTEGRATED));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_INTEGRATED, JOB_STATE_INTEGRATED));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_VALIDATED, JOB_STATE_AWAITING_APPROVAL));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_RECEIVED, JOB_STATE_INVALID));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_INTEGRATED, JOB_STATE_DONE));
+        cr_expect_not(job_state_may_go_back(JOB_STATE_RENDERED, JOB_STATE_FAILED));
+}

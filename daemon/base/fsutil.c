@@ -20,6 +20,7 @@
 #include "base/log.h"
 
 static FsFaultHook fault_hook;
+static uint64_t sync_count;
 static void *fault_userdata;
 
 void fs_set_fault_hook(FsFaultHook hook, void *userdata) {
@@ -95,6 +96,7 @@ static int sync_failed(int error, const char *call, const char *what) {
 static int sync_with(int (*sync_fn)(int), FsOp op, const char *call, int fd, const char *what) {
         int f = fault(op, fd);
 
+        sync_count++;
         if (f < 0)
                 return sync_failed(f, call, what);
         if (sync_fn(fd) < 0)
@@ -108,6 +110,10 @@ int fs_fsync(int fd, const char *what) {
 
 int fs_fdatasync(int fd, const char *what) {
         return sync_with(fdatasync, FS_OP_FDATASYNC, "fdatasync", fd, what);
+}
+
+uint64_t fs_sync_count(void) {
+        return sync_count;
 }
 
 int fs_ftruncate(int fd, off_t length) {
@@ -289,7 +295,8 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
         char tmp[256];
         int fd, r;
 
-        if (isempty(name) || strchr(name, '/') || (noreplace && keep))
+        if (isempty(name) || strchr(name, '/') || (noreplace && keep) ||
+            (flags & ~(WRITE_FILE_NOREPLACE | WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC)))
                 return -EINVAL;
         fd = open_tmpfile(dirfd, name, mode, tmp);
         if (fd < 0)
@@ -310,7 +317,7 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
                         restore_previous(dirfd, name);
                 goto fail;
         }
-        return fsync_dir(dirfd);
+        return flags & WRITE_FILE_NO_DIR_SYNC ? 0 : fsync_dir(dirfd);
 fail:
         (void) unlinkat(dirfd, tmp, 0); /* our own temp file, never anyone's data */
         return r;
@@ -325,7 +332,7 @@ int move_file(int from_dirfd, const char *name, int to_dirfd, const char *newnam
         int r;
 
         r = rename_raw(from_dirfd, name, to_dirfd, newname, flags & MOVE_FILE_NOREPLACE);
-        if (r < 0)
+        if (r < 0 || (flags & MOVE_FILE_NO_SYNC))
                 return r;
         r = fsync_dir(to_dirfd);
         if (r < 0)
@@ -502,7 +509,8 @@ int fs_open_append(int dirfd, const char *name, mode_t mode) {
         return TAKE_FD(fd);
 }
 
-int fs_append_record(int fd, uint64_t *good_size, const void *data, size_t size, const char *what) {
+static int append_record(int fd, uint64_t *good_size, const void *data, size_t size, const char *what,
+                         bool sync) {
         ssize_t n;
         int r;
 
@@ -518,11 +526,19 @@ int fs_append_record(int fd, uint64_t *good_size, const void *data, size_t size,
                 }
                 return r;
         }
-        r = fs_fdatasync(fd, what);
+        r = sync ? fs_fdatasync(fd, what) : 0;
         if (r < 0)
                 return r;
         *good_size += size;
         return 0;
+}
+
+int fs_append_record(int fd, uint64_t *good_size, const void *data, size_t size, const char *what) {
+        return append_record(fd, good_size, data, size, what, /* sync= */ true);
+}
+
+int fs_append_record_nosync(int fd, uint64_t *good_size, const void *data, size_t size, const char *what) {
+        return append_record(fd, good_size, data, size, what, /* sync= */ false);
 }
 
 void fs_tail_done(FsTail *t) {

@@ -40,6 +40,14 @@ struct AuditLog {
         bool last_keyed; /* the last record carries a mac */
         uint8_t *key;    /* AUDIT_KEY_BYTES bytes of secret memory, or NULL */
         char *path;
+        bool group_commit;
+        /* Records written, not yet fdatasync'd nor anchored (group commit). */
+        struct PendingAnchor {
+                uint64_t seq;
+                char hash[SHA256_HEX_SIZE];
+                char event[32];
+        } *unsynced;
+        size_t n_unsynced, n_unsynced_alloc;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete);
@@ -201,6 +209,8 @@ static int build_line(const AuditLog *a, const AuditRecord *rec, char **ret, siz
 AuditLog *audit_free(AuditLog *a) {
         if (!a)
                 return NULL;
+        (void) audit_flush(a); /* the owner flushed already; a failure is logged */
+        free(a->unsynced);
         safe_close(a->fd);
         credentials_secret_free(a->key);
         free(a->path);
@@ -396,15 +406,55 @@ static int append_locked(AuditLog *a, const AuditRecord *rec) {
                 return r;
         if (a->last_keyed && !a->key)
                 return -ENOKEY; /* another writer started the keyed chain meanwhile */
-        r = fs_append_record(a->fd, &a->good_size, line, size, a->path);
+        if (a->group_commit && a->n_unsynced == a->n_unsynced_alloc) {
+                size_t n = a->n_unsynced_alloc ? 2 * a->n_unsynced_alloc : 16;
+                struct PendingAnchor *p = reallocarray(a->unsynced, n, sizeof *p);
+                if (!p)
+                        return -ENOMEM;
+                a->unsynced = p;
+                a->n_unsynced_alloc = n;
+        }
+        r = a->group_commit ? fs_append_record_nosync(a->fd, &a->good_size, line, size, a->path)
+                            : fs_append_record(a->fd, &a->good_size, line, size, a->path);
         if (r < 0)
                 return r;
         a->last_seq++;
         a->last_keyed = a->key != NULL;
         memcpy(a->last_hash, hash, SHA256_HEX_SIZE);
+        if (a->group_commit) {
+                /* Anchored once durable: an anchor must never name a record
+                 * a crash could still take away. */
+                struct PendingAnchor *p = &a->unsynced[a->n_unsynced++];
+                p->seq = a->last_seq;
+                memcpy(p->hash, hash, SHA256_HEX_SIZE);
+                snprintf(p->event, sizeof p->event, "%s", rec->event);
+                return 0;
+        }
         /* The anchor: a copy of seq and head out of reach of whoever can
          * rewrite the file (the journal). */
         log_audit_anchor(a->path, a->last_seq, a->last_hash, rec->event);
+        return 0;
+}
+
+void audit_set_group_commit(AuditLog *a, bool on) {
+        a->group_commit = on;
+}
+
+bool audit_has_unsynced(const AuditLog *a) {
+        return a->n_unsynced > 0;
+}
+
+int audit_flush(AuditLog *a) {
+        int r;
+
+        if (!a || a->n_unsynced == 0)
+                return 0;
+        r = fs_fdatasync(a->fd, a->path);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a->n_unsynced; i++)
+                log_audit_anchor(a->path, a->unsynced[i].seq, a->unsynced[i].hash, a->unsynced[i].event);
+        a->n_unsynced = 0;
         return 0;
 }
 

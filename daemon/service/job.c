@@ -206,11 +206,20 @@ void run_retry_step_later(JobRun *r) {
  * that went ahead of its state (run_reconcile). */
 int run_save(JobRun *r, JobState state) {
         JobState old = r->job->state;
+        bool lazy;
         int k;
 
+        lazy = job_state_may_go_back(old, state);
+        /* A state that will not go back needs the records of the steps
+         * before it: one fdatasync makes them all durable first. */
+        if (!lazy) {
+                k = job_host_audit_flush(r->host);
+                if (k < 0)
+                        return k; /* fatal: the daemon stops */
+        }
         r->job->state = state;
         run_clocks_update(r);
-        k = jobstore_save(r->host->jobs, r->job);
+        k = lazy ? jobstore_save_lazy(r->host->jobs, r->job) : jobstore_save(r->host->jobs, r->job);
         if (k < 0) {
                 r->job->state = old;
                 if (fs_error_is_fatal(k)) {
@@ -508,7 +517,10 @@ int jobrun_start_claimed(JobHost *h, const SpoolClaim *claim) {
         job->created_usec = claim->claimed_usec;
         if (!isempty(claim->sha256) && job_set(&job->bilan_sha256, claim->sha256) < 0)
                 return log_oom();
-        k = jobstore_create(h->jobs, job);
+        /* Lazy: the bilan is durable in processing/ as JOBID--NAME, and
+         * recovery makes this very job again, `received`, if a crash takes
+         * the file away (the audit log then says `resumed`, not `claimed`). */
+        k = jobstore_create_lazy(h->jobs, job);
         if (k < 0) {
                 if (fs_error_is_fatal(k))
                         return k;

@@ -157,9 +157,14 @@ StepResult step_deposit(JobRun *r) {
         if (j->first_attempt_usec == 0)
                 run_outage_start(r);
         run_next_now(r);
+        /* The record first: the save's one fdatasync of the audit log
+         * makes it durable with those of the steps before, and with the
+         * state, before the request leaves. A crash in between, or a save
+         * that fails, costs a second `depositing` record, never a lost one. */
+        if (run_audit(r, "depositing", payload_public_name(j)) < 0)
+                return STEP_WAIT;
         if (run_save(r, JOB_STATE_DEPOSITING) < 0)
                 return STEP_WAIT;
-        (void) run_audit(r, "depositing", payload_public_name(j));
 
         ChorusDepositRequest req = {
                 .data = data,

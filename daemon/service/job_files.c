@@ -42,8 +42,10 @@
 /* ---- Files in the spool -------------------------------------------------------- */
 
 /* Moves one of the job's files to `to` from wherever it is (idempotent:
- * a file already there, or gone, is left alone). */
-static int run_move_file(JobRun *r, const char *name, SpoolDir to) {
+ * a file already there, or gone, is left alone), without the fsyncs: the
+ * folders it left are added to `*left` (a bit per SpoolDir), and the
+ * caller fsyncs them and `to` (run_move_all). Returns 1 when it moved. */
+static int run_move_file(JobRun *r, const char *name, SpoolDir to, unsigned *left) {
         SpoolDir where;
         int k;
 
@@ -54,8 +56,26 @@ static int run_move_file(JobRun *r, const char *name, SpoolDir to) {
                 return 0;
         if (k < 0)
                 return k;
-        k = spool_move(r->host->spool, where, to, name);
-        if (k < 0 && fs_error_is_fatal(k))
+        k = spool_move_nosync(r->host->spool, where, to, name);
+        if (k < 0)
+                return k;
+        *left |= 1u << where;
+        return 1;
+}
+
+/* fsync of `to` and of every folder in `*left` (when something moved),
+ * which is emptied; a failed fsync is fatal. */
+static int run_sync_moves(JobRun *r, SpoolDir to, unsigned *left) {
+        int k = 0;
+
+        if (*left == 0)
+                return 0;
+        k = spool_sync(r->host->spool, to);
+        for (SpoolDir d = 0; d < _SPOOL_DIR_MAX && k >= 0; d++)
+                if (d != to && (*left & (1u << d)))
+                        k = spool_sync(r->host->spool, d);
+        *left = 0;
+        if (k < 0)
                 job_host_fatal(r->host, k, "moving a job's file");
         return k;
 }
@@ -94,10 +114,21 @@ int job_text_receipt_name(const Job *j, char ret[static SPOOL_NAME_MAX]) {
 }
 
 /* Moves the job's files to `to`: the artifacts first, the bilan last, so
- * that a bilan still in processing/ means "not finished" after a crash. */
-static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
+ * that a bilan still in processing/ means "not finished" after a crash.
+ * The renames are grouped (daemon/README.md, "Durability"): the artifacts
+ * are renamed, then one fsync of `to` makes them durable there, then the
+ * bilan is renamed and `to` and the folders the files left are fsynced —
+ * 3 syncs for six files, where each move had its own two. A crash in
+ * between leaves the artifacts in `to` and the bilan where it was (an
+ * artifact's old name may linger as well, as after the link() fallback of
+ * a no-replace rename), which the next wake-up or start-up recovery
+ * finishes, as before. */
+static int run_move_all_dirty(JobRun *r, SpoolDir to, const char *extra, unsigned dirty) {
         char receipt[SPOOL_NAME_MAX], readable[SPOOL_NAME_MAX], text[SPOOL_NAME_MAX];
-        int k;
+        const char *artifacts[5];
+        unsigned left = dirty;
+        bool moved = false;
+        int k = 0, q;
 
         if (job_receipt_name(r->job, receipt) < 0)
                 receipt[0] = 0;
@@ -106,21 +137,39 @@ static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
                 readable[0] = 0;
         if (job_text_receipt_name(r->job, text) < 0)
                 text[0] = 0;
-        k = run_move_file(r, extra, to);
+        artifacts[0] = extra;
+        artifacts[1] = receipt[0] ? receipt : NULL;
+        artifacts[2] = text[0] ? text : NULL;
+        artifacts[3] = readable[0] ? readable : NULL;
+        artifacts[4] = r->job->payload_name;
+        for (size_t i = 0; i < ELEMENTSOF(artifacts) && k >= 0; i++) {
+                k = run_move_file(r, artifacts[i], to, &left);
+                moved = moved || k > 0;
+        }
+        /* What moved is made durable in `to` even when a later move failed. */
+        if (moved) {
+                q = spool_sync(r->host->spool, to);
+                if (q < 0) {
+                        job_host_fatal(r->host, q, "moving a job's file");
+                        return q;
+                }
+        }
+        crash_point("moved-artifacts");
         if (k >= 0)
-                k = run_move_file(r, receipt[0] ? receipt : NULL, to);
-        if (k >= 0)
-                k = run_move_file(r, text[0] ? text : NULL, to);
-        if (k >= 0)
-                k = run_move_file(r, readable[0] ? readable : NULL, to);
-        if (k >= 0)
-                k = run_move_file(r, r->job->payload_name, to);
-        if (k >= 0)
-                k = run_move_file(r, r->job->spool_name, to);
-        if (k < 0 && !fs_error_is_fatal(k))
+                k = run_move_file(r, r->job->spool_name, to, &left);
+        q = run_sync_moves(r, to, &left);
+        if (q < 0)
+                return q;
+        if (k < 0 && fs_error_is_fatal(k))
+                job_host_fatal(r->host, k, "moving a job's file");
+        else if (k < 0)
                 run_log_errno(r, LOG_ERR, k, NULL, "Failed to move the files of job %s to %s/: %m",
                               r->job->id, spool_dir_to_string(to));
-        return k;
+        return k < 0 ? k : 0;
+}
+
+static int run_move_all(JobRun *r, SpoolDir to, const char *extra) {
+        return run_move_all_dirty(r, to, extra, 0);
 }
 
 /* ---- failed/: Chorus Pro's rejection, or retries that ran out --------------- */
@@ -338,7 +387,7 @@ static int text_receipt(const Job *j, char **ret, size_t *ret_size) {
  * and atomically (spool_rewrite), and only when its text changed, so it
  * can be called after every answer of Chorus Pro and after a restart. A
  * failed fsync is fatal; other errors are logged and returned. */
-int run_write_text_receipt(JobRun *r) {
+static int write_text_receipt(JobRun *r, WriteFileFlags flags, unsigned *dirty) {
         _cleanup_(freep) char *text = NULL, *old = NULL;
         char name[SPOOL_NAME_MAX];
         size_t size, old_size;
@@ -361,7 +410,9 @@ int run_write_text_receipt(JobRun *r) {
             old_size == size && memcmp(old, text, size) == 0)
                 return 0;
         if (k >= 0)
-                k = spool_rewrite(r->host->spool, where, name, text, size);
+                k = spool_write_full(r->host->spool, where, name, text, size, flags);
+        if (k >= 0 && dirty && (flags & WRITE_FILE_NO_DIR_SYNC))
+                *dirty |= 1u << where;
         if (k >= 0)
                 crash_point("text-receipt");
         if (k < 0 && fs_error_is_fatal(k))
@@ -372,13 +423,20 @@ int run_write_text_receipt(JobRun *r) {
         return k;
 }
 
+int run_write_text_receipt(JobRun *r) {
+        return write_text_receipt(r, 0, NULL);
+}
+
 /* The receipt (written once, at integration: later statuses are in the job
  * state and the audit log, see `chorusctl status JOB`, and in the text
  * receipt, rewritten at each one), then the files to done/. Idempotent:
  * also what a resumed job in state integrated does if its bilan is still
- * in processing/. */
+ * in processing/. The two receipts are written (content fsynced) without
+ * an fsync of their folder each: the moves' fsyncs (run_move_all_dirty)
+ * cover them, whether they move or were written where they stay. */
 int run_finish_integration(JobRun *r) {
         char name[SPOOL_NAME_MAX];
+        unsigned dirty = 0;
         SpoolDir where;
         int k;
 
@@ -389,16 +447,26 @@ int run_finish_integration(JobRun *r) {
                 _cleanup_(freep) char *text = NULL;
                 k = receipt_json(r->job, &text);
                 if (k >= 0)
-                        k = spool_write(r->host->spool, SPOOL_PROCESSING, name, text, strlen(text));
+                        k = spool_write_full(r->host->spool, SPOOL_PROCESSING, name, text, strlen(text),
+                                             WRITE_FILE_NOREPLACE | WRITE_FILE_NO_DIR_SYNC);
+                if (k >= 0)
+                        dirty |= 1u << SPOOL_PROCESSING;
                 if (k < 0 && k != -EEXIST) {
                         if (fs_error_is_fatal(k))
                                 job_host_fatal(r->host, k, "writing a receipt");
                         return k;
                 }
         }
-        k = run_write_text_receipt(r);
-        if (k < 0)
+        k = write_text_receipt(r, WRITE_FILE_NO_DIR_SYNC, &dirty);
+        if (k < 0) {
+                /* The receipt written above stays durable where it is. */
+                if (dirty && !fs_error_is_fatal(k)) {
+                        int q = spool_sync(r->host->spool, SPOOL_PROCESSING);
+                        if (q < 0)
+                                job_host_fatal(r->host, q, "writing a receipt");
+                }
                 return k;
-        return run_move_all(r, SPOOL_DONE, NULL);
+        }
+        return run_move_all_dirty(r, SPOOL_DONE, NULL, dirty);
 }
 

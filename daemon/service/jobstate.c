@@ -430,7 +430,7 @@ static int jobstore_write(JobStore *s, Job *j, WriteFileFlags flags) {
         return write_file_atomic_full(s->dirfd, name, text, size, 0600, flags);
 }
 
-int jobstore_create(JobStore *s, Job *j) {
+static int jobstore_create_full(JobStore *s, Job *j, WriteFileFlags flags) {
         int r;
 
         r = jobstore_exists(s, j->id);
@@ -438,11 +438,47 @@ int jobstore_create(JobStore *s, Job *j) {
                 return r;
         if (r > 0)
                 return -EEXIST;
-        return jobstore_write(s, j, WRITE_FILE_NOREPLACE);
+        return jobstore_write(s, j, WRITE_FILE_NOREPLACE | flags);
+}
+
+int jobstore_create(JobStore *s, Job *j) {
+        return jobstore_create_full(s, j, 0);
+}
+
+int jobstore_create_lazy(JobStore *s, Job *j) {
+        return jobstore_create_full(s, j, WRITE_FILE_NO_DIR_SYNC);
 }
 
 int jobstore_save(JobStore *s, Job *j) {
         return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS);
+}
+
+/* Whether a crash may bring the job back from `new` to the state saved
+ * before it, so that its save need not fsync jobs/ (jobstore_save_lazy: one
+ * sync instead of two). Going back is safe because what follows these
+ * states is redone identically: validation reads the same bilan; numbering
+ * gives the job back the number bound to it (numbering has its own durable
+ * record, written before the number is used); rendering finds the invoice
+ * file it wrote; a job back in `depositing` looks its number up on Chorus
+ * Pro before any new deposit (exactly once), and numbering already holds
+ * the flux. Every state whose step reaches outside — `depositing` before
+ * the request, a terminal state before the files move, awaiting_approval,
+ * integrated — stays fully durable before the step. */
+bool job_state_may_go_back(JobState old, JobState new) {
+        switch (new) {
+        case JOB_STATE_VALIDATED:
+        case JOB_STATE_NUMBERED:
+        case JOB_STATE_RENDERED:
+                return old == JOB_STATE_RECEIVED || old == JOB_STATE_VALIDATED || old == JOB_STATE_NUMBERED;
+        case JOB_STATE_DEPOSITED:
+                return old == JOB_STATE_DEPOSITING || old == JOB_STATE_DEPOSITED;
+        default:
+                return false;
+        }
+}
+
+int jobstore_save_lazy(JobStore *s, Job *j) {
+        return jobstore_write(s, j, WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC);
 }
 
 static int load_one(JobStore *s, const char *id, const char *suffix, Job **ret) {

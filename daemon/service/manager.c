@@ -297,6 +297,14 @@ static int on_noop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static int on_audit_flush(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        (void) s;
+        (void) manager_audit_flush(m); /* a failure is fatal there */
+        return 0;
+}
+
 static int manager_setup_wakeups(Manager *m) {
         int r;
 
@@ -315,6 +323,14 @@ static int manager_setup_wakeups(Manager *m) {
                  * file descriptors exhausted later, every job timer failed. */
                 r = sd_event_add_time(m->event, &m->clock_source, CLOCK_BOOTTIME, UINT64_MAX, 0,
                                       on_noop_timer, m);
+        }
+        /* The audit records of an iteration, made durable with one
+         * fdatasync before the next iteration waits or does anything else. */
+        if (r >= 0)
+                r = sd_event_add_post(m->event, &m->audit_flush_source, on_audit_flush, m);
+        if (r >= 0) {
+                (void) sd_event_source_set_description(m->audit_flush_source, "audit-flush");
+                (void) sd_event_source_set_priority(m->audit_flush_source, SD_EVENT_PRIORITY_IMPORTANT);
         }
 #ifdef CHORUSD_TEST_HOOKS
         if (r >= 0)
@@ -655,11 +671,14 @@ Manager *manager_free(Manager *m) {
         m->wake_source = sd_event_source_disable_unref(m->wake_source);
         m->clock_source = sd_event_source_disable_unref(m->clock_source);
         m->disk_source = sd_event_source_disable_unref(m->disk_source);
+        m->audit_flush_source = sd_event_source_disable_unref(m->audit_flush_source);
         if (m->n_audit_pending > 0 && audit_pending_flush(m) < 0)
                 log_full(LOG_CRIT, "%zu audit record(s) could not be written before stopping (the state directory "
                                    "is full); the job states hold those steps.",
                          m->n_audit_pending);
         audit_pending_free(m);
+        if (m->audit && audit_flush(m->audit) < 0)
+                log_full(LOG_CRIT, "The last audit records may not be on disk.");
         manager_notices_free(m);
         for (size_t i = 0; i < m->n_old; i++) {
                 chorus_client_free(m->old_chorus[i]);
@@ -732,11 +751,17 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
+        /* Group commit: one fdatasync for the records of a loop iteration
+         * (audit.h, daemon/README.md "Durability"). */
+        audit_set_group_commit(m->audit, true);
         r = spool_recover(m->spool, m->jobs, on_recovered, &counts);
         if (counts.fatal < 0)
                 return log_crit_errno(counts.fatal, "Recovery stopped: a durable write failed.");
         if (r < 0)
                 return log_error_errno(r, "Recovery failed: %m");
+        r = audit_flush(m->audit);
+        if (r < 0)
+                return log_crit_errno(r, "Recovery stopped: a durable write failed.");
         log_job(LOG_INFO, NULL, MESSAGE_ID_RECOVERY_DONE,
                 "Start-up recovery done: %u jobs resumed; looking at incoming/.", counts.resumed);
         if (counts.failed > 0)

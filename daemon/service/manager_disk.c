@@ -109,6 +109,12 @@ int audit_pending_flush(Manager *m) {
         }
         if (done == 0)
                 return r;
+        /* Durable before the pipeline resumes (group commit: audit.h). */
+        if (r >= 0 || !fs_error_is_fatal(r)) {
+                int q = audit_flush(m->audit);
+                if (q < 0)
+                        r = q;
+        }
         memmove(m->audit_pending, m->audit_pending + done, (m->n_audit_pending - done) * sizeof *m->audit_pending);
         m->n_audit_pending -= done;
         return r;
@@ -186,6 +192,14 @@ void manager_disk_full(Manager *m, int error, const char *what) {
         if (r < 0)
                 /* Nothing would end the pause: better restart. */
                 manager_fatal(m, r, "arming the timer of a full state directory");
+}
+
+int manager_audit_flush(Manager *m) {
+        int r = audit_flush(m->audit);
+
+        if (r < 0)
+                manager_fatal(m, r, "syncing the audit log");
+        return r;
 }
 
 int manager_audit(Manager *m, const AuditRecord *rec) {

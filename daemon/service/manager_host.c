@@ -84,6 +84,10 @@ static uint64_t host_delay(const JobHost *h, uint64_t usec) {
         return manager_delay(h->userdata, usec);
 }
 
+static int host_audit_flush(JobHost *h) {
+        return manager_audit_flush(host_manager(h));
+}
+
 static void host_notice(JobHost *h, const Notice *n, const NoticeAttachment *attachment) {
         manager_notice(host_manager(h), n, attachment);
 }
@@ -98,6 +102,7 @@ const JobHostOps manager_job_host_ops = {
         .fatal = host_fatal,
         .disk_full = host_disk_full,
         .audit = host_audit,
+        .audit_flush = host_audit_flush,
         .state_changed = host_state_changed,
         .call_finished = host_call_finished,
         .wake_later = host_wake_later,

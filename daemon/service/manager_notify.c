@@ -99,6 +99,17 @@ void manager_notice(Manager *m, const Notice *n, const NoticeAttachment *attachm
                         return;
                 m->unreachable_noticed = true;
         }
+        /* A notice reports what is durable: the records of the steps it
+         * tells of, and the job's state even when it was saved without an
+         * fsync of jobs/ (jobstore_save_lazy), are made so first. */
+        r = manager_audit_flush(m);
+        if (r < 0)
+                return;
+        r = fsync_dir(jobstore_dirfd(m->jobs));
+        if (r < 0) {
+                manager_fatal(m, r, "syncing the job states");
+                return;
+        }
         r = outbox_add(m->outbox, n, attachment);
         if (fs_error_is_fatal(r))
                 manager_fatal(m, r, "writing a notice");

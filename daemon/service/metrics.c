@@ -175,13 +175,16 @@ int metrics_format(const Metrics *m, uint64_t now_usec, char **ret) {
                 "# HELP chorusd_chorus_last_contact_timestamp_seconds Last answer from Chorus Pro (Unix time, 0 = none known).\n"
                 "# TYPE chorusd_chorus_last_contact_timestamp_seconds gauge\n"
                 "chorusd_chorus_last_contact_timestamp_seconds %" PRIu64 "\n"
+                "# HELP chorusd_syncs_total fsync() and fdatasync() calls chorusd made since it started (files and folders).\n"
+                "# TYPE chorusd_syncs_total counter\n"
+                "chorusd_syncs_total %" PRIu64 "\n"
                 "# HELP chorusd_start_timestamp_seconds When chorusd started (Unix time).\n"
                 "# TYPE chorusd_start_timestamp_seconds gauge\n"
                 "chorusd_start_timestamp_seconds %" PRIu64 "\n"
                 "# HELP chorusd_metrics_timestamp_seconds When chorusd wrote this file (Unix time).\n"
                 "# TYPE chorusd_metrics_timestamp_seconds gauge\n"
                 "chorusd_metrics_timestamp_seconds %" PRIu64 "\n",
-                m->deposits, m->failures, m->last_contact_usec / USEC_PER_SEC, m->start_usec / USEC_PER_SEC,
+                m->deposits, m->failures, m->last_contact_usec / USEC_PER_SEC, fs_sync_count(), m->start_usec / USEC_PER_SEC,
                 now_usec / USEC_PER_SEC);
         if (fclose(f) != 0) {
                 free(TAKE_PTR(buf));

@@ -185,9 +185,27 @@ int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size
 }
 
 int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size) {
+        return spool_write_full(s, dir, name, data, size, 0);
+}
+
+int spool_write_full(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size,
+                     WriteFileFlags flags) {
         if (spool_dirfd(s, dir) < 0)
                 return -EINVAL;
-        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE, 0);
+        return write_file_atomic_full(s->dirfds[dir], name, data, size, WRITE_FILE_MODE, flags);
+}
+
+int spool_move_nosync(Spool *s, SpoolDir from, SpoolDir to, const char *name) {
+        if (spool_dirfd(s, from) < 0 || spool_dirfd(s, to) < 0)
+                return -EINVAL;
+        return move_file(s->dirfds[from], name, s->dirfds[to], name,
+                         MOVE_FILE_NOREPLACE | MOVE_FILE_NO_SYNC);
+}
+
+int spool_sync(Spool *s, SpoolDir dir) {
+        if (spool_dirfd(s, dir) < 0)
+                return -EINVAL;
+        return fsync_dir(s->dirfds[dir]);
 }
 
 /* Rejects `from_name` in folder `from`, which becomes rejected/SPOOL_NAME. */
@@ -378,11 +396,13 @@ static int adopt_claimed(Spool *s, SpoolClaim *c, struct stat *ret_st) {
 }
 
 /* Renames incoming/NAME to processing/JOBID--NAME; a job id already taken
- * there (practically impossible) gets a new one. */
+ * there (practically impossible) gets a new one. Without the fsyncs: the
+ * caller makes processing/ durable first (the adopted copy's write fsyncs
+ * it), then incoming/ (claim_one), so the bilan is never in neither. */
 static int claim_rename(Spool *s, const char *name, SpoolClaim *c) {
         for (unsigned attempt = 0;; attempt++) {
                 int r = move_file(s->dirfds[SPOOL_INCOMING], name, s->dirfds[SPOOL_PROCESSING],
-                                  c->spool_name, MOVE_FILE_NOREPLACE);
+                                  c->spool_name, MOVE_FILE_NOREPLACE | MOVE_FILE_NO_SYNC);
                 if (r != -EEXIST || attempt >= 8)
                         return r;
                 spool_claim_done(c);
@@ -476,6 +496,15 @@ int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
                                 r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
                         else
                                 r = check;
+                        /* The adopted copy's write (or the move to rejected/)
+                         * fsynced processing/; otherwise do it here. Then the
+                         * name leaves incoming/ for good: 3 syncs per claim
+                         * where the move and the copy made 4. */
+                        int q = r < 0 && !fs_error_is_fatal(r) ? fsync_dir(s->dirfds[SPOOL_PROCESSING]) : 0;
+                        if (q >= 0 && !fs_error_is_fatal(r))
+                                q = fsync_dir(s->dirfds[SPOOL_INCOMING]);
+                        if (q < 0)
+                                r = q;
                 }
         }
         if (r < 0)

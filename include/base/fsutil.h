@@ -69,6 +69,10 @@ int fs_write_all(int fd, const void *buf, size_t size);
  * returned as -EIO. */
 int fs_fsync(int fd, const char *what);
 int fs_fdatasync(int fd, const char *what);
+/* How many fsync()/fdatasync() calls this process made (files and
+ * directories, failed ones included): the metrics file shows it, so that
+ * the benchmark can count syncs per bilan without strace. */
+uint64_t fs_sync_count(void);
 int fs_ftruncate(int fd, off_t length);
 /* flock(2), EINTR retried (a blocking LOCK_EX waits for the other process). */
 int fs_flock(int fd, int operation);
@@ -105,6 +109,13 @@ typedef enum WriteFileFlags {
          * link: `name` itself never goes missing). A reader that finds
          * `name` damaged falls back on it (see jobstate.h). */
         WRITE_FILE_KEEP_PREVIOUS = 1 << 1,
+        /* The content is fsynced before the rename (so the name, if a
+         * crash keeps it, never shows a torn file), but the folder is not:
+         * the caller either fsyncs the folder itself later (one fsync for
+         * several renames, fsync_dir()) or can afford to find the old
+         * version (or no file) after a crash — see daemon/README.md,
+         * "Durability", for each use. */
+        WRITE_FILE_NO_DIR_SYNC = 1 << 2,
 } WriteFileFlags;
 
 #define WRITE_FILE_MODE 0640
@@ -119,6 +130,10 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
 
 typedef enum MoveFileFlags {
         MOVE_FILE_NOREPLACE = 1 << 0, /* -EEXIST rather than replace `newname` */
+        /* The rename only: the caller fsyncs both folders afterwards (one
+         * fsync of each for several moves), before anything depends on the
+         * move being on disk. */
+        MOVE_FILE_NO_SYNC = 1 << 1,
 } MoveFileFlags;
 
 /* rename() from one directory to another (or the same), then fsync of the
@@ -174,6 +189,9 @@ int fs_open_append(int dirfd, const char *name, mode_t mode);
  * (ftruncate) and the write's error returned (-ENOSPC for a short write);
  * if that cut fails, -EIO. On success *good_size grows by `size`. */
 int fs_append_record(int fd, uint64_t *good_size, const void *data, size_t size, const char *what);
+/* The same without the fdatasync: the caller syncs later (one fdatasync
+ * for several records, audit_flush()). */
+int fs_append_record_nosync(int fd, uint64_t *good_size, const void *data, size_t size, const char *what);
 
 typedef struct FsTail {
         uint64_t good_size;  /* size up to and including the last '\n' */

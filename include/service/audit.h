@@ -81,6 +81,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AuditLog *, audit_free);
  * -EBADMSG (another writer left a damaged tail), -EIO (fatal), -ENOMEM. */
 int audit_append(AuditLog *a, const AuditRecord *rec);
 
+/* Group commit (the daemon): from now on audit_append() writes the record
+ * but leaves its fdatasync, and its journal anchor, to audit_flush(), which
+ * makes every record appended since durable with one fdatasync and then
+ * anchors them. The daemon flushes before every durable job state that
+ * follows the records, before a request leaves for Chorus Pro, before a
+ * notice, at the end of each event-loop iteration and at exit
+ * (daemon/README.md, "Durability"). Returns 0 or -EIO (fatal). */
+void audit_set_group_commit(AuditLog *a, bool on);
+int audit_flush(AuditLog *a);
+/* Whether records wait for audit_flush(). */
+bool audit_has_unsynced(const AuditLog *a);
+
 uint64_t audit_last_seq(const AuditLog *a);
 /* The hash the next record will carry as prev. */
 const char *audit_last_hash(const AuditLog *a);

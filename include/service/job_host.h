@@ -50,6 +50,9 @@ typedef struct JobHostOps {
         /* Appends an audit record, or keeps it while the disk is full
          * (manager_audit). Returns 0 or a fatal error. */
         int (*audit)(JobHost *h, const AuditRecord *rec);
+        /* Makes the audit records appended so far durable (one fdatasync
+         * for all, manager_audit_flush). Returns 0 or a fatal error. */
+        int (*audit_flush)(JobHost *h);
         /* A job moved from one state to another (_JOB_STATE_INVALID: it
          * enters or leaves memory): counters, STATUS=, metrics. */
         void (*state_changed)(JobHost *h, JobState old_state, JobState new_state);
@@ -121,6 +124,9 @@ static inline void job_host_disk_full(JobHost *h, int error, const char *what) {
 }
 static inline int job_host_audit(JobHost *h, const AuditRecord *rec) {
         return h->ops->audit(h, rec);
+}
+static inline int job_host_audit_flush(JobHost *h) {
+        return h->ops->audit_flush(h);
 }
 static inline void job_host_state_changed(JobHost *h, JobState old_state, JobState new_state) {
         h->ops->state_changed(h, old_state, new_state);

@@ -202,9 +202,24 @@ int jobstore_dirfd(const JobStore *s);
 
 /* Writes the first state of a new job; -EEXIST if that id is taken. */
 int jobstore_create(JobStore *s, Job *j);
+/* The same without the fsync of jobs/ (the content is fsynced): for a job
+ * just claimed, whose bilan is durable in processing/ under JOBID--NAME, so
+ * that start-up recovery recreates the same job, `received`, if a crash
+ * takes the file away. */
+int jobstore_create_lazy(JobStore *s, Job *j);
 /* Rewrites the job's state durably (sets updated_usec). The previous file
  * becomes JOBID.state.prev. -EIO is fatal (fsutil.h). */
 int jobstore_save(JobStore *s, Job *j);
+/* The same, but the folder jobs/ is not fsynced: the new content is (a
+ * crash never shows a torn file), yet a crash may bring back the previous
+ * version. Only for the states a job can safely go back from, because
+ * every step after them is redone identically (see daemon/README.md,
+ * "Durability", and job_state_may_go_back()); the next jobstore_save()
+ * of the job, or of any job, makes it durable. */
+int jobstore_save_lazy(JobStore *s, Job *j);
+/* Whether the move from `old` to `new` may be saved with
+ * jobstore_save_lazy() (the reasons are in jobstate.c). */
+bool job_state_may_go_back(JobState old, JobState new);
 
 typedef enum JobLoadSource {
         JOB_LOAD_CURRENT,  /* JOBID.state */

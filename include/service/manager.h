@@ -97,6 +97,9 @@ typedef struct Manager {
         /* defer: reads the rest of conventions.d/ (manager_conventions.c) */
         sd_event_source *conventions_source;
         size_t conventions_logged; /* problems logged so far */
+        /* After every loop iteration: the audit records of that iteration
+         * made durable at once (group commit, manager_audit_flush). */
+        sd_event_source *audit_flush_source;
         unsigned n_phase[_JOB_PHASE_MAX];
         unsigned n_done, n_rejected, n_failed; /* since start */
         char *status;                           /* last STATUS= sent */
@@ -150,6 +153,8 @@ void manager_disk_full(Manager *m, int error, const char *what);
  * pipeline paused meanwhile). Returns 0 (written or waiting), or a fatal
  * error after manager_fatal() (-EIO, a damaged log, no memory to keep it). */
 int manager_audit(Manager *m, const AuditRecord *rec);
+/* audit_flush(); a failure is fatal (manager_fatal). Returns 0 or -EIO. */
+int manager_audit_flush(Manager *m);
 /* Counters: a job moved from one state to another (old = _JOB_STATE_INVALID
  * for a new job, new = _JOB_STATE_INVALID when it leaves memory). Sends
  * STATUS= when the text changes. */

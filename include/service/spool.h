@@ -217,6 +217,16 @@ int spool_write(Spool *s, SpoolDir dir, const char *name, const void *data, size
  * one file of the spool rewritten in place, the text receipt that follows
  * the invoice's status. Readers see the old text or the new, never a mix. */
 int spool_rewrite(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size);
+/* spool_write() (WRITE_FILE_NOREPLACE) or spool_rewrite() (0) with more
+ * WriteFileFlags: WRITE_FILE_NO_DIR_SYNC when the caller fsyncs the folder
+ * later (spool_sync()). */
+int spool_write_full(Spool *s, SpoolDir dir, const char *name, const void *data, size_t size,
+                     WriteFileFlags flags);
+/* spool_move() without its two fsyncs: the caller makes the moves durable
+ * with spool_sync() of both folders, once for several moves. */
+int spool_move_nosync(Spool *s, SpoolDir from, SpoolDir to, const char *name);
+/* fsync of one spool folder (-EIO on failure: fatal). */
+int spool_sync(Spool *s, SpoolDir dir);
 /* Rejects the bilan `spool_name`, now in folder `from`: writes
  * rejected/SPOOL_NAME.error.txt (error_report.h) from the diagnostics, then
  * moves the bilan next to it. An existing error file (a crash between the
