@@ -25,7 +25,6 @@
 #include <time.h>
 
 #include "chorus/chorus_trust.h"
-#include "chorus/chorus_http.h"
 #include "base/fileio.h"
 #include "base/fsutil.h"
 #include "base/macro.h"
@@ -99,7 +98,7 @@ static int ca_load(const char *path, STACK_OF(X509) **ret, char **reterr_message
                 r = negative_errno();
                 return ca_error(reterr_message, r, "cannot open ca_file '%s': %s", path, strerror(-r));
         }
-        r = read_fd_bounded(fd, CHORUS_HTTP_CA_FILE_MAX, &pem, &size);
+        r = read_fd_bounded(fd, CHORUS_TRUST_CA_FILE_MAX, &pem, &size);
         if (r < 0)
                 return ca_error(reterr_message, r, "cannot read ca_file '%s': %s", path, strerror(-r));
         r = ca_parse(pem, size, &certs);

@@ -28,7 +28,6 @@ typedef struct ChorusHttp ChorusHttp;
 typedef struct ChorusHttpRequest ChorusHttpRequest;
 
 #define CHORUS_HTTP_RESPONSE_MAX_DEFAULT (UINT64_C(16) * 1024 * 1024)
-#define CHORUS_HTTP_CA_FILE_MAX (4 * 1024 * 1024)
 
 typedef struct ChorusHttpOptions {
         const char *ca_file;         /* PEM bundle added to the system CAs; NULL = none */

@@ -19,6 +19,8 @@
 
 typedef struct ChorusTrust ChorusTrust;
 
+#define CHORUS_TRUST_CA_FILE_MAX (4 * 1024 * 1024) /* largest ca_file read */
+
 /* Reads ca_file (NULL = none) now; on failure *reterr_message (free())
  * says why. Builds no store yet. */
 int chorus_trust_new(const char *ca_file, ChorusTrust **ret, char **reterr_message);

@@ -35,7 +35,11 @@ typedef enum StepResult {
 
 struct JobRun {
         JobHost *host;
+        /* NULL while the job sleeps (run_sleep): waiting on Chorus Pro, its
+         * state on disk is all there is to it until its timer fires. */
         Job *job;
+        char id[JOB_ID_MAX];
+        JobState asleep_state; /* the state of a sleeping job, for the counters */
         sd_event_source *timer;
         ChorusCall *call;
         ChorusClient *call_client;
@@ -116,6 +120,13 @@ void run_notice(JobRun *r, NoticeKind kind, const char *reason, const NoticeAtta
 /* NOTICE_BILAN_REFUSED with the bilan's error file from rejected/. */
 void run_notice_refused(JobRun *r, const char *reason);
 void run_wake(JobRun *r);
+/* ---- job_sleep.c: a job waiting on Chorus Pro leaves memory */
+/* Frees r->job when it waits on Chorus Pro and its state file holds exactly
+ * what memory does; r stays, with its timer. */
+void run_sleep(JobRun *r);
+/* Reads a sleeping job's state again (its timer fired). < 0: it could not
+ * be (tried again later, or r freed when the state is gone). */
+int run_awake(JobRun *r);
 int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int run_schedule(JobRun *r, uint64_t when);
 bool run_wait_next_attempt(JobRun *r);
