@@ -151,6 +151,7 @@ JobRun *jobrun_free(JobRun *r) {
                 r->next->prev = r->prev;
         job_host_state_changed(h, r->job ? r->job->state : r->asleep_state, _JOB_STATE_INVALID);
         job_free(r->job);
+        free(r->result);
         free(r->payload);
         free(r);
         return NULL;
@@ -166,6 +167,12 @@ bool jobrun_any_call_on(JobHost *h, ChorusClient *client) {
                 if (r->call && r->call_client == client)
                         return true;
         return false;
+}
+
+int run_results(JobRun *r) {
+        if (!r->result)
+                r->result = malloc(sizeof(RunResults));
+        return r->result ? 0 : -ENOMEM;
 }
 
 /* Bookkeeping common to every Chorus Pro callback. */

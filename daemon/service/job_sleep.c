@@ -64,6 +64,8 @@ void run_sleep(JobRun *r) {
         log_debug("Job %s: sleeping in state %s.", r->id, job_state_to_string(r->job->state));
         r->asleep_state = r->job->state;
         r->job = job_free(r->job);
+        free(r->result); /* no call in flight: nothing in it */
+        r->result = NULL;
 }
 
 /* Reads a sleeping job's state again. A state that cannot be read (being
