@@ -508,6 +508,10 @@ typedef struct FaultCase {
         int code_retour;        /* -1 = none expected */
         const char *in_message;
         int fluxes;             /* fluxes the emulator recorded, for deposits; -1 = do not check */
+        /* Requests libcurl sent again by itself on a new connection, the
+         * reused one found dead: look-ups only, never a deposit (which has
+         * a connection of its own). Not attempts of the retry logic. */
+        int resent;
 } FaultCase;
 
 #define HEALTH CHORUS_PATH_HEALTH_CHECK
@@ -517,71 +521,74 @@ typedef struct FaultCase {
  * this table, whose pointers are valid in every process. */
 static const FaultCase fault_cases[] = {
         { "503 twice, then success", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .count = 2, .status = 503),
-          5000, 0, 0, 0, false, false, 3, 0, -1, NULL, -1 },
+          5000, 0, 0, 0, false, false, 3, 0, -1, NULL, -1, 0 },
         { "500 once, then success", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .status = 500), 5000, 0, 0, 0,
-          false, false, 2, 0, -1, NULL, -1 },
+          false, false, 2, 0, -1, NULL, -1, 0 },
         { "429 without Retry-After", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .status = 429), 5000, 0, 0, 0,
-          false, false, 2, 0, -1, NULL, -1 },
+          false, false, 2, 0, -1, NULL, -1, 0 },
         { "503 for good: retries until the deadline", OP_HEALTH,
           EMULATOR_FAULT(.route = HEALTH, .count = 1000, .status = 503), 1500, 0, -EAGAIN, CHORUS_ERROR_HTTP,
-          true, true, -1, 3, -1, "gave up", -1 },
+          true, true, -1, 3, -1, "gave up", -1, 0 },
         { "503 with one attempt", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .status = 503), 0, 0, -EAGAIN,
-          CHORUS_ERROR_HTTP, true, true, 1, 0, -1, "HTTP 503", -1 },
+          CHORUS_ERROR_HTTP, true, true, 1, 0, -1, "HTTP 503", -1, 0 },
         { "slow answer beyond the timeout, then success", OP_HEALTH,
           EMULATOR_FAULT(.route = HEALTH, .delay_ms = 2500), 5000, 1000, 0, 0, false, false, 2, 0, -1, NULL,
-          -1 },
+          -1, 0 },
         { "slow answer, one attempt", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .delay_ms = 2500), 0, 1000,
-          -EAGAIN, CHORUS_ERROR_TIMEOUT, true, true, 1, 0, -1, "timeout", -1 },
+          -EAGAIN, CHORUS_ERROR_TIMEOUT, true, true, 1, 0, -1, "timeout", -1, 0 },
+        /* The health check reuses the token's connection: libcurl sends it
+         * again on a new one when that connection drops (resent), the retry
+         * logic sees the second drop. */
         { "connection dropped before the answer, then success", OP_HEALTH,
-          EMULATOR_FAULT(.route = HEALTH, .drop = "before_body"), 5000, 0, 0, 0, false, false, 2, 0, -1, NULL,
-          -1 },
+          EMULATOR_FAULT(.route = HEALTH, .count = 2, .drop = "before_body"), 5000, 0, 0, 0, false, false, 3, 0,
+          -1, NULL, -1, 1 },
         { "connection dropped before the answer, one attempt", OP_HEALTH,
-          EMULATOR_FAULT(.route = HEALTH, .drop = "before_body"), 0, 0, -EAGAIN, CHORUS_ERROR_NETWORK, true,
-          true, 1, 0, -1, NULL, -1 },
+          EMULATOR_FAULT(.route = HEALTH, .count = 2, .drop = "before_body"), 0, 0, -EAGAIN, CHORUS_ERROR_NETWORK,
+          true, true, 2, 0, -1, NULL, -1, 1 },
         { "200 with codeRetour", OP_HEALTH,
           EMULATOR_FAULT(.route = HEALTH, .status = 200, .has_code_retour = true, .code_retour = 20099,
                          .libelle = "Erreur métier simulée"),
-          5000, 0, -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 1, 0, 20099, "Erreur métier simulée", -1 },
+          5000, 0, -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 1, 0, 20099, "Erreur métier simulée", -1, 0 },
         { "400 with codeRetour and libelle", OP_HEALTH,
           EMULATOR_FAULT(.route = HEALTH, .status = 400, .has_code_retour = true, .code_retour = 20000,
                          .libelle = "Le champ X est obligatoire"),
-          5000, 0, -EREMOTEIO, CHORUS_ERROR_HTTP, false, false, 1, 0, 20000, "Le champ X est obligatoire", -1 },
+          5000, 0, -EREMOTEIO, CHORUS_ERROR_HTTP, false, false, 1, 0, 20000, "Le champ X est obligatoire", -1, 0 },
         { "415", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .status = 415), 5000, 0, -EREMOTEIO,
-          CHORUS_ERROR_HTTP, false, false, 1, 0, -1, "HTTP 415", -1 },
+          CHORUS_ERROR_HTTP, false, false, 1, 0, -1, "HTTP 415", -1, 0 },
         { "403", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .status = 403), 5000, 0, -EREMOTEIO,
-          CHORUS_ERROR_FORBIDDEN, false, false, 1, 0, -1, "not subscribed", -1 },
+          CHORUS_ERROR_FORBIDDEN, false, false, 1, 0, -1, "not subscribed", -1, 0 },
         /* Deposits are never sent again blindly once they may have arrived. */
         { "deposit: answer lost after processing", OP_DEPOSIT,
           EMULATOR_FAULT(.route = DEPOSIT, .drop = "after_body"), 5000, 0, -EAGAIN, CHORUS_ERROR_NETWORK, true,
-          true, 1, 0, -1, "may have been processed", 1 },
+          true, 1, 0, -1, "may have been processed", 1, 0 },
         { "deposit: connection dropped before processing", OP_DEPOSIT,
           EMULATOR_FAULT(.route = DEPOSIT, .drop = "before_body"), 5000, 0, -EAGAIN, CHORUS_ERROR_NETWORK,
-          true, true, 1, 0, -1, NULL, 0 },
+          true, true, 1, 0, -1, NULL, 0, 0 },
         { "deposit: 500", OP_DEPOSIT, EMULATOR_FAULT(.route = DEPOSIT, .status = 500), 5000, 0, -EAGAIN,
-          CHORUS_ERROR_HTTP, true, true, 1, 0, -1, "HTTP 500", 0 },
+          CHORUS_ERROR_HTTP, true, true, 1, 0, -1, "HTTP 500", 0, 0 },
         { "deposit: slow answer", OP_DEPOSIT, EMULATOR_FAULT(.route = DEPOSIT, .delay_ms = 2500), 5000, 1000,
-          -EAGAIN, CHORUS_ERROR_TIMEOUT, true, true, 1, 0, -1, "may have been processed", -1 },
+          -EAGAIN, CHORUS_ERROR_TIMEOUT, true, true, 1, 0, -1, "may have been processed", -1, 0 },
         { "deposit: 429 is retried (not processed)", OP_DEPOSIT,
-          EMULATOR_FAULT(.route = DEPOSIT, .status = 429), 5000, 0, 0, 0, false, false, 2, 0, -1, NULL, 1 },
+          EMULATOR_FAULT(.route = DEPOSIT, .status = 429), 5000, 0, 0, 0, false, false, 2, 0, -1, NULL, 1, 0 },
         { "deposit: file too large (codeRetour 20001)", OP_DEPOSIT,
           EMULATOR_FAULT(.route = DEPOSIT, .status = 200, .has_code_retour = true, .code_retour = 20001,
                          .libelle = "GDP_MSG_11.022"),
-          5000, 0, -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 1, 0, 20001, "GDP_MSG_11.022", 0 },
+          5000, 0, -EREMOTEIO, CHORUS_ERROR_BUSINESS, false, false, 1, 0, 20001, "GDP_MSG_11.022", 0, 0 },
         { "deposit: 202 accepted", OP_DEPOSIT,
           EMULATOR_FAULT(.route = DEPOSIT, .status = 202, .body_json = "{\"codeRetour\":0}"), 5000, 0, -EREMOTEIO,
-          CHORUS_ERROR_RESPONSE, false, true, 1, 0, -1, "may have been processed", 0 },
+          CHORUS_ERROR_RESPONSE, false, true, 1, 0, -1, "may have been processed", 0, 0 },
         /* libcurl refuses a header line over 100 KiB itself ("Out of memory"
          * in 7.88); chorusd refuses headers over 64 KiB in all. */
         { "200 kB response header", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .header_bytes = 200000), 5000, 0,
           -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "response headers over our limit of 64 KiB",
-          -1 },
+          -1, 0 },
         { "80 kB response header", OP_HEALTH, EMULATOR_FAULT(.route = HEALTH, .header_bytes = 80000), 5000, 0,
           -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "response headers over our limit of 64 KiB",
-          -1 },
+          -1, 0 },
         { "deposit: 200 kB response header", OP_DEPOSIT, EMULATOR_FAULT(.route = DEPOSIT, .header_bytes = 200000),
-          5000, 0, -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "refused as malformed", 1 },
+          5000, 0, -EREMOTEIO, CHORUS_ERROR_TOO_LARGE, false, true, 1, 0, -1, "refused as malformed", 1, 0 },
         { "token endpoint 503 once", OP_HEALTH, EMULATOR_FAULT(.route = TOKEN_PATH, .status = 503), 5000, 0,
-          0, 0, false, false, 1, 0, -1, NULL, -1 },
+          0, 0, false, false, 1, 0, -1, NULL, -1, 0 },
 };
 ParameterizedTestParameters(chorus_client, faults) {
         static size_t indexes[ELEMENTSOF(fault_cases)];
@@ -642,14 +649,15 @@ ParameterizedTest(size_t *index, chorus_client, faults) {
         if (fc->fluxes >= 0)
                 cr_expect_eq(count_fluxes(), fc->fluxes, "%s: fluxes recorded", fc->label);
         if (fc->r == 0) {
-                cr_expect_eq(retries.n, (unsigned) (streq(fc->fault.route, TOKEN_PATH) ? 1 : seen - 1),
+                cr_expect_eq(retries.n, (unsigned) (streq(fc->fault.route, TOKEN_PATH) ? 1 : seen - 1 - fc->resent),
                              "%s: retries scheduled", fc->label);
                 return;
         }
         cr_expect_eq(e.kind, fc->kind, "%s: kind %s", fc->label, chorus_error_kind_to_string(e.kind));
         cr_expect_eq(e.temporary, fc->temporary, "%s: temporary", fc->label);
         cr_expect_eq(e.maybe_processed, fc->maybe_processed, "%s: maybe_processed", fc->label);
-        cr_expect_eq(e.attempts, (unsigned) seen, "%s: attempts %u, emulator saw %d", fc->label, e.attempts, seen);
+        cr_expect_eq(e.attempts, (unsigned) (seen - fc->resent), "%s: attempts %u, emulator saw %d", fc->label,
+                     e.attempts, seen);
         cr_expect_eq(e.has_code_retour, fc->code_retour >= 0, "%s", fc->label);
         if (fc->code_retour >= 0)
                 cr_expect_eq(e.code_retour, fc->code_retour, "%s", fc->label);
@@ -1022,6 +1030,93 @@ Test(chorus_client, system_bundle_is_read_again_once_old) {
         system_bundle_write(dir, WRONG_CA);
         expect_tls_error(health(c, &e), &e);
         cr_expect_eq(count(CHORUS_PATH_HEALTH_CHECK), 2);
+        scratch_remove(dir);
+}
+
+/* ---- connections: reused by look-ups, never by a deposit (issue 14) ----
+ *
+ * The emulator records on which connection each request came, and whether
+ * that connection resumed a TLS session. */
+
+static int request_connection(const cJSON *request) {
+        const cJSON *id = cJSON_GetObjectItem(request, "connection");
+
+        cr_assert(cJSON_IsNumber(id), "the emulator records connections");
+        return id->valueint;
+}
+
+static void deposit_twice(ChorusClient *c) {
+        _cleanup_(freep) char *xml = NULL;
+        ChorusDepositResult d1 = {}, d2 = {};
+        size_t size;
+
+        xml = read_all(UBL_FILE, &size);
+        deposit_ok(c, xml, size, INVOICE_FORMAT_UBL, "facture-1.xml", &d1);
+        deposit_ok(c, xml, size, INVOICE_FORMAT_UBL, "facture-2.xml", &d2);
+        chorus_deposit_result_done(&d1);
+        chorus_deposit_result_done(&d2);
+}
+
+Test(chorus_client, lookups_reuse_connections_a_deposit_never) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = client_default();
+        cJSON *requests = NULL, *r, *q;
+        ChorusError e = {};
+        int lookups = -1, deposits = 0;
+
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(health(c, &e), 0, "%s", strempty(e.message));
+        deposit_twice(c);
+        cr_assert_eq(health(c, &e), 0, "%s", strempty(e.message));
+
+        cr_assert_eq(emulator_requests(emu, NULL, &requests), 0);
+        cr_assert_eq(cJSON_GetArraySize(requests), 7, "token, 3 health checks, 2 deposits, 1 health check");
+        cJSON_ArrayForEach(r, requests) {
+                const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(r, "path"));
+                int id = request_connection(r);
+
+                if (!streq(strempty(path), CHORUS_PATH_DEPOSIT)) {
+                        /* The token and every health check: one connection. */
+                        if (lookups < 0)
+                                lookups = id;
+                        cr_expect_eq(id, lookups, "%s came on connection %d, not %d", path, id, lookups);
+                        continue;
+                }
+                deposits++;
+                /* A deposit: a connection of its own, used by nothing else,
+                 * whose TLS handshake resumed an earlier session. */
+                cJSON_ArrayForEach(q, requests)
+                        cr_expect(q == r || request_connection(q) != id, "deposit's connection %d reused", id);
+                cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(r, "tls_resumed")), "a deposit resumes a TLS session");
+        }
+        cr_expect_eq(deposits, 2);
+        cJSON_Delete(requests);
+}
+
+/* A new trust store (once a day): no connection or TLS session verified with
+ * the old one is used again. */
+Test(chorus_client, new_trust_store_new_connections) {
+        _cleanup_(chorus_client_freep) ChorusClient *c = NULL;
+        char *dir = scratch_new();
+        cJSON *requests = NULL, *r;
+        ChorusError e = {};
+        int ids[3], n = 0;
+
+        require_test_hooks();
+        cr_assert_eq(setenv("CHORUSD_TEST_CA_MAX_AGE_MS", "0", 1), 0);
+        system_bundle_write(dir, emu->ca_file);
+        c = client_system_cas();
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(health(c, &e), 0, "%s", strempty(e.message));
+        cr_assert_eq(emulator_requests(emu, CHORUS_PATH_HEALTH_CHECK, &requests), 0);
+        cJSON_ArrayForEach(r, requests) {
+                cr_assert_lt(n, 3);
+                ids[n++] = request_connection(r);
+                cr_expect(!cJSON_IsTrue(cJSON_GetObjectItem(r, "tls_resumed")), "no session of an older store");
+        }
+        cr_expect_eq(n, 3);
+        cr_expect(ids[0] != ids[1] && ids[1] != ids[2], "one connection per store: %d %d %d", ids[0], ids[1],
+                  ids[2]);
+        cJSON_Delete(requests);
         scratch_remove(dir);
 }
 

@@ -870,6 +870,46 @@ Test(e2e_pipeline, long_pending_flux_survives_a_later_hiccup) {
         cr_assert_eq(test_daemon_stop(&d), 0);
 }
 
+/* A job waiting on Chorus Pro leaves memory between two calls (job_sleep.c)
+ * and is read again from its state file when its timer fires: after the
+ * deposit, after a restart, and once integrated (issue 14: peak RSS with
+ * 10 000 waiting jobs). The debug log says when. */
+static void wait_log(const char *needle, unsigned occurrences) {
+        uint64_t deadline = test_now_usec() + 60 * SEC;
+
+        while (test_daemon_log_count(&d, needle) < occurrences && test_now_usec() < deadline)
+                usleep(20000);
+        cr_assert_geq(test_daemon_log_count(&d, needle), occurrences, "'%s' logged fewer than %u times", needle,
+                      occurrences);
+}
+
+Test(e2e_pipeline, waiting_jobs_sleep_on_disk_and_wake_up) {
+        static const char *const env[] = { "CHORUSD_TEST_TIME_SCALE=100", "CHORUSD_LOG_LEVEL=debug", NULL };
+        char id[25], needle[128], *flux;
+
+        cr_assert_eq(emulator_configure(emu, "{\"auto_advance\": 0}"), 0);
+        start_daemon_env("poll_interval = 10\nlifecycle_poll_interval = 300\n", env);
+        drop("cdcmc.json", BILANS "cdcmc-2026.json");
+        cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", JOB_WAIT, id), 0);
+        cr_assert_eq(test_daemon_wait_state(&d, id, "deposited", JOB_WAIT), 0);
+        snprintf(needle, sizeof needle, "Job %s: sleeping in state deposited.", id);
+        wait_log(needle, 2); /* after the deposit, then after a pending flux report */
+
+        /* A restart: the resumed job sleeps at once. */
+        cr_assert_eq(test_daemon_stop(&d), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        wait_log(needle, 3);
+
+        /* Woken by its timer, read again, it follows the flux to the end. */
+        flux = job_field(id, "FLUX");
+        cr_assert_eq(emulator_advance_flux(emu, flux, "IN_INTEGRE"), 0);
+        free(flux);
+        wait_job("cdcmc.json", "done", "integrated", id);
+        snprintf(needle, sizeof needle, "Job %s: sleeping in state integrated.", id);
+        wait_log(needle, 1);
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
+
 /* Staff choose the file names: control characters in them (here a terminal
  * escape and a newline) never reach the administrator's terminal through
  * chorusctl status. */

@@ -538,6 +538,7 @@ static void call_send(ChorusCall *call) {
         }
         spec.url = url;
         spec.body_size = spec.body ? strlen(spec.body) : 0;
+        spec.fresh_connection = call->op->send_once;
         call->token_generation = c->token_generation;
         call->state = CALL_SENDING;
         r = chorus_http_start(c->http, &spec, on_call_http, call, &call->http);

@@ -2,8 +2,9 @@
  *
  * Ownership: a ChorusHttp owns its multi handle, the io sources of the
  * sockets curl asks us to watch (IoWatch, attached to each socket with
- * curl_multi_assign), one timer source, the extra CA certificates, the
- * trust store shared by its connections, and every request in flight. A
+ * curl_multi_assign), one timer source, the trust store shared by its
+ * connections (chorus_trust.c), the TLS session caches (SessionCache), and
+ * every request in flight. A
  * request owns its easy handle, its header list, its body and the answer
  * buffers; all of them are wiped before they are freed, since headers carry
  * the bearer token and cpro-account, the token request's body the client
@@ -17,17 +18,28 @@
  * freed. User callbacks run only from http_process_done(), never from inside
  * a curl callback, so that they may start or cancel transfers.
  *
+ * Connections: the deposit (and every call that must never be sent twice,
+ * ChorusHttpSpec.fresh_connection) gets a connection of its own, closed
+ * after it: libcurl silently sends a request again when a reused connection
+ * turns out to be dead. Every other call (the token, the look-ups and
+ * status queries, which may be sent twice without harm) reuses the idle
+ * connections of the multi handle. Every connection may resume a TLS
+ * session of an earlier one (a CURLSH sharing CURL_LOCK_DATA_SSL_SESSION):
+ * the fresh connection of a deposit costs a resumed handshake, not a full
+ * one. A connection or session is only ever reused under the trust store it
+ * was verified with: a new store (a day later) comes with a new session
+ * cache and a new, empty connection pool (http_trust_refresh).
+ * Before issue 14, every request had a connection of its own: a full TCP +
+ * TLS handshake, 18 % of the daemon's user time per bilan.
+ *
  * Failures: setup errors (allocation, curl_easy_setopt, sd-event) are
  * returned as negative errno; transfer failures reach the callback as a
  * ChorusHttpAnswer with curl_code set. */
+#include <assert.h>
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +47,13 @@
 #include <time.h>
 
 #include "chorus/chorus_http.h"
+#include "chorus/chorus_trust.h"
 #include "base/fileio.h"
 #include "base/fsutil.h"
 #include "base/macro.h"
 
 #define HEADER_VALUE_MAX 1024 /* longest WWW-Authenticate / Retry-After kept */
 #define RESPONSE_CHUNK_MIN 4096
-/* As libcurl's own CA cache (CURLOPT_CA_CACHE_TIMEOUT): a ca-certificates
- * update, a distrusted root removed, is seen within a day, reload or not. */
-#define TRUST_STORE_MAX_AGE_USEC (UINT64_C(24) * 3600 * 1000000)
 
 static inline size_t size_max(size_t a, size_t b) {
         return a > b ? a : b;
@@ -51,6 +61,15 @@ static inline size_t size_max(size_t a, size_t b) {
 static inline size_t size_min(size_t a, size_t b) {
         return a < b ? a : b;
 }
+
+/* The TLS sessions of the connections verified with one trust store (one
+ * generation of it). A request keeps the cache it started with until it is
+ * freed: libcurl wants the share alive as long as an easy handle uses it. */
+typedef struct SessionCache {
+        CURLSH *share;
+        unsigned generation;
+        unsigned users; /* requests, plus one while it is the current cache */
+} SessionCache;
 
 typedef struct IoWatch IoWatch;
 struct IoWatch {
@@ -76,6 +95,7 @@ struct ChorusHttpRequest {
         size_t headers_size;
         bool finishing; /* in its callback: cancel is a no-op */
         bool trust_failed; /* no trust store could be given to its connection */
+        SessionCache *sessions;
         char *www_authenticate;
         char *retry_after;
         char error[CURL_ERROR_SIZE];
@@ -89,13 +109,9 @@ struct ChorusHttp {
         sd_event_source *timer;
         IoWatch *watches;
         ChorusHttpRequest *requests;
-        STACK_OF(X509) *extra_ca;
-        char *system_ca_file;        /* what libcurl would load itself */
-        char *system_ca_path;
-        X509_STORE *trust;           /* system CAs + extra_ca, for every connection */
-        uint64_t trust_built_usec;   /* CLOCK_BOOTTIME */
-        uint64_t trust_max_age_usec;
-        char *trust_error;           /* why the last build failed */
+        ChorusTrust *trust;
+        SessionCache *sessions;      /* for the current trust store */
+        unsigned pool_generation;    /* of the store the pooled connections were verified with */
         unsigned connect_timeout_ms;
         unsigned timeout_ms;
         uint64_t max_response_size;
@@ -123,174 +139,84 @@ static void buffer_erase_free(char *p, size_t size) {
         free(p);
 }
 
-/* ---- the extra CA bundle ---- */
+/* ---- TLS sessions ---- */
 
-static int ca_parse(const char *pem, size_t size, STACK_OF(X509) **ret) {
-        STACK_OF(X509) *certs = sk_X509_new_null();
-        STACK_OF(X509_INFO) *infos = NULL;
-        BIO *bio = BIO_new_mem_buf(pem, (int) size);
+static void session_cache_unref(SessionCache *c) {
+        if (!c || --c->users > 0)
+                return;
+        curl_share_cleanup(c->share);
+        free(c);
+}
 
-        if (!certs || !bio) {
-                sk_X509_free(certs);
-                BIO_free(bio);
+static int session_cache_new(unsigned generation, SessionCache **ret) {
+        SessionCache *c = calloc(1, sizeof(SessionCache));
+
+        if (!c)
+                return -ENOMEM;
+        c->share = curl_share_init();
+        /* One thread: no lock functions needed. */
+        if (!c->share || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+            curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+                if (c->share)
+                        curl_share_cleanup(c->share);
+                free(c);
                 return -ENOMEM;
         }
-        infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-        for (int i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
-                X509_INFO *info = sk_X509_INFO_value(infos, i);
-                if (info->x509 && sk_X509_push(certs, info->x509) > 0)
-                        info->x509 = NULL; /* now owned by certs */
-        }
-        sk_X509_INFO_pop_free(infos, X509_INFO_free);
-        ERR_clear_error();
-        *ret = certs;
+        c->generation = generation;
+        c->users = 1;
+        *ret = c;
         return 0;
 }
 
-/* Sets *reterr_message (when the caller wants one) and returns `error`. */
-static int ca_error(char **reterr_message, int error, const char *format, ...) _printf_(3, 4);
-static int ca_error(char **reterr_message, int error, const char *format, ...) {
-        va_list ap;
+static int http_multi_setup(ChorusHttp *h);
+static void io_watch_free(IoWatch *w);
 
-        if (!reterr_message)
-                return error;
-        va_start(ap, format);
-        if (vasprintf(reterr_message, format, ap) < 0)
-                *reterr_message = NULL;
-        va_end(ap);
-        return error;
+/* Closes the idle connections (verified with an older trust store): a new
+ * multi handle, with an empty connection pool. Only with no request in
+ * flight. */
+static int http_pool_renew(ChorusHttp *h) {
+        assert(!h->requests);
+        if (h->multi)
+                curl_multi_cleanup(h->multi); /* reports its sockets as removed, or not */
+        h->multi = NULL;
+        while (h->watches)
+                io_watch_free(h->watches);
+        if (h->timer)
+                (void) sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+        return http_multi_setup(h);
 }
 
-static int ca_load(const char *path, STACK_OF(X509) **ret, char **reterr_message) {
-        _cleanup_(closep) int fd = -1;
-        _cleanup_(freep) char *pem = NULL;
-        STACK_OF(X509) *certs = NULL;
-        size_t size;
+/* Before a request: renews the trust store when it is due (built now for
+ * the first request, not at start). With a new store, nothing verified with
+ * the old one is used again: a new session cache, and the idle connections
+ * closed; while requests of the old store are still in flight, the new
+ * ones get fresh connections of their own (*ret_fresh). */
+static int http_trust_refresh(ChorusHttp *h, bool *ret_fresh) {
+        SessionCache *c = NULL;
+        unsigned generation;
         int r;
 
-        /* Symlinks are fine here (/etc/ssl/certs is made of them): the file
-         * is public material, not a secret. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) {
-                r = negative_errno();
-                return ca_error(reterr_message, r, "cannot open ca_file '%s': %s", path, strerror(-r));
+        (void) chorus_trust_store(h->trust, true); /* a failure is reported by on_ssl_ctx */
+        generation = chorus_trust_generation(h->trust);
+        if (!h->sessions || h->sessions->generation != generation) {
+                r = session_cache_new(generation, &c);
+                if (r < 0)
+                        return r;
+                session_cache_unref(h->sessions);
+                h->sessions = c;
         }
-        r = read_fd_bounded(fd, CHORUS_HTTP_CA_FILE_MAX, &pem, &size);
-        if (r < 0)
-                return ca_error(reterr_message, r, "cannot read ca_file '%s': %s", path, strerror(-r));
-        r = ca_parse(pem, size, &certs);
+        *ret_fresh = false;
+        if (h->pool_generation == generation)
+                return 0;
+        if (h->requests) {
+                *ret_fresh = true;
+                return 0;
+        }
+        r = http_pool_renew(h);
         if (r < 0)
                 return r;
-        if (sk_X509_num(certs) == 0) {
-                sk_X509_free(certs);
-                return ca_error(reterr_message, -EINVAL, "ca_file '%s' holds no PEM certificate", path);
-        }
-        *ret = certs;
+        h->pool_generation = generation;
         return 0;
-}
-
-/* ---- the trust store ----
- *
- * libcurl would parse the whole system bundle again for every connection
- * (~200 M instructions, ~28 ms: 84 % of a deposited bilan's CPU), since
- * we open one per request and Debian's libcurl also has a CA folder
- * (CApath), which keeps its CA cache out of use. So curl is given no CA file
- * or folder of its own, and on_ssl_ctx hands every connection one store,
- * built here once per ChorusHttp from the same system bundle and folder plus
- * ca_file's certificates. (Leaving out the folder so that curl's cache
- * works would trust less than before, and that cache's rules change from one
- * libcurl version to the next.) Verification is unchanged: curl still asks
- * OpenSSL to verify the peer and the host name, and a connection that gets
- * no store fails, since curl's own store is left empty. */
-
-/* The system bundle and folder libcurl was built with (Debian:
- * /etc/ssl/certs/ca-certificates.crt and /etc/ssl/certs). */
-static int trust_paths_setup(ChorusHttp *h) {
-        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-        const char *file = NULL, *path = NULL;
-
-        if (v->age >= CURLVERSION_SEVENTH) {
-                file = v->cainfo;
-                path = v->capath;
-        }
-        h->trust_max_age_usec = TRUST_STORE_MAX_AGE_USEC;
-#ifdef CHORUSD_TEST_HOOKS
-        /* CHORUSD_TEST_SYSTEM_CA_FILE stands for the system bundle (and no
-         * folder); CHORUSD_TEST_CA_MAX_AGE_MS shortens the day. Only in
-         * builds made with TEST_HOOKS=1 (make check). */
-        const char *e = getenv("CHORUSD_TEST_SYSTEM_CA_FILE");
-        if (e) {
-                file = e;
-                path = NULL;
-        }
-        e = getenv("CHORUSD_TEST_CA_MAX_AGE_MS");
-        if (e)
-                h->trust_max_age_usec = strtoull(e, NULL, 10) * 1000;
-#endif
-        if (file && !(h->system_ca_file = strdup(file)))
-                return -ENOMEM;
-        if (path && !(h->system_ca_path = strdup(path)))
-                return -ENOMEM;
-        return 0;
-}
-
-static int trust_store_load(const ChorusHttp *h, X509_STORE *store, char **reterr_message) {
-        if (h->system_ca_file && !X509_STORE_load_file(store, h->system_ca_file))
-                return ca_error(reterr_message, -EIO, "cannot load the system CA certificates from '%s'",
-                                h->system_ca_file);
-        if (h->system_ca_path && !X509_STORE_load_path(store, h->system_ca_path))
-                return ca_error(reterr_message, -EIO, "cannot use the system CA folder '%s'", h->system_ca_path);
-        /* A libcurl built with neither: OpenSSL's own defaults, as curl's
-         * --with-ca-fallback does. */
-        if (!h->system_ca_file && !h->system_ca_path && !X509_STORE_set_default_paths(store))
-                return ca_error(reterr_message, -EIO, "cannot load OpenSSL's default CA certificates");
-        /* Adding a certificate the bundle already holds is a no-op (OpenSSL
-         * ≥ 1.1.1), not a failure. */
-        for (int i = 0; i < sk_X509_num(h->extra_ca); i++)
-                if (!X509_STORE_add_cert(store, sk_X509_value(h->extra_ca, i)))
-                        return ca_error(reterr_message, -ENOMEM, "cannot add the ca_file certificates");
-        /* The flags libcurl sets on the store it builds itself. */
-        if (!X509_STORE_set_flags(store, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN))
-                return -ENOMEM;
-        return 0;
-}
-
-static int trust_store_new(const ChorusHttp *h, X509_STORE **ret, char **reterr_message) {
-        X509_STORE *store = X509_STORE_new();
-        int r;
-
-        if (!store)
-                return -ENOMEM;
-        r = trust_store_load(h, store, reterr_message);
-        /* Leave nothing in OpenSSL's error queue for curl to report later. */
-        ERR_clear_error();
-        if (r < 0) {
-                X509_STORE_free(store);
-                return r;
-        }
-        *ret = store;
-        return 0;
-}
-
-/* The store for a new connection: built at the first one, built again once
- * it is a day old. A failed rebuild keeps the previous store (the bundle
- * may be being replaced by an update) and is tried again at the next
- * connection; with no store at all, the connection fails. */
-static X509_STORE *http_trust_store(ChorusHttp *h) {
-        uint64_t now = now_clock_usec(CLOCK_BOOTTIME);
-        X509_STORE *store = NULL;
-
-        if (h->trust && now - h->trust_built_usec < h->trust_max_age_usec)
-                return h->trust;
-        free(h->trust_error);
-        h->trust_error = NULL;
-        if (trust_store_new(h, &store, &h->trust_error) < 0)
-                return h->trust;
-        X509_STORE_free(h->trust);
-        h->trust = store;
-        h->trust_built_usec = now;
-        return store;
 }
 
 /* Called for each connection before its handshake. libcurl sets up its own
@@ -298,8 +224,13 @@ static X509_STORE *http_trust_store(ChorusHttp *h) {
  * has no CA file, folder or cache to add, only the flags we set too. */
 static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
         ChorusHttp *h = userdata;
-        X509_STORE *store = http_trust_store(h);
+        /* Built or renewed when the request started (http_trust_refresh);
+         * tried again here only when there is none at all. */
+        X509_STORE *store = chorus_trust_store(h->trust, false);
         ChorusHttpRequest *req = NULL;
+
+        if (!store)
+                store = chorus_trust_store(h->trust, true);
 
         if (!store || !X509_STORE_up_ref(store)) {
                 if (curl_easy_getinfo(curl, CURLINFO_PRIVATE, (char **) &req) == CURLE_OK && req)
@@ -452,6 +383,7 @@ static void request_free(ChorusHttpRequest *req) {
                 (void) curl_multi_remove_handle(req->http->multi, req->easy);
                 curl_easy_cleanup(req->easy);
         }
+        session_cache_unref(req->sessions); /* after the easy handle that used it */
         slist_erase_free(req->headers);
         buffer_erase_free(req->body, req->body_size);
         buffer_erase_free(req->response, req->response_allocated);
@@ -572,7 +504,8 @@ static void request_finish(ChorusHttpRequest *req, CURLcode code) {
         /* curl's own text would only say "error signaled by ssl ctx callback". */
         if (req->trust_failed)
                 (void) snprintf(req->error, sizeof(req->error), "%s",
-                                req->http->trust_error ? req->http->trust_error : "cannot set up the CA certificates");
+                                chorus_trust_error(req->http->trust) ? chorus_trust_error(req->http->trust)
+                                                                     : "cannot set up the CA certificates");
         (void) curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
         (void) curl_easy_getinfo(req->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
         (void) curl_easy_getinfo(req->easy, CURLINFO_REQUEST_SIZE, &request_size);
@@ -617,7 +550,7 @@ static void http_process_done(ChorusHttp *h) {
         }
 }
 
-static bool request_setopt(ChorusHttpRequest *req, const ChorusHttpSpec *spec) {
+static bool request_setopt(ChorusHttpRequest *req, const ChorusHttpSpec *spec, bool fresh) {
         ChorusHttp *h = req->http;
         CURL *e = req->easy;
         bool ok = true;
@@ -656,18 +589,21 @@ static bool request_setopt(ChorusHttpRequest *req, const ChorusHttpSpec *spec) {
 #endif
         SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
         SET(CURLOPT_SSL_CTX_DATA, h);
+        SET(CURLOPT_SHARE, req->sessions->share);
         if (req->body) {
                 SET(CURLOPT_POSTFIELDS, req->body);
                 SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_size);
         } else
                 SET(CURLOPT_HTTPGET, 1L);
-        /* One connection per request. curl silently sends a request again
-         * when a reused connection turns out to be dead, and a deposit must
-         * never be sent twice behind our back; every attempt the retry logic
-         * counts is then exactly one request. Calls are minutes or hours
-         * apart, so there is little to reuse anyway. */
-        SET(CURLOPT_FRESH_CONNECT, 1L);
-        SET(CURLOPT_FORBID_REUSE, 1L);
+        /* curl silently sends a request again when a reused connection
+         * turns out to be dead: a deposit must never be sent twice behind
+         * our back, so it has a connection of its own (resuming a TLS
+         * session all the same), and every attempt the retry logic counts
+         * is then exactly one request. */
+        if (spec->fresh_connection || fresh) {
+                SET(CURLOPT_FRESH_CONNECT, 1L);
+                SET(CURLOPT_FORBID_REUSE, 1L);
+        }
 #undef SET
         return ok;
 }
@@ -687,12 +623,14 @@ static int request_headers(ChorusHttpRequest *req, char **headers) {
         return 0;
 }
 
-static int request_new(ChorusHttp *h, ChorusHttpSpec *spec, ChorusHttpRequest **ret) {
+static int request_new(ChorusHttp *h, ChorusHttpSpec *spec, bool fresh, ChorusHttpRequest **ret) {
         ChorusHttpRequest *req = calloc(1, sizeof(ChorusHttpRequest));
 
         if (!req)
                 return -ENOMEM;
         req->http = h;
+        req->sessions = h->sessions;
+        req->sessions->users++;
         req->body = TAKE_PTR(spec->body);
         req->body_size = spec->body_size;
         *ret = req;
@@ -700,15 +638,18 @@ static int request_new(ChorusHttp *h, ChorusHttpSpec *spec, ChorusHttpRequest **
         req->easy = curl_easy_init();
         if (!req->url || !req->easy || request_headers(req, spec->headers) < 0)
                 return -ENOMEM;
-        return request_setopt(req, spec) ? 0 : -EIO;
+        return request_setopt(req, spec, fresh) ? 0 : -EIO;
 }
 
 int chorus_http_start(ChorusHttp *h, ChorusHttpSpec *spec, ChorusHttpDone done, void *userdata,
                       ChorusHttpRequest **ret) {
         ChorusHttpRequest *req = NULL;
+        bool fresh = false;
         int r;
 
-        r = request_new(h, spec, &req);
+        r = http_trust_refresh(h, &fresh);
+        if (r >= 0)
+                r = request_new(h, spec, fresh, &req);
         chorus_strv_erase_free(spec->headers); /* copied into the curl list, or not needed */
         spec->headers = NULL;
         erase_and_free(TAKE_PTR(spec->body)); /* still ours only if request_new failed early */
@@ -763,17 +704,10 @@ int chorus_http_new(sd_event *event, const ChorusHttpOptions *o, ChorusHttp **re
         h->user_agent = strdup(o->user_agent ? o->user_agent : "chorusd");
         if (!h->user_agent)
                 return -ENOMEM;
-        if (o->ca_file) {
-                r = ca_load(o->ca_file, &h->extra_ca, reterr_message);
-                if (r < 0)
-                        return r;
-        }
-        r = trust_paths_setup(h);
+        /* ca_file is read now; the store is built by the first request. */
+        r = chorus_trust_new(o->ca_file, &h->trust, reterr_message);
         if (r < 0)
                 return r;
-        /* Now rather than at the first connection; should it fail, that
-         * connection tries again and reports why. */
-        (void) http_trust_store(h);
         r = http_multi_setup(h);
         if (r < 0)
                 return r;
@@ -791,11 +725,8 @@ ChorusHttp *chorus_http_free(ChorusHttp *h) {
         while (h->watches)
                 io_watch_free(h->watches);
         sd_event_source_disable_unref(h->timer);
-        sk_X509_pop_free(h->extra_ca, X509_free);
-        X509_STORE_free(h->trust);
-        free(h->trust_error);
-        free(h->system_ca_file);
-        free(h->system_ca_path);
+        session_cache_unref(h->sessions); /* after every easy handle and connection */
+        chorus_trust_free(h->trust);
         free(h->user_agent);
         sd_event_unref(h->event);
         free(h);

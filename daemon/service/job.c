@@ -308,6 +308,8 @@ static int run_reconcile(JobRun *r);
 
 /* What the job's timer does. */
 void run_wake(JobRun *r) {
+        if (!r->job && run_awake(r) < 0)
+                return;
         log_debug("Job %s: timer fired in state %s.", r->job->id, job_state_to_string(r->job->state));
         if (r->save_failed) {
                 int k = run_reconcile(r);
@@ -387,7 +389,7 @@ void run_reset_attempts(JobRun *r, uint64_t delay) {
 
 JobRun *jobrun_find(JobHost *h, const char *id) {
         for (JobRun *r = h->runs; r; r = r->next)
-                if (streq(r->job->id, id))
+                if (streq(r->id, id))
                         return r;
         return NULL;
 }
@@ -399,6 +401,7 @@ static JobRun *jobrun_new(JobHost *h, Job *job) {
                 return NULL;
         r->host = h;
         r->job = job;
+        snprintf(r->id, sizeof r->id, "%s", job->id);
         r->clocks_since = now_elapsed();
         r->next = h->runs;
         if (h->runs)
@@ -449,9 +452,11 @@ static StepResult run_step(JobRun *r) {
  * (a file it could not write, an allocation) is tried again later, instead
  * of leaving the job stuck in memory until the next restart. */
 static void run_ensure_wakeup(JobRun *r) {
-        if (job_host_stopping(r->host) || run_has_wakeup(r))
+        if (job_host_stopping(r->host))
                 return;
-        run_retry_step_later(r);
+        if (!run_has_wakeup(r))
+                run_retry_step_later(r);
+        run_sleep(r);
 }
 
 /* A job is over: it leaves memory, unless its files could not follow its
@@ -788,6 +793,9 @@ static int jobrun_resume_full(JobHost *h, SpoolRecoveredJob *rec, const char *wh
         (void) run_audit(r, why, job_state_to_string(r->job->state));
         /* After READY=1: the first step runs from the loop. */
         (void) run_schedule(r, r->next_elapsed);
+        /* Just read from disk: one waiting on Chorus Pro may sleep at once
+         * (unless resuming it changed its state: a clock that went back). */
+        run_sleep(r);
         return 1;
 }
 

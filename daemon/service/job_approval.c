@@ -95,7 +95,7 @@ static int find_waiting(JobRun *r, char ret_id[static JOB_ID_MAX]) {
         int k;
 
         for (JobRun *o = r->host->runs; o; o = o->next)
-                if (o != r && o->job->state == JOB_STATE_AWAITING_APPROVAL &&
+                if (o != r && o->job && o->job->state == JOB_STATE_AWAITING_APPROVAL &&
                     streq_ptr(o->job->convention, r->job->convention)) {
                         snprintf(ret_id, JOB_ID_MAX, "%s", o->job->id);
                         return 1;

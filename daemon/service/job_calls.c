@@ -127,8 +127,8 @@ unsigned jobrun_count_without_wakeup(JobHost *h) {
 
         for (JobRun *r = h->runs; r; r = r->next)
                 if (!run_has_wakeup(r)) {
-                        log_full(LOG_CRIT, "Job %s (state %s) has nothing to wake it up.", r->job->id,
-                                 job_state_to_string(r->job->state));
+                        log_full(LOG_CRIT, "Job %s (state %s) has nothing to wake it up.", r->id,
+                                 job_state_to_string(r->job ? r->job->state : r->asleep_state));
                         n++;
                 }
         return n;
@@ -149,8 +149,9 @@ JobRun *jobrun_free(JobRun *r) {
                 h->runs = r->next;
         if (r->next)
                 r->next->prev = r->prev;
-        job_host_state_changed(h, r->job->state, _JOB_STATE_INVALID);
+        job_host_state_changed(h, r->job ? r->job->state : r->asleep_state, _JOB_STATE_INVALID);
         job_free(r->job);
+        free(r->result);
         free(r->payload);
         free(r);
         return NULL;
@@ -166,6 +167,12 @@ bool jobrun_any_call_on(JobHost *h, ChorusClient *client) {
                 if (r->call && r->call_client == client)
                         return true;
         return false;
+}
+
+int run_results(JobRun *r) {
+        if (!r->result)
+                r->result = malloc(sizeof(RunResults));
+        return r->result ? 0 : -ENOMEM;
 }
 
 /* Bookkeeping common to every Chorus Pro callback. */

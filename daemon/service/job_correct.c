@@ -81,10 +81,10 @@ static void on_correction_done(ChorusCall *call, int k, ChorusError *error, void
         crash_point("correction-answered");
         if (k >= 0) {
                 run_log(r, LOG_NOTICE, MESSAGE_ID_INVOICE_STATUS, "%s invoice %s on Chorus Pro: done (%s).",
-                        what(kind), j->invoice_number, strempty(r->result.correction.statut));
+                        what(kind), j->invoice_number, strempty(r->result->correction.statut));
                 snprintf(event, sizeof event, "%s", kind == CORRECTION_COMPLETE ? "completed" : "recycled");
-                correction_over(r, event, r->result.correction.statut);
-                chorus_correction_result_done(&r->result.correction);
+                correction_over(r, event, r->result->correction.statut);
+                chorus_correction_result_done(&r->result->correction);
                 j->attempts = 0;
                 follow_soon(r, config_seconds(r, run_config(r)->chorus.poll_interval));
         } else if (!error->temporary) {
@@ -115,19 +115,20 @@ static int start_call(JobRun *r, const Correction *c, int64_t id) {
         ChorusClient *client = job_host_chorus(r->host);
         ChorusAttachment a[CHORUS_ATTACHMENTS_MAX];
 
-        run_prepare_result(&r->result.correction);
+        if (run_prepare_result(r, correction) < 0)
+                return -ENOMEM;
         r->correction_kind = c->kind;
         if (c->kind == CORRECTION_RECYCLE)
                 return chorus_invoice_recycle(client, &(ChorusRecycleRequest){ .id_facture = id,
                                                                                .service_code = c->service,
                                                                                .engagement = c->engagement },
-                                              &r->result.correction, on_correction_done, r, &r->call);
+                                              &r->result->correction, on_correction_done, r, &r->call);
         for (size_t i = 0; i < c->n_attachments; i++)
                 a[i] = (ChorusAttachment){ c->names[i], c->data[i], c->sizes[i] };
         return chorus_invoice_complete(client, &(ChorusCompleteRequest){ .id_facture = id, .comment = c->comment,
                                                                          .attachments = a,
                                                                          .n_attachments = c->n_attachments },
-                                       &r->result.correction, on_correction_done, r, &r->call);
+                                       &r->result->correction, on_correction_done, r, &r->call);
 }
 
 static bool invoice_id(const Job *j, int64_t *ret) {

@@ -172,8 +172,9 @@ StepResult step_deposit(JobRun *r) {
                 .file_name = payload_public_name(j),
                 .format = j->format,
         };
-        run_prepare_result(&r->result.deposit);
-        k = chorus_deposit(job_host_chorus(r->host), &req, &r->result.deposit, on_deposit_done, r, &r->call);
+        k = run_prepare_result(r, deposit);
+        if (k >= 0)
+                k = chorus_deposit(job_host_chorus(r->host), &req, &r->result->deposit, on_deposit_done, r, &r->call);
         s = run_call_begun(r, k, JOB_STATE_RENDERED, "Deposit"); /* not started: nothing left, back to rendered */
         if (k < 0)
                 return s;
@@ -187,15 +188,15 @@ static StepResult deposit_succeeded(JobRun *r) {
         Job *j = r->job;
         int k;
 
-        k = numbering_record_flux(r->host->numbering, j->id, r->result.deposit.numero_flux_depot);
+        k = numbering_record_flux(r->host->numbering, j->id, r->result->deposit.numero_flux_depot);
         if (fs_error_is_fatal(k)) {
                 job_host_fatal(r->host, k, "recording a flux number");
                 return STEP_WAIT;
         }
         if (k < 0)
                 run_log_errno(r, LOG_WARNING, k, NULL, "Failed to record flux %s in the numbering register, ignoring: %m",
-                              r->result.deposit.numero_flux_depot);
-        if (job_set(&j->flux, r->result.deposit.numero_flux_depot) < 0)
+                              r->result->deposit.numero_flux_depot);
+        if (job_set(&j->flux, r->result->deposit.numero_flux_depot) < 0)
                 return STEP_WAIT;
         j->deposited_usec = now_usec();
         j->deposit_uncertain_usec = 0;
@@ -245,7 +246,7 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
         crash_point("deposit-answered");
         if (k >= 0) {
                 s = deposit_succeeded(r);
-                chorus_deposit_result_done(&r->result.deposit);
+                chorus_deposit_result_done(&r->result->deposit);
         } else if (error->maybe_processed || error->kind == CHORUS_ERROR_INTERNAL)
                 /* A local failure (out of memory) may strike after the request
                  * left, even while reading a 200: the client cannot tell us. */
@@ -262,14 +263,15 @@ static void on_deposit_done(ChorusCall *call, int k, ChorusError *error, void *u
 
 static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *userdata);
 
-/* Starts rechercher/fournisseur into r->result.list; `cb` gets the answer. */
+/* Starts rechercher/fournisseur into r->result->list; `cb` gets the answer. */
 StepResult run_search(JobRun *r, const ChorusInvoiceSearch *search, ChorusCallback cb, const char *what) {
         int k;
 
         if (run_wait_call_slot(r))
                 return STEP_WAIT;
-        run_prepare_result(&r->result.list);
-        k = chorus_invoice_search(job_host_chorus(r->host), search, &r->result.list, cb, r, &r->call);
+        k = run_prepare_result(r, list);
+        if (k >= 0)
+                k = chorus_invoice_search(job_host_chorus(r->host), search, &r->result->list, cb, r, &r->call);
         return run_call_begun(r, k, r->job->state, what);
 }
 
@@ -363,7 +365,7 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
         if (k < 0) {
                 s = run_call_failed(r, JOB_STATE_DEPOSITING, "Looking up a deposit", error);
         } else {
-                const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
+                const ChorusInvoiceSummary *found = list_find(&r->result->list, j->invoice_number, NULL);
                 uint64_t window = lookup_window(r), used = run_lookup_elapsed(r);
 
                 run_answered(r); /* "not found" is an answer: no outage */
@@ -395,7 +397,7 @@ static void on_lookup_done(ChorusCall *call, int k, ChorusError *error, void *us
                                 (void) run_audit(r, "deposit_lost", NULL);
                 }
         }
-        chorus_invoice_list_done(&r->result.list);
+        chorus_invoice_list_done(&r->result->list);
         run_after(r, s);
 }
 

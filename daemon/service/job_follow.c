@@ -40,8 +40,10 @@ StepResult step_poll_flux(JobRun *r) {
 
         if (run_wait_next_attempt(r) || run_wait_call_slot(r))
                 return STEP_WAIT;
-        run_prepare_result(&r->result.report);
-        k = chorus_flux_report(job_host_chorus(r->host), r->job->flux, &r->result.report, on_report_done, r, &r->call);
+        k = run_prepare_result(r, report);
+        if (k >= 0)
+                k = chorus_flux_report(job_host_chorus(r->host), r->job->flux, &r->result->report, on_report_done, r,
+                                       &r->call);
         return run_call_begun(r, k, JOB_STATE_DEPOSITED, "Following the flux");
 }
 
@@ -183,7 +185,7 @@ static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void
                 /* The flux report is asked again at the next try. */
                 s = run_call_failed(r, j->state, "Checking a refusal", error);
         else {
-                const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, NULL);
+                const ChorusInvoiceSummary *found = list_find(&r->result->list, j->invoice_number, NULL);
                 char reasons[JOB_LAST_ERROR_MAX];
 
                 run_answered(r);
@@ -199,7 +201,7 @@ static void on_refusal_checked(ChorusCall *call, int k, ChorusError *error, void
                 else
                         s = run_fail(r, JOB_STATE_REJECTED, MESSAGE_ID_CHORUS_REJECTED, reasons);
         }
-        chorus_invoice_list_done(&r->result.list);
+        chorus_invoice_list_done(&r->result->list);
         run_after(r, s);
 }
 
@@ -236,9 +238,9 @@ static void on_report_done(ChorusCall *call, int k, ChorusError *error, void *us
         if (k < 0) {
                 s = run_call_failed(r, JOB_STATE_DEPOSITED, "Following the flux", error);
         } else {
-                s = chorus_flux_state_is_final(r->result.report.state) ? report_final(r, &r->result.report)
-                                                                       : report_pending(r, &r->result.report);
-                chorus_flux_report_done(&r->result.report);
+                s = chorus_flux_state_is_final(r->result->report.state) ? report_final(r, &r->result->report)
+                                                                       : report_pending(r, &r->result->report);
+                chorus_flux_report_done(&r->result->report);
         }
         run_after(r, s);
 }
@@ -253,7 +255,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
         if (k < 0) {
                 s = run_call_failed(r, j->state, "Finding the invoice id", error);
         } else {
-                const ChorusInvoiceSummary *found = list_find(&r->result.list, j->invoice_number, j->flux);
+                const ChorusInvoiceSummary *found = list_find(&r->result->list, j->invoice_number, j->flux);
                 if (found)
                         s = run_integrated(r, found);
                 else {
@@ -268,7 +270,7 @@ static void on_find_id_done(ChorusCall *call, int k, ChorusError *error, void *u
                         (void) run_schedule(r, r->next_elapsed);
                 }
         }
-        chorus_invoice_list_done(&r->result.list);
+        chorus_invoice_list_done(&r->result->list);
         run_after(r, s);
 }
 
@@ -358,8 +360,10 @@ StepResult step_lifecycle(JobRun *r) {
                 return run_find_invoice_id(r);
         if (run_wait_call_slot(r))
                 return STEP_WAIT;
-        run_prepare_result(&r->result.history);
-        k = chorus_invoice_history(job_host_chorus(r->host), id, &r->result.history, on_history_done, r, &r->call);
+        k = run_prepare_result(r, history);
+        if (k >= 0)
+                k = chorus_invoice_history(job_host_chorus(r->host), id, &r->result->history, on_history_done, r,
+                                           &r->call);
         return run_call_begun(r, k, JOB_STATE_INTEGRATED, "Following the invoice");
 }
 
@@ -498,8 +502,8 @@ static void on_history_done(ChorusCall *call, int k, ChorusError *error, void *u
                 s = STEP_WAIT;
                 (void) run_schedule(r, r->next_elapsed);
         } else {
-                s = history_status(r, &r->result.history);
-                chorus_invoice_history_done(&r->result.history);
+                s = history_status(r, &r->result->history);
+                chorus_invoice_history_done(&r->result->history);
         }
         run_after(r, s);
 }

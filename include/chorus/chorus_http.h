@@ -3,11 +3,12 @@
  * CURLMOPT_TIMERFUNCTION → sd_event_add_time, so that any number of
  * transfers run at once without ever blocking the loop.
  *
- * Every transfer: its own connection (see chorus_http.c), https only (no
+ * Every transfer: a reused connection, or its own when it must never be
+ * sent twice (see chorus_http.c), TLS sessions resumed, https only (no
  * redirects), TLS verification always on (peer and host name, TLS ≥ 1.2;
  * an optional extra CA bundle is added to the system store, it does not
- * replace it; that store is built once per ChorusHttp, and again once a
- * day, not per connection), connect and total timeouts, CURLOPT_NOSIGNAL,
+ * replace it; that store is built by the first request of a ChorusHttp,
+ * and again once a day, not per connection), connect and total timeouts, CURLOPT_NOSIGNAL,
  * an error buffer, a maximum response size (the transfer is aborted beyond
  * it), never CURLOPT_VERBOSE, never a TLS key log ($SSLKEYLOGFILE is
  * ignored). Request headers and bodies are wiped before they are freed:
@@ -27,7 +28,6 @@ typedef struct ChorusHttp ChorusHttp;
 typedef struct ChorusHttpRequest ChorusHttpRequest;
 
 #define CHORUS_HTTP_RESPONSE_MAX_DEFAULT (UINT64_C(16) * 1024 * 1024)
-#define CHORUS_HTTP_CA_FILE_MAX (4 * 1024 * 1024)
 
 typedef struct ChorusHttpOptions {
         const char *ca_file;         /* PEM bundle added to the system CAs; NULL = none */
@@ -45,7 +45,8 @@ typedef struct ChorusHttpOptions {
 typedef void (*ChorusHttpDone)(ChorusHttpRequest *req, const ChorusHttpAnswer *answer, void *userdata);
 
 /* Creates the multi handle on `event` (referenced). Reads and checks
- * ca_file now, so that a missing or unreadable bundle is reported at start:
+ * ca_file now, so that a missing or unreadable bundle is reported at start
+ * (the trust store itself is built by the first request):
  * on failure *reterr_message (free()) says why. */
 int chorus_http_new(sd_event *event, const ChorusHttpOptions *o, ChorusHttp **ret, char **reterr_message);
 /* Cancels every transfer in flight (no callback), frees everything. */
@@ -57,6 +58,10 @@ typedef struct ChorusHttpSpec {
         char **headers;   /* NULL-terminated "Name: value" strings; ownership taken */
         char *body;       /* POST body, ownership taken; NULL = GET */
         size_t body_size;
+        /* A connection of its own, closed after it: for a request that must
+         * never be sent twice (libcurl silently sends a request again on a
+         * reused connection found dead). Otherwise an idle one is reused. */
+        bool fresh_connection;
 } ChorusHttpSpec;
 
 /* Starts a transfer. Takes ownership of spec->headers and spec->body in all

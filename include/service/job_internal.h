@@ -5,8 +5,10 @@
  * files. No other module includes it; they use job.h. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <systemd/sd-event.h>
 
 #include "base/diag.h"
@@ -33,23 +35,31 @@ typedef enum StepResult {
         STEP_OVER, /* terminal: the job leaves memory */
 } StepResult;
 
+/* What a job's calls fill on success. Not a union: a callback may start
+ * the next call (flux report → invoice search) while it still reads its
+ * own result. */
+typedef struct RunResults {
+        ChorusDepositResult deposit;
+        ChorusFluxReport report;
+        ChorusInvoiceList list;
+        ChorusInvoiceHistory history;
+        ChorusCorrectionResult correction;
+} RunResults;
+
 struct JobRun {
         JobHost *host;
+        /* NULL while the job sleeps (run_sleep): waiting on Chorus Pro, its
+         * state on disk is all there is to it until its timer fires. */
         Job *job;
+        char id[JOB_ID_MAX];
+        JobState asleep_state; /* the state of a sleeping job, for the counters */
         sd_event_source *timer;
         ChorusCall *call;
         ChorusClient *call_client;
         char *payload; /* the bytes being deposited, until the answer */
-        /* What the call in flight fills on success. Not a union: a callback
-         * may start the next call (flux report → invoice search) while it
-         * still reads its own result. */
-        struct {
-                ChorusDepositResult deposit;
-                ChorusFluxReport report;
-                ChorusInvoiceList list;
-                ChorusInvoiceHistory history;
-                ChorusCorrectionResult correction;
-        } result;
+        /* What the call in flight fills on success (RunResults): allocated
+         * by the first call, freed when the job sleeps or leaves memory. */
+        RunResults *result;
         int correction_kind; /* CorrectionKind of the completer/recycler call in flight */
         bool warned_pending; /* "still pending after retry_deadline", once */
         uint64_t pending_since; /* CLOCK_BOOTTIME of the first pending flux report this run */
@@ -86,7 +96,9 @@ typedef struct BilanContext {
 
 /* A result is filled only on success: start from zero, so that the
  * callback's _done() never frees what an earlier call left. */
-#define run_prepare_result(p) memset((p), 0, sizeof *(p))
+int run_results(JobRun *r);
+#define run_prepare_result(r, member) \
+        (run_results(r) < 0 ? -ENOMEM : (memset(&(r)->result->member, 0, sizeof (r)->result->member), 0))
 
 /* ---- job.c: clocks, timer, persisting, driving */
 LogFields run_fields(const JobRun *r);
@@ -118,6 +130,13 @@ void run_notice_refused(JobRun *r, const char *reason);
 void run_wake(JobRun *r);
 /* The live job of that id, or NULL. */
 JobRun *jobrun_find(JobHost *h, const char *id);
+/* ---- job_sleep.c: a job waiting on Chorus Pro leaves memory */
+/* Frees r->job when it waits on Chorus Pro and its state file holds exactly
+ * what memory does; r stays, with its timer. */
+void run_sleep(JobRun *r);
+/* Reads a sleeping job's state again (its timer fired). < 0: it could not
+ * be (tried again later, or r freed when the state is gone). */
+int run_awake(JobRun *r);
 int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 int run_schedule(JobRun *r, uint64_t when);
 bool run_wait_next_attempt(JobRun *r);

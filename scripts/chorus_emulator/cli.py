@@ -67,7 +67,11 @@ wrong or missing token: 403)
   POST   /_emulator/faults         append a rule (see below); GET lists the
                                    remaining rules; DELETE clears them
   POST   /_emulator/expire-tokens  every token issued so far expires now
-  GET    /_emulator/requests       every API request, in order (?path=PREFIX)
+  GET    /_emulator/requests       every API request, in order (?path=PREFIX);
+                                   each says which connection it came on
+                                   ("connection": 1, 2…) and whether that
+                                   connection resumed a TLS session
+                                   ("tls_resumed")
   GET    /_emulator/fluxes         every flux with its invoices
   GET    /_emulator/invoices       ?numeroFacture=X: deposited invoices with
                                    that number, across fluxes

@@ -2,6 +2,7 @@
 body reading, faults, recording)."""
 
 import http.server
+import itertools
 import socket
 import socketserver
 import ssl
@@ -34,9 +35,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         self._dropped = False
         self._broken = False
+        self._resumed = False
+        # Which connection a request came on, and whether its TLS handshake
+        # resumed a session: tests check that look-ups reuse connections and
+        # a deposit has a fresh one (issue 14).
+        self._connection_id = next(self.server.connection_ids)
         if isinstance(self.connection, ssl.SSLSocket):
             try:
                 self.connection.do_handshake()
+                self._resumed = self.connection.session_reused
             except (ssl.SSLError, OSError):
                 self._broken = True
 
@@ -165,6 +172,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         emu = self.emu
         fault = emu.faults.take(path)
         entry = emu.requests.begin(self.command, path, self.headers)
+        emu.requests.update(entry, connection=self._connection_id, tls_resumed=self._resumed)
         status, note = None, ""
         if fault:
             emu.requests.update(entry, fault=fault)
@@ -216,6 +224,7 @@ class Server(http.server.ThreadingHTTPServer):
     def __init__(self, address, emu, family):
         self.address_family = family
         self.emu = emu
+        self.connection_ids = itertools.count(1)
         super().__init__(address, Handler)
 
     def server_bind(self):

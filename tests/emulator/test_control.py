@@ -20,6 +20,26 @@ class TestControlApi(EmulatorTest):
         self.assertEqual(self.emu.request("GET", "/_emulator/health").status, 200)
         self.assertEqual(self.emu.control("GET", "/_emulator/nope").status, 404)
 
+    def test_requests_say_which_connection_and_whether_tls_resumed(self):
+        # chorusd's tests check connection reuse and TLS resumption with these.
+        token = self.emu.token()
+        headers = {"Authorization": f"Bearer {token}", "cpro-account": self.emu.account()}
+        conn = self.emu.connection()
+        try:
+            for _ in range(2):  # two requests on one keep-alive connection
+                conn.request("GET", HEALTH, headers=headers)
+                conn.getresponse().read()
+        finally:
+            conn.close()
+        self.emu.api(HEALTH, method="GET", token=token)  # a connection of its own
+        reqs = self.emu.ctl("GET", "/_emulator/requests?path=" + HEALTH)["requests"]
+        ids = [r["connection"] for r in reqs]
+        self.assertEqual(len(ids), 3)
+        self.assertEqual(ids[0], ids[1])
+        self.assertNotEqual(ids[1], ids[2])
+        self.assertEqual([r["tls_resumed"] for r in reqs], [False, False, False])  # no session offered
+        # Resumption (tls_resumed true) is checked from libcurl by test_chorus_client.
+
     def test_requests_are_recorded_without_secrets(self):
         token = self.emu.token()
         numero = self.emu.deposit_ok(ubl(), token=token)

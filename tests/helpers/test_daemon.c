@@ -598,6 +598,18 @@ bool test_daemon_log_contains(TestDaemon *d, const char *needle) {
         return found;
 }
 
+unsigned test_daemon_log_count(TestDaemon *d, const char *needle) {
+        unsigned n = 0;
+        char *text;
+
+        if (test_daemon_read_path(d->log, &text, NULL) < 0)
+                return 0;
+        for (const char *p = strstr(text, needle); p; p = strstr(p + strlen(needle), needle))
+                n++;
+        free(text);
+        return n;
+}
+
 int test_daemon_ctl(TestDaemon *d, char **ret_output, ...) {
         char *argv[32];
         size_t n = 0;

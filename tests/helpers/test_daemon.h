@@ -111,6 +111,8 @@ int test_daemon_read_file(TestDaemon *d, const char *subdir, const char *name, c
 int test_daemon_count(TestDaemon *d, const char *subdir);
 /* True if the daemon's log contains `needle`. */
 bool test_daemon_log_contains(TestDaemon *d, const char *needle);
+/* How many times the daemon's log contains `needle`. */
+unsigned test_daemon_log_count(TestDaemon *d, const char *needle);
 
 /* The job id of the bilan dropped as NAME, once it is in spool/SUBDIR
  * (JOBID--NAME); waits up to timeout_usec. */
