@@ -233,9 +233,13 @@ bool run_correction(JobRun *r, const char *statut) {
 void jobrun_correction_requested(JobHost *h, const char *id) {
         JobRun *r = jobrun_find(h, id);
 
+        /* A job waiting for its next poll may have left memory (job_sleep.c):
+         * read it again first. */
+        if (!r || (!r->job && run_awake(r) < 0))
+                return;
         /* A call in flight or a place in the call queue: the history comes
          * soon anyway, and run_correction() reads the request then. */
-        if (!r || r->job->state != JOB_STATE_INTEGRATED || r->call || r->queued || job_host_stopping(h))
+        if (r->job->state != JOB_STATE_INTEGRATED || r->call || r->queued || job_host_stopping(h))
                 return;
         run_log(r, LOG_INFO, NULL, "Job %s: a correction request arrived; following invoice %s now.", r->job->id,
                 strempty(r->job->invoice_number));
