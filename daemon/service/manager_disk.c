@@ -49,6 +49,9 @@ static void audit_record_done(AuditRecord *a) {
         free_const(a->payload_sha256);
         free_const(a->flux);
         free_const(a->cpp_id);
+        free_const(a->bilan_sha256);
+        free_const(a->user);
+        free_const(a->as);
         free_const(a->detail);
         *a = (AuditRecord) {};
 }
@@ -75,11 +78,16 @@ static int audit_pending_push(Manager *m, const AuditRecord *rec) {
         m->audit_pending = p;
         if (c.time_usec == 0)
                 c.time_usec = now_realtime_usec();
+        /* Every string: the job's own may leave memory before the record is
+         * written (a sleeping job, job_sleep.c). */
         c.event = c.job = c.convention = c.invoice = c.payload_sha256 = c.flux = c.cpp_id = c.detail = NULL;
+        c.bilan_sha256 = c.user = c.as = NULL;
         if (strdup_opt(rec->event, &c.event) < 0 || strdup_opt(rec->job, &c.job) < 0 ||
             strdup_opt(rec->convention, &c.convention) < 0 || strdup_opt(rec->invoice, &c.invoice) < 0 ||
             strdup_opt(rec->payload_sha256, &c.payload_sha256) < 0 || strdup_opt(rec->flux, &c.flux) < 0 ||
-            strdup_opt(rec->cpp_id, &c.cpp_id) < 0 || strdup_opt(rec->detail, &c.detail) < 0) {
+            strdup_opt(rec->cpp_id, &c.cpp_id) < 0 || strdup_opt(rec->detail, &c.detail) < 0 ||
+            strdup_opt(rec->bilan_sha256, &c.bilan_sha256) < 0 || strdup_opt(rec->user, &c.user) < 0 ||
+            strdup_opt(rec->as, &c.as) < 0) {
                 audit_record_done(&c);
                 return -ENOMEM;
         }
