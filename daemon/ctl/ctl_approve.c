@@ -98,18 +98,6 @@ static void cancel_help(void) {
                CONFIG_DEFAULT_PATH);
 }
 
-/* One line of UTF-8 text without control characters, 1 to max bytes. */
-static bool text_is_valid(const char *s, size_t max) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > max || !utf8_text_is_valid(s, n))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (utf8_control_len(p) > 0)
-                        return false;
-        return true;
-}
-
 static int parse_options(const char *command, int argc, char *argv[], ApproveOptions *o) {
         enum { OPT_AS = 0x100, OPT_REASON };
         static const struct option options[] = {
@@ -151,12 +139,12 @@ static int parse_options(const char *command, int argc, char *argv[], ApproveOpt
                 return ctl_usage_error(command, "missing JOB (see 'chorusctl status --state awaiting_approval')");
         if (!job_id_is_valid(o->job))
                 return ctl_usage_error(command, "'%s' is not a job id (YYYYMMDD-HHMMSS-xxxxxxxx)", o->job);
-        if (o->as && !text_is_valid(o->as, NAME_MAX_BYTES))
+        if (o->as && !ctl_line_is_valid(o->as, NAME_MAX_BYTES))
                 return ctl_usage_error(command, "--as takes a name: one line of text, at most %d bytes",
                                        NAME_MAX_BYTES);
         if (cancel && !o->reason)
                 return ctl_usage_error(command, "missing --reason TEXT (the staff read it in rejected/)");
-        if (o->reason && !text_is_valid(o->reason, REASON_MAX_BYTES))
+        if (o->reason && !ctl_line_is_valid(o->reason, REASON_MAX_BYTES))
                 return ctl_usage_error(command, "--reason takes one line of text, at most %d bytes",
                                        REASON_MAX_BYTES);
         return -1;

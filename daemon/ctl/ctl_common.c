@@ -151,6 +151,17 @@ int ctl_audit_append(const Config *config, const AuditRecord *rec, char **ret_me
         return r;
 }
 
+bool ctl_line_is_valid(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > max || !utf8_text_is_valid(s, n))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (utf8_control_len(p) > 0)
+                        return false;
+        return true;
+}
+
 int ctl_load_job(const char *command, JobStore *store, const char *state_dir, const char *id, Job **ret) {
         const char *sep = command ? " " : "";
         int r = jobstore_load(store, id, ret, NULL);

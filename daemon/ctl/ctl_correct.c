@@ -89,17 +89,6 @@ static void recycle_help(void) {
                CONFIG_DEFAULT_PATH);
 }
 
-static bool line_is_valid(const char *s, size_t max) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > max || !utf8_text_is_valid(s, n))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (utf8_control_len(p) > 0)
-                        return false;
-        return true;
-}
-
 static int check_options(CorrectOptions *o) {
         const char *c = o->command;
 
@@ -107,7 +96,7 @@ static int check_options(CorrectOptions *o) {
                 return ctl_usage_error(c, "missing JOB (see 'chorusctl status --state integrated')");
         if (!job_id_is_valid(o->job))
                 return ctl_usage_error(c, "'%s' is not a job id (YYYYMMDD-HHMMSS-xxxxxxxx)", o->job);
-        if (o->as && !line_is_valid(o->as, NAME_MAX_BYTES))
+        if (o->as && !ctl_line_is_valid(o->as, NAME_MAX_BYTES))
                 return ctl_usage_error(c, "--as takes a name: one line of text, at most %d bytes", NAME_MAX_BYTES);
         if (o->kind == CORRECTION_COMPLETE) {
                 if (o->n_attach == 0 && !o->comment)

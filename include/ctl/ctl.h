@@ -56,6 +56,9 @@ int ctl_load_config(const char *path, Config **ret);
  * is no such job in `state_dir`. */
 typedef struct Job Job;
 typedef struct JobStore JobStore;
+/* One line of UTF-8 text without control characters, 1 to max bytes (what
+ * --reason and --as take: they go into the audit log and documents). */
+bool ctl_line_is_valid(const char *s, size_t max);
 int ctl_load_job(const char *command, JobStore *store, const char *state_dir, const char *id, Job **ret);
 /* Loads the configuration's conventions.d/, printing diagnostics. Same
  * return values. */
