@@ -576,6 +576,11 @@ Test(fsutil, sync_counts_of_grouped_writes_and_moves) {
         cr_expect_eq(fs_sync_count() - before, 1);
         assert_content("lazy", "3");
         assert_content("lazy.prev", "2");
+        before = fs_sync_count();
+        cr_assert_eq(write_file_atomic_full(dirfd_, "preview", "p", 1, WRITE_FILE_MODE, WRITE_FILE_NO_SYNC), 0);
+        cr_assert_eq(write_file_atomic_full(dirfd_, "preview", "q", 1, WRITE_FILE_MODE, WRITE_FILE_NO_SYNC), 0);
+        cr_expect_eq(fs_sync_count(), before, "a preview is not synced");
+        assert_content("preview", "q");
         cr_expect_eq(write_file_atomic_full(dirfd_, "x", "4", 1, WRITE_FILE_MODE, 1 << 7), -EINVAL);
 
         cr_assert(mkdirat(dirfd_, "sub", 0755) == 0);

@@ -280,11 +280,11 @@ static void restore_previous(int dirfd, const char *name) {
         (void) renameat(dirfd, prev, dirfd, name);
 }
 
-static int write_tmpfile(int fd, const char *name, const void *data, size_t size) {
+static int write_tmpfile(int fd, const char *name, const void *data, size_t size, bool sync) {
         int r;
 
         r = fs_write_all(fd, data, size);
-        if (r < 0)
+        if (r < 0 || !sync)
                 return r;
         return fs_fsync(fd, name);
 }
@@ -296,12 +296,13 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
         int fd, r;
 
         if (isempty(name) || strchr(name, '/') || (noreplace && keep) ||
-            (flags & ~(WRITE_FILE_NOREPLACE | WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC)))
+            (flags & ~(WRITE_FILE_NOREPLACE | WRITE_FILE_KEEP_PREVIOUS | WRITE_FILE_NO_DIR_SYNC |
+                       WRITE_FILE_NO_SYNC)))
                 return -EINVAL;
         fd = open_tmpfile(dirfd, name, mode, tmp);
         if (fd < 0)
                 return fd;
-        r = write_tmpfile(fd, name, data, size);
+        r = write_tmpfile(fd, name, data, size, !(flags & WRITE_FILE_NO_SYNC));
         if (close(fd) < 0 && r >= 0)
                 r = errno == EINTR ? 0 : -EIO; /* NFS reports write errors at close */
         if (r < 0)
@@ -317,7 +318,7 @@ int write_file_atomic_full(int dirfd, const char *name, const void *data, size_t
                         restore_previous(dirfd, name);
                 goto fail;
         }
-        return flags & WRITE_FILE_NO_DIR_SYNC ? 0 : fsync_dir(dirfd);
+        return flags & (WRITE_FILE_NO_DIR_SYNC | WRITE_FILE_NO_SYNC) ? 0 : fsync_dir(dirfd);
 fail:
         (void) unlinkat(dirfd, tmp, 0); /* our own temp file, never anyone's data */
         return r;

@@ -116,6 +116,11 @@ typedef enum WriteFileFlags {
          * version (or no file) after a crash — see daemon/README.md,
          * "Durability", for each use. */
         WRITE_FILE_NO_DIR_SYNC = 1 << 2,
+        /* Nothing synced, neither content nor folder: still atomic for
+         * readers, but a crash may leave the old file, none, or an empty
+         * one. Only for files made again at will from what is durable
+         * elsewhere: the output of `chorusctl render` (a preview). */
+        WRITE_FILE_NO_SYNC = 1 << 3,
 } WriteFileFlags;
 
 #define WRITE_FILE_MODE 0640
