@@ -29,14 +29,16 @@ DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
 PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib libdeflate libzip
-TEST_PKGS := criterion libxml-2.0
+TEST_PKGS := criterion libxml-2.0 libsystemd
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# Without -lcurl and -lxml2: daemon/chorus/curl_lazy.c and
-# daemon/base/xml_lazy.c load them when first called, so that commands that
-# never talk to Chorus Pro or read a spreadsheet do not pay for them and
-# their dependencies at exec (issue 14). The tests use libxml2 themselves.
-PKG_LIBS := $(filter-out -lcurl -lxml2,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+# Without -lcurl, -lxml2 and -lsystemd: daemon/chorus/curl_lazy.c,
+# daemon/base/xml_lazy.c and daemon/base/systemd_lazy.c load them when
+# first called, so that commands that never talk to Chorus Pro, read a
+# spreadsheet or run an event loop do not pay for them and their
+# dependencies at exec (issue 14). The tests use libxml2 and libsystemd
+# themselves.
+PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 

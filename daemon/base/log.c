@@ -217,12 +217,27 @@ done:
 }
 
 void log_audit_anchor(const char *path, uint64_t seq, const char *head, const char *event) {
+        char *strings[6] = {};
+        struct iovec iov[6];
+        int n = 0;
+
         if (log_effective_target() != LOG_TARGET_JOURNAL)
                 return;
-        (void) sd_journal_send("MESSAGE=Audit record %" PRIu64 " (%s) appended to %s.", seq, event, path,
-                               "PRIORITY=%i", LOG_INFO, "SYSLOG_IDENTIFIER=%s", log_identifier,
-                               "CHORUSD_AUDIT_FILE=%s", path, "CHORUSD_AUDIT_SEQ=%" PRIu64, seq,
-                               "CHORUSD_AUDIT_HEAD=%s", head, NULL);
+        /* sd_journal_sendv(), not the variadic sd_journal_send(): libsystemd
+         * is loaded lazily (systemd_lazy.c), which cannot forward varargs. */
+        if (field_add(strings, &n, "MESSAGE=Audit record %" PRIu64 " (%s) appended to %s.", seq, event,
+                      path) >= 0 &&
+            field_add(strings, &n, "PRIORITY=%i", LOG_INFO) >= 0 &&
+            field_add(strings, &n, "SYSLOG_IDENTIFIER=%s", log_identifier) >= 0 &&
+            field_add(strings, &n, "CHORUSD_AUDIT_FILE=%s", path) >= 0 &&
+            field_add(strings, &n, "CHORUSD_AUDIT_SEQ=%" PRIu64, seq) >= 0 &&
+            field_add(strings, &n, "CHORUSD_AUDIT_HEAD=%s", head) >= 0) {
+                for (int i = 0; i < n; i++)
+                        iov[i] = (struct iovec){ .iov_base = strings[i], .iov_len = strlen(strings[i]) };
+                (void) sd_journal_sendv(iov, n);
+        }
+        for (int i = 0; i < n; i++)
+                free(strings[i]);
 }
 
 int log_internal(int level, int error, const LogFields *fields, const char *message_id,
