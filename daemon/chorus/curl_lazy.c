@@ -161,6 +161,24 @@ static CurlArgType curl_arg_type(int option) {
         return ARG_POINTER;
 }
 
+/* r = setter(handle, option, the next argument of `ap` read as the type
+ * the option number encodes): for the easy and multi setters alike. */
+#define FORWARD_TYPED_ARG(r, setter, handle, option, ap)                         \
+        switch (curl_arg_type((int) (option))) {                                 \
+        case ARG_LONG:                                                           \
+                (r) = setter(handle, option, va_arg(ap, long));                  \
+                break;                                                           \
+        case ARG_POINTER:                                                        \
+                (r) = setter(handle, option, va_arg(ap, void *));                \
+                break;                                                           \
+        case ARG_FUNCTION:                                                       \
+                (r) = setter(handle, option, va_arg(ap, CurlAnyFunction));       \
+                break;                                                           \
+        case ARG_OFF_T:                                                          \
+                (r) = setter(handle, option, va_arg(ap, curl_off_t));            \
+                break;                                                           \
+        }
+
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...) {
         CURLcode r = CURLE_FAILED_INIT;
         va_list ap;
@@ -168,20 +186,7 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...) {
         if (!curl_ready())
                 return r;
         va_start(ap, option);
-        switch (curl_arg_type((int) option)) {
-        case ARG_LONG:
-                r = real.easy_setopt(curl, option, va_arg(ap, long));
-                break;
-        case ARG_POINTER:
-                r = real.easy_setopt(curl, option, va_arg(ap, void *));
-                break;
-        case ARG_FUNCTION:
-                r = real.easy_setopt(curl, option, va_arg(ap, CurlAnyFunction));
-                break;
-        case ARG_OFF_T:
-                r = real.easy_setopt(curl, option, va_arg(ap, curl_off_t));
-                break;
-        }
+        FORWARD_TYPED_ARG(r, real.easy_setopt, curl, option, ap);
         va_end(ap);
         return r;
 }
@@ -222,20 +227,7 @@ CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...) {
         if (!curl_ready())
                 return r;
         va_start(ap, option);
-        switch (curl_arg_type((int) option)) {
-        case ARG_LONG:
-                r = real.multi_setopt(multi, option, va_arg(ap, long));
-                break;
-        case ARG_POINTER:
-                r = real.multi_setopt(multi, option, va_arg(ap, void *));
-                break;
-        case ARG_FUNCTION:
-                r = real.multi_setopt(multi, option, va_arg(ap, CurlAnyFunction));
-                break;
-        case ARG_OFF_T:
-                r = real.multi_setopt(multi, option, va_arg(ap, curl_off_t));
-                break;
-        }
+        FORWARD_TYPED_ARG(r, real.multi_setopt, multi, option, ap);
         va_end(ap);
         return r;
 }
