@@ -37,8 +37,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # first called, so that commands that never talk to Chorus Pro, read a
 # spreadsheet or run an event loop do not pay for them and their
 # dependencies at exec (issue 14). The tests use libxml2 and libsystemd
-# themselves.
-PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+# themselves. Nor -lssl: chorus/chorus_http.c takes its two libssl calls
+# from the libssl libcurl loads.
+PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 

@@ -37,6 +37,7 @@
  * ChorusHttpAnswer with curl_code set. */
 #include <assert.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -50,6 +51,7 @@
 #include "chorus/chorus_trust.h"
 #include "base/fileio.h"
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "base/macro.h"
 
 #define HEADER_VALUE_MAX 1024 /* longest WWW-Authenticate / Retry-After kept */
@@ -219,6 +221,37 @@ static int http_trust_refresh(ChorusHttp *h, bool *ret_fresh) {
         return 0;
 }
 
+/* The two libssl calls of on_ssl_ctx(), from the libssl libcurl loaded
+ * (RTLD_NOLOAD): nothing links -lssl, so that chorusctl commands that never
+ * talk to Chorus Pro do not map and relocate it (0.7 M instructions and
+ * 0.3 MiB of a `chorusctl render`; issue 14). NULL if it cannot be found,
+ * which cannot happen while libcurl (built on OpenSSL) calls on_ssl_ctx(). */
+typedef struct SslCalls {
+        void (*set_cert_store)(SSL_CTX *ctx, X509_STORE *store);
+        void (*set_keylog_callback)(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb);
+} SslCalls;
+
+static const SslCalls *ssl_calls(void) {
+        static SslCalls calls;
+        static bool looked;
+        void *h;
+
+        if (looked)
+                return calls.set_cert_store && calls.set_keylog_callback ? &calls : NULL;
+        looked = true;
+        h = dlopen("libssl.so.3", RTLD_NOW | RTLD_NOLOAD);
+        if (h) {
+                *(void **) &calls.set_cert_store = dlsym(h, "SSL_CTX_set_cert_store");
+                *(void **) &calls.set_keylog_callback = dlsym(h, "SSL_CTX_set_keylog_callback");
+        }
+        if (!calls.set_cert_store || !calls.set_keylog_callback) {
+                log_error("Cannot find libssl.so.3 (the one libcurl uses): %s",
+                          h ? "a function is missing" : dlerror());
+                return NULL;
+        }
+        return &calls;
+}
+
 /* Called for each connection before its handshake. libcurl sets up its own
  * store before this call (≥ 8.3) or after it, on ours (7.88); either way it
  * has no CA file, folder or cache to add, only the flags we set too. */
@@ -227,20 +260,21 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
         /* Built or renewed when the request started (http_trust_refresh);
          * tried again here only when there is none at all. */
         X509_STORE *store = chorus_trust_store(h->trust, false);
+        const SslCalls *ssl = ssl_calls();
         ChorusHttpRequest *req = NULL;
 
         if (!store)
                 store = chorus_trust_store(h->trust, true);
 
-        if (!store || !X509_STORE_up_ref(store)) {
+        if (!ssl || !store || !X509_STORE_up_ref(store)) {
                 if (curl_easy_getinfo(curl, CURLINFO_PRIVATE, (char **) &req) == CURLE_OK && req)
                         req->trust_failed = true;
                 return CURLE_SSL_CACERT_BADFILE;
         }
-        SSL_CTX_set_cert_store(ssl_ctx, store); /* takes our reference, frees curl's empty store */
+        ssl->set_cert_store(ssl_ctx, store); /* takes our reference, frees curl's empty store */
         /* libcurl hands the session keys to $SSLKEYLOGFILE when it is set:
          * with them, a capture of the traffic shows the secrets and tokens. */
-        SSL_CTX_set_keylog_callback(ssl_ctx, NULL);
+        ssl->set_keylog_callback(ssl_ctx, NULL);
         return CURLE_OK;
 }
 
