@@ -13,52 +13,20 @@
  * log.c: its journal output comes here) and every call fails as
  * libsystemd's own do (-ENOSYS, NULL), so that the callers' error paths
  * apply: chorusd cannot make its event loop and stops at start, and log.c
- * falls back on stderr. Same pattern as base/xml_lazy.c. */
+ * falls back on stderr. The loading is base/lazy_library.c's. */
 /* The functions themselves, not sd-journal.h's macros that add the location. */
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
-#include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
-#define SYSTEMD_SONAME "libsystemd.so.0"
+#include "base/lazy_library.h"
 
-static void *systemd_handle;
-static pthread_once_t systemd_once = PTHREAD_ONCE_INIT;
+/* On stderr: log.c's journal output comes here. */
+static LazyLibrary systemd_library = LAZY_LIBRARY("libsystemd.so.0", true);
 
-static void systemd_load(void) {
-        systemd_handle = dlopen(SYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL);
-        if (!systemd_handle)
-                fprintf(stderr, "Cannot load %s: %s\n", SYSTEMD_SONAME, dlerror());
-}
-
-/* The real function `name`, or NULL (said on stderr) when it is missing. */
-static void *systemd_symbol(const char *name) {
-        void *f;
-
-        (void) pthread_once(&systemd_once, systemd_load);
-        if (!systemd_handle)
-                return NULL;
-        f = dlsym(systemd_handle, name);
-        if (!f)
-                fprintf(stderr, "Cannot load %s: no %s.\n", SYSTEMD_SONAME, name);
-        return f;
-}
-
-/* One forwarder: looks the real function up once, then calls it; `fail`
- * when it cannot be had. */
-#define SYSTEMD_LAZY(ret, name, params, args, fail)                              \
-        ret name params {                                                        \
-                static ret(*real) params;                                        \
-                if (!real)                                                       \
-                        *(void **) &real = systemd_symbol(#name);                \
-                if (!real)                                                       \
-                        return fail;                                             \
-                return real args;                                                \
-        }
+#define SYSTEMD_LAZY(ret, name, params, args, fail) LAZY_FORWARD(systemd_library, ret, name, params, args, fail)
 
 typedef sd_event Event;
 typedef sd_event_source Source;
@@ -115,13 +83,6 @@ SYSTEMD_LAZY(int, sd_journal_get_data, (sd_journal *j, const char *field, const 
 SYSTEMD_LAZY(int, sd_journal_seek_head, (sd_journal *j), (j), -ENOSYS)
 SYSTEMD_LAZY(int, sd_journal_next, (sd_journal *j), (j), -ENOSYS)
 
-void sd_journal_close(sd_journal *j) {
-        static void (*real)(sd_journal *);
-
-        if (!real)
-                *(void **) &real = systemd_symbol("sd_journal_close");
-        if (real)
-                real(j);
-}
+LAZY_FORWARD_VOID(systemd_library, sd_journal_close, (sd_journal *j), (j))
 
 SYSTEMD_LAZY(int, sd_notify, (int unset_environment, const char *state), (unset_environment, state), -ENOSYS)

@@ -10,59 +10,17 @@
  * first call (the tests, which use libxml2 themselves, link it; dlopen()
  * then returns the library already there). If it cannot be loaded the
  * reason is logged once and the reader fails as on a refused document
- * (xmlReaderForIO() NULL, reads -1). Same pattern as chorus/curl_lazy.c. */
-#include <dlfcn.h>
+ * (xmlReaderForIO() NULL, reads -1). The loading is base/lazy_library.c's. */
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlstring.h>
-#include <pthread.h>
-#include <stdbool.h>
 
-#include "base/log.h"
+#include "base/lazy_library.h"
 
-#define XML_SONAME "libxml2.so.2"
+static LazyLibrary xml_library = LAZY_LIBRARY("libxml2.so.2", false);
 
-static void *xml_handle;
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_load(void) {
-        xml_handle = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
-        if (!xml_handle)
-                log_error("Cannot load %s: %s", XML_SONAME, dlerror());
-}
-
-/* The real function `name`, or NULL (logged) when libxml2 or it is missing. */
-static void *xml_symbol(const char *name) {
-        void *f;
-
-        (void) pthread_once(&xml_once, xml_load);
-        if (!xml_handle)
-                return NULL;
-        f = dlsym(xml_handle, name);
-        if (!f)
-                log_error("Cannot load %s: no %s.", XML_SONAME, name);
-        return f;
-}
-
-/* One forwarder: looks the real function up once, then calls it; `fail`
- * when it cannot be had. */
-#define XML_LAZY(ret, name, params, args, fail)                                  \
-        ret name params {                                                        \
-                static ret(*real) params;                                        \
-                if (!real)                                                       \
-                        *(void **) &real = xml_symbol(#name);                    \
-                if (!real)                                                       \
-                        return fail;                                             \
-                return real args;                                                \
-        }
-#define XML_LAZY_VOID(name, params, args)                                        \
-        void name params {                                                       \
-                static void(*real) params;                                       \
-                if (!real)                                                       \
-                        *(void **) &real = xml_symbol(#name);                    \
-                if (real)                                                        \
-                        real args;                                               \
-        }
+#define XML_LAZY(ret, name, params, args, fail) LAZY_FORWARD(xml_library, ret, name, params, args, fail)
+#define XML_LAZY_VOID(name, params, args) LAZY_FORWARD_VOID(xml_library, name, params, args)
 
 typedef xmlTextReaderPtr Reader;
 
