@@ -38,8 +38,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # spreadsheet or run an event loop do not pay for them and their
 # dependencies at exec (issue 14). The tests use libxml2 and libsystemd
 # themselves. Nor -lssl: chorus/chorus_http.c takes its two libssl calls
-# from the libssl libcurl loads.
-PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+# from the libssl libcurl loads. Nor HarfBuzz (writers/harfbuzz_lazy.c):
+# with the fonts' snapshots a render of French text never calls it.
+PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl -lharfbuzz -lharfbuzz-subset,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -67,7 +68,9 @@ endif
 # daemon/LAYER/*.c, layers from the bottom up: base, core, writers, chorus,
 # service, ctl (daemon/README.md; scripts/check-layers enforces the order).
 MAINS := daemon/service/chorusd.c daemon/ctl/chorusctl.c
-LIB_SRCS := $(filter-out $(MAINS),$(sort $(wildcard daemon/*/*.c)))
+# A build tool, not installed: see FACE_SNAPSHOTS below.
+GEN_MAIN := daemon/ctl/gen_face_snapshots.c
+LIB_SRCS := $(filter-out $(MAINS) $(GEN_MAIN),$(sort $(wildcard daemon/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libchorus.a
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
@@ -105,10 +108,26 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/chorusd: $(BUILD)/obj/service/chorusd.o $(LIB)
-$(BUILD)/chorusctl: $(BUILD)/obj/ctl/chorusctl.o $(LIB)
-$(BINS):
+# What a PdfFace learns of each embedded font, learnt at build time by
+# gen_face_snapshots on the installed fonts and linked into chorusd and
+# chorusctl (include/writers/pdf_face.h, snapshots; issue 14). The library,
+# the tests and the fuzz targets go without: pdf_face_snapshots is weak.
+# A font changed after the build only loses the snapshot (its key no longer
+# matches), never the output.
+GEN_FACE_SNAPSHOTS := $(BUILD)/gen_face_snapshots
+FACE_SNAPSHOTS := $(BUILD)/gen/face_snapshots.o
+$(GEN_FACE_SNAPSHOTS): $(BUILD)/obj/ctl/gen_face_snapshots.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+$(BUILD)/gen/face_snapshots.c: $(GEN_FACE_SNAPSHOTS)
+	@mkdir -p $(@D)
+	$(GEN_FACE_SNAPSHOTS) $@
+$(FACE_SNAPSHOTS): $(BUILD)/gen/face_snapshots.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/chorusd: $(BUILD)/obj/service/chorusd.o $(FACE_SNAPSHOTS) $(LIB)
+$(BUILD)/chorusctl: $(BUILD)/obj/ctl/chorusctl.o $(FACE_SNAPSHOTS) $(LIB)
+$(BINS):
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FACE_SNAPSHOTS) $(LIB) $(PKG_LIBS)
 
 $(BUILD)/tests/helpers/%.o: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -117,7 +136,11 @@ $(BUILD)/tests/helpers/%.o: tests/helpers/%.c
 $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/helpers $(ALL_LDFLAGS) -o $@ $< \
-		$(TEST_HELPER_OBJS) $(LIB) $(PKG_LIBS) $(TEST_LIBS)
+		$(TEST_EXTRA_OBJS) $(TEST_HELPER_OBJS) $(LIB) $(PKG_LIBS) $(TEST_LIBS)
+
+# The one test with the snapshots the programs have.
+$(BUILD)/tests/test_face_snapshot: $(FACE_SNAPSHOTS)
+$(BUILD)/tests/test_face_snapshot: TEST_EXTRA_OBJS := $(FACE_SNAPSHOTS)
 
 tests: $(BINS) $(TESTS)
 
@@ -165,5 +188,5 @@ install: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(MAINS:daemon/%.c=$(BUILD)/obj/%.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d) \
+-include $(LIB_OBJS:.o=.d) $(MAINS:daemon/%.c=$(BUILD)/obj/%.d) $(GEN_MAIN:daemon/%.c=$(BUILD)/obj/%.d) $(FACE_SNAPSHOTS:.o=.d) $(TESTS:=.d) $(TEST_HELPER_OBJS:.o=.d) \
 	$(FUZZ_BINS:=.d)

@@ -9,79 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "writers/pdf_face.h"
+#include "writers/harfbuzz_lazy.h"
+#include "writers/pdf_face_internal.h"
 
 #define TEXT_MAX 65536 /* bytes of one drawn string: longer input is cut */
-
-/* Characters the fast path knows, by slot: U+0000–U+024F (Latin, Latin-1,
- * Latin Extended-A and B) and U+2000–U+20FF (punctuation, spaces, €). */
-#define SLOT_LATIN_END 0x250
-#define SLOT_PUNCT_FIRST 0x2000
-#define SLOT_PUNCT_END 0x2100
-#define N_SLOTS (SLOT_LATIN_END + (SLOT_PUNCT_END - SLOT_PUNCT_FIRST))
-
-typedef enum CharState {
-        CHAR_UNKNOWN,
-        CHAR_SIMPLE,  /* one nominal glyph, no context: the fast path */
-        CHAR_COMPLEX, /* HarfBuzz every time */
-} CharState;
-
-typedef struct CharInfo {
-        uint32_t subst; /* the character drawn for it */
-        uint32_t gid;
-        int32_t advance;
-        int32_t width; /* /W width */
-        uint8_t state;
-} CharInfo;
-
-/* Pair kerning, learnt: open addressing, key (slot a << 16 | slot b) + 1
- * (0 = empty), value the adjustment of a's advance or PAIR_COMPLEX. */
-#define PAIR_COMPLEX INT32_MIN
-#define DENSE_SLOTS 256
-#define DENSE_BIAS 0x4000
-#define DENSE_COMPLEX 0xFFFF
-typedef struct Pair {
-        uint32_t key;
-        int32_t kern;
-} Pair;
-
-struct PdfFace {
-        hb_blob_t *blob;
-        hb_face_t *face;
-        hb_font_t *font;
-        hb_shape_plan_t *plan;
-        hb_segment_properties_t props;
-        unsigned upem, n_glyphs;
-        char *postscript_name;
-        CharInfo chars[N_SLOTS];
-        Pair *pairs;
-        size_t n_pairs, pairs_allocated; /* allocated: a power of two */
-        /* Pairs of characters below U+0100, the common case, by a[b]:
-         * kern + DENSE_BIAS, 0 = not known, DENSE_COMPLEX. Calloc'd: pages
-         * never touched cost no memory. */
-        uint16_t *dense;
-        int16_t *widths; /* /W width by glyph id, INT16_MIN = not computed */
-        PdfFaceMetrics metrics;
-        bool have_metrics;
-        /* The fixed glyph set and its program, made at the first need. */
-        bool *base;
-        char *base_z;
-        size_t base_z_size, base_length1;
-        char base_tag[7];
-        /* Scratch of pdf_face_shape(), reused from call to call. */
-        PdfBuffer text;
-        /* The input of the last fast-path layout in f->glyphs, to give
-         * it again without work: text is measured, then drawn. */
-        PdfBuffer memo;
-        size_t memo_n;
-        int64_t memo_width;
-        bool memo_valid;
-        PdfGlyph *glyphs;
-        int *slots;
-        uint32_t *offsets;
-        size_t glyphs_allocated;
-        hb_buffer_t *buffer;
-};
 
 PdfFace *pdf_face_free(PdfFace *f) {
         if (!f)
@@ -90,18 +21,22 @@ PdfFace *pdf_face_free(PdfFace *f) {
         free(f->dense);
         free(f->widths);
         free(f->base);
-        free(f->base_z);
+        free(f->base_z_owned);
         pdf_buffer_done(&f->text);
         pdf_buffer_done(&f->memo);
         free(f->glyphs);
         free(f->slots);
         free(f->offsets);
-        hb_buffer_destroy(f->buffer);
-        hb_shape_plan_destroy(f->plan);
         free(f->postscript_name);
-        hb_font_destroy(f->font);
-        hb_face_destroy(f->face);
-        hb_blob_destroy(f->blob);
+        if (f->blob) {
+                /* Not otherwise: even with NULL, a HarfBuzz call loads
+                 * HarfBuzz (harfbuzz_lazy.c). The blob is made first. */
+                hb_buffer_destroy(f->buffer);
+                hb_shape_plan_destroy(f->plan);
+                hb_font_destroy(f->font);
+                hb_face_destroy(f->face);
+                hb_blob_destroy(f->blob);
+        }
         free(f);
         return NULL;
 }
@@ -132,27 +67,27 @@ static bool face_has_table(hb_face_t *face, hb_tag_t tag) {
         return r;
 }
 
-int pdf_face_new(const char *data, size_t size, PdfFace **ret) {
-        _cleanup_(pdf_face_freep) PdfFace *f = NULL;
+int pdf_face_open_harfbuzz(PdfFace *f) {
+        int r;
 
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
-        if (size > UINT_MAX)
+        if (f->font)
+                return 0;
+        if (f->size > UINT_MAX)
                 return -EINVAL;
-        f->blob = hb_blob_create_or_fail(data, (unsigned) size, HB_MEMORY_MODE_READONLY, NULL, NULL);
+        r = harfbuzz_lazy_load();
+        if (r < 0)
+                return r;
+        f->blob = hb_blob_create_or_fail(f->data, (unsigned) f->size, HB_MEMORY_MODE_READONLY, NULL, NULL);
         if (!f->blob)
                 return -ENOMEM;
         f->face = hb_face_create(f->blob, 0);
-        f->upem = hb_face_get_upem(f->face);
-        f->n_glyphs = hb_face_get_glyph_count(f->face);
+        if (!f->from_snapshot) {
+                f->upem = hb_face_get_upem(f->face);
+                f->n_glyphs = hb_face_get_glyph_count(f->face);
+        }
         if (f->n_glyphs == 0 || f->n_glyphs > 65536 || f->upem == 0 ||
             !face_has_table(f->face, HB_TAG('g', 'l', 'y', 'f')))
                 return -EINVAL;
-        f->font = hb_font_create(f->face);
-        f->postscript_name = font_postscript_name(f->face);
-        f->widths = malloc(f->n_glyphs * sizeof(int16_t));
-        f->dense = calloc(DENSE_SLOTS * DENSE_SLOTS, sizeof(uint16_t));
         f->buffer = hb_buffer_create();
         f->props = (hb_segment_properties_t) {
                 .direction = HB_DIRECTION_LTR,
@@ -162,13 +97,55 @@ int pdf_face_new(const char *data, size_t size, PdfFace **ret) {
         /* One plan for every string: hb_shape() looked one up in the
          * face's cache on every call, a fifth of its cost. */
         f->plan = hb_shape_plan_create_cached(f->face, &f->props, NULL, 0, NULL);
-        if (!f->font || !f->postscript_name || !f->widths || !f->dense || !hb_buffer_allocation_successful(f->buffer) ||
-            !f->plan || hb_shape_plan_get_empty() == f->plan)
+        if (!hb_buffer_allocation_successful(f->buffer) || !f->plan || hb_shape_plan_get_empty() == f->plan)
+                return -ENOMEM;
+        /* Last: a face with f->font has all of the above. */
+        f->font = hb_font_create(f->face);
+        if (!f->font || hb_font_get_empty() == f->font) {
+                f->font = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int pdf_face_new(const char *data, size_t size, PdfFace **ret) {
+        _cleanup_(pdf_face_freep) PdfFace *f = NULL;
+        const PdfFaceSnapshot *s;
+        int r;
+
+        f = calloc(1, sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        f->data = data;
+        f->size = size;
+        s = pdf_face_snapshot_find(pdf_face_snapshot_key(data, size));
+        if (s) {
+                r = pdf_face_load_snapshot(f, s);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(f);
+                return 0;
+        }
+        r = pdf_face_open_harfbuzz(f);
+        if (r < 0)
+                return r;
+        f->postscript_name = font_postscript_name(f->face);
+        f->widths = malloc(f->n_glyphs * sizeof(int16_t));
+        f->dense = calloc(DENSE_SLOTS * DENSE_SLOTS, sizeof(uint16_t));
+        if (!f->postscript_name || !f->widths || !f->dense)
                 return -ENOMEM;
         for (unsigned i = 0; i < f->n_glyphs; i++)
                 f->widths[i] = INT16_MIN;
         *ret = TAKE_PTR(f);
         return 0;
+}
+
+bool pdf_face_is_from_snapshot(const PdfFace *f) {
+        return f->from_snapshot;
+}
+
+bool pdf_face_harfbuzz_opened(const PdfFace *f) {
+        return f->font != NULL;
 }
 
 unsigned pdf_face_upem(const PdfFace *f) {
@@ -186,7 +163,7 @@ const char *pdf_face_postscript_name(const PdfFace *f) {
 int pdf_face_glyph_width(PdfFace *f, uint32_t gid) {
         if (gid >= f->n_glyphs)
                 return 0;
-        if (f->widths[gid] == INT16_MIN) {
+        if (f->widths[gid] == INT16_MIN) { /* never from a snapshot: it has them all */
                 int64_t a = hb_font_get_glyph_h_advance(f->font, gid);
                 f->widths[gid] = (int16_t) ((a * 1000 + f->upem / 2) / f->upem);
         }
@@ -195,7 +172,11 @@ int pdf_face_glyph_width(PdfFace *f, uint32_t gid) {
 
 /* ---------------------------------------------------------------- characters */
 
-static int slot_of(uint32_t cp) {
+uint32_t pdf_face_slot_char(int slot) {
+        return slot < SLOT_LATIN_END ? (uint32_t) slot : (uint32_t) (SLOT_PUNCT_FIRST + slot - SLOT_LATIN_END);
+}
+
+int pdf_face_slot_of(uint32_t cp) {
         if (cp < SLOT_LATIN_END)
                 return (int) cp;
         if (cp >= SLOT_PUNCT_FIRST && cp < SLOT_PUNCT_END)
@@ -245,7 +226,7 @@ static bool hidden_or_mark(uint32_t cp) {
                (cp >= 0x2060 && cp <= 0x206F);
 }
 
-static void append_utf8(PdfBuffer *b, uint32_t cp) {
+void pdf_face_append_utf8(PdfBuffer *b, uint32_t cp) {
         char u[4];
         size_t n;
 
@@ -279,7 +260,7 @@ static bool shapes_alone(PdfFace *f, uint32_t cp, uint32_t gid, int32_t advance)
         unsigned n;
         bool ok;
 
-        append_utf8(&t, cp);
+        pdf_face_append_utf8(&t, cp);
         if (t.error < 0)
                 return false;
         hb_shape_text(f, t.data, t.size);
@@ -291,7 +272,7 @@ static bool shapes_alone(PdfFace *f, uint32_t cp, uint32_t gid, int32_t advance)
         return ok;
 }
 
-static const CharInfo *char_info(PdfFace *f, int slot, uint32_t cp) {
+const CharInfo *pdf_face_char_info(PdfFace *f, int slot, uint32_t cp) {
         CharInfo *c = &f->chars[slot];
         hb_codepoint_t g = 0;
 
@@ -310,7 +291,9 @@ static const CharInfo *char_info(PdfFace *f, int slot, uint32_t cp) {
 /* ---------------------------------------------------------------- pairs */
 
 static Pair *pair_find(PdfFace *f, uint32_t key) {
-        size_t mask = f->pairs_allocated - 1, i = (key * UINT32_C(2654435761)) & mask;
+        /* Fibonacci hashing takes the product's high bits: its low bits
+         * depend only on b's (the key's low bits). */
+        size_t mask = f->pairs_allocated - 1, i = ((key * UINT64_C(11400714819323198485)) >> 32) & mask;
 
         while (f->pairs[i].key != 0 && f->pairs[i].key != key)
                 i = (i + 1) & mask;
@@ -322,7 +305,7 @@ static uint32_t pair_key(int a, int b) {
 }
 
 /* Returns the kerning of (a, b), PAIR_COMPLEX, or false when not known. */
-static bool pair_get(PdfFace *f, int a, int b, int32_t *ret) {
+bool pdf_face_pair_get(PdfFace *f, int a, int b, int32_t *ret) {
         Pair *p;
 
         if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
@@ -333,16 +316,17 @@ static bool pair_get(PdfFace *f, int a, int b, int32_t *ret) {
                 *ret = v == DENSE_COMPLEX ? PAIR_COMPLEX : (int32_t) v - DENSE_BIAS;
                 return true;
         }
-        if (f->n_pairs == 0)
+        p = f->n_pairs > 0 ? pair_find(f, pair_key(a, b)) : NULL;
+        if (p && p->key != 0)
+                *ret = p->kern;
+        else if (f->pair_known[a] && f->pair_known[b])
+                *ret = 0; /* a snapshot's pair with no kerning */
+        else
                 return false;
-        p = pair_find(f, pair_key(a, b));
-        if (p->key == 0)
-                return false;
-        *ret = p->kern;
         return true;
 }
 
-static void pair_set(PdfFace *f, int a, int b, int32_t kern) {
+void pdf_face_pair_set(PdfFace *f, int a, int b, int32_t kern) {
         Pair *p;
 
         if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
@@ -460,9 +444,9 @@ static void learn_pairs(PdfFace *f, size_t n_chars) {
         for (size_t i = 0; i + 1 < n_chars; i++) {
                 int32_t k;
 
-                if (pair_get(f, f->slots[i], f->slots[i + 1], &k))
+                if (pdf_face_pair_get(f, f->slots[i], f->slots[i + 1], &k))
                         continue;
-                pair_set(f, f->slots[i], f->slots[i + 1],
+                pdf_face_pair_set(f, f->slots[i], f->slots[i + 1],
                          nominal ? pos[i].x_advance - f->glyphs[i].advance : PAIR_COMPLEX);
         }
 }
@@ -480,14 +464,14 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
                 return r;
         for (const char *p = utf8; p < end; n++) {
                 uint32_t cp = (unsigned char) *p < 0x80 ? (uint32_t) *p++ : pdf_utf8_next(&p, end);
-                int slot = slot_of(cp);
+                int slot = pdf_face_slot_of(cp);
                 const CharInfo *c;
 
                 if (slot < 0) {
                         *simple = false;
                         return 0;
                 }
-                c = f->chars[slot].state == CHAR_SIMPLE ? &f->chars[slot] : char_info(f, slot, cp);
+                c = f->chars[slot].state == CHAR_SIMPLE ? &f->chars[slot] : pdf_face_char_info(f, slot, cp);
                 if (c->state != CHAR_SIMPLE) {
                         *simple = false;
                         return 0;
@@ -500,7 +484,7 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
                 int32_t k;
 
                 if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
-                        /* pair_get()'s common case, inline: a sixth of the
+                        /* pdf_face_pair_get()'s common case, inline: a sixth of the
                          * report's layout instructions */
                         uint16_t v = f->dense[a * DENSE_SLOTS + b];
 
@@ -511,7 +495,7 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
                                 return 0;
                         } else
                                 f->glyphs[i].advance += (int32_t) v - DENSE_BIAS;
-                } else if (!pair_get(f, a, b, &k))
+                } else if (!pdf_face_pair_get(f, a, b, &k))
                         *unknown = true;
                 else if (k == PAIR_COMPLEX) {
                         *simple = false;
@@ -525,7 +509,7 @@ static int lay_out(PdfFace *f, const char *utf8, const char *end, bool *simple, 
 static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *ret) {
         const char *end = utf8 + (size < TEXT_MAX ? size : TEXT_MAX);
         bool simple = fast, unknown = false;
-        int n = 0;
+        int n = 0, r;
 
         *ret = (PdfRun) { .glyphs = f->glyphs };
         if (simple && f->memo_valid && f->memo.size == (size_t) (end - utf8) &&
@@ -554,15 +538,18 @@ static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *r
                 return 0;
         }
         /* HarfBuzz, on the substituted text. */
+        r = pdf_face_open_harfbuzz(f);
+        if (r < 0)
+                return r;
         f->text.size = 0;
         f->text.error = 0;
         for (size_t i = 0; utf8 < end; i++) {
                 uint32_t cp = pdf_utf8_next(&utf8, end);
-                int slot = slot_of(cp);
+                int slot = pdf_face_slot_of(cp);
 
                 if (simple)
                         f->offsets[i] = (uint32_t) f->text.size;
-                append_utf8(&f->text, slot >= 0 ? char_info(f, slot, cp)->subst : font_substitute(f, cp));
+                pdf_face_append_utf8(&f->text, slot >= 0 ? pdf_face_char_info(f, slot, cp)->subst : font_substitute(f, cp));
         }
         if (f->text.error < 0)
                 return f->text.error;
@@ -581,7 +568,7 @@ static int shape(PdfFace *f, const char *utf8, size_t size, bool fast, PdfRun *r
 /* The character at *p for the fast path (advancing *p), or NULL. */
 static inline const CharInfo *next_simple(PdfFace *f, const char **p, const char *end, int *ret_slot) {
         uint32_t cp = (unsigned char) **p < 0x80 ? (uint32_t) *(*p)++ : pdf_utf8_next(p, end);
-        int slot = slot_of(cp);
+        int slot = pdf_face_slot_of(cp);
         const CharInfo *c;
 
         if (slot < 0)
@@ -589,11 +576,11 @@ static inline const CharInfo *next_simple(PdfFace *f, const char **p, const char
         *ret_slot = slot;
         c = &f->chars[slot];
         if (c->state != CHAR_SIMPLE)
-                c = char_info(f, slot, cp);
+                c = pdf_face_char_info(f, slot, cp);
         return c->state == CHAR_SIMPLE ? c : NULL;
 }
 
-/* pair_get() with its common case inline. */
+/* pdf_face_pair_get() with its common case inline. */
 static inline bool pair_kern(PdfFace *f, int a, int b, int32_t *ret) {
         if (a < DENSE_SLOTS && b < DENSE_SLOTS) {
                 uint16_t v = f->dense[a * DENSE_SLOTS + b];
@@ -603,7 +590,7 @@ static inline bool pair_kern(PdfFace *f, int a, int b, int32_t *ret) {
                 *ret = v == DENSE_COMPLEX ? PAIR_COMPLEX : (int32_t) v - DENSE_BIAS;
                 return true;
         }
-        return pair_get(f, a, b, ret);
+        return pdf_face_pair_get(f, a, b, ret);
 }
 
 int pdf_face_fit(PdfFace *f, const char *utf8, size_t size, double size_pt, double width, size_t *ret) {
@@ -688,19 +675,19 @@ const PdfFaceMetrics *pdf_face_metrics(PdfFace *f) {
  * written with. A Latin-1 set (ñ, ß, ø…) made each program 3 KB larger
  * (deflated, 11 KB instead of 8 KB): such a character costs a subset of
  * its own to the document that draws it instead. */
-static const char base_text[] =
+const char pdf_face_base_text[] =
         " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
         "àâäçéèêëîïôöùûüÿÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒœÆæ€«»°’‘“”–—…•×÷§²\u00A0\u202F";
 
-static int make_base(PdfFace *f) {
-        const char *end = base_text + sizeof(base_text) - 1;
+int pdf_face_make_base(PdfFace *f) {
+        const char *end = pdf_face_base_text + strlen(pdf_face_base_text);
         hb_codepoint_t g;
 
         f->base = calloc(f->n_glyphs, sizeof(bool));
         if (!f->base)
                 return -ENOMEM;
         f->base[0] = true;
-        for (const char *p = base_text; p < end;)
+        for (const char *p = pdf_face_base_text; p < end;)
                 if (hb_font_get_nominal_glyph(f->font, pdf_utf8_next(&p, end), &g) && g < f->n_glyphs)
                         f->base[g] = true;
         return 0;
@@ -767,8 +754,8 @@ int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFacePro
         bool beyond = false;
         int r;
 
-        if (!f->base) {
-                r = make_base(f);
+        if (!f->base) { /* never from a snapshot: it has the set */
+                r = pdf_face_make_base(f);
                 if (r < 0)
                         return r;
         }
@@ -776,10 +763,11 @@ int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFacePro
                 beyond = list[i] < f->n_glyphs && !f->base[list[i]];
         if (!beyond) {
                 if (!f->base_z) {
-                        r = subset(f, f->base, PDF_DEFLATE_LEVEL_ONCE, &f->base_z, &f->base_z_size,
+                        r = subset(f, f->base, PDF_DEFLATE_LEVEL_ONCE, &f->base_z_owned, &f->base_z_size,
                                    &f->base_length1);
                         if (r < 0)
                                 return r;
+                        f->base_z = f->base_z_owned;
                         subset_tag(f->base, f->n_glyphs, f->base_tag);
                 }
                 *ret = (PdfFaceProgram) { .z = f->base_z, .z_size = f->base_z_size, .length1 = f->base_length1 };
@@ -794,6 +782,9 @@ int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFacePro
                 if (list[i] < f->n_glyphs)
                         glyphs[list[i]] = true;
         *ret = (PdfFaceProgram) {};
+        r = pdf_face_open_harfbuzz(f);
+        if (r < 0)
+                return r;
         r = subset(f, glyphs, PDF_DEFLATE_LEVEL, &ret->owned, &ret->z_size, &ret->length1);
         if (r < 0)
                 return r;

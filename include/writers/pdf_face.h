@@ -101,3 +101,45 @@ typedef struct PdfFaceProgram {
         char *owned;
 } PdfFaceProgram;
 int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFaceProgram *ret);
+
+/* ---------------------------------------------------------------- snapshots
+ *
+ * What a face learns of a font (the characters and pairs of the fast path,
+ * widths, metrics, the fixed set's program), learnt once at build time
+ * instead of in every process (issue 14). A one-shot `chorusctl render`
+ * spent half its instructions learning the same things about the same two
+ * fonts. The build runs gen_face_snapshots (daemon/ctl), which does it
+ * with this code on the installed fonts and prints the result as C
+ * ($(BUILD)/gen/face_snapshots.c), linked into chorusd and chorusctl.
+ *
+ * pdf_face_new() uses a snapshot only for the font it was made from: the
+ * key covers the file's size and its table directory (each table's
+ * checksum, offset and length), so a font updated by Debian after the
+ * build goes back to learning, with the same output. With a snapshot,
+ * HarfBuzz is not even loaded (harfbuzz_lazy.c) for text made of the fixed
+ * set's characters; a pair or a glyph beyond it opens HarfBuzz as before.
+ * tests/test_face_snapshot.c checks that documents are byte for byte those
+ * made without. */
+typedef struct PdfFaceSnapshot PdfFaceSnapshot;
+
+/* What the build linked in: NULL-terminated, or an undefined weak symbol
+ * (NULL) in a program without snapshots (the tests but one, the fuzz
+ * targets, gen_face_snapshots itself). */
+extern const PdfFaceSnapshot *const pdf_face_snapshots[] __attribute__((weak));
+
+/* The key of a font file: FNV-1a of its size and its table directory. */
+uint64_t pdf_face_snapshot_key(const char *data, size_t size);
+/* The linked-in snapshot for a font with this key, or NULL (also after
+ * pdf_face_use_snapshots(false)). */
+const PdfFaceSnapshot *pdf_face_snapshot_find(uint64_t key);
+/* Tests: make faces without snapshots from now on (true: with, the default). */
+void pdf_face_use_snapshots(bool on);
+/* Whether the face was filled from a snapshot, and whether it has had to
+ * open HarfBuzz since (tests). */
+bool pdf_face_is_from_snapshot(const PdfFace *f);
+bool pdf_face_harfbuzz_opened(const PdfFace *f);
+/* gen_face_snapshots: learns everything a snapshot holds on `f` (a face
+ * made without snapshot) and appends it to `out` as C source defining
+ * `const PdfFaceSnapshot NAME`, `origin` in a comment. Returns 0,
+ * -EINVAL or -ENOMEM. */
+int pdf_face_snapshot_print(PdfFace *f, const char *name, const char *origin, PdfBuffer *out);
