@@ -67,11 +67,9 @@ static bool face_has_table(hb_face_t *face, hb_tag_t tag) {
         return r;
 }
 
-int pdf_face_open_harfbuzz(PdfFace *f) {
+static int open_harfbuzz(PdfFace *f) {
         int r;
 
-        if (f->font)
-                return 0;
         if (f->size > UINT_MAX)
                 return -EINVAL;
         r = harfbuzz_lazy_load();
@@ -106,6 +104,15 @@ int pdf_face_open_harfbuzz(PdfFace *f) {
                 return -ENOMEM;
         }
         return 0;
+}
+
+int pdf_face_open_harfbuzz(PdfFace *f) {
+        if (f->font)
+                return 0;
+        /* Once only: a second try would leak the first's objects. */
+        if (f->harfbuzz_error == 0)
+                f->harfbuzz_error = open_harfbuzz(f);
+        return f->harfbuzz_error;
 }
 
 int pdf_face_new(const char *data, size_t size, PdfFace **ret) {

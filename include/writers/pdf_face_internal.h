@@ -51,6 +51,7 @@ struct PdfFace {
         /* HarfBuzz's objects: made by pdf_face_new(), or by
          * pdf_face_open_harfbuzz() at the first need when the face came
          * from a snapshot (for simple French text, never). */
+        int harfbuzz_error; /* what opening them failed with, once */
         hb_blob_t *blob;
         hb_face_t *face;
         hb_font_t *font;
