@@ -29,20 +29,24 @@ DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
 PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib libdeflate libzip
-TEST_PKGS := criterion libxml-2.0 libsystemd
+TEST_PKGS := criterion libxml-2.0 libsystemd libzip openssl
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # Without -lcurl, -lxml2 and -lsystemd: daemon/chorus/curl_lazy.c,
 # daemon/base/xml_lazy.c and daemon/base/systemd_lazy.c load them when
 # first called, so that commands that never talk to Chorus Pro, read a
 # spreadsheet or run an event loop do not pay for them and their
-# dependencies at exec (issue 14). The tests use libxml2 and libsystemd
-# themselves. Nor -lssl: chorus/chorus_http.c takes its two libssl calls
-# from the libssl libcurl loads. Nor HarfBuzz (writers/harfbuzz_lazy.c):
-# with the fonts' snapshots a render of French text never calls it.
-PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl -lharfbuzz -lharfbuzz-subset,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+# dependencies at exec (issue 14). The tests use libxml2, libsystemd,
+# libzip and OpenSSL themselves. Nor -lssl: chorus/chorus_http.c takes its two libssl calls
+# from the libssl libcurl loads. Nor libzip (base/zip_lazy.c: workbooks and
+# templates only) and libcrypto (base/crypto_lazy.c), which a render never
+# calls, nor HarfBuzz (writers/harfbuzz_lazy.c): with the
+# fonts' snapshots a render of French text never calls it either.
+PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl -lcrypto -lzip -lharfbuzz -lharfbuzz-subset,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+# The workbook targets build their inputs' ZIP with libzip themselves.
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libzip 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral -Wvla -Wundef -Wpointer-arith -Wcast-qual
@@ -146,7 +150,7 @@ tests: $(BINS) $(TESTS)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(FUZZ_LIBS)
 
 fuzz-targets: $(FUZZ_BINS)
 

@@ -1,8 +1,10 @@
 /* lazy_library.h — a shared library loaded by dlopen() at the first call of
  * one of its functions, so that a program that never calls it does not map
- * and relocate it at exec (issue 14). Used by base/xml_lazy.c (libxml2)
- * and base/systemd_lazy.c (libsystemd): each defines the library's
- * functions it needs with LAZY_FORWARD, and nothing links the library.
+ * and relocate it at exec (issue 14). Used by base/xml_lazy.c (libxml2),
+ * base/systemd_lazy.c (libsystemd), base/crypto_lazy.c (libcrypto),
+ * base/zip_lazy.c (libzip) and writers/harfbuzz_lazy.c (HarfBuzz): each
+ * defines the library's functions it needs with LAZY_FORWARD, and nothing
+ * links the library.
  * chorus/curl_lazy.c loads libcurl its own way: all its functions at once,
  * its setters being variadic. */
 #pragma once
@@ -29,9 +31,11 @@ typedef struct LazyLibrary {
 void *lazy_library_symbol(LazyLibrary *lib, const char *name);
 
 /* One forwarder: looks the real function up once, then calls it; returns
- * `fail` when it cannot be had. */
+ * `fail` when it cannot be had. Hidden: never in the program's dynamic
+ * symbol table, so that a library linked at build time by a test (or
+ * pulled in by another) keeps calling its own functions, not these. */
 #define LAZY_FORWARD(lib, ret, name, params, args, fail)                         \
-        ret name params {                                                        \
+        __attribute__((visibility("hidden"))) ret name params {                  \
                 static ret(*real) params;                                        \
                 if (!real)                                                       \
                         *(void **) &real = lazy_library_symbol(&(lib), #name);   \
@@ -40,7 +44,7 @@ void *lazy_library_symbol(LazyLibrary *lib, const char *name);
                 return real args;                                                \
         }
 #define LAZY_FORWARD_VOID(lib, name, params, args)                               \
-        void name params {                                                       \
+        __attribute__((visibility("hidden"))) void name params {                 \
                 static void(*real) params;                                       \
                 if (!real)                                                       \
                         *(void **) &real = lazy_library_symbol(&(lib), #name);   \
