@@ -686,7 +686,7 @@ const char pdf_face_base_text[] =
         " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
         "àâäçéèêëîïôöùûüÿÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒœÆæ€«»°’‘“”–—…•×÷§²\u00A0\u202F";
 
-int pdf_face_make_base(PdfFace *f) {
+static int make_base(PdfFace *f) {
         const char *end = pdf_face_base_text + strlen(pdf_face_base_text);
         hb_codepoint_t g;
 
@@ -762,7 +762,7 @@ int pdf_face_program(PdfFace *f, const uint32_t *list, size_t n_list, PdfFacePro
         int r;
 
         if (!f->base) { /* never from a snapshot: it has the set */
-                r = pdf_face_make_base(f);
+                r = make_base(f);
                 if (r < 0)
                         return r;
         }

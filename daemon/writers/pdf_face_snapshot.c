@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "writers/pdf_face_internal.h"
 
@@ -115,20 +116,71 @@ static int learn_every_pair(PdfFace *f, const uint16_t *slots, size_t n) {
         return 0;
 }
 
-static void print_bytes(PdfBuffer *b, const char *what, const char *name, const unsigned char *p, size_t n) {
-        pdf_buffer_printf(b, "static const unsigned char %s_%s[%zu] = {", name, what, n);
+static void print_bytes(PdfBuffer *out, const char *name, const char *what, const unsigned char *p, size_t n) {
+        pdf_buffer_printf(out, "static const unsigned char %s_%s[%zu] = {", name, what, n);
         for (size_t i = 0; i < n; i++)
-                pdf_buffer_printf(b, "%s%u,", i % 24 == 0 ? "\n\t" : "", p[i]);
-        pdf_buffer_printf(b, "\n};\n");
+                pdf_buffer_printf(out, "%s%u,", i % 24 == 0 ? "\n\t" : "", p[i]);
+        pdf_buffer_puts(out, "\n};\n");
+}
+
+static void print_chars(PdfFace *f, const char *name, PdfBuffer *out) {
+        pdf_buffer_printf(out, "static const CharInfo %s_chars[%d] = {", name, N_SLOTS);
+        for (int i = 0; i < N_SLOTS; i++) {
+                const CharInfo *c = &f->chars[i];
+
+                pdf_buffer_printf(out, "\n\t{ %" PRIu32 ", %" PRIu32 ", %" PRId32 ", %" PRId32 ", %u },", c->subst,
+                                  c->gid, c->advance, c->width, c->state);
+        }
+        pdf_buffer_printf(out, "\n};\nstatic const int16_t %s_widths[%u] = {", name, f->n_glyphs);
+        for (unsigned i = 0; i < f->n_glyphs; i++)
+                pdf_buffer_printf(out, "%s%d,", i % 16 == 0 ? "\n\t" : "", pdf_face_glyph_width(f, i));
+        pdf_buffer_puts(out, "\n};\n");
+}
+
+/* The kerned (or complex) pairs of `slots`; returns how many, or -EINVAL
+ * when one was not learnt. */
+static ssize_t print_pairs(PdfFace *f, const char *name, const uint16_t *slots, size_t n_slots, PdfBuffer *out) {
+        size_t n = 0;
+
+        pdf_buffer_printf(out, "static const uint16_t %s_pair_slots[%zu] = {", name, n_slots);
+        for (size_t i = 0; i < n_slots; i++)
+                pdf_buffer_printf(out, "%s%u,", i % 16 == 0 ? "\n\t" : "", slots[i]);
+        pdf_buffer_printf(out, "\n};\nstatic const PdfFaceSnapshotPair %s_pairs[] = {", name);
+        for (size_t i = 0; i < n_slots; i++)
+                for (size_t j = 0; j < n_slots; j++) {
+                        int32_t k = 0;
+
+                        if (!pdf_face_pair_get(f, slots[i], slots[j], &k))
+                                return -EINVAL; /* learn_every_pair() learnt it */
+                        if (k == 0)
+                                continue;
+                        pdf_buffer_printf(out, "\n\t{ %u, %u, %" PRId32 " },", slots[i], slots[j], k);
+                        n++;
+                }
+        pdf_buffer_puts(out, "\n};\n");
+        return (ssize_t) n;
+}
+
+static size_t print_base_glyphs(PdfFace *f, const char *name, PdfBuffer *out) {
+        size_t n = 0;
+
+        pdf_buffer_printf(out, "static const uint16_t %s_base_glyphs[] = {", name);
+        for (unsigned i = 0; i < f->n_glyphs; i++)
+                if (f->base[i])
+                        pdf_buffer_printf(out, "%s%u,", n++ % 16 == 0 ? "\n\t" : "", i);
+        pdf_buffer_puts(out, "\n};\n");
+        return n;
 }
 
 int pdf_face_snapshot_print(PdfFace *f, const char *name, const char *origin, PdfBuffer *out) {
         uint16_t slots[N_SLOTS];
         const PdfFaceMetrics *m;
         PdfFaceProgram program;
-        size_t n_slots, n_pairs = 0, n_base = 0;
+        size_t n_slots, n_base;
+        ssize_t n_pairs;
         int r;
 
+        /* Learn everything first, as drawing would. */
         r = pdf_face_open_harfbuzz(f);
         if (r < 0)
                 return r;
@@ -144,49 +196,26 @@ int pdf_face_snapshot_print(PdfFace *f, const char *name, const char *origin, Pd
         m = pdf_face_metrics(f);
 
         pdf_buffer_printf(out, "\n/* %s */\n", origin);
-        pdf_buffer_printf(out, "static const CharInfo %s_chars[%d] = {", name, N_SLOTS);
-        for (int i = 0; i < N_SLOTS; i++) {
-                const CharInfo *c = &f->chars[i];
-
-                pdf_buffer_printf(out, "\n\t{ %" PRIu32 ", %" PRIu32 ", %" PRId32 ", %" PRId32 ", %u },", c->subst, c->gid,
-                      c->advance, c->width, c->state);
-        }
-        pdf_buffer_printf(out, "\n};\nstatic const int16_t %s_widths[%u] = {", name, f->n_glyphs);
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                pdf_buffer_printf(out, "%s%d,", i % 16 == 0 ? "\n\t" : "", pdf_face_glyph_width(f, i));
-        pdf_buffer_printf(out, "\n};\nstatic const uint16_t %s_pair_slots[%zu] = {", name, n_slots);
-        for (size_t i = 0; i < n_slots; i++)
-                pdf_buffer_printf(out, "%s%u,", i % 16 == 0 ? "\n\t" : "", slots[i]);
-        pdf_buffer_printf(out, "\n};\nstatic const PdfFaceSnapshotPair %s_pairs[] = {", name);
-        for (size_t i = 0; i < n_slots; i++)
-                for (size_t j = 0; j < n_slots; j++) {
-                        int32_t k = 0;
-
-                        if (!pdf_face_pair_get(f, slots[i], slots[j], &k))
-                                return -EINVAL; /* learn_every_pair() learnt it */
-                        if (k == 0)
-                                continue;
-                        pdf_buffer_printf(out, "\n\t{ %u, %u, %" PRId32 " },", slots[i], slots[j], k);
-                        n_pairs++;
-                }
-        pdf_buffer_printf(out, "\n};\nstatic const uint16_t %s_base_glyphs[] = {", name);
-        for (unsigned i = 0; i < f->n_glyphs; i++)
-                if (f->base[i])
-                        pdf_buffer_printf(out, "%s%u,", n_base++ % 16 == 0 ? "\n\t" : "", i);
-        pdf_buffer_printf(out, "\n};\n");
-        print_bytes(out, "program", name, (const unsigned char *) program.z, program.z_size);
+        print_chars(f, name, out);
+        n_pairs = print_pairs(f, name, slots, n_slots, out);
+        if (n_pairs < 0)
+                return (int) n_pairs;
+        n_base = print_base_glyphs(f, name, out);
+        print_bytes(out, name, "program", (const unsigned char *) program.z, program.z_size);
         pdf_buffer_printf(out, "const PdfFaceSnapshot %s = {\n", name);
         pdf_buffer_printf(out, "\t.key = UINT64_C(%" PRIu64 "),\n", pdf_face_snapshot_key(f->data, f->size));
-        pdf_buffer_printf(out, "\t.upem = %u, .n_glyphs = %u, .postscript_name = \"%s\",\n", f->upem, f->n_glyphs,
-              f->postscript_name);
-        pdf_buffer_printf(out, "\t.metrics = { .bbox = { %d, %d, %d, %d }, .ascent = %lld, .descent = %lld, .cap_height = %lld },\n",
-              m->bbox[0], m->bbox[1], m->bbox[2], m->bbox[3], m->ascent, m->descent, m->cap_height);
+        pdf_buffer_printf(out, "\t.upem = %u, .n_glyphs = %u, .postscript_name = \"%s\",\n", f->upem,
+                          f->n_glyphs, f->postscript_name);
+        pdf_buffer_printf(out,
+                          "\t.metrics = { .bbox = { %d, %d, %d, %d }, .ascent = %lld, .descent = %lld, "
+                          ".cap_height = %lld },\n",
+                          m->bbox[0], m->bbox[1], m->bbox[2], m->bbox[3], m->ascent, m->descent, m->cap_height);
         pdf_buffer_printf(out, "\t.chars = %s_chars, .widths = %s_widths,\n", name, name);
         pdf_buffer_printf(out, "\t.pair_slots = %s_pair_slots, .n_pair_slots = %zu,\n", name, n_slots);
-        pdf_buffer_printf(out, "\t.pairs = %s_pairs, .n_pairs = %zu,\n", name, n_pairs);
+        pdf_buffer_printf(out, "\t.pairs = %s_pairs, .n_pairs = %zd,\n", name, n_pairs);
         pdf_buffer_printf(out, "\t.base_glyphs = %s_base_glyphs, .n_base_glyphs = %zu,\n", name, n_base);
-        pdf_buffer_printf(out, "\t.program = %s_program, .program_size = %zu, .program_length1 = %zu, .tag = \"%s\",\n", name,
-              program.z_size, program.length1, program.tag);
-        pdf_buffer_printf(out, "};\n");
+        pdf_buffer_printf(out, "\t.program = %s_program, .program_size = %zu, .program_length1 = %zu,\n", name,
+                          program.z_size, program.length1);
+        pdf_buffer_printf(out, "\t.tag = \"%s\",\n};\n", program.tag);
         return out->error;
 }

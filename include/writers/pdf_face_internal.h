@@ -103,12 +103,12 @@ void pdf_face_append_utf8(PdfBuffer *b, uint32_t cp);
 const CharInfo *pdf_face_char_info(PdfFace *f, int slot, uint32_t cp);
 bool pdf_face_pair_get(PdfFace *f, int a, int b, int32_t *ret);
 void pdf_face_pair_set(PdfFace *f, int a, int b, int32_t kern);
-/* HarfBuzz's face, font, buffer and shape plan, when not made yet.
- * Returns 0, -EINVAL (not a TrueType font with glyf outlines), -ENOMEM. */
+/* HarfBuzz's face, font, buffer and shape plan, when not made yet (once:
+ * a failure is answered again). Returns 0, -EINVAL (not a TrueType font
+ * with glyf outlines), -ELIBACC (HarfBuzz cannot be loaded), -ENOMEM. */
 int pdf_face_open_harfbuzz(PdfFace *f);
-/* The characters of the fixed glyph set (UTF-8) and the set itself. */
+/* The characters of the fixed glyph set (UTF-8). */
 extern const char pdf_face_base_text[];
-int pdf_face_make_base(PdfFace *f);
 
 /* A snapshot (pdf_face.h), as gen_face_snapshots prints it. */
 typedef struct PdfFaceSnapshotPair {
