@@ -32,16 +32,14 @@ PKGS := libcurl openssl libcjson libxml-2.0 libsystemd inih harfbuzz-subset zlib
 TEST_PKGS := criterion libxml-2.0 libsystemd libzip openssl
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# Without -lcurl, -lxml2 and -lsystemd: daemon/chorus/curl_lazy.c,
-# daemon/base/xml_lazy.c and daemon/base/systemd_lazy.c load them when
-# first called, so that commands that never talk to Chorus Pro, read a
-# spreadsheet or run an event loop do not pay for them and their
-# dependencies at exec (issue 14). The tests use libxml2, libsystemd,
-# libzip and OpenSSL themselves. Nor -lssl: chorus/chorus_http.c takes its two libssl calls
-# from the libssl libcurl loads. Nor libzip (base/zip_lazy.c: workbooks and
-# templates only) and libcrypto (base/crypto_lazy.c), which a render never
-# calls, nor HarfBuzz (writers/harfbuzz_lazy.c): with the
-# fonts' snapshots a render of French text never calls it either.
+# Not linked (issue 14): libcurl, libxml2, libsystemd, libcrypto, libzip
+# and HarfBuzz. daemon/chorus/curl_lazy.c, daemon/base/{xml,systemd,
+# crypto,zip}_lazy.c and daemon/writers/harfbuzz_lazy.c load each at its
+# first call, so that a command that never talks to Chorus Pro, reads a
+# spreadsheet, runs an event loop, hashes or shapes beyond the fonts'
+# snapshots does not pay for it and its dependencies at exec. Nor -lssl:
+# chorus/chorus_http.c takes its two libssl calls from the libssl libcurl
+# loads. The tests use libxml2, libsystemd, libzip and OpenSSL themselves.
 PKG_LIBS := $(filter-out -lcurl -lxml2 -lsystemd -lssl -lcrypto -lzip -lharfbuzz -lharfbuzz-subset,$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
