@@ -9,11 +9,6 @@
 
 #include "render_fixture.h"
 
-#define PDF_TEST_STRINGS                                                                                        \
-        "Chambre de métiers — « AVOIR » n° 12 : 4 000,00 € ; Wa To Yo L'Tâche AVATAR",                          \
-                "España Straße ñandú", "Ωmega and ﬁ", "e\xcc\x81t\xc3\xa9 (e + U+0301)", "Œuvre “Té” — fin…", \
-                "AT&T LT Vo Wo Ye P. F. 1 111,11 €"
-
 static RenderedInvoice *render_with(const Fixture *f, const PdfAssets *assets, InvoiceFormat format) {
         RenderRequest req = fixture_request(f, format);
         Diagnostics diags = DIAGNOSTICS_INIT;
@@ -81,7 +76,14 @@ Test(face_snapshot, documents_are_the_same_bytes) {
 /* Beyond the fixed set (ñ, ß, Ω, a ligature, a combining accent) a face
  * from a snapshot opens HarfBuzz and shapes exactly as a face without. */
 Test(face_snapshot, beyond_the_fixed_set_as_harfbuzz) {
-        static const char *const strings[] = { PDF_TEST_STRINGS };
+        static const char *const strings[] = {
+                "Chambre de métiers — « AVOIR » n° 12 : 4 000,00 € ; Wa To Yo L'Tâche AVATAR",
+                "España Straße ñandú",
+                "Ωmega and ﬁ",
+                "e\xcc\x81t\xc3\xa9 (e + U+0301)",
+                "Œuvre “Té” — fin…",
+                "AT&T LT Vo Wo Ye P. F. 1 111,11 €",
+        };
         const PdfAssets *assets = fixture_pdf_assets();
         _cleanup_(pdf_face_freep) PdfFace *snap = NULL, *plain = NULL;
 
