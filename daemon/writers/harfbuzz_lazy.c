@@ -1,11 +1,12 @@
 /* harfbuzz_lazy.c — libharfbuzz and libharfbuzz-subset, loaded when first
  * called (issue 14).
  *
- * HarfBuzz brings FreeType, Graphite, GLib, libpng, Brotli, bzip2 and
- * PCRE2 with it: nine libraries that every chorusctl relocated at exec,
- * 4 M instructions, half of a one-shot `chorusctl render` once the fonts'
- * snapshots (pdf_face.h) had removed the shaping and subsetting
- * of French text. So nothing links them: this file defines the HarfBuzz
+ * HarfBuzz brings FreeType, Graphite, GLib, libpng, Brotli and PCRE2 with
+ * it: ten libraries in all that every chorusctl mapped and relocated at
+ * exec (1.2 M instructions and 1.7 MiB of a one-shot `chorusctl render`),
+ * though once the fonts' snapshots (pdf_face.h) do the shaping and
+ * subsetting of French text a render never calls them. So nothing links
+ * them: this file defines the HarfBuzz
  * functions pdf_face.c calls and forwards them to the libraries
  * dlopen()ed at the first call (base/lazy_library.c). With a snapshot a
  * render of French text never calls one; without (a font changed after
