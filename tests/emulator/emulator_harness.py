@@ -13,6 +13,7 @@ Run from the repository root:  python3 -m unittest discover -s tests/emulator -v
 """
 
 import base64
+import datetime as dt
 import http.client
 import io
 import json
@@ -59,6 +60,17 @@ PENDING = ["IN_DEPOT_PORTAIL_EN_ATTENTE_TRAITEMENT_SE_CPP", "IN_RECU", "IN_TRAIT
 LIFECYCLE = ["DEPOSEE", "EN_COURS_ACHEMINEMENT", "MISE_A_DISPOSITION", "PRISE_EN_COMPTE_DESTINATAIRE",
              "SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"]
 UBL_SYNTAX, CII_SYNTAX, FX_SYNTAX = "IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B", "IN_DP_E2_CII_FACTURX"
+
+
+def paris_today():
+    """Today as the emulator dates deposits: in French time, like Chorus Pro
+    (scripts/chorus_emulator/common.py, now_local). date.today() is the
+    machine's, a day behind it from 23:00 or 22:00 UTC to midnight."""
+    try:
+        from zoneinfo import ZoneInfo
+        return dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    except Exception:  # no tz database: the emulator falls back to local time too
+        return dt.date.today()
 
 UBL_TEMPLATE = (DATA / "ubl-invoice.xml").read_text(encoding="utf-8")
 CII_TEMPLATE = (DATA / "cii-invoice.xml").read_text(encoding="utf-8")

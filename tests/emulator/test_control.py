@@ -3,11 +3,10 @@
 import hashlib
 import json
 import unittest
-from datetime import date
 
 from emulator_harness import (  # noqa: F401 (module fixture)
     CLIENT_ID, DEPOSER, HEALTH, MINERVOIS, SUPPLIER, TECH_LOGIN, TOKEN, UBL_SYNTAX, EmulatorTest,
-    ubl, setUpModule, tearDownModule)
+    paris_today, ubl, setUpModule, tearDownModule)
 
 
 class TestControlApi(EmulatorTest):
@@ -83,7 +82,7 @@ class TestControlApi(EmulatorTest):
         numero, _ = self.integrate(ubl())
         flux = self.emu.ctl("GET", "/_emulator/fluxes")["fluxes"][0]
         self.assertEqual((flux["etat"], flux["syntaxeFlux"], flux["dateDepot"]),
-                         ("IN_INTEGRE", UBL_SYNTAX, date.today().isoformat()))
+                         ("IN_INTEGRE", UBL_SYNTAX, paris_today().isoformat()))
         inv = flux["invoices"][0]
         self.assertEqual((inv["numeroFacture"], inv["supplier_siret"], inv["buyer_siret"], inv["service_code"],
                           inv["engagement"], inv["montantTTC"], inv["montantAPayer"], inv["statut"]),

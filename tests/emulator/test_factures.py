@@ -4,12 +4,12 @@ lifecycle (routes_factures, state)."""
 import base64
 import time
 import unittest
-from datetime import date, timedelta
+from datetime import timedelta
 
 from emulator_harness import (  # noqa: F401 (module fixture)
     CII_SYNTAX, CONSULTER_FACTURE, CR, DEPOSER, FX_SYNTAX, HISTORIQUE, LIFECYCLE, MINERVOIS,
     PENDING, RECHERCHER, SUPPLIER, UBL_SYNTAX, UNKNOWN_BUYER, EmulatorTest, cii, facturx, tar_gz,
-    ubl, setUpModule, tearDownModule)
+    paris_today, ubl, setUpModule, tearDownModule)
 
 
 class TestDeposit(EmulatorTest):
@@ -20,7 +20,7 @@ class TestDeposit(EmulatorTest):
         self.assertEqual(body["codeRetour"], 0)
         self.assertEqual(body["libelle"], "TRA_MSG_00.000")
         self.assertRegex(body["numeroFluxDepot"], r"^CPP001\d{4}\d{15}$")
-        self.assertEqual(body["dateDepot"], date.today().isoformat())
+        self.assertEqual(body["dateDepot"], paris_today().isoformat())
         self.assertEqual(body["syntaxeFlux"], UBL_SYNTAX)
         self.assertNotIn("identifiantFactureCPP", body)
 
@@ -204,8 +204,8 @@ class TestRechercherFournisseur(EmulatorTest):
         self.assertTrue(all(f["numeroFluxDepot"] == fluxes[1] for f in by_flux))
         one = self.search({"numeroFacture": "CMA34-2026-0007"})["listeFactures"]
         self.assertEqual(len(one), 1)
-        today = date.today().isoformat()
-        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        today = paris_today().isoformat()
+        tomorrow = (paris_today() + timedelta(days=1)).isoformat()
         self.assertEqual(self.search({"periodeDateDepotDu": today, "periodeDateDepotAu": today})
                          ["parametresRetour"]["total"], 12)
         self.assertEqual(self.search({"periodeDateDepotDu": tomorrow})["listeFactures"], [])
