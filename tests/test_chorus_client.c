@@ -314,10 +314,12 @@ Test(chorus_client, deposit_report_search_history) {
         /* Looking the invoice up by number and deposit window (the daemon's
          * check before depositing again). */
         chorus_invoice_list_done(&l);
-        Date d0 = date_from_time(time(NULL));
+        /* Chorus Pro (and the emulator) dates deposits in Paris time: from
+         * 23:00 UTC its day is tomorrow. A day of margin, as the daemon. */
+        Date d0 = date_add_days(date_from_time(time(NULL)), -1), d1 = date_add_days(d0, 2);
         cr_assert_eq(chorus_invoice_search_sync(c, &(ChorusInvoiceSearch){ .numero_facture = number,
                                                                            .deposited_from = &d0,
-                                                                           .deposited_to = &d0 },
+                                                                           .deposited_to = &d1 },
                                                 &l, &e), 0);
         cr_expect_eq(l.n_items, 1);
         cr_expect_str_eq(l.items[0].numero_flux_depot, d.numero_flux_depot);
@@ -384,7 +386,8 @@ Test(chorus_client, flux_rejections_keep_their_texts) {
 
 Test(chorus_client, search_walks_every_page) {
         _cleanup_(chorus_client_freep) ChorusClient *c = client_default();
-        Date today = date_from_time(time(NULL));
+        /* A day of margin each side: deposits are dated in Paris time. */
+        Date from = date_add_days(date_from_time(time(NULL)), -1), to = date_add_days(from, 2);
         ChorusInvoiceList l = {};
         ChorusError e = {};
 
@@ -398,8 +401,8 @@ Test(chorus_client, search_walks_every_page) {
                 cr_assert_eq(emulator_advance_flux(emu, d.numero_flux_depot, NULL), 0);
                 chorus_deposit_result_done(&d);
         }
-        cr_assert_eq(chorus_invoice_search_sync(c, &(ChorusInvoiceSearch){ .deposited_from = &today,
-                                                                           .deposited_to = &today,
+        cr_assert_eq(chorus_invoice_search_sync(c, &(ChorusInvoiceSearch){ .deposited_from = &from,
+                                                                           .deposited_to = &to,
                                                                            .page_size = 2 },
                                                 &l, &e), 0, "%s", strempty(e.message));
         cr_expect_eq(l.n_items, 3, "all pages walked");
