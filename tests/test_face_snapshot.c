@@ -11,16 +11,9 @@
 
 static RenderedInvoice *render_with(const Fixture *f, const PdfAssets *assets, InvoiceFormat format) {
         RenderRequest req = fixture_request(f, format);
-        Diagnostics diags = DIAGNOSTICS_INIT;
-        RenderedInvoice *out = NULL;
-        int r;
 
         req.pdf_assets = assets;
-        r = render_invoice(&req, &out, &diags);
-        diagnostics_print(&diags, stderr, false);
-        diagnostics_clear(&diags);
-        cr_assert_eq(r, 0, "render_invoice: %s", strerror(-r));
-        return out;
+        return fixture_render_request(&req);
 }
 
 static bool harfbuzz_loaded(void) {

@@ -142,18 +142,24 @@ static inline RenderRequest fixture_request(const Fixture *f, InvoiceFormat form
         };
 }
 
-/* The whole pipeline, asserted to succeed. */
-static inline RenderedInvoice *fixture_render(const Fixture *f, InvoiceFormat format) {
-        RenderRequest req = fixture_request(f, format);
+/* The whole pipeline on `req`, asserted to succeed. */
+static inline RenderedInvoice *fixture_render_request(const RenderRequest *req) {
         Diagnostics diags = DIAGNOSTICS_INIT;
         RenderedInvoice *out = NULL;
         int r;
 
-        r = render_invoice(&req, &out, &diags);
+        r = render_invoice(req, &out, &diags);
         diagnostics_print(&diags, stderr, false);
         diagnostics_clear(&diags);
         cr_assert_eq(r, 0, "render_invoice: %s", strerror(-r));
         return out;
+}
+
+/* The whole pipeline on the fixture, asserted to succeed. */
+static inline RenderedInvoice *fixture_render(const Fixture *f, InvoiceFormat format) {
+        RenderRequest req = fixture_request(f, format);
+
+        return fixture_render_request(&req);
 }
 
 /* What invoice_build() gets for the fixture and proration `p` (the
