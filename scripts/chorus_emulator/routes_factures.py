@@ -92,22 +92,32 @@ class FactureRoutes:
         if isinstance(statuts, str):
             statuts = [statuts]
         with self.emu.lock:
-            found = []
-            for inv in self.emu.fluxes.integrated():
-                depot = inv.flux.date_depot.strftime("%Y-%m-%d")
-                if ("numeroFluxDepot" in filters and inv.flux.numero != filters["numeroFluxDepot"]) or \
-                        ("numeroFacture" in filters and inv.parsed.number != filters["numeroFacture"]) or \
-                        ("typeFacture" in filters and inv.parsed.type_facture != filters["typeFacture"]) or \
-                        ("numeroBonCommande" in filters and inv.parsed.engagement != filters["numeroBonCommande"]) or \
-                        ("periodeDateDepotDu" in filters and depot < filters["periodeDateDepotDu"]) or \
-                        ("periodeDateDepotAu" in filters and depot > filters["periodeDateDepotAu"]) or \
-                        (statuts and inv.statut not in statuts):
-                    continue
-                found.append(inv)
+            found = [inv for inv in self._candidates(filters) if self._matches(inv, filters, statuts)]
             if (data.get("rechercheFactureParFournisseur") or {}).get("triSens") == "Descendant":
                 found.reverse()
             chunk, retour = page_of(found, *pg)
             return ok({"listeFactures": [self._facture_summary(inv) for inv in chunk], "parametresRetour": retour})
+
+    def _candidates(self, filters):
+        """The integrated invoices a search looks at: one flux's when it names one."""
+        if "numeroFluxDepot" in filters:
+            flux = self.emu.fluxes.get(filters["numeroFluxDepot"])
+            return self.emu.fluxes.integrated(flux) if flux is not None else []
+        return self.emu.fluxes.integrated()
+
+    @staticmethod
+    def _matches(inv, filters, statuts):
+        p = inv.parsed
+        if ("numeroFacture" in filters and p.number != filters["numeroFacture"]) or \
+                ("typeFacture" in filters and p.type_facture != filters["typeFacture"]) or \
+                ("numeroBonCommande" in filters and p.engagement != filters["numeroBonCommande"]) or \
+                (statuts and inv.statut not in statuts):
+            return False
+        if "periodeDateDepotDu" in filters or "periodeDateDepotAu" in filters:
+            depot = inv.flux.date_depot.strftime("%Y-%m-%d")
+            if depot < filters.get("periodeDateDepotDu", depot) or depot > filters.get("periodeDateDepotAu", depot):
+                return False
+        return True
 
     def _invoice_from(self, data, key):
         ident = as_int(data.get(key))
