@@ -323,6 +323,27 @@ Test(identifiers, utf8_decode_one_sequence) {
         cr_expect_eq(cp, 42u, "left alone on failure");
 }
 
+Test(identifiers, utf8_encode_round_trips) {
+        /* Each length's first and last code point, and the ones around the
+         * surrogates: what utf8_encode writes, utf8_decode reads back. */
+        static const uint32_t cps[] = { 0, 'A', 0x7F, 0x80, 0xE9, 0x7FF, 0x800, 0x20AC,
+                                        0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF };
+        static const size_t lens[] = { 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4 };
+
+        for (size_t i = 0; i < ELEMENTSOF(cps); i++) {
+                char u[4];
+                uint32_t back = 0;
+                size_t n = utf8_encode(cps[i], u);
+
+                cr_expect_eq(n, lens[i], "U+%04X", (unsigned) cps[i]);
+                cr_expect_eq(utf8_decode(u, n, &back), n, "U+%04X", (unsigned) cps[i]);
+                cr_expect_eq(back, cps[i]);
+        }
+        char euro[4];
+        cr_expect_eq(utf8_encode(0x20AC, euro), 3u);
+        cr_expect_arr_eq(euro, "\xE2\x82\xAC", 3);
+}
+
 Test(identifiers, utf8_size_is_respected) {
         /* Only `size` bytes count: a bad byte after them does not matter, and
          * a sequence cut by `size` is truncated. */

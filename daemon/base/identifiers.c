@@ -236,6 +236,29 @@ bool vatex_code_is_valid(const char *s) {
         return strspn(s + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n - 6;
 }
 
+size_t utf8_encode(uint32_t cp, char ret[static 4]) {
+        if (cp < 0x80) {
+                ret[0] = (char) cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                ret[0] = (char) (0xC0 | (cp >> 6));
+                ret[1] = (char) (0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                ret[0] = (char) (0xE0 | (cp >> 12));
+                ret[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+                ret[2] = (char) (0x80 | (cp & 0x3F));
+                return 3;
+        }
+        ret[0] = (char) (0xF0 | (cp >> 18));
+        ret[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+        ret[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
+        ret[3] = (char) (0x80 | (cp & 0x3F));
+        return 4;
+}
+
 size_t utf8_decode(const char *text, size_t n, uint32_t *ret_cp) {
         static const uint32_t min_for_length[5] = { 0, 0, 0x80, 0x800, 0x10000 };
         const unsigned char *s = (const unsigned char *) text;

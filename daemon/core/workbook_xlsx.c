@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/identifiers.h"
 #include "core/workbook_internal.h"
 
 #define XLSX_WORKBOOK "xl/workbook.xml"
@@ -121,16 +122,7 @@ static size_t xlsx_unescape(char *s, size_t len) {
                         s[o++] = s[i++];
                         continue;
                 }
-                if (cp < 0x80)
-                        s[o++] = (char) cp;
-                else if (cp < 0x800) {
-                        s[o++] = (char) (0xC0 | (cp >> 6));
-                        s[o++] = (char) (0x80 | (cp & 0x3F));
-                } else {
-                        s[o++] = (char) (0xE0 | (cp >> 12));
-                        s[o++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-                        s[o++] = (char) (0x80 | (cp & 0x3F));
-                }
+                o += utf8_encode((uint32_t) cp, s + o);
                 i += 7;
         }
         s[o] = 0;

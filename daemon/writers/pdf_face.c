@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/identifiers.h"
 #include "writers/harfbuzz_lazy.h"
 #include "writers/pdf_face_internal.h"
 
@@ -235,19 +236,8 @@ static bool hidden_or_mark(uint32_t cp) {
 
 void pdf_face_append_utf8(PdfBuffer *b, uint32_t cp) {
         char u[4];
-        size_t n;
 
-        if (cp < 0x80)
-                u[0] = (char) cp, n = 1;
-        else if (cp < 0x800)
-                u[0] = (char) (0xC0 | (cp >> 6)), u[1] = (char) (0x80 | (cp & 0x3F)), n = 2;
-        else if (cp < 0x10000)
-                u[0] = (char) (0xE0 | (cp >> 12)), u[1] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-                u[2] = (char) (0x80 | (cp & 0x3F)), n = 3;
-        else
-                u[0] = (char) (0xF0 | (cp >> 18)), u[1] = (char) (0x80 | ((cp >> 12) & 0x3F)),
-                u[2] = (char) (0x80 | ((cp >> 6) & 0x3F)), u[3] = (char) (0x80 | (cp & 0x3F)), n = 4;
-        pdf_buffer_append(b, u, n);
+        pdf_buffer_append(b, u, utf8_encode(cp, u));
 }
 
 static void hb_shape_text(PdfFace *f, const char *text, size_t size) {

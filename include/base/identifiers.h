@@ -37,6 +37,10 @@ bool engagement_is_valid(const char *s);
  * an overlong form, a surrogate (U+D800..U+DFFF) or above U+10FFFF
  * (RFC 3629). The one decoder of the project: validation and PDF text. */
 size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+/* Writes the UTF-8 of code point cp (≤ U+10FFFF, not a surrogate: the
+ * caller's to check) into ret and returns its length, 1..4. The one
+ * encoder: PDF text and the _xHHHH_ escapes of .xlsx cells. */
+size_t utf8_encode(uint32_t cp, char ret[static 4]);
 /* Checks that s[0..size) is well-formed UTF-8 (RFC 3629: no overlong
  * form, no surrogate, nothing above U+10FFFF, no truncated sequence).
  * Returns 0, or -EILSEQ with the byte offset of the first malformed
