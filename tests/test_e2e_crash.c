@@ -131,6 +131,11 @@ CRASH_TEST(after_moved_to_done, "moved-done")
 CRASH_TEST(after_done, "done")
 /* The first text receipt, in processing/ before the move to done/. */
 CRASH_TEST(after_text_receipt, "text-receipt")
+/* A claim batch (manager_claim.c): its bilans renamed into processing/ and
+ * copied, processing/ and incoming/ not fsynced yet; then fsynced, no job
+ * started. Start-up recovery finds them in processing/ without a job. */
+CRASH_TEST(after_claims_renamed, "claims-renamed")
+CRASH_TEST(after_claims_synced, "claims-synced")
 
 /* A power cut, unlike SIGKILL, can take back a state saved without the
  * fsync of jobs/ (daemon/README.md, "What is synced when"): `received` on
@@ -181,6 +186,41 @@ static void crash_and_roll_back(const char *point) {
         Test(e2e_crash, name) {                \
                 crash_and_roll_back(point);    \
         }
+
+/* A power cut before a claim batch's one fsync of processing/ and
+ * incoming/ may take its renames back: each bilan is put back in incoming/
+ * by hand, as the disk would then show it. It is claimed again, once. */
+Test(e2e_crash, claim_batch_lost_before_its_sync) {
+        static const char *const names[] = { "cdcmc.json", "commune.json" };
+        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=claims-renamed", NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        int moved = 0;
+
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop_two();
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached 'claims-renamed'");
+        cr_assert_eq(d.exit_status, KILLED);
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char id[25], *from = NULL, *to = NULL;
+
+                if (test_daemon_wait_job(&d, "processing", names[i], 0, id) < 0)
+                        continue;
+                cr_assert(asprintf(&from, "%s/processing/%s--%s", d.spool, id, names[i]) > 0);
+                cr_assert(asprintf(&to, "%s/incoming/%s", d.spool, names[i]) > 0);
+                cr_assert_eq(rename(from, to), 0, "%s: %m", from);
+                cr_assert_neq(access(to, F_OK), -1);
+                moved++;
+                free(from);
+                free(to);
+        }
+        cr_assert_geq(moved, 1, "no bilan was claimed before the crash");
+
+        d.options.env = fast_env;
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
+        check_outcome();
+        cr_assert_eq(test_daemon_stop(&d), 0);
+}
 
 ROLL_BACK_TEST(lazy_received_lost, "received")
 ROLL_BACK_TEST(lazy_rendered_lost, "rendered")

@@ -392,7 +392,8 @@ static int adopt_claimed(Spool *s, SpoolClaim *c, struct stat *ret_st) {
         r = sha256_hex(data, size, c->sha256);
         if (r < 0)
                 return r;
-        return write_file_atomic_full(dirfd, c->spool_name, data, size, SPOOL_BILAN_MODE, 0);
+        return write_file_atomic_full(dirfd, c->spool_name, data, size, SPOOL_BILAN_MODE,
+                                      s->defer_claim_sync ? WRITE_FILE_NO_DIR_SYNC : 0);
 }
 
 /* Renames incoming/NAME to processing/JOBID--NAME; a job id already taken
@@ -470,6 +471,39 @@ static int claim_stuck(Spool *s, const char *name, SpoolClaim *c, int check, int
         return 0;
 }
 
+/* After a claim's rename and copy (result r): the adopted copy's write (or
+ * the move to rejected/) fsynced processing/, otherwise it is done here;
+ * then the name leaves incoming/ for good: 3 syncs per claim where the move
+ * and the copy made 4. In a batch (defer_claim_sync) both folder syncs are
+ * left to spool_claims_sync(), once for every claim of the batch. */
+static int claim_sync_folders(Spool *s, int r) {
+        int q;
+
+        if (fs_error_is_fatal(r))
+                return r;
+        if (s->defer_claim_sync) {
+                s->claims_unsynced = true;
+                return r;
+        }
+        q = r < 0 ? fsync_dir(s->dirfds[SPOOL_PROCESSING]) : 0;
+        if (q >= 0)
+                q = fsync_dir(s->dirfds[SPOOL_INCOMING]);
+        return q < 0 ? q : r;
+}
+
+int spool_claims_sync(Spool *s) {
+        int r;
+
+        if (!s->claims_unsynced)
+                return 0;
+        r = fsync_dir(s->dirfds[SPOOL_PROCESSING]);
+        if (r >= 0)
+                r = fsync_dir(s->dirfds[SPOOL_INCOMING]);
+        if (r >= 0)
+                s->claims_unsynced = false;
+        return r;
+}
+
 int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
         _cleanup_(spool_claim_done) SpoolClaim c = SPOOL_CLAIM_INIT;
         struct stat st = {};
@@ -496,15 +530,7 @@ int claim_one(Spool *s, const char *name, SpoolClaim *ret) {
                                 r = claim_reject(s, SPOOL_PROCESSING, c.spool_name, &c, check, &st);
                         else
                                 r = check;
-                        /* The adopted copy's write (or the move to rejected/)
-                         * fsynced processing/; otherwise do it here. Then the
-                         * name leaves incoming/ for good: 3 syncs per claim
-                         * where the move and the copy made 4. */
-                        int q = r < 0 && !fs_error_is_fatal(r) ? fsync_dir(s->dirfds[SPOOL_PROCESSING]) : 0;
-                        if (q >= 0 && !fs_error_is_fatal(r))
-                                q = fsync_dir(s->dirfds[SPOOL_INCOMING]);
-                        if (q < 0)
-                                r = q;
+                        r = claim_sync_folders(s, r);
                 }
         }
         if (r < 0)

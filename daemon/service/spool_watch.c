@@ -311,6 +311,15 @@ int spool_claim_next(Spool *s, SpoolClaim *ret) {
         }
 }
 
+int spool_claim_next_unsynced(Spool *s, SpoolClaim *ret) {
+        int r;
+
+        s->defer_claim_sync = true;
+        r = spool_claim_next(s, ret);
+        s->defer_claim_sync = false;
+        return r;
+}
+
 uint64_t spool_next_deadline(const Spool *s) {
         return s->due_head ? s->due_head->deadline : 0;
 }

@@ -24,6 +24,10 @@
 #include "service/job_host.h"
 #include "service/spool.h"
 
+/* Test hook (TEST_HOOKS=1 builds): CHORUSD_TEST_CRASH_AFTER=<point> kills
+ * the daemon with SIGKILL when it reaches `point` (job.c lists them). */
+void crash_point(const char *point);
+
 /* Starts a job for a freshly claimed bilan (already in processing/, or
  * already rejected by the spool when it was not a regular file). Runs the
  * local steps at once. Returns 0, or a fatal error (-EIO) for the manager. */

@@ -16,6 +16,7 @@
 #include "chorus/chorus_client.h"
 #include "core/bilan.h"
 #include "core/convention.h"
+#include "service/job.h"
 #include "service/job_host.h"
 #include "service/jobstate.h"
 #include "service/numbering.h"
@@ -102,7 +103,6 @@ int run_results(JobRun *r);
 
 /* ---- job.c: clocks, timer, persisting, driving */
 LogFields run_fields(const JobRun *r);
-void crash_point(const char *point);
 uint64_t now_usec(void);
 uint64_t now_elapsed(void);
 const Config *run_config(const JobRun *r);

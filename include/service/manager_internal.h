@@ -16,6 +16,8 @@ typedef struct Manager Manager;
 #define ROOM_RECHECK_USEC (60 * USEC_PER_SEC)
 #define ORPHAN_RECHECK_USEC (60 * USEC_PER_SEC)
 #define SETTLE_ACCURACY_USEC (USEC_PER_SEC / 10)
+/* Bilans claimed per loop iteration, their folders fsynced once for all. */
+#define CLAIM_BATCH 32
 #define RESOURCE_RECHECK_USEC (5 * USEC_PER_SEC) /* fds or memory ran out: claim again soon */
 #define WAKE_LATER_USEC (5 * USEC_PER_SEC)
 #define DISK_RECHECK_USEC (10 * USEC_PER_SEC) /* the state directory was full */

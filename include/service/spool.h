@@ -176,6 +176,17 @@ void spool_claim_done(SpoolClaim *c);
  * spool_rewind() or spool_next_deadline()), or -errno. A file that
  * vanishes during the scan is skipped. */
 int spool_claim_next(Spool *s, SpoolClaim *ret);
+/* The same, without the fsyncs of processing/ and incoming/: a pass that
+ * claims several bilans makes them all durable with one spool_claims_sync(),
+ * two syncs for the batch instead of two per bilan. Each copy's content is
+ * still fsynced before its rename, so a name in processing/ never shows a
+ * torn bilan. Call spool_claims_sync() after the batch, whatever the
+ * claims returned, and before a job relies on any of them. */
+int spool_claim_next_unsynced(Spool *s, SpoolClaim *ret);
+/* Makes the claims since the last call durable: processing/ is fsynced,
+ * then incoming/, so a bilan is never in neither. 0 (also when there was
+ * nothing to sync), or -errno (-EIO is fatal, fsutil.h). */
+int spool_claims_sync(Spool *s);
 /* The CLOCK_MONOTONIC µs at which the earliest settling file should be
  * looked at again (call spool_claim_next() then), or 0 if none waits. */
 uint64_t spool_next_deadline(const Spool *s);

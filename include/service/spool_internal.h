@@ -51,6 +51,8 @@ struct Spool {
         bool pass_from_top;     /* this pass started at the top of incoming/ */
         int64_t clock_offset;   /* CLOCK_REALTIME - CLOCK_MONOTONIC at open */
         bool clock_stepped;     /* the wall clock jumped since: trust no mtime */
+        bool defer_claim_sync;  /* spool_claim_next_unsynced(): leave the folders' fsyncs */
+        bool claims_unsynced;   /* claims whose folders spool_claims_sync() must fsync */
 };
 
 /* spool.c */
