@@ -547,6 +547,64 @@ Test(convention, set_index_reads_what_is_needed) {
         cr_expect_null(convention_set_find(s, NULL));
 }
 
+/* chorusd keeps a few conventions in memory (convention_set_forget()):
+ * the others are read again from their files when a bilan names them. */
+Test(convention, set_index_forgets_and_reads_again) {
+        _cleanup_(convention_set_freep) ConventionSet *s = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const Convention *c;
+        size_t n = 0;
+
+        cr_assert_eq(convention_set_index_dir("tests/data/conventions", &s, &d), 0);
+        while (convention_set_read_some(s, 2))
+                ;
+        cr_expect_eq(s->n_items, 4);
+        convention_set_forget(s, 1);
+        cr_expect_eq(s->n_items, 1, "the one read last is kept");
+        cr_expect_eq(convention_set_index_valid(s), 4);
+        for (size_t i = 0; i < convention_set_size(s); i++)
+                n += convention_set_id(s, i) != NULL;
+        cr_expect_eq(n, 4, "the ids are still known");
+        c = convention_set_find(s, "TEST-THIRDS");
+        cr_assert_not_null(c, "read again");
+        cr_expect_str_eq(c->source_file, "tests/data/conventions/thirds.json");
+        cr_expect_eq(s->n_items, 2);
+        convention_set_forget(s, 0);
+        cr_expect_eq(s->n_items, 0);
+        n = 0;
+        for (size_t i = 0; convention_set_load_nth(s, i, &c) != -ENOENT; i++) {
+                n += c != NULL;
+                convention_set_forget(s, 0);
+        }
+        cr_expect_eq(n, 4);
+        cr_expect_eq(convention_set_index_problems(s), 0);
+}
+
+/* A repeated id is found even when the first file's convention was
+ * forgotten before the second file is read. */
+Test(convention, set_index_repeated_id_after_forgetting) {
+        char *dir = scratch_new();
+        _cleanup_(freep) char *seed = NULL;
+        ConventionSet *s = NULL;
+        Diagnostics d = DIAGNOSTICS_INIT;
+        const char *problem = NULL;
+
+        seed = test_read_file(SEED, NULL);
+        scratch_write(dir, "cdcmc-2026.json", seed);
+        scratch_write(dir, "zz-twin.json", seed);
+        cr_assert_eq(convention_set_index_dir(dir, &s, &d), 0);
+        cr_assert_not_null(convention_set_find(s, "CDCMC-2026"));
+        convention_set_forget(s, 0);
+        while (convention_set_read_some(s, 1))
+                ;
+        cr_expect_null(convention_set_lookup(s, "CDCMC-2026", &problem));
+        cr_assert_not_null(problem);
+        cr_expect(strstr(problem, "zz-twin.json: error: id: convention id \"CDCMC-2026\" is already used by"), "%s",
+                  problem);
+        convention_set_free(s);
+        scratch_remove(dir);
+}
+
 Test(convention, set_index_broken_files_are_problems_of_their_id) {
         char *dir = scratch_new();
         _cleanup_(freep) char *seed = NULL, *other = NULL;

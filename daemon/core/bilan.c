@@ -104,15 +104,16 @@ static void check_version(BilanCheck *bc, const cJSON *root) {
 static void report_unknown_convention(BilanCheck *bc, const char *id, const ConventionSet *set) {
         _cleanup_(freep) const char **ids = NULL;
         _cleanup_(freep) char *known = NULL;
-        size_t n = set ? set->n_items : 0;
+        size_t size = convention_set_size(set), n = 0;
 
-        ids = calloc(n + 1, sizeof(char *));
+        ids = calloc(size + 1, sizeof(char *));
         if (!ids) {
                 bc->json.error = -ENOMEM;
                 return;
         }
-        for (size_t i = 0; i < n; i++)
-                ids[i] = set->items[i]->id;
+        for (size_t i = 0; i < size; i++)
+                if (convention_set_id(set, i))
+                        ids[n++] = convention_set_id(set, i);
         known = jsoncheck_join(ids);
         if (!known) {
                 bc->json.error = -ENOMEM;

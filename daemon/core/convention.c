@@ -492,6 +492,14 @@ void convention_set_read_all(const ConventionSet *s) {
                 (void) s->read_more(s->index, /* id= */ NULL, /* loaded= */ false);
 }
 
+const char *convention_set_id(const ConventionSet *s, size_t i) {
+        if (!s)
+                return NULL;
+        if (s->index)
+                return s->index_id(s->index, i);
+        return i < s->n_items ? s->items[i]->id : NULL;
+}
+
 size_t convention_set_size(const ConventionSet *s) {
         if (!s)
                 return 0;

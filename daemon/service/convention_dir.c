@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "base/fileio.h"
 #include "base/macro.h"
@@ -160,7 +161,9 @@ struct ConventionIndex {
         char *dir;
         int dir_fd;
         char **names;  /* sorted */
-        bool *read;    /* per name */
+        bool *read;    /* per name: checked once (in the set, or its problem recorded) */
+        bool *loaded;  /* per name: its convention is in the set now */
+        char **ids;    /* per name: the id of a valid file, kept when it is forgotten */
         size_t n_names, n_unread;
         ConventionProblem *problems;
         size_t n_problems;
@@ -175,7 +178,11 @@ static void index_free(ConventionIndex *x) {
                 free(x->problems[i].message);
         }
         free(x->problems);
+        for (size_t i = 0; x->ids && i < x->n_names; i++)
+                free(x->ids[i]);
+        free(x->ids);
         strv_free(x->names);
+        free(x->loaded);
         free(x->read);
         free(x->dir);
         safe_close(x->dir_fd);
@@ -237,34 +244,76 @@ static int index_add_problem(ConventionIndex *x, const char *name, const char *d
         return 0;
 }
 
-/* Reads names[i] into the set, or records why it cannot be used. */
+static int index_read_one(ConventionIndex *x, size_t i);
+
+/* Before file `i`'s convention joins the set: a valid file with the same
+ * id, forgotten since, comes back first, so that convention_set_add()
+ * sees the repeated id as when both were in memory. */
+static int index_reload_same_id(ConventionIndex *x, const char *id, size_t i) {
+        for (size_t j = 0; j < x->n_names; j++)
+                if (j != i && x->ids[j] && !x->loaded[j] && streq(x->ids[j], id))
+                        return index_read_one(x, j);
+        return 0;
+}
+
+/* Reads names[i] into the set, or records why it cannot be used: its
+ * first read, or a reload after convention_set_forget(). */
 static int index_read_one(ConventionIndex *x, size_t i) {
-        _cleanup_(freep) char *file = NULL, *data = NULL;
+        _cleanup_(freep) char *file = NULL, *data = NULL, *id = NULL;
         Diagnostics diags = DIAGNOSTICS_INIT;
         Convention *conv = NULL;
+        bool first = !x->read[i];
         size_t size = 0;
         int r;
 
-        x->read[i] = true;
-        x->n_unread--;
+        if (first) {
+                x->read[i] = true;
+                x->n_unread--;
+        }
         if (asprintf(&file, "%s/%s", x->dir, x->names[i]) < 0)
                 return -ENOMEM;
         r = read_file_bounded_at(x->dir_fd, x->names[i], CONVENTION_FILE_MAX, &data, &size);
         if (r < 0)
                 r = report_read_error(&diags, file, r, CONVENTION_FILE_MAX);
-        else {
+        else
                 r = convention_parse(file, data, size, &conv, &diags);
-                if (r >= 0)
+        if (r >= 0) {
+                id = strdup(conv->id);
+                r = id ? index_reload_same_id(x, id, i) : -ENOMEM;
+                if (r == -ENOMEM)
+                        convention_free(conv);
+                else
                         r = convention_set_add(x->set, conv, &diags); /* -EINVAL: a repeated id */
         }
-        if (r < 0 && r != -ENOMEM)
+        if (r >= 0) {
+                x->loaded[i] = true;
+                free(x->ids[i]);
+                x->ids[i] = TAKE_PTR(id);
+        } else if (r != -ENOMEM) {
+                free(x->ids[i]); /* changed since it was forgotten, and broken */
+                x->ids[i] = NULL;
                 r = index_add_problem(x, x->names[i], data, size, &diags);
+        }
         diagnostics_clear(&diags);
-        if (r == -ENOMEM) { /* left unread: tried again when next needed */
+        if (r == -ENOMEM && first) { /* left unread: tried again when next needed */
                 x->read[i] = false;
                 x->n_unread++;
         }
         return r;
+}
+
+/* The valid file that holds `id`, forgotten (convention_set_forget()),
+ * read again. */
+static int index_reload(ConventionIndex *x, const char *id) {
+        for (size_t i = 0; i < x->n_names; i++)
+                if (x->ids[i] && !x->loaded[i] && streq(x->ids[i], id))
+                        return index_read_one(x, i);
+        return 0;
+}
+
+/* ConventionSet.index_id. */
+static const char *index_id(const ConventionIndex *x, size_t i) {
+        return i < x->n_names ? x->ids[i] : NULL;
 }
 
 static const ConventionProblem *index_problem(const ConventionIndex *x, const char *id) {
@@ -301,6 +350,8 @@ static const char *index_read_more(ConventionIndex *x, const char *id, bool load
                 if (p || loaded)
                         return p ? p->message : NULL;
         }
+        if (id && index_reload(x, id) == -ENOMEM)
+                return NULL;
         if (x->n_unread == 0)
                 return NULL;
         for (size_t i = 0; id && i < x->n_names; i++)
@@ -324,6 +375,68 @@ bool convention_set_read_some(const ConventionSet *s, size_t max) {
                         max--;
                 }
         return x && x->n_unread > 0;
+}
+
+/* The name index of a convention the index read (its source_file is
+ * "DIR/NAME"), or -ENOENT. */
+static ssize_t index_name_of(const ConventionIndex *x, const Convention *c) {
+        const char *slash = c->source_file ? strrchr(c->source_file, '/') : NULL;
+        const char *name = slash ? slash + 1 : c->source_file;
+        char *const *found;
+
+        if (!name || !x->names)
+                return -ENOENT;
+        found = bsearch(&name, x->names, x->n_names, sizeof(char *), compare_names);
+        return found ? found - x->names : -ENOENT;
+}
+
+void convention_set_forget(ConventionSet *s, size_t keep) {
+        ConventionIndex *x = s ? s->index : NULL;
+        size_t drop;
+
+        if (!x || s->n_items <= keep)
+                return;
+        drop = s->n_items - keep;
+        for (size_t k = 0; k < drop; k++) {
+                ssize_t i = index_name_of(x, s->items[k]);
+
+                if (i >= 0)
+                        x->loaded[i] = false;
+                convention_free(s->items[k]);
+        }
+        memmove(s->items, s->items + drop, keep * sizeof(Convention *));
+        s->n_items = keep;
+}
+
+int convention_set_load_nth(ConventionSet *s, size_t i, const Convention **ret) {
+        ConventionIndex *x = s->index;
+        int r;
+
+        *ret = NULL;
+        if (!x) {
+                if (i >= s->n_items)
+                        return -ENOENT;
+                *ret = s->items[i];
+                return 0;
+        }
+        if (i >= x->n_names)
+                return -ENOENT;
+        if (!x->read[i] || (x->ids[i] && !x->loaded[i])) {
+                r = index_read_one(x, i);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (x->ids[i] && x->loaded[i])
+                *ret = convention_set_find(s, x->ids[i]);
+        return 0;
+}
+
+size_t convention_set_index_valid(const ConventionSet *s) {
+        size_t n = 0;
+
+        for (size_t i = 0; s && s->index && i < s->index->n_names; i++)
+                n += s->index->ids[i] != NULL;
+        return s && s->index ? n : (s ? s->n_items : 0);
 }
 
 const char *convention_set_index_problem(const ConventionSet *s, size_t i) {
@@ -350,6 +463,7 @@ int convention_set_index_dir(const char *dir, ConventionSet **ret, Diagnostics *
         s->index = x;
         s->index_free = index_free;
         s->read_more = index_read_more;
+        s->index_id = index_id;
         x->set = s;
         x->dir = strdup(dir);
         if (!x->dir)
@@ -377,7 +491,9 @@ int convention_set_index_dir(const char *dir, ConventionSet **ret, Diagnostics *
         while (x->names && x->names[x->n_names])
                 x->n_names++;
         x->read = calloc(x->n_names + 1, sizeof(bool));
-        if (!x->read)
+        x->loaded = calloc(x->n_names + 1, sizeof(bool));
+        x->ids = calloc(x->n_names + 1, sizeof(char *));
+        if (!x->read || !x->loaded || !x->ids)
                 return -ENOMEM;
         x->n_unread = s->n_files = x->n_names;
         if (x->n_names == 0)

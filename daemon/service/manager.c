@@ -302,6 +302,9 @@ static int on_audit_flush(sd_event_source *s, void *userdata) {
 
         (void) s;
         (void) manager_audit_flush(m); /* a failure is fatal there */
+        /* Between two dispatches no step holds a convention: the ones
+         * read for this iteration's bilans may go (convention_dir.h). */
+        convention_set_forget(m->conventions, CONVENTIONS_KEPT);
         return 0;
 }
 

@@ -31,10 +31,12 @@ static int on_conventions_idle(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         bool more = convention_set_read_some(m->conventions, CONVENTIONS_BATCH);
 
+        convention_set_forget(m->conventions, CONVENTIONS_KEPT);
+
         log_new_problems(m);
         if (!more) {
                 log_info("Conventions: %zu files read, %zu valid, %zu do not load.",
-                         convention_set_size(m->conventions), m->conventions->n_items,
+                         convention_set_size(m->conventions), convention_set_index_valid(m->conventions),
                          convention_set_index_problems(m->conventions));
                 (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         }

@@ -14,6 +14,7 @@
 #include "base/fileio.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "service/convention_dir.h"
 #include "service/templates.h"
 #include "writers/bilan_template.h"
 
@@ -116,7 +117,7 @@ static const char *template_name_id(const char *name, char buf[static NAME_MAX +
 }
 
 /* Deletes the templates of conventions that are no longer loaded. */
-static int templates_remove_stale(int dirfd, const char *dir, const ConventionSet *conventions,
+static int templates_remove_stale(int dirfd, const char *dir, ConventionSet *conventions,
                                   TemplatesStats *stats) {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
@@ -131,7 +132,11 @@ static int templates_remove_stale(int dirfd, const char *dir, const ConventionSe
 
                 if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
                         continue;
-                if (!template_name_id(de->d_name, id) || convention_set_find(conventions, id))
+                if (!template_name_id(de->d_name, id))
+                        continue;
+                bool configured = convention_set_find(conventions, id);
+                convention_set_forget(conventions, CONVENTIONS_KEPT);
+                if (configured)
                         continue;
                 if (unlinkat(dirfd, de->d_name, 0) < 0) {
                         r = negative_errno();
@@ -153,7 +158,7 @@ static int templates_remove_stale(int dirfd, const char *dir, const ConventionSe
         return first;
 }
 
-int templates_refresh(const Config *config, const ConventionSet *conventions, Date today,
+int templates_refresh(const Config *config, ConventionSet *conventions, Date today,
                       TemplatesStats *ret_stats) {
         const char *dir = config->spool.templates_dir;
         TemplatesStats stats = {};
@@ -169,18 +174,31 @@ int templates_refresh(const Config *config, const ConventionSet *conventions, Da
         if (dirfd < 0)
                 return log_warning_errno(dirfd, "Failed to open the templates folder '%s', ignoring: %m", dir);
 
-        /* One template per convention: every file is read (an indexed set). */
-        convention_set_read_all(conventions);
+        /* One template per convention: every file is read (an indexed set),
+         * a few kept in memory at a time. */
         info = (TemplateInfo) { .author = config->seller.name, .today = today };
-        for (size_t i = 0; i < conventions->n_items; i++)
-                for (size_t j = 0; j < ELEMENTSOF(formats); j++) {
-                        r = template_refresh_one(dirfd, dir, conventions->items[i], &info, formats[j], &stats);
+        for (size_t i = 0;; i++) {
+                const Convention *c;
+
+                r = convention_set_load_nth(conventions, i, &c);
+                if (r == -ENOENT)
+                        break;
+                if (r < 0) {
+                        stats.failed++;
+                        if (first == 0)
+                                first = r;
+                        continue;
+                }
+                for (size_t j = 0; c && j < ELEMENTSOF(formats); j++) {
+                        r = template_refresh_one(dirfd, dir, c, &info, formats[j], &stats);
                         if (r < 0) {
                                 stats.failed++;
                                 if (first == 0)
                                         first = r;
                         }
                 }
+                convention_set_forget(conventions, CONVENTIONS_KEPT);
+        }
         r = templates_remove_stale(dirfd, dir, conventions, &stats);
         if (r < 0 && first == 0)
                 first = r;

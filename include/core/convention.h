@@ -126,6 +126,9 @@ typedef struct ConventionSet {
          * NULL. */
         const char *(*read_more)(ConventionIndex *index, const char *id, bool loaded);
         void (*index_free)(ConventionIndex *index);
+        /* The id of the index's i-th file if it was read and is valid (its
+         * convention may have been forgotten since), else NULL. */
+        const char *(*index_id)(const ConventionIndex *index, size_t i);
         size_t n_files; /* files indexed (read or not) */
 } ConventionSet;
 
@@ -135,6 +138,9 @@ typedef struct ConventionSet {
 int convention_set_add(ConventionSet *s, Convention *conv, Diagnostics *diags);
 ConventionSet *convention_set_free(ConventionSet *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ConventionSet *, convention_set_free);
+/* The id of the i-th convention known (i < convention_set_size()), in
+ * memory or not, or NULL (a file of an indexed set not read, or broken). */
+const char *convention_set_id(const ConventionSet *s, size_t i);
 /* The convention `id`, or NULL (unknown, or its file is broken). */
 const Convention *convention_set_find(const ConventionSet *s, const char *id);
 /* The same; when NULL because the file of `id` is broken (or another file

@@ -21,6 +21,23 @@ int convention_set_load_dir(const char *dir, ConventionSet **ret, Diagnostics *d
  * chorusd and `chorusctl render`: start-up does not grow with the number
  * of conventions. -ENOMEM or the directory's -errno. */
 int convention_set_index_dir(const char *dir, ConventionSet **ret, Diagnostics *diags);
+/* Frees the conventions of an indexed set but the `keep` read last; a
+ * forgotten one is read again from its file when a lookup needs it (and
+ * every one by convention_set_read_all()). So memory holds a few
+ * conventions, not conventions.d/ (10 000 conventions took 28 MiB).
+ * Pointers from lookups stay valid until this call: chorusd makes it
+ * between two event dispatches, where no step holds one. */
+void convention_set_forget(ConventionSet *s, size_t keep);
+/* How many chorusd keeps (convention_set_forget()'s `keep`). */
+#define CONVENTIONS_KEPT 64
+/* For going through every convention with few in memory: the i-th file's
+ * convention of an indexed set (read, or read again, now; *ret NULL if the
+ * file is not a valid convention), or the i-th of a set loaded whole.
+ * -ENOENT past the end, -ENOMEM. Call convention_set_forget() as you go. */
+int convention_set_load_nth(ConventionSet *s, size_t i, const Convention **ret);
+/* How many files of an indexed set were found valid so far (in memory or
+ * forgotten); for a set loaded whole, its size. */
+size_t convention_set_index_valid(const ConventionSet *s);
 /* Reads at most `max` files not read yet; whether some remain. */
 bool convention_set_read_some(const ConventionSet *s, size_t max);
 /* What the i-th broken file says (i < convention_set_index_problems()). */

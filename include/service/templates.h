@@ -25,5 +25,5 @@ typedef struct TemplatesStats {
  * and counted, never fatal: returns 0, or the first error (-errno) after
  * doing all it could. `today` dates the templates (the cached value of
  * =TODAY()); `ret_stats` is optional. */
-int templates_refresh(const Config *config, const ConventionSet *conventions, Date today,
+int templates_refresh(const Config *config, ConventionSet *conventions, Date today,
                       TemplatesStats *ret_stats);
