@@ -43,6 +43,31 @@ static void drop_two(void) {
         cr_assert_eq(test_daemon_drop_file(&d, "commune.json", BILANS "commune-2026.json"), 0);
 }
 
+static void drop_cdcmc(void) {
+        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
+}
+
+static void drop_inactif(void) {
+        cr_assert_eq(test_daemon_drop_file(&d, "inactif.json", BILANS "inactif-2026.json"), 0);
+}
+
+/* Starts chorusd with CHORUSD_TEST_CRASH_AFTER=point, lets `drop` put its
+ * bilans in incoming/, and waits for the SIGKILL at that point. The hook
+ * is static: d.options keeps pointing at it until the test restarts
+ * chorusd with fast_env. */
+static void run_until_crash(const char *point, void (*drop)(void)) {
+        static char hook[64];
+        static const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
+        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+
+        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
+        cr_assert_eq(test_daemon_setup(&d, &o), 0);
+        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
+        drop();
+        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
+        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+}
+
 /* done/ also holds the readable PDF and the text receipt of the job's
  * invoice, up to date (JOBID.NUMBER.xml → .pdf, .recu.txt). */
 static void check_files_for_people(const char *id) {
@@ -93,16 +118,7 @@ static void check_outcome(void) {
 }
 
 static void crash_and_recover(const char *point) {
-        char hook[64];
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
-
-        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        drop_two();
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
-        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+        run_until_crash(point, drop_two);
         cr_assert(test_daemon_log_contains(&d, "Test hook: crashing after"));
 
         d.options.env = fast_env; /* no hook this time */
@@ -146,17 +162,9 @@ CRASH_TEST(after_claims_synced, "claims-synced")
  * still deposit each invoice once, with gap-free numbers. */
 static void crash_and_roll_back(const char *point) {
         static const char *const names[] = { "cdcmc.json", "commune.json" };
-        char hook[64];
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
         int rolled = 0;
 
-        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        drop_two();
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
-        cr_assert_eq(d.exit_status, KILLED);
+        run_until_crash(point, drop_two);
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 char id[25], state[32], *path = NULL, *prev = NULL;
@@ -192,15 +200,9 @@ static void crash_and_roll_back(const char *point) {
  * by hand, as the disk would then show it. It is claimed again, once. */
 Test(e2e_crash, claim_batch_lost_before_its_sync) {
         static const char *const names[] = { "cdcmc.json", "commune.json" };
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=claims-renamed", NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
         int moved = 0;
 
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        drop_two();
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached 'claims-renamed'");
-        cr_assert_eq(d.exit_status, KILLED);
+        run_until_crash("claims-renamed", drop_two);
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 char id[25], *from = NULL, *to = NULL;
 
@@ -232,16 +234,9 @@ ROLL_BACK_TEST(lazy_deposited_lost, "deposited")
  * one error file with Chorus Pro's reason in failed/, nothing left in
  * processing/. */
 static void crash_while_failing(const char *point) {
-        char hook[64], id[25], error_name[64], *text = NULL, *out = NULL;
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", hook, NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
+        char id[25], error_name[64], *text = NULL, *out = NULL;
 
-        snprintf(hook, sizeof hook, "CHORUSD_TEST_CRASH_AFTER=%s", point);
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        cr_assert_eq(test_daemon_drop_file(&d, "inactif.json", BILANS "inactif-2026.json"), 0);
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0, "chorusd never reached '%s'", point);
-        cr_assert_eq(d.exit_status, KILLED, "exit status %d, not a SIGKILL at '%s'", d.exit_status, point);
+        run_until_crash(point, drop_inactif);
 
         d.options.env = fast_env;
         cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0, "no READY after the crash");
@@ -300,15 +295,9 @@ Test(e2e_crash, killed_while_the_deposit_is_on_the_wire) {
  * may have left, so it is looked up, never sent blindly a second time. */
 Test(e2e_crash, torn_depositing_state_is_looked_up_not_deposited_again) {
         static const char *const names[] = { "cdcmc.json", "commune.json" };
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=deposit-answered", NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
         int torn = 0;
 
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        drop_two();
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
-        cr_assert_eq(d.exit_status, KILLED);
+        run_until_crash("deposit-answered", drop_two);
         cr_assert_geq(test_emulator_flux_count(emu), 1, "the crash came after a deposit");
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -339,15 +328,9 @@ Test(e2e_crash, torn_depositing_state_is_looked_up_not_deposited_again) {
  * rejected with the same explanation as at a claim, never followed and
  * never retried until failed/. */
 Test(e2e_crash, unreadable_bilan_after_a_crash_is_rejected) {
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=received", NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
         char id[25], error_name[64], *path = NULL, *target = NULL, *text = NULL;
 
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
-        cr_assert_eq(d.exit_status, KILLED);
+        run_until_crash("received", drop_cdcmc);
         cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", 0, id), 0);
         cr_assert(asprintf(&path, "%s/processing/%s--cdcmc.json", d.spool, id) > 0);
         target = realpath(BILANS "cdcmc-2026.json", NULL);
@@ -377,17 +360,11 @@ Test(e2e_crash, unreadable_bilan_after_a_crash_is_rejected) {
  * no longer matches: the job does not use it, even though it is still a
  * valid bilan, and nothing is deposited. */
 Test(e2e_crash, bilan_changed_after_the_claim_is_not_used) {
-        const char *env[] = { "CHORUSD_TEST_TIME_SCALE=10", "CHORUSD_TEST_CRASH_AFTER=received", NULL };
-        TestDaemonOptions o = { .env = env, .chorus_extra = "poll_interval = 10\nretry_deadline = 120\n" };
         char id[25], error_name[80], *path = NULL, *text = NULL, *out = NULL, *sha;
         struct stat st;
         FILE *f;
 
-        cr_assert_eq(test_daemon_setup(&d, &o), 0);
-        cr_assert_eq(test_daemon_start_ready(&d, 30 * SEC), 0);
-        cr_assert_eq(test_daemon_drop_file(&d, "cdcmc.json", BILANS "cdcmc-2026.json"), 0);
-        cr_assert_eq(test_daemon_wait_exit(&d, 60 * SEC), 0);
-        cr_assert_eq(d.exit_status, KILLED);
+        run_until_crash("received", drop_cdcmc);
         cr_assert_eq(test_daemon_wait_job(&d, "processing", "cdcmc.json", 0, id), 0);
         sha = test_daemon_job_field(&d, id, "BILAN_SHA256");
         cr_assert_not_null(sha, "no BILAN_SHA256 in the state");
